@@ -1,0 +1,653 @@
+/*
+ * kernels.c: the CPU kernels, compiled once per instruction set (simd.h).
+ *
+ * layer_norm  one row per OpenMP iteration, three passes over the row while
+ *             it sits in L1: s = x + r and sum; sum of (s - mean)^2; output.
+ * softmax     one row per iteration: scale + mask + max, exp + sum, 1/sum.
+ * attention   flash-style: per (b, h) the visible keys are packed once
+ *             (K transposed to [D, T], V padded to [T, Dp]); query blocks of
+ *             BQ rows walk key tiles of BK with an online softmax, scores in
+ *             a BQ x BK buffer, 4 x NV-vector register tiles for QK^T and PV.
+ *             Tiles with no visible key for the block are never visited.
+ *             Short queries (decoding) take a direct path without packing.
+ * sgemm       packed, blocked GEMM with the same 4 x NV register tile.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <omp.h>
+
+#include "kernels.h"
+#include "simd.h"
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define KTABLE CAT(t4j_kernels_, T4J_VARIANT)
+#define STR_(a) #a
+#define STR(a) STR_(a)
+
+#define TC (NV * VW) /* columns of a register tile */
+
+static void *alloc64(size_t bytes) {
+    return aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+}
+
+/* ---------------------------------------------------------------- norms */
+
+static void norm_row(const float *x, const float *r, float *sum_out, float *y,
+                     const float *gamma, const float *beta, int64_t n, float eps, int rms) {
+    vf acc = vset(0.0f);
+    float tail = 0.0f;
+    int64_t c = 0;
+    for (; c + VW <= n; c += VW) {
+        vf s = vload(x + c);
+        if (r) s += vload(r + c);
+        if (sum_out) vstore(sum_out + c, s);
+        acc += rms ? s * s : s;
+    }
+    for (; c < n; c++) {
+        float s = x[c] + (r ? r[c] : 0.0f);
+        if (sum_out) sum_out[c] = s;
+        tail += rms ? s * s : s;
+    }
+    /* after the first pass the sum lives in sum_out when it may alias x/r */
+    const float *sx = sum_out ? sum_out : x;
+    const float *sr = sum_out ? NULL : r;
+    float mean = 0.0f, var;
+    if (rms) {
+        var = (vhsum(acc) + tail) / (float)n;
+    } else {
+        mean = (vhsum(acc) + tail) / (float)n;
+        vf vacc = vset(0.0f);
+        float vt = 0.0f;
+        for (c = 0; c + VW <= n; c += VW) {
+            vf s = vload(sx + c);
+            if (sr) s += vload(sr + c);
+            s -= mean;
+            vacc += s * s;
+        }
+        for (; c < n; c++) {
+            float s = sx[c] + (sr ? sr[c] : 0.0f) - mean;
+            vt += s * s;
+        }
+        var = (vhsum(vacc) + vt) / (float)n;
+    }
+    float rstd = 1.0f / sqrtf(var + eps);
+    for (c = 0; c + VW <= n; c += VW) {
+        vf s = vload(sx + c);
+        if (sr) s += vload(sr + c);
+        vf o = (s - mean) * rstd * vload(gamma + c);
+        if (beta) o += vload(beta + c);
+        vstore(y + c, o);
+    }
+    for (; c < n; c++) {
+        float s = sx[c] + (sr ? sr[c] : 0.0f);
+        float o = (s - mean) * rstd * gamma[c];
+        y[c] = beta ? o + beta[c] : o;
+    }
+}
+
+static void layer_norm(const float *x, const float *r, float *sum_out, float *y,
+                       const float *gamma, const float *beta, int64_t rows, int64_t cols,
+                       float eps, int rms) {
+#pragma omp parallel for schedule(static) if (rows * cols > 32768)
+    for (int64_t i = 0; i < rows; i++) {
+        int64_t o = i * cols;
+        norm_row(x + o, r ? r + o : NULL, sum_out ? sum_out + o : NULL, y + o, gamma, beta,
+                 cols, eps, rms);
+    }
+}
+
+/* -------------------------------------------------------------- softmax */
+
+/* Visible keys [lo, hi) of query i of b (S queries aligned to the last of T keys). */
+static void visible_range(const int32_t *key_start, const int32_t *key_len, int64_t b,
+                          int64_t i, int64_t s_len, int64_t t_len, int causal, int64_t window,
+                          int64_t *lo, int64_t *hi) {
+    int64_t l = key_start ? key_start[b] : 0;
+    int64_t h = key_len ? key_len[b] : t_len;
+    int64_t pos = t_len - s_len + i;
+    if (causal && h > pos + 1) h = pos + 1;
+    if (window > 0 && l < pos - window + 1) l = pos - window + 1;
+    *lo = l;
+    *hi = h;
+}
+
+static void softmax_row(const float *x, float *y, const float *mask, int64_t n, int64_t lo,
+                        int64_t hi, float scale) {
+    float mx = -INFINITY;
+    int64_t c = lo;
+    vf vm = vset(-INFINITY);
+    for (; c + VW <= hi; c += VW) {
+        vf v = vload(x + c) * scale;
+        if (mask) v += vload(mask + c);
+        vstore(y + c, v);
+        vm = vmax(vm, v);
+    }
+    for (; c < hi; c++) {
+        float v = x[c] * scale + (mask ? mask[c] : 0.0f);
+        y[c] = v;
+        mx = v > mx ? v : mx;
+    }
+    float m2 = vhmax(vm);
+    mx = m2 > mx ? m2 : mx;
+    if (lo >= hi || mx == -INFINITY) {
+        memset(y, 0, (size_t)n * sizeof(float));
+        return;
+    }
+    vf vs = vset(0.0f);
+    float sum = 0.0f;
+    for (c = lo; c + VW <= hi; c += VW) {
+        vf e = vexp(vload(y + c) - mx);
+        vstore(y + c, e);
+        vs += e;
+    }
+    for (; c < hi; c++) {
+        float e = expf(y[c] - mx);
+        y[c] = e;
+        sum += e;
+    }
+    float inv = 1.0f / (sum + vhsum(vs));
+    for (c = lo; c + VW <= hi; c += VW) vstore(y + c, vload(y + c) * inv);
+    for (; c < hi; c++) y[c] *= inv;
+    if (lo > 0) memset(y, 0, (size_t)lo * sizeof(float));
+    if (hi < n) memset(y + hi, 0, (size_t)(n - hi) * sizeof(float));
+}
+
+static int32_t softmax(const t4j_softmax_params *p, const float *x, float *y) {
+    int64_t rows = p->batch * p->heads * p->rows, n = p->cols;
+#pragma omp parallel for schedule(static) if (rows * n > 32768)
+    for (int64_t row = 0; row < rows; row++) {
+        int64_t i = row % p->rows, bh = row / p->rows, h = bh % p->heads, b = bh / p->heads;
+        int64_t lo, hi;
+        visible_range(p->key_start, p->key_len, b, i, p->rows, n, p->causal, 0, &lo, &hi);
+        if (lo < 0) lo = 0;
+        if (hi > n) hi = n;
+        const float *mask = p->mask ? p->mask + b * p->mask_stride_b + h * p->mask_stride_h +
+                                          i * p->mask_stride_s
+                                    : NULL;
+        softmax_row(x + row * n, y + row * n, mask, n, lo, hi, p->scale);
+    }
+    return T4J_OK;
+}
+
+/* ------------------------------------------------------------ attention */
+
+#define BQ 32  /* query rows per block */
+#define BK 128 /* keys per tile; a multiple of TC for every variant */
+
+/* s[r][0..TC) = sum_d q_r[d] * kt[d][0..TC) for four query rows. */
+static inline void qk_tile(const float *const q[4], const float *kt, int64_t ldk, int64_t dim,
+                           float *s, int64_t lds) {
+    vf a0[NV] = {0}, a1[NV] = {0}, a2[NV] = {0}, a3[NV] = {0};
+    for (int64_t d = 0; d < dim; d++) {
+        float q0 = q[0][d], q1 = q[1][d], q2 = q[2][d], q3 = q[3][d];
+        const float *row = kt + d * ldk;
+#pragma GCC unroll 8
+        for (int x = 0; x < NV; x++) {
+            vf kv = vload(row + x * VW);
+            a0[x] += q0 * kv;
+            a1[x] += q1 * kv;
+            a2[x] += q2 * kv;
+            a3[x] += q3 * kv;
+        }
+    }
+#pragma GCC unroll 8
+    for (int x = 0; x < NV; x++) {
+        vstore(s + x * VW, a0[x]);
+        vstore(s + lds + x * VW, a1[x]);
+        vstore(s + 2 * lds + x * VW, a2[x]);
+        vstore(s + 3 * lds + x * VW, a3[x]);
+    }
+}
+
+/* o[r][0..W*VW) += sum_j p[r][j] * v[j][0..W*VW) for four rows. */
+#define PV_TILE(W)                                                                         \
+    static inline void pv_tile_##W(const float *p, int64_t ldp, int64_t n, const float *v,   \
+                                   int64_t ldv, float *o, int64_t ldo) {                     \
+        vf a0[W], a1[W], a2[W], a3[W];                                                      \
+        _Pragma("GCC unroll 8") for (int x = 0; x < W; x++) {                               \
+            a0[x] = vload(o + x * VW);                                                      \
+            a1[x] = vload(o + ldo + x * VW);                                                \
+            a2[x] = vload(o + 2 * ldo + x * VW);                                            \
+            a3[x] = vload(o + 3 * ldo + x * VW);                                            \
+        }                                                                                   \
+        for (int64_t j = 0; j < n; j++) {                                                   \
+            float p0 = p[j], p1 = p[ldp + j], p2 = p[2 * ldp + j], p3 = p[3 * ldp + j];     \
+            const float *row = v + j * ldv;                                                 \
+            _Pragma("GCC unroll 8") for (int x = 0; x < W; x++) {                           \
+                vf vv = vload(row + x * VW);                                                \
+                a0[x] += p0 * vv;                                                           \
+                a1[x] += p1 * vv;                                                           \
+                a2[x] += p2 * vv;                                                           \
+                a3[x] += p3 * vv;                                                           \
+            }                                                                               \
+        }                                                                                   \
+        _Pragma("GCC unroll 8") for (int x = 0; x < W; x++) {                               \
+            vstore(o + x * VW, a0[x]);                                                      \
+            vstore(o + ldo + x * VW, a1[x]);                                                \
+            vstore(o + 2 * ldo + x * VW, a2[x]);                                            \
+            vstore(o + 3 * ldo + x * VW, a3[x]);                                            \
+        }                                                                                   \
+    }
+#define PV_TILE_EXPANDED(W) PV_TILE(W)
+PV_TILE_EXPANDED(NV)
+PV_TILE(1)
+#define PV_WIDE CAT(pv_tile_, NV)
+
+typedef struct {
+    float *kt, *vp, *s, *o, *m, *l;
+} att_scratch;
+
+static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+static const float *bias_row(const t4j_attention_params *p, int64_t b, int64_t h, int64_t i) {
+    return p->bias ? p->bias + b * p->bias_stride_b + h * p->bias_stride_h + i * p->bias_stride_s
+                   : NULL;
+}
+
+static void query_range(const t4j_attention_params *p, int64_t b, int64_t i, int64_t *lo,
+                        int64_t *hi) {
+    visible_range(p->key_start, p->key_len, b, i, p->q_len, p->kv_len, p->causal, p->window, lo,
+                  hi);
+    if (*lo < 0) *lo = 0;
+    if (*hi > p->kv_len) *hi = p->kv_len;
+}
+
+/* Packs keys [base, base + n) of (b, g): K transposed into kt [D][tpad], V into vp [tpad][Dp]. */
+static void pack_kv(const t4j_attention_params *p, const float *k, const float *v, int64_t b,
+                    int64_t g, int64_t base, int64_t n, int64_t tpad, int64_t dp,
+                    att_scratch *w) {
+    int64_t dim = p->head_dim;
+    for (int64_t j = 0; j < tpad; j++) {
+        float *vrow = w->vp + j * dp;
+        if (j < n) {
+            const float *kr = k + b * p->k_stride_b + (base + j) * p->k_stride_s + g * p->k_stride_h;
+            const float *vr = v + b * p->v_stride_b + (base + j) * p->v_stride_s + g * p->v_stride_h;
+            for (int64_t d = 0; d < dim; d++) w->kt[d * tpad + j] = kr[d];
+            memcpy(vrow, vr, (size_t)dim * sizeof(float));
+            memset(vrow + dim, 0, (size_t)(dp - dim) * sizeof(float));
+        } else {
+            for (int64_t d = 0; d < dim; d++) w->kt[d * tpad + j] = 0.0f;
+            memset(vrow, 0, (size_t)dp * sizeof(float));
+        }
+    }
+}
+
+/* Scale, bias and mask one score row of a tile, then fold it into the online softmax. */
+static void online_softmax_row(const t4j_attention_params *p, float *s, int64_t ncols,
+                               int64_t j0, int64_t lo, int64_t hi, const float *brow, float *m,
+                               float *l, float *o, int64_t dp) {
+    vf vm = vset(-INFINITY);
+    for (int64_t c = 0; c < ncols; c += VW) {
+        vf x = vload(s + c) * p->scale;
+        if (brow) {
+            if (j0 + c + VW <= p->kv_len) {
+                x += vload(brow + j0 + c);
+            } else {
+                for (int e = 0; e < VW && j0 + c + e < p->kv_len; e++) x[e] += brow[j0 + c + e];
+            }
+        }
+        vstore(s + c, x);
+    }
+    for (int64_t c = 0; c < ncols; c++) {
+        int64_t j = j0 + c;
+        if (j < lo || j >= hi) s[c] = -INFINITY;
+    }
+    for (int64_t c = 0; c < ncols; c += VW) vm = vmax(vm, vload(s + c));
+    float mt = vhmax(vm);
+    if (mt == -INFINITY) {
+        memset(s, 0, (size_t)ncols * sizeof(float));
+        return;
+    }
+    float mnew = mt > *m ? mt : *m;
+    float alpha = expf(*m - mnew);
+    vf sum = vset(0.0f);
+    for (int64_t c = 0; c < ncols; c += VW) {
+        vf e = vexp(vload(s + c) - mnew);
+        vstore(s + c, e);
+        sum += e;
+    }
+    *l = *l * alpha + vhsum(sum);
+    *m = mnew;
+    if (alpha != 1.0f)
+        for (int64_t d = 0; d < dp; d += VW) vstore(o + d, vload(o + d) * alpha);
+}
+
+static void attention_block(const t4j_attention_params *p, const float *q, float *out, int64_t b,
+                            int64_t h, int64_t q0, int64_t nb, int64_t base, int64_t tpad,
+                            int64_t dp, att_scratch *w) {
+    int64_t dim = p->head_dim, los[BQ], his[BQ];
+    for (int64_t r = 0; r < nb; r++) query_range(p, b, q0 + r, &los[r], &his[r]);
+    for (int64_t r = 0; r < BQ; r++) {
+        w->m[r] = -INFINITY;
+        w->l[r] = 0.0f;
+    }
+    memset(w->o, 0, (size_t)(BQ * dp) * sizeof(float));
+    int64_t blo = los[0], bhi = his[nb - 1];
+    for (int64_t r = 1; r < nb; r++) blo = los[r] < blo ? los[r] : blo;
+    const float *qrow[BQ];
+    for (int64_t r = 0; r < BQ; r++) {
+        int64_t rr = r < nb ? r : nb - 1;
+        qrow[r] = q + b * p->q_stride_b + (q0 + rr) * p->q_stride_s + h * p->q_stride_h;
+    }
+    for (int64_t jt = (blo - base) / BK * BK; base + jt < bhi; jt += BK) {
+        int64_t ncols = round_up((bhi - base - jt) < BK ? bhi - base - jt : BK, TC);
+        for (int64_t cc = 0; cc < ncols; cc += TC)
+            for (int64_t rg = 0; rg < nb; rg += 4)
+                qk_tile(qrow + rg, w->kt + jt + cc, tpad, dim, w->s + rg * BK + cc, BK);
+        for (int64_t r = 0; r < nb; r++)
+            online_softmax_row(p, w->s + r * BK, ncols, base + jt, los[r], his[r],
+                               bias_row(p, b, h, q0 + r), &w->m[r], &w->l[r], w->o + r * dp, dp);
+        for (int64_t rg = 0; rg < nb; rg += 4) {
+            int64_t d = 0;
+            for (; d + TC <= dp; d += TC)
+                PV_WIDE(w->s + rg * BK, BK, ncols, w->vp + jt * dp + d, dp, w->o + rg * dp + d, dp);
+            for (; d < dp; d += VW)
+                pv_tile_1(w->s + rg * BK, BK, ncols, w->vp + jt * dp + d, dp, w->o + rg * dp + d, dp);
+        }
+    }
+    for (int64_t r = 0; r < nb; r++) {
+        float *dst = out + b * p->out_stride_b + (q0 + r) * p->out_stride_s + h * p->out_stride_h;
+        float inv = w->l[r] > 0.0f ? 1.0f / w->l[r] : 0.0f;
+        for (int64_t d = 0; d < dim; d++) dst[d] = w->o[r * dp + d] * inv;
+    }
+}
+
+static void attention_head(const t4j_attention_params *p, const float *q, const float *k,
+                           const float *v, float *out, int64_t b, int64_t h, att_scratch *w) {
+    int64_t g = h / (p->heads / p->kv_heads), dp = round_up(p->head_dim, VW);
+    int64_t lo, hi, lo_last, hi_last;
+    query_range(p, b, 0, &lo, &hi);
+    query_range(p, b, p->q_len - 1, &lo_last, &hi_last);
+    /* lower bounds never shrink and upper bounds never grow with the query index */
+    int64_t base = lo, end = hi_last;
+    if (end <= base) {
+        for (int64_t i = 0; i < p->q_len; i++)
+            memset(out + b * p->out_stride_b + i * p->out_stride_s + h * p->out_stride_h, 0,
+                   (size_t)p->head_dim * sizeof(float));
+        return;
+    }
+    int64_t tpad = round_up(end - base, BK);
+    pack_kv(p, k, v, b, g, base, end - base, tpad, dp, w);
+    for (int64_t q0 = 0; q0 < p->q_len; q0 += BQ) {
+        int64_t nb = p->q_len - q0 < BQ ? p->q_len - q0 : BQ;
+        attention_block(p, q, out, b, h, q0, nb, base, tpad, dp, w);
+    }
+}
+
+/* Few queries (decoding): scores for one query row against keys in place, no packing. */
+static void attention_row(const t4j_attention_params *p, const float *q, const float *k,
+                          const float *v, float *out, int64_t b, int64_t h, int64_t i,
+                          float *scores) {
+    int64_t dim = p->head_dim, g = h / (p->heads / p->kv_heads), lo, hi;
+    const float *qr = q + b * p->q_stride_b + i * p->q_stride_s + h * p->q_stride_h;
+    float *dst = out + b * p->out_stride_b + i * p->out_stride_s + h * p->out_stride_h;
+    query_range(p, b, i, &lo, &hi);
+    const float *brow = bias_row(p, b, h, i);
+    float mx = -INFINITY;
+    for (int64_t j = lo; j < hi; j++) {
+        const float *kr = k + b * p->k_stride_b + j * p->k_stride_s + g * p->k_stride_h;
+        vf acc = vset(0.0f);
+        float t = 0.0f;
+        int64_t d = 0;
+        for (; d + VW <= dim; d += VW) acc += vload(qr + d) * vload(kr + d);
+        for (; d < dim; d++) t += qr[d] * kr[d];
+        float s = (vhsum(acc) + t) * p->scale + (brow ? brow[j] : 0.0f);
+        scores[j - lo] = s;
+        mx = s > mx ? s : mx;
+    }
+    memset(dst, 0, (size_t)dim * sizeof(float));
+    if (hi <= lo || mx == -INFINITY) return;
+    float sum = 0.0f;
+    for (int64_t j = lo; j < hi; j++) {
+        float e = expf(scores[j - lo] - mx);
+        sum += e;
+        const float *vr = v + b * p->v_stride_b + j * p->v_stride_s + g * p->v_stride_h;
+        int64_t d = 0;
+        for (; d + VW <= dim; d += VW) vstore(dst + d, vload(dst + d) + e * vload(vr + d));
+        for (; d < dim; d++) dst[d] += e * vr[d];
+    }
+    float inv = 1.0f / sum;
+    for (int64_t d = 0; d < dim; d++) dst[d] *= inv;
+}
+
+#define DIRECT_MAX_Q 4
+
+static int32_t attention(const t4j_attention_params *p, const float *q, const float *k,
+                         const float *v, float *out) {
+    int64_t tasks = p->batch * p->heads, dp = round_up(p->head_dim, VW);
+    int64_t tpad = round_up(p->kv_len, BK) + BK;
+    int direct = p->q_len <= DIRECT_MAX_Q;
+    int failed = 0;
+#pragma omp parallel if (tasks * p->q_len * p->kv_len > 4096)
+    {
+        att_scratch w = {0};
+        if (direct) {
+            w.s = alloc64((size_t)p->kv_len * sizeof(float));
+        } else {
+            w.kt = alloc64((size_t)(p->head_dim * tpad) * sizeof(float));
+            w.vp = alloc64((size_t)(tpad * dp) * sizeof(float));
+            w.s = alloc64((size_t)(BQ * BK) * sizeof(float));
+            w.o = alloc64((size_t)(BQ * dp) * sizeof(float));
+            w.m = alloc64(BQ * sizeof(float));
+            w.l = alloc64(BQ * sizeof(float));
+        }
+        int ok = w.s && (direct || (w.kt && w.vp && w.o && w.m && w.l));
+        if (!ok) {
+#pragma omp atomic write
+            failed = 1;
+        } else if (!direct) {
+            memset(w.s, 0, (size_t)(BQ * BK) * sizeof(float));
+        }
+#pragma omp barrier
+        if (!failed) {
+#pragma omp for schedule(dynamic, 1)
+            for (int64_t t = 0; t < tasks; t++) {
+                int64_t b = t / p->heads, h = t % p->heads;
+                if (direct) {
+                    for (int64_t i = 0; i < p->q_len; i++) attention_row(p, q, k, v, out, b, h, i, w.s);
+                } else {
+                    attention_head(p, q, k, v, out, b, h, &w);
+                }
+            }
+        }
+        free(w.kt);
+        free(w.vp);
+        free(w.s);
+        free(w.o);
+        free(w.m);
+        free(w.l);
+    }
+    return failed ? T4J_ERR_ALLOC : T4J_OK;
+}
+
+/* ---------------------------------------------------------- activations */
+
+static inline vf act_vec(int32_t act, vf x) {
+    switch (act) {
+    case T4J_ACT_GELU: {
+        /* erf by Abramowitz-Stegun 7.1.26 (|error| < 1.5e-7) on |x / sqrt 2| */
+        vf z = x * 0.70710678118654752f;
+        vi neg = z < 0.0f;
+        vf a = vselect(neg, -z, z);
+        vf t = 1.0f / (1.0f + 0.3275911f * a);
+        vf poly = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t +
+                   0.254829592f) * t;
+        vf erfa = 1.0f - poly * vexp(-(a * a));
+        vf erfz = vselect(neg, -erfa, erfa);
+        return 0.5f * x * (1.0f + erfz);
+    }
+    case T4J_ACT_GELU_TANH: {
+        vf u = 0.79788456080286536f * (x + 0.044715f * x * x * x);
+        vf th = 1.0f - 2.0f / (vexp(2.0f * u) + 1.0f);
+        return 0.5f * x * (1.0f + th);
+    }
+    case T4J_ACT_RELU:
+        return vmax(x, vset(0.0f));
+    case T4J_ACT_SILU:
+        return x / (1.0f + vexp(-x));
+    default:
+        return x;
+    }
+}
+
+/* y[0..n) = act(x[0..n) + bias[0..n)); the tail goes through a padded vector. */
+static void act_span(int32_t act, const float *x, const float *bias, float *y, int64_t n) {
+    int64_t c = 0;
+    for (; c + VW <= n; c += VW) {
+        vf v = vload(x + c);
+        if (bias) v += vload(bias + c);
+        vstore(y + c, act_vec(act, v));
+    }
+    if (c < n) {
+        vf v = vset(0.0f);
+        for (int64_t e = 0; c + e < n; e++) v[e] = x[c + e] + (bias ? bias[c + e] : 0.0f);
+        v = act_vec(act, v);
+        for (int64_t e = 0; c + e < n; e++) y[c + e] = v[e];
+    }
+}
+
+static void bias_act(int32_t act, const float *x, const float *bias, float *y, int64_t rows,
+                     int64_t cols) {
+#pragma omp parallel for schedule(static) if (rows * cols > 32768)
+    for (int64_t r = 0; r < rows; r++) act_span(act, x + r * cols, bias, y + r * cols, cols);
+}
+
+static void gated_act(int32_t act, const float *gate, int64_t gate_stride, const float *up,
+                      int64_t up_stride, float *y, int64_t y_stride, int64_t rows, int64_t cols) {
+#pragma omp parallel for schedule(static) if (rows * cols > 32768)
+    for (int64_t r = 0; r < rows; r++) {
+        const float *g = gate + r * gate_stride, *u = up + r * up_stride;
+        float *o = y + r * y_stride;
+        int64_t c = 0;
+        for (; c + VW <= cols; c += VW) vstore(o + c, act_vec(act, vload(g + c)) * vload(u + c));
+        if (c < cols) {
+            vf gv = vset(0.0f);
+            for (int64_t e = 0; c + e < cols; e++) gv[e] = g[c + e];
+            gv = act_vec(act, gv);
+            for (int64_t e = 0; c + e < cols; e++) o[c + e] = gv[e] * u[c + e];
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- sgemm */
+
+#define MC 96
+#define KC 256
+#define NCB 2048
+
+/* c[4][TC] += a(4 packed rows of length kc) * bp(panel [kc][TC]). */
+static inline void gemm_tile(const float *a, int64_t kc, const float *bp, float *c, int64_t ldc) {
+    vf a0[NV] = {0}, a1[NV] = {0}, a2[NV] = {0}, a3[NV] = {0};
+    for (int64_t kk = 0; kk < kc; kk++) {
+        float x0 = a[kk], x1 = a[kc + kk], x2 = a[2 * kc + kk], x3 = a[3 * kc + kk];
+        const float *row = bp + kk * TC;
+#pragma GCC unroll 8
+        for (int x = 0; x < NV; x++) {
+            vf bv = vload(row + x * VW);
+            a0[x] += x0 * bv;
+            a1[x] += x1 * bv;
+            a2[x] += x2 * bv;
+            a3[x] += x3 * bv;
+        }
+    }
+#pragma GCC unroll 8
+    for (int x = 0; x < NV; x++) {
+        vstore(c + x * VW, a0[x]);
+        vstore(c + ldc + x * VW, a1[x]);
+        vstore(c + 2 * ldc + x * VW, a2[x]);
+        vstore(c + 3 * ldc + x * VW, a3[x]);
+    }
+}
+
+static void pack_b(int32_t tb, const float *b, int64_t ldb, int64_t pc, int64_t kc, int64_t jc,
+                   int64_t nc, int64_t panel, float *bp) {
+    float *dst = bp + panel * kc * TC;
+    for (int64_t kk = 0; kk < kc; kk++)
+        for (int64_t x = 0; x < TC; x++) {
+            int64_t j = jc + panel * TC + x;
+            dst[kk * TC + x] = j < jc + nc ? (tb ? b[j * ldb + pc + kk] : b[(pc + kk) * ldb + j]) : 0.0f;
+        }
+}
+
+static void pack_a(int32_t ta, const float *a, int64_t lda, int64_t ic, int64_t mc, int64_t pc,
+                   int64_t kc, float *ap) {
+    int64_t mpad = round_up(mc, 4);
+    for (int64_t r = 0; r < mpad; r++)
+        for (int64_t kk = 0; kk < kc; kk++)
+            ap[r * kc + kk] = r < mc ? (ta ? a[(pc + kk) * lda + ic + r] : a[(ic + r) * lda + pc + kk]) : 0.0f;
+}
+
+static void gemm_block(const float *ap, int64_t mc, int64_t kc, const float *bp, int64_t nc,
+                       float alpha, float beta, int first, float *c, int64_t ldc) {
+    float tile[4 * TC];
+    for (int64_t panel = 0; panel * TC < nc; panel++) {
+        int64_t cols = nc - panel * TC < TC ? nc - panel * TC : TC;
+        for (int64_t r = 0; r < mc; r += 4) {
+            gemm_tile(ap + r * kc, kc, bp + panel * kc * TC, tile, TC);
+            int64_t rows = mc - r < 4 ? mc - r : 4;
+            for (int64_t i = 0; i < rows; i++) {
+                float *dst = c + (r + i) * ldc + panel * TC;
+                const float *src = tile + i * TC;
+                if (!first) {
+                    for (int64_t x = 0; x < cols; x++) dst[x] += alpha * src[x];
+                } else if (beta == 0.0f) {
+                    for (int64_t x = 0; x < cols; x++) dst[x] = alpha * src[x];
+                } else {
+                    for (int64_t x = 0; x < cols; x++) dst[x] = alpha * src[x] + beta * dst[x];
+                }
+            }
+        }
+    }
+}
+
+static int32_t sgemm(int32_t ta, int32_t tb, int64_t m, int64_t n, int64_t k, float alpha,
+                     const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                     int64_t ldc) {
+    if (k == 0) {
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+        return T4J_OK;
+    }
+    float *bp = alloc64((size_t)(KC * round_up(NCB, TC)) * sizeof(float));
+    if (!bp) return T4J_ERR_ALLOC;
+    int failed = 0;
+#pragma omp parallel if (m * n * k > 262144)
+    {
+        float *ap = alloc64((size_t)(round_up(MC, 4) * KC) * sizeof(float));
+        if (!ap) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp barrier
+        for (int64_t jc = 0; jc < n && !failed; jc += NCB) {
+            int64_t nc = n - jc < NCB ? n - jc : NCB;
+            for (int64_t pc = 0; pc < k; pc += KC) {
+                int64_t kc = k - pc < KC ? k - pc : KC;
+#pragma omp for schedule(static)
+                for (int64_t panel = 0; panel < (nc + TC - 1) / TC; panel++)
+                    pack_b(tb, b, ldb, pc, kc, jc, nc, panel, bp);
+#pragma omp for schedule(dynamic, 1)
+                for (int64_t ic = 0; ic < m; ic += MC) {
+                    int64_t mc = m - ic < MC ? m - ic : MC;
+                    pack_a(ta, a, lda, ic, mc, pc, kc, ap);
+                    gemm_block(ap, mc, kc, bp, nc, alpha, beta, pc == 0, c + ic * ldc + jc, ldc);
+                }
+            }
+        }
+        free(ap);
+    }
+    free(bp);
+    return failed ? T4J_ERR_ALLOC : T4J_OK;
+}
+
+const t4j_kernels KTABLE = {
+    .name = STR(T4J_VARIANT),
+    .layer_norm = layer_norm,
+    .softmax = softmax,
+    .attention = attention,
+    .bias_act = bias_act,
+    .gated_act = gated_act,
+    .sgemm = sgemm,
+};

@@ -1,0 +1,176 @@
+/*
+ * t4j_cpu.c: the public entry points of libt4j_cpu. Each checks its
+ * arguments, then calls the kernel table of the best instruction set the
+ * CPU supports (chosen once, overridable with t4j_set_isa).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <omp.h>
+
+#include "kernels.h"
+#include "t4j.h"
+
+static int32_t detect_isa(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return T4J_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return T4J_ISA_AVX2;
+    return T4J_ISA_SCALAR;
+}
+
+static int32_t forced_isa = -1;
+
+int32_t t4j_isa(void) {
+    int32_t best = detect_isa();
+    return forced_isa >= 0 && forced_isa < best ? forced_isa : best;
+}
+
+int32_t t4j_set_isa(int32_t isa) {
+    forced_isa = isa < 0 ? -1 : isa;
+    return t4j_isa();
+}
+
+static const t4j_kernels *kernels(void) {
+    switch (t4j_isa()) {
+    case T4J_ISA_AVX512: return &t4j_kernels_avx512;
+    case T4J_ISA_AVX2: return &t4j_kernels_avx2;
+    default: return &t4j_kernels_scalar;
+    }
+}
+
+int32_t t4j_version(void) { return 100; }
+
+int32_t t4j_num_threads(void) { return omp_get_max_threads(); }
+
+int32_t t4j_set_num_threads(int32_t n) {
+    if (n < 1) return T4J_ERR_SIZE;
+    omp_set_num_threads(n);
+    return T4J_OK;
+}
+
+int32_t t4j_layer_norm(const float *x, const float *r, float *sum_out, float *y,
+                       const float *gamma, const float *beta, int64_t rows, int64_t cols,
+                       float eps) {
+    if (!x || !y || !gamma) return T4J_ERR_NULL;
+    if (rows < 0 || cols < 1) return T4J_ERR_SIZE;
+    kernels()->layer_norm(x, r, sum_out, y, gamma, beta, rows, cols, eps, 0);
+    return T4J_OK;
+}
+
+int32_t t4j_rms_norm(const float *x, const float *r, float *sum_out, float *y,
+                     const float *gamma, int64_t rows, int64_t cols, float eps) {
+    if (!x || !y || !gamma) return T4J_ERR_NULL;
+    if (rows < 0 || cols < 1) return T4J_ERR_SIZE;
+    kernels()->layer_norm(x, r, sum_out, y, gamma, NULL, rows, cols, eps, 1);
+    return T4J_OK;
+}
+
+static int lengths_ok(const int32_t *start, const int32_t *len, int64_t batch, int64_t t) {
+    for (int64_t b = 0; b < batch; b++) {
+        if (start && (start[b] < 0 || start[b] > t)) return 0;
+        if (len && (len[b] < 0 || len[b] > t)) return 0;
+    }
+    return 1;
+}
+
+int32_t t4j_softmax(const t4j_softmax_params *p, const float *x, float *y) {
+    if (!p || !x || !y) return T4J_ERR_NULL;
+    if (p->batch < 0 || p->heads < 0 || p->rows < 0 || p->cols < 1) return T4J_ERR_SIZE;
+    if (p->causal && p->rows > p->cols) return T4J_ERR_SIZE;
+    if (p->mask_stride_b < 0 || p->mask_stride_h < 0 || p->mask_stride_s < 0) return T4J_ERR_SIZE;
+    if (!lengths_ok(p->key_start, p->key_len, p->batch, p->cols)) return T4J_ERR_SIZE;
+    return kernels()->softmax(p, x, y);
+}
+
+int32_t t4j_attention(const t4j_attention_params *p, const float *q, const float *k,
+                      const float *v, float *out) {
+    if (!p || !q || !k || !v || !out) return T4J_ERR_NULL;
+    if (p->batch < 0 || p->q_len < 0 || p->kv_len < 1 || p->q_len > p->kv_len) return T4J_ERR_SIZE;
+    if (p->heads < 1 || p->kv_heads < 1 || p->heads % p->kv_heads != 0) return T4J_ERR_SIZE;
+    if (p->head_dim < 1 || p->window < 0) return T4J_ERR_SIZE;
+    if (!lengths_ok(p->key_start, p->key_len, p->batch, p->kv_len)) return T4J_ERR_SIZE;
+    if (p->batch == 0 || p->q_len == 0) return T4J_OK;
+    return kernels()->attention(p, q, k, v, out);
+}
+
+static int act_ok(int32_t act) { return act >= T4J_ACT_NONE && act <= T4J_ACT_SILU; }
+
+int32_t t4j_activation(int32_t act, const float *x, float *y, int64_t n) {
+    if (!x || !y) return T4J_ERR_NULL;
+    if (n < 0 || !act_ok(act)) return T4J_ERR_SIZE;
+    kernels()->bias_act(act, x, NULL, y, 1, n);
+    return T4J_OK;
+}
+
+int32_t t4j_bias_act(int32_t act, const float *x, const float *bias, float *y, int64_t rows,
+                     int64_t cols) {
+    if (!x || !y) return T4J_ERR_NULL;
+    if (rows < 0 || cols < 0 || !act_ok(act)) return T4J_ERR_SIZE;
+    kernels()->bias_act(act, x, bias, y, rows, cols);
+    return T4J_OK;
+}
+
+int32_t t4j_gated_act(int32_t act, const float *gate, int64_t gate_stride, const float *up,
+                      int64_t up_stride, float *y, int64_t y_stride, int64_t rows, int64_t cols) {
+    if (!gate || !up || !y) return T4J_ERR_NULL;
+    if (rows < 0 || cols < 0 || !act_ok(act)) return T4J_ERR_SIZE;
+    if (gate_stride < cols || up_stride < cols || y_stride < cols) return T4J_ERR_SIZE;
+    kernels()->gated_act(act, gate, gate_stride, up, up_stride, y, y_stride, rows, cols);
+    return T4J_OK;
+}
+
+int32_t t4j_rope(float *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim,
+                 int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions,
+                 int64_t rot_dim, float theta) {
+    if (!x || !positions) return T4J_ERR_NULL;
+    if (batch < 0 || seq < 0 || heads < 0 || head_dim < 1) return T4J_ERR_SIZE;
+    if (rot_dim < 2 || rot_dim > head_dim || rot_dim % 2 != 0 || !(theta > 0.0f)) return T4J_ERR_SIZE;
+    int64_t half = rot_dim / 2;
+#pragma omp parallel if (batch * seq * heads * head_dim > 65536)
+    {
+        double *cs = malloc((size_t)half * 2 * sizeof(double));
+#pragma omp for schedule(static)
+        for (int64_t bs = 0; bs < batch * seq; bs++) {
+            if (!cs) continue;
+            int64_t b = bs / seq, s = bs % seq;
+            double pos = (double)positions[bs];
+            for (int64_t i = 0; i < half; i++) {
+                double f = pos * pow((double)theta, -2.0 * (double)i / (double)rot_dim);
+                cs[2 * i] = cos(f);
+                cs[2 * i + 1] = sin(f);
+            }
+            for (int64_t h = 0; h < heads; h++) {
+                float *row = x + b * stride_b + s * stride_s + h * stride_h;
+                for (int64_t i = 0; i < half; i++) {
+                    float a = row[i], c = row[i + half];
+                    float co = (float)cs[2 * i], si = (float)cs[2 * i + 1];
+                    row[i] = a * co - c * si;
+                    row[i + half] = c * co + a * si;
+                }
+            }
+        }
+        free(cs);
+    }
+    return T4J_OK;
+}
+
+int32_t t4j_embedding(const float *table, int64_t vocab, int64_t cols, const int64_t *ids,
+                      int64_t n, float *out) {
+    if (!table || !ids || !out) return T4J_ERR_NULL;
+    if (vocab < 1 || cols < 1 || n < 0) return T4J_ERR_SIZE;
+    for (int64_t i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= vocab) return T4J_ERR_SIZE;
+    for (int64_t i = 0; i < n; i++)
+        memcpy(out + i * cols, table + ids[i] * cols, (size_t)cols * sizeof(float));
+    return T4J_OK;
+}
+
+int32_t t4j_sgemm(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                  const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                  int64_t ldc) {
+    if (!a || !b || !c) return T4J_ERR_NULL;
+    if (m < 0 || n < 0 || k < 0) return T4J_ERR_SIZE;
+    if (lda < (trans_a ? m : k) || ldb < (trans_b ? k : n) || ldc < n) return T4J_ERR_SIZE;
+    if (m == 0 || n == 0) return T4J_OK;
+    return kernels()->sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}

@@ -1,0 +1,205 @@
+/*
+ * t4j.h: the C ABI of Transformers4J's native kernels, jextract's only input.
+ *
+ * Every tensor is float32 unless a name says otherwise. Dimension letters:
+ * B batch, S query length, T key length, H query heads, K key/value heads,
+ * D head dim, C hidden size, F feed-forward size, V vocabulary.
+ *
+ * Every function returns a status code (T4J_OK on success) and checks its
+ * arguments for NULL pointers and impossible sizes before touching memory.
+ * Callers from Java validate everything first; these checks are the last line.
+ * Output buffers may alias their inputs only where a function says so.
+ */
+#ifndef T4J_H
+#define T4J_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define T4J_OK 0
+#define T4J_ERR_NULL 1     /* a required pointer was NULL */
+#define T4J_ERR_SIZE 2     /* a size, stride or length was out of range */
+#define T4J_ERR_ALLOC 3    /* scratch memory could not be allocated */
+
+/* Instruction set the dispatcher chose. */
+#define T4J_ISA_SCALAR 0
+#define T4J_ISA_AVX2 1
+#define T4J_ISA_AVX512 2
+
+/* Library version as major * 10000 + minor * 100 + patch. */
+int32_t t4j_version(void);
+
+/* The instruction set the kernels run with on this CPU (T4J_ISA_*). */
+int32_t t4j_isa(void);
+
+/*
+ * Forces an instruction set no higher than what the CPU has (for tests and
+ * benchmarks); returns the one now in use. -1 restores automatic choice.
+ */
+int32_t t4j_set_isa(int32_t isa);
+
+/* Number of OpenMP threads the kernels use. */
+int32_t t4j_num_threads(void);
+
+/* Sets the number of OpenMP threads (n >= 1). */
+int32_t t4j_set_num_threads(int32_t n);
+
+/*
+ * Layer norm over the last axis, optionally fused with a residual add:
+ *   s = x + r            (r may be NULL: s = x)
+ *   y = (s - mean(s)) / sqrt(var(s) + eps) * gamma + beta
+ * x, r, sum_out, y: [rows, cols]; gamma, beta: [cols] (beta may be NULL).
+ * sum_out (may be NULL) receives s. y may alias x; sum_out may alias x or r.
+ */
+int32_t t4j_layer_norm(const float *x, const float *r, float *sum_out, float *y,
+                       const float *gamma, const float *beta,
+                       int64_t rows, int64_t cols, float eps);
+
+/*
+ * RMS norm over the last axis (T5 / Llama), optionally after a residual add:
+ *   s = x + r;  y = s / sqrt(mean(s^2) + eps) * gamma
+ * Shapes and aliasing as t4j_layer_norm.
+ */
+int32_t t4j_rms_norm(const float *x, const float *r, float *sum_out, float *y,
+                     const float *gamma, int64_t rows, int64_t cols, float eps);
+
+/*
+ * Masked softmax over the last axis of x: [B, H, S, T] (contiguous):
+ *   y[b,h,i,:] = softmax(scale * x[b,h,i,:] + mask[b,h,i,:])
+ * where masked positions are excluded:
+ *   - keys j < key_start[b] or j >= key_len[b] (either array may be NULL),
+ *   - with causal != 0, keys j > i + (T - S) (queries are the last S of T;
+ *     causal needs S <= T).
+ * mask (may be NULL) is additive, addressed as
+ *   mask[b * mask_stride_b + h * mask_stride_h + i * mask_stride_s + j]
+ * so a stride of 0 broadcasts. A row with no visible key yields zeros.
+ * y may alias x.
+ */
+typedef struct t4j_softmax_params {
+    int64_t batch;          /* B */
+    int64_t heads;          /* H */
+    int64_t rows;           /* S */
+    int64_t cols;           /* T */
+    float scale;            /* multiplies x before the mask is added */
+    int32_t causal;         /* nonzero: causal masking, queries aligned to the last keys */
+    const float *mask;      /* additive mask or NULL */
+    int64_t mask_stride_b;  /* elements between batches of mask (0: broadcast) */
+    int64_t mask_stride_h;  /* elements between heads of mask (0: broadcast) */
+    int64_t mask_stride_s;  /* elements between rows of mask (0: broadcast) */
+    const int32_t *key_start; /* [B] first visible key, or NULL (0) */
+    const int32_t *key_len;   /* [B] one past the last visible key, or NULL (T) */
+} t4j_softmax_params;
+
+int32_t t4j_softmax(const t4j_softmax_params *p, const float *x, float *y);
+
+/*
+ * Fused multi-head attention forward:
+ *   out = softmax(scale * q k^T + bias + mask) v
+ * computed tile by tile with an online softmax; the S x T score matrix is
+ * never materialised. Layouts (strides in elements, head_dim contiguous):
+ *   q   [B, S, H, D]   q[b*q_stride_b + s*q_stride_s + h*q_stride_h + d]
+ *   k,v [B, T, K, D]   likewise with kv strides (a KV cache of capacity
+ *                      Tmax > T is addressed by its own batch stride)
+ *   out [B, S, H, D]   likewise with out strides
+ * Query head h reads key/value head h / (H / K) (grouped-query attention).
+ * Query i sits at absolute position T - S + i (decoding against a cache).
+ * Visible keys for batch b, query i at position P:
+ *   key_start[b] <= j < key_len[b]           (NULL arrays: 0 and T)
+ *   causal:  j <= P
+ *   window > 0:  P - j < window              (sliding-window / local attention)
+ * bias (may be NULL), additive, addressed as
+ *   bias[b*bias_stride_b + h*bias_stride_h + i*bias_stride_s + j]
+ * (T5 position bias [H, S, T] has bias_stride_b = 0; an additive mask
+ * [B, 1, S, T] has bias_stride_h = 0). A query with no visible key yields
+ * zeros. out must not alias q, k or v.
+ */
+typedef struct t4j_attention_params {
+    int64_t batch;        /* B */
+    int64_t q_len;        /* S */
+    int64_t kv_len;       /* T, S <= T */
+    int64_t heads;        /* H */
+    int64_t kv_heads;     /* K, H % K == 0 */
+    int64_t head_dim;     /* D */
+    float scale;          /* 1/sqrt(D) for BERT; 1.0 for T5 and GPT-Neo */
+    int32_t causal;       /* nonzero: causal mask */
+    int32_t window;       /* > 0: sliding window length, 0: none */
+    int64_t q_stride_b, q_stride_s, q_stride_h;
+    int64_t k_stride_b, k_stride_s, k_stride_h;
+    int64_t v_stride_b, v_stride_s, v_stride_h;
+    int64_t out_stride_b, out_stride_s, out_stride_h;
+    const float *bias;    /* additive bias or NULL */
+    int64_t bias_stride_b, bias_stride_h, bias_stride_s;
+    const int32_t *key_start; /* [B] or NULL */
+    const int32_t *key_len;   /* [B] or NULL */
+} t4j_attention_params;
+
+int32_t t4j_attention(const t4j_attention_params *p, const float *q, const float *k,
+                      const float *v, float *out);
+
+/* Elementwise activations over n values; y may alias x. */
+#define T4J_ACT_NONE 0
+#define T4J_ACT_GELU 1       /* x/2 (1 + erf(x/sqrt 2)) */
+#define T4J_ACT_GELU_TANH 2  /* x/2 (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))) */
+#define T4J_ACT_RELU 3
+#define T4J_ACT_SILU 4       /* x sigmoid(x) */
+
+int32_t t4j_activation(int32_t act, const float *x, float *y, int64_t n);
+
+/*
+ * Bias add fused with an activation, after a GEMM:
+ *   y[r, c] = act(x[r, c] + bias[c])    x, y: [rows, cols]; bias: [cols] or NULL
+ * y may alias x.
+ */
+int32_t t4j_bias_act(int32_t act, const float *x, const float *bias, float *y,
+                     int64_t rows, int64_t cols);
+
+/*
+ * Gated activation (SwiGLU with T4J_ACT_SILU, gated GELU with T4J_ACT_GELU
+ * or T4J_ACT_GELU_TANH):  y[r, c] = act(gate[r, c]) * up[r, c]
+ * gate, up, y: [rows, cols] with row strides (elements) gate_stride,
+ * up_stride, y_stride, so a fused [rows, 2F] projection can be split in place.
+ * y may alias gate or up.
+ */
+int32_t t4j_gated_act(int32_t act, const float *gate, int64_t gate_stride,
+                      const float *up, int64_t up_stride, float *y, int64_t y_stride,
+                      int64_t rows, int64_t cols);
+
+/*
+ * Rotary position embedding, Llama convention (rotate half), in place on
+ * x: [B, S, N, D] with strides (elements) stride_b, stride_s, stride_h.
+ * Position of x[b, s] is positions[b * S + s]. For i < rot_dim / 2:
+ *   a = x[i], c = x[i + rot_dim/2], f = theta^(-2i / rot_dim) * pos
+ *   x[i] = a cos f - c sin f;  x[i + rot_dim/2] = c cos f + a sin f
+ * Dimensions from rot_dim to D are left unchanged (partial rotary).
+ */
+int32_t t4j_rope(float *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim,
+                 int64_t stride_b, int64_t stride_s, int64_t stride_h,
+                 const int64_t *positions, int64_t rot_dim, float theta);
+
+/*
+ * Embedding row gather: out[i, :] = table[ids[i], :]
+ * table: [V, C]; ids: [n]; out: [n, C]. Fails with T4J_ERR_SIZE if any id
+ * is outside [0, V) before writing anything.
+ */
+int32_t t4j_embedding(const float *table, int64_t vocab, int64_t cols, const int64_t *ids,
+                      int64_t n, float *out);
+
+/*
+ * Built-in blocked GEMM, used when no BLAS library is available. Row-major:
+ *   C = alpha * op(A) op(B) + beta * C
+ * op(A): [M, K], op(B): [K, N], C: [M, N]; trans_a / trans_b nonzero means
+ * A is stored [K, M] / B is stored [N, K]. lda, ldb, ldc are row strides.
+ * With beta == 0, C is not read (NaN in C does not propagate).
+ */
+int32_t t4j_sgemm(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k,
+                  float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
+                  float beta, float *c, int64_t ldc);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* T4J_H */

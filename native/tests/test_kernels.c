@@ -1,0 +1,292 @@
+/*
+ * test_kernels.c: every CPU kernel against its scalar reference (native/ref),
+ * on random inputs at odd sizes, for each instruction set the CPU has.
+ * Error is max |got - want| / max |want| over the output; the bound is stated
+ * per check. Exit status is the number of failed checks.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "t4j.h"
+#include "t4j_ref.h"
+
+static int failures = 0, checks = 0;
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+
+static float frand(void) { /* uniform in [-1, 1) */
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (float)((rng >> 40) * (1.0 / (1 << 23)) - 1.0);
+}
+
+static float *rand_buf(int64_t n, float spread) {
+    float *p = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    for (int64_t i = 0; i < n; i++) p[i] = frand() * spread;
+    return p;
+}
+
+static float *poisoned(int64_t n) { /* outputs start as NaN so unwritten values show */
+    float *p = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    for (int64_t i = 0; i < n; i++) p[i] = NAN;
+    return p;
+}
+
+static double rel_err(const float *got, const float *want, int64_t n) {
+    double err = 0.0, mag = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - want[i]);
+        if (isnan(got[i]) != isnan(want[i])) d = INFINITY;
+        if (!(d <= err)) err = d;
+        if (fabs(want[i]) > mag) mag = fabs(want[i]);
+    }
+    return mag > 0.0 ? err / mag : err;
+}
+
+static void check(const char *what, double err, double bound) {
+    checks++;
+    int ok = err <= bound;
+    if (!ok) failures++;
+    printf("%s isa=%d %-60s rel_err=%.2e (bound %.0e)\n", ok ? "ok  " : "FAIL", t4j_isa(), what, err, bound);
+}
+
+static void check_status(const char *what, int32_t got, int32_t want) {
+    checks++;
+    if (got != want) failures++;
+    printf("%s isa=%d %-60s status=%d (want %d)\n", got == want ? "ok  " : "FAIL", t4j_isa(), what, got, want);
+}
+
+static void test_norms(void) {
+    int64_t hidden[] = {48, 100, 768}, rowsv[] = {1, 7, 33};
+    for (int hi = 0; hi < 3; hi++)
+        for (int ri = 0; ri < 3; ri++)
+            for (int variant = 0; variant < 4; variant++) {
+                int64_t rows = rowsv[ri], cols = hidden[hi], n = rows * cols;
+                int residual = variant & 1, rms = variant >> 1;
+                float *x = rand_buf(n, 3.0f), *r = rand_buf(n, 2.0f), *g = rand_buf(cols, 1.5f);
+                float *b = rand_buf(cols, 0.5f);
+                for (int64_t i = 0; i < n; i++) x[i] += 0.7f; /* a mean far from zero */
+                float *y = poisoned(n), *s = poisoned(n), *yr = poisoned(n), *sr = poisoned(n);
+                char what[96];
+                if (rms) {
+                    t4j_rms_norm(x, residual ? r : NULL, residual ? s : NULL, y, g, rows, cols, 1e-6f);
+                    t4j_ref_rms_norm(x, residual ? r : NULL, sr, yr, g, rows, cols, 1e-6f);
+                } else {
+                    t4j_layer_norm(x, residual ? r : NULL, residual ? s : NULL, y, g, b, rows, cols, 1e-12f);
+                    t4j_ref_layer_norm(x, residual ? r : NULL, sr, yr, g, b, rows, cols, 1e-12f);
+                }
+                snprintf(what, sizeof what, "%s rows=%ld cols=%ld residual=%d", rms ? "rms_norm" : "layer_norm",
+                         (long)rows, (long)cols, residual);
+                check(what, rel_err(y, yr, n), 1e-5);
+                if (residual) {
+                    snprintf(what, sizeof what, "%s sum rows=%ld cols=%ld", rms ? "rms_norm" : "layer_norm",
+                             (long)rows, (long)cols);
+                    check(what, rel_err(s, sr, n), 1e-6);
+                    /* in place: y and sum over x and r */
+                    memcpy(y, x, (size_t)n * sizeof(float));
+                    if (rms) t4j_rms_norm(y, r, r, y, g, rows, cols, 1e-6f);
+                    else t4j_layer_norm(y, r, r, y, g, b, rows, cols, 1e-12f);
+                    snprintf(what, sizeof what, "%s in place rows=%ld cols=%ld", rms ? "rms_norm" : "layer_norm",
+                             (long)rows, (long)cols);
+                    check(what, fmax(rel_err(y, yr, n), rel_err(r, sr, n)), 1e-5);
+                }
+                free(x); free(r); free(g); free(b); free(y); free(s); free(yr); free(sr);
+            }
+}
+
+static void test_softmax(void) {
+    int64_t lens[] = {1, 7, 33, 129, 513};
+    for (int si = 0; si < 5; si++)
+        for (int variant = 0; variant < 4; variant++) {
+            int64_t bsz = 3, heads = 2, t = lens[si], s = variant == 3 ? (t + 1) / 2 : t;
+            int causal = variant >= 2, padded = variant != 0;
+            int64_t n = bsz * heads * s * t;
+            float *x = rand_buf(n, 4.0f), *mask = rand_buf(bsz * s * t, 2.0f);
+            for (int64_t i = 0; i < bsz * s * t; i += 5) mask[i] = -INFINITY;
+            int32_t start[3] = {0, t > 2 ? 1 : 0, 0}, len[3] = {(int32_t)t, (int32_t)(t / 2), 0};
+            t4j_softmax_params p = {bsz, heads, s, t, 0.37f, causal, mask, s * t, 0, t,
+                                    padded ? start : NULL, padded ? len : NULL};
+            float *y = poisoned(n), *yr = poisoned(n);
+            t4j_softmax(&p, x, y);
+            t4j_ref_softmax(&p, x, yr);
+            char what[96];
+            snprintf(what, sizeof what, "softmax B=3 H=2 S=%ld T=%ld causal=%d padded=%d", (long)s, (long)t,
+                     causal, padded);
+            check(what, rel_err(y, yr, n), 1e-5);
+            memcpy(y, x, (size_t)n * sizeof(float));
+            t4j_softmax(&p, y, y);
+            snprintf(what, sizeof what, "softmax in place S=%ld T=%ld", (long)s, (long)t);
+            check(what, rel_err(y, yr, n), 1e-5);
+            free(x); free(mask); free(y); free(yr);
+        }
+}
+
+typedef struct {
+    int64_t b, s, t, h, kvh, d;
+    int causal, window, padded, bias, cache;
+    float scale;
+} att_case;
+
+static void run_attention(att_case c) {
+    int64_t cap = c.cache ? c.t + 5 : c.t; /* a KV cache with room to spare */
+    int64_t qn = c.b * c.s * c.h * c.d, kn = c.b * cap * c.kvh * c.d;
+    float *q = rand_buf(qn, 1.0f), *k = rand_buf(kn, 1.0f), *v = rand_buf(kn, 1.0f);
+    float *bias = c.bias ? rand_buf(c.b * c.h * c.s * c.t, 3.0f) : NULL;
+    int32_t *start = malloc((size_t)c.b * sizeof(int32_t)), *len = malloc((size_t)c.b * sizeof(int32_t));
+    for (int64_t b = 0; b < c.b; b++) {
+        start[b] = (b % 3 == 1 && c.t > 3) ? 2 : 0;
+        len[b] = b % 3 == 2 ? 0 : (int32_t)(c.t - b % 2 * (c.t / 3)); /* some batches fully masked */
+    }
+    t4j_attention_params p = {c.b, c.s, c.t, c.h, c.kvh, c.d, c.scale, c.causal, c.window,
+                              c.s * c.h * c.d, c.h * c.d, c.d,
+                              cap * c.kvh * c.d, c.kvh * c.d, c.d,
+                              cap * c.kvh * c.d, c.kvh * c.d, c.d,
+                              c.s * c.h * c.d, c.h * c.d, c.d,
+                              bias, c.h * c.s * c.t, c.s * c.t, c.t,
+                              c.padded ? start : NULL, c.padded ? len : NULL};
+    float *o = poisoned(qn), *oref = poisoned(qn);
+    int32_t st = t4j_attention(&p, q, k, v, o);
+    t4j_ref_attention(&p, q, k, v, oref);
+    char what[128];
+    snprintf(what, sizeof what, "attention B=%ld S=%ld T=%ld H=%ld K=%ld D=%ld c=%d w=%d pad=%d bias=%d",
+             (long)c.b, (long)c.s, (long)c.t, (long)c.h, (long)c.kvh, (long)c.d, c.causal, c.window, c.padded,
+             c.bias);
+    check(what, st == T4J_OK ? rel_err(o, oref, qn) : INFINITY, 1e-5);
+    free(q); free(k); free(v); free(bias); free(start); free(len); free(o); free(oref);
+}
+
+static void test_attention(void) {
+    int64_t lens[] = {1, 7, 33, 129, 513}, dims[] = {12, 64, 80};
+    for (int li = 0; li < 5; li++)
+        for (int di = 0; di < 3; di++) {
+            int64_t t = lens[li], d = dims[di];
+            float sc = 1.0f / sqrtf((float)d);
+            run_attention((att_case){3, t, t, 2, 2, d, 0, 0, 1, 0, 0, sc});      /* key padding */
+            run_attention((att_case){3, t, t, 2, 2, d, 1, 0, 1, 0, 0, sc});      /* causal + padding */
+            if (t >= 7) {
+                run_attention((att_case){2, t, t, 4, 2, d, 1, 0, 0, 0, 0, sc});  /* GQA */
+                run_attention((att_case){2, t, t, 2, 1, d, 1, 4, 0, 0, 0, 1.0f}); /* GPT-Neo local */
+                run_attention((att_case){3, t, t, 3, 3, d, 0, 0, 1, 1, 0, 1.0f}); /* T5 bias */
+                run_attention((att_case){2, 1, t, 4, 2, d, 1, 0, 1, 0, 1, sc});  /* decode, cache */
+                run_attention((att_case){2, 5, t, 4, 4, d, 1, 0, 0, 1, 1, sc});  /* few queries */
+                run_attention((att_case){2, t / 2 + 1, t, 2, 2, d, 1, 0, 1, 0, 1, sc}); /* chunked prefill */
+            }
+        }
+}
+
+static void test_activations(void) {
+    const char *names[] = {"none", "gelu", "gelu_tanh", "relu", "silu"};
+    for (int32_t act = 0; act <= T4J_ACT_SILU; act++) {
+        int64_t rows = 7, cols = 129, n = rows * cols;
+        float *x = rand_buf(n, 6.0f), *bias = rand_buf(cols, 1.0f), *y = poisoned(n), *yr = poisoned(n);
+        char what[96];
+        t4j_activation(act, x, y, n);
+        t4j_ref_bias_act(act, x, NULL, yr, 1, n);
+        snprintf(what, sizeof what, "activation %s n=%ld", names[act], (long)n);
+        check(what, rel_err(y, yr, n), 1e-5);
+        t4j_bias_act(act, x, bias, y, rows, cols);
+        t4j_ref_bias_act(act, x, bias, yr, rows, cols);
+        snprintf(what, sizeof what, "bias_act %s rows=%ld cols=%ld", names[act], (long)rows, (long)cols);
+        check(what, rel_err(y, yr, n), 1e-5);
+        /* gated, splitting a fused [rows, 2F] projection in place */
+        float *fused = rand_buf(rows * 2 * cols, 4.0f), *g = poisoned(n), *gr = poisoned(n);
+        t4j_gated_act(act, fused, 2 * cols, fused + cols, 2 * cols, g, cols, rows, cols);
+        t4j_ref_gated_act(act, fused, 2 * cols, fused + cols, 2 * cols, gr, cols, rows, cols);
+        snprintf(what, sizeof what, "gated_act %s rows=%ld F=%ld", names[act], (long)rows, (long)cols);
+        check(what, rel_err(g, gr, n), 1e-5);
+        free(x); free(bias); free(y); free(yr); free(fused); free(g); free(gr);
+    }
+}
+
+static void test_rope(void) {
+    int64_t b = 2, s = 33, h = 3, dims[] = {12, 64, 80};
+    for (int di = 0; di < 3; di++)
+        for (int partial = 0; partial < 2; partial++) {
+            int64_t d = dims[di], rot = partial ? d / 2 : d, n = b * s * h * d;
+            if (rot % 2) rot--;
+            float *x = rand_buf(n, 2.0f), *xr = malloc((size_t)n * sizeof(float));
+            memcpy(xr, x, (size_t)n * sizeof(float));
+            int64_t *pos = malloc((size_t)(b * s) * sizeof(int64_t));
+            for (int64_t i = 0; i < b * s; i++) pos[i] = (i % s) * 7 + (i / s) * 3;
+            t4j_rope(x, b, s, h, d, s * h * d, h * d, d, pos, rot, 10000.0f);
+            t4j_ref_rope(xr, b, s, h, d, s * h * d, h * d, d, pos, rot, 10000.0f);
+            char what[96];
+            snprintf(what, sizeof what, "rope D=%ld rot_dim=%ld", (long)d, (long)rot);
+            check(what, rel_err(x, xr, n), 1e-6);
+            free(x); free(xr); free(pos);
+        }
+}
+
+static void test_embedding(void) {
+    int64_t vocab = 101, cols = 48, n = 13;
+    float *table = rand_buf(vocab * cols, 1.0f), *out = poisoned(n * cols), *want = poisoned(n * cols);
+    int64_t ids[13];
+    for (int64_t i = 0; i < n; i++) {
+        ids[i] = (i * 37 + 5) % vocab;
+        memcpy(want + i * cols, table + ids[i] * cols, (size_t)cols * sizeof(float));
+    }
+    check_status("embedding", t4j_embedding(table, vocab, cols, ids, n, out), T4J_OK);
+    check("embedding rows", rel_err(out, want, n * cols), 0.0);
+    ids[7] = vocab;
+    check_status("embedding id == vocab rejected", t4j_embedding(table, vocab, cols, ids, n, out), T4J_ERR_SIZE);
+    ids[7] = -1;
+    check_status("embedding id < 0 rejected", t4j_embedding(table, vocab, cols, ids, n, out), T4J_ERR_SIZE);
+    free(table); free(out); free(want);
+}
+
+static void test_sgemm(void) {
+    int64_t sizes[][3] = {{1, 1, 1}, {7, 33, 5}, {33, 129, 100}, {129, 48, 768}, {100, 768, 48}, {200, 300, 513}};
+    for (int si = 0; si < 6; si++)
+        for (int tr = 0; tr < 4; tr++) {
+            int64_t m = sizes[si][0], n = sizes[si][1], k = sizes[si][2];
+            int ta = tr & 1, tb = tr >> 1;
+            int64_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1, ldc = n + 2;
+            float *a = rand_buf((ta ? k : m) * lda, 1.0f), *b = rand_buf((tb ? n : k) * ldb, 1.0f);
+            float *c = rand_buf(m * ldc, 1.0f), *cr = malloc((size_t)(m * ldc) * sizeof(float));
+            memcpy(cr, c, (size_t)(m * ldc) * sizeof(float));
+            float beta = si % 2 ? 0.5f : 0.0f;
+            t4j_sgemm(ta, tb, m, n, k, 1.25f, a, lda, b, ldb, beta, c, ldc);
+            t4j_ref_sgemm(ta, tb, m, n, k, 1.25f, a, lda, b, ldb, beta, cr, ldc);
+            char what[96];
+            snprintf(what, sizeof what, "sgemm M=%ld N=%ld K=%ld ta=%d tb=%d beta=%.1f", (long)m, (long)n, (long)k,
+                     ta, tb, beta);
+            check(what, rel_err(c, cr, m * ldc), 1e-5);
+            free(a); free(b); free(c); free(cr);
+        }
+}
+
+static void test_bad_arguments(void) {
+    float x[4] = {1, 2, 3, 4}, y[4];
+    t4j_softmax_params sp = {1, 1, 2, 1, 1.0f, 1, NULL, 0, 0, 0, NULL, NULL};
+    check_status("softmax causal S > T rejected", t4j_softmax(&sp, x, y), T4J_ERR_SIZE);
+    int32_t len[1] = {5};
+    t4j_softmax_params sp2 = {1, 1, 2, 2, 1.0f, 0, NULL, 0, 0, 0, NULL, len};
+    check_status("softmax key_len > T rejected", t4j_softmax(&sp2, x, y), T4J_ERR_SIZE);
+    t4j_attention_params ap = {0};
+    ap.batch = 1; ap.q_len = 1; ap.kv_len = 1; ap.heads = 3; ap.kv_heads = 2; ap.head_dim = 1;
+    check_status("attention H % K != 0 rejected", t4j_attention(&ap, x, x, x, y), T4J_ERR_SIZE);
+    check_status("attention NULL q rejected", t4j_attention(&ap, NULL, x, x, y), T4J_ERR_NULL);
+    check_status("layer_norm cols=0 rejected", t4j_layer_norm(x, NULL, NULL, y, x, NULL, 1, 0, 1e-5f), T4J_ERR_SIZE);
+    check_status("sgemm ldc < N rejected", t4j_sgemm(0, 0, 2, 2, 2, 1.0f, x, 2, x, 2, 0.0f, y, 1), T4J_ERR_SIZE);
+    check_status("activation unknown kind rejected", t4j_activation(99, x, y, 4), T4J_ERR_SIZE);
+}
+
+int main(void) {
+    int32_t best = t4j_isa();
+    for (int32_t isa = best; isa >= 0; isa--) {
+        t4j_set_isa(isa);
+        test_norms();
+        test_softmax();
+        test_attention();
+        test_activations();
+        test_rope();
+        test_embedding();
+        test_sgemm();
+        test_bad_arguments();
+    }
+    t4j_set_isa(-1);
+    printf("%d passed, %d failed\n", checks - failures, failures);
+    return failures ? 1 : 0;
+}
