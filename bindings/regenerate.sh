@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Regenerates the committed jextract bindings under bindings/src/main/java
+# from native/include/t4j.h and OpenBLAS's cblas.h (taken from the
+# org.bytedeco:openblas jar that the build uses), with the explicit symbol
+# lists in t4j.includes and cblas.includes.
+#
+# Usage: JEXTRACT=/path/to/jextract bindings/regenerate.sh
+# jextract (https://github.com/openjdk/jextract, JDK 25 branch) is not in any
+# registry; build or install it yourself. The output is deterministic: run
+# `git diff --exit-code bindings/` afterwards to see that nothing changed.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+jextract="${JEXTRACT:-$(command -v jextract || true)}"
+[ -x "$jextract" ] || { echo "set JEXTRACT to the jextract launcher" >&2; exit 2; }
+openblas_version="$(sed -n 's:.*<openblas.version>\(.*\)</openblas.version>.*:\1:p' "$root/pom.xml")"
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+(cd "$work" && mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+    -Dartifact="org.bytedeco:openblas:${openblas_version}:jar:linux-x86_64" -DoutputDirectory="$work")
+(cd "$work" && unzip -q -o ./*.jar 'org/bytedeco/openblas/linux-x86_64/include/*')
+# Headers are copied to fixed relative paths so nothing machine-specific
+# reaches the generated sources.
+mkdir -p "$work/h"
+cp "$root/native/include/t4j.h" "$work/h/"
+cp "$work"/org/bytedeco/openblas/linux-x86_64/include/{cblas.h,openblas_config.h} "$work/h/"
+
+out="$here/src/main/java"
+rm -rf "$out/org/transformers4j/bindings"
+cd "$work/h"
+# clang's own stdint.h (freestanding) keeps the output independent of the system libc headers.
+"$jextract" -D__STDC_HOSTED__=0 --output "$out" -t org.transformers4j.bindings.cpu \
+    --header-class-name t4j_h @"$here/t4j.includes" t4j.h 2> "$work/t4j.log" \
+    || { cat "$work/t4j.log" >&2; exit 1; }
+"$jextract" -D__STDC_HOSTED__=0 --output "$out" -t org.transformers4j.bindings.openblas \
+    --header-class-name cblas_h @"$here/cblas.includes" cblas.h 2> "$work/cblas.log" \
+    || { cat "$work/cblas.log" >&2; exit 1; }
+echo "bindings regenerated under $out"

@@ -1,0 +1,47 @@
+package org.transformers4j.backend;
+
+import org.transformers4j.tensor.Tensor;
+
+/**
+ * Variants of fused attention, softmax(scale q k^T + bias + mask) v.
+ *
+ * @param scale multiplies q k^T: 1/sqrt(D) for BERT, 1.0 for T5 and GPT-Neo
+ * @param causal query i (at position T - S + i) sees keys j &lt;= its position
+ * @param window if &gt; 0, a query sees only the last {@code window} positions up to its own
+ * @param bias additive float32 bias of shape [B or 1, H or 1, S, T] (T5 position bias, or a mask), or null
+ * @param keyStart per batch, the first visible key (left padding), or null
+ * @param keyLength per batch, one past the last visible key (right padding), or null
+ */
+public record AttentionOptions(float scale, boolean causal, int window, Tensor bias, int[] keyStart,
+                               int[] keyLength) {
+
+    /** Plain attention with the given scale. */
+    public static AttentionOptions scaled(float scale) {
+        return new AttentionOptions(scale, false, 0, null, null, null);
+    }
+
+    /** These options with causal masking. */
+    public AttentionOptions withCausal() {
+        return new AttentionOptions(scale, true, window, bias, keyStart, keyLength);
+    }
+
+    /** These options with a sliding window of the given length. */
+    public AttentionOptions withWindow(int length) {
+        return new AttentionOptions(scale, causal, length, bias, keyStart, keyLength);
+    }
+
+    /** These options with an additive bias [B or 1, H or 1, S, T]. */
+    public AttentionOptions withBias(Tensor additive) {
+        return new AttentionOptions(scale, causal, window, additive, keyStart, keyLength);
+    }
+
+    /** These options with per-batch key lengths (right padding). */
+    public AttentionOptions withKeyLength(int... lengths) {
+        return new AttentionOptions(scale, causal, window, bias, keyStart, lengths.clone());
+    }
+
+    /** These options with per-batch first visible keys (left padding). */
+    public AttentionOptions withKeyStart(int... starts) {
+        return new AttentionOptions(scale, causal, window, bias, starts.clone(), keyLength);
+    }
+}

@@ -1,0 +1,83 @@
+package org.transformers4j.backend;
+
+import org.transformers4j.tensor.Device;
+import org.transformers4j.tensor.Tensor;
+
+/**
+ * The operations models are built from, on one device. Every method checks
+ * shapes, strides, dtypes, devices and lengths before any native call and
+ * throws {@link IllegalArgumentException} naming the argument at fault.
+ * Tensors are float32 unless a method says otherwise; the last dimension of
+ * every tensor argument must be contiguous (stride 1), other strides are free.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** A short name, for example "cpu". */
+    String name();
+
+    /** The device whose tensors this backend takes. */
+    Device device();
+
+    /** What runs matrix products, for example "OpenBLAS 0.3.31 (SkylakeX)" or "built-in GEMM". */
+    String gemmProvider();
+
+    /** What runs the other kernels, for example "libt4j_cpu avx512, 2 threads". */
+    String kernelProvider();
+
+    /**
+     * c = alpha op(a) op(b) + beta c for 2-D tensors; op(a) is [M, K] (a is [K, M] when transA),
+     * op(b) is [K, N] (b is [N, K] when transB), c is [M, N]. With beta = 0, c is not read.
+     */
+    void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, float alpha, float beta);
+
+    /**
+     * A linear layer in Hugging Face layout: y = act(x w^T + bias), x: [N, in], w: [out, in],
+     * bias: [out] or null, y: [N, out].
+     */
+    void linear(Tensor x, Tensor w, Tensor bias, Activation act, Tensor y);
+
+    /**
+     * Layer norm over the last axis of s = x + residual (residual may be null):
+     * y = (s - mean) / sqrt(var + eps) * gamma + beta. x, residual, sumOut, y: [rows, C];
+     * gamma, beta: [C]; beta and sumOut may be null; sumOut receives s. y may be x.
+     */
+    void layerNorm(Tensor x, Tensor residual, Tensor sumOut, Tensor gamma, Tensor beta, float eps, Tensor y);
+
+    /** RMS norm (T5, Llama): y = s / sqrt(mean(s^2) + eps) * gamma, s = x + residual; as layerNorm. */
+    void rmsNorm(Tensor x, Tensor residual, Tensor sumOut, Tensor gamma, float eps, Tensor y);
+
+    /**
+     * Masked softmax over the last axis; x, y: [B, H, S, T] contiguous, y may be x.
+     * A row with no visible key gives zeros.
+     */
+    void softmax(Tensor x, SoftmaxOptions options, Tensor y);
+
+    /**
+     * Fused attention: q: [B, S, H, D], k, v: [B, T, K, D] (K divides H), out: [B, S, H, D],
+     * S &lt;= T (queries are the last S positions). out must not overlap q, k or v.
+     * A query with no visible key gives zeros.
+     */
+    void attention(Tensor q, Tensor k, Tensor v, AttentionOptions options, Tensor out);
+
+    /** y = act(x) elementwise for x, y of the same shape (contiguous); y may be x. */
+    void activation(Activation act, Tensor x, Tensor y);
+
+    /** y = act(x + bias) with x, y: [rows, C] and bias: [C] or null; y may be x. */
+    void biasActivation(Activation act, Tensor x, Tensor bias, Tensor y);
+
+    /** y = act(gate) * up for gate, up, y: [rows, F] (SwiGLU with SILU, gated GELU with GELU). */
+    void gatedActivation(Activation act, Tensor gate, Tensor up, Tensor y);
+
+    /**
+     * Rotary position embedding in place, rotate-half convention, on x: [B, S, N, D]; the first
+     * rotaryDim dimensions of each head rotate by positions[b * S + s] * theta^(-2i / rotaryDim).
+     */
+    void rope(Tensor x, long[] positions, int rotaryDim, float theta);
+
+    /** out[i, :] = table[ids[i], :]; table: [V, C], ids: int64 of any shape with n elements, out: [n, C]. */
+    void embedding(Tensor table, Tensor ids, Tensor out);
+
+    /** Releases what the backend holds (not the tensors, which their arenas own). */
+    @Override
+    void close();
+}

@@ -1,0 +1,116 @@
+package org.transformers4j.backend;
+
+import java.util.Arrays;
+import org.transformers4j.tensor.DType;
+import org.transformers4j.tensor.Device;
+import org.transformers4j.tensor.Tensor;
+
+/** Argument checks shared by every backend; each failure names the argument and the value. */
+public final class Checks {
+    private Checks() {
+    }
+
+    /** Requires a live float32 tensor of the given rank on the device, last dimension contiguous. */
+    public static void tensor(String name, Tensor t, int rank, Device device) {
+        tensor(name, t, rank, device, DType.F32);
+    }
+
+    /** As {@link #tensor(String, Tensor, int, Device)} for another dtype. */
+    public static void tensor(String name, Tensor t, int rank, Device device, DType dtype) {
+        if (t == null) {
+            throw new IllegalArgumentException(name + " is null");
+        }
+        if (!t.isAlive()) {
+            throw new IllegalArgumentException(name + " belongs to a closed arena");
+        }
+        if (t.dtype() != dtype) {
+            throw new IllegalArgumentException(name + " has dtype " + t.dtype() + ", expected " + dtype);
+        }
+        if (!t.device().equals(device)) {
+            throw new IllegalArgumentException(name + " is on " + t.device() + ", this backend runs on " + device);
+        }
+        if (rank >= 0 && t.rank() != rank) {
+            throw new IllegalArgumentException(name + " has shape " + t.shape() + ", expected rank " + rank);
+        }
+        if (t.rank() > 0 && t.dim(-1) > 1 && t.stride(-1) != 1) {
+            throw new IllegalArgumentException(name + " must be contiguous in its last dimension, stride is "
+                    + t.stride(-1));
+        }
+    }
+
+    /** Requires t (possibly null when optional) to have exactly the given sizes. */
+    public static void shape(String name, Tensor t, long... dims) {
+        if (!Arrays.equals(t.shape().toArray(), dims)) {
+            throw new IllegalArgumentException(name + " has shape " + t.shape() + ", expected "
+                    + Arrays.toString(dims));
+        }
+    }
+
+    /** Requires dimension value to equal expected. */
+    public static void dim(String what, long value, long expected) {
+        if (value != expected) {
+            throw new IllegalArgumentException(what + " is " + value + ", expected " + expected);
+        }
+    }
+
+    /** Requires a fully contiguous tensor. */
+    public static void contiguous(String name, Tensor t) {
+        if (!t.isContiguous()) {
+            throw new IllegalArgumentException(name + " must be contiguous, strides are "
+                    + Arrays.toString(t.strides()) + " for shape " + t.shape());
+        }
+    }
+
+    /** Requires that two tensors share no memory. */
+    public static void disjoint(String name, Tensor t, String otherName, Tensor other) {
+        if (t.segment().asOverlappingSlice(other.segment()).isPresent()) {
+            throw new IllegalArgumentException(name + " overlaps " + otherName);
+        }
+    }
+
+    /** Requires per-batch lengths (when present) of length batch with values in [0, max]. */
+    public static void lengths(String name, int[] values, long batch, long max) {
+        if (values == null) {
+            return;
+        }
+        if (values.length != batch) {
+            throw new IllegalArgumentException(name + " has " + values.length + " entries, batch is " + batch);
+        }
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] < 0 || values[i] > max) {
+                throw new IllegalArgumentException(name + "[" + i + "] = " + values[i] + " is outside [0, " + max + "]");
+            }
+        }
+    }
+
+    /**
+     * Element strides of a broadcastable operand of shape [B or 1, H or 1, S (or 1 if allowed), T]
+     * against the full shape; a size-1 dimension gets stride 0.
+     */
+    public static long[] broadcastStrides(String name, Tensor t, long[] full, boolean rowsMayBroadcast) {
+        if (t.rank() != 4) {
+            throw new IllegalArgumentException(name + " has shape " + t.shape() + ", expected rank 4");
+        }
+        long[] strides = new long[3];
+        for (int i = 0; i < 4; i++) {
+            long d = t.dim(i);
+            boolean broadcastable = i < 2 || (i == 2 && rowsMayBroadcast);
+            boolean ok = d == full[i] || (broadcastable && d == 1);
+            if (!ok) {
+                throw new IllegalArgumentException(name + " has shape " + t.shape() + ", cannot broadcast to "
+                        + Arrays.toString(full));
+            }
+            if (i < 3) {
+                strides[i] = d == 1 ? 0 : t.stride(i);
+            }
+        }
+        return strides;
+    }
+
+    /** Requires a finite value, naming it. */
+    public static void finite(String name, float value) {
+        if (!Float.isFinite(value)) {
+            throw new IllegalArgumentException(name + " must be finite, got " + value);
+        }
+    }
+}

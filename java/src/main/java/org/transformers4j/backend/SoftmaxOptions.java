@@ -1,0 +1,40 @@
+package org.transformers4j.backend;
+
+import org.transformers4j.tensor.Tensor;
+
+/**
+ * Variants of masked softmax over the last axis of x: [B, H, S, T].
+ *
+ * @param scale multiplies x before the mask is added
+ * @param causal query i (of S, aligned to the last S of T keys) sees keys j &lt;= T - S + i
+ * @param mask additive float32 mask of shape [B or 1, H or 1, S or 1, T], or null
+ * @param keyStart per batch, the first visible key, or null
+ * @param keyLength per batch, one past the last visible key, or null
+ */
+public record SoftmaxOptions(float scale, boolean causal, Tensor mask, int[] keyStart, int[] keyLength) {
+
+    /** Plain softmax of scale * x. */
+    public static SoftmaxOptions scaled(float scale) {
+        return new SoftmaxOptions(scale, false, null, null, null);
+    }
+
+    /** These options with causal masking. */
+    public SoftmaxOptions withCausal() {
+        return new SoftmaxOptions(scale, true, mask, keyStart, keyLength);
+    }
+
+    /** These options with an additive mask. */
+    public SoftmaxOptions withMask(Tensor additive) {
+        return new SoftmaxOptions(scale, causal, additive, keyStart, keyLength);
+    }
+
+    /** These options with per-batch key lengths. */
+    public SoftmaxOptions withKeyLength(int... lengths) {
+        return new SoftmaxOptions(scale, causal, mask, keyStart, lengths.clone());
+    }
+
+    /** These options with per-batch first visible keys. */
+    public SoftmaxOptions withKeyStart(int... starts) {
+        return new SoftmaxOptions(scale, causal, mask, starts.clone(), keyLength);
+    }
+}

@@ -1,0 +1,244 @@
+package org.transformers4j.backend;
+
+import java.lang.foreign.ValueLayout;
+import org.transformers4j.tensor.DType;
+import org.transformers4j.tensor.Tensor;
+
+/**
+ * Checks every argument of every {@link Backend} operation, then hands the
+ * call to the implementation. Implementations receive only valid arguments.
+ */
+public abstract class ValidatingBackend implements Backend {
+
+    @Override
+    public final void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, float alpha, float beta) {
+        Checks.tensor("a", a, 2, device());
+        Checks.tensor("b", b, 2, device());
+        Checks.tensor("c", c, 2, device());
+        long m = transA ? a.dim(1) : a.dim(0), k = transA ? a.dim(0) : a.dim(1);
+        long kb = transB ? b.dim(1) : b.dim(0), n = transB ? b.dim(0) : b.dim(1);
+        Checks.dim("inner dimension of b" + (transB ? " (transposed)" : ""), kb, k);
+        Checks.dim("rows of c", c.dim(0), m);
+        Checks.dim("columns of c", c.dim(1), n);
+        Checks.finite("alpha", alpha);
+        Checks.finite("beta", beta);
+        Checks.disjoint("c", c, "a", a);
+        Checks.disjoint("c", c, "b", b);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        matmulImpl(a, transA, b, transB, c, m, n, k, alpha, beta);
+    }
+
+    @Override
+    public final void linear(Tensor x, Tensor w, Tensor bias, Activation act, Tensor y) {
+        Checks.tensor("x", x, 2, device());
+        Checks.tensor("w", w, 2, device());
+        Checks.tensor("y", y, 2, device());
+        Checks.dim("input features of w", w.dim(1), x.dim(1));
+        Checks.shape("y", y, x.dim(0), w.dim(0));
+        Checks.contiguous("y", y);
+        if (bias != null) {
+            Checks.tensor("bias", bias, 1, device());
+            Checks.shape("bias", bias, w.dim(0));
+        }
+        matmul(x, false, w, true, y, 1.0f, 0.0f);
+        if (bias != null || act != Activation.NONE) {
+            biasActivationImpl(act, y, bias, y, y.dim(0), y.dim(1));
+        }
+    }
+
+    @Override
+    public final void layerNorm(Tensor x, Tensor residual, Tensor sumOut, Tensor gamma, Tensor beta, float eps,
+                                Tensor y) {
+        long cols = checkNorm(x, residual, sumOut, gamma, y, eps);
+        if (beta != null) {
+            Checks.tensor("beta", beta, 1, device());
+            Checks.shape("beta", beta, cols);
+        }
+        normImpl(x, residual, sumOut, gamma, beta, eps, y, x.shape().elements() / cols, cols, false);
+    }
+
+    @Override
+    public final void rmsNorm(Tensor x, Tensor residual, Tensor sumOut, Tensor gamma, float eps, Tensor y) {
+        long cols = checkNorm(x, residual, sumOut, gamma, y, eps);
+        normImpl(x, residual, sumOut, gamma, null, eps, y, x.shape().elements() / cols, cols, true);
+    }
+
+    private long checkNorm(Tensor x, Tensor residual, Tensor sumOut, Tensor gamma, Tensor y, float eps) {
+        Checks.tensor("x", x, -1, device());
+        if (x.rank() < 1 || x.dim(-1) < 1) {
+            throw new IllegalArgumentException("x has shape " + x.shape() + ", needs a last dimension of at least 1");
+        }
+        Checks.contiguous("x", x);
+        long cols = x.dim(-1);
+        Checks.tensor("gamma", gamma, 1, device());
+        Checks.shape("gamma", gamma, cols);
+        sameShapeContiguous("y", y, x);
+        if (residual != null) {
+            sameShapeContiguous("residual", residual, x);
+        }
+        if (sumOut != null) {
+            sameShapeContiguous("sumOut", sumOut, x);
+        }
+        if (!(eps >= 0.0f) || !Float.isFinite(eps)) {
+            throw new IllegalArgumentException("eps must be finite and >= 0, got " + eps);
+        }
+        return cols;
+    }
+
+    private void sameShapeContiguous(String name, Tensor t, Tensor like) {
+        Checks.tensor(name, t, like.rank(), device());
+        Checks.shape(name, t, like.shape().toArray());
+        Checks.contiguous(name, t);
+    }
+
+    @Override
+    public final void softmax(Tensor x, SoftmaxOptions o, Tensor y) {
+        Checks.tensor("x", x, 4, device());
+        Checks.contiguous("x", x);
+        sameShapeContiguous("y", y, x);
+        long b = x.dim(0), h = x.dim(1), s = x.dim(2), t = x.dim(3);
+        if (t < 1) {
+            throw new IllegalArgumentException("x has shape " + x.shape() + ", the softmax axis is empty");
+        }
+        if (o.causal() && s > t) {
+            throw new IllegalArgumentException("causal softmax needs rows <= columns, x has shape " + x.shape());
+        }
+        Checks.finite("scale", o.scale());
+        Checks.lengths("keyStart", o.keyStart(), b, t);
+        Checks.lengths("keyLength", o.keyLength(), b, t);
+        long[] ms = {0, 0, 0};
+        if (o.mask() != null) {
+            Checks.tensor("mask", o.mask(), 4, device());
+            ms = Checks.broadcastStrides("mask", o.mask(), new long[] {b, h, s, t}, true);
+        }
+        softmaxImpl(x, o, y, new SoftmaxShape(b, h, s, t, ms[0], ms[1], ms[2]));
+    }
+
+    @Override
+    public final void attention(Tensor q, Tensor k, Tensor v, AttentionOptions o, Tensor out) {
+        Checks.tensor("q", q, 4, device());
+        Checks.tensor("k", k, 4, device());
+        Checks.tensor("v", v, 4, device());
+        Checks.tensor("out", out, 4, device());
+        long b = q.dim(0), s = q.dim(1), h = q.dim(2), d = q.dim(3), t = k.dim(1), kh = k.dim(2);
+        Checks.dim("batch of k", k.dim(0), b);
+        Checks.dim("head dim of k", k.dim(3), d);
+        Checks.shape("v", v, k.shape().toArray());
+        Checks.shape("out", out, q.shape().toArray());
+        if (d < 1 || h < 1 || kh < 1 || h % kh != 0) {
+            throw new IllegalArgumentException("heads " + h + " must be a positive multiple of key/value heads "
+                    + kh + ", head dim " + d + " must be >= 1");
+        }
+        if (t < 1 || s > t) {
+            throw new IllegalArgumentException("queries (" + s + ") must not outnumber keys (" + t
+                    + ") and keys must not be empty");
+        }
+        if (o.window() < 0) {
+            throw new IllegalArgumentException("window must be >= 0, got " + o.window());
+        }
+        Checks.finite("scale", o.scale());
+        Checks.lengths("keyStart", o.keyStart(), b, t);
+        Checks.lengths("keyLength", o.keyLength(), b, t);
+        Checks.disjoint("out", out, "q", q);
+        Checks.disjoint("out", out, "k", k);
+        Checks.disjoint("out", out, "v", v);
+        long[] bs = {0, 0, 0};
+        if (o.bias() != null) {
+            Checks.tensor("bias", o.bias(), 4, device());
+            bs = Checks.broadcastStrides("bias", o.bias(), new long[] {b, h, s, t}, false);
+        }
+        if (b == 0 || s == 0) {
+            return;
+        }
+        attentionImpl(q, k, v, o, out, new AttentionShape(b, s, t, h, kh, d, bs[0], bs[1], bs[2]));
+    }
+
+    @Override
+    public final void activation(Activation act, Tensor x, Tensor y) {
+        Checks.tensor("x", x, -1, device());
+        Checks.contiguous("x", x);
+        sameShapeContiguous("y", y, x);
+        biasActivationImpl(act, x, null, y, 1, x.shape().elements());
+    }
+
+    @Override
+    public final void biasActivation(Activation act, Tensor x, Tensor bias, Tensor y) {
+        Checks.tensor("x", x, 2, device());
+        Checks.contiguous("x", x);
+        sameShapeContiguous("y", y, x);
+        if (bias != null) {
+            Checks.tensor("bias", bias, 1, device());
+            Checks.shape("bias", bias, x.dim(1));
+        }
+        biasActivationImpl(act, x, bias, y, x.dim(0), x.dim(1));
+    }
+
+    @Override
+    public final void gatedActivation(Activation act, Tensor gate, Tensor up, Tensor y) {
+        Checks.tensor("gate", gate, 2, device());
+        Checks.tensor("up", up, 2, device());
+        Checks.tensor("y", y, 2, device());
+        Checks.shape("up", up, gate.shape().toArray());
+        Checks.shape("y", y, gate.shape().toArray());
+        gatedActivationImpl(act, gate, up, y);
+    }
+
+    @Override
+    public final void rope(Tensor x, long[] positions, int rotaryDim, float theta) {
+        Checks.tensor("x", x, 4, device());
+        long rows = x.dim(0) * x.dim(1);
+        if (positions == null || positions.length != rows) {
+            throw new IllegalArgumentException("positions must have B * S = " + rows + " entries, has "
+                    + (positions == null ? "none" : positions.length));
+        }
+        if (rotaryDim < 2 || rotaryDim > x.dim(3) || rotaryDim % 2 != 0) {
+            throw new IllegalArgumentException("rotaryDim must be even and in [2, " + x.dim(3) + "], got " + rotaryDim);
+        }
+        if (!(theta > 0.0f) || !Float.isFinite(theta)) {
+            throw new IllegalArgumentException("theta must be finite and > 0, got " + theta);
+        }
+        ropeImpl(x, positions, rotaryDim, theta);
+    }
+
+    @Override
+    public final void embedding(Tensor table, Tensor ids, Tensor out) {
+        Checks.tensor("table", table, 2, device());
+        Checks.contiguous("table", table);
+        Checks.tensor("ids", ids, -1, device(), DType.I64);
+        Checks.contiguous("ids", ids);
+        long n = ids.shape().elements(), vocab = table.dim(0);
+        Checks.tensor("out", out, 2, device());
+        Checks.shape("out", out, n, table.dim(1));
+        Checks.contiguous("out", out);
+        var seg = ids.segment();
+        for (long i = 0; i < n; i++) {
+            long id = seg.getAtIndex(ValueLayout.JAVA_LONG, i);
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("ids[" + i + "] = " + id + " is outside the vocabulary [0, "
+                        + vocab + ")");
+            }
+        }
+        embeddingImpl(table, ids, out, n);
+    }
+
+    protected abstract void matmulImpl(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, long m, long n,
+                                       long k, float alpha, float beta);
+
+    protected abstract void normImpl(Tensor x, Tensor residual, Tensor sumOut, Tensor gamma, Tensor beta, float eps,
+                                     Tensor y, long rows, long cols, boolean rms);
+
+    protected abstract void softmaxImpl(Tensor x, SoftmaxOptions o, Tensor y, SoftmaxShape shape);
+
+    protected abstract void attentionImpl(Tensor q, Tensor k, Tensor v, AttentionOptions o, Tensor out,
+                                          AttentionShape shape);
+
+    protected abstract void biasActivationImpl(Activation act, Tensor x, Tensor bias, Tensor y, long rows, long cols);
+
+    protected abstract void gatedActivationImpl(Activation act, Tensor gate, Tensor up, Tensor y);
+
+    protected abstract void ropeImpl(Tensor x, long[] positions, int rotaryDim, float theta);
+
+    protected abstract void embeddingImpl(Tensor table, Tensor ids, Tensor out, long n);
+}

@@ -1,0 +1,234 @@
+package org.transformers4j.backend.cpu;
+
+import static org.transformers4j.bindings.cpu.t4j_h.*;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+import org.transformers4j.backend.Activation;
+import org.transformers4j.backend.AttentionOptions;
+import org.transformers4j.backend.AttentionShape;
+import org.transformers4j.backend.SoftmaxOptions;
+import org.transformers4j.backend.SoftmaxShape;
+import org.transformers4j.backend.ValidatingBackend;
+import org.transformers4j.bindings.cpu.t4j_attention_params;
+import org.transformers4j.bindings.cpu.t4j_softmax_params;
+import org.transformers4j.tensor.Device;
+import org.transformers4j.tensor.Tensor;
+
+/**
+ * The CPU backend: libt4j_cpu's kernels (AVX-512, AVX2 or plain, chosen at
+ * run time) and OpenBLAS for matrix products, or libt4j_cpu's built-in GEMM
+ * where OpenBLAS cannot be loaded. Safe to share between threads.
+ */
+public final class CpuBackend extends ValidatingBackend {
+    private static final String[] ISA_NAMES = {"scalar", "avx2", "avx512"};
+    private static volatile boolean loaded;
+
+    private final boolean useOpenBlas;
+    private final String gemmProvider;
+
+    private CpuBackend(boolean allowOpenBlas) {
+        loadKernels();
+        OpenBlas.Status blas = allowOpenBlas ? OpenBlas.load() : new OpenBlas.Status(false, "OpenBLAS not requested");
+        this.useOpenBlas = blas.available();
+        this.gemmProvider = blas.available() ? blas.description() : "built-in GEMM (" + blas.description() + ")";
+    }
+
+    /** The CPU backend with OpenBLAS where it loads, the built-in GEMM otherwise. */
+    public static CpuBackend create() {
+        return new CpuBackend(true);
+    }
+
+    /** The CPU backend with the built-in GEMM only (for tests and comparisons). */
+    public static CpuBackend withBuiltInGemm() {
+        return new CpuBackend(false);
+    }
+
+    private static synchronized void loadKernels() {
+        if (!loaded) {
+            NativeLibraries.load("natives/" + NativeLibraries.PLATFORM, List.of("libt4j_cpu.so"));
+            loaded = true;
+        }
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public Device device() {
+        return Device.CPU;
+    }
+
+    @Override
+    public String gemmProvider() {
+        return gemmProvider;
+    }
+
+    @Override
+    public String kernelProvider() {
+        return "libt4j_cpu " + ISA_NAMES[t4j_isa()] + ", " + t4j_num_threads() + " threads";
+    }
+
+    /** Whether matrix products go to OpenBLAS. */
+    public boolean usesOpenBlas() {
+        return useOpenBlas;
+    }
+
+    /** Sets the threads of the kernels (and of OpenBLAS when used). */
+    public void setThreads(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + n);
+        }
+        check(t4j_set_num_threads(n), "set_num_threads");
+        if (useOpenBlas) {
+            OpenBlas.setThreads(n);
+        }
+    }
+
+    /** Limits the instruction set ("avx512", "avx2", "scalar") for every CPU backend; null restores the best. */
+    public static String limitInstructionSet(String isa) {
+        loadKernels();
+        int code = isa == null ? -1 : List.of(ISA_NAMES).indexOf(isa);
+        if (isa != null && code < 0) {
+            throw new IllegalArgumentException("unknown instruction set " + isa + ", expected one of avx512, avx2, scalar");
+        }
+        return ISA_NAMES[t4j_set_isa(code)];
+    }
+
+    @Override
+    protected void matmulImpl(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, long m, long n, long k,
+                              float alpha, float beta) {
+        long lda = rowStride(a), ldb = rowStride(b), ldc = rowStride(c);
+        boolean fits = Math.max(Math.max(m, n), Math.max(k, Math.max(lda, Math.max(ldb, ldc)))) < Integer.MAX_VALUE;
+        if (useOpenBlas && fits && k > 0) {
+            OpenBlas.sgemm(transA, transB, (int) m, (int) n, (int) k, alpha, a.segment(), (int) lda, b.segment(),
+                    (int) ldb, beta, c.segment(), (int) ldc);
+        } else {
+            check(t4j_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a.segment(), lda, b.segment(), ldb, beta,
+                    c.segment(), ldc), "sgemm");
+        }
+    }
+
+    /** Row stride for BLAS: a single row may carry any stride, BLAS wants at least the row length. */
+    private static long rowStride(Tensor t) {
+        return t.dim(0) <= 1 ? Math.max(t.dim(1), 1) : t.stride(0);
+    }
+
+    @Override
+    protected void normImpl(Tensor x, Tensor residual, Tensor sumOut, Tensor gamma, Tensor beta, float eps, Tensor y,
+                            long rows, long cols, boolean rms) {
+        MemorySegment r = seg(residual), s = seg(sumOut);
+        int status = rms
+                ? t4j_rms_norm(x.segment(), r, s, y.segment(), gamma.segment(), rows, cols, eps)
+                : t4j_layer_norm(x.segment(), r, s, y.segment(), gamma.segment(), seg(beta), rows, cols, eps);
+        check(status, rms ? "rms_norm" : "layer_norm");
+    }
+
+    @Override
+    protected void softmaxImpl(Tensor x, SoftmaxOptions o, Tensor y, SoftmaxShape sh) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment p = t4j_softmax_params.allocate(arena);
+            t4j_softmax_params.batch(p, sh.batch());
+            t4j_softmax_params.heads(p, sh.heads());
+            t4j_softmax_params.rows(p, sh.rows());
+            t4j_softmax_params.cols(p, sh.cols());
+            t4j_softmax_params.scale(p, o.scale());
+            t4j_softmax_params.causal(p, o.causal() ? 1 : 0);
+            t4j_softmax_params.mask(p, seg(o.mask()));
+            t4j_softmax_params.mask_stride_b(p, sh.maskStrideB());
+            t4j_softmax_params.mask_stride_h(p, sh.maskStrideH());
+            t4j_softmax_params.mask_stride_s(p, sh.maskStrideS());
+            t4j_softmax_params.key_start(p, ints(arena, o.keyStart()));
+            t4j_softmax_params.key_len(p, ints(arena, o.keyLength()));
+            check(t4j_softmax(p, x.segment(), y.segment()), "softmax");
+        }
+    }
+
+    @Override
+    protected void attentionImpl(Tensor q, Tensor k, Tensor v, AttentionOptions o, Tensor out, AttentionShape sh) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment p = t4j_attention_params.allocate(arena);
+            t4j_attention_params.batch(p, sh.batch());
+            t4j_attention_params.q_len(p, sh.queries());
+            t4j_attention_params.kv_len(p, sh.keys());
+            t4j_attention_params.heads(p, sh.heads());
+            t4j_attention_params.kv_heads(p, sh.kvHeads());
+            t4j_attention_params.head_dim(p, sh.headDim());
+            t4j_attention_params.scale(p, o.scale());
+            t4j_attention_params.causal(p, o.causal() ? 1 : 0);
+            t4j_attention_params.window(p, o.window());
+            t4j_attention_params.q_stride_b(p, q.stride(0));
+            t4j_attention_params.q_stride_s(p, q.stride(1));
+            t4j_attention_params.q_stride_h(p, q.stride(2));
+            t4j_attention_params.k_stride_b(p, k.stride(0));
+            t4j_attention_params.k_stride_s(p, k.stride(1));
+            t4j_attention_params.k_stride_h(p, k.stride(2));
+            t4j_attention_params.v_stride_b(p, v.stride(0));
+            t4j_attention_params.v_stride_s(p, v.stride(1));
+            t4j_attention_params.v_stride_h(p, v.stride(2));
+            t4j_attention_params.out_stride_b(p, out.stride(0));
+            t4j_attention_params.out_stride_s(p, out.stride(1));
+            t4j_attention_params.out_stride_h(p, out.stride(2));
+            t4j_attention_params.bias(p, seg(o.bias()));
+            t4j_attention_params.bias_stride_b(p, sh.biasStrideB());
+            t4j_attention_params.bias_stride_h(p, sh.biasStrideH());
+            t4j_attention_params.bias_stride_s(p, sh.biasStrideS());
+            t4j_attention_params.key_start(p, ints(arena, o.keyStart()));
+            t4j_attention_params.key_len(p, ints(arena, o.keyLength()));
+            check(t4j_attention(p, q.segment(), k.segment(), v.segment(), out.segment()), "attention");
+        }
+    }
+
+    @Override
+    protected void biasActivationImpl(Activation act, Tensor x, Tensor bias, Tensor y, long rows, long cols) {
+        check(t4j_bias_act(act.code(), x.segment(), seg(bias), y.segment(), rows, cols), "bias_act");
+    }
+
+    @Override
+    protected void gatedActivationImpl(Activation act, Tensor gate, Tensor up, Tensor y) {
+        check(t4j_gated_act(act.code(), gate.segment(), rowStride(gate), up.segment(), rowStride(up), y.segment(),
+                rowStride(y), gate.dim(0), gate.dim(1)), "gated_act");
+    }
+
+    @Override
+    protected void ropeImpl(Tensor x, long[] positions, int rotaryDim, float theta) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pos = arena.allocateFrom(ValueLayout.JAVA_LONG, positions);
+            check(t4j_rope(x.segment(), x.dim(0), x.dim(1), x.dim(2), x.dim(3), x.stride(0), x.stride(1), x.stride(2),
+                    pos, rotaryDim, theta), "rope");
+        }
+    }
+
+    @Override
+    protected void embeddingImpl(Tensor table, Tensor ids, Tensor out, long n) {
+        check(t4j_embedding(table.segment(), table.dim(0), table.dim(1), ids.segment(), n, out.segment()), "embedding");
+    }
+
+    private static MemorySegment seg(Tensor t) {
+        return t == null ? MemorySegment.NULL : t.segment();
+    }
+
+    private static MemorySegment ints(Arena arena, int[] values) {
+        return values == null ? MemorySegment.NULL : arena.allocateFrom(ValueLayout.JAVA_INT, values);
+    }
+
+    /** Native status codes after Java-side checks mean a bug or exhausted memory, never bad input. */
+    private static void check(int status, String op) {
+        if (status == T4J_ERR_ALLOC()) {
+            throw new OutOfMemoryError("t4j_" + op + ": native scratch memory could not be allocated");
+        }
+        if (status != T4J_OK()) {
+            throw new IllegalStateException("t4j_" + op + " rejected arguments that passed the Java checks (status "
+                    + status + ")");
+        }
+    }
+
+    @Override
+    public void close() {
+        // the native library stays loaded for the life of the class loader
+    }
+}

@@ -1,0 +1,60 @@
+package org.transformers4j.backend.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import org.transformers4j.bindings.openblas.cblas_h;
+
+/**
+ * OpenBLAS from the org.bytedeco:openblas jar on the class path, bound
+ * through the jextract bindings of cblas.h. {@link #load()} says whether it
+ * could be loaded and, if not, why.
+ */
+final class OpenBlas {
+    private static final String FOLDER = "org/bytedeco/openblas/" + NativeLibraries.PLATFORM;
+    // libopenblas finds libgfortran through its RUNPATH, but libgfortran has none for libquadmath
+    private static final List<String> LIBRARIES = List.of("libquadmath.so.0", "libgfortran.so.5", "libopenblas.so.0");
+
+    private static volatile Status status;
+
+    /** Whether OpenBLAS is usable, and a description (its config) or the reason it is not. */
+    record Status(boolean available, String description) {
+    }
+
+    private OpenBlas() {
+    }
+
+    static synchronized Status load() {
+        if (status == null) {
+            status = tryLoad();
+        }
+        return status;
+    }
+
+    private static Status tryLoad() {
+        try {
+            NativeLibraries.load(FOLDER, LIBRARIES);
+            MemorySegment config = cblas_h.openblas_get_config();
+            String text = config.reinterpret(256).getString(0);
+            MemorySegment core = cblas_h.openblas_get_corename();
+            String coreName = core.reinterpret(64).getString(0);
+            return new Status(true, text.trim() + " (core " + coreName + ")");
+        } catch (UnsatisfiedLinkError | RuntimeException e) {
+            return new Status(false, "OpenBLAS unavailable: " + e.getMessage());
+        }
+    }
+
+    /** Row-major sgemm with 32-bit sizes (callers check they fit). */
+    static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, MemorySegment a, int lda,
+                      MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
+        cblas_h.cblas_sgemm(cblas_h.CblasRowMajor(), transA ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(),
+                transB ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    static int threads() {
+        return cblas_h.openblas_get_num_threads();
+    }
+
+    static void setThreads(int n) {
+        cblas_h.openblas_set_num_threads(n);
+    }
+}

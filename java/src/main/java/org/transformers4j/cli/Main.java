@@ -1,0 +1,104 @@
+package org.transformers4j.cli;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.transformers4j.backend.Activation;
+import org.transformers4j.backend.AttentionOptions;
+import org.transformers4j.backend.Backend;
+import org.transformers4j.backend.Backends;
+import org.transformers4j.backend.SoftmaxOptions;
+import org.transformers4j.backend.reference.ReferenceBackend;
+import org.transformers4j.tensor.Device;
+import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
+
+/** The t4j command line. */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        String command = args.length == 0 ? "demo" : args[0];
+        int status = switch (command) {
+            case "demo" -> demo(System.out, args.length > 1 ? args[1] : "cpu");
+            case "help", "-h", "--help" -> usage(System.out);
+            default -> {
+                System.err.println("unknown command: " + command);
+                usage(System.err);
+                yield 2;
+            }
+        };
+        System.exit(status);
+    }
+
+    private static int usage(PrintStream out) {
+        out.println("usage: t4j demo [device]   run every kernel once, check it against the plain Java reference");
+        return 0;
+    }
+
+    /** Runs each kernel on small random inputs and prints what it computed and how far from the reference. */
+    static int demo(PrintStream out, String deviceName) {
+        SplittableRandom rnd = new SplittableRandom(7);
+        try (Backend backend = Backends.create(Device.parse(deviceName));
+             Backend ref = new ReferenceBackend();
+             TensorArena arena = TensorArena.confined()) {
+            out.println("backend: " + backend.name() + " on " + backend.device());
+            out.println("kernels: " + backend.kernelProvider());
+            out.println("GEMM:    " + backend.gemmProvider());
+            double worst = 0;
+
+            Tensor x = random(arena, rnd, 3, 100), gamma = random(arena, rnd, 100), beta = random(arena, rnd, 100);
+            Tensor y = arena.zeros(3, 100), yr = arena.zeros(3, 100);
+            backend.layerNorm(x, null, null, gamma, beta, 1e-5f, y);
+            ref.layerNorm(x, null, null, gamma, beta, 1e-5f, yr);
+            worst = Math.max(worst, report(out, "layer norm [3, 100]", y, yr));
+
+            Tensor s = random(arena, rnd, 2, 3, 7, 7), p = arena.zeros(2, 3, 7, 7), pr = arena.zeros(2, 3, 7, 7);
+            SoftmaxOptions so = SoftmaxOptions.scaled(0.5f).withCausal().withKeyLength(7, 4);
+            backend.softmax(s, so, p);
+            ref.softmax(s, so, pr);
+            worst = Math.max(worst, report(out, "causal softmax [2, 3, 7, 7], key lengths {7, 4}", p, pr));
+
+            Tensor q = random(arena, rnd, 2, 33, 4, 12), k = random(arena, rnd, 2, 33, 2, 12);
+            Tensor v = random(arena, rnd, 2, 33, 2, 12), o = arena.zeros(2, 33, 4, 12), or = arena.zeros(2, 33, 4, 12);
+            AttentionOptions ao = AttentionOptions.scaled((float) (1 / Math.sqrt(12))).withCausal().withKeyLength(33, 20);
+            backend.attention(q, k, v, ao, o);
+            ref.attention(q, k, v, ao, or);
+            worst = Math.max(worst, report(out, "attention B=2 S=33 H=4 K=2 D=12 causal+padding", o, or));
+
+            Tensor a = random(arena, rnd, 7, 48), w = random(arena, rnd, 33, 48), bias = random(arena, rnd, 33);
+            Tensor l = arena.zeros(7, 33), lr = arena.zeros(7, 33);
+            backend.linear(a, w, bias, Activation.GELU, l);
+            ref.linear(a, w, bias, Activation.GELU, lr);
+            worst = Math.max(worst, report(out, "linear+GELU [7, 48] x [33, 48]^T", l, lr));
+
+            out.printf(Locale.ROOT, "worst relative error: %.2e (%s)%n", worst, worst <= 1e-5 ? "ok" : "TOO LARGE");
+            return worst <= 1e-5 ? 0 : 1;
+        }
+    }
+
+    private static Tensor random(TensorArena arena, SplittableRandom rnd, long... dims) {
+        Tensor t = arena.zeros(dims);
+        float[] v = new float[Math.toIntExact(t.shape().elements())];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) rnd.nextDouble(-2, 2);
+        }
+        t.copyFrom(v);
+        return t;
+    }
+
+    private static double report(PrintStream out, String what, Tensor got, Tensor want) {
+        float[] g = got.toFloatArray(), w = want.toFloatArray();
+        double err = 0, mag = 0;
+        for (int i = 0; i < g.length; i++) {
+            err = Math.max(err, Math.abs(g[i] - w[i]));
+            mag = Math.max(mag, Math.abs(w[i]));
+        }
+        double rel = mag == 0 ? err : err / mag;
+        float[] head = Arrays.copyOf(g, Math.min(4, g.length));
+        out.printf(Locale.ROOT, "%-50s first values %s  rel. error %.2e%n", what, Arrays.toString(head), rel);
+        return rel;
+    }
+}

@@ -1,0 +1,17 @@
+package org.transformers4j.tensor;
+
+/** Element types a {@link Tensor} can hold. Kernels compute in {@link #F32} for now. */
+public enum DType {
+    F32(4), F16(2), BF16(2), I32(4), I64(8);
+
+    private final int byteSize;
+
+    DType(int byteSize) {
+        this.byteSize = byteSize;
+    }
+
+    /** Bytes per element. */
+    public int byteSize() {
+        return byteSize;
+    }
+}

@@ -1,0 +1,76 @@
+package org.transformers4j.tensor;
+
+import java.util.Arrays;
+
+/** An immutable list of dimension sizes, each at least zero. */
+public final class Shape {
+    private final long[] dims;
+
+    private Shape(long[] dims) {
+        this.dims = dims;
+    }
+
+    /** A shape of the given sizes; throws if any is negative. */
+    public static Shape of(long... dims) {
+        for (int i = 0; i < dims.length; i++) {
+            if (dims[i] < 0) {
+                throw new IllegalArgumentException("dimension " + i + " is negative: " + Arrays.toString(dims));
+            }
+        }
+        return new Shape(dims.clone());
+    }
+
+    /** Number of dimensions. */
+    public int rank() {
+        return dims.length;
+    }
+
+    /** Size of dimension i; negative i counts from the end. */
+    public long dim(int i) {
+        int j = i < 0 ? dims.length + i : i;
+        if (j < 0 || j >= dims.length) {
+            throw new IllegalArgumentException("dimension " + i + " out of range for rank " + dims.length);
+        }
+        return dims[j];
+    }
+
+    /** Total number of elements (1 for rank 0); throws on overflow. */
+    public long elements() {
+        long n = 1;
+        for (long d : dims) {
+            n = Math.multiplyExact(n, d);
+        }
+        return n;
+    }
+
+    /** A copy of the sizes. */
+    public long[] toArray() {
+        return dims.clone();
+    }
+
+    /** Row-major strides (in elements) of a contiguous tensor of this shape. */
+    public long[] contiguousStrides() {
+        long[] s = new long[dims.length];
+        long acc = 1;
+        for (int i = dims.length - 1; i >= 0; i--) {
+            s[i] = acc;
+            acc *= Math.max(dims[i], 1);
+        }
+        return s;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Shape other && Arrays.equals(dims, other.dims);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(dims);
+    }
+
+    @Override
+    public String toString() {
+        return Arrays.toString(dims);
+    }
+}

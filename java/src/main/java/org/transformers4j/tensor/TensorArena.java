@@ -1,0 +1,101 @@
+package org.transformers4j.tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Owns the memory of the tensors it allocates; closing it frees them all at
+ * once, after which any use of those tensors fails with an
+ * {@link IllegalArgumentException} naming the tensor. Tensors of a shared
+ * arena (the default) may be used from any thread; a confined arena's only
+ * from the thread that made it.
+ */
+public final class TensorArena implements AutoCloseable {
+    private static final long ALIGNMENT = 64;
+    private final Arena arena;
+    private final Device device;
+
+    private TensorArena(Arena arena, Device device) {
+        this.arena = arena;
+        this.device = device;
+    }
+
+    /** A host-memory arena usable from any thread. */
+    public static TensorArena shared() {
+        return new TensorArena(Arena.ofShared(), Device.CPU);
+    }
+
+    /** A host-memory arena usable only from the calling thread (cheaper to close). */
+    public static TensorArena confined() {
+        return new TensorArena(Arena.ofConfined(), Device.CPU);
+    }
+
+    /** The device this arena allocates on. */
+    public Device device() {
+        return device;
+    }
+
+    /** Whether the arena is still open. */
+    public boolean isOpen() {
+        return arena.scope().isAlive();
+    }
+
+    /** A new zero-filled contiguous tensor. */
+    public Tensor allocate(DType dtype, long... dims) {
+        Shape shape = Shape.of(dims);
+        long bytes = Math.multiplyExact(shape.elements(), (long) dtype.byteSize());
+        MemorySegment seg = arena.allocate(Math.max(bytes, 1), ALIGNMENT);
+        return new Tensor(seg, 0, shape, shape.contiguousStrides(), dtype, device);
+    }
+
+    /** A new float32 tensor of the given shape, zero-filled. */
+    public Tensor zeros(long... dims) {
+        return allocate(DType.F32, dims);
+    }
+
+    /** A new float32 tensor holding a copy of data, with the given shape. */
+    public Tensor of(float[] data, long... dims) {
+        Tensor t = allocate(DType.F32, dims);
+        if (t.shape().elements() != data.length) {
+            throw new IllegalArgumentException("data has " + data.length + " values, shape "
+                    + t.shape() + " needs " + t.shape().elements());
+        }
+        MemorySegment.copy(data, 0, t.segment(), ValueLayout.JAVA_FLOAT, 0, data.length);
+        return t;
+    }
+
+    /** A new int64 tensor holding a copy of data, with the given shape. */
+    public Tensor ofLongs(long[] data, long... dims) {
+        Tensor t = allocate(DType.I64, dims);
+        if (t.shape().elements() != data.length) {
+            throw new IllegalArgumentException("data has " + data.length + " values, shape "
+                    + t.shape() + " needs " + t.shape().elements());
+        }
+        MemorySegment.copy(data, 0, t.segment(), ValueLayout.JAVA_LONG, 0, data.length);
+        return t;
+    }
+
+    /**
+     * Views existing memory as a contiguous tensor without copying (for example a
+     * memory-mapped checkpoint). The memory's lifetime is the segment's, not this arena's.
+     */
+    public Tensor wrap(MemorySegment segment, DType dtype, long... dims) {
+        Shape shape = Shape.of(dims);
+        long bytes = Math.multiplyExact(shape.elements(), (long) dtype.byteSize());
+        if (segment.byteSize() < bytes) {
+            throw new IllegalArgumentException("segment of " + segment.byteSize() + " bytes is too small for "
+                    + dtype + shape + " (" + bytes + " bytes)");
+        }
+        if (segment.address() % dtype.byteSize() != 0) {
+            throw new IllegalArgumentException("segment is not aligned to " + dtype.byteSize() + " bytes");
+        }
+        return new Tensor(segment, 0, shape, shape.contiguousStrides(), dtype, device);
+    }
+
+    /** Frees every tensor allocated here. */
+    @Override
+    public void close() {
+        arena.close();
+    }
+}
