@@ -1,0 +1,122 @@
+package org.transformers4j.backend;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.transformers4j.backend.cpu.CpuBackend;
+import org.transformers4j.tensor.DType;
+import org.transformers4j.tensor.Device;
+import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
+
+/** Bad input gives an IllegalArgumentException naming the argument, before any native call. */
+class BadInputTest {
+    CpuBackend cpu;
+    TensorArena arena;
+
+    @BeforeEach
+    void open() {
+        cpu = CpuBackend.create();
+        arena = TensorArena.confined();
+    }
+
+    @AfterEach
+    void close() {
+        if (arena.isOpen()) {
+            arena.close();
+        }
+    }
+
+    static void rejects(String expectedInMessage, Executable call) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        assertTrue(e.getMessage().contains(expectedInMessage),
+                "message should name '" + expectedInMessage + "': " + e.getMessage());
+    }
+
+    @Test
+    void wrongShapes() {
+        Tensor x = arena.zeros(3, 10), g = arena.zeros(9), y = arena.zeros(3, 10);
+        rejects("gamma", () -> cpu.layerNorm(x, null, null, g, null, 1e-5f, y));
+        rejects("y", () -> cpu.layerNorm(x, null, null, arena.zeros(10), null, 1e-5f, arena.zeros(3, 11)));
+        rejects("residual", () -> cpu.rmsNorm(x, arena.zeros(2, 10), null, arena.zeros(10), 1e-5f, y));
+        rejects("inner dimension of b", () -> cpu.matmul(arena.zeros(4, 5), false, arena.zeros(6, 7), false,
+                arena.zeros(4, 7), 1, 0));
+        rejects("columns of c", () -> cpu.matmul(arena.zeros(4, 5), false, arena.zeros(5, 7), false,
+                arena.zeros(4, 6), 1, 0));
+        rejects("input features of w", () -> cpu.linear(arena.zeros(2, 5), arena.zeros(3, 4), null,
+                Activation.NONE, arena.zeros(2, 3)));
+        Tensor q = arena.zeros(1, 4, 6, 8), k = arena.zeros(1, 4, 4, 8);
+        rejects("heads", () -> cpu.attention(q, k, k, AttentionOptions.scaled(1), arena.zeros(1, 4, 6, 8)));
+        Tensor k2 = arena.zeros(1, 4, 2, 8);
+        rejects("v", () -> cpu.attention(q, k2, arena.zeros(1, 5, 2, 8), AttentionOptions.scaled(1),
+                arena.zeros(1, 4, 6, 8)));
+        rejects("queries", () -> cpu.attention(arena.zeros(1, 5, 6, 8), k2, k2, AttentionOptions.scaled(1),
+                arena.zeros(1, 5, 6, 8)));
+        rejects("bias", () -> cpu.attention(q, k2, k2, AttentionOptions.scaled(1).withBias(arena.zeros(1, 6, 4, 3)),
+                arena.zeros(1, 4, 6, 8)));
+        rejects("mask", () -> cpu.softmax(arena.zeros(2, 2, 3, 3),
+                SoftmaxOptions.scaled(1).withMask(arena.zeros(3, 1, 3, 3)), arena.zeros(2, 2, 3, 3)));
+        rejects("rotaryDim", () -> cpu.rope(q, new long[4], 7, 10000f));
+        rejects("positions", () -> cpu.rope(q, new long[3], 8, 10000f));
+    }
+
+    @Test
+    void negativeOrOversizeLengths() {
+        Tensor x = arena.zeros(2, 1, 3, 5), y = arena.zeros(2, 1, 3, 5);
+        rejects("keyLength[1]", () -> cpu.softmax(x, SoftmaxOptions.scaled(1).withKeyLength(5, 6), y));
+        rejects("keyStart[0]", () -> cpu.softmax(x, SoftmaxOptions.scaled(1).withKeyStart(-1, 0), y));
+        rejects("keyLength has 3 entries", () -> cpu.softmax(x, SoftmaxOptions.scaled(1).withKeyLength(1, 2, 3), y));
+        Tensor q = arena.zeros(2, 3, 2, 4), kv = arena.zeros(2, 5, 2, 4), out = arena.zeros(2, 3, 2, 4);
+        rejects("keyLength[0]", () -> cpu.attention(q, kv, kv, AttentionOptions.scaled(1).withKeyLength(-1, 2), out));
+        rejects("window", () -> cpu.attention(q, kv, kv, AttentionOptions.scaled(1).withWindow(-2), out));
+        rejects("causal softmax", () -> cpu.softmax(arena.zeros(1, 1, 4, 3), SoftmaxOptions.scaled(1).withCausal(),
+                arena.zeros(1, 1, 4, 3)));
+        rejects("negative", () -> arena.zeros(3, -1));
+        rejects("ids[1] = 7", () -> cpu.embedding(arena.zeros(7, 4), arena.ofLongs(new long[] {0, 7}, 2),
+                arena.zeros(2, 4)));
+        rejects("ids[0] = -1", () -> cpu.embedding(arena.zeros(7, 4), arena.ofLongs(new long[] {-1}, 1),
+                arena.zeros(1, 4)));
+        rejects("narrow", () -> arena.zeros(4, 4).narrow(0, 2, 3));
+    }
+
+    @Test
+    void closedArena() {
+        TensorArena other = TensorArena.shared();
+        Tensor x = other.zeros(3, 8), g = arena.zeros(8), y = arena.zeros(3, 8);
+        other.close();
+        rejects("x belongs to a closed arena", () -> cpu.layerNorm(x, null, null, g, null, 1e-5f, y));
+        rejects("closed arena", x::toFloatArray);
+        rejects("a belongs to a closed arena", () -> cpu.matmul(x, false, arena.zeros(8, 2), false,
+                arena.zeros(3, 2), 1, 0));
+    }
+
+    @Test
+    void mismatchedDtypesAndDevices() {
+        Tensor ints = arena.allocate(DType.I32, 3, 8), g = arena.zeros(8), y = arena.zeros(3, 8);
+        rejects("x has dtype I32", () -> cpu.layerNorm(ints, null, null, g, null, 1e-5f, y));
+        rejects("ids has dtype F32", () -> cpu.embedding(arena.zeros(7, 4), arena.zeros(2), arena.zeros(2, 4)));
+        rejects("tensor is I32", () -> ints.getFloat(0, 0));
+        assertThrows(UnsupportedOperationException.class, () -> Backends.create(Device.parse("cuda:0")));
+        rejects("bad device name", () -> Device.parse("tpu"));
+    }
+
+    @Test
+    void badStridesAndOverlaps() {
+        Tensor m = arena.zeros(6, 6);
+        Tensor column = m.narrow(1, 2, 3).narrow(0, 0, 3);
+        rejects("x must be contiguous", () -> cpu.layerNorm(column, null, null, arena.zeros(3), null, 1e-5f,
+                arena.zeros(3, 3)));
+        Tensor q = arena.zeros(1, 3, 2, 4), kv = arena.zeros(1, 3, 2, 4);
+        rejects("out overlaps q", () -> cpu.attention(q, kv, kv, AttentionOptions.scaled(1), q));
+        rejects("c overlaps a", () -> cpu.matmul(m, false, arena.zeros(6, 6), false, m, 1, 0));
+        rejects("eps", () -> cpu.layerNorm(arena.zeros(2, 3), null, null, arena.zeros(3), null, Float.NaN,
+                arena.zeros(2, 3)));
+        rejects("scale", () -> cpu.attention(q, kv, kv, AttentionOptions.scaled(Float.POSITIVE_INFINITY),
+                arena.zeros(1, 3, 2, 4)));
+        rejects("cannot reshape", () -> m.narrow(1, 0, 3).reshape(18));
+    }
+}

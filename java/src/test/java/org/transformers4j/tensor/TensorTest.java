@@ -1,0 +1,41 @@
+package org.transformers4j.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class TensorTest {
+    @Test
+    void viewsShareMemoryAndKeepStrides() {
+        try (TensorArena a = TensorArena.confined()) {
+            float[] v = new float[24];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = i;
+            }
+            Tensor t = a.of(v, 2, 3, 4);
+            assertTrue(t.isContiguous());
+            Tensor n = t.narrow(2, 1, 2);
+            assertFalse(n.isContiguous());
+            assertArrayEquals(new long[] {12, 4, 1}, n.strides());
+            assertArrayEquals(new float[] {1, 2, 5, 6, 9, 10, 13, 14, 17, 18, 21, 22}, n.toFloatArray());
+            n.setFloat(-1f, 1, 2, 1);
+            assertEquals(-1f, t.getFloat(1, 2, 2));
+            assertEquals(Shape.of(6, 4), t.reshape(6, 4).shape());
+            assertEquals(4 * 24, t.segment().byteSize());
+            assertEquals(10 * 4, n.narrow(0, 1, 1).segment().byteSize()); // [1, 3, 2] over strides [12, 4, 1]
+        }
+    }
+
+    @Test
+    void closingTheArenaEndsTheTensors() {
+        TensorArena a = TensorArena.shared();
+        Tensor t = a.zeros(5);
+        assertTrue(t.isAlive());
+        a.close();
+        assertFalse(t.isAlive());
+        assertFalse(a.isOpen());
+    }
+}
