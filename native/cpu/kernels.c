@@ -34,51 +34,62 @@ static void *alloc64(size_t bytes) {
 
 /* ---------------------------------------------------------------- norms */
 
-static void norm_row(const float *x, const float *r, float *sum_out, float *y,
-                     const float *gamma, const float *beta, int64_t n, float eps, int rms) {
-    vf acc = vset(0.0f);
-    float tail = 0.0f;
+/* Sum of s (or of s^2 with squares) over a row, s = x + r, four accumulators deep. */
+static float row_sum(const float *x, const float *r, float *sum_out, int64_t n, float shift, int squares) {
+    vf a0 = vset(0.0f), a1 = a0, a2 = a0, a3 = a0;
     int64_t c = 0;
-    for (; c + VW <= n; c += VW) {
-        vf s = vload(x + c);
-        if (r) s += vload(r + c);
-        if (sum_out) vstore(sum_out + c, s);
-        acc += rms ? s * s : s;
+#define ROW_TERM(acc, off)                                   \
+    do {                                                     \
+        vf s = vload(x + c + (off));                         \
+        if (r) s += vload(r + c + (off));                    \
+        if (sum_out) vstore(sum_out + c + (off), s);         \
+        s -= shift;                                          \
+        acc += squares ? s * s : s;                          \
+    } while (0)
+    for (; c + 4 * VW <= n; c += 4 * VW) {
+        ROW_TERM(a0, 0);
+        ROW_TERM(a1, VW);
+        ROW_TERM(a2, 2 * VW);
+        ROW_TERM(a3, 3 * VW);
     }
+    for (; c + VW <= n; c += VW) ROW_TERM(a0, 0);
+#undef ROW_TERM
+    float tail = 0.0f;
     for (; c < n; c++) {
         float s = x[c] + (r ? r[c] : 0.0f);
         if (sum_out) sum_out[c] = s;
-        tail += rms ? s * s : s;
+        s -= shift;
+        tail += squares ? s * s : s;
     }
-    /* after the first pass the sum lives in sum_out when it may alias x/r */
-    const float *sx = sum_out ? sum_out : x;
-    const float *sr = sum_out ? NULL : r;
+    return vhsum((a0 + a1) + (a2 + a3)) + tail;
+}
+
+static void norm_row(const float *x, const float *r, float *sum_out, float *y,
+                     const float *gamma, const float *beta, int64_t n, float eps, int rms,
+                     int stream) {
     float mean = 0.0f, var;
     if (rms) {
-        var = (vhsum(acc) + tail) / (float)n;
+        var = row_sum(x, r, sum_out, n, 0.0f, 1) / (float)n;
     } else {
-        mean = (vhsum(acc) + tail) / (float)n;
-        vf vacc = vset(0.0f);
-        float vt = 0.0f;
-        for (c = 0; c + VW <= n; c += VW) {
-            vf s = vload(sx + c);
-            if (sr) s += vload(sr + c);
-            s -= mean;
-            vacc += s * s;
-        }
-        for (; c < n; c++) {
-            float s = sx[c] + (sr ? sr[c] : 0.0f) - mean;
-            vt += s * s;
-        }
-        var = (vhsum(vacc) + vt) / (float)n;
+        mean = row_sum(x, r, sum_out, n, 0.0f, 0) / (float)n;
     }
+    /* after the first pass the sum lives in sum_out, which may alias x or r */
+    const float *sx = sum_out ? sum_out : x;
+    const float *sr = sum_out ? NULL : r;
+    if (!rms) var = row_sum(sx, sr, NULL, n, mean, 1) / (float)n;
     float rstd = 1.0f / sqrtf(var + eps);
-    for (c = 0; c + VW <= n; c += VW) {
+    int64_t c = 0;
+    stream = stream && valigned(y);
+    for (; c + VW <= n; c += VW) {
+        /* fetch the next row while this one finishes (a prefetch never faults) */
+        __builtin_prefetch(x + n + c);
+        if (r) __builtin_prefetch(r + n + c);
         vf s = vload(sx + c);
         if (sr) s += vload(sr + c);
         vf o = (s - mean) * rstd * vload(gamma + c);
         if (beta) o += vload(beta + c);
-        vstore(y + c, o);
+        if (stream) vstream(y + c, o);
+        else vstore(y + c, o);
     }
     for (; c < n; c++) {
         float s = sx[c] + (sr ? sr[c] : 0.0f);
@@ -90,12 +101,15 @@ static void norm_row(const float *x, const float *r, float *sum_out, float *y,
 static void layer_norm(const float *x, const float *r, float *sum_out, float *y,
                        const float *gamma, const float *beta, int64_t rows, int64_t cols,
                        float eps, int rms) {
+    /* streaming y is safe only when nothing reads it back in this call */
+    int stream = rows * cols * 4 >= STREAM_BYTES && y != x && y != r && y != sum_out;
 #pragma omp parallel for schedule(static) if (rows * cols > 32768)
     for (int64_t i = 0; i < rows; i++) {
         int64_t o = i * cols;
         norm_row(x + o, r ? r + o : NULL, sum_out ? sum_out + o : NULL, y + o, gamma, beta,
-                 cols, eps, rms);
+                 cols, eps, rms, stream);
     }
+    if (stream) _mm_sfence();
 }
 
 /* -------------------------------------------------------------- softmax */
@@ -113,62 +127,109 @@ static void visible_range(const int32_t *key_start, const int32_t *key_len, int6
     *hi = h;
 }
 
+/*
+ * One row: scaled, masked values and then their exponentials go to tmp (L1), so y is
+ * written once, in the last pass, with non-temporal stores when it is large.
+ */
+/*
+ * One row. Pass 1 finds the max: of x alone without a mask (then scaled), of
+ * scale * x + mask with one (stored in tmp). Pass 2 writes 2^(log2 e (v - max))
+ * to tmp (L1) and sums it. Pass 3 writes y = tmp / sum over the whole row, once,
+ * with non-temporal stores when the output is large.
+ */
 static void softmax_row(const float *x, float *y, const float *mask, int64_t n, int64_t lo,
-                        int64_t hi, float scale) {
-    float mx = -INFINITY;
+                        int64_t hi, float scale, float *tmp, int stream) {
+    int neg = scale < 0.0f && !mask; /* the max of scale * x is then scale * min(x) */
+    vf m0 = vset(neg ? INFINITY : -INFINITY), m1 = m0;
     int64_t c = lo;
-    vf vm = vset(-INFINITY);
-    for (; c + VW <= hi; c += VW) {
-        vf v = vload(x + c) * scale;
-        if (mask) v += vload(mask + c);
-        vstore(y + c, v);
-        vm = vmax(vm, v);
+    for (; c + 2 * VW <= hi; c += 2 * VW) {
+        vf v0 = vload(x + c), v1 = vload(x + c + VW);
+        if (mask) {
+            v0 = v0 * scale + vload(mask + c);
+            v1 = v1 * scale + vload(mask + c + VW);
+            vstore(tmp + c, v0);
+            vstore(tmp + c + VW, v1);
+        }
+        m0 = neg ? vmin(m0, v0) : vmax(m0, v0);
+        m1 = neg ? vmin(m1, v1) : vmax(m1, v1);
     }
+    float mx = neg ? vhmin(vmin(m0, m1)) : vhmax(vmax(m0, m1));
     for (; c < hi; c++) {
-        float v = x[c] * scale + (mask ? mask[c] : 0.0f);
-        y[c] = v;
-        mx = v > mx ? v : mx;
+        float v = mask ? x[c] * scale + mask[c] : x[c];
+        if (mask) tmp[c] = v;
+        mx = neg ? (v < mx ? v : mx) : (v > mx ? v : mx);
     }
-    float m2 = vhmax(vm);
-    mx = m2 > mx ? m2 : mx;
-    if (lo >= hi || mx == -INFINITY) {
-        memset(y, 0, (size_t)n * sizeof(float));
-        return;
+    if (!mask) mx *= scale;
+    /* pass 2 computes t = src * a - b = log2(e) (v - max) */
+    const float *src = mask ? tmp : x;
+    float a = mask ? LOG2E : scale * LOG2E, b = mx * LOG2E, inv = 0.0f;
+    if (lo >= hi || !(mx > -INFINITY)) {
+        lo = hi = n; /* every output is zero */
+    } else {
+        vf s0 = vset(0.0f), s1 = s0;
+        for (c = lo; c + 2 * VW <= hi; c += 2 * VW) {
+            /* fetch the next row while this one computes (a prefetch never faults) */
+            __builtin_prefetch(x + n + c);
+            __builtin_prefetch(x + n + c + 2 * VW - 1);
+            vf e0 = vexp2(vload(src + c) * a - b), e1 = vexp2(vload(src + c + VW) * a - b);
+            vstore(tmp + c, e0);
+            vstore(tmp + c + VW, e1);
+            s0 += e0;
+            s1 += e1;
+        }
+        float sum = 0.0f;
+        for (; c < hi; c++) {
+            float e = exp2f(src[c] * a - b);
+            tmp[c] = e;
+            sum += e;
+        }
+        inv = 1.0f / (sum + vhsum(s0 + s1));
     }
-    vf vs = vset(0.0f);
-    float sum = 0.0f;
-    for (c = lo; c + VW <= hi; c += VW) {
-        vf e = vexp(vload(y + c) - mx);
-        vstore(y + c, e);
-        vs += e;
+    stream = stream && valigned(y);
+    int64_t c0 = 0;
+    for (; c0 + VW <= n; c0 += VW) {
+        vf v;
+        if (c0 >= lo && c0 + VW <= hi) {
+            v = vload(tmp + c0) * inv;
+        } else {
+            for (int e = 0; e < VW; e++) v[e] = (c0 + e >= lo && c0 + e < hi) ? tmp[c0 + e] * inv : 0.0f;
+        }
+        if (stream) vstream(y + c0, v);
+        else vstore(y + c0, v);
     }
-    for (; c < hi; c++) {
-        float e = expf(y[c] - mx);
-        y[c] = e;
-        sum += e;
-    }
-    float inv = 1.0f / (sum + vhsum(vs));
-    for (c = lo; c + VW <= hi; c += VW) vstore(y + c, vload(y + c) * inv);
-    for (; c < hi; c++) y[c] *= inv;
-    if (lo > 0) memset(y, 0, (size_t)lo * sizeof(float));
-    if (hi < n) memset(y + hi, 0, (size_t)(n - hi) * sizeof(float));
+    for (; c0 < n; c0++) y[c0] = (c0 >= lo && c0 < hi) ? tmp[c0] * inv : 0.0f;
 }
 
 static int32_t softmax(const t4j_softmax_params *p, const float *x, float *y) {
     int64_t rows = p->batch * p->heads * p->rows, n = p->cols;
-#pragma omp parallel for schedule(static) if (rows * n > 32768)
-    for (int64_t row = 0; row < rows; row++) {
-        int64_t i = row % p->rows, bh = row / p->rows, h = bh % p->heads, b = bh / p->heads;
-        int64_t lo, hi;
-        visible_range(p->key_start, p->key_len, b, i, p->rows, n, p->causal, 0, &lo, &hi);
-        if (lo < 0) lo = 0;
-        if (hi > n) hi = n;
-        const float *mask = p->mask ? p->mask + b * p->mask_stride_b + h * p->mask_stride_h +
-                                          i * p->mask_stride_s
-                                    : NULL;
-        softmax_row(x + row * n, y + row * n, mask, n, lo, hi, p->scale);
+    int stream = rows * n * 4 >= STREAM_BYTES && x != y;
+    int failed = 0;
+#pragma omp parallel if (rows * n > 32768)
+    {
+        float *tmp = alloc64((size_t)n * sizeof(float));
+        if (!tmp) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp barrier
+        if (!failed) {
+#pragma omp for schedule(static)
+            for (int64_t row = 0; row < rows; row++) {
+                int64_t i = row % p->rows, bh = row / p->rows, h = bh % p->heads, b = bh / p->heads;
+                int64_t lo, hi;
+                visible_range(p->key_start, p->key_len, b, i, p->rows, n, p->causal, 0, &lo, &hi);
+                if (lo < 0) lo = 0;
+                if (hi > n) hi = n;
+                const float *mask = p->mask ? p->mask + b * p->mask_stride_b + h * p->mask_stride_h +
+                                                  i * p->mask_stride_s
+                                            : NULL;
+                softmax_row(x + row * n, y + row * n, mask, n, lo, hi, p->scale, tmp, stream);
+            }
+        }
+        free(tmp);
     }
-    return T4J_OK;
+    if (stream) _mm_sfence();
+    return failed ? T4J_ERR_ALLOC : T4J_OK;
 }
 
 /* ------------------------------------------------------------ attention */
@@ -642,6 +703,36 @@ static int32_t sgemm(int32_t ta, int32_t tb, int64_t m, int64_t n, int64_t k, fl
     return failed ? T4J_ERR_ALLOC : T4J_OK;
 }
 
+/* ----------------------------------------------------------------- copy */
+
+/* Large copies stream past the caches (no read-for-ownership of dst), in 1 MiB chunks per thread. */
+static void copy(void *dst, const void *src, int64_t n) {
+    const int64_t chunk = 1 << 20;
+    int64_t chunks = (n + chunk - 1) / chunk;
+    int stream = n >= STREAM_BYTES && ((uintptr_t)dst & 63) == 0 && ((uintptr_t)src & 3) == 0;
+#pragma omp parallel for schedule(static) if (n > 4 * chunk)
+    for (int64_t c = 0; c < chunks; c++) {
+        int64_t off = c * chunk, len = n - off < chunk ? n - off : chunk;
+        char *d = (char *)dst + off;
+        const char *s = (const char *)src + off;
+        if (!stream) {
+            memcpy(d, s, (size_t)len);
+            continue;
+        }
+        int64_t i = 0;
+        for (; i + 4 * VW * 4 <= len; i += 4 * VW * 4) {
+            const float *sf = (const float *)(s + i);
+            float *df = (float *)(d + i);
+            vstream(df, vload(sf));
+            vstream(df + VW, vload(sf + VW));
+            vstream(df + 2 * VW, vload(sf + 2 * VW));
+            vstream(df + 3 * VW, vload(sf + 3 * VW));
+        }
+        memcpy(d + i, s + i, (size_t)(len - i));
+    }
+    if (stream) _mm_sfence();
+}
+
 const t4j_kernels KTABLE = {
     .name = STR(T4J_VARIANT),
     .layer_norm = layer_norm,
@@ -650,4 +741,5 @@ const t4j_kernels KTABLE = {
     .bias_act = bias_act,
     .gated_act = gated_act,
     .sgemm = sgemm,
+    .copy = copy,
 };

@@ -23,6 +23,7 @@ typedef struct t4j_kernels {
     int32_t (*sgemm)(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k,
                      float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
                      float beta, float *c, int64_t ldc);
+    void (*copy)(void *dst, const void *src, int64_t n);
 } t4j_kernels;
 
 extern const t4j_kernels t4j_kernels_avx512;

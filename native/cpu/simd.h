@@ -11,6 +11,7 @@
 #define T4J_SIMD_H
 
 #include <stdint.h>
+#include <immintrin.h>
 
 #if defined(__AVX512F__)
 #define VW 16
@@ -31,10 +32,34 @@ static inline vf vload(const float *p) { return *(const vf *)p; }
 static inline void vstore(float *p, vf v) { *(vf *)p = v; }
 static inline vf vset(float s) { return (vf){0} + s; }
 
+/* Non-temporal store (p aligned to VW * 4 bytes): no read-for-ownership, bypasses the caches. */
+static inline void vstream(float *p, vf v) {
+#if defined(__AVX512F__)
+    _mm512_stream_ps(p, (__m512)v);
+#elif defined(__AVX2__)
+    _mm256_stream_ps(p, (__m256)v);
+#else
+    _mm_stream_ps(p, (__m128)v);
+#endif
+}
+
+/* Outputs at least this large are written with non-temporal stores: they cannot stay in cache. */
+#define STREAM_BYTES (16ll << 20)
+
+static inline int valigned(const float *p) { return ((uintptr_t)p & (VW * 4 - 1)) == 0; }
+
 static inline vf vselect(vi m, vf a, vf b) {
     return (vf)(((vi)a & m) | ((vi)b & ~m));
 }
-static inline vf vmax(vf a, vf b) { return vselect(a > b, a, b); }
+static inline vf vmax(vf a, vf b) {
+#if defined(__AVX512F__)
+    return (vf)_mm512_max_ps((__m512)a, (__m512)b);
+#elif defined(__AVX2__)
+    return (vf)_mm256_max_ps((__m256)a, (__m256)b);
+#else
+    return (vf)_mm_max_ps((__m128)a, (__m128)b);
+#endif
+}
 
 static inline float vhsum(vf v) {
     float s = 0.0f;
@@ -47,20 +72,66 @@ static inline float vhmax(vf v) {
     return m;
 }
 
+static inline vf vmin(vf a, vf b) {
+#if defined(__AVX512F__)
+    return (vf)_mm512_min_ps((__m512)a, (__m512)b);
+#elif defined(__AVX2__)
+    return (vf)_mm256_min_ps((__m256)a, (__m256)b);
+#else
+    return (vf)_mm_min_ps((__m128)a, (__m128)b);
+#endif
+}
+
+static inline float vhmin(vf v) {
+    float m = v[0];
+    for (int i = 1; i < VW; i++) m = v[i] < m ? v[i] : m;
+    return m;
+}
+
+/* 2^f for f in [-0.5, 0.5]: Taylor series of exp(f ln 2) to degree 6, relative error < 2e-7. */
+static inline vf vexp2_poly(vf f) {
+    vf p = vset(1.5403530393381606e-4f);
+    p = p * f + 1.3333558146428443e-3f;
+    p = p * f + 9.6181291076284772e-3f;
+    p = p * f + 5.5504108664821580e-2f;
+    p = p * f + 2.4022650695910071e-1f;
+    p = p * f + 6.9314718055994531e-1f;
+    return p * f + 1.0f;
+}
+
+/*
+ * 2^t elementwise, for softmax with log2(e) folded into its scale: cheaper than
+ * vexp. Inputs below -150 (including -inf) give exactly 0.
+ */
+#if defined(__AVX512F__)
+static inline vf vexp2(vf t) {
+    t = vmax(t, vset(-150.0f));
+    vf n = (vf)_mm512_roundscale_ps((__m512)t, _MM_FROUND_TO_NEAREST_INT);
+    return (vf)_mm512_scalef_ps((__m512)vexp2_poly(t - n), (__m512)n);
+}
+#else
+static inline vf vexp2(vf t) {
+    const vf magic = vset(12582912.0f);
+    vi under = t < -126.0f;
+    t = vmin(vmax(t, vset(-126.0f)), vset(127.0f));
+    vf u = t + magic;
+    vf n = u - magic;
+    vf e = vexp2_poly(t - n) * (vf)(((vi)u - (vi)magic + 127) << 23);
+    return vselect(under, vset(0.0f), e);
+}
+#endif
+
+#define LOG2E 1.44269504088896341f
+
 /*
  * exp(x) elementwise, Cephes expf: n = round(x log2 e), r = x - n ln 2,
- * a degree-6 polynomial for exp(r), then scale by 2^n through the exponent
- * bits. Relative error about 1e-7. x below -87.3 (including -inf) gives
- * exactly 0; x is clamped at 88.3 above.
+ * a degree-6 polynomial for exp(r), then scale by 2^n. Relative error about
+ * 1e-7. AVX-512: roundscale and scalef; inputs below -104 (including -inf)
+ * give 0 (or the smallest denormal), large inputs overflow to +inf.
+ * Otherwise: 2^n through the exponent bits, inputs below -87.3 give exactly
+ * 0 and inputs are clamped at 88.3.
  */
-static inline vf vexp(vf x) {
-    const vf lo = vset(-87.3f), hi = vset(88.3f), magic = vset(12582912.0f);
-    vi under = x < lo;
-    x = vselect(x > hi, hi, x);
-    x = vselect(under, lo, x);
-    vf t = x * 1.44269504088896341f + magic;
-    vf n = t - magic;
-    vi ni = (vi)t - (vi)magic;
+static inline vf vexp_poly(vf x, vf n) {
     vf r = x - n * 0.693359375f + n * 2.12194440e-4f;
     vf y = vset(1.9875691500e-4f);
     y = y * r + 1.3981999507e-3f;
@@ -68,9 +139,26 @@ static inline vf vexp(vf x) {
     y = y * r + 4.1665795894e-2f;
     y = y * r + 1.6666665459e-1f;
     y = y * r + 5.0000001201e-1f;
-    y = y * r * r + r + 1.0f;
-    vf scale = (vf)((ni + 127) << 23);
-    return vselect(under, vset(0.0f), y * scale);
+    return y * r * r + r + 1.0f;
 }
+
+#if defined(__AVX512F__)
+static inline vf vexp(vf x) {
+    x = vmax(x, vset(-104.0f));
+    vf n = (vf)_mm512_roundscale_ps((__m512)(x * 1.44269504088896341f), _MM_FROUND_TO_NEAREST_INT);
+    return (vf)_mm512_scalef_ps((__m512)vexp_poly(x, n), (__m512)n);
+}
+#else
+static inline vf vexp(vf x) {
+    const vf lo = vset(-87.3f), hi = vset(88.3f), magic = vset(12582912.0f);
+    vi under = x < lo;
+    x = vselect(x > hi, hi, x);
+    x = vselect(under, lo, x);
+    vf t = x * 1.44269504088896341f + magic;
+    vf n = t - magic;
+    vf e = vexp_poly(x, n) * (vf)(((vi)t - (vi)magic + 127) << 23);
+    return vselect(under, vset(0.0f), e);
+}
+#endif
 
 #endif

@@ -165,6 +165,13 @@ int32_t t4j_embedding(const float *table, int64_t vocab, int64_t cols, const int
     return T4J_OK;
 }
 
+int32_t t4j_copy(void *dst, const void *src, int64_t n) {
+    if (!dst || !src) return T4J_ERR_NULL;
+    if (n < 0) return T4J_ERR_SIZE;
+    kernels()->copy(dst, src, n);
+    return T4J_OK;
+}
+
 int32_t t4j_sgemm(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                   const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                   int64_t ldc) {

@@ -188,6 +188,12 @@ int32_t t4j_embedding(const float *table, int64_t vocab, int64_t cols, const int
                       int64_t n, float *out);
 
 /*
+ * Copies n bytes from src to dst (the ranges must not overlap) with every
+ * thread: for KV-cache moves, and the bandwidth ceiling benchmarks use.
+ */
+int32_t t4j_copy(void *dst, const void *src, int64_t n);
+
+/*
  * Built-in blocked GEMM, used when no BLAS library is available. Row-major:
  *   C = alpha * op(A) op(B) + beta * C
  * op(A): [M, K], op(B): [K, N], C: [M, N]; trans_a / trans_b nonzero means

@@ -257,6 +257,19 @@ static void test_sgemm(void) {
         }
 }
 
+static void test_copy(void) {
+    int64_t sizes[] = {1, 7, 4 * 1048576 + 13, 9 * 1048576 + 5};
+    for (int i = 0; i < 4; i++) {
+        int64_t n = sizes[i];
+        float *src = rand_buf(n, 1.0f), *dst = poisoned(n);
+        t4j_copy(dst, src, n * (int64_t)sizeof(float));
+        char what[64];
+        snprintf(what, sizeof what, "copy n=%ld floats", (long)n);
+        check(what, rel_err(dst, src, n), 0.0);
+        free(src); free(dst);
+    }
+}
+
 static void test_bad_arguments(void) {
     float x[4] = {1, 2, 3, 4}, y[4];
     t4j_softmax_params sp = {1, 1, 2, 1, 1.0f, 1, NULL, 0, 0, 0, NULL, NULL};
@@ -284,6 +297,7 @@ int main(void) {
         test_rope();
         test_embedding();
         test_sgemm();
+        test_copy();
         test_bad_arguments();
     }
     t4j_set_isa(-1);

@@ -244,6 +244,15 @@ class CpuKernelsTest {
     }
 
     @Test
+    void copyMovesEveryByte() {
+        try (TensorArena a = TensorArena.confined()) {
+            Tensor src = random(a, rnd, 1, 3, 1_398_101), dst = poisoned(a, 3, 1_398_101); // about 16 MB
+            cpu.copy(src, dst);
+            assertClose("copy", dst, src, 0);
+        }
+    }
+
+    @Test
     void embeddingGathersRows() {
         try (TensorArena a = TensorArena.confined()) {
             Tensor table = random(a, rnd, 1, 101, 48);

@@ -1018,6 +1018,68 @@ public class t4j_h extends t4j_h$shared {
         }
     }
 
+    private static class t4j_copy {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_INT,
+            t4j_h.C_POINTER,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_copy");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t t4j_copy(void *dst, const void *src, int64_t n)
+     * }
+     */
+    public static FunctionDescriptor t4j_copy$descriptor() {
+        return t4j_copy.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t t4j_copy(void *dst, const void *src, int64_t n)
+     * }
+     */
+    public static MethodHandle t4j_copy$handle() {
+        return t4j_copy.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t t4j_copy(void *dst, const void *src, int64_t n)
+     * }
+     */
+    public static MemorySegment t4j_copy$address() {
+        return t4j_copy.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t t4j_copy(void *dst, const void *src, int64_t n)
+     * }
+     */
+    public static int t4j_copy(MemorySegment dst, MemorySegment src, long n) {
+        var mh$ = t4j_copy.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_copy", dst, src, n);
+            }
+            return (int)mh$.invokeExact(dst, src, n);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class t4j_sgemm {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             t4j_h.C_INT,

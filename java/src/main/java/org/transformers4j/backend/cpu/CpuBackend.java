@@ -208,6 +208,11 @@ public final class CpuBackend extends ValidatingBackend {
         check(t4j_embedding(table.segment(), table.dim(0), table.dim(1), ids.segment(), n, out.segment()), "embedding");
     }
 
+    @Override
+    protected void copyImpl(Tensor src, Tensor dst) {
+        check(t4j_copy(dst.segment(), src.segment(), src.segment().byteSize()), "copy");
+    }
+
     private static MemorySegment seg(Tensor t) {
         return t == null ? MemorySegment.NULL : t.segment();
     }

@@ -270,6 +270,11 @@ public final class ReferenceBackend extends ValidatingBackend {
     }
 
     @Override
+    protected void copyImpl(Tensor src, Tensor dst) {
+        dst.segment().copyFrom(src.segment());
+    }
+
+    @Override
     public void close() {
         // holds nothing
     }

@@ -1,0 +1,76 @@
+package org.transformers4j.bench;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Runs the kernel benchmarks with JMH and prints each rate beside its ceiling from the same
+ * run: bandwidth-bound kernels against a copy of the same bytes, compute-bound ones against
+ * OpenBLAS sgemm at 2048^3.
+ */
+public final class Report {
+    private Report() {
+    }
+
+    public static void main(String[] args) throws RunnerException {
+        String include = args.length > 0 ? args[0] : "org.transformers4j.bench.(Norm|Softmax|Attention|Gemm)Bench";
+        Options opts = new OptionsBuilder().include(include).forks(1).warmupIterations(3)
+                .warmupTime(TimeValue.seconds(1)).measurementIterations(5).measurementTime(TimeValue.seconds(1))
+                .jvmArgsAppend("--enable-native-access=ALL-UNNAMED").build();
+        Collection<RunResult> results = new Runner(opts).run();
+        Map<String, Double> ms = new HashMap<>();
+        for (RunResult r : results) {
+            String name = r.getParams().getBenchmark();
+            ms.put(name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1), r.getPrimaryResult().getScore());
+        }
+        print(ms);
+    }
+
+    private static void print(Map<String, Double> ms) {
+        System.out.println();
+        System.out.printf(Locale.ROOT, "%-34s %10s %14s %22s %7s%n", "benchmark", "ms/op", "rate", "ceiling (same run)", "ratio");
+        bandwidth(ms, "NormBench.layerNorm", "NormBench.copySameBytes", NormBench.BYTES);
+        bandwidth(ms, "NormBench.rmsNorm", "NormBench.copySameBytes", NormBench.BYTES);
+        bandwidth(ms, "SoftmaxBench.softmax", "SoftmaxBench.copySameBytes", SoftmaxBench.BYTES);
+        bandwidth(ms, "SoftmaxBench.softmaxPadded", "SoftmaxBench.copySameBytes", SoftmaxBench.BYTES);
+        compute(ms, "AttentionBench.attention", AttentionBench.FLOPS);
+        compute(ms, "AttentionBench.attentionCausal", AttentionBench.FLOPS / 2);
+        compute(ms, "AttentionBench.attentionKeyPadding", AttentionBench.FLOPS * (1 + 0.75 + 0.5 + 1) / 4);
+        compute(ms, "GemmBench.sgemmBuiltIn", GemmBench.FLOPS);
+        compute(ms, "GemmBench.ffnOpenBlas", GemmBench.FFN_FLOPS);
+        compute(ms, "GemmBench.ffnBuiltIn", GemmBench.FFN_FLOPS);
+        Double gemm = ms.get("GemmBench.sgemmOpenBlas");
+        if (gemm != null) {
+            System.out.printf(Locale.ROOT, "%-34s %10.3f %8.1f GFLOP/s %22s%n", "GemmBench.sgemmOpenBlas", gemm,
+                    GemmBench.FLOPS / gemm / 1e6, "(the compute ceiling)");
+        }
+    }
+
+    private static void bandwidth(Map<String, Double> ms, String name, String copy, long bytes) {
+        Double t = ms.get(name), c = ms.get(copy);
+        if (t == null || c == null) {
+            return;
+        }
+        double rate = bytes / t / 1e6, ceiling = bytes / c / 1e6;
+        System.out.printf(Locale.ROOT, "%-34s %10.3f %9.1f GB/s %14.1f GB/s copy %6.0f%%%n", name, t, rate, ceiling,
+                100 * rate / ceiling);
+    }
+
+    private static void compute(Map<String, Double> ms, String name, double flops) {
+        Double t = ms.get(name), gemm = ms.get("GemmBench.sgemmOpenBlas");
+        if (t == null || gemm == null) {
+            return;
+        }
+        double rate = flops / t / 1e6, ceiling = GemmBench.FLOPS / gemm / 1e6;
+        System.out.printf(Locale.ROOT, "%-34s %10.3f %6.1f GFLOP/s %9.1f GFLOP/s sgemm %6.0f%%%n", name, t, rate,
+                ceiling, 100 * rate / ceiling);
+    }
+}
