@@ -88,24 +88,23 @@ static inline float vhmin(vf v) {
     return m;
 }
 
-/* 2^f for f in [-0.5, 0.5]: Taylor series of exp(f ln 2) to degree 6, relative error < 2e-7. */
+/* 2^f for f in [-0.5, 0.5]: a degree-5 minimax polynomial, relative error < 1.6e-7. */
 static inline vf vexp2_poly(vf f) {
-    vf p = vset(1.5403530393381606e-4f);
-    p = p * f + 1.3333558146428443e-3f;
-    p = p * f + 9.6181291076284772e-3f;
-    p = p * f + 5.5504108664821580e-2f;
-    p = p * f + 2.4022650695910071e-1f;
-    p = p * f + 6.9314718055994531e-1f;
-    return p * f + 1.0f;
+    vf p = vset(1.327644451521337e-3f);
+    p = p * f + 9.67553723603487e-3f;
+    p = p * f + 5.550713464617729e-2f;
+    p = p * f + 2.4022120237350464e-1f;
+    p = p * f + 6.931469440460205e-1f;
+    return p * f + 1.0000001192092896f;
 }
 
 /*
  * 2^t elementwise, for softmax with log2(e) folded into its scale: cheaper than
- * vexp. Inputs below -150 (including -inf) give exactly 0.
+ * vexp. Inputs below -160 (including -inf) give exactly 0.
  */
 #if defined(__AVX512F__)
 static inline vf vexp2(vf t) {
-    t = vmax(t, vset(-150.0f));
+    t = vmax(t, vset(-160.0f));
     vf n = (vf)_mm512_roundscale_ps((__m512)t, _MM_FROUND_TO_NEAREST_INT);
     return (vf)_mm512_scalef_ps((__m512)vexp2_poly(t - n), (__m512)n);
 }

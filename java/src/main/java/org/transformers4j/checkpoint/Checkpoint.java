@@ -1,0 +1,34 @@
+package org.transformers4j.checkpoint;
+
+import java.util.Set;
+import org.transformers4j.tensor.Shape;
+import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
+
+/** Named parameters of a model, as the Hugging Face Hub names them. */
+public interface Checkpoint extends AutoCloseable {
+
+    /** Every parameter name. */
+    Set<String> names();
+
+    /** Whether the checkpoint has a parameter of that name. */
+    default boolean has(String name) {
+        return names().contains(name);
+    }
+
+    /** The stored shape of a parameter; throws {@link CheckpointException} naming it when absent. */
+    Shape shape(String name);
+
+    /**
+     * The parameter as float32: a view of the file where it is stored as aligned float32, a
+     * converted copy in the arena otherwise. Throws {@link CheckpointException} naming it when absent.
+     */
+    Tensor load(String name, TensorArena arena);
+
+    /** Where the checkpoint came from, for messages. */
+    String source();
+
+    /** Releases mapped files; tensors viewing them must not be used afterwards. */
+    @Override
+    void close();
+}
