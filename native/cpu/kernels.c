@@ -733,6 +733,16 @@ static void copy(void *dst, const void *src, int64_t n) {
     if (stream) _mm_sfence();
 }
 
+static void add(const float *a, const float *b, float *y, int64_t n) {
+    const int64_t chunk = 1 << 14;
+#pragma omp parallel for schedule(static) if (n > 4 * chunk)
+    for (int64_t c0 = 0; c0 < n; c0 += chunk) {
+        int64_t end = c0 + chunk < n ? c0 + chunk : n, c = c0;
+        for (; c + VW <= end; c += VW) vstore(y + c, vload(a + c) + vload(b + c));
+        for (; c < end; c++) y[c] = a[c] + b[c];
+    }
+}
+
 const t4j_kernels KTABLE = {
     .name = STR(T4J_VARIANT),
     .layer_norm = layer_norm,
@@ -742,4 +752,5 @@ const t4j_kernels KTABLE = {
     .gated_act = gated_act,
     .sgemm = sgemm,
     .copy = copy,
+    .add = add,
 };

@@ -24,6 +24,7 @@ typedef struct t4j_kernels {
                      float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
                      float beta, float *c, int64_t ldc);
     void (*copy)(void *dst, const void *src, int64_t n);
+    void (*add)(const float *a, const float *b, float *y, int64_t n);
 } t4j_kernels;
 
 extern const t4j_kernels t4j_kernels_avx512;

@@ -93,6 +93,13 @@ int32_t t4j_attention(const t4j_attention_params *p, const float *q, const float
     return kernels()->attention(p, q, k, v, out);
 }
 
+int32_t t4j_add(const float *a, const float *b, float *y, int64_t n) {
+    if (!a || !b || !y) return T4J_ERR_NULL;
+    if (n < 0) return T4J_ERR_SIZE;
+    kernels()->add(a, b, y, n);
+    return T4J_OK;
+}
+
 static int act_ok(int32_t act) { return act >= T4J_ACT_NONE && act <= T4J_ACT_SILU; }
 
 int32_t t4j_activation(int32_t act, const float *x, float *y, int64_t n) {

@@ -139,6 +139,9 @@ typedef struct t4j_attention_params {
 int32_t t4j_attention(const t4j_attention_params *p, const float *q, const float *k,
                       const float *v, float *out);
 
+/* Elementwise sum y = a + b over n values; y may alias a or b. */
+int32_t t4j_add(const float *a, const float *b, float *y, int64_t n);
+
 /* Elementwise activations over n values; y may alias x. */
 #define T4J_ACT_NONE 0
 #define T4J_ACT_GELU 1       /* x/2 (1 + erf(x/sqrt 2)) */

@@ -113,6 +113,10 @@ void t4j_ref_attention(const t4j_attention_params *p, const float *q, const floa
     free(vis);
 }
 
+void t4j_ref_add(const float *a, const float *b, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = (float)((double)a[i] + b[i]);
+}
+
 float t4j_ref_act(int32_t act, float xf) {
     double x = xf;
     switch (act) {

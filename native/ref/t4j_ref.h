@@ -16,6 +16,7 @@ void t4j_ref_rms_norm(const float *x, const float *r, float *sum_out, float *y,
 void t4j_ref_softmax(const t4j_softmax_params *p, const float *x, float *y);
 void t4j_ref_attention(const t4j_attention_params *p, const float *q, const float *k,
                        const float *v, float *out);
+void t4j_ref_add(const float *a, const float *b, float *y, int64_t n);
 float t4j_ref_act(int32_t act, float x);
 void t4j_ref_bias_act(int32_t act, const float *x, const float *bias, float *y, int64_t rows,
                       int64_t cols);

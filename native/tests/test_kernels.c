@@ -270,6 +270,22 @@ static void test_copy(void) {
     }
 }
 
+static void test_add(void) {
+    int64_t sizes[] = {1, 7, 100, 65536 * 3 + 5};
+    for (int i = 0; i < 4; i++) {
+        int64_t n = sizes[i];
+        float *a = rand_buf(n, 3.0f), *b = rand_buf(n, 3.0f), *y = poisoned(n), *yr = poisoned(n);
+        t4j_add(a, b, y, n);
+        t4j_ref_add(a, b, yr, n);
+        char what[64];
+        snprintf(what, sizeof what, "add n=%ld", (long)n);
+        check(what, rel_err(y, yr, n), 0.0);
+        t4j_add(a, b, a, n);
+        check("add in place", rel_err(a, yr, n), 0.0);
+        free(a); free(b); free(y); free(yr);
+    }
+}
+
 static void test_bad_arguments(void) {
     float x[4] = {1, 2, 3, 4}, y[4];
     t4j_softmax_params sp = {1, 1, 2, 1, 1.0f, 1, NULL, 0, 0, 0, NULL, NULL};
@@ -298,6 +314,7 @@ int main(void) {
         test_embedding();
         test_sgemm();
         test_copy();
+        test_add();
         test_bad_arguments();
     }
     t4j_set_isa(-1);

@@ -8,7 +8,7 @@ import org.transformers4j.tensor.Tensor;
  * @param scale multiplies q k^T: 1/sqrt(D) for BERT, 1.0 for T5 and GPT-Neo
  * @param causal query i (at position T - S + i) sees keys j &lt;= its position
  * @param window if &gt; 0, a query sees only the last {@code window} positions up to its own
- * @param bias additive float32 bias of shape [B or 1, H or 1, S, T] (T5 position bias, or a mask), or null
+ * @param bias additive float32 bias of shape [B or 1, H or 1, S or 1, T] (T5 position bias, or a padding mask), or null
  * @param keyStart per batch, the first visible key (left padding), or null
  * @param keyLength per batch, one past the last visible key (right padding), or null
  */
@@ -30,7 +30,7 @@ public record AttentionOptions(float scale, boolean causal, int window, Tensor b
         return new AttentionOptions(scale, causal, length, bias, keyStart, keyLength);
     }
 
-    /** These options with an additive bias [B or 1, H or 1, S, T]. */
+    /** These options with an additive bias [B or 1, H or 1, S or 1, T]. */
     public AttentionOptions withBias(Tensor additive) {
         return new AttentionOptions(scale, causal, window, additive, keyStart, keyLength);
     }

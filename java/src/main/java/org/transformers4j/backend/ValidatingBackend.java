@@ -147,13 +147,24 @@ public abstract class ValidatingBackend implements Backend {
         long[] bs = {0, 0, 0};
         if (o.bias() != null) {
             Checks.tensor("bias", o.bias(), 4, device());
-            bs = Checks.broadcastStrides("bias", o.bias(), new long[] {b, h, s, t}, false);
+            bs = Checks.broadcastStrides("bias", o.bias(), new long[] {b, h, s, t}, true);
         }
         if (b == 0 || s == 0) {
             return;
         }
         attentionImpl(q, k, v, o, out, new AttentionShape(b, s, t, h, kh, d, bs[0], bs[1], bs[2]));
     }
+
+    @Override
+    public final void add(Tensor a, Tensor b, Tensor y) {
+        Checks.tensor("a", a, -1, device());
+        Checks.contiguous("a", a);
+        sameShapeContiguous("b", b, a);
+        sameShapeContiguous("y", y, a);
+        addImpl(a, b, y, a.shape().elements());
+    }
+
+    protected abstract void addImpl(Tensor a, Tensor b, Tensor y, long n);
 
     @Override
     public final void activation(Activation act, Tensor x, Tensor y) {

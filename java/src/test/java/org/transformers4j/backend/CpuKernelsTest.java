@@ -164,6 +164,12 @@ class CpuKernelsTest {
             }
             if (c.bias()) {
                 o = o.withBias(random(a, rnd, 3, 1, c.h(), c.s(), c.t())); // T5 style, shared across the batch
+            } else if (!c.padded() && c.window() == 0 && c.s() > 1) {
+                Tensor mask = random(a, rnd, 2, c.b(), 1, 1, c.t()); // a padding mask, broadcast over heads and queries
+                for (int j = 0; j < c.t(); j += 3) {
+                    mask.setFloat(Float.NEGATIVE_INFINITY, 0, 0, 0, j);
+                }
+                o = o.withBias(mask);
             }
             cpu.attention(q, k, v, o, out);
             ref.attention(q, k, v, o, want);
@@ -240,6 +246,19 @@ class CpuKernelsTest {
                 assertClose("rope rot=" + rot, q, want, BOUND);
                 assertClose("v heads untouched", qkv.narrow(2, 2 * h, h), before.narrow(2, 2 * h, h), 0);
             }
+        }
+    }
+
+    @Test
+    void addElementwise() {
+        try (TensorArena a = TensorArena.confined()) {
+            Tensor x = random(a, rnd, 3, 7, 129), y = random(a, rnd, 3, 7, 129);
+            Tensor out = poisoned(a, 7, 129), want = poisoned(a, 7, 129);
+            cpu.add(x, y, out);
+            ref.add(x, y, want);
+            assertClose("add", out, want, 0);
+            cpu.add(x, y, x);
+            assertClose("add in place", x, want, 0);
         }
     }
 

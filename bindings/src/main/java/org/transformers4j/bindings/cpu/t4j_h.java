@@ -687,6 +687,69 @@ public class t4j_h extends t4j_h$shared {
         }
     }
 
+    private static class t4j_add {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_INT,
+            t4j_h.C_POINTER,
+            t4j_h.C_POINTER,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_add");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t t4j_add(const float *a, const float *b, float *y, int64_t n)
+     * }
+     */
+    public static FunctionDescriptor t4j_add$descriptor() {
+        return t4j_add.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t t4j_add(const float *a, const float *b, float *y, int64_t n)
+     * }
+     */
+    public static MethodHandle t4j_add$handle() {
+        return t4j_add.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t t4j_add(const float *a, const float *b, float *y, int64_t n)
+     * }
+     */
+    public static MemorySegment t4j_add$address() {
+        return t4j_add.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t t4j_add(const float *a, const float *b, float *y, int64_t n)
+     * }
+     */
+    public static int t4j_add(MemorySegment a, MemorySegment b, MemorySegment y, long n) {
+        var mh$ = t4j_add.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_add", a, b, y, n);
+            }
+            return (int)mh$.invokeExact(a, b, y, n);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class t4j_activation {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             t4j_h.C_INT,

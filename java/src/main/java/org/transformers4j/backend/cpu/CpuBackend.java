@@ -209,6 +209,11 @@ public final class CpuBackend extends ValidatingBackend {
     }
 
     @Override
+    protected void addImpl(Tensor a, Tensor b, Tensor y, long n) {
+        check(t4j_add(a.segment(), b.segment(), y.segment(), n), "add");
+    }
+
+    @Override
     protected void copyImpl(Tensor src, Tensor dst) {
         check(t4j_copy(dst.segment(), src.segment(), src.segment().byteSize()), "copy");
     }

@@ -270,6 +270,15 @@ public final class ReferenceBackend extends ValidatingBackend {
     }
 
     @Override
+    protected void addImpl(Tensor a, Tensor b, Tensor y, long n) {
+        float[] av = a.toFloatArray(), bv = b.toFloatArray();
+        for (int i = 0; i < av.length; i++) {
+            av[i] = (float) ((double) av[i] + bv[i]);
+        }
+        y.copyFrom(av);
+    }
+
+    @Override
     protected void copyImpl(Tensor src, Tensor dst) {
         dst.segment().copyFrom(src.segment());
     }
