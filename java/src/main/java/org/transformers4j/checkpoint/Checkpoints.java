@@ -1,0 +1,26 @@
+package org.transformers4j.checkpoint;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Opens the weights in a model folder, whichever way they are stored. */
+public final class Checkpoints {
+    private Checkpoints() {
+    }
+
+    /**
+     * model.safetensors, model.safetensors.index.json (sharded), or a single {@code *.onnx} file
+     * (through the ONNX importer); throws {@link CheckpointException} naming the folder when none is there.
+     */
+    public static Checkpoint open(Path dir) {
+        Path single = dir.resolve("model.safetensors");
+        if (Files.isRegularFile(single)) {
+            return SafeTensors.open(single);
+        }
+        Path index = dir.resolve("model.safetensors.index.json");
+        if (Files.isRegularFile(index)) {
+            return ShardedCheckpoint.open(index);
+        }
+        throw new CheckpointException(dir + ": no model.safetensors or model.safetensors.index.json");
+    }
+}

@@ -1,0 +1,35 @@
+package org.transformers4j.model;
+
+import org.transformers4j.tensor.TensorArena;
+
+/** An encoder-only model with its head, ready to run; safe to share between threads. */
+public interface EncoderModel extends AutoCloseable {
+
+    /** The model's config.json. */
+    ModelConfig config();
+
+    /** Vocabulary size. */
+    int vocabSize();
+
+    /** Hidden size C. */
+    int hiddenSize();
+
+    /** Longest sequence the position embeddings allow. */
+    int maxPositions();
+
+    /** Which head the checkpoint's architecture has. */
+    Head head();
+
+    /** The heads of encoder models. */
+    enum Head { NONE, MASKED_LM, SEQUENCE_CLASSIFICATION, TOKEN_CLASSIFICATION }
+
+    /**
+     * Runs the model; outputs are allocated in {@code out} (intermediates are freed before return).
+     * With {@code allHiddenStates} false, only the last hidden state is kept.
+     */
+    EncoderOutput forward(EncoderInput input, boolean allHiddenStates, TensorArena out);
+
+    /** Releases the weights. */
+    @Override
+    void close();
+}

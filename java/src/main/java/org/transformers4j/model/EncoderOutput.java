@@ -1,0 +1,17 @@
+package org.transformers4j.model;
+
+import java.util.List;
+import org.transformers4j.tensor.Tensor;
+
+/**
+ * What an encoder computed: the hidden states after the embeddings and after each layer
+ * ([B, S, C] each; the last is the model's output) and the head's logits, or null without a head
+ * ([B, S, V] for masked LM and token classification, [B, labels] for sequence classification).
+ */
+public record EncoderOutput(List<Tensor> hiddenStates, Tensor logits) {
+
+    /** The last hidden state [B, S, C]. */
+    public Tensor lastHiddenState() {
+        return hiddenStates.get(hiddenStates.size() - 1);
+    }
+}

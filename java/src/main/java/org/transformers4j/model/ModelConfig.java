@@ -1,0 +1,126 @@
+package org.transformers4j.model;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.transformers4j.checkpoint.CheckpointException;
+
+/**
+ * A model's config.json, with typed access to its keys exactly as Hugging Face writes them.
+ * Family configs (for example {@code BertConfig}) read their fields from here.
+ */
+public final class ModelConfig {
+    private final JsonObject json;
+    private final String source;
+
+    private ModelConfig(JsonObject json, String source) {
+        this.json = json;
+        this.source = source;
+    }
+
+    /** Reads and parses a config.json file. */
+    public static ModelConfig read(Path file) {
+        try {
+            return parse(Files.readString(file), file.toString());
+        } catch (IOException e) {
+            throw new CheckpointException(file + ": cannot read config: " + e.getMessage(), e);
+        }
+    }
+
+    /** Parses config.json text; source names it in messages. */
+    public static ModelConfig parse(String text, String source) {
+        try {
+            return new ModelConfig(JsonParser.parseString(text).getAsJsonObject(), source);
+        } catch (RuntimeException e) {
+            throw new CheckpointException(source + ": not a JSON object: " + e.getMessage(), e);
+        }
+    }
+
+    /** The JSON itself (for writing a checkpoint back out). */
+    public JsonObject json() {
+        return json.deepCopy();
+    }
+
+    public String source() {
+        return source;
+    }
+
+    /** model_type, required. */
+    public String modelType() {
+        return requireString("model_type");
+    }
+
+    /** architectures, or an empty list. */
+    public List<String> architectures() {
+        List<String> out = new ArrayList<>();
+        if (json.has("architectures") && json.get("architectures").isJsonArray()) {
+            json.getAsJsonArray("architectures").forEach(e -> out.add(e.getAsString()));
+        }
+        return out;
+    }
+
+    public boolean has(String key) {
+        return json.has(key) && !json.get(key).isJsonNull();
+    }
+
+    /** An integer key, required. */
+    public int requireInt(String key) {
+        return number(key).getAsInt();
+    }
+
+    /** An integer key, or the default when absent or null. */
+    public int getInt(String key, int dflt) {
+        return has(key) ? number(key).getAsInt() : dflt;
+    }
+
+    /** A floating-point key, or the default when absent or null. */
+    public double getDouble(String key, double dflt) {
+        return has(key) ? number(key).getAsDouble() : dflt;
+    }
+
+    /** A boolean key, or the default when absent or null. */
+    public boolean getBoolean(String key, boolean dflt) {
+        return has(key) ? json.get(key).getAsBoolean() : dflt;
+    }
+
+    /** A string key, or the default when absent or null. */
+    public String getString(String key, String dflt) {
+        return has(key) ? json.get(key).getAsString() : dflt;
+    }
+
+    public String requireString(String key) {
+        if (!has(key)) {
+            throw new CheckpointException(source + ": missing key " + key);
+        }
+        return json.get(key).getAsString();
+    }
+
+    /** id2label as a map from class index to label, or an empty map. */
+    public Map<Integer, String> id2label() {
+        Map<Integer, String> out = new TreeMap<>();
+        if (has("id2label")) {
+            for (Map.Entry<String, JsonElement> e : json.getAsJsonObject("id2label").entrySet()) {
+                out.put(Integer.parseInt(e.getKey()), e.getValue().getAsString());
+            }
+        }
+        return out;
+    }
+
+    private JsonElement number(String key) {
+        if (!has(key)) {
+            throw new CheckpointException(source + ": missing key " + key);
+        }
+        JsonElement e = json.get(key);
+        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+            throw new CheckpointException(source + ": key " + key + " is not a number: " + e);
+        }
+        return e;
+    }
+}

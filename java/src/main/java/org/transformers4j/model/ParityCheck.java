@@ -1,0 +1,67 @@
+package org.transformers4j.model;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.transformers4j.backend.Backend;
+import org.transformers4j.checkpoint.SafeTensors;
+import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
+
+/**
+ * Runs a model on the inputs stored in a reference file (the format of Hugging Face fixture
+ * dumps: input_ids, attention_mask, token_type_ids, hidden_states.N, logits) and compares every
+ * output the file holds, at positions whose attention mask is 1.
+ */
+public final class ParityCheck {
+    /** One compared tensor: max |ours - reference| / max |reference| over real positions. */
+    public record Result(String tensor, double relativeError, double maxAbsError) {
+    }
+
+    private ParityCheck() {
+    }
+
+    /** Compares an encoder model with a reference file; throws if the file has no inputs. */
+    public static List<Result> encoder(EncoderModel model, Path reference) {
+        try (SafeTensors ref = SafeTensors.open(reference); TensorArena arena = TensorArena.confined()) {
+            var shape = ref.shape("input_ids");
+            int b = (int) shape.dim(0), s = (int) shape.dim(1);
+            long[] mask = ref.has("attention_mask") ? ref.loadLongs("attention_mask") : null;
+            long[] types = ref.has("token_type_ids") ? ref.loadLongs("token_type_ids") : null;
+            EncoderInput in = new EncoderInput(b, s, ref.loadLongs("input_ids"), mask, types);
+            EncoderOutput out = model.forward(in, true, arena);
+            List<Result> results = new ArrayList<>();
+            for (int i = 0; i < out.hiddenStates().size(); i++) {
+                String name = "hidden_states." + i;
+                if (ref.has(name)) {
+                    results.add(compare(name, out.hiddenStates().get(i), ref.load(name, arena), mask, b, s));
+                }
+            }
+            if (out.logits() != null && ref.has("logits")) {
+                Tensor want = ref.load("logits", arena);
+                results.add(compare("logits", out.logits(), want, want.rank() == 3 ? mask : null, b, s));
+            }
+            return results;
+        }
+    }
+
+    /** Error over rows [B, S, ...] whose mask is 1 (all rows when mask is null or shapes are [B, L]). */
+    static Result compare(String name, Tensor got, Tensor want, long[] mask, int b, int s) {
+        if (!got.shape().equals(want.shape())) {
+            throw new IllegalArgumentException(name + ": shape " + got.shape() + " differs from the reference "
+                    + want.shape());
+        }
+        float[] g = got.toFloatArray(), w = want.toFloatArray();
+        int rowLen = mask == null ? g.length : g.length / (b * s);
+        double err = 0, mag = 0;
+        for (int i = 0; i < g.length; i++) {
+            if (mask != null && mask[i / rowLen] == 0) {
+                continue;
+            }
+            double d = Math.abs((double) g[i] - w[i]);
+            err = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(err, d);
+            mag = Math.max(mag, Math.abs(w[i]));
+        }
+        return new Result(name, mag == 0 ? err : err / mag, err);
+    }
+}

@@ -1,0 +1,117 @@
+package org.transformers4j.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.transformers4j.backend.AttentionOptions;
+import org.transformers4j.backend.Backend;
+import org.transformers4j.checkpoint.Checkpoint;
+import org.transformers4j.nn.EncoderLayer;
+import org.transformers4j.nn.Embeddings;
+import org.transformers4j.nn.PaddingMask;
+import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
+
+/**
+ * Embeddings, a stack of post-norm encoder layers and a head: what BERT, RoBERTa and DistilBERT
+ * share. The family classes load the parameters under their own names and say how position ids
+ * are made.
+ */
+public final class TransformerEncoder implements EncoderModel {
+    private final ModelConfig config;
+    private final Backend backend;
+    private final Checkpoint checkpoint;
+    private final TensorArena weights;
+    private final Embeddings embeddings;
+    private final List<EncoderLayer> layers;
+    private final EncoderHead head;
+    private final int heads;
+    private final int maxPositions;
+    private final Function<EncoderInput, long[]> positionIds;
+
+    /** Assembles a model; it owns the weights arena and the checkpoint and closes both. */
+    public TransformerEncoder(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
+                       Embeddings embeddings, List<EncoderLayer> layers, EncoderHead head, int heads, int maxPositions,
+                       Function<EncoderInput, long[]> positionIds) {
+        this.config = config;
+        this.backend = backend;
+        this.checkpoint = checkpoint;
+        this.weights = weights;
+        this.embeddings = embeddings;
+        this.layers = List.copyOf(layers);
+        this.head = head;
+        this.heads = heads;
+        this.maxPositions = maxPositions;
+        this.positionIds = positionIds;
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public int vocabSize() {
+        return (int) embeddings.word().dim(0);
+    }
+
+    @Override
+    public int hiddenSize() {
+        return (int) embeddings.word().dim(1);
+    }
+
+    @Override
+    public int maxPositions() {
+        return maxPositions;
+    }
+
+    @Override
+    public Head head() {
+        return head.kind();
+    }
+
+    @Override
+    public EncoderOutput forward(EncoderInput in, boolean allHiddenStates, TensorArena out) {
+        if (in.seq() > maxPositions) {
+            throw new IllegalArgumentException("sequence of " + in.seq() + " tokens is longer than the "
+                    + maxPositions + " positions of " + config.source() + "; truncate the input");
+        }
+        int b = in.batch(), s = in.seq(), c = hiddenSize();
+        long n = (long) b * s;
+        List<Tensor> hidden = new ArrayList<>();
+        try (TensorArena work = TensorArena.confined()) {
+            Tensor x = embeddings.forward(backend, in.ids(), positionIds.apply(in), in.tokenTypeIds(), work);
+            if (allHiddenStates) {
+                hidden.add(copyOut(x, b, s, out));
+            }
+            AttentionOptions mask = PaddingMask.apply(AttentionOptions.scaled((float) (1 / Math.sqrt(c / heads))),
+                    in.attentionMask(), b, s, work);
+            for (EncoderLayer layer : layers) {
+                try (TensorArena layerWork = TensorArena.confined()) {
+                    Tensor y = layer.forward(backend, x, b, s, mask, layerWork);
+                    backend.copy(y, x);
+                }
+                if (allHiddenStates) {
+                    hidden.add(copyOut(x, b, s, out));
+                }
+            }
+            if (!allHiddenStates) {
+                hidden.add(copyOut(x, b, s, out));
+            }
+            Tensor logits = head.forward(backend, x.reshape(n, c), b, s, work, out);
+            return new EncoderOutput(List.copyOf(hidden), logits);
+        }
+    }
+
+    private Tensor copyOut(Tensor x, int b, int s, TensorArena out) {
+        Tensor t = out.zeros(b, s, x.dim(1));
+        backend.copy(x.reshape(b, s, x.dim(1)), t);
+        return t;
+    }
+
+    @Override
+    public void close() {
+        weights.close();
+        checkpoint.close();
+    }
+}

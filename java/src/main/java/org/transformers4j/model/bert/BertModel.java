@@ -1,0 +1,112 @@
+package org.transformers4j.model.bert;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.transformers4j.backend.Activation;
+import org.transformers4j.backend.Backend;
+import org.transformers4j.checkpoint.Checkpoint;
+import org.transformers4j.model.EncoderInput;
+import org.transformers4j.model.EncoderModel;
+import org.transformers4j.model.ModelConfig;
+import org.transformers4j.model.EncoderHead;
+import org.transformers4j.model.Heads;
+import org.transformers4j.model.TransformerEncoder;
+import org.transformers4j.nn.EncoderLayer;
+import org.transformers4j.nn.Embeddings;
+import org.transformers4j.nn.LayerNorm;
+import org.transformers4j.nn.Linear;
+import org.transformers4j.nn.Weights;
+import org.transformers4j.tensor.TensorArena;
+
+/**
+ * BERT and RoBERTa (BertModel, BertForMaskedLM, BertForSequenceClassification,
+ * BertForTokenClassification, RobertaModel, RobertaForMaskedLM): parameter names as the Hub
+ * writes them, with or without the "bert." / "roberta." prefix.
+ */
+public final class BertModel {
+    static final EncoderLayer.Names LAYER = new EncoderLayer.Names("attention.self.query", "attention.self.key",
+            "attention.self.value", "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense",
+            "output.dense", "output.LayerNorm");
+
+    private BertModel() {
+    }
+
+    /** Builds the model for the architecture named in the config from the checkpoint's weights. */
+    public static EncoderModel load(ModelConfig config, Checkpoint checkpoint, Backend backend, String architecture) {
+        BertConfig cfg = BertConfig.from(config);
+        TensorArena arena = TensorArena.shared();
+        try {
+            Weights w = new Weights(checkpoint, arena);
+            String base = cfg.isRoberta() ? "roberta." : "bert.";
+            String p = w.has(base + "embeddings.word_embeddings.weight") ? base : "";
+            long c = cfg.hidden_size();
+            Embeddings emb = new Embeddings(w.get(p + "embeddings.word_embeddings.weight", cfg.vocab_size(), c),
+                    w.get(p + "embeddings.position_embeddings.weight", cfg.max_position_embeddings(), c),
+                    w.optional(p + "embeddings.token_type_embeddings.weight", cfg.type_vocab_size(), c),
+                    LayerNorm.load(w, p + "embeddings.LayerNorm", c, cfg.layer_norm_eps()));
+            Activation act = Activation.fromConfigName(cfg.hidden_act());
+            List<EncoderLayer> layers = new ArrayList<>();
+            for (int i = 0; i < cfg.num_hidden_layers(); i++) {
+                layers.add(EncoderLayer.load(w, p + "encoder.layer." + i + ".", LAYER, c, cfg.intermediate_size(),
+                        cfg.num_attention_heads(), act, cfg.layer_norm_eps()));
+            }
+            EncoderHead head = head(architecture, cfg, w, p, emb, act);
+            return new TransformerEncoder(config, backend, checkpoint, arena, emb, layers, head,
+                    cfg.num_attention_heads(), cfg.maxTokens(),
+                    cfg.isRoberta() ? in -> robertaPositions(in, cfg.pad_token_id()) : BertModel::positions);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** 0 .. S-1 in every sequence. */
+    static long[] positions(EncoderInput in) {
+        long[] pos = new long[in.ids().length];
+        for (int i = 0; i < pos.length; i++) {
+            pos[i] = i % in.seq();
+        }
+        return pos;
+    }
+
+    /** RoBERTa: padding_idx + 1 + the count of non-padding tokens so far; padding keeps padding_idx. */
+    static long[] robertaPositions(EncoderInput in, int pad) {
+        long[] pos = new long[in.ids().length];
+        for (int b = 0; b < in.batch(); b++) {
+            long count = 0;
+            for (int s = 0; s < in.seq(); s++) {
+                int i = b * in.seq() + s;
+                boolean real = in.ids()[i] != pad;
+                count += real ? 1 : 0;
+                pos[i] = real ? pad + count : pad;
+            }
+        }
+        return pos;
+    }
+
+    private static EncoderHead head(String architecture, BertConfig cfg, Weights w, String p, Embeddings emb,
+                                    Activation act) {
+        long c = cfg.hidden_size(), labels = Math.max(cfg.id2label().size(), 2);
+        return switch (architecture) {
+            case "BertForMaskedLM" -> new Heads.MaskedLm(Linear.load(w, "cls.predictions.transform.dense", c, c), act,
+                    LayerNorm.load(w, "cls.predictions.transform.LayerNorm", c, cfg.layer_norm_eps()),
+                    decoder(w, cfg, emb, "cls.predictions.decoder.weight", "cls.predictions.bias",
+                            "cls.predictions.decoder.bias"));
+            case "RobertaForMaskedLM" -> new Heads.MaskedLm(Linear.load(w, "lm_head.dense", c, c), Activation.GELU,
+                    LayerNorm.load(w, "lm_head.layer_norm", c, cfg.layer_norm_eps()),
+                    decoder(w, cfg, emb, "lm_head.decoder.weight", "lm_head.bias", "lm_head.decoder.bias"));
+            case "BertForSequenceClassification" -> new Heads.SequenceClassification(
+                    Linear.load(w, p + "pooler.dense", c, c), Linear.load(w, "classifier", labels, c));
+            case "BertForTokenClassification", "RobertaForTokenClassification" ->
+                    new Heads.TokenClassification(Linear.load(w, "classifier", labels, c));
+            default -> Heads.NONE;
+        };
+    }
+
+    /** The LM decoder: its own weight if stored, else tied to the word embeddings. */
+    private static Linear decoder(Weights w, BertConfig cfg, Embeddings emb, String weightName, String... biasNames) {
+        long v = cfg.vocab_size(), c = cfg.hidden_size();
+        var weight = w.has(weightName) ? w.get(weightName, v, c) : emb.word();
+        return new Linear(weight, w.first(new long[] {v}, biasNames));
+    }
+}

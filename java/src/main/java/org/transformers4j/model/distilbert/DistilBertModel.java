@@ -1,0 +1,68 @@
+package org.transformers4j.model.distilbert;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.transformers4j.backend.Activation;
+import org.transformers4j.backend.Backend;
+import org.transformers4j.checkpoint.Checkpoint;
+import org.transformers4j.model.EncoderHead;
+import org.transformers4j.model.EncoderInput;
+import org.transformers4j.model.EncoderModel;
+import org.transformers4j.model.Heads;
+import org.transformers4j.model.ModelConfig;
+import org.transformers4j.model.TransformerEncoder;
+import org.transformers4j.nn.EncoderLayer;
+import org.transformers4j.nn.Embeddings;
+import org.transformers4j.nn.LayerNorm;
+import org.transformers4j.nn.Linear;
+import org.transformers4j.nn.Weights;
+import org.transformers4j.tensor.TensorArena;
+
+/** DistilBERT (DistilBertModel, DistilBertForMaskedLM) with the Hub's parameter names. */
+public final class DistilBertModel {
+    static final EncoderLayer.Names LAYER = new EncoderLayer.Names("attention.q_lin", "attention.k_lin",
+            "attention.v_lin", "attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm");
+
+    private DistilBertModel() {
+    }
+
+    public static EncoderModel load(ModelConfig config, Checkpoint checkpoint, Backend backend, String architecture) {
+        DistilBertConfig cfg = DistilBertConfig.from(config);
+        TensorArena arena = TensorArena.shared();
+        try {
+            Weights w = new Weights(checkpoint, arena);
+            String p = w.has("distilbert.embeddings.word_embeddings.weight") ? "distilbert." : "";
+            long c = cfg.dim();
+            Embeddings emb = new Embeddings(w.get(p + "embeddings.word_embeddings.weight", cfg.vocab_size(), c),
+                    w.get(p + "embeddings.position_embeddings.weight", cfg.max_position_embeddings(), c), null,
+                    LayerNorm.load(w, p + "embeddings.LayerNorm", c, DistilBertConfig.LAYER_NORM_EPS));
+            Activation act = Activation.fromConfigName(cfg.activation());
+            List<EncoderLayer> layers = new ArrayList<>();
+            for (int i = 0; i < cfg.n_layers(); i++) {
+                layers.add(EncoderLayer.load(w, p + "transformer.layer." + i + ".", LAYER, c, cfg.hidden_dim(),
+                        cfg.n_heads(), act, DistilBertConfig.LAYER_NORM_EPS));
+            }
+            EncoderHead head = Heads.NONE;
+            if (architecture.equals("DistilBertForMaskedLM")) {
+                var projector = w.has("vocab_projector.weight") ? w.get("vocab_projector.weight", cfg.vocab_size(), c)
+                        : emb.word();
+                head = new Heads.MaskedLm(Linear.load(w, "vocab_transform", c, c), act,
+                        LayerNorm.load(w, "vocab_layer_norm", c, DistilBertConfig.LAYER_NORM_EPS),
+                        new Linear(projector, w.get("vocab_projector.bias", cfg.vocab_size())));
+            }
+            return new TransformerEncoder(config, backend, checkpoint, arena, emb, layers, head, cfg.n_heads(),
+                    cfg.max_position_embeddings(), DistilBertModel::positions);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    static long[] positions(EncoderInput in) {
+        long[] pos = new long[in.ids().length];
+        for (int i = 0; i < pos.length; i++) {
+            pos[i] = i % in.seq();
+        }
+        return pos;
+    }
+}

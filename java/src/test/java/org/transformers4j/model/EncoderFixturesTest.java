@@ -1,0 +1,60 @@
+package org.transformers4j.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.transformers4j.backend.cpu.CpuBackend;
+
+/**
+ * Every hidden state and the logits of the encoder fixtures (outputs of Hugging Face
+ * transformers in float64 from the same float32 weights) within 1e-4 relative error at
+ * positions whose attention mask is 1.
+ */
+class EncoderFixturesTest {
+    static final double BOUND = 1e-4;
+    static CpuBackend cpu;
+
+    @BeforeAll
+    static void open() {
+        cpu = CpuBackend.create();
+    }
+
+    @AfterAll
+    static void close() {
+        cpu.close();
+    }
+
+    static Path fixture(String name) {
+        try {
+            return Path.of(EncoderFixturesTest.class.getResource("/fixtures/models/" + name + "/config.json").toURI())
+                    .getParent();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"bert-mlm, MASKED_LM, 4", "bert-seqcls, SEQUENCE_CLASSIFICATION, 4",
+        "bert-tokcls, TOKEN_CLASSIFICATION, 4", "roberta-mlm, MASKED_LM, 4", "distilbert-mlm, MASKED_LM, 4"})
+    void matchesTransformers(String name, EncoderModel.Head head, int expectedTensors) {
+        Path dir = fixture(name);
+        try (EncoderModel model = ModelRegistry.loadEncoder(dir, cpu)) {
+            assertEquals(head, model.head());
+            List<ParityCheck.Result> results = ParityCheck.encoder(model, dir.resolve("reference.safetensors"));
+            assertEquals(expectedTensors, results.size(), "compared tensors: " + results);
+            assertFalse(results.isEmpty());
+            for (ParityCheck.Result r : results) {
+                System.out.printf("%s %s relative error %.2e%n", name, r.tensor(), r.relativeError());
+                assertTrue(r.relativeError() <= BOUND, name + " " + r.tensor() + ": relative error " + r.relativeError());
+            }
+        }
+    }
+}
