@@ -1,0 +1,223 @@
+package org.transformers4j.checkpoint;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.transformers4j.tensor.DType;
+import org.transformers4j.tensor.Shape;
+import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
+
+/**
+ * The weights of an ONNX export (a Hugging Face model through torch.onnx), read from the
+ * protobuf directly: the graph's float initializers with raw_data. Initializers keep their names
+ * where they are Hub parameter names; MatMul weights that the exporter renamed (onnx::MatMul_787)
+ * get the Hub name of the layer whose MatMul node consumes them
+ * (/encoder/layer.0/attention/self/query/MatMul becomes encoder.layer.0.attention.self.query.weight)
+ * and are transposed from ONNX's [in, out] to the Hub's [out, in].
+ */
+public final class OnnxCheckpoint implements Checkpoint {
+    private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final int FLOAT = 1;
+
+    /** An initializer: its stored [dims], where its raw bytes are, and whether it is transposed on load. */
+    private record Init(Shape stored, long offset, long bytes, boolean transpose) {
+    }
+
+    private final Path file;
+    private final Arena arena;
+    private final MemorySegment data;
+    private final Map<String, Init> inits;
+
+    private OnnxCheckpoint(Path file, Arena arena, MemorySegment data, Map<String, Init> inits) {
+        this.file = file;
+        this.arena = arena;
+        this.data = data;
+        this.inits = inits;
+    }
+
+    /** Maps and parses the ONNX file; throws {@link CheckpointException} naming the file and the fault. */
+    public static OnnxCheckpoint open(Path file) {
+        Arena arena = Arena.ofShared();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            MemorySegment data = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            return new OnnxCheckpoint(file, arena, data, parse(file, data));
+        } catch (IOException e) {
+            arena.close();
+            throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e instanceof CheckpointException ? e : new CheckpointException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private record RawInit(String name, long[] dims, int dataType, long offset, long bytes) {
+    }
+
+    private static Map<String, Init> parse(Path file, MemorySegment data) {
+        String src = file.toString();
+        ProtoReader model = new ProtoReader(data, 0, data.byteSize(), src);
+        ProtoReader graph = null;
+        while (model.next()) {
+            if (model.field == 7 && model.wireType == 2) {
+                graph = model.message();
+            }
+        }
+        if (graph == null) {
+            throw new CheckpointException(src + ": no graph (not an ONNX model?)");
+        }
+        List<RawInit> raw = new ArrayList<>();
+        Map<String, String> matmulConsumer = new HashMap<>();
+        while (graph.next()) {
+            if (graph.field == 1 && graph.wireType == 2) {
+                readNode(graph.message(), matmulConsumer);
+            } else if (graph.field == 5 && graph.wireType == 2) {
+                raw.add(readTensor(graph.message(), src, data.byteSize()));
+            }
+        }
+        Map<String, Init> out = new LinkedHashMap<>();
+        for (RawInit r : raw) {
+            if (r.dataType() != FLOAT) {
+                continue; // position_ids and other integer constants are not parameters
+            }
+            String consumer = matmulConsumer.get(r.name());
+            boolean renamed = r.name().startsWith("onnx::") && consumer != null && r.dims().length == 2;
+            String name = renamed ? hubName(consumer) : r.name();
+            long[] dims = renamed ? new long[] {r.dims()[1], r.dims()[0]} : r.dims();
+            Shape shape = Shape.of(dims);
+            if (shape.elements() * 4 != r.bytes()) {
+                throw new CheckpointException(src + ": initializer " + r.name() + " has " + r.bytes()
+                        + " bytes of raw_data for shape " + Shape.of(r.dims()));
+            }
+            if (out.put(name, new Init(shape, r.offset(), r.bytes(), renamed)) != null) {
+                throw new CheckpointException(src + ": two initializers map to " + name);
+            }
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    /** /encoder/layer.0/attention/self/query/MatMul -> encoder.layer.0.attention.self.query.weight */
+    static String hubName(String nodeName) {
+        String n = nodeName.startsWith("/") ? nodeName.substring(1) : nodeName;
+        int cut = n.lastIndexOf('/');
+        if (cut >= 0) {
+            n = n.substring(0, cut);
+        }
+        return n.replace('/', '.') + ".weight";
+    }
+
+    private static void readNode(ProtoReader node, Map<String, String> matmulConsumer) {
+        List<String> inputs = new ArrayList<>();
+        String name = "", op = "";
+        while (node.next()) {
+            switch (node.field) {
+                case 1 -> inputs.add(node.string());
+                case 3 -> name = node.string();
+                case 4 -> op = node.string();
+                default -> { }
+            }
+        }
+        if (op.equals("MatMul") || op.equals("Gemm")) {
+            for (String in : inputs) {
+                matmulConsumer.putIfAbsent(in, name);
+            }
+        }
+    }
+
+    private static RawInit readTensor(ProtoReader t, String src, long fileSize) {
+        List<Long> dims = new ArrayList<>();
+        int dataType = 0;
+        String name = "";
+        long offset = -1, bytes = 0;
+        while (t.next()) {
+            switch (t.field) {
+                case 1 -> {
+                    for (long d : t.packedVarints()) {
+                        dims.add(d);
+                    }
+                }
+                case 2 -> dataType = (int) t.varint;
+                case 8 -> name = t.string();
+                case 9 -> {
+                    offset = t.start;
+                    bytes = t.length;
+                }
+                case 13, 14 -> throw new CheckpointException(src + ": initializer with external data is not supported");
+                default -> { }
+            }
+        }
+        if (dataType == FLOAT && offset < 0) {
+            throw new CheckpointException(src + ": initializer " + name + " has no raw_data");
+        }
+        if (offset >= 0 && offset + bytes > fileSize) {
+            throw new CheckpointException(src + ": initializer " + name + " runs past the end of the file");
+        }
+        return new RawInit(name, dims.stream().mapToLong(Long::longValue).toArray(), dataType, offset, bytes);
+    }
+
+    @Override
+    public Set<String> names() {
+        return inits.keySet();
+    }
+
+    private Init init(String name) {
+        Init i = inits.get(name);
+        if (i == null) {
+            throw new CheckpointException(file + ": no initializer for " + name);
+        }
+        return i;
+    }
+
+    @Override
+    public Shape shape(String name) {
+        return init(name).stored();
+    }
+
+    @Override
+    public Tensor load(String name, TensorArena into) {
+        Init i = init(name);
+        MemorySegment src = data.asSlice(i.offset(), i.bytes());
+        long[] dims = i.stored().toArray();
+        if (!i.transpose() && src.address() % 4 == 0 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+            return into.wrap(src, DType.F32, dims);
+        }
+        Tensor t = into.allocate(DType.F32, dims);
+        MemorySegment dst = t.segment();
+        long n = i.stored().elements();
+        if (!i.transpose()) {
+            for (long e = 0; e < n; e++) {
+                dst.setAtIndex(ValueLayout.JAVA_FLOAT, e, src.get(FLOAT_LE, e * 4));
+            }
+            return t;
+        }
+        long rows = dims[0], cols = dims[1]; // stored [in, out] = [cols, rows]
+        for (long c = 0; c < cols; c++) {
+            for (long r = 0; r < rows; r++) {
+                dst.setAtIndex(ValueLayout.JAVA_FLOAT, r * cols + c, src.get(FLOAT_LE, (c * rows + r) * 4));
+            }
+        }
+        return t;
+    }
+
+    @Override
+    public String source() {
+        return file.toString();
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

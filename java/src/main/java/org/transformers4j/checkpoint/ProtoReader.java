@@ -1,0 +1,103 @@
+package org.transformers4j.checkpoint;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reads protobuf wire format from a memory segment: one message's fields in order. Length-
+ * delimited fields come back as their byte range, so large payloads are never copied.
+ */
+final class ProtoReader {
+    private final MemorySegment data;
+    private final String source;
+    private long pos;
+    private final long end;
+
+    int field;
+    int wireType;
+    long varint;
+    long start;
+    long length;
+
+    ProtoReader(MemorySegment data, long start, long end, String source) {
+        this.data = data;
+        this.pos = start;
+        this.end = end;
+        this.source = source;
+    }
+
+    /** Advances to the next field; false at the end of the message. */
+    boolean next() {
+        if (pos >= end) {
+            return false;
+        }
+        long key = readVarint();
+        field = (int) (key >>> 3);
+        wireType = (int) (key & 7);
+        switch (wireType) {
+            case 0 -> varint = readVarint();
+            case 1 -> skip(8);
+            case 2 -> {
+                length = readVarint();
+                start = pos;
+                skip(length);
+            }
+            case 5 -> skip(4);
+            default -> throw new CheckpointException(source + ": corrupt protobuf (wire type " + wireType + " at byte "
+                    + pos + ")");
+        }
+        return true;
+    }
+
+    /** A nested reader over the current length-delimited field. */
+    ProtoReader message() {
+        return new ProtoReader(data, start, start + length, source);
+    }
+
+    String string() {
+        if (length > Integer.MAX_VALUE) {
+            throw new CheckpointException(source + ": string field of " + length + " bytes");
+        }
+        return new String(data.asSlice(start, length).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+    }
+
+    /** Packed varints of the current length-delimited field, or the single varint of a plain field. */
+    long[] packedVarints() {
+        if (wireType == 0) {
+            return new long[] {varint};
+        }
+        ProtoReader r = new ProtoReader(data, start, start + length, source);
+        long[] tmp = new long[(int) Math.min(length, 64)];
+        int n = 0;
+        while (r.pos < r.end) {
+            if (n == tmp.length) {
+                tmp = java.util.Arrays.copyOf(tmp, n * 2);
+            }
+            tmp[n++] = r.readVarint();
+        }
+        return java.util.Arrays.copyOf(tmp, n);
+    }
+
+    private long readVarint() {
+        long result = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (pos >= end) {
+                throw new CheckpointException(source + ": truncated protobuf varint at byte " + pos);
+            }
+            byte b = data.get(ValueLayout.JAVA_BYTE, pos++);
+            result |= (long) (b & 0x7f) << shift;
+            if ((b & 0x80) == 0) {
+                return result;
+            }
+        }
+        throw new CheckpointException(source + ": malformed protobuf varint at byte " + pos);
+    }
+
+    private void skip(long n) {
+        if (n < 0 || pos + n > end) {
+            throw new CheckpointException(source + ": protobuf field runs past the end of its message (byte " + pos + ")");
+        }
+        pos += n;
+    }
+}

@@ -1,0 +1,144 @@
+package org.transformers4j.pipeline;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.transformers4j.model.EncoderInput;
+import org.transformers4j.model.EncoderModel;
+import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tokenizer.BatchEncoding;
+import org.transformers4j.tokenizer.Tokenizer;
+
+/**
+ * Feature extraction and sentence embeddings, as sentence-transformers computes them: the mean of
+ * the last hidden state over real tokens, optionally L2-normalised. Texts are batched in order of
+ * length so that little padding is computed. Thread-safe; close it to free the model.
+ */
+public final class SentenceEmbedder implements AutoCloseable {
+    private final EncoderModel model;
+    private final Tokenizer tokenizer;
+    private final boolean normalize;
+    private int batchSize = 32;
+
+    public SentenceEmbedder(EncoderModel model, Tokenizer tokenizer, boolean normalize) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.normalize = normalize;
+    }
+
+    /** Texts per forward pass (default 32). */
+    public SentenceEmbedder batchSize(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("batch size must be >= 1, got " + n);
+        }
+        this.batchSize = n;
+        return this;
+    }
+
+    /** Embedding size. */
+    public int dimension() {
+        return model.hiddenSize();
+    }
+
+    public EncoderModel model() {
+        return model;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** One embedding per text, in the order given. */
+    public float[][] embed(List<String> texts) {
+        float[][] out = new float[texts.size()][];
+        List<int[]> lengths = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            lengths.add(new int[] {i, tokenizer.encode(texts.get(i)).length()});
+        }
+        lengths.sort(Comparator.comparingInt(a -> a[1]));
+        for (int from = 0; from < lengths.size(); from += batchSize) {
+            List<int[]> chunk = lengths.subList(from, Math.min(lengths.size(), from + batchSize));
+            float[][] e = embedBatch(chunk.stream().map(a -> texts.get(a[0])).toList());
+            for (int i = 0; i < chunk.size(); i++) {
+                out[chunk.get(i)[0]] = e[i];
+            }
+        }
+        return out;
+    }
+
+    /** The embedding of one text. */
+    public float[] embed(String text) {
+        return embedBatch(List.of(text))[0];
+    }
+
+    /** Texts embedded in one forward pass, padded to the longest. */
+    public float[][] embedBatch(List<String> texts) {
+        BatchEncoding enc = tokenizer.encodeBatch(texts);
+        try (TensorArena arena = TensorArena.confined()) {
+            Tensor h = model.forward(input(enc), false, arena).lastHiddenState();
+            return pool(h.toFloatArray(), enc.attentionMask(), enc.batch(), enc.seq(), (int) h.dim(2));
+        }
+    }
+
+    /** Token vectors [tokens][C] of one text (feature extraction), special tokens included. */
+    public float[][] tokenVectors(String text) {
+        BatchEncoding enc = tokenizer.encodeBatch(List.of(text));
+        try (TensorArena arena = TensorArena.confined()) {
+            Tensor h = model.forward(input(enc), false, arena).lastHiddenState();
+            float[] v = h.toFloatArray();
+            int c = (int) h.dim(2);
+            return IntStream.range(0, enc.seq())
+                    .mapToObj(t -> java.util.Arrays.copyOfRange(v, t * c, (t + 1) * c)).toArray(float[][]::new);
+        }
+    }
+
+    private static EncoderInput input(BatchEncoding enc) {
+        return new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(), enc.typeIds());
+    }
+
+    private float[][] pool(float[] h, long[] mask, int b, int s, int c) {
+        float[][] out = new float[b][c];
+        for (int i = 0; i < b; i++) {
+            double[] sum = new double[c];
+            int n = 0;
+            for (int t = 0; t < s; t++) {
+                if (mask[i * s + t] == 0) {
+                    continue;
+                }
+                n++;
+                for (int k = 0; k < c; k++) {
+                    sum[k] += h[(i * s + t) * c + k];
+                }
+            }
+            double norm = 0;
+            for (int k = 0; k < c; k++) {
+                sum[k] /= Math.max(n, 1);
+                norm += sum[k] * sum[k];
+            }
+            double scale = normalize ? 1 / Math.max(Math.sqrt(norm), 1e-12) : 1;
+            for (int k = 0; k < c; k++) {
+                out[i][k] = (float) (sum[k] * scale);
+            }
+        }
+        return out;
+    }
+
+    /** Cosine similarity of two vectors. */
+    public static double cosine(float[] a, float[] b) {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+            na += (double) a[i] * a[i];
+            nb += (double) b[i] * b[i];
+        }
+        return dot / Math.sqrt(na * nb);
+    }
+
+    @Override
+    public void close() {
+        model.close();
+        tokenizer.close();
+    }
+}
