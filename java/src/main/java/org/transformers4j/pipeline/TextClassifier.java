@@ -1,0 +1,63 @@
+package org.transformers4j.pipeline;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.transformers4j.model.EncoderInput;
+import org.transformers4j.model.EncoderModel;
+import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tokenizer.BatchEncoding;
+import org.transformers4j.tokenizer.Tokenizer;
+
+/** Text classification: label probabilities per text, names from the config's id2label. Thread-safe. */
+public final class TextClassifier implements AutoCloseable {
+    /** A label and its probability. */
+    public record Label(String label, double score) {
+    }
+
+    private final EncoderModel model;
+    private final Tokenizer tokenizer;
+    private final Map<Integer, String> labels;
+
+    public TextClassifier(EncoderModel model, Tokenizer tokenizer) {
+        if (model.head() != EncoderModel.Head.SEQUENCE_CLASSIFICATION) {
+            throw new IllegalArgumentException("text classification needs a sequence-classification model, "
+                    + model.config().source() + " has head " + model.head());
+        }
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.labels = model.config().id2label();
+    }
+
+    /** Every label with its probability, most likely first, for each text. */
+    public List<List<Label>> classify(List<String> texts) {
+        BatchEncoding enc = tokenizer.encodeBatch(texts);
+        try (TensorArena arena = TensorArena.confined()) {
+            var logits = model.forward(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
+                    enc.typeIds()), false, arena).logits();
+            int n = (int) logits.dim(1);
+            float[] v = logits.toFloatArray();
+            List<List<Label>> out = new ArrayList<>();
+            for (int b = 0; b < enc.batch(); b++) {
+                double[] p = Scores.softmax(v, b * n, n);
+                List<Label> ranked = new ArrayList<>();
+                for (int id : Scores.topK(p, n)) {
+                    ranked.add(new Label(labels.getOrDefault(id, "LABEL_" + id), p[id]));
+                }
+                out.add(ranked);
+            }
+            return out;
+        }
+    }
+
+    /** The labels of one text, most likely first. */
+    public List<Label> classify(String text) {
+        return classify(List.of(text)).get(0);
+    }
+
+    @Override
+    public void close() {
+        model.close();
+        tokenizer.close();
+    }
+}

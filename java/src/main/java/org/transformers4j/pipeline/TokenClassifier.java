@@ -1,0 +1,107 @@
+package org.transformers4j.pipeline;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.transformers4j.model.EncoderInput;
+import org.transformers4j.model.EncoderModel;
+import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tokenizer.BatchEncoding;
+import org.transformers4j.tokenizer.Encoding;
+import org.transformers4j.tokenizer.Tokenizer;
+
+/**
+ * Token classification (named-entity recognition): a label per token, and entities merged from
+ * B-/I- tags with character offsets into the text. Thread-safe.
+ */
+public final class TokenClassifier implements AutoCloseable {
+    /** A token's label: token text, label, probability, [start, end) in the input string. */
+    public record TokenLabel(String token, String label, double score, int start, int end) {
+    }
+
+    /** A merged entity: type (PER, LOC, ...), mean token probability, the text and [start, end) in the input. */
+    public record Entity(String type, double score, String word, int start, int end) {
+    }
+
+    private final EncoderModel model;
+    private final Tokenizer tokenizer;
+    private final Map<Integer, String> labels;
+
+    public TokenClassifier(EncoderModel model, Tokenizer tokenizer) {
+        if (model.head() != EncoderModel.Head.TOKEN_CLASSIFICATION) {
+            throw new IllegalArgumentException("token classification needs a token-classification model, "
+                    + model.config().source() + " has head " + model.head());
+        }
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.labels = model.config().id2label();
+    }
+
+    /** The most likely label of every non-special token. */
+    public List<TokenLabel> labelTokens(String text) {
+        BatchEncoding enc = tokenizer.encodeBatch(List.of(text));
+        Encoding e = enc.encodings().get(0);
+        try (TensorArena arena = TensorArena.confined()) {
+            var logits = model.forward(new EncoderInput(1, enc.seq(), enc.ids(), enc.attentionMask(), enc.typeIds()),
+                    false, arena).logits();
+            int n = (int) logits.dim(2);
+            float[] v = logits.toFloatArray();
+            List<TokenLabel> out = new ArrayList<>();
+            for (int t = 0; t < e.length(); t++) {
+                if (e.specialTokens()[t]) {
+                    continue;
+                }
+                double[] p = Scores.softmax(v, t * n, n);
+                int best = Scores.topK(p, 1)[0];
+                out.add(new TokenLabel(e.tokens()[t], labels.getOrDefault(best, "LABEL_" + best), p[best],
+                        e.starts()[t], e.ends()[t]));
+            }
+            return out;
+        }
+    }
+
+    /** Entities of the text: B-X starts one, I-X continues one of type X, anything else ends it. */
+    public List<Entity> entities(String text) {
+        return merge(labelTokens(text), text);
+    }
+
+    /** Merges token labels into entities (the "simple" aggregation of Hugging Face pipelines). */
+    public static List<Entity> merge(List<TokenLabel> tokens, String text) {
+        List<Entity> out = new ArrayList<>();
+        String type = null;
+        int start = 0, end = 0, count = 0;
+        double score = 0;
+        for (TokenLabel t : tokens) {
+            String l = t.label();
+            boolean begins = l.startsWith("B-") || (l.startsWith("I-") && !l.substring(2).equals(type));
+            boolean continues = l.startsWith("I-") && l.substring(2).equals(type);
+            if (continues) {
+                end = t.end();
+                score += t.score();
+                count++;
+                continue;
+            }
+            if (type != null) {
+                out.add(new Entity(type, score / count, text.substring(start, end), start, end));
+                type = null;
+            }
+            if (begins) {
+                type = l.substring(2);
+                start = t.start();
+                end = t.end();
+                score = t.score();
+                count = 1;
+            }
+        }
+        if (type != null) {
+            out.add(new Entity(type, score / count, text.substring(start, end), start, end));
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+        tokenizer.close();
+    }
+}
