@@ -1,45 +1,29 @@
-package org.transformers4j.cli;
+package org.transformers4j.backend;
 
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import org.transformers4j.backend.Activation;
-import org.transformers4j.backend.AttentionOptions;
-import org.transformers4j.backend.Backend;
-import org.transformers4j.backend.Backends;
-import org.transformers4j.backend.SoftmaxOptions;
 import org.transformers4j.backend.reference.ReferenceBackend;
 import org.transformers4j.tensor.Device;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
-/** The t4j command line. */
-public final class Main {
-    private Main() {
+/**
+ * Runs each kernel once on small random inputs through a backend and the plain Java reference,
+ * and prints what it computed, which backend and GEMM ran, and the error. {@code java -cp
+ * transformers4j.jar:... org.transformers4j.backend.SelfCheck [device]} checks an installation.
+ */
+public final class SelfCheck {
+    private SelfCheck() {
     }
 
     public static void main(String[] args) {
-        String command = args.length == 0 ? "demo" : args[0];
-        int status = switch (command) {
-            case "demo" -> demo(System.out, args.length > 1 ? args[1] : "cpu");
-            case "help", "-h", "--help" -> usage(System.out);
-            default -> {
-                System.err.println("unknown command: " + command);
-                usage(System.err);
-                yield 2;
-            }
-        };
-        System.exit(status);
-    }
-
-    private static int usage(PrintStream out) {
-        out.println("usage: t4j demo [device]   run every kernel once, check it against the plain Java reference");
-        return 0;
+        System.exit(run(System.out, args.length > 0 ? args[0] : "cpu"));
     }
 
     /** Runs each kernel on small random inputs and prints what it computed and how far from the reference. */
-    static int demo(PrintStream out, String deviceName) {
+    public static int run(PrintStream out, String deviceName) {
         SplittableRandom rnd = new SplittableRandom(7);
         try (Backend backend = Backends.create(Device.parse(deviceName));
              Backend ref = new ReferenceBackend();

@@ -1,4 +1,4 @@
-package org.transformers4j.cli;
+package org.transformers4j.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,7 +23,7 @@ class PackagedJarIT {
         assertTrue(Files.isRegularFile(Path.of(jar)), "packaged jar missing: " + jar);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED",
-                "-Dtransformers4j.cache=" + cache, "-cp", jar + ":" + deps, "org.transformers4j.cli.Main", "demo"))
+                "-Dtransformers4j.cache=" + cache, "-cp", jar + ":" + deps, "org.transformers4j.backend.SelfCheck"))
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         assertEquals(0, p.waitFor(), out);

@@ -1,0 +1,275 @@
+package org.transformers4j.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.transformers4j.backend.Backend;
+import org.transformers4j.backend.Backends;
+import org.transformers4j.backend.SelfCheck;
+import org.transformers4j.checkpoint.Checkpoint;
+import org.transformers4j.checkpoint.Checkpoints;
+import org.transformers4j.checkpoint.OnnxCheckpoint;
+import org.transformers4j.checkpoint.SafeTensorsWriter;
+import org.transformers4j.model.EncoderModel;
+import org.transformers4j.model.ModelConfig;
+import org.transformers4j.model.ModelRegistry;
+import org.transformers4j.model.ParityCheck;
+import org.transformers4j.pipeline.DefaultModels;
+import org.transformers4j.pipeline.FillMask;
+import org.transformers4j.pipeline.SentenceEmbedder;
+import org.transformers4j.pipeline.TextClassifier;
+import org.transformers4j.pipeline.TokenClassifier;
+import org.transformers4j.tensor.Device;
+import org.transformers4j.tokenizer.Tokenizer;
+
+/** The t4j command line. */
+public final class Main {
+    private static final String USAGE = """
+            usage: t4j COMMAND [ARGS]
+              similarity TEXT TEXT...        score each text against the first (all-MiniLM-L6-v2), best first
+              embed [TEXT...]                embeddings as JSON lines, for the texts or for each line of standard input
+              verify --model DIR --reference FILE [--tolerance 1e-4]
+                                             run the model on the reference inputs, print the max relative
+                                             error per output tensor, exit 1 above the tolerance
+              convert (--model DIR | --onnx FILE --config FILE) --out DIR
+                                             write the checkpoint as config.json + model.safetensors
+              fill-mask --model DIR [--top K] TEXT     the most likely tokens at each mask (DIR has tokenizer.json)
+              classify --model DIR TEXT...             label probabilities
+              ner --model DIR TEXT                     named entities with character offsets
+              demo [DEVICE]                  run every kernel once against the plain Java reference
+            options: --device cpu (default) | cuda:N
+            """;
+
+    private static final com.google.gson.Gson GSON = new com.google.gson.GsonBuilder().disableHtmlEscaping().create();
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        int status;
+        try {
+            status = run(args, System.out);
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            System.err.println("t4j: " + e.getMessage());
+            status = 2;
+        } catch (IOException e) {
+            System.err.println("t4j: " + e.getMessage());
+            status = 1;
+        }
+        System.exit(status);
+    }
+
+    static int run(String[] argv, PrintStream out) throws IOException {
+        Args a = new Args(argv);
+        String command = a.positional.isEmpty() ? "help" : a.positional.remove(0);
+        Device device = Device.parse(a.option("--device", "cpu"));
+        return switch (command) {
+            case "similarity" -> similarity(a.positional, device, out);
+            case "embed" -> embed(a.positional, device, out);
+            case "verify" -> verify(a, device, out);
+            case "convert" -> convert(a, out);
+            case "fill-mask" -> fillMask(a, device, out);
+            case "classify" -> classify(a, device, out);
+            case "ner" -> ner(a, device, out);
+            case "demo" -> SelfCheck.run(out, a.positional.isEmpty() ? device.toString() : a.positional.get(0));
+            case "help", "-h", "--help" -> {
+                out.print(USAGE);
+                yield 0;
+            }
+            default -> throw new IllegalArgumentException("unknown command " + command + "\n" + USAGE);
+        };
+    }
+
+    private static int similarity(List<String> texts, Device device, PrintStream out) {
+        if (texts.size() < 2) {
+            throw new IllegalArgumentException("similarity needs a text and at least one to compare it with");
+        }
+        try (Backend backend = Backends.create(device); SentenceEmbedder e = DefaultModels.miniLmEmbedder(backend)) {
+            float[][] v = e.embed(texts);
+            List<Integer> order = new ArrayList<>();
+            for (int i = 1; i < texts.size(); i++) {
+                order.add(i);
+            }
+            order.sort((x, y) -> Double.compare(SentenceEmbedder.cosine(v[0], v[y]), SentenceEmbedder.cosine(v[0], v[x])));
+            out.println("similarity to: " + texts.get(0));
+            for (int i : order) {
+                out.printf(Locale.ROOT, "%.4f  %s%n", SentenceEmbedder.cosine(v[0], v[i]), texts.get(i));
+            }
+            return 0;
+        }
+    }
+
+    private static int embed(List<String> texts, Device device, PrintStream out) throws IOException {
+        List<String> input = texts.isEmpty() ? readLines() : texts;
+        try (Backend backend = Backends.create(device); SentenceEmbedder e = DefaultModels.miniLmEmbedder(backend)) {
+            float[][] v = e.embed(input);
+            for (int i = 0; i < input.size(); i++) {
+                StringBuilder sb = new StringBuilder("{\"text\":").append(GSON.toJson(input.get(i))).append(",\"embedding\":[");
+                for (int k = 0; k < v[i].length; k++) {
+                    sb.append(k == 0 ? "" : ",").append(v[i][k]);
+                }
+                out.println(sb.append("]}"));
+            }
+            return 0;
+        }
+    }
+
+    private static List<String> readLines() throws IOException {
+        List<String> lines = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                lines.add(line);
+            }
+        }
+        if (lines.isEmpty()) {
+            throw new IllegalArgumentException("embed: no texts given as arguments or on standard input");
+        }
+        return lines;
+    }
+
+    private static int verify(Args a, Device device, PrintStream out) {
+        Path model = Path.of(a.require("--model")), reference = Path.of(a.require("--reference"));
+        double tolerance = Double.parseDouble(a.option("--tolerance", "1e-4"));
+        try (Backend backend = Backends.create(device); EncoderModel m = ModelRegistry.loadEncoder(model, backend)) {
+            List<ParityCheck.Result> results = ParityCheck.encoder(m, reference);
+            if (results.isEmpty()) {
+                throw new IllegalArgumentException(reference + " holds no output this model produces");
+            }
+            boolean ok = true;
+            for (ParityCheck.Result r : results) {
+                boolean pass = r.relativeError() <= tolerance;
+                ok &= pass;
+                out.printf(Locale.ROOT, "%-20s max relative error %.3e  %s%n", r.tensor(), r.relativeError(),
+                        pass ? "ok" : "ABOVE " + tolerance);
+            }
+            out.println(ok ? "all outputs within " + tolerance : "some outputs above " + tolerance);
+            return ok ? 0 : 1;
+        }
+    }
+
+    private static int convert(Args a, PrintStream out) {
+        Path dest = Path.of(a.require("--out"));
+        ModelConfig config;
+        Checkpoint checkpoint;
+        if (a.has("--onnx")) {
+            config = ModelConfig.read(Path.of(a.require("--config")));
+            checkpoint = OnnxCheckpoint.open(Path.of(a.require("--onnx")));
+        } else {
+            Path dir = Path.of(a.require("--model"));
+            config = ModelConfig.read(dir.resolve("config.json"));
+            checkpoint = Checkpoints.open(dir);
+        }
+        try (checkpoint) {
+            SafeTensorsWriter.writeCheckpoint(dest, config, checkpoint);
+            out.println("wrote " + checkpoint.names().size() + " tensors to " + dest.resolve("model.safetensors")
+                    + " and " + dest.resolve("config.json"));
+            return 0;
+        }
+    }
+
+    private static Tokenizer tokenizerOf(Path dir) {
+        Path file = dir.resolve("tokenizer.json");
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(dir + " has no tokenizer.json");
+        }
+        return Tokenizer.load(file);
+    }
+
+    private static int fillMask(Args a, Device device, PrintStream out) {
+        Path dir = Path.of(a.require("--model"));
+        int top = Integer.parseInt(a.option("--top", "5"));
+        String text = a.single("fill-mask");
+        try (Backend backend = Backends.create(device);
+             FillMask fm = new FillMask(ModelRegistry.loadEncoder(dir, backend), tokenizerOf(dir),
+                     text.contains("<mask>") ? "<mask>" : "[MASK]")) {
+            for (List<FillMask.Prediction> mask : fm.fill(text, top)) {
+                for (FillMask.Prediction p : mask) {
+                    out.printf(Locale.ROOT, "%.4f  %-15s %s%n", p.score(), p.token(), p.sequence());
+                }
+                out.println();
+            }
+            return 0;
+        }
+    }
+
+    private static int classify(Args a, Device device, PrintStream out) {
+        Path dir = Path.of(a.require("--model"));
+        if (a.positional.isEmpty()) {
+            throw new IllegalArgumentException("classify needs at least one text");
+        }
+        try (Backend backend = Backends.create(device);
+             TextClassifier tc = new TextClassifier(ModelRegistry.loadEncoder(dir, backend), tokenizerOf(dir))) {
+            List<List<TextClassifier.Label>> all = tc.classify(a.positional);
+            for (int i = 0; i < all.size(); i++) {
+                out.println(a.positional.get(i));
+                for (TextClassifier.Label l : all.get(i)) {
+                    out.printf(Locale.ROOT, "  %.4f  %s%n", l.score(), l.label());
+                }
+            }
+            return 0;
+        }
+    }
+
+    private static int ner(Args a, Device device, PrintStream out) {
+        Path dir = Path.of(a.require("--model"));
+        String text = a.single("ner");
+        try (Backend backend = Backends.create(device);
+             TokenClassifier tc = new TokenClassifier(ModelRegistry.loadEncoder(dir, backend), tokenizerOf(dir))) {
+            for (TokenClassifier.Entity e : tc.entities(text)) {
+                out.printf(Locale.ROOT, "%-6s %.4f  [%d, %d)  %s%n", e.type(), e.score(), e.start(), e.end(), e.word());
+            }
+            return 0;
+        }
+    }
+
+    /** Options (--name value) and positional arguments. */
+    static final class Args {
+        final List<String> positional = new ArrayList<>();
+        private final java.util.Map<String, String> options = new java.util.HashMap<>();
+
+        Args(String[] argv) {
+            for (int i = 0; i < argv.length; i++) {
+                if (argv[i].startsWith("--") && argv[i].length() > 2) {
+                    if (i + 1 >= argv.length) {
+                        throw new IllegalArgumentException("option " + argv[i] + " needs a value");
+                    }
+                    options.put(argv[i], argv[++i]);
+                } else {
+                    positional.add(argv[i]);
+                }
+            }
+        }
+
+        boolean has(String name) {
+            return options.containsKey(name);
+        }
+
+        String option(String name, String dflt) {
+            return options.getOrDefault(name, dflt);
+        }
+
+        String require(String name) {
+            String v = options.get(name);
+            if (v == null) {
+                throw new IllegalArgumentException("missing option " + name);
+            }
+            return v;
+        }
+
+        String single(String command) {
+            if (positional.size() != 1) {
+                throw new IllegalArgumentException(command + " takes one text, got " + positional.size()
+                        + (positional.isEmpty() ? "" : ": " + Arrays.toString(positional.toArray())));
+            }
+            return positional.get(0);
+        }
+    }
+}
