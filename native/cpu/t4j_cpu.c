@@ -188,3 +188,45 @@ int32_t t4j_sgemm(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_
     if (m == 0 || n == 0) return T4J_OK;
     return kernels()->sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+
+typedef void (*cblas_sgemm_fn)(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                               const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                               int ldc);
+
+enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
+
+int32_t t4j_sgemm_with(const void *cblas_sgemm, int32_t trans_a, int32_t trans_b, int64_t m,
+                       int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                       const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+    if (!cblas_sgemm || k == 0)
+        return t4j_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    if (!a || !b || !c) return T4J_ERR_NULL;
+    if (m < 0 || n < 0 || k < 0) return T4J_ERR_SIZE;
+    if (lda < (trans_a ? m : k) || ldb < (trans_b ? k : n) || ldc < n) return T4J_ERR_SIZE;
+    const int64_t lim = 0x7fffffff;
+    if (m > lim || n > lim || k > lim || lda > lim || ldb > lim || ldc > lim) return T4J_ERR_SIZE;
+    if (m == 0 || n == 0) return T4J_OK;
+    cblas_sgemm_fn gemm = (cblas_sgemm_fn)cblas_sgemm;
+    int ta = trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS, tb = trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS;
+    int threads = omp_get_max_threads();
+    if ((double)m * n * k < 2e6) threads = 1; /* too small to split */
+    /* split the larger of N and M into blocks that are multiples of 16 */
+    int split_n = n >= m;
+    int64_t dim = split_n ? n : m;
+    int64_t block = ((dim + threads - 1) / threads + 15) / 16 * 16;
+    int64_t parts = (dim + block - 1) / block;
+#pragma omp parallel for schedule(static) num_threads(threads) if (parts > 1)
+    for (int64_t p = 0; p < parts; p++) {
+        int64_t lo = p * block, len = dim - lo < block ? dim - lo : block;
+        if (split_n) {
+            const float *bp = trans_b ? b + lo * ldb : b + lo;
+            gemm(CBLAS_ROW_MAJOR, ta, tb, (int)m, (int)len, (int)k, alpha, a, (int)lda, bp, (int)ldb, beta,
+                 c + lo, (int)ldc);
+        } else {
+            const float *ap = trans_a ? a + lo : a + lo * lda;
+            gemm(CBLAS_ROW_MAJOR, ta, tb, (int)len, (int)n, (int)k, alpha, ap, (int)lda, b, (int)ldb, beta,
+                 c + lo * ldc, (int)ldc);
+        }
+    }
+    return T4J_OK;
+}

@@ -207,6 +207,18 @@ int32_t t4j_sgemm(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_
                   float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
                   float beta, float *c, int64_t ldc);
 
+/*
+ * The same product through an external CBLAS sgemm (for example OpenBLAS's
+ * cblas_sgemm, set to one thread): the product is split into column or row
+ * blocks, one per kernel thread, each computed by one call, so that BLAS and
+ * the other kernels share one thread pool. cblas_sgemm has the standard
+ * signature; NULL means the built-in GEMM. Sizes and strides must fit in
+ * 32 bits (T4J_ERR_SIZE otherwise).
+ */
+int32_t t4j_sgemm_with(const void *cblas_sgemm, int32_t trans_a, int32_t trans_b, int64_t m,
+                       int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                       const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+
 #ifdef __cplusplus
 }
 #endif

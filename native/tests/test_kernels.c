@@ -257,6 +257,37 @@ static void test_sgemm(void) {
         }
 }
 
+/* A CBLAS-shaped sgemm over the reference, to check how t4j_sgemm_with splits the product. */
+static int blas_calls = 0;
+static void fake_cblas_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a,
+                             int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+#pragma omp atomic
+    blas_calls++;
+    if (order != 101) return;
+    t4j_ref_sgemm(ta == 112, tb == 112, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+static void test_sgemm_with(void) {
+    int64_t sizes[][3] = {{3, 5, 7}, {128, 1152, 384}, {129, 33, 513}, {1000, 48, 100}};
+    for (int si = 0; si < 4; si++)
+        for (int tr = 0; tr < 4; tr++) {
+            int64_t m = sizes[si][0], n = sizes[si][1], k = sizes[si][2];
+            int ta = tr & 1, tb = tr >> 1;
+            int64_t lda = (ta ? m : k) + 1, ldb = (tb ? k : n) + 2, ldc = n + 3;
+            float *a = rand_buf((ta ? k : m) * lda, 1.0f), *b = rand_buf((tb ? n : k) * ldb, 1.0f);
+            float *c = rand_buf(m * ldc, 1.0f), *cr = malloc((size_t)(m * ldc) * sizeof(float));
+            memcpy(cr, c, (size_t)(m * ldc) * sizeof(float));
+            blas_calls = 0;
+            t4j_sgemm_with((const void *)fake_cblas_sgemm, ta, tb, m, n, k, 0.75f, a, lda, b, ldb, 0.25f, c, ldc);
+            t4j_ref_sgemm(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, 0.25f, cr, ldc);
+            char what[96];
+            snprintf(what, sizeof what, "sgemm_with split M=%ld N=%ld K=%ld ta=%d tb=%d (%d calls)", (long)m, (long)n,
+                     (long)k, ta, tb, blas_calls);
+            check(what, blas_calls >= 1 ? rel_err(c, cr, m * ldc) : INFINITY, 1e-6);
+            free(a); free(b); free(c); free(cr);
+        }
+}
+
 static void test_copy(void) {
     int64_t sizes[] = {1, 7, 4 * 1048576 + 13, 9 * 1048576 + 5};
     for (int i = 0; i < 4; i++) {
@@ -314,6 +345,7 @@ int main(void) {
         test_embedding();
         test_sgemm();
         test_copy();
+        test_sgemm_with();
         test_add();
         test_bad_arguments();
     }

@@ -21,6 +21,10 @@ public final class Report {
     }
 
     public static void main(String[] args) throws RunnerException {
+        if (args.length > 0 && args[0].equals("embed")) {
+            embeddings();
+            return;
+        }
         String include = args.length > 0 ? args[0] : "org.transformers4j.bench.(Norm|Softmax|Attention|Gemm)Bench";
         Options opts = new OptionsBuilder().include(include).forks(1).warmupIterations(3)
                 .warmupTime(TimeValue.seconds(1)).measurementIterations(5).measurementTime(TimeValue.seconds(1))
@@ -32,6 +36,32 @@ public final class Report {
             ms.put(name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1), r.getPrimaryResult().getScore());
         }
         print(ms);
+    }
+
+    /** Sentence embedding, Transformers4J beside ONNX Runtime, sentences/s per batch size. */
+    private static void embeddings() throws RunnerException {
+        Options opts = new OptionsBuilder().include("org.transformers4j.bench.EmbeddingBench").forks(1)
+                .warmupIterations(3).warmupTime(TimeValue.seconds(2)).measurementIterations(5)
+                .measurementTime(TimeValue.seconds(2)).jvmArgsAppend("--enable-native-access=ALL-UNNAMED").build();
+        Map<String, Double> ms = new HashMap<>();
+        for (RunResult r : new Runner(opts).run()) {
+            var p = r.getParams();
+            String name = p.getBenchmark().substring(p.getBenchmark().lastIndexOf('.') + 1);
+            ms.put(name + "/" + p.getParam("texts") + "/" + p.getParam("batch"), r.getPrimaryResult().getScore());
+        }
+        System.out.println();
+        System.out.printf(Locale.ROOT, "%-10s %6s %18s %18s %8s%n", "texts", "batch", "Transformers4J", "ONNX Runtime",
+                "ratio");
+        for (String texts : new String[] {"varied", "tokens128"}) {
+            for (int batch : new int[] {1, 8, 32}) {
+                Double ours = ms.get("transformers4j/" + texts + "/" + batch), ort = ms.get("onnxRuntime/" + texts + "/" + batch);
+                if (ours == null || ort == null) {
+                    continue;
+                }
+                System.out.printf(Locale.ROOT, "%-10s %6d %12.1f sent/s %12.1f sent/s %7.2fx%n", texts, batch,
+                        batch * 1000 / ours, batch * 1000 / ort, ort / ours);
+            }
+        }
     }
 
     private static void print(Map<String, Double> ms) {

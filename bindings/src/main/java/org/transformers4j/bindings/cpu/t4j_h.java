@@ -1214,5 +1214,78 @@ public class t4j_h extends t4j_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class t4j_sgemm_with {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_INT,
+            t4j_h.C_POINTER,
+            t4j_h.C_INT,
+            t4j_h.C_INT,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_FLOAT,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_FLOAT,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_sgemm_with");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t t4j_sgemm_with(const void *cblas_sgemm, int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+     * }
+     */
+    public static FunctionDescriptor t4j_sgemm_with$descriptor() {
+        return t4j_sgemm_with.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t t4j_sgemm_with(const void *cblas_sgemm, int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+     * }
+     */
+    public static MethodHandle t4j_sgemm_with$handle() {
+        return t4j_sgemm_with.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t t4j_sgemm_with(const void *cblas_sgemm, int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+     * }
+     */
+    public static MemorySegment t4j_sgemm_with$address() {
+        return t4j_sgemm_with.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t t4j_sgemm_with(const void *cblas_sgemm, int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+     * }
+     */
+    public static int t4j_sgemm_with(MemorySegment cblas_sgemm, int trans_a, int trans_b, long m, long n, long k, float alpha, MemorySegment a, long lda, MemorySegment b, long ldb, float beta, MemorySegment c, long ldc) {
+        var mh$ = t4j_sgemm_with.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_sgemm_with", cblas_sgemm, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            }
+            return (int)mh$.invokeExact(cblas_sgemm, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }
 

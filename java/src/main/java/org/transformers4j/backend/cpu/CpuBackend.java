@@ -27,13 +27,16 @@ public final class CpuBackend extends ValidatingBackend {
     private static volatile boolean loaded;
 
     private final boolean useOpenBlas;
+    private final MemorySegment blasSgemm;
     private final String gemmProvider;
 
     private CpuBackend(boolean allowOpenBlas) {
         loadKernels();
         OpenBlas.Status blas = allowOpenBlas ? OpenBlas.load() : new OpenBlas.Status(false, "OpenBLAS not requested");
         this.useOpenBlas = blas.available();
-        this.gemmProvider = blas.available() ? blas.description() : "built-in GEMM (" + blas.description() + ")";
+        this.blasSgemm = blas.available() ? OpenBlas.sgemmAddress() : MemorySegment.NULL;
+        this.gemmProvider = blas.available() ? blas.description() + ", split over the kernel threads"
+                : "built-in GEMM (" + blas.description() + ")";
     }
 
     /** The CPU backend with OpenBLAS where it loads, the built-in GEMM otherwise. */
@@ -78,15 +81,12 @@ public final class CpuBackend extends ValidatingBackend {
         return useOpenBlas;
     }
 
-    /** Sets the threads of the kernels (and of OpenBLAS when used). */
+    /** Sets the threads of the kernels, matrix products included (for every CPU backend of the process). */
     public void setThreads(int n) {
         if (n < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + n);
         }
         check(t4j_set_num_threads(n), "set_num_threads");
-        if (useOpenBlas) {
-            OpenBlas.setThreads(n);
-        }
     }
 
     /** Limits the instruction set ("avx512", "avx2", "scalar") for every CPU backend; null restores the best. */
@@ -104,13 +104,9 @@ public final class CpuBackend extends ValidatingBackend {
                               float alpha, float beta) {
         long lda = rowStride(a), ldb = rowStride(b), ldc = rowStride(c);
         boolean fits = Math.max(Math.max(m, n), Math.max(k, Math.max(lda, Math.max(ldb, ldc)))) < Integer.MAX_VALUE;
-        if (useOpenBlas && fits && k > 0) {
-            OpenBlas.sgemm(transA, transB, (int) m, (int) n, (int) k, alpha, a.segment(), (int) lda, b.segment(),
-                    (int) ldb, beta, c.segment(), (int) ldc);
-        } else {
-            check(t4j_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a.segment(), lda, b.segment(), ldb, beta,
-                    c.segment(), ldc), "sgemm");
-        }
+        MemorySegment blas = fits ? blasSgemm : MemorySegment.NULL; // the built-in GEMM takes 64-bit sizes
+        check(t4j_sgemm_with(blas, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a.segment(), lda, b.segment(),
+                ldb, beta, c.segment(), ldc), "sgemm");
     }
 
     /** Row stride for BLAS: a single row may carry any stride, BLAS wants at least the row length. */

@@ -7,7 +7,10 @@ import org.transformers4j.bindings.openblas.cblas_h;
 /**
  * OpenBLAS from the org.bytedeco:openblas jar on the class path, bound
  * through the jextract bindings of cblas.h. {@link #load()} says whether it
- * could be loaded and, if not, why.
+ * could be loaded and, if not, why. It is set to one thread: libt4j_cpu splits
+ * each product over its own OpenMP threads and calls cblas_sgemm from each, so
+ * that one thread pool serves every kernel (two pools spinning on two cores
+ * slowed a MiniLM forward pass tenfold).
  */
 final class OpenBlas {
     private static final String FOLDER = "org/bytedeco/openblas/" + NativeLibraries.PLATFORM;
@@ -35,6 +38,7 @@ final class OpenBlas {
             NativeLibraries.load(FOLDER, LIBRARIES);
             MemorySegment config = cblas_h.openblas_get_config();
             String text = config.reinterpret(256).getString(0);
+            cblas_h.openblas_set_num_threads(1);
             MemorySegment core = cblas_h.openblas_get_corename();
             String coreName = core.reinterpret(64).getString(0);
             return new Status(true, text.trim() + " (core " + coreName + ")");
@@ -43,18 +47,12 @@ final class OpenBlas {
         }
     }
 
-    /** Row-major sgemm with 32-bit sizes (callers check they fit). */
-    static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, MemorySegment a, int lda,
-                      MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
-        cblas_h.cblas_sgemm(cblas_h.CblasRowMajor(), transA ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(),
-                transB ? cblas_h.CblasTrans() : cblas_h.CblasNoTrans(), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    /** The address of cblas_sgemm, for libt4j_cpu to call from its own threads. */
+    static MemorySegment sgemmAddress() {
+        return cblas_h.cblas_sgemm$address();
     }
 
     static int threads() {
         return cblas_h.openblas_get_num_threads();
-    }
-
-    static void setThreads(int n) {
-        cblas_h.openblas_set_num_threads(n);
     }
 }
