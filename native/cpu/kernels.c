@@ -293,6 +293,9 @@ static inline void qk_tile(const float *const q[4], const float *kt, int64_t ldk
     }
 #define PV_TILE_EXPANDED(W) PV_TILE(W)
 PV_TILE_EXPANDED(NV)
+#if NV > 2
+PV_TILE(2)
+#endif
 PV_TILE(1)
 #define PV_WIDE CAT(pv_tile_, NV)
 
@@ -335,26 +338,30 @@ static void pack_kv(const t4j_attention_params *p, const float *k, const float *
     }
 }
 
-/* Scale, bias and mask one score row of a tile, then fold it into the online softmax. */
+/*
+ * Scale, bias and mask one score row of a tile, then fold it into the online
+ * softmax. Scores are kept in base 2 (log2 e folded into the scale and the
+ * bias) so that vexp2 does the exponentials; m is the running max in base 2.
+ */
 static void online_softmax_row(const t4j_attention_params *p, float *s, int64_t ncols,
                                int64_t j0, int64_t lo, int64_t hi, const float *brow, float *m,
                                float *l, float *o, int64_t dp) {
-    vf vm = vset(-INFINITY);
+    const float scale = p->scale * LOG2E;
     for (int64_t c = 0; c < ncols; c += VW) {
-        vf x = vload(s + c) * p->scale;
+        vf x = vload(s + c) * scale;
         if (brow) {
             if (j0 + c + VW <= p->kv_len) {
-                x += vload(brow + j0 + c);
+                x += vload(brow + j0 + c) * LOG2E;
             } else {
-                for (int e = 0; e < VW && j0 + c + e < p->kv_len; e++) x[e] += brow[j0 + c + e];
+                for (int e = 0; e < VW && j0 + c + e < p->kv_len; e++) x[e] += brow[j0 + c + e] * LOG2E;
             }
         }
         vstore(s + c, x);
     }
-    for (int64_t c = 0; c < ncols; c++) {
-        int64_t j = j0 + c;
-        if (j < lo || j >= hi) s[c] = -INFINITY;
-    }
+    /* the visible keys are one interval: mask what lies before and after it */
+    for (int64_t c = 0; c < ncols && j0 + c < lo; c++) s[c] = -INFINITY;
+    for (int64_t c = hi - j0 < 0 ? 0 : hi - j0; c < ncols; c++) s[c] = -INFINITY;
+    vf vm = vset(-INFINITY);
     for (int64_t c = 0; c < ncols; c += VW) vm = vmax(vm, vload(s + c));
     float mt = vhmax(vm);
     if (mt == -INFINITY) {
@@ -362,10 +369,10 @@ static void online_softmax_row(const t4j_attention_params *p, float *s, int64_t 
         return;
     }
     float mnew = mt > *m ? mt : *m;
-    float alpha = expf(*m - mnew);
+    float alpha = exp2f(*m - mnew);
     vf sum = vset(0.0f);
     for (int64_t c = 0; c < ncols; c += VW) {
-        vf e = vexp(vload(s + c) - mnew);
+        vf e = vexp2(vload(s + c) - mnew);
         vstore(s + c, e);
         sum += e;
     }
@@ -404,6 +411,10 @@ static void attention_block(const t4j_attention_params *p, const float *q, float
             int64_t d = 0;
             for (; d + TC <= dp; d += TC)
                 PV_WIDE(w->s + rg * BK, BK, ncols, w->vp + jt * dp + d, dp, w->o + rg * dp + d, dp);
+#if NV > 2
+            for (; d + 2 * VW <= dp; d += 2 * VW)
+                pv_tile_2(w->s + rg * BK, BK, ncols, w->vp + jt * dp + d, dp, w->o + rg * dp + d, dp);
+#endif
             for (; d < dp; d += VW)
                 pv_tile_1(w->s + rg * BK, BK, ncols, w->vp + jt * dp + d, dp, w->o + rg * dp + d, dp);
         }
@@ -532,7 +543,7 @@ static inline vf act_vec(int32_t act, vf x) {
         vf z = x * 0.70710678118654752f;
         vi neg = z < 0.0f;
         vf a = vselect(neg, -z, z);
-        vf t = 1.0f / (1.0f + 0.3275911f * a);
+        vf t = vrcp(1.0f + 0.3275911f * a);
         vf poly = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t +
                    0.254829592f) * t;
         vf erfa = 1.0f - poly * vexp(-(a * a));
@@ -541,13 +552,13 @@ static inline vf act_vec(int32_t act, vf x) {
     }
     case T4J_ACT_GELU_TANH: {
         vf u = 0.79788456080286536f * (x + 0.044715f * x * x * x);
-        vf th = 1.0f - 2.0f / (vexp(2.0f * u) + 1.0f);
+        vf th = 1.0f - 2.0f * vrcp(vexp(2.0f * u) + 1.0f);
         return 0.5f * x * (1.0f + th);
     }
     case T4J_ACT_RELU:
         return vmax(x, vset(0.0f));
     case T4J_ACT_SILU:
-        return x / (1.0f + vexp(-x));
+        return x * vrcp(1.0f + vexp(-x));
     default:
         return x;
     }

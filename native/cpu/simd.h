@@ -123,6 +123,22 @@ static inline vf vexp2(vf t) {
 #define LOG2E 1.44269504088896341f
 
 /*
+ * 1/d by the hardware estimate and one Newton step (about 24 bits). d is
+ * clamped at 1e30 so that an infinite d gives a tiny result, not NaN.
+ */
+static inline vf vrcp(vf d) {
+    d = vmin(d, vset(1e30f));
+#if defined(__AVX512F__)
+    vf r = (vf)_mm512_rcp14_ps((__m512)d);
+#elif defined(__AVX2__)
+    vf r = (vf)_mm256_rcp_ps((__m256)d);
+#else
+    vf r = (vf)_mm_rcp_ps((__m128)d);
+#endif
+    return r * (2.0f - d * r);
+}
+
+/*
  * exp(x) elementwise, Cephes expf: n = round(x log2 e), r = x - n ln 2,
  * a degree-6 polynomial for exp(r), then scale by 2^n. Relative error about
  * 1e-7. AVX-512: roundscale and scalef; inputs below -104 (including -inf)

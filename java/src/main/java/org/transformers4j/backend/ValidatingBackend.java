@@ -42,7 +42,17 @@ public abstract class ValidatingBackend implements Backend {
             Checks.tensor("bias", bias, 1, device());
             Checks.shape("bias", bias, w.dim(0));
         }
-        matmul(x, false, w, true, y, 1.0f, 0.0f);
+        Checks.disjoint("y", y, "x", x);
+        Checks.disjoint("y", y, "w", w);
+        if (y.dim(0) == 0 || y.dim(1) == 0) {
+            return;
+        }
+        linearImpl(x, w, bias, act, y);
+    }
+
+    /** y = act(x w^T + bias) on checked arguments: the product, then the epilogue as its own pass. */
+    protected void linearImpl(Tensor x, Tensor w, Tensor bias, Activation act, Tensor y) {
+        matmulImpl(x, false, w, true, y, x.dim(0), w.dim(0), x.dim(1), 1.0f, 0.0f);
         if (bias != null || act != Activation.NONE) {
             biasActivationImpl(act, y, bias, y, y.dim(0), y.dim(1));
         }

@@ -35,7 +35,7 @@ public final class Heads {
         @Override
         public Tensor forward(Backend backend, Tensor x, int batch, int seq, TensorArena work, TensorArena out) {
             Tensor t = norm.forward(backend, transform.forward(backend, x, act, work), null, work);
-            Tensor logits = out.zeros(batch * (long) seq, decoder.outFeatures());
+            Tensor logits = out.empty(batch * (long) seq, decoder.outFeatures());
             backend.linear(t, decoder.weight(), decoder.bias(), Activation.NONE, logits);
             return logits.reshape(batch, seq, decoder.outFeatures());
         }
@@ -58,7 +58,7 @@ public final class Heads {
                 v[i] = (float) Math.tanh(v[i]);
             }
             pooled.copyFrom(v);
-            Tensor logits = out.zeros(batch, classifier.outFeatures());
+            Tensor logits = out.empty(batch, classifier.outFeatures());
             backend.linear(pooled, classifier.weight(), classifier.bias(), Activation.NONE, logits);
             return logits;
         }
@@ -73,7 +73,7 @@ public final class Heads {
 
         @Override
         public Tensor forward(Backend backend, Tensor x, int batch, int seq, TensorArena work, TensorArena out) {
-            Tensor logits = out.zeros(batch * (long) seq, classifier.outFeatures());
+            Tensor logits = out.empty(batch * (long) seq, classifier.outFeatures());
             backend.linear(x, classifier.weight(), classifier.bias(), Activation.NONE, logits);
             return logits.reshape(batch, seq, classifier.outFeatures());
         }

@@ -79,7 +79,7 @@ public final class TransformerEncoder implements EncoderModel {
         int b = in.batch(), s = in.seq(), c = hiddenSize();
         long n = (long) b * s;
         List<Tensor> hidden = new ArrayList<>();
-        try (TensorArena work = TensorArena.confined()) {
+        try (TensorArena work = TensorArena.pooled()) {
             Tensor x = embeddings.forward(backend, in.ids(), positionIds.apply(in), in.tokenTypeIds(), work);
             if (allHiddenStates) {
                 hidden.add(copyOut(x, b, s, out));
@@ -87,7 +87,7 @@ public final class TransformerEncoder implements EncoderModel {
             AttentionOptions mask = PaddingMask.apply(AttentionOptions.scaled((float) (1 / Math.sqrt(c / heads))),
                     in.attentionMask(), b, s, work);
             for (EncoderLayer layer : layers) {
-                try (TensorArena layerWork = TensorArena.confined()) {
+                try (TensorArena layerWork = TensorArena.pooled()) {
                     Tensor y = layer.forward(backend, x, b, s, mask, layerWork);
                     backend.copy(y, x);
                 }
@@ -104,7 +104,7 @@ public final class TransformerEncoder implements EncoderModel {
     }
 
     private Tensor copyOut(Tensor x, int b, int s, TensorArena out) {
-        Tensor t = out.zeros(b, s, x.dim(1));
+        Tensor t = out.empty(b, s, x.dim(1));
         backend.copy(x.reshape(b, s, x.dim(1)), t);
         return t;
     }

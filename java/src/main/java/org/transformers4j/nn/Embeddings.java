@@ -15,7 +15,7 @@ public record Embeddings(Tensor word, Tensor position, Tensor tokenType, LayerNo
     public Tensor forward(Backend backend, long[] ids, long[] positions, long[] types, TensorArena arena) {
         int n = ids.length;
         long c = word.dim(1);
-        Tensor e = arena.zeros(n, c), p = arena.zeros(n, c);
+        Tensor e = arena.empty(n, c), p = arena.empty(n, c);
         backend.embedding(word, arena.ofLongs(ids, n), e);
         backend.embedding(position, arena.ofLongs(positions, n), p);
         backend.add(e, p, e);

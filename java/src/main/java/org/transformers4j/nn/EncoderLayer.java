@@ -42,7 +42,7 @@ public record EncoderLayer(Linear qkv, Linear output, LayerNorm attentionNorm, L
         long c = x.dim(1), d = c / heads;
         Tensor fused = qkv.forward(backend, x, Activation.NONE, arena).reshape(batch, seq, 3L * heads, d);
         Tensor q = fused.narrow(2, 0, heads), k = fused.narrow(2, heads, heads), v = fused.narrow(2, 2L * heads, heads);
-        Tensor context = arena.zeros(batch, seq, heads, d);
+        Tensor context = arena.empty(batch, seq, heads, d);
         backend.attention(q, k, v, mask, context);
         Tensor attended = output.forward(backend, context.reshape(batch * seq, c), Activation.NONE, arena);
         Tensor h = attentionNorm.forward(backend, attended, x, arena);

@@ -14,7 +14,7 @@ public record LayerNorm(Tensor weight, Tensor bias, float eps) {
 
     /** LN(x + residual) into a new tensor; residual may be null. */
     public Tensor forward(Backend backend, Tensor x, Tensor residual, TensorArena arena) {
-        Tensor y = arena.zeros(x.shape().toArray());
+        Tensor y = arena.empty(x.shape().toArray());
         backend.layerNorm(x, residual, null, weight, bias, eps, y);
         return y;
     }

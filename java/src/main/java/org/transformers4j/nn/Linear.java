@@ -19,7 +19,7 @@ public record Linear(Tensor weight, Tensor bias) {
 
     /** y = act(x w^T + b) into a new [N, out] tensor of the arena. */
     public Tensor forward(Backend backend, Tensor x, Activation act, TensorArena arena) {
-        Tensor y = arena.zeros(x.dim(0), weight.dim(0));
+        Tensor y = arena.empty(x.dim(0), weight.dim(0));
         backend.linear(x, weight, bias, act, y);
         return y;
     }

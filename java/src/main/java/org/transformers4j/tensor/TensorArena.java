@@ -8,17 +8,33 @@ import java.lang.foreign.ValueLayout;
  * Owns the memory of the tensors it allocates; closing it frees them all at
  * once, after which any use of those tensors fails with an
  * {@link IllegalArgumentException} naming the tensor. Tensors of a shared
- * arena (the default) may be used from any thread; a confined arena's only
- * from the thread that made it.
+ * arena may be used from any thread; a confined or pooled arena's only from
+ * the thread that made it.
  */
 public final class TensorArena implements AutoCloseable {
     private static final long ALIGNMENT = 64;
     private final Arena arena;
     private final Device device;
+    private final SlabPool.Lease lease; // non-null for pooled arenas
 
-    private TensorArena(Arena arena, Device device) {
+    private TensorArena(Arena arena, Device device, SlabPool.Lease lease) {
         this.arena = arena;
         this.device = device;
+        this.lease = lease;
+    }
+
+    private TensorArena(Arena arena, Device device) {
+        this(arena, device, null);
+    }
+
+    /**
+     * A scratch arena for intermediate results, confined to the calling thread: its memory comes
+     * from a process-wide pool of large blocks and goes back to the pool on close, so repeated
+     * forward passes neither map fresh pages nor zero them ({@link #empty} leaves contents
+     * undefined here). Its tensors are unusable after close, as with any arena.
+     */
+    public static TensorArena pooled() {
+        return new TensorArena(Arena.ofConfined(), Device.CPU, SlabPool.lease());
     }
 
     /** A host-memory arena usable from any thread. */
@@ -36,6 +52,11 @@ public final class TensorArena implements AutoCloseable {
         return device;
     }
 
+    /** Frees the idle blocks of the pool that pooled arenas draw from. */
+    public static void trimPool() {
+        SlabPool.trim();
+    }
+
     /** Whether the arena is still open. */
     public boolean isOpen() {
         return arena.scope().isAlive();
@@ -43,10 +64,28 @@ public final class TensorArena implements AutoCloseable {
 
     /** A new zero-filled contiguous tensor. */
     public Tensor allocate(DType dtype, long... dims) {
+        Tensor t = empty(dtype, dims);
+        if (lease != null) {
+            t.segment().fill((byte) 0);
+        }
+        return t;
+    }
+
+    /**
+     * A new contiguous tensor for an operation to overwrite: zero-filled in ordinary arenas,
+     * undefined in pooled ones.
+     */
+    public Tensor empty(DType dtype, long... dims) {
         Shape shape = Shape.of(dims);
-        long bytes = Math.multiplyExact(shape.elements(), (long) dtype.byteSize());
-        MemorySegment seg = arena.allocate(Math.max(bytes, 1), ALIGNMENT);
+        long bytes = Math.max(Math.multiplyExact(shape.elements(), (long) dtype.byteSize()), 1);
+        MemorySegment seg = lease == null ? arena.allocate(bytes, ALIGNMENT)
+                : lease.allocate(bytes, ALIGNMENT).reinterpret(arena, null);
         return new Tensor(seg, 0, shape, shape.contiguousStrides(), dtype, device);
+    }
+
+    /** A new float32 tensor for an operation to overwrite (see {@link #empty(DType, long...)}). */
+    public Tensor empty(long... dims) {
+        return empty(DType.F32, dims);
     }
 
     /** A new float32 tensor of the given shape, zero-filled. */
@@ -93,9 +132,12 @@ public final class TensorArena implements AutoCloseable {
         return new Tensor(segment, 0, shape, shape.contiguousStrides(), dtype, device);
     }
 
-    /** Frees every tensor allocated here. */
+    /** Frees every tensor allocated here (a pooled arena returns its blocks to the pool). */
     @Override
     public void close() {
         arena.close();
+        if (lease != null) {
+            lease.release();
+        }
     }
 }
