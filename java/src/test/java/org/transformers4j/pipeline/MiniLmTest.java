@@ -121,6 +121,25 @@ class MiniLmTest {
     }
 
     @Test
+    void oneEmbedderServesManyThreads() throws Exception {
+        float[][] sequential = embedder.embed(SENTENCES);
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+            List<java.util.concurrent.Future<float[][]>> futures = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                futures.add(pool.submit(() -> embedder.embed(SENTENCES)));
+            }
+            for (var f : futures) {
+                float[][] got = f.get();
+                for (int i = 0; i < got.length; i++) {
+                    for (int k = 0; k < got[i].length; k++) {
+                        assertEquals(sequential[i][k], got[i][k], 1e-6, "sentence " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void similarSentencesScoreHigher() {
         float[][] e = embedder.embed(List.of("How do transformers work?", "What is attention?", "A recipe for paella"));
         assertTrue(SentenceEmbedder.cosine(e[0], e[1]) > SentenceEmbedder.cosine(e[0], e[2]));
