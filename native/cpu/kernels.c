@@ -9,7 +9,7 @@
  *             BQ rows walk key tiles of BK with an online softmax, scores in
  *             a BQ x BK buffer, 4 x NV-vector register tiles for QK^T and PV.
  *             Tiles with no visible key for the block are never visited.
- *             Short queries (decoding) take a direct path without packing.
+ *             Up to 16 queries (decoding, short inputs) take a direct path without packing.
  * sgemm       packed, blocked GEMM with the same 4 x NV register tile.
  */
 #include <math.h>
@@ -440,7 +440,7 @@ static void attention_head(const t4j_attention_params *p, const float *q, const 
                    (size_t)p->head_dim * sizeof(float));
         return;
     }
-    int64_t tpad = round_up(end - base, BK);
+    int64_t tpad = round_up(end - base, TC); /* tiles never read past the last TC-wide column block */
     pack_kv(p, k, v, b, g, base, end - base, tpad, dp, w);
     for (int64_t q0 = 0; q0 < p->q_len; q0 += BQ) {
         int64_t nb = p->q_len - q0 < BQ ? p->q_len - q0 : BQ;
@@ -484,7 +484,7 @@ static void attention_row(const t4j_attention_params *p, const float *q, const f
     for (int64_t d = 0; d < dim; d++) dst[d] *= inv;
 }
 
-#define DIRECT_MAX_Q 4
+#define DIRECT_MAX_Q 16 /* up to this many queries, no packing: decoding and short inputs */
 
 static int32_t attention(const t4j_attention_params *p, const float *q, const float *k,
                          const float *v, float *out) {
@@ -714,6 +714,62 @@ static int32_t sgemm(int32_t ta, int32_t tb, int64_t m, int64_t n, int64_t k, fl
     return failed ? T4J_ERR_ALLOC : T4J_OK;
 }
 
+/* ------------------------------------------------------- small-M A B^T */
+
+/*
+ * Four rows of B (weights, [N, K] row-major) against four rows of A: sixteen
+ * dot products over K, accumulated lane-wise in registers and reduced at the
+ * end. B is read straight from memory once per group of four A rows.
+ */
+static void dot_4x4(const float *const a[4], const float *const b[4], int64_t k, float out[4][4]) {
+    vf acc[4][4];
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) acc[i][j] = vset(0.0f);
+    int64_t c = 0;
+    for (; c + VW <= k; c += VW) {
+        vf bv[4], av[4];
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) bv[j] = vload(b[j] + c);
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; i++) av[i] = vload(a[i] + c);
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; i++)
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) acc[i][j] += av[i] * bv[j];
+    }
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+            float t = vhsum(acc[i][j]);
+            for (int64_t e = c; e < k; e++) t += a[i][e] * b[j][e];
+            out[i][j] = t;
+        }
+}
+
+static void gemm_nt_small(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                          const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+    int64_t groups = (n + 3) / 4;
+#pragma omp parallel for schedule(static) if (m * n * k > 200000)
+    for (int64_t g = 0; g < groups; g++) {
+        int64_t j0 = g * 4, nj = n - j0 < 4 ? n - j0 : 4;
+        const float *bp[4];
+        for (int j = 0; j < 4; j++) bp[j] = b + (j0 + (j < nj ? j : nj - 1)) * ldb;
+        for (int64_t i0 = 0; i0 < m; i0 += 4) {
+            int64_t ni = m - i0 < 4 ? m - i0 : 4;
+            const float *ap[4];
+            for (int i = 0; i < 4; i++) ap[i] = a + (i0 + (i < ni ? i : ni - 1)) * lda;
+            float out[4][4];
+            dot_4x4(ap, bp, k, out);
+            for (int64_t i = 0; i < ni; i++)
+                for (int64_t j = 0; j < nj; j++) {
+                    float *dst = c + (i0 + i) * ldc + j0 + j;
+                    *dst = alpha * out[i][j] + (beta == 0.0f ? 0.0f : beta * *dst);
+                }
+        }
+    }
+}
+
 /* ----------------------------------------------------------------- copy */
 
 /* Large copies stream past the caches (no read-for-ownership of dst), in 1 MiB chunks per thread. */
@@ -763,5 +819,6 @@ const t4j_kernels KTABLE = {
     .gated_act = gated_act,
     .sgemm = sgemm,
     .copy = copy,
+    .gemm_nt_small = gemm_nt_small,
     .add = add,
 };

@@ -24,6 +24,9 @@ typedef struct t4j_kernels {
                      float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
                      float beta, float *c, int64_t ldc);
     void (*copy)(void *dst, const void *src, int64_t n);
+    /* C = alpha A B^T + beta C for few rows of A (decoding, short inputs): B streamed, never packed */
+    void (*gemm_nt_small)(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                          const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
     void (*add)(const float *a, const float *b, float *y, int64_t n);
 } t4j_kernels;
 

@@ -195,6 +195,9 @@ typedef void (*cblas_sgemm_fn)(int order, int trans_a, int trans_b, int m, int n
 
 enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
 
+/* Up to this many rows, A B^T streams B through t4j's own kernel instead of BLAS. */
+#define SMALL_M 16
+
 int32_t t4j_sgemm_with(const void *cblas_sgemm, int32_t trans_a, int32_t trans_b, int64_t m,
                        int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                        const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
@@ -206,6 +209,11 @@ int32_t t4j_sgemm_with(const void *cblas_sgemm, int32_t trans_a, int32_t trans_b
     const int64_t lim = 0x7fffffff;
     if (m > lim || n > lim || k > lim || lda > lim || ldb > lim || ldc > lim) return T4J_ERR_SIZE;
     if (m == 0 || n == 0) return T4J_OK;
+    if (m <= SMALL_M && !trans_a && trans_b) {
+        /* few rows against weights: BLAS would pack every weight matrix on every call */
+        kernels()->gemm_nt_small(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return T4J_OK;
+    }
     cblas_sgemm_fn gemm = (cblas_sgemm_fn)cblas_sgemm;
     int ta = trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS, tb = trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS;
     int threads = omp_get_max_threads();

@@ -268,8 +268,10 @@ static void fake_cblas_sgemm(int order, int ta, int tb, int m, int n, int k, flo
 }
 
 static void test_sgemm_with(void) {
-    int64_t sizes[][3] = {{3, 5, 7}, {128, 1152, 384}, {129, 33, 513}, {1000, 48, 100}};
-    for (int si = 0; si < 4; si++)
+    /* rows <= 16 with B transposed take the streaming small-M kernel, the rest BLAS */
+    int64_t sizes[][3] = {{3, 5, 7}, {128, 1152, 384}, {129, 33, 513}, {1000, 48, 100},
+                          {1, 33, 129}, {16, 100, 48}, {7, 768, 129}, {17, 49, 33}};
+    for (int si = 0; si < 8; si++)
         for (int tr = 0; tr < 4; tr++) {
             int64_t m = sizes[si][0], n = sizes[si][1], k = sizes[si][2];
             int ta = tr & 1, tb = tr >> 1;
@@ -283,7 +285,8 @@ static void test_sgemm_with(void) {
             char what[96];
             snprintf(what, sizeof what, "sgemm_with split M=%ld N=%ld K=%ld ta=%d tb=%d (%d calls)", (long)m, (long)n,
                      (long)k, ta, tb, blas_calls);
-            check(what, blas_calls >= 1 ? rel_err(c, cr, m * ldc) : INFINITY, 1e-6);
+            int small = m <= 16 && !ta && tb;
+            check(what, (blas_calls >= 1) != small ? rel_err(c, cr, m * ldc) : INFINITY, 1e-5);
             free(a); free(b); free(c); free(cr);
         }
 }
