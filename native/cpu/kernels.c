@@ -770,6 +770,96 @@ static void gemm_nt_small(int64_t m, int64_t n, int64_t k, float alpha, const fl
     }
 }
 
+/* ------------------------------------------------------ packed weights */
+
+/*
+ * Weights w [N, K] (used as B^T) packed once: for each block of KP rows of K,
+ * the N columns in panels of TC, each panel [kc][TC] contiguous, zero-padded
+ * past N. The product then reads A in place and never packs anything.
+ */
+#define KP 128
+#define RB 64  /* rows of A per task: each weight panel, loaded once, serves them all */
+#define CBP 2  /* panels per task */
+
+static int64_t packed_floats(int64_t n, int64_t k) { return round_up(n, TC) * k; }
+
+static void pack_weights(const float *w, int64_t n, int64_t k, int64_t ldw, float *dst) {
+    int64_t panels = (n + TC - 1) / TC;
+#pragma omp parallel for schedule(static) if (n * k > 65536)
+    for (int64_t p = 0; p < panels; p++) {
+        for (int64_t pc = 0; pc < k; pc += KP) {
+            int64_t kc = k - pc < KP ? k - pc : KP;
+            float *out = dst + pc * panels * TC + p * kc * TC;
+            for (int64_t kk = 0; kk < kc; kk++)
+                for (int64_t x = 0; x < TC; x++) {
+                    int64_t j = p * TC + x;
+                    out[kk * TC + x] = j < n ? w[j * ldw + pc + kk] : 0.0f;
+                }
+        }
+    }
+}
+
+/* c[4][TC] = sum over kc of a_r[kk] * bp[kk][0..TC), A rows read in place. */
+static inline void gemm_tile_rows(const float *const a[4], int64_t kc, const float *bp, float *c) {
+    vf a0[NV] = {0}, a1[NV] = {0}, a2[NV] = {0}, a3[NV] = {0};
+    for (int64_t kk = 0; kk < kc; kk++) {
+        float x0 = a[0][kk], x1 = a[1][kk], x2 = a[2][kk], x3 = a[3][kk];
+        const float *row = bp + kk * TC;
+#pragma GCC unroll 8
+        for (int x = 0; x < NV; x++) {
+            vf bv = vload(row + x * VW);
+            a0[x] += x0 * bv;
+            a1[x] += x1 * bv;
+            a2[x] += x2 * bv;
+            a3[x] += x3 * bv;
+        }
+    }
+#pragma GCC unroll 8
+    for (int x = 0; x < NV; x++) {
+        vstore(c + x * VW, a0[x]);
+        vstore(c + TC + x * VW, a1[x]);
+        vstore(c + 2 * TC + x * VW, a2[x]);
+        vstore(c + 3 * TC + x * VW, a3[x]);
+    }
+}
+
+static void gemm_packed(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                        const float *packed, float beta, float *c, int64_t ldc) {
+    int64_t panels = (n + TC - 1) / TC;
+    int64_t row_tasks = (m + RB - 1) / RB, col_tasks = (panels + CBP - 1) / CBP;
+    for (int64_t pc = 0; pc < k; pc += KP) {
+        int64_t kc = k - pc < KP ? k - pc : KP;
+        const float *block = packed + pc * panels * TC;
+        int first = pc == 0;
+#pragma omp parallel for schedule(dynamic, 1) if (m * n * kc > 100000)
+        for (int64_t t = 0; t < row_tasks * col_tasks; t++) {
+            int64_t r0 = (t % row_tasks) * RB, p0 = (t / row_tasks) * CBP;
+            int64_t rows = m - r0 < RB ? m - r0 : RB;
+            float tile[4 * TC];
+            for (int64_t p = p0; p < p0 + CBP && p < panels; p++) {
+                int64_t cols = n - p * TC < TC ? n - p * TC : TC;
+                for (int64_t r = 0; r < rows; r += 4) {
+                    const float *ap[4];
+                    for (int i = 0; i < 4; i++) ap[i] = a + (r0 + (r + i < rows ? r + i : rows - 1)) * lda + pc;
+                    gemm_tile_rows(ap, kc, block + p * kc * TC, tile);
+                    int64_t nr = rows - r < 4 ? rows - r : 4;
+                    for (int64_t i = 0; i < nr; i++) {
+                        float *dst = c + (r0 + r + i) * ldc + p * TC;
+                        const float *src = tile + i * TC;
+                        if (!first) {
+                            for (int64_t x = 0; x < cols; x++) dst[x] += alpha * src[x];
+                        } else if (beta == 0.0f) {
+                            for (int64_t x = 0; x < cols; x++) dst[x] = alpha * src[x];
+                        } else {
+                            for (int64_t x = 0; x < cols; x++) dst[x] = alpha * src[x] + beta * dst[x];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /* ----------------------------------------------------------------- copy */
 
 /* Large copies stream past the caches (no read-for-ownership of dst), in 1 MiB chunks per thread. */
@@ -820,5 +910,8 @@ const t4j_kernels KTABLE = {
     .sgemm = sgemm,
     .copy = copy,
     .gemm_nt_small = gemm_nt_small,
+    .packed_floats = packed_floats,
+    .pack_weights = pack_weights,
+    .gemm_packed = gemm_packed,
     .add = add,
 };

@@ -28,6 +28,11 @@ typedef struct t4j_kernels {
     void (*gemm_nt_small)(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                           const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
     void (*add)(const float *a, const float *b, float *y, int64_t n);
+    /* packed weights (see t4j_pack_weights): floats needed, packing, and the product */
+    int64_t (*packed_floats)(int64_t n, int64_t k);
+    void (*pack_weights)(const float *w, int64_t n, int64_t k, int64_t ldw, float *dst);
+    void (*gemm_packed)(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                        const float *packed, float beta, float *c, int64_t ldc);
 } t4j_kernels;
 
 extern const t4j_kernels t4j_kernels_avx512;

@@ -238,3 +238,48 @@ int32_t t4j_sgemm_with(const void *cblas_sgemm, int32_t trans_a, int32_t trans_b
     }
     return T4J_OK;
 }
+
+/* The header of a packed weight buffer: which kernels packed it and the shape. */
+typedef struct {
+    int32_t magic, isa;
+    int64_t n, k;
+    char pad[40];
+} packed_header;
+
+#define PACKED_MAGIC 0x7434504b
+
+static const t4j_kernels *kernels_for(int32_t isa) {
+    switch (isa) {
+    case T4J_ISA_AVX512: return &t4j_kernels_avx512;
+    case T4J_ISA_AVX2: return &t4j_kernels_avx2;
+    default: return &t4j_kernels_scalar;
+    }
+}
+
+int64_t t4j_packed_bytes(int64_t n, int64_t k) {
+    if (n < 1 || k < 1) return -T4J_ERR_SIZE;
+    return (int64_t)sizeof(packed_header) + kernels()->packed_floats(n, k) * (int64_t)sizeof(float);
+}
+
+int32_t t4j_pack_weights(const float *w, int64_t n, int64_t k, int64_t ldw, void *dst) {
+    if (!w || !dst) return T4J_ERR_NULL;
+    if (n < 1 || k < 1 || ldw < k) return T4J_ERR_SIZE;
+    packed_header *h = dst;
+    h->magic = PACKED_MAGIC;
+    h->isa = t4j_isa();
+    h->n = n;
+    h->k = k;
+    kernels_for(h->isa)->pack_weights(w, n, k, ldw, (float *)(h + 1));
+    return T4J_OK;
+}
+
+int32_t t4j_sgemm_packed(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                         const void *packed, float beta, float *c, int64_t ldc) {
+    if (!a || !packed || !c) return T4J_ERR_NULL;
+    const packed_header *h = packed;
+    if (h->magic != PACKED_MAGIC || h->n != n || h->k != k || h->isa > detect_isa()) return T4J_ERR_SIZE;
+    if (m < 0 || lda < k || ldc < n) return T4J_ERR_SIZE;
+    if (m == 0) return T4J_OK;
+    kernels_for(h->isa)->gemm_packed(m, n, k, alpha, a, lda, (const float *)(h + 1), beta, c, ldc);
+    return T4J_OK;
+}

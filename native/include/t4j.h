@@ -219,6 +219,19 @@ int32_t t4j_sgemm_with(const void *cblas_sgemm, int32_t trans_a, int32_t trans_b
                        int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                        const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 
+/*
+ * Weights packed once for repeated products C = alpha A W^T + beta C, with
+ * W [N, K] (a linear layer's weight): the packing that a BLAS repeats on every
+ * call is done at load. t4j_packed_bytes gives the buffer size (64-byte
+ * aligned buffer), t4j_pack_weights fills it (with the instruction set in use,
+ * recorded in the buffer), t4j_sgemm_packed multiplies: a: [M, K] row stride
+ * lda, c: [M, N] row stride ldc. T4J_ERR_SIZE if n or k differ from the packing.
+ */
+int64_t t4j_packed_bytes(int64_t n, int64_t k);
+int32_t t4j_pack_weights(const float *w, int64_t n, int64_t k, int64_t ldw, void *dst);
+int32_t t4j_sgemm_packed(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                         const void *packed, float beta, float *c, int64_t ldc);
+
 #ifdef __cplusplus
 }
 #endif

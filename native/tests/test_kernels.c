@@ -291,6 +291,26 @@ static void test_sgemm_with(void) {
         }
 }
 
+static void test_packed(void) {
+    int64_t sizes[][3] = {{1, 33, 129}, {7, 100, 48}, {33, 129, 100}, {129, 1152, 384}, {300, 48, 768}};
+    for (int si = 0; si < 5; si++) {
+        int64_t m = sizes[si][0], n = sizes[si][1], k = sizes[si][2], lda = k + 3, ldc = n + 1;
+        float *a = rand_buf(m * lda, 1.0f), *w = rand_buf(n * k, 1.0f), *c = rand_buf(m * ldc, 1.0f);
+        float *cr = malloc((size_t)(m * ldc) * sizeof(float));
+        memcpy(cr, c, (size_t)(m * ldc) * sizeof(float));
+        void *packed = aligned_alloc(64, (size_t)((t4j_packed_bytes(n, k) + 63) / 64 * 64));
+        t4j_pack_weights(w, n, k, k, packed);
+        int32_t st = t4j_sgemm_packed(m, n, k, 1.5f, a, lda, packed, 0.5f, c, ldc);
+        t4j_ref_sgemm(0, 1, m, n, k, 1.5f, a, lda, w, k, 0.5f, cr, ldc);
+        char what[96];
+        snprintf(what, sizeof what, "sgemm_packed M=%ld N=%ld K=%ld", (long)m, (long)n, (long)k);
+        check(what, st == T4J_OK ? rel_err(c, cr, m * ldc) : INFINITY, 1e-5);
+        check_status("sgemm_packed wrong K rejected", t4j_sgemm_packed(m, n, k + 1, 1.0f, a, lda + 1, packed, 0.0f, c, ldc),
+                     T4J_ERR_SIZE);
+        free(a); free(w); free(c); free(cr); free(packed);
+    }
+}
+
 static void test_copy(void) {
     int64_t sizes[] = {1, 7, 4 * 1048576 + 13, 9 * 1048576 + 5};
     for (int i = 0; i < 4; i++) {
@@ -349,6 +369,7 @@ int main(void) {
         test_sgemm();
         test_copy();
         test_sgemm_with();
+        test_packed();
         test_add();
         test_bad_arguments();
     }

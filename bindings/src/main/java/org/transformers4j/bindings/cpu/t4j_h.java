@@ -1287,5 +1287,199 @@ public class t4j_h extends t4j_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class t4j_packed_bytes {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_packed_bytes");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int64_t t4j_packed_bytes(int64_t n, int64_t k)
+     * }
+     */
+    public static FunctionDescriptor t4j_packed_bytes$descriptor() {
+        return t4j_packed_bytes.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int64_t t4j_packed_bytes(int64_t n, int64_t k)
+     * }
+     */
+    public static MethodHandle t4j_packed_bytes$handle() {
+        return t4j_packed_bytes.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int64_t t4j_packed_bytes(int64_t n, int64_t k)
+     * }
+     */
+    public static MemorySegment t4j_packed_bytes$address() {
+        return t4j_packed_bytes.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int64_t t4j_packed_bytes(int64_t n, int64_t k)
+     * }
+     */
+    public static long t4j_packed_bytes(long n, long k) {
+        var mh$ = t4j_packed_bytes.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_packed_bytes", n, k);
+            }
+            return (long)mh$.invokeExact(n, k);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class t4j_pack_weights {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_INT,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_pack_weights");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t t4j_pack_weights(const float *w, int64_t n, int64_t k, int64_t ldw, void *dst)
+     * }
+     */
+    public static FunctionDescriptor t4j_pack_weights$descriptor() {
+        return t4j_pack_weights.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t t4j_pack_weights(const float *w, int64_t n, int64_t k, int64_t ldw, void *dst)
+     * }
+     */
+    public static MethodHandle t4j_pack_weights$handle() {
+        return t4j_pack_weights.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t t4j_pack_weights(const float *w, int64_t n, int64_t k, int64_t ldw, void *dst)
+     * }
+     */
+    public static MemorySegment t4j_pack_weights$address() {
+        return t4j_pack_weights.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t t4j_pack_weights(const float *w, int64_t n, int64_t k, int64_t ldw, void *dst)
+     * }
+     */
+    public static int t4j_pack_weights(MemorySegment w, long n, long k, long ldw, MemorySegment dst) {
+        var mh$ = t4j_pack_weights.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_pack_weights", w, n, k, ldw, dst);
+            }
+            return (int)mh$.invokeExact(w, n, k, ldw, dst);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class t4j_sgemm_packed {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_INT,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_FLOAT,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER,
+            t4j_h.C_FLOAT,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_sgemm_packed");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t t4j_sgemm_packed(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda, const void *packed, float beta, float *c, int64_t ldc)
+     * }
+     */
+    public static FunctionDescriptor t4j_sgemm_packed$descriptor() {
+        return t4j_sgemm_packed.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t t4j_sgemm_packed(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda, const void *packed, float beta, float *c, int64_t ldc)
+     * }
+     */
+    public static MethodHandle t4j_sgemm_packed$handle() {
+        return t4j_sgemm_packed.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t t4j_sgemm_packed(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda, const void *packed, float beta, float *c, int64_t ldc)
+     * }
+     */
+    public static MemorySegment t4j_sgemm_packed$address() {
+        return t4j_sgemm_packed.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t t4j_sgemm_packed(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda, const void *packed, float beta, float *c, int64_t ldc)
+     * }
+     */
+    public static int t4j_sgemm_packed(long m, long n, long k, float alpha, MemorySegment a, long lda, MemorySegment packed, float beta, MemorySegment c, long ldc) {
+        var mh$ = t4j_sgemm_packed.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_sgemm_packed", m, n, k, alpha, a, lda, packed, beta, c, ldc);
+            }
+            return (int)mh$.invokeExact(m, n, k, alpha, a, lda, packed, beta, c, ldc);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }
 

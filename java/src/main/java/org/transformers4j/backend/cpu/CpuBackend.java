@@ -5,7 +5,10 @@ import static org.transformers4j.bindings.cpu.t4j_h.*;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
 import org.transformers4j.backend.Activation;
 import org.transformers4j.backend.AttentionOptions;
 import org.transformers4j.backend.AttentionShape;
@@ -26,8 +29,15 @@ public final class CpuBackend extends ValidatingBackend {
     private static final String[] ISA_NAMES = {"scalar", "avx2", "avx512"};
     private static volatile boolean loaded;
 
+    /** Products with more rows than this go to BLAS; from SMALL_ROWS + 1 up to here, to packed weights. */
+    private static final long PACKED_MAX_ROWS = 1024;
+    /** Up to this many rows, libt4j_cpu streams the weights itself (see t4j_sgemm_with). */
+    private static final long SMALL_ROWS = 16;
+
     private final boolean useOpenBlas;
     private final MemorySegment blasSgemm;
+    /** Weights packed on first use, freed with the weight tensor (automatic arenas). */
+    private final Map<Tensor, MemorySegment> packed = Collections.synchronizedMap(new WeakHashMap<>());
     private final String gemmProvider;
 
     private CpuBackend(boolean allowOpenBlas) {
@@ -107,6 +117,32 @@ public final class CpuBackend extends ValidatingBackend {
         MemorySegment blas = fits ? blasSgemm : MemorySegment.NULL; // the built-in GEMM takes 64-bit sizes
         check(t4j_sgemm_with(blas, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a.segment(), lda, b.segment(),
                 ldb, beta, c.segment(), ldc), "sgemm");
+    }
+
+    /**
+     * Linear layers of medium batch size run on weights packed once for libt4j_cpu's GEMM: BLAS
+     * would pack every weight matrix again on every call.
+     */
+    @Override
+    protected void linearImpl(Tensor x, Tensor w, Tensor bias, Activation act, Tensor y) {
+        long m = x.dim(0);
+        if (m <= SMALL_ROWS || m > PACKED_MAX_ROWS || !w.isContiguous()) {
+            super.linearImpl(x, w, bias, act, y);
+            return;
+        }
+        MemorySegment p = packed.computeIfAbsent(w, CpuBackend::pack);
+        check(t4j_sgemm_packed(m, w.dim(0), w.dim(1), 1.0f, x.segment(), rowStride(x), p, 0.0f, y.segment(),
+                rowStride(y)), "sgemm_packed");
+        if (bias != null || act != Activation.NONE) {
+            biasActivationImpl(act, y, bias, y, y.dim(0), y.dim(1));
+        }
+    }
+
+    private static MemorySegment pack(Tensor w) {
+        long bytes = t4j_packed_bytes(w.dim(0), w.dim(1));
+        MemorySegment dst = Arena.ofAuto().allocate(bytes, 64);
+        check(t4j_pack_weights(w.segment(), w.dim(0), w.dim(1), w.dim(1), dst), "pack_weights");
+        return dst;
     }
 
     /** Row stride for BLAS: a single row may carry any stride, BLAS wants at least the row length. */
