@@ -22,6 +22,15 @@ public record EncoderInput(int batch, int seq, long[] ids, long[] attentionMask,
         }
     }
 
+    /** Absolute positions 0 .. S-1 of every sequence, row-major [B, S] (BERT, DistilBERT). */
+    public long[] absolutePositions() {
+        long[] pos = new long[ids.length];
+        for (int i = 0; i < pos.length; i++) {
+            pos[i] = i % seq;
+        }
+        return pos;
+    }
+
     private static void check(String name, long[] values, long n) {
         if (values == null || values.length != n) {
             throw new IllegalArgumentException(name + " must have batch x seq = " + n + " entries, has "

@@ -228,6 +228,23 @@ class CpuKernelsTest {
         }
     }
 
+    /** Each path of a linear layer: streamed weights (<= 16 rows), packed weights, BLAS (> 256 rows). */
+    @ParameterizedTest(name = "rows={0}")
+    @ValueSource(ints = {1, 7, 16, 17, 33, 129, 256, 300})
+    void linearOnEveryPath(int rows) {
+        try (TensorArena a = TensorArena.confined()) {
+            Tensor x = random(a, rnd, 1, rows, 100), w = random(a, rnd, 1, 129, 100), b = random(a, rnd, 1, 129);
+            Tensor y = poisoned(a, rows, 129), want = poisoned(a, rows, 129);
+            for (CpuBackend backend : new CpuBackend[] {cpu, builtInGemm}) {
+                backend.linear(x, w, b, Activation.GELU_TANH, y);
+                ref.linear(x, w, b, Activation.GELU_TANH, want);
+                assertClose(backend.gemmProvider() + " linear rows=" + rows, y, want, BOUND);
+                backend.linear(x, w, b, Activation.GELU_TANH, y); // packed weights reused
+                assertClose("again", y, want, BOUND);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "D={0}")
     @ValueSource(ints = {12, 64, 80})
     void rotaryEmbeddingOnAFusedQkvView(int d) {

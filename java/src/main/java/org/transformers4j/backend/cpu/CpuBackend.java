@@ -29,8 +29,11 @@ public final class CpuBackend extends ValidatingBackend {
     private static final String[] ISA_NAMES = {"scalar", "avx2", "avx512"};
     private static volatile boolean loaded;
 
-    /** Products with more rows than this go to BLAS; from SMALL_ROWS + 1 up to here, to packed weights. */
-    private static final long PACKED_MAX_ROWS = 1024;
+    /**
+     * Linear layers with more rows than this go to BLAS; from SMALL_ROWS + 1 up to here, to packed
+     * weights (measured faster than OpenBLAS at 128 rows, even at 240, slower at 4096).
+     */
+    private static final long PACKED_MAX_ROWS = 256;
     /** Up to this many rows, libt4j_cpu streams the weights itself (see t4j_sgemm_with). */
     private static final long SMALL_ROWS = 16;
 

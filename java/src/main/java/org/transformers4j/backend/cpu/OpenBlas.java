@@ -51,8 +51,4 @@ final class OpenBlas {
     static MemorySegment sgemmAddress() {
         return cblas_h.cblas_sgemm$address();
     }
-
-    static int threads() {
-        return cblas_h.openblas_get_num_threads();
-    }
 }

@@ -53,20 +53,11 @@ public final class BertModel {
             EncoderHead head = head(architecture, cfg, w, p, emb, act);
             return new TransformerEncoder(config, backend, checkpoint, arena, emb, layers, head,
                     cfg.num_attention_heads(), cfg.maxTokens(),
-                    cfg.isRoberta() ? in -> robertaPositions(in, cfg.pad_token_id()) : BertModel::positions);
+                    cfg.isRoberta() ? in -> robertaPositions(in, cfg.pad_token_id()) : EncoderInput::absolutePositions);
         } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
-    }
-
-    /** 0 .. S-1 in every sequence. */
-    static long[] positions(EncoderInput in) {
-        long[] pos = new long[in.ids().length];
-        for (int i = 0; i < pos.length; i++) {
-            pos[i] = i % in.seq();
-        }
-        return pos;
     }
 
     /** RoBERTa: padding_idx + 1 + the count of non-padding tokens so far; padding keeps padding_idx. */

@@ -51,18 +51,10 @@ public final class DistilBertModel {
                         new Linear(projector, w.get("vocab_projector.bias", cfg.vocab_size())));
             }
             return new TransformerEncoder(config, backend, checkpoint, arena, emb, layers, head, cfg.n_heads(),
-                    cfg.max_position_embeddings(), DistilBertModel::positions);
+                    cfg.max_position_embeddings(), EncoderInput::absolutePositions);
         } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
-    }
-
-    static long[] positions(EncoderInput in) {
-        long[] pos = new long[in.ids().length];
-        for (int i = 0; i < pos.length; i++) {
-            pos[i] = i % in.seq();
-        }
-        return pos;
     }
 }
