@@ -407,16 +407,18 @@ static void attention_block(const t4j_attention_params *p, const float *q, float
         for (int64_t r = 0; r < nb; r++)
             online_softmax_row(p, w->s + r * BK, ncols, base + jt, los[r], his[r],
                                bias_row(p, b, h, q0 + r), &w->m[r], &w->l[r], w->o + r * dp, dp);
+        /* probabilities past the block's last visible key are zero: skip them */
+        int64_t keys = bhi - base - jt < ncols ? bhi - base - jt : ncols;
         for (int64_t rg = 0; rg < nb; rg += 4) {
             int64_t d = 0;
             for (; d + TC <= dp; d += TC)
-                PV_WIDE(w->s + rg * BK, BK, ncols, w->vp + jt * dp + d, dp, w->o + rg * dp + d, dp);
+                PV_WIDE(w->s + rg * BK, BK, keys, w->vp + jt * dp + d, dp, w->o + rg * dp + d, dp);
 #if NV > 2
             for (; d + 2 * VW <= dp; d += 2 * VW)
-                pv_tile_2(w->s + rg * BK, BK, ncols, w->vp + jt * dp + d, dp, w->o + rg * dp + d, dp);
+                pv_tile_2(w->s + rg * BK, BK, keys, w->vp + jt * dp + d, dp, w->o + rg * dp + d, dp);
 #endif
             for (; d < dp; d += VW)
-                pv_tile_1(w->s + rg * BK, BK, ncols, w->vp + jt * dp + d, dp, w->o + rg * dp + d, dp);
+                pv_tile_1(w->s + rg * BK, BK, keys, w->vp + jt * dp + d, dp, w->o + rg * dp + d, dp);
         }
     }
     for (int64_t r = 0; r < nb; r++) {
