@@ -825,14 +825,45 @@ static inline void gemm_tile_rows(const float *const a[4], int64_t kc, const flo
     }
 }
 
-static void gemm_packed(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
-                        const float *packed, float beta, float *c, int64_t ldc) {
+/* Writes rows x cols of a tile into c: accumulate, or finish with bias and activation (last K block). */
+static void store_tile(const float *tile, int64_t rows, int64_t cols, float *c, int64_t ldc, int first, int last,
+                       const float *bias, int32_t act) {
+    for (int64_t i = 0; i < rows; i++) {
+        float *dst = c + i * ldc;
+        const float *src = tile + i * TC;
+        int64_t x = 0;
+        if (cols == TC) {
+            for (; x < TC; x += VW) {
+                vf v = vload(src + x);
+                if (!first) v += vload(dst + x);
+                if (last) {
+                    if (bias) v += vload(bias + x);
+                    v = act_vec(act, v);
+                }
+                vstore(dst + x, v);
+            }
+            continue;
+        }
+        for (; x < cols; x++) {
+            float v = src[x] + (first ? 0.0f : dst[x]);
+            if (last) {
+                vf t = vset(v + (bias ? bias[x] : 0.0f));
+                v = act_vec(act, t)[0];
+            }
+            dst[x] = v;
+        }
+    }
+}
+
+/* c = act(a w^T + bias) with w packed by pack_weights; bias and activation applied as tiles finish. */
+static void linear_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *packed,
+                          const float *bias, int32_t act, float *c, int64_t ldc) {
     int64_t panels = (n + TC - 1) / TC;
     int64_t row_tasks = (m + RB - 1) / RB, col_tasks = (panels + CBP - 1) / CBP;
     for (int64_t pc = 0; pc < k; pc += KP) {
         int64_t kc = k - pc < KP ? k - pc : KP;
         const float *block = packed + pc * panels * TC;
-        int first = pc == 0;
+        int first = pc == 0, last = pc + kc >= k;
 #pragma omp parallel for schedule(dynamic, 1) if (m * n * kc > 100000)
         for (int64_t t = 0; t < row_tasks * col_tasks; t++) {
             int64_t r0 = (t % row_tasks) * RB, p0 = (t / row_tasks) * CBP;
@@ -845,17 +876,8 @@ static void gemm_packed(int64_t m, int64_t n, int64_t k, float alpha, const floa
                     for (int i = 0; i < 4; i++) ap[i] = a + (r0 + (r + i < rows ? r + i : rows - 1)) * lda + pc;
                     gemm_tile_rows(ap, kc, block + p * kc * TC, tile);
                     int64_t nr = rows - r < 4 ? rows - r : 4;
-                    for (int64_t i = 0; i < nr; i++) {
-                        float *dst = c + (r0 + r + i) * ldc + p * TC;
-                        const float *src = tile + i * TC;
-                        if (!first) {
-                            for (int64_t x = 0; x < cols; x++) dst[x] += alpha * src[x];
-                        } else if (beta == 0.0f) {
-                            for (int64_t x = 0; x < cols; x++) dst[x] = alpha * src[x];
-                        } else {
-                            for (int64_t x = 0; x < cols; x++) dst[x] = alpha * src[x] + beta * dst[x];
-                        }
-                    }
+                    store_tile(tile, nr, cols, c + (r0 + r) * ldc + p * TC, ldc, first, last,
+                               bias ? bias + p * TC : NULL, act);
                 }
             }
         }
@@ -914,6 +936,6 @@ const t4j_kernels KTABLE = {
     .gemm_nt_small = gemm_nt_small,
     .packed_floats = packed_floats,
     .pack_weights = pack_weights,
-    .gemm_packed = gemm_packed,
+    .linear_packed = linear_packed,
     .add = add,
 };

@@ -31,8 +31,8 @@ typedef struct t4j_kernels {
     /* packed weights (see t4j_pack_weights): floats needed, packing, and the product */
     int64_t (*packed_floats)(int64_t n, int64_t k);
     void (*pack_weights)(const float *w, int64_t n, int64_t k, int64_t ldw, float *dst);
-    void (*gemm_packed)(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
-                        const float *packed, float beta, float *c, int64_t ldc);
+    void (*linear_packed)(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *packed,
+                          const float *bias, int32_t act, float *c, int64_t ldc);
 } t4j_kernels;
 
 extern const t4j_kernels t4j_kernels_avx512;

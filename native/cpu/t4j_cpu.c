@@ -273,13 +273,13 @@ int32_t t4j_pack_weights(const float *w, int64_t n, int64_t k, int64_t ldw, void
     return T4J_OK;
 }
 
-int32_t t4j_sgemm_packed(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
-                         const void *packed, float beta, float *c, int64_t ldc) {
+int32_t t4j_linear_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed,
+                          const float *bias, int32_t act, float *c, int64_t ldc) {
     if (!a || !packed || !c) return T4J_ERR_NULL;
     const packed_header *h = packed;
     if (h->magic != PACKED_MAGIC || h->n != n || h->k != k || h->isa > detect_isa()) return T4J_ERR_SIZE;
-    if (m < 0 || lda < k || ldc < n) return T4J_ERR_SIZE;
+    if (m < 0 || lda < k || ldc < n || !act_ok(act)) return T4J_ERR_SIZE;
     if (m == 0) return T4J_OK;
-    kernels_for(h->isa)->gemm_packed(m, n, k, alpha, a, lda, (const float *)(h + 1), beta, c, ldc);
+    kernels_for(h->isa)->linear_packed(m, n, k, a, lda, (const float *)(h + 1), bias, act, c, ldc);
     return T4J_OK;
 }

@@ -220,17 +220,19 @@ int32_t t4j_sgemm_with(const void *cblas_sgemm, int32_t trans_a, int32_t trans_b
                        const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 
 /*
- * Weights packed once for repeated products C = alpha A W^T + beta C, with
- * W [N, K] (a linear layer's weight): the packing that a BLAS repeats on every
- * call is done at load. t4j_packed_bytes gives the buffer size (64-byte
- * aligned buffer), t4j_pack_weights fills it (with the instruction set in use,
- * recorded in the buffer), t4j_sgemm_packed multiplies: a: [M, K] row stride
- * lda, c: [M, N] row stride ldc. T4J_ERR_SIZE if n or k differ from the packing.
+ * A linear layer on weights packed once:  c = act(a w^T + bias)
+ * w [N, K] (the layer's weight) is packed at load, so no product packs it
+ * again; bias and activation are applied to each output tile as it finishes.
+ * t4j_packed_bytes gives the buffer size (use a 64-byte aligned buffer),
+ * t4j_pack_weights fills it (with the instruction set in use, recorded in the
+ * buffer), t4j_linear_packed computes: a: [M, K] row stride lda, bias: [N] or
+ * NULL, c: [M, N] row stride ldc (must not overlap a). T4J_ERR_SIZE if n or k
+ * differ from the packing.
  */
 int64_t t4j_packed_bytes(int64_t n, int64_t k);
 int32_t t4j_pack_weights(const float *w, int64_t n, int64_t k, int64_t ldw, void *dst);
-int32_t t4j_sgemm_packed(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
-                         const void *packed, float beta, float *c, int64_t ldc);
+int32_t t4j_linear_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed,
+                          const float *bias, int32_t act, float *c, int64_t ldc);
 
 #ifdef __cplusplus
 }

@@ -293,22 +293,25 @@ static void test_sgemm_with(void) {
 
 static void test_packed(void) {
     int64_t sizes[][3] = {{1, 33, 129}, {7, 100, 48}, {33, 129, 100}, {129, 1152, 384}, {300, 48, 768}};
-    for (int si = 0; si < 5; si++) {
-        int64_t m = sizes[si][0], n = sizes[si][1], k = sizes[si][2], lda = k + 3, ldc = n + 1;
-        float *a = rand_buf(m * lda, 1.0f), *w = rand_buf(n * k, 1.0f), *c = rand_buf(m * ldc, 1.0f);
-        float *cr = malloc((size_t)(m * ldc) * sizeof(float));
-        memcpy(cr, c, (size_t)(m * ldc) * sizeof(float));
-        void *packed = aligned_alloc(64, (size_t)((t4j_packed_bytes(n, k) + 63) / 64 * 64));
-        t4j_pack_weights(w, n, k, k, packed);
-        int32_t st = t4j_sgemm_packed(m, n, k, 1.5f, a, lda, packed, 0.5f, c, ldc);
-        t4j_ref_sgemm(0, 1, m, n, k, 1.5f, a, lda, w, k, 0.5f, cr, ldc);
-        char what[96];
-        snprintf(what, sizeof what, "sgemm_packed M=%ld N=%ld K=%ld", (long)m, (long)n, (long)k);
-        check(what, st == T4J_OK ? rel_err(c, cr, m * ldc) : INFINITY, 1e-5);
-        check_status("sgemm_packed wrong K rejected", t4j_sgemm_packed(m, n, k + 1, 1.0f, a, lda + 1, packed, 0.0f, c, ldc),
-                     T4J_ERR_SIZE);
-        free(a); free(w); free(c); free(cr); free(packed);
-    }
+    for (int si = 0; si < 5; si++)
+        for (int32_t act = 0; act <= T4J_ACT_SILU; act += 2) {
+            int64_t m = sizes[si][0], n = sizes[si][1], k = sizes[si][2], lda = k + 3, ldc = n + 1;
+            float *a = rand_buf(m * lda, 1.0f), *w = rand_buf(n * k, 1.0f), *b = rand_buf(n, 1.0f);
+            float *c = poisoned(m * ldc), *cr = poisoned(m * ldc);
+            void *packed = aligned_alloc(64, (size_t)((t4j_packed_bytes(n, k) + 63) / 64 * 64));
+            t4j_pack_weights(w, n, k, k, packed);
+            int32_t st = t4j_linear_packed(m, n, k, a, lda, packed, b, act, c, ldc);
+            t4j_ref_sgemm(0, 1, m, n, k, 1.0f, a, lda, w, k, 0.0f, cr, ldc);
+            for (int64_t i = 0; i < m; i++) t4j_ref_bias_act(act, cr + i * ldc, b, cr + i * ldc, 1, n);
+            for (int64_t i = 0; i < m; i++) /* the row gaps were never written */
+                for (int64_t j = n; j < ldc; j++) c[i * ldc + j] = cr[i * ldc + j] = 0.0f;
+            char what[96];
+            snprintf(what, sizeof what, "linear_packed M=%ld N=%ld K=%ld act=%d", (long)m, (long)n, (long)k, act);
+            check(what, st == T4J_OK ? rel_err(c, cr, m * ldc) : INFINITY, 1e-5);
+            check_status("linear_packed wrong K rejected",
+                         t4j_linear_packed(m, n, k + 1, a, lda + 1, packed, b, act, c, ldc), T4J_ERR_SIZE);
+            free(a); free(w); free(b); free(c); free(cr); free(packed);
+        }
 }
 
 static void test_copy(void) {

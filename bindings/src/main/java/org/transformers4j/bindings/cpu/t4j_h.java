@@ -1413,22 +1413,22 @@ public class t4j_h extends t4j_h$shared {
         }
     }
 
-    private static class t4j_sgemm_packed {
+    private static class t4j_linear_packed {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             t4j_h.C_INT,
             t4j_h.C_LONG,
             t4j_h.C_LONG,
             t4j_h.C_LONG,
-            t4j_h.C_FLOAT,
             t4j_h.C_POINTER,
             t4j_h.C_LONG,
             t4j_h.C_POINTER,
-            t4j_h.C_FLOAT,
+            t4j_h.C_POINTER,
+            t4j_h.C_INT,
             t4j_h.C_POINTER,
             t4j_h.C_LONG
         );
 
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_sgemm_packed");
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_linear_packed");
 
         public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
@@ -1436,45 +1436,45 @@ public class t4j_h extends t4j_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t t4j_sgemm_packed(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda, const void *packed, float beta, float *c, int64_t ldc)
+     * int32_t t4j_linear_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed, const float *bias, int32_t act, float *c, int64_t ldc)
      * }
      */
-    public static FunctionDescriptor t4j_sgemm_packed$descriptor() {
-        return t4j_sgemm_packed.DESC;
+    public static FunctionDescriptor t4j_linear_packed$descriptor() {
+        return t4j_linear_packed.DESC;
     }
 
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int32_t t4j_sgemm_packed(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda, const void *packed, float beta, float *c, int64_t ldc)
+     * int32_t t4j_linear_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed, const float *bias, int32_t act, float *c, int64_t ldc)
      * }
      */
-    public static MethodHandle t4j_sgemm_packed$handle() {
-        return t4j_sgemm_packed.HANDLE;
+    public static MethodHandle t4j_linear_packed$handle() {
+        return t4j_linear_packed.HANDLE;
     }
 
     /**
      * Address for:
      * {@snippet lang=c :
-     * int32_t t4j_sgemm_packed(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda, const void *packed, float beta, float *c, int64_t ldc)
+     * int32_t t4j_linear_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed, const float *bias, int32_t act, float *c, int64_t ldc)
      * }
      */
-    public static MemorySegment t4j_sgemm_packed$address() {
-        return t4j_sgemm_packed.ADDR;
+    public static MemorySegment t4j_linear_packed$address() {
+        return t4j_linear_packed.ADDR;
     }
 
     /**
      * {@snippet lang=c :
-     * int32_t t4j_sgemm_packed(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda, const void *packed, float beta, float *c, int64_t ldc)
+     * int32_t t4j_linear_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed, const float *bias, int32_t act, float *c, int64_t ldc)
      * }
      */
-    public static int t4j_sgemm_packed(long m, long n, long k, float alpha, MemorySegment a, long lda, MemorySegment packed, float beta, MemorySegment c, long ldc) {
-        var mh$ = t4j_sgemm_packed.HANDLE;
+    public static int t4j_linear_packed(long m, long n, long k, MemorySegment a, long lda, MemorySegment packed, MemorySegment bias, int act, MemorySegment c, long ldc) {
+        var mh$ = t4j_linear_packed.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("t4j_sgemm_packed", m, n, k, alpha, a, lda, packed, beta, c, ldc);
+                traceDowncall("t4j_linear_packed", m, n, k, a, lda, packed, bias, act, c, ldc);
             }
-            return (int)mh$.invokeExact(m, n, k, alpha, a, lda, packed, beta, c, ldc);
+            return (int)mh$.invokeExact(m, n, k, a, lda, packed, bias, act, c, ldc);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -123,8 +123,8 @@ public final class CpuBackend extends ValidatingBackend {
     }
 
     /**
-     * Linear layers of medium batch size run on weights packed once for libt4j_cpu's GEMM: BLAS
-     * would pack every weight matrix again on every call.
+     * Linear layers of medium batch size run on weights packed once for libt4j_cpu's GEMM, bias and
+     * activation applied as its tiles finish: BLAS would pack every weight matrix again on every call.
      */
     @Override
     protected void linearImpl(Tensor x, Tensor w, Tensor bias, Activation act, Tensor y) {
@@ -134,11 +134,8 @@ public final class CpuBackend extends ValidatingBackend {
             return;
         }
         MemorySegment p = packed.computeIfAbsent(w, CpuBackend::pack);
-        check(t4j_sgemm_packed(m, w.dim(0), w.dim(1), 1.0f, x.segment(), rowStride(x), p, 0.0f, y.segment(),
-                rowStride(y)), "sgemm_packed");
-        if (bias != null || act != Activation.NONE) {
-            biasActivationImpl(act, y, bias, y, y.dim(0), y.dim(1));
-        }
+        check(t4j_linear_packed(m, w.dim(0), w.dim(1), x.segment(), rowStride(x), p, seg(bias), act.code(),
+                y.segment(), rowStride(y)), "linear_packed");
     }
 
     private static MemorySegment pack(Tensor w) {
