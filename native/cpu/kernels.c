@@ -10,7 +10,11 @@
  *             a BQ x BK buffer, 4 x NV-vector register tiles for QK^T and PV.
  *             Tiles with no visible key for the block are never visited.
  *             Up to 16 queries (decoding, short inputs) take a direct path without packing.
- * sgemm       packed, blocked GEMM with the same 4 x NV register tile.
+ * sgemm       packed, blocked GEMM with the same 4 x NV register tile (gemm_tile_rows).
+ * small A B^T few rows against weights: 4 x 4 dot products, weights streamed.
+ * packed      weights packed once; linear layers read A in place and apply bias and
+ *             activation to each output tile (store_tile).
+ * copy, add   streaming helpers.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -611,11 +615,11 @@ static void gated_act(int32_t act, const float *gate, int64_t gate_stride, const
 #define KC 256
 #define NCB 2048
 
-/* c[4][TC] += a(4 packed rows of length kc) * bp(panel [kc][TC]). */
-static inline void gemm_tile(const float *a, int64_t kc, const float *bp, float *c, int64_t ldc) {
+/* c[4][TC] = sum over kc of a_r[kk] * bp[kk][0..TC), A rows read in place. */
+static inline void gemm_tile_rows(const float *const a[4], int64_t kc, const float *bp, float *c) {
     vf a0[NV] = {0}, a1[NV] = {0}, a2[NV] = {0}, a3[NV] = {0};
     for (int64_t kk = 0; kk < kc; kk++) {
-        float x0 = a[kk], x1 = a[kc + kk], x2 = a[2 * kc + kk], x3 = a[3 * kc + kk];
+        float x0 = a[0][kk], x1 = a[1][kk], x2 = a[2][kk], x3 = a[3][kk];
         const float *row = bp + kk * TC;
 #pragma GCC unroll 8
         for (int x = 0; x < NV; x++) {
@@ -629,9 +633,9 @@ static inline void gemm_tile(const float *a, int64_t kc, const float *bp, float 
 #pragma GCC unroll 8
     for (int x = 0; x < NV; x++) {
         vstore(c + x * VW, a0[x]);
-        vstore(c + ldc + x * VW, a1[x]);
-        vstore(c + 2 * ldc + x * VW, a2[x]);
-        vstore(c + 3 * ldc + x * VW, a3[x]);
+        vstore(c + TC + x * VW, a1[x]);
+        vstore(c + 2 * TC + x * VW, a2[x]);
+        vstore(c + 3 * TC + x * VW, a3[x]);
     }
 }
 
@@ -659,7 +663,8 @@ static void gemm_block(const float *ap, int64_t mc, int64_t kc, const float *bp,
     for (int64_t panel = 0; panel * TC < nc; panel++) {
         int64_t cols = nc - panel * TC < TC ? nc - panel * TC : TC;
         for (int64_t r = 0; r < mc; r += 4) {
-            gemm_tile(ap + r * kc, kc, bp + panel * kc * TC, tile, TC);
+            const float *arow[4] = {ap + r * kc, ap + (r + 1) * kc, ap + (r + 2) * kc, ap + (r + 3) * kc};
+            gemm_tile_rows(arow, kc, bp + panel * kc * TC, tile);
             int64_t rows = mc - r < 4 ? mc - r : 4;
             for (int64_t i = 0; i < rows; i++) {
                 float *dst = c + (r + i) * ldc + panel * TC;
@@ -798,30 +803,6 @@ static void pack_weights(const float *w, int64_t n, int64_t k, int64_t ldw, floa
                     out[kk * TC + x] = j < n ? w[j * ldw + pc + kk] : 0.0f;
                 }
         }
-    }
-}
-
-/* c[4][TC] = sum over kc of a_r[kk] * bp[kk][0..TC), A rows read in place. */
-static inline void gemm_tile_rows(const float *const a[4], int64_t kc, const float *bp, float *c) {
-    vf a0[NV] = {0}, a1[NV] = {0}, a2[NV] = {0}, a3[NV] = {0};
-    for (int64_t kk = 0; kk < kc; kk++) {
-        float x0 = a[0][kk], x1 = a[1][kk], x2 = a[2][kk], x3 = a[3][kk];
-        const float *row = bp + kk * TC;
-#pragma GCC unroll 8
-        for (int x = 0; x < NV; x++) {
-            vf bv = vload(row + x * VW);
-            a0[x] += x0 * bv;
-            a1[x] += x1 * bv;
-            a2[x] += x2 * bv;
-            a3[x] += x3 * bv;
-        }
-    }
-#pragma GCC unroll 8
-    for (int x = 0; x < NV; x++) {
-        vstore(c + x * VW, a0[x]);
-        vstore(c + TC + x * VW, a1[x]);
-        vstore(c + 2 * TC + x * VW, a2[x]);
-        vstore(c + 3 * TC + x * VW, a3[x]);
     }
 }
 
