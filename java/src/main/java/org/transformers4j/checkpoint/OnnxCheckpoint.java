@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -29,7 +28,6 @@ import org.transformers4j.tensor.TensorArena;
  * and are transposed from ONNX's [in, out] to the Hub's [out, in].
  */
 public final class OnnxCheckpoint implements Checkpoint {
-    private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int FLOAT = 1;
 
     /** An initializer: its stored [dims], where its raw bytes are, and whether it is transposed on load. */
@@ -190,22 +188,15 @@ public final class OnnxCheckpoint implements Checkpoint {
         Init i = init(name);
         MemorySegment src = data.asSlice(i.offset(), i.bytes());
         long[] dims = i.stored().toArray();
-        if (!i.transpose() && src.address() % 4 == 0 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
-            return into.wrap(src, DType.F32, dims);
+        if (!i.transpose()) {
+            return LittleEndianFloats.load(src, dims, into);
         }
         Tensor t = into.allocate(DType.F32, dims);
         MemorySegment dst = t.segment();
-        long n = i.stored().elements();
-        if (!i.transpose()) {
-            for (long e = 0; e < n; e++) {
-                dst.setAtIndex(ValueLayout.JAVA_FLOAT, e, src.get(FLOAT_LE, e * 4));
-            }
-            return t;
-        }
         long rows = dims[0], cols = dims[1]; // stored [in, out] = [cols, rows]
         for (long c = 0; c < cols; c++) {
             for (long r = 0; r < rows; r++) {
-                dst.setAtIndex(ValueLayout.JAVA_FLOAT, r * cols + c, src.get(FLOAT_LE, (c * rows + r) * 4));
+                dst.setAtIndex(ValueLayout.JAVA_FLOAT, r * cols + c, src.get(LittleEndianFloats.FLOAT_LE, (c * rows + r) * 4));
             }
         }
         return t;

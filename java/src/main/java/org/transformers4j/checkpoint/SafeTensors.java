@@ -31,7 +31,6 @@ import org.transformers4j.tensor.TensorArena;
  */
 public final class SafeTensors implements Checkpoint {
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** One stored tensor: dtype name as in the file, shape, and its byte range in the data. */
@@ -193,15 +192,7 @@ public final class SafeTensors implements Checkpoint {
         long n = e.shape().elements();
         switch (e.dtype()) {
             case "F32" -> {
-                if (src.address() % 4 == 0 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
-                    return into.wrap(src, DType.F32, dims);
-                }
-                Tensor t = into.allocate(DType.F32, dims);
-                MemorySegment dst = t.segment();
-                for (long i = 0; i < n; i++) {
-                    dst.setAtIndex(ValueLayout.JAVA_FLOAT, i, src.get(FLOAT_LE, i * 4));
-                }
-                return t;
+                return LittleEndianFloats.load(src, dims, into);
             }
             case "F16", "BF16" -> {
                 Tensor t = into.allocate(DType.F32, dims);

@@ -63,10 +63,7 @@ public final class SafeTensorsWriter {
         }
         byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8; // data starts 8-byte aligned, as the Hub's files do
-        Path tmp = null;
-        try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            tmp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName().toString(), ".tmp");
+        writeAtomically(file, tmp -> {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
                 head.putLong(padded).put(json);
@@ -79,6 +76,22 @@ public final class SafeTensorsWriter {
                     writeTensor(ch, t);
                 }
             }
+        });
+    }
+
+    /** What fills a temporary file. */
+    @FunctionalInterface
+    private interface FileFiller {
+        void fill(Path tmp) throws IOException;
+    }
+
+    /** Fills a temporary file beside the target, then moves it into place; on failure removes it. */
+    private static void writeAtomically(Path file, FileFiller filler) {
+        Path tmp = null;
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            tmp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName().toString(), ".tmp");
+            filler.fill(tmp);
             ResourceCache.moveIntoPlace(tmp, file);
             tmp = null;
         } catch (IOException e) {
@@ -119,17 +132,7 @@ public final class SafeTensorsWriter {
     }
 
     private static void writeText(Path file, String text) {
-        Path tmp = null;
-        try {
-            tmp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName().toString(), ".tmp");
-            Files.writeString(tmp, text);
-            ResourceCache.moveIntoPlace(tmp, file);
-            tmp = null;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        } finally {
-            deleteQuietly(tmp);
-        }
+        writeAtomically(file, tmp -> Files.writeString(tmp, text));
     }
 
     private static void deleteQuietly(Path p) {
