@@ -100,13 +100,16 @@ static inline vf vexp2_poly(vf f) {
 
 /*
  * 2^t elementwise, for softmax with log2(e) folded into its scale: cheaper than
- * vexp. Inputs below -160 (including -inf) give exactly 0.
+ * vexp. Inputs below -125 (including -inf) give exactly 0, never a denormal.
  */
 #if defined(__AVX512F__)
 static inline vf vexp2(vf t) {
-    t = vmax(t, vset(-160.0f));
+    /* clamp where the result is still a normal number: an underflow costs a microcode assist */
+    vi under = t < -125.0f;
+    t = vmax(t, vset(-125.0f));
     vf n = (vf)_mm512_roundscale_ps((__m512)t, _MM_FROUND_TO_NEAREST_INT);
-    return (vf)_mm512_scalef_ps((__m512)vexp2_poly(t - n), (__m512)n);
+    vf e = (vf)_mm512_scalef_ps((__m512)vexp2_poly(t - n), (__m512)n);
+    return vselect(under, vset(0.0f), e);
 }
 #else
 static inline vf vexp2(vf t) {
@@ -141,8 +144,9 @@ static inline vf vrcp(vf d) {
 /*
  * exp(x) elementwise, Cephes expf: n = round(x log2 e), r = x - n ln 2,
  * a degree-6 polynomial for exp(r), then scale by 2^n. Relative error about
- * 1e-7. AVX-512: roundscale and scalef; inputs below -104 (including -inf)
- * give 0 (or the smallest denormal), large inputs overflow to +inf.
+ * 1e-7. AVX-512: roundscale and scalef; inputs below -87 (including -inf)
+ * give exactly 0 (never a denormal: producing one costs a microcode assist),
+ * large inputs overflow to +inf.
  * Otherwise: 2^n through the exponent bits, inputs below -87.3 give exactly
  * 0 and inputs are clamped at 88.3.
  */
@@ -159,9 +163,12 @@ static inline vf vexp_poly(vf x, vf n) {
 
 #if defined(__AVX512F__)
 static inline vf vexp(vf x) {
-    x = vmax(x, vset(-104.0f));
+    /* below -87 the result would underflow (a microcode assist each): give 0 instead */
+    vi under = x < -87.0f;
+    x = vmax(x, vset(-87.0f));
     vf n = (vf)_mm512_roundscale_ps((__m512)(x * 1.44269504088896341f), _MM_FROUND_TO_NEAREST_INT);
-    return (vf)_mm512_scalef_ps((__m512)vexp_poly(x, n), (__m512)n);
+    vf e = (vf)_mm512_scalef_ps((__m512)vexp_poly(x, n), (__m512)n);
+    return vselect(under, vset(0.0f), e);
 }
 #else
 static inline vf vexp(vf x) {
