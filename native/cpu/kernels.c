@@ -175,7 +175,14 @@ static void softmax_row(const float *x, float *y, const float *mask, int64_t n, 
             /* fetch the next row while this one computes (a prefetch never faults) */
             __builtin_prefetch(x + n + c);
             __builtin_prefetch(x + n + c + 2 * VW - 1);
-            vf e0 = vexp2(vload(src + c) * a - b), e1 = vexp2(vload(src + c + VW) * a - b);
+            vf e0, e1;
+            if (mask) { /* an additive mask may hold -inf */
+                e0 = vexp2(vload(src + c) * a - b);
+                e1 = vexp2(vload(src + c + VW) * a - b);
+            } else {
+                e0 = vexp2_finite(vload(src + c) * a - b);
+                e1 = vexp2_finite(vload(src + c + VW) * a - b);
+            }
             vstore(tmp + c, e0);
             vstore(tmp + c + VW, e1);
             s0 += e0;
