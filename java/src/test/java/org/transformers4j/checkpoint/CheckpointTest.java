@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +18,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.transformers4j.Fixtures;
 import org.transformers4j.backend.cpu.CpuBackend;
 import org.transformers4j.model.EncoderInput;
 import org.transformers4j.model.EncoderModel;
@@ -32,10 +32,6 @@ import org.transformers4j.tensor.TensorArena;
 class CheckpointTest {
     @TempDir
     Path tmp;
-
-    static Path fixture(String name) throws URISyntaxException {
-        return Path.of(CheckpointTest.class.getResource("/fixtures/models/" + name + "/config.json").toURI()).getParent();
-    }
 
     /** A safetensors file with the given header JSON and data bytes; headerLength overrides the length field. */
     Path file(String header, int dataBytes, Long headerLength) throws IOException {
@@ -87,8 +83,8 @@ class CheckpointTest {
     }
 
     @Test
-    void missingOrMisshapenParametersAndUnknownModelTypesAreNamed() throws IOException, URISyntaxException {
-        Path src = fixture("bert-mlm");
+    void missingOrMisshapenParametersAndUnknownModelTypesAreNamed() throws IOException {
+        Path src = Fixtures.model("bert-mlm");
         try (SafeTensors s = SafeTensors.open(src.resolve("model.safetensors")); TensorArena a = TensorArena.confined();
              CpuBackend cpu = CpuBackend.create()) {
             Map<String, Tensor> all = new LinkedHashMap<>();
@@ -122,8 +118,8 @@ class CheckpointTest {
     }
 
     @Test
-    void badModelInputIsRejectedBeforeAnyKernel() throws URISyntaxException {
-        try (CpuBackend cpu = CpuBackend.create(); EncoderModel m = ModelRegistry.loadEncoder(fixture("bert-mlm"), cpu);
+    void badModelInputIsRejectedBeforeAnyKernel() {
+        try (CpuBackend cpu = CpuBackend.create(); EncoderModel m = ModelRegistry.loadEncoder(Fixtures.model("bert-mlm"), cpu);
              TensorArena a = TensorArena.confined()) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> m.forward(new EncoderInput(1, 3, new long[] {1, 1000, 2}, null, null), false, a));
@@ -140,8 +136,8 @@ class CheckpointTest {
     }
 
     @Test
-    void writtenCheckpointsReadBackAndStillMatchTheReference() throws URISyntaxException {
-        Path src = fixture("roberta-mlm"), out = tmp.resolve("copy"); // a folder that does not exist yet
+    void writtenCheckpointsReadBackAndStillMatchTheReference() {
+        Path src = Fixtures.model("roberta-mlm"), out = tmp.resolve("copy"); // a folder that does not exist yet
         try (Checkpoint c = Checkpoints.open(src)) {
             SafeTensorsWriter.writeCheckpoint(out, ModelConfig.read(src.resolve("config.json")), c);
         }
@@ -173,8 +169,8 @@ class CheckpointTest {
     }
 
     @Test
-    void shardedCheckpointsFollowTheIndex() throws IOException, URISyntaxException {
-        Path src = fixture("distilbert-mlm"), dir = Files.createDirectories(tmp.resolve("sharded"));
+    void shardedCheckpointsFollowTheIndex() throws IOException {
+        Path src = Fixtures.model("distilbert-mlm"), dir = Files.createDirectories(tmp.resolve("sharded"));
         Files.copy(src.resolve("config.json"), dir.resolve("config.json"));
         try (SafeTensors s = SafeTensors.open(src.resolve("model.safetensors")); TensorArena a = TensorArena.confined()) {
             Map<String, Tensor> first = new LinkedHashMap<>(), second = new LinkedHashMap<>();

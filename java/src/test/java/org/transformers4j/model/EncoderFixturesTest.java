@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.transformers4j.Fixtures;
 import org.transformers4j.backend.cpu.CpuBackend;
 
 /**
@@ -32,20 +32,11 @@ class EncoderFixturesTest {
         cpu.close();
     }
 
-    static Path fixture(String name) {
-        try {
-            return Path.of(EncoderFixturesTest.class.getResource("/fixtures/models/" + name + "/config.json").toURI())
-                    .getParent();
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     @ParameterizedTest(name = "{0}")
     @CsvSource({"bert-mlm, MASKED_LM, 4", "bert-seqcls, SEQUENCE_CLASSIFICATION, 4",
         "bert-tokcls, TOKEN_CLASSIFICATION, 4", "roberta-mlm, MASKED_LM, 4", "distilbert-mlm, MASKED_LM, 4"})
     void matchesTransformers(String name, EncoderModel.Head head, int expectedTensors) {
-        Path dir = fixture(name);
+        Path dir = Fixtures.model(name);
         try (EncoderModel model = ModelRegistry.loadEncoder(dir, cpu)) {
             assertEquals(head, model.head());
             List<ParityCheck.Result> results = ParityCheck.encoder(model, dir.resolve("reference.safetensors"));

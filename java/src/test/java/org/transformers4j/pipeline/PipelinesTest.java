@@ -5,12 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.URISyntaxException;
-import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.transformers4j.Fixtures;
 import org.transformers4j.backend.cpu.CpuBackend;
 import org.transformers4j.model.EncoderInput;
 import org.transformers4j.model.EncoderModel;
@@ -63,13 +62,7 @@ class PipelinesTest {
     }
 
     static EncoderModel fixture(String name) {
-        try {
-            Path dir = Path.of(PipelinesTest.class.getResource("/fixtures/models/" + name + "/config.json").toURI())
-                    .getParent();
-            return ModelRegistry.loadEncoder(dir, cpu);
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
+        return ModelRegistry.loadEncoder(Fixtures.model(name), cpu);
     }
 
     static float[] logits(EncoderModel m, Tokenizer t, String text) {

@@ -8,26 +8,21 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.transformers4j.Fixtures;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Ids, type ids, tokens, offsets and decoded text identical to the Hugging Face tokenizers library. */
 class TokenizerFixturesTest {
 
-    static Path dir(String name) throws URISyntaxException {
-        return Path.of(TokenizerFixturesTest.class.getResource("/fixtures/tokenizers/" + name + "/cases.json").toURI())
-                .getParent();
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"bert-wordpiece-uncased", "roberta-bpe", "gpt2-bpe", "t5-style-unigram"})
-    void matchesTheReferenceLibrary(String name) throws IOException, URISyntaxException {
-        Path d = dir(name);
+    void matchesTheReferenceLibrary(String name) throws IOException {
+        Path d = Fixtures.tokenizer(name);
         JsonArray cases = JsonParser.parseString(Files.readString(d.resolve("cases.json"))).getAsJsonObject()
                 .getAsJsonArray("cases");
         try (Tokenizer tok = Tokenizer.load(d.resolve("tokenizer.json"))) {
@@ -70,8 +65,8 @@ class TokenizerFixturesTest {
     }
 
     @Test
-    void batchesArePaddedToTheLongestWithAMask() throws URISyntaxException {
-        try (Tokenizer tok = Tokenizer.load(dir("bert-wordpiece-uncased").resolve("tokenizer.json"))) {
+    void batchesArePaddedToTheLongestWithAMask() {
+        try (Tokenizer tok = Tokenizer.load(Fixtures.tokenizer("bert-wordpiece-uncased").resolve("tokenizer.json"))) {
             BatchEncoding b = tok.encodeBatch(List.of("a", "How do transformers work?"));
             assertEquals(2, b.batch());
             assertEquals(7, b.seq());
