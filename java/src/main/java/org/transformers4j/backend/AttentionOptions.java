@@ -20,6 +20,11 @@ public record AttentionOptions(float scale, boolean causal, int window, Tensor b
         return new AttentionOptions(scale, false, 0, null, null, null);
     }
 
+    /** These options with another scale. */
+    public AttentionOptions withScale(float newScale) {
+        return new AttentionOptions(newScale, causal, window, bias, keyStart, keyLength);
+    }
+
     /** These options with causal masking. */
     public AttentionOptions withCausal() {
         return new AttentionOptions(scale, true, window, bias, keyStart, keyLength);

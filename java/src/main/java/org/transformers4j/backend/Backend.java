@@ -81,7 +81,10 @@ public interface Backend extends AutoCloseable {
     /** out[i, :] = table[ids[i], :]; table: [V, C], ids: int64 of any shape with n elements, out: [n, C]. */
     void embedding(Tensor table, Tensor ids, Tensor out);
 
-    /** dst = src for contiguous tensors of the same shape and dtype that do not overlap. */
+    /**
+     * dst = src for tensors of the same shape and dtype that do not overlap; other than the last
+     * dimension, strides are free (a KV-cache slot, a head slice of a fused projection).
+     */
     void copy(Tensor src, Tensor dst);
 
     /** Releases what the backend holds (not the tensors, which their arenas own). */

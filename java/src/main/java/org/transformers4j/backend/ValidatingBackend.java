@@ -247,14 +247,17 @@ public abstract class ValidatingBackend implements Backend {
     @Override
     public final void copy(Tensor src, Tensor dst) {
         Checks.tensor("src", src, -1, device(), src == null ? DType.F32 : src.dtype());
-        Checks.contiguous("src", src);
         Checks.tensor("dst", dst, src.rank(), device(), src.dtype());
         Checks.shape("dst", dst, src.shape().toArray());
-        Checks.contiguous("dst", dst);
         Checks.disjoint("dst", dst, "src", src);
-        copyImpl(src, dst);
+        if (src.isContiguous() && dst.isContiguous()) {
+            copyImpl(src, dst);
+        } else {
+            StridedCopy.rows(src, dst, this::copyImpl);
+        }
     }
 
+    /** Copies between contiguous tensors of one shape and dtype. */
     protected abstract void copyImpl(Tensor src, Tensor dst);
 
     protected abstract void matmulImpl(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, long m, long n,

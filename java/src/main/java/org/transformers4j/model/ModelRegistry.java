@@ -10,6 +10,9 @@ import org.transformers4j.checkpoint.CheckpointException;
 import org.transformers4j.checkpoint.Checkpoints;
 import org.transformers4j.model.bert.BertModel;
 import org.transformers4j.model.distilbert.DistilBertModel;
+import org.transformers4j.model.gpt2.Gpt2Model;
+import org.transformers4j.model.gptneo.GptNeoModel;
+import org.transformers4j.model.llama.LlamaModel;
 
 /**
  * The architecture registry: picks the model class from config.json's {@code architectures}
@@ -21,6 +24,23 @@ public final class ModelRegistry {
     interface EncoderLoader {
         EncoderModel load(ModelConfig config, Checkpoint checkpoint, Backend backend, String architecture);
     }
+
+    /** A decoder family's loader. */
+    @FunctionalInterface
+    interface DecoderLoader {
+        DecoderModel load(ModelConfig config, Checkpoint checkpoint, Backend backend, String architecture);
+    }
+
+    /** What a config describes. */
+    public enum Kind { ENCODER, DECODER }
+
+    private static final Map<String, DecoderLoader> DECODERS = Map.of(
+            "gpt2", Gpt2Model::load,
+            "gpt_neo", GptNeoModel::load,
+            "llama", LlamaModel::load);
+
+    private static final List<String> DECODER_ARCHITECTURES = List.of("GPT2LMHeadModel", "GPTNeoForCausalLM",
+            "LlamaForCausalLM");
 
     private static final Map<String, EncoderLoader> BY_MODEL_TYPE = Map.of(
             "bert", BertModel::load,
@@ -67,6 +87,52 @@ public final class ModelRegistry {
         if (!ENCODER_ARCHITECTURES.contains(architecture)) {
             throw new CheckpointException(config.source() + ": architecture " + architecture
                     + " is not supported; supported: " + ENCODER_ARCHITECTURES);
+        }
+        return loader.load(config, checkpoint, backend, architecture);
+    }
+
+    /** The architectures of decoder-only models this registry builds. */
+    public static List<String> decoderArchitectures() {
+        return DECODER_ARCHITECTURES;
+    }
+
+    /** Whether the config describes an encoder or a decoder; names the known types when neither. */
+    public static Kind kind(ModelConfig config) {
+        String type = config.modelType();
+        if (DECODERS.containsKey(type)) {
+            return Kind.DECODER;
+        }
+        if (BY_MODEL_TYPE.containsKey(type)) {
+            return Kind.ENCODER;
+        }
+        throw new CheckpointException(config.source() + ": unknown model_type " + type + "; encoder types: "
+                + BY_MODEL_TYPE.keySet() + ", decoder types: " + DECODERS.keySet());
+    }
+
+    /** Loads the decoder-only model in a directory holding config.json and its weights. */
+    public static DecoderModel loadDecoder(Path dir, Backend backend) {
+        ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
+        Checkpoint checkpoint = Checkpoints.open(dir);
+        try {
+            return loadDecoder(config, checkpoint, backend);
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    /** Builds a decoder-only model from a config and a checkpoint (which the model then owns). */
+    public static DecoderModel loadDecoder(ModelConfig config, Checkpoint checkpoint, Backend backend) {
+        String type = config.modelType();
+        DecoderLoader loader = DECODERS.get(type);
+        if (loader == null) {
+            throw new CheckpointException(config.source() + ": model_type " + type + " is not a decoder-only type; "
+                    + "decoder types: " + DECODERS.keySet());
+        }
+        String architecture = config.architectures().isEmpty() ? "" : config.architectures().get(0);
+        if (!architecture.isEmpty() && !DECODER_ARCHITECTURES.contains(architecture)) {
+            throw new CheckpointException(config.source() + ": architecture " + architecture
+                    + " is not supported; supported: " + DECODER_ARCHITECTURES);
         }
         return loader.load(config, checkpoint, backend, architecture);
     }

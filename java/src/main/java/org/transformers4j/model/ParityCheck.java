@@ -45,6 +45,28 @@ public final class ParityCheck {
         }
     }
 
+    /** Compares a decoder-only model's forward pass (hidden states, logits) with a reference file. */
+    public static List<Result> decoder(DecoderModel model, Path reference) {
+        try (SafeTensors ref = SafeTensors.open(reference); TensorArena arena = TensorArena.confined()) {
+            var shape = ref.shape("input_ids");
+            int b = (int) shape.dim(0), s = (int) shape.dim(1);
+            long[] mask = ref.has("attention_mask") ? ref.loadLongs("attention_mask") : null;
+            DecoderOutput out = model.forward(new DecoderInput(b, s, ref.loadLongs("input_ids"), mask, null), true,
+                    arena);
+            List<Result> results = new ArrayList<>();
+            for (int i = 0; i < out.hiddenStates().size(); i++) {
+                String name = "hidden_states." + i;
+                if (ref.has(name)) {
+                    results.add(compare(name, out.hiddenStates().get(i), ref.load(name, arena), mask, b, s));
+                }
+            }
+            if (ref.has("logits")) {
+                results.add(compare("logits", out.logits(), ref.load("logits", arena), mask, b, s));
+            }
+            return results;
+        }
+    }
+
     /** Error over rows [B, S, ...] whose mask is 1 (all rows when mask is null or shapes are [B, L]). */
     static Result compare(String name, Tensor got, Tensor want, long[] mask, int b, int s) {
         if (!got.shape().equals(want.shape())) {

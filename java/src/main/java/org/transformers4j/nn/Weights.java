@@ -68,6 +68,22 @@ public final class Weights {
         return out;
     }
 
+    /**
+     * A parameter stored [in, out] (GPT-2's Conv1D) as the [out, in] tensor a linear layer takes:
+     * transposed once, at load time.
+     */
+    public Tensor transposed(String name, long in, long out) {
+        float[] src = get(name, in, out).toFloatArray();
+        float[] dst = new float[src.length];
+        int rows = (int) in, cols = (int) out;
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                dst[j * rows + i] = src[i * cols + j];
+            }
+        }
+        return arena.of(dst, out, in);
+    }
+
     /** Several [n_i] vectors concatenated into one. */
     public Tensor concat(String[] names, long[] sizes) {
         long total = Arrays.stream(sizes).sum();

@@ -70,7 +70,16 @@ public final class Tensor {
 
     /** Whether the elements are laid out row-major without gaps. */
     public boolean isContiguous() {
-        return Arrays.equals(strides, shape.contiguousStrides()) || shape.elements() <= 1;
+        if (shape.elements() <= 1) {
+            return true;
+        }
+        long[] want = shape.contiguousStrides();
+        for (int i = 0; i < strides.length; i++) {
+            if (shape.dim(i) > 1 && strides[i] != want[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

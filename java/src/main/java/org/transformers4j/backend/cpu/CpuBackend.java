@@ -36,6 +36,8 @@ public final class CpuBackend extends ValidatingBackend {
     private static final long PACKED_MAX_ROWS = 256;
     /** Up to this many rows, libt4j_cpu streams the weights itself (see t4j_sgemm_with). */
     private static final long SMALL_ROWS = 16;
+    /** Copies smaller than this run on the calling thread. */
+    private static final long PARALLEL_COPY_BYTES = 1 << 20;
 
     private final boolean useOpenBlas;
     private final MemorySegment blasSgemm;
@@ -247,7 +249,12 @@ public final class CpuBackend extends ValidatingBackend {
 
     @Override
     protected void copyImpl(Tensor src, Tensor dst) {
-        check(t4j_copy(dst.segment(), src.segment(), src.segment().byteSize()), "copy");
+        long bytes = src.segment().byteSize();
+        if (bytes < PARALLEL_COPY_BYTES) { // a KV-cache row: a parallel region would cost more than the copy
+            MemorySegment.copy(src.segment(), 0, dst.segment(), 0, bytes);
+            return;
+        }
+        check(t4j_copy(dst.segment(), src.segment(), bytes), "copy");
     }
 
     private static MemorySegment seg(Tensor t) {

@@ -1,0 +1,45 @@
+package org.transformers4j.model;
+
+import org.transformers4j.nn.KvCache;
+import org.transformers4j.tensor.TensorArena;
+
+/** A decoder-only language model (GPT-2, GPT-Neo, Llama) ready to run; safe to share between threads. */
+public interface DecoderModel extends AutoCloseable {
+
+    /** The model's config.json. */
+    ModelConfig config();
+
+    /** Vocabulary size (logits per position). */
+    int vocabSize();
+
+    /** Hidden size C. */
+    int hiddenSize();
+
+    /** The context length: positions a sequence may hold, prompt and generated tokens together. */
+    int maxPositions();
+
+    /** The special tokens of config.json (and generation_config.json where the loader read it). */
+    SpecialTokens specialTokens();
+
+    /** A cache for batch sequences of up to capacity positions, owned by the caller. */
+    KvCache newCache(int batch, int capacity);
+
+    /**
+     * Runs the new tokens after what the cache holds, appends their keys and values to it and
+     * returns hidden states (all of them, or only the last) and logits (for every position, or only
+     * the last of each row) allocated in {@code out}.
+     */
+    DecoderOutput forward(DecoderInput input, KvCache cache, boolean allHiddenStates, boolean lastLogitsOnly,
+                          TensorArena out);
+
+    /** A full forward pass without a cache kept for later. */
+    default DecoderOutput forward(DecoderInput input, boolean allHiddenStates, TensorArena out) {
+        try (KvCache cache = newCache(input.batch(), input.seq())) {
+            return forward(input, cache, allHiddenStates, false, out);
+        }
+    }
+
+    /** Releases the weights. */
+    @Override
+    void close();
+}

@@ -1,0 +1,43 @@
+package org.transformers4j.model;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Token ids with a role in generation, from config.json / generation_config.json; -1 where absent.
+ *
+ * @param eos every end-of-sequence id (configs may list several)
+ */
+public record SpecialTokens(long bos, List<Long> eos, long pad, long decoderStart) {
+
+    public SpecialTokens {
+        eos = List.copyOf(eos);
+    }
+
+    /** Reads bos_token_id, eos_token_id (a number or a list), pad_token_id, decoder_start_token_id. */
+    public static SpecialTokens from(ModelConfig config) {
+        return new SpecialTokens(config.getInt("bos_token_id", -1), ids(config, "eos_token_id"),
+                config.getInt("pad_token_id", -1), config.getInt("decoder_start_token_id", -1));
+    }
+
+    /** These tokens with the keys a generation_config.json sets overriding them. */
+    public SpecialTokens overriddenBy(ModelConfig generation) {
+        return new SpecialTokens(generation.getInt("bos_token_id", (int) bos),
+                generation.has("eos_token_id") ? ids(generation, "eos_token_id") : eos,
+                generation.getInt("pad_token_id", (int) pad),
+                generation.getInt("decoder_start_token_id", (int) decoderStart));
+    }
+
+    private static List<Long> ids(ModelConfig config, String key) {
+        List<Long> out = new ArrayList<>();
+        if (config.has(key)) {
+            var e = config.json().get(key);
+            if (e.isJsonArray()) {
+                e.getAsJsonArray().forEach(x -> out.add(x.getAsLong()));
+            } else {
+                out.add(e.getAsLong());
+            }
+        }
+        return out;
+    }
+}

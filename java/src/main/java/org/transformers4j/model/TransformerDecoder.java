@@ -1,0 +1,172 @@
+package org.transformers4j.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.transformers4j.backend.Activation;
+import org.transformers4j.backend.AttentionOptions;
+import org.transformers4j.backend.Backend;
+import org.transformers4j.checkpoint.Checkpoint;
+import org.transformers4j.nn.DecoderLayer;
+import org.transformers4j.nn.KvCache;
+import org.transformers4j.nn.Linear;
+import org.transformers4j.nn.Norm;
+import org.transformers4j.nn.PaddingMask;
+import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
+
+/**
+ * Token (and learned position) embeddings, a stack of pre-norm decoder layers, a final norm and
+ * the LM head: what GPT-2, GPT-Neo and Llama share. The family classes load the parameters under
+ * their own names.
+ */
+public final class TransformerDecoder implements DecoderModel {
+    /** The parts of a decoder; positions is null for models with rotary embeddings. */
+    public record Parts(Tensor tokens, Tensor positions, List<DecoderLayer> layers, Norm finalNorm, Linear lmHead,
+                        int kvHeads, int headDim, int maxPositions) {
+        public Parts {
+            layers = List.copyOf(layers);
+        }
+    }
+
+    private final ModelConfig config;
+    private final Backend backend;
+    private final Checkpoint checkpoint;
+    private final TensorArena weights;
+    private final Parts parts;
+    private final SpecialTokens special;
+
+    /** Assembles a model; it owns the weights arena and the checkpoint and closes both. */
+    public TransformerDecoder(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
+                              Parts parts, SpecialTokens special) {
+        this.config = config;
+        this.backend = backend;
+        this.checkpoint = checkpoint;
+        this.weights = weights;
+        this.parts = parts;
+        this.special = special;
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public int vocabSize() {
+        return (int) parts.lmHead().outFeatures();
+    }
+
+    @Override
+    public int hiddenSize() {
+        return (int) parts.tokens().dim(1);
+    }
+
+    @Override
+    public int maxPositions() {
+        return parts.maxPositions();
+    }
+
+    @Override
+    public SpecialTokens specialTokens() {
+        return special;
+    }
+
+    @Override
+    public KvCache newCache(int batch, int capacity) {
+        if (capacity > maxPositions()) {
+            throw new IllegalArgumentException("a cache of " + capacity + " positions exceeds the context of "
+                    + maxPositions() + " positions of " + config.source());
+        }
+        return new KvCache(parts.layers().size(), batch, capacity, parts.kvHeads(), parts.headDim());
+    }
+
+    @Override
+    public DecoderOutput forward(DecoderInput in, KvCache cache, boolean allHiddenStates, boolean lastLogitsOnly,
+                                 TensorArena out) {
+        int b = in.batch(), s = in.seq(), c = hiddenSize();
+        int keys = checkInput(in, cache);
+        long[] positions = in.positions() != null ? in.positions() : defaultPositions(b, s, cache.length());
+        for (long p : positions) {
+            if (p < 0 || p >= maxPositions()) {
+                throw new IllegalArgumentException("position " + p + " is outside the context of " + maxPositions()
+                        + " positions of " + config.source());
+            }
+        }
+        List<Tensor> hidden = new ArrayList<>();
+        try (TensorArena work = TensorArena.pooled()) {
+            Tensor x = embed(in.ids(), positions, work);
+            AttentionOptions mask = PaddingMask.apply(AttentionOptions.scaled(1f), in.attentionMask(), b, keys, work);
+            for (int i = 0; i < parts.layers().size(); i++) {
+                if (allHiddenStates) {
+                    hidden.add(copyOut(x, b, s, out));
+                }
+                try (TensorArena layerWork = TensorArena.pooled()) {
+                    Tensor y = parts.layers().get(i).forward(backend, x, b, s, cache, i, positions, mask, layerWork);
+                    backend.copy(y, x);
+                }
+            }
+            cache.advance(s);
+            Tensor last = parts.finalNorm().forward(backend, x, null, work);
+            hidden.add(copyOut(last, b, s, out));
+            Tensor rows = lastLogitsOnly ? lastRows(last, b, s, work) : last;
+            long v = parts.lmHead().outFeatures();
+            Tensor logits = out.empty(rows.dim(0), v);
+            backend.linear(rows, parts.lmHead().weight(), parts.lmHead().bias(), Activation.NONE, logits);
+            return new DecoderOutput(List.copyOf(hidden), logits.reshape(b, lastLogitsOnly ? 1 : s, v));
+        }
+    }
+
+    /** Checks the input against the cache; returns the key count (cached + new). */
+    private int checkInput(DecoderInput in, KvCache cache) {
+        if (cache.batch() != in.batch()) {
+            throw new IllegalArgumentException("input batch " + in.batch() + " differs from the cache's batch "
+                    + cache.batch());
+        }
+        cache.requireRoom(in.seq());
+        int keys = cache.length() + in.seq();
+        if (in.attentionMask() != null && in.attentionMask().length != (long) in.batch() * keys) {
+            throw new IllegalArgumentException("attention mask has " + in.attentionMask().length + " entries, expected"
+                    + " batch " + in.batch() + " x (cached " + cache.length() + " + new " + in.seq() + ")");
+        }
+        return keys;
+    }
+
+    private static long[] defaultPositions(int b, int s, int past) {
+        long[] pos = new long[b * s];
+        for (int i = 0; i < pos.length; i++) {
+            pos[i] = past + i % s;
+        }
+        return pos;
+    }
+
+    private Tensor embed(long[] ids, long[] positions, TensorArena work) {
+        int n = ids.length;
+        Tensor x = work.empty(n, hiddenSize());
+        backend.embedding(parts.tokens(), work.ofLongs(ids, n), x);
+        if (parts.positions() != null) {
+            Tensor p = work.empty(n, hiddenSize());
+            backend.embedding(parts.positions(), work.ofLongs(positions, n), p);
+            backend.add(x, p, x);
+        }
+        return x;
+    }
+
+    private Tensor lastRows(Tensor x, int b, int s, TensorArena work) {
+        long c = x.dim(1);
+        Tensor rows = work.empty(b, 1, c);
+        backend.copy(x.reshape(b, s, c).narrow(1, s - 1, 1), rows);
+        return rows.reshape(b, c);
+    }
+
+    private Tensor copyOut(Tensor x, int b, int s, TensorArena out) {
+        Tensor t = out.empty(b, s, x.dim(1));
+        backend.copy(x.reshape(b, s, x.dim(1)), t);
+        return t;
+    }
+
+    @Override
+    public void close() {
+        weights.close();
+        checkpoint.close();
+    }
+}

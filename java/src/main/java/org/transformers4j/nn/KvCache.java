@@ -1,0 +1,115 @@
+package org.transformers4j.nn;
+
+import org.transformers4j.backend.Backend;
+import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
+
+/**
+ * Keys and values of every layer for a batch of sequences, [B, capacity, KV heads, D] per layer,
+ * filled step by step. A forward pass writes each layer's new keys and values at {@link #length()}
+ * and then calls {@link #advance(int)}; attention reads the filled part in place.
+ */
+public final class KvCache implements AutoCloseable {
+    private final TensorArena arena = TensorArena.shared();
+    private final Tensor[] keys;
+    private final Tensor[] values;
+    private final int batch;
+    private final int capacity;
+    private int length;
+
+    public KvCache(int layers, int batch, int capacity, int kvHeads, int headDim) {
+        if (layers < 1 || batch < 1 || capacity < 1 || kvHeads < 1 || headDim < 1) {
+            throw new IllegalArgumentException("KV cache sizes must be >= 1: layers " + layers + ", batch " + batch
+                    + ", capacity " + capacity + ", kv heads " + kvHeads + ", head dim " + headDim);
+        }
+        this.batch = batch;
+        this.capacity = capacity;
+        keys = new Tensor[layers];
+        values = new Tensor[layers];
+        try {
+            for (int i = 0; i < layers; i++) {
+                keys[i] = arena.empty(batch, capacity, kvHeads, headDim);
+                values[i] = arena.empty(batch, capacity, kvHeads, headDim);
+            }
+        } catch (RuntimeException | OutOfMemoryError e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    public int batch() {
+        return batch;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Positions filled so far. */
+    public int length() {
+        return length;
+    }
+
+    public int layers() {
+        return keys.length;
+    }
+
+    /** Requires room for n more positions; the message names the capacity. */
+    public void requireRoom(int n) {
+        if (n < 0 || length + (long) n > capacity) {
+            throw new IllegalArgumentException("KV cache holds " + length + " of " + capacity + " positions, "
+                    + n + " more do not fit");
+        }
+    }
+
+    /**
+     * Writes k, v: [B, S, KV heads, D] of a layer at the current length and returns the keys and
+     * values of positions [0, length + S) as views {keys, values}.
+     */
+    public Tensor[] append(Backend backend, int layer, Tensor k, Tensor v) {
+        int s = (int) k.dim(1);
+        requireRoom(s);
+        backend.copy(k, keys[layer].narrow(1, length, s));
+        backend.copy(v, values[layer].narrow(1, length, s));
+        return new Tensor[] {keys[layer].narrow(1, 0, length + s), values[layer].narrow(1, 0, length + s)};
+    }
+
+    /** Marks n more positions as filled, after every layer has appended them. */
+    public void advance(int n) {
+        requireRoom(n);
+        length += n;
+    }
+
+    /** Row i takes what row from[i] held (beam search keeps the cache of the beams it continues). */
+    public void reorder(Backend backend, int[] from) {
+        if (from.length != batch) {
+            throw new IllegalArgumentException("reorder needs " + batch + " rows, got " + from.length);
+        }
+        for (int f : from) {
+            if (f < 0 || f >= batch) {
+                throw new IllegalArgumentException("reorder row " + f + " is outside [0, " + batch + ")");
+            }
+        }
+        if (length == 0) {
+            return;
+        }
+        try (TensorArena work = TensorArena.pooled()) {
+            for (Tensor[] kinds : new Tensor[][] {keys, values}) {
+                for (Tensor t : kinds) {
+                    Tensor filled = t.narrow(1, 0, length);
+                    Tensor old = work.empty(filled.shape().toArray());
+                    backend.copy(filled, old);
+                    for (int i = 0; i < batch; i++) {
+                        backend.copy(old.narrow(0, from[i], 1), filled.narrow(0, i, 1));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Frees the cache. */
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

@@ -1,0 +1,49 @@
+package org.transformers4j.nn;
+
+import org.transformers4j.backend.Activation;
+import org.transformers4j.backend.AttentionOptions;
+import org.transformers4j.backend.Backend;
+import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
+
+/**
+ * Causal multi-head self-attention with a KV cache: one fused projection to queries, keys and
+ * values (rows q | k | v, grouped-query when kvHeads &lt; heads), optional rotary positions, the
+ * fused attention kernel over the cache, and the output projection.
+ *
+ * @param scale multiplies q k^T (1/sqrt(D) usually, 1 for GPT-Neo)
+ * @param window sliding window length, or 0 for global attention
+ * @param rope rotary embedding of queries and keys, or null for models with learned positions
+ */
+public record SelfAttention(Linear qkv, Linear out, int heads, int kvHeads, int headDim, float scale, int window,
+                            Rope rope) {
+
+    /** Rotary embedding of the first rotaryDim dimensions of each head, rotate-half convention. */
+    public record Rope(int rotaryDim, float theta) {
+    }
+
+    /**
+     * x: [B * S, C] (normalised input); writes this layer's keys and values into the cache and
+     * attends over everything the cache holds. positions: [B * S]; mask: the padding options over
+     * the cache's length + S keys.
+     */
+    public Tensor forward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer, long[] positions,
+                          AttentionOptions mask, TensorArena arena) {
+        Tensor fused = qkv.forward(backend, x, Activation.NONE, arena).reshape(batch, seq, heads + 2L * kvHeads,
+                headDim);
+        Tensor q = fused.narrow(2, 0, heads), k = fused.narrow(2, heads, kvHeads);
+        Tensor v = fused.narrow(2, heads + (long) kvHeads, kvHeads);
+        if (rope != null) {
+            backend.rope(q, positions, rope.rotaryDim(), rope.theta());
+            backend.rope(k, positions, rope.rotaryDim(), rope.theta());
+        }
+        Tensor[] kv = cache.append(backend, layer, k, v);
+        AttentionOptions options = mask.withScale(scale).withCausal();
+        if (window > 0) {
+            options = options.withWindow(window);
+        }
+        Tensor context = arena.empty(batch, seq, heads, headDim);
+        backend.attention(q, kv[0], kv[1], options, context);
+        return out.forward(backend, context.reshape((long) batch * seq, (long) heads * headDim), Activation.NONE, arena);
+    }
+}
