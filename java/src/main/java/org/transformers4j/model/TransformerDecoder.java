@@ -77,7 +77,7 @@ public final class TransformerDecoder implements DecoderModel {
             throw new IllegalArgumentException("a cache of " + capacity + " positions exceeds the context of "
                     + maxPositions() + " positions of " + config.source());
         }
-        return new KvCache(parts.layers().size(), batch, capacity, parts.kvHeads(), parts.headDim());
+        return new KvCache(backend, parts.layers().size(), batch, capacity, parts.kvHeads(), parts.headDim());
     }
 
     @Override

@@ -11,17 +11,20 @@ import org.transformers4j.tensor.TensorArena;
  */
 public final class KvCache implements AutoCloseable {
     private final TensorArena arena = TensorArena.shared();
+    private final Backend backend;
     private final Tensor[] keys;
     private final Tensor[] values;
     private final int batch;
     private final int capacity;
     private int length;
 
-    public KvCache(int layers, int batch, int capacity, int kvHeads, int headDim) {
+    /** A cache whose copies run on the backend of the model that fills it. */
+    public KvCache(Backend backend, int layers, int batch, int capacity, int kvHeads, int headDim) {
         if (layers < 1 || batch < 1 || capacity < 1 || kvHeads < 1 || headDim < 1) {
             throw new IllegalArgumentException("KV cache sizes must be >= 1: layers " + layers + ", batch " + batch
                     + ", capacity " + capacity + ", kv heads " + kvHeads + ", head dim " + headDim);
         }
+        this.backend = backend;
         this.batch = batch;
         this.capacity = capacity;
         keys = new Tensor[layers];
@@ -66,7 +69,7 @@ public final class KvCache implements AutoCloseable {
      * Writes k, v: [B, S, KV heads, D] of a layer at the current length and returns the keys and
      * values of positions [0, length + S) as views {keys, values}.
      */
-    public Tensor[] append(Backend backend, int layer, Tensor k, Tensor v) {
+    public Tensor[] append(int layer, Tensor k, Tensor v) {
         int s = (int) k.dim(1);
         requireRoom(s);
         backend.copy(k, keys[layer].narrow(1, length, s));
@@ -81,7 +84,7 @@ public final class KvCache implements AutoCloseable {
     }
 
     /** Row i takes what row from[i] held (beam search keeps the cache of the beams it continues). */
-    public void reorder(Backend backend, int[] from) {
+    public void reorder(int[] from) {
         if (from.length != batch) {
             throw new IllegalArgumentException("reorder needs " + batch + " rows, got " + from.length);
         }

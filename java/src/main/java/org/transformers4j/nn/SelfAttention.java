@@ -37,7 +37,7 @@ public record SelfAttention(Linear qkv, Linear out, int heads, int kvHeads, int 
             backend.rope(q, positions, rope.rotaryDim(), rope.theta());
             backend.rope(k, positions, rope.rotaryDim(), rope.theta());
         }
-        Tensor[] kv = cache.append(backend, layer, k, v);
+        Tensor[] kv = cache.append(layer, k, v);
         AttentionOptions options = mask.withScale(scale).withCausal();
         if (window > 0) {
             options = options.withWindow(window);

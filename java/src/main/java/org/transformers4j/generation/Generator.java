@@ -1,0 +1,175 @@
+package org.transformers4j.generation;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import org.transformers4j.model.DecoderModel;
+
+/**
+ * Text generation with the semantics of Hugging Face generate: greedy search, sampling
+ * (temperature, top-k, top-p, seeded) and beam search, with repetition penalty, min/max new
+ * tokens, end-of-sequence tokens, stop strings and a per-token listener.
+ */
+public final class Generator {
+    /** Opens a session whose row r continues prompt promptOfRow[r], with room for newTokens tokens. */
+    @FunctionalInterface
+    public interface SessionFactory {
+        DecodingSession open(int[] promptOfRow, int newTokens);
+    }
+
+    private Generator() {
+    }
+
+    /**
+     * Generates for each prompt (token ids; an empty prompt starts from the model's BOS token)
+     * numReturnSequences sequences, best first for beam search. decode turns token ids into text
+     * for stop strings and may be null when there are none.
+     */
+    public static List<List<GeneratedSequence>> generate(DecoderModel model, List<long[]> prompts,
+                                                         GenerationConfig config, Function<long[], String> decode,
+                                                         TokenListener listener) {
+        List<long[]> starts = new ArrayList<>();
+        for (long[] p : prompts) {
+            if (p.length == 0 && model.specialTokens().bos() < 0) {
+                throw new IllegalArgumentException("a prompt is empty and " + model.config().source()
+                        + " has no bos_token_id to start from");
+            }
+            starts.add(p.length == 0 ? new long[] {model.specialTokens().bos()} : p);
+        }
+        long pad = config.effectivePad();
+        SessionFactory factory = (rows, n) -> {
+            List<long[]> rowPrompts = new ArrayList<>();
+            for (int r : rows) {
+                rowPrompts.add(starts.get(r));
+            }
+            return new CausalSession(model, rowPrompts, pad, n);
+        };
+        return generate(starts, factory, config, decode, listener, true);
+    }
+
+    /**
+     * The search itself, for any model that can open sessions. prompts are the tokens the
+     * sessions start from (the repetition penalty sees them); leftPadded says whether the session
+     * pads them on the left (so that, as in Hugging Face, the padding counts as seen tokens).
+     */
+    public static List<List<GeneratedSequence>> generate(List<long[]> prompts, SessionFactory factory,
+                                                         GenerationConfig config, Function<long[], String> decode,
+                                                         TokenListener listener, boolean leftPadded) {
+        config.validate();
+        if (prompts.isEmpty()) {
+            throw new IllegalArgumentException("no prompts");
+        }
+        if (!config.stopStrings().isEmpty() && decode == null) {
+            throw new IllegalArgumentException("stop strings need a tokenizer to decode the generated tokens");
+        }
+        List<long[]> histories = histories(prompts, config.effectivePad(), leftPadded);
+        if (config.numBeams() > 1) {
+            return BeamSearch.run(prompts, histories, factory, config, decode, listener);
+        }
+        return sampleOrGreedy(prompts, histories, factory, config, decode, listener);
+    }
+
+    private static List<List<GeneratedSequence>> sampleOrGreedy(List<long[]> prompts, List<long[]> histories,
+                                                                SessionFactory factory, GenerationConfig cfg,
+                                                                Function<long[], String> decode,
+                                                                TokenListener listener) {
+        int copies = cfg.numReturnSequences(), rows = prompts.size() * copies;
+        int[] promptOfRow = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            promptOfRow[r] = r / copies;
+        }
+        long[][] generated = new long[rows][cfg.maxNewTokens()];
+        int[] lengths = new int[rows];
+        FinishReason[] finished = new FinishReason[rows];
+        SplittableRandom random = new SplittableRandom(cfg.seed());
+        try (DecodingSession session = factory.open(promptOfRow, cfg.maxNewTokens())) {
+            float[][] logits = session.start();
+            while (true) {
+                long[] tokens = new long[rows];
+                for (int r = 0; r < rows; r++) {
+                    if (finished[r] != null) {
+                        tokens[r] = cfg.effectivePad();
+                        continue;
+                    }
+                    long[] seen = concat(histories.get(promptOfRow[r]), generated[r], lengths[r]);
+                    tokens[r] = choose(logits[r], seen, lengths[r], cfg, random);
+                    generated[r][lengths[r]++] = tokens[r];
+                    listener.onToken(r, tokens[r]);
+                    finished[r] = stopReason(tokens[r], Arrays.copyOf(generated[r], lengths[r]), cfg, decode);
+                }
+                if (Arrays.stream(finished).allMatch(f -> f != null)) {
+                    break;
+                }
+                if (session.room() < 1) {
+                    Arrays.setAll(finished, r -> finished[r] != null ? finished[r] : FinishReason.CONTEXT_LIMIT);
+                    break;
+                }
+                logits = session.next(tokens);
+            }
+        }
+        return collect(prompts, generated, lengths, finished, copies);
+    }
+
+    /** The next token for one row: processors, then argmax or a draw. */
+    private static long choose(float[] scores, long[] seen, int generated, GenerationConfig cfg, SplittableRandom rnd) {
+        LogitsProcessing.repetitionPenalty(scores, seen, cfg.repetitionPenalty());
+        LogitsProcessing.minNewTokens(scores, generated, cfg.minNewTokens(), cfg.eosTokenIds());
+        if (!cfg.doSample() || cfg.temperature() == 0) {
+            return LogitsProcessing.argmax(scores);
+        }
+        LogitsProcessing.temperature(scores, cfg.temperature());
+        LogitsProcessing.topK(scores, cfg.topK());
+        LogitsProcessing.topP(scores, cfg.topP());
+        return LogitsProcessing.sample(scores, rnd);
+    }
+
+    /** Why a sequence ends with this token, or null when it goes on. */
+    static FinishReason stopReason(long token, long[] generated, GenerationConfig cfg, Function<long[], String> decode) {
+        if (cfg.eosTokenIds().contains(token)) {
+            return FinishReason.EOS;
+        }
+        if (!cfg.stopStrings().isEmpty()) {
+            String text = decode.apply(generated);
+            if (cfg.stopStrings().stream().anyMatch(text::contains)) {
+                return FinishReason.STOP_STRING;
+            }
+        }
+        return generated.length >= cfg.maxNewTokens() ? FinishReason.MAX_NEW_TOKENS : null;
+    }
+
+    private static List<List<GeneratedSequence>> collect(List<long[]> prompts, long[][] generated, int[] lengths,
+                                                         FinishReason[] finished, int copies) {
+        List<List<GeneratedSequence>> out = new ArrayList<>();
+        for (int p = 0; p < prompts.size(); p++) {
+            List<GeneratedSequence> seqs = new ArrayList<>();
+            for (int c = 0; c < copies; c++) {
+                int r = p * copies + c;
+                seqs.add(new GeneratedSequence(prompts.get(p), Arrays.copyOf(generated[r], lengths[r]), Double.NaN,
+                        finished[r]));
+            }
+            out.add(List.copyOf(seqs));
+        }
+        return out;
+    }
+
+    /** The tokens the repetition penalty sees before generation: the prompt, left-padded like the batch. */
+    private static List<long[]> histories(List<long[]> prompts, long pad, boolean leftPadded) {
+        int longest = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
+        List<long[]> out = new ArrayList<>();
+        for (long[] p : prompts) {
+            long[] h = new long[leftPadded ? longest : p.length];
+            Arrays.fill(h, pad);
+            System.arraycopy(p, 0, h, h.length - p.length, p.length);
+            out.add(h);
+        }
+        return out;
+    }
+
+    static long[] concat(long[] a, long[] b, int bLength) {
+        long[] out = Arrays.copyOf(a, a.length + bLength);
+        System.arraycopy(b, 0, out, a.length, bLength);
+        return out;
+    }
+}

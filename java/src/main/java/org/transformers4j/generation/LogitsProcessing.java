@@ -1,0 +1,155 @@
+package org.transformers4j.generation;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.random.RandomGenerator;
+
+/**
+ * The logits processors and warpers of Hugging Face generate, on one row of scores, in place.
+ * Removed tokens get -infinity.
+ */
+public final class LogitsProcessing {
+    private LogitsProcessing() {
+    }
+
+    /**
+     * Repetition penalty over every token of the sequence so far (prompt included): a positive
+     * score is divided by the penalty, a negative one multiplied.
+     */
+    public static void repetitionPenalty(float[] scores, long[] sequence, double penalty) {
+        if (penalty == 1.0) {
+            return;
+        }
+        boolean[] seen = new boolean[scores.length];
+        for (long t : sequence) {
+            int i = (int) t;
+            if (i >= 0 && i < scores.length && !seen[i]) {
+                seen[i] = true;
+                scores[i] = (float) (scores[i] < 0 ? scores[i] * penalty : scores[i] / penalty);
+            }
+        }
+    }
+
+    /** End-of-sequence tokens get -infinity while fewer than minNewTokens are generated. */
+    public static void minNewTokens(float[] scores, int generated, int minNewTokens, List<Long> eos) {
+        if (generated < minNewTokens) {
+            for (long e : eos) {
+                if (e >= 0 && e < scores.length) {
+                    scores[(int) e] = Float.NEGATIVE_INFINITY;
+                }
+            }
+        }
+    }
+
+    /** scores / temperature (temperature &gt; 0). */
+    public static void temperature(float[] scores, double temperature) {
+        if (temperature != 1.0) {
+            for (int i = 0; i < scores.length; i++) {
+                scores[i] = (float) (scores[i] / temperature);
+            }
+        }
+    }
+
+    /** Keeps the k highest scores (all those equal to the k-th too); k = 0 keeps everything. */
+    public static void topK(float[] scores, int k) {
+        if (k <= 0 || k >= scores.length) {
+            return;
+        }
+        float[] sorted = scores.clone();
+        Arrays.sort(sorted);
+        float kth = sorted[sorted.length - k];
+        for (int i = 0; i < scores.length; i++) {
+            if (scores[i] < kth) {
+                scores[i] = Float.NEGATIVE_INFINITY;
+            }
+        }
+    }
+
+    /**
+     * Nucleus filtering: keeps the smallest set of highest-probability tokens whose probability
+     * reaches p, at least one. As Hugging Face: sorted ascending, a token goes when the cumulative
+     * probability up to it is at most 1 - p.
+     */
+    public static void topP(float[] scores, double p) {
+        if (p >= 1.0) {
+            return;
+        }
+        Integer[] order = new Integer[scores.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Float.compare(scores[a], scores[b]));
+        double[] probs = softmax(scores);
+        double cumulative = 0;
+        for (int r = 0; r < order.length - 1; r++) {
+            cumulative += probs[order[r]];
+            if (cumulative <= 1 - p) {
+                scores[order[r]] = Float.NEGATIVE_INFINITY;
+            } else {
+                break;
+            }
+        }
+    }
+
+    /** Probabilities of the scores (computed in double). */
+    public static double[] softmax(float[] scores) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float s : scores) {
+            max = Math.max(max, s);
+        }
+        double[] p = new double[scores.length];
+        double sum = 0;
+        for (int i = 0; i < scores.length; i++) {
+            p[i] = scores[i] == Float.NEGATIVE_INFINITY ? 0 : Math.exp(scores[i] - max);
+            sum += p[i];
+        }
+        for (int i = 0; i < p.length; i++) {
+            p[i] /= sum;
+        }
+        return p;
+    }
+
+    /** log softmax in place (computed in double, stored as float like Hugging Face's float32). */
+    public static void logSoftmax(float[] scores) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float s : scores) {
+            max = Math.max(max, s);
+        }
+        double sum = 0;
+        for (float s : scores) {
+            sum += Math.exp(s - max);
+        }
+        double log = max + Math.log(sum);
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = (float) (scores[i] - log);
+        }
+    }
+
+    /** The index of the highest score (the first of equals). */
+    public static int argmax(float[] scores) {
+        int best = 0;
+        for (int i = 1; i < scores.length; i++) {
+            if (scores[i] > scores[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** A token drawn from softmax(scores). */
+    public static int sample(float[] scores, RandomGenerator random) {
+        double[] p = softmax(scores);
+        double u = random.nextDouble(), cumulative = 0;
+        int last = 0;
+        for (int i = 0; i < p.length; i++) {
+            if (p[i] > 0) {
+                cumulative += p[i];
+                last = i;
+                if (u < cumulative) {
+                    return i;
+                }
+            }
+        }
+        return last;
+    }
+}
