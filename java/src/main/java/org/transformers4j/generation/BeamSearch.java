@@ -32,10 +32,10 @@ final class BeamSearch {
         int[] promptOfRow = new int[rows];
         Arrays.setAll(promptOfRow, r -> r / beams);
         try (DecodingSession session = factory.open(promptOfRow, cfg.maxNewTokens())) {
+            float[][] logits = session.start();
             int maxNew = Math.min(cfg.maxNewTokens(), session.room() + 1);
             State[] states = new State[batch];
             Arrays.setAll(states, b -> new State(beams, maxNew));
-            float[][] logits = session.start();
             for (int n = 0; n < maxNew; n++) {
                 int[] from = new int[rows];
                 long[] next = new long[rows];

@@ -56,6 +56,27 @@ class TokenizerFixturesTest {
         }
     }
 
+    /** Byte-level BPE loses nothing: GPT-2's decoding gives back every text exactly. */
+    @Test
+    void gpt2DecodingRoundTrips() throws IOException {
+        Path d = Fixtures.tokenizer("gpt2-bpe");
+        JsonArray cases = JsonParser.parseString(Files.readString(d.resolve("cases.json"))).getAsJsonObject()
+                .getAsJsonArray("cases");
+        try (Tokenizer tok = Tokenizer.load(d.resolve("tokenizer.json"))) {
+            int checked = 0;
+            for (var c : cases) {
+                JsonObject o = c.getAsJsonObject();
+                if (o.has("pair")) {
+                    continue;
+                }
+                String text = o.get("text").getAsString();
+                assertEquals(text, tok.decode(tok.encode(text).ids(), false), "round trip of " + text);
+                checked++;
+            }
+            assertTrue(checked >= 10, "only " + checked + " cases");
+        }
+    }
+
     private static long[] longs(JsonArray a) {
         long[] out = new long[a.size()];
         for (int i = 0; i < out.length; i++) {
