@@ -18,6 +18,10 @@ import org.transformers4j.checkpoint.Checkpoint;
 import org.transformers4j.checkpoint.Checkpoints;
 import org.transformers4j.checkpoint.OnnxCheckpoint;
 import org.transformers4j.checkpoint.SafeTensorsWriter;
+import org.transformers4j.generation.FinishReason;
+import org.transformers4j.generation.GenerationCheck;
+import org.transformers4j.generation.GenerationConfig;
+import org.transformers4j.model.DecoderModel;
 import org.transformers4j.model.EncoderModel;
 import org.transformers4j.model.ModelConfig;
 import org.transformers4j.model.ModelRegistry;
@@ -26,6 +30,7 @@ import org.transformers4j.pipeline.DefaultModels;
 import org.transformers4j.pipeline.FillMask;
 import org.transformers4j.pipeline.SentenceEmbedder;
 import org.transformers4j.pipeline.TextClassifier;
+import org.transformers4j.pipeline.TextGenerator;
 import org.transformers4j.pipeline.TokenClassifier;
 import org.transformers4j.tensor.Device;
 import org.transformers4j.tokenizer.Tokenizer;
@@ -38,7 +43,13 @@ public final class Main {
               embed [TEXT...]                embeddings as JSON lines, for the texts or for each line of standard input
               verify --model DIR --reference FILE [--tolerance 1e-4]
                                              run the model on the reference inputs, print the max relative
-                                             error per output tensor, exit 1 above the tolerance
+                                             error per output tensor, exit 1 above the tolerance; for
+                                             decoders also reproduce generate.greedy and generate.beam3
+              generate --model DIR [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
+                       [--beams N] [--repetition-penalty R] [--stop STRING] PROMPT
+                                             continue the prompt, streaming the text as it comes (DIR holds
+                                             a GPT-2, GPT-Neo or Llama checkpoint and tokenizer.json);
+                                             sampling when any of temperature, top-k, top-p or seed is given
               convert (--model DIR | --onnx FILE --config FILE) --out DIR
                                              write the checkpoint as config.json + model.safetensors
               fill-mask --model DIR [--top K] TEXT     the most likely tokens at each mask (DIR has tokenizer.json)
@@ -75,6 +86,7 @@ public final class Main {
             case "similarity" -> similarity(a.positional, device, out);
             case "embed" -> embed(a.positional, device, out);
             case "verify" -> verify(a, device, out);
+            case "generate" -> generate(a, device, out);
             case "convert" -> convert(a, out);
             case "fill-mask" -> fillMask(a, device, out);
             case "classify" -> classify(a, device, out);
@@ -138,21 +150,86 @@ public final class Main {
     private static int verify(Args a, Device device, PrintStream out) {
         Path model = Path.of(a.require("--model")), reference = Path.of(a.require("--reference"));
         double tolerance = Double.parseDouble(a.option("--tolerance", "1e-4"));
-        try (Backend backend = Backends.create(device); EncoderModel m = ModelRegistry.loadEncoder(model, backend)) {
-            List<ParityCheck.Result> results = ParityCheck.encoder(m, reference);
-            if (results.isEmpty()) {
-                throw new IllegalArgumentException(reference + " holds no output this model produces");
+        ModelConfig config = ModelConfig.read(model.resolve("config.json"));
+        try (Backend backend = Backends.create(device)) {
+            if (ModelRegistry.kind(config) == ModelRegistry.Kind.ENCODER) {
+                try (EncoderModel m = ModelRegistry.loadEncoder(model, backend)) {
+                    return report(ParityCheck.encoder(m, reference), List.of(), reference, tolerance, out);
+                }
             }
-            boolean ok = true;
-            for (ParityCheck.Result r : results) {
-                boolean pass = r.relativeError() <= tolerance;
-                ok &= pass;
-                out.printf(Locale.ROOT, "%-20s max relative error %.3e  %s%n", r.tensor(), r.relativeError(),
-                        pass ? "ok" : "ABOVE " + tolerance);
+            try (DecoderModel m = ModelRegistry.loadDecoder(model, backend)) {
+                return report(ParityCheck.decoder(m, reference), GenerationCheck.run(m, reference), reference,
+                        tolerance, out);
             }
-            out.println(ok ? "all outputs within " + tolerance : "some outputs above " + tolerance);
-            return ok ? 0 : 1;
         }
+    }
+
+    private static int report(List<ParityCheck.Result> results, List<GenerationCheck.Result> generated, Path reference,
+                              double tolerance, PrintStream out) {
+        if (results.isEmpty() && generated.isEmpty()) {
+            throw new IllegalArgumentException(reference + " holds no output this model produces");
+        }
+        boolean ok = true;
+        for (ParityCheck.Result r : results) {
+            boolean pass = r.relativeError() <= tolerance;
+            ok &= pass;
+            out.printf(Locale.ROOT, "%-20s max relative error %.3e  %s%n", r.tensor(), r.relativeError(),
+                    pass ? "ok" : "ABOVE " + tolerance);
+        }
+        for (GenerationCheck.Result g : generated) {
+            ok &= g.identical();
+            out.printf(Locale.ROOT, "%-20s %d of %d new tokens identical  %s%n", g.tensor(), g.total() - g.differing(),
+                    g.total(), g.identical() ? "ok" : "DIFFERENT");
+        }
+        out.println(ok ? "all outputs within " + tolerance + (generated.isEmpty() ? "" : ", generated tokens identical")
+                : "some outputs differ");
+        return ok ? 0 : 1;
+    }
+
+    private static int generate(Args a, Device device, PrintStream out) {
+        Path dir = Path.of(a.require("--model"));
+        String prompt = a.single("generate");
+        try (Backend backend = Backends.create(device); TextGenerator gen = TextGenerator.load(dir, backend)) {
+            GenerationConfig cfg = generationOptions(a, gen.defaults());
+            TextGenerator.TextListener stream = cfg.numBeams() > 1 ? null : (seq, piece) -> {
+                out.print(piece);
+                out.flush();
+            };
+            out.print(prompt);
+            TextGenerator.Generation g = gen.generate(List.of(prompt), cfg, stream).get(0).get(0);
+            if (stream == null) {
+                out.print(g.text());
+            }
+            out.println();
+            if (g.finishReason() == FinishReason.CONTEXT_LIMIT) {
+                System.err.println("t4j: stopped at the context limit of " + gen.model().maxPositions()
+                        + " positions after " + g.tokens().length + " new tokens");
+            }
+            return 0;
+        }
+    }
+
+    /** The generation settings of the command line over the model's defaults. */
+    static GenerationConfig generationOptions(Args a, GenerationConfig defaults) {
+        GenerationConfig cfg = defaults.withMaxNewTokens(Integer.parseInt(a.option("--max-new-tokens",
+                Integer.toString(defaults.maxNewTokens()))));
+        if (a.has("--temperature") || a.has("--top-k") || a.has("--top-p") || a.has("--seed")) {
+            cfg = cfg.withSampling(Double.parseDouble(a.option("--temperature", Double.toString(cfg.temperature()))),
+                    Integer.parseInt(a.option("--top-k", Integer.toString(cfg.topK()))),
+                    Double.parseDouble(a.option("--top-p", Double.toString(cfg.topP()))))
+                    .withSeed(Long.parseLong(a.option("--seed", "0")));
+        }
+        if (a.has("--beams")) {
+            int beams = Integer.parseInt(a.require("--beams"));
+            cfg = cfg.withoutSampling().withBeams(beams, 1, cfg.lengthPenalty(), cfg.earlyStopping());
+        }
+        if (a.has("--repetition-penalty")) {
+            cfg = cfg.withRepetitionPenalty(Double.parseDouble(a.require("--repetition-penalty")));
+        }
+        if (a.has("--stop")) {
+            cfg = cfg.withStopStrings(List.of(a.require("--stop")));
+        }
+        return cfg.validate();
     }
 
     private static int convert(Args a, PrintStream out) {

@@ -45,6 +45,53 @@ class MainTest {
     }
 
     @Test
+    void verifyCoversDecoderFixturesWithTheirGeneratedTokens() throws IOException {
+        for (String m : new String[] {"gpt2", "gpt-neo", "llama"}) {
+            Path dir = FIXTURES.resolve(m);
+            Run r = run("verify", "--model", dir.toString(), "--reference", dir.resolve("reference.safetensors").toString());
+            assertEquals(0, r.status(), r.out());
+            assertTrue(r.out().contains("logits") && r.out().contains("generate.greedy      16 of 16 new tokens identical")
+                    && r.out().contains("generate.beam3       24 of 24"), r.out());
+        }
+    }
+
+    /** The GPT-2 fixture with a word-level tokenizer "w0" .. "w999" written beside it. */
+    static Path gpt2WithTokenizer(Path tmp) throws IOException {
+        Path dir = tmp.resolve("gpt2");
+        Files.createDirectories(dir);
+        for (String f : new String[] {"config.json", "model.safetensors", "generation_config.json"}) {
+            Files.copy(FIXTURES.resolve("gpt2").resolve(f), dir.resolve(f));
+        }
+        StringBuilder vocab = new StringBuilder();
+        for (int i = 0; i < 1000; i++) {
+            vocab.append(i == 0 ? "" : ",").append("\"w").append(i).append("\":").append(i);
+        }
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"version\":\"1.0\",\"truncation\":null,"
+                + "\"padding\":null,\"added_tokens\":[],\"normalizer\":null,"
+                + "\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"post_processor\":null,\"decoder\":null,"
+                + "\"model\":{\"type\":\"WordLevel\",\"vocab\":{" + vocab + "},\"unk_token\":\"w0\"}}");
+        return dir;
+    }
+
+    @Test
+    void generateStreamsTheGreedyContinuation(@TempDir Path tmp) throws IOException {
+        Path dir = gpt2WithTokenizer(tmp);
+        Run r = run("generate", "--model", dir.toString(), "--max-new-tokens", "4", "w428 w603 w230 w127 w522");
+        assertEquals(0, r.status(), r.out());
+        assertEquals("w428 w603 w230 w127 w522w252 w252 w252 w954", r.out().strip());
+        Run beams = run("generate", "--model", dir.toString(), "--max-new-tokens", "8", "--beams", "3",
+                "w428 w603 w230 w127 w522");
+        assertTrue(beams.out().strip().endsWith("w794 w794 w794 w794 w794 w794 w794 w794"), beams.out());
+        Run sampled = run("generate", "--model", dir.toString(), "--max-new-tokens", "6", "--seed", "3",
+                "--temperature", "1.3", "w428");
+        assertEquals(sampled.out(), run("generate", "--model", dir.toString(), "--max-new-tokens", "6", "--seed", "3",
+                "--temperature", "1.3", "w428").out());
+        var e = assertThrows(IllegalArgumentException.class, () -> run("generate", "--model", dir.toString(),
+                "--top-p", "1.5", "w428"));
+        assertTrue(e.getMessage().contains("topP"), e.getMessage());
+    }
+
+    @Test
     void similarityRanksTheCloserSentenceFirst() throws IOException {
         Run r = run("similarity", "How do transformers work?", "A recipe for paella", "What is attention?");
         assertEquals(0, r.status());

@@ -2,9 +2,9 @@ package org.transformers4j.generation;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -35,68 +35,43 @@ class GenerationFixturesTest {
         cpu.close();
     }
 
-    static GenerationConfig settings() {
-        return GenerationConfig.defaults().withMaxNewTokens(8).withMinNewTokens(8).withEos(List.of()).withPad(0);
-    }
-
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"gpt2", "gpt-neo", "llama"})
-    void greedyLeftPaddedBatch(String name) {
+    void greedyAndBeamSearchMatchTransformers(String name) {
+        Path dir = Fixtures.model(name);
+        try (DecoderModel model = ModelRegistry.loadDecoder(dir, cpu)) {
+            List<GenerationCheck.Result> results = GenerationCheck.run(model, dir.resolve("reference.safetensors"));
+            assertEquals(List.of("generate.greedy", "generate.beam3"),
+                    results.stream().map(GenerationCheck.Result::tensor).toList());
+            assertEquals(16, results.get(0).total());
+            assertEquals(24, results.get(1).total());
+            results.forEach(r -> assertTrue(r.identical(), name + " " + r));
+        }
+    }
+
+    /** The same, spelled out: the left-padded second prompt, the three beams in order. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"gpt2", "gpt-neo", "llama"})
+    void sequencesSpelledOut(String name) {
         Path dir = Fixtures.model(name);
         try (DecoderModel model = ModelRegistry.loadDecoder(dir, cpu);
              SafeTensors ref = SafeTensors.open(dir.resolve("reference.safetensors"))) {
-            List<long[]> prompts = prompts(ref);
-            long[][] want = rows(ref, "generate.greedy");
-            var out = Generator.generate(model, prompts, settings(), null, TokenListener.NONE);
+            List<long[]> prompts = GenerationCheck.prompts(ref);
+            assertTrue(prompts.get(1).length < prompts.get(0).length, "the second prompt is padded");
+            var cfg = GenerationConfig.defaults().withMaxNewTokens(8).withMinNewTokens(8).withEos(List.of()).withPad(0);
+            long[][] greedy = GenerationCheck.rows(ref, "generate.greedy");
+            var out = Generator.generate(model, prompts, cfg, null, TokenListener.NONE);
             for (int r = 0; r < prompts.size(); r++) {
-                GeneratedSequence s = out.get(r).get(0);
-                assertArrayEquals(Arrays.copyOfRange(want[r], want[r].length - 8, want[r].length), s.tokens(),
-                        name + " row " + r);
-                assertEquals(FinishReason.MAX_NEW_TOKENS, s.finishReason());
+                assertArrayEquals(Arrays.copyOfRange(greedy[r], 5, 13), out.get(r).get(0).tokens(), name + " row " + r);
+                assertEquals(FinishReason.MAX_NEW_TOKENS, out.get(r).get(0).finishReason());
             }
-        }
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"gpt2", "gpt-neo", "llama"})
-    void beamSearchThreeBeams(String name) {
-        Path dir = Fixtures.model(name);
-        try (DecoderModel model = ModelRegistry.loadDecoder(dir, cpu);
-             SafeTensors ref = SafeTensors.open(dir.resolve("reference.safetensors"))) {
-            long[] prompt = prompts(ref).get(0);
-            long[][] want = rows(ref, "generate.beam3");
-            var cfg = settings().withBeams(3, 3, 1.0, GenerationConfig.EarlyStopping.FALSE);
-            List<GeneratedSequence> out = Generator.generate(model, List.of(prompt), cfg, null, TokenListener.NONE)
-                    .get(0);
-            assertEquals(3, out.size());
+            long[][] beams = GenerationCheck.rows(ref, "generate.beam3");
+            var best = Generator.generate(model, List.of(prompts.get(0)),
+                    cfg.withBeams(3, 3, 1.0, GenerationConfig.EarlyStopping.FALSE), null, TokenListener.NONE).get(0);
             for (int i = 0; i < 3; i++) {
-                assertArrayEquals(want[i], out.get(i).allTokens(), name + " beam " + i);
+                assertArrayEquals(beams[i], best.get(i).allTokens(), name + " beam " + i);
+                assertTrue(i == 0 || best.get(i - 1).score() >= best.get(i).score(), "best first");
             }
-            assertEquals(true, out.get(0).score() >= out.get(1).score() && out.get(1).score() >= out.get(2).score());
         }
-    }
-
-    /** The prompts of generate.prompt_ids without their left padding. */
-    static List<long[]> prompts(SafeTensors ref) {
-        long[][] ids = rows(ref, "generate.prompt_ids"), mask = rows(ref, "generate.prompt_mask");
-        List<long[]> out = new ArrayList<>();
-        for (int r = 0; r < ids.length; r++) {
-            int start = 0;
-            while (mask[r][start] == 0) {
-                start++;
-            }
-            out.add(Arrays.copyOfRange(ids[r], start, ids[r].length));
-        }
-        return out;
-    }
-
-    static long[][] rows(SafeTensors ref, String name) {
-        int n = (int) ref.shape(name).dim(0), len = (int) ref.shape(name).dim(1);
-        long[] flat = ref.loadLongs(name);
-        long[][] out = new long[n][];
-        for (int r = 0; r < n; r++) {
-            out[r] = Arrays.copyOfRange(flat, r * len, (r + 1) * len);
-        }
-        return out;
     }
 }
