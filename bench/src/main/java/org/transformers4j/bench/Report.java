@@ -25,6 +25,14 @@ public final class Report {
             embeddings();
             return;
         }
+        if (args.length > 0 && args[0].equals("profile")) {
+            Profiles.gpt2Decode();
+            return;
+        }
+        if (args.length > 0 && args[0].equals("decode")) {
+            decode();
+            return;
+        }
         String include = args.length > 0 ? args[0] : "org.transformers4j.bench.(Norm|Softmax|Attention|Gemm)Bench";
         Options opts = new OptionsBuilder().include(include).forks(1).warmupIterations(3)
                 .warmupTime(TimeValue.seconds(1)).measurementIterations(5).measurementTime(TimeValue.seconds(1))
@@ -62,6 +70,33 @@ public final class Report {
                         batch * 1000 / ours, batch * 1000 / ort, ort / ours);
             }
         }
+    }
+
+    /** GPT-2 small decode tokens/s beside the memory-bandwidth bound of the same run, and prefill tokens/s. */
+    private static void decode() throws RunnerException {
+        Options opts = new OptionsBuilder().include("org.transformers4j.bench.DecodeBench").forks(1)
+                .warmupIterations(3).warmupTime(TimeValue.seconds(2)).measurementIterations(5)
+                .measurementTime(TimeValue.seconds(3)).jvmArgsAppend("--enable-native-access=ALL-UNNAMED").build();
+        Map<String, Double> ms = new HashMap<>();
+        for (RunResult r : new Runner(opts).run()) {
+            String name = r.getParams().getBenchmark();
+            ms.put(name.substring(name.lastIndexOf('.') + 1), r.getPrimaryResult().getScore());
+        }
+        // per token the model reads every weight once, except the position table (one row)
+        long weightBytes = RandomCheckpoints.parameterBytes(RandomCheckpoints.gpt2Small(), "wpe");
+        // a copy reads and writes every byte: its memory traffic is twice the bytes copied (STREAM's count)
+        double bandwidth = 2.0 * DecodeBench.COPY_BYTES / (ms.get("copy256MB") / 1e3);
+        double bound = bandwidth / weightBytes, decode = 1e3 / ms.get("decodeToken");
+        System.out.println();
+        System.out.printf(Locale.ROOT, "GPT-2 small (124M parameters, random weights), batch 1, float32%n");
+        System.out.printf(Locale.ROOT, "copy bandwidth (same run)      %8.1f GB/s read + written%n", bandwidth / 1e9);
+        System.out.printf(Locale.ROOT, "weights read per token         %8.1f MB%n", weightBytes / 1e6);
+        System.out.printf(Locale.ROOT, "decode (context %d-%d)       %8.1f tokens/s  (%.1f ms/token)%n",
+                DecodeBench.CONTEXT_FROM, DecodeBench.CONTEXT_TO - 1, decode, ms.get("decodeToken"));
+        System.out.printf(Locale.ROOT, "memory-bandwidth bound         %8.1f tokens/s  -> decode at %.0f%% of it%n",
+                bound, 100 * decode / bound);
+        System.out.printf(Locale.ROOT, "prefill, 512-token prompt      %8.1f tokens/s  (%.0f ms)%n",
+                DecodeBench.PREFILL * 1e3 / ms.get("prefill512"), ms.get("prefill512"));
     }
 
     private static void print(Map<String, Double> ms) {

@@ -83,6 +83,14 @@ public final class KvCache implements AutoCloseable {
         length += n;
     }
 
+    /** Forgets every position from n on (n &lt;= length), for example to reuse the cache for a new prompt. */
+    public void truncate(int n) {
+        if (n < 0 || n > length) {
+            throw new IllegalArgumentException("cannot truncate a cache of " + length + " positions to " + n);
+        }
+        length = n;
+    }
+
     /** Row i takes what row from[i] held (beam search keeps the cache of the beams it continues). */
     public void reorder(int[] from) {
         if (from.length != batch) {

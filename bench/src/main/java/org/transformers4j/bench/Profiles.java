@@ -1,0 +1,65 @@
+package org.transformers4j.bench;
+
+import java.util.Locale;
+import java.util.Map;
+import org.transformers4j.backend.ProfilingBackend;
+import org.transformers4j.backend.cpu.CpuBackend;
+import org.transformers4j.model.DecoderInput;
+import org.transformers4j.model.DecoderModel;
+import org.transformers4j.model.ModelRegistry;
+import org.transformers4j.nn.KvCache;
+import org.transformers4j.tensor.TensorArena;
+
+/**
+ * Where the time goes: runs a model through the profiling backend and prints the time per
+ * operation and per kernel family, beside the wall time of the whole run (the rest is Java).
+ */
+final class Profiles {
+    private Profiles() {
+    }
+
+    /** GPT-2 small: a 128-token prompt, then 64 decode steps, each profiled. */
+    static void gpt2Decode() {
+        try (CpuBackend cpu = CpuBackend.create()) {
+            ProfilingBackend prof = new ProfilingBackend(cpu);
+            try (DecoderModel model = ModelRegistry.loadDecoder(RandomCheckpoints.gpt2Small(), prof);
+                 KvCache cache = model.newCache(1, 256)) {
+                long[] prompt = new long[128];
+                for (int i = 0; i < prompt.length; i++) {
+                    prompt[i] = (i * 7919L) % model.vocabSize();
+                }
+                int steps = 64;
+                for (int round = 0; round < 2; round++) { // the first round warms up
+                    cache.truncate(0);
+                    run(model, cache, DecoderInput.of(1, prompt.length, prompt));
+                    prof.reset();
+                    long t0 = System.nanoTime();
+                    for (int s = 0; s < steps; s++) {
+                        run(model, cache, DecoderInput.of(1, 1, new long[] {1 + s}));
+                    }
+                    if (round == 1) {
+                        print("GPT-2 small decode, per token (context 128-191)", prof, System.nanoTime() - t0, steps);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void run(DecoderModel model, KvCache cache, DecoderInput in) {
+        try (TensorArena out = TensorArena.confined()) {
+            model.forward(in, cache, false, true, out);
+        }
+    }
+
+    static void print(String title, ProfilingBackend prof, long wallNanos, int units) {
+        System.out.println(title);
+        Map<String, Long> ops = prof.nanosByOperation();
+        long inOps = ops.values().stream().mapToLong(Long::longValue).sum();
+        ops.forEach((op, ns) -> System.out.printf(Locale.ROOT, "  %-16s %8.3f ms %5.1f%%%n", op, ns / 1e6 / units,
+                100.0 * ns / wallNanos));
+        System.out.printf(Locale.ROOT, "  %-16s %8.3f ms %5.1f%%%n", "(outside ops)", (wallNanos - inOps) / 1e6 / units,
+                100.0 * (wallNanos - inOps) / wallNanos);
+        System.out.printf(Locale.ROOT, "  %-16s %8.3f ms%n", "total", wallNanos / 1e6 / units);
+        System.out.print(prof.report().indent(2));
+    }
+}
