@@ -85,7 +85,9 @@ int32_t t4j_softmax(const t4j_softmax_params *p, const float *x, float *y) {
 int32_t t4j_attention(const t4j_attention_params *p, const float *q, const float *k,
                       const float *v, float *out) {
     if (!p || !q || !k || !v || !out) return T4J_ERR_NULL;
-    if (p->batch < 0 || p->q_len < 0 || p->kv_len < 1 || p->q_len > p->kv_len) return T4J_ERR_SIZE;
+    if (p->batch < 0 || p->q_len < 0 || p->kv_len < 1) return T4J_ERR_SIZE;
+    /* queries align to the last keys only where position matters (causal, window) */
+    if ((p->causal || p->window > 0) && p->q_len > p->kv_len) return T4J_ERR_SIZE;
     if (p->heads < 1 || p->kv_heads < 1 || p->heads % p->kv_heads != 0) return T4J_ERR_SIZE;
     if (p->head_dim < 1 || p->window < 0) return T4J_ERR_SIZE;
     if (!lengths_ok(p->key_start, p->key_len, p->batch, p->kv_len)) return T4J_ERR_SIZE;

@@ -119,7 +119,7 @@ int32_t t4j_softmax(const t4j_softmax_params *p, const float *x, float *y);
 typedef struct t4j_attention_params {
     int64_t batch;        /* B */
     int64_t q_len;        /* S */
-    int64_t kv_len;       /* T, S <= T */
+    int64_t kv_len;       /* T; S <= T when causal or windowed */
     int64_t heads;        /* H */
     int64_t kv_heads;     /* K, H % K == 0 */
     int64_t head_dim;     /* D */

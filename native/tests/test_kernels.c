@@ -172,6 +172,7 @@ static void test_attention(void) {
                 run_attention((att_case){2, 1, t, 4, 2, d, 1, 0, 1, 0, 1, sc});  /* decode, cache */
                 run_attention((att_case){2, 5, t, 4, 4, d, 1, 0, 0, 1, 1, sc});  /* few queries */
                 run_attention((att_case){2, t / 2 + 1, t, 2, 2, d, 1, 0, 1, 0, 1, sc}); /* chunked prefill */
+                run_attention((att_case){3, t + 6, t, 2, 2, d, 0, 0, 1, 0, 0, sc});  /* cross, S > T */
             }
         }
 }

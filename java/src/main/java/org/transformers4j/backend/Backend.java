@@ -54,7 +54,8 @@ public interface Backend extends AutoCloseable {
 
     /**
      * Fused attention: q: [B, S, H, D], k, v: [B, T, K, D] (K divides H), out: [B, S, H, D],
-     * S &lt;= T (queries are the last S positions). out must not overlap q, k or v. The bias of
+     * with causal or windowed attention S &lt;= T (queries are the last S positions; cross-attention
+     * takes any S). out must not overlap q, k or v. The bias of
      * the options is [B or 1, H or 1, S or 1, T].
      * A query with no visible key gives zeros.
      */
@@ -62,6 +63,9 @@ public interface Backend extends AutoCloseable {
 
     /** y = a + b elementwise for contiguous tensors of one shape; y may be a or b. */
     void add(Tensor a, Tensor b, Tensor y);
+
+    /** y = alpha x elementwise for x, y of the same shape (contiguous); y may be x. */
+    void scale(Tensor x, float alpha, Tensor y);
 
     /** y = act(x) elementwise for x, y of the same shape (contiguous); y may be x. */
     void activation(Activation act, Tensor x, Tensor y);

@@ -152,6 +152,11 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public void scale(Tensor x, float alpha, Tensor y) {
+        time("scale", () -> inner.scale(x, alpha, y));
+    }
+
+    @Override
     public void copy(Tensor src, Tensor dst) {
         time("copy", () -> inner.copy(src, dst));
     }

@@ -141,9 +141,12 @@ public abstract class ValidatingBackend implements Backend {
             throw new IllegalArgumentException("heads " + h + " must be a positive multiple of key/value heads "
                     + kh + ", head dim " + d + " must be >= 1");
         }
-        if (t < 1 || s > t) {
-            throw new IllegalArgumentException("queries (" + s + ") must not outnumber keys (" + t
-                    + ") and keys must not be empty");
+        if (t < 1) {
+            throw new IllegalArgumentException("keys must not be empty");
+        }
+        if (s > t && (o.causal() || o.window() > 0)) {
+            throw new IllegalArgumentException("with causal or windowed attention, queries (" + s
+                    + ") must not outnumber keys (" + t + ")");
         }
         if (o.window() < 0) {
             throw new IllegalArgumentException("window must be >= 0, got " + o.window());
@@ -175,6 +178,24 @@ public abstract class ValidatingBackend implements Backend {
     }
 
     protected abstract void addImpl(Tensor a, Tensor b, Tensor y, long n);
+
+    @Override
+    public final void scale(Tensor x, float alpha, Tensor y) {
+        Checks.tensor("x", x, -1, device());
+        Checks.contiguous("x", x);
+        sameShapeContiguous("y", y, x);
+        Checks.finite("alpha", alpha);
+        scaleImpl(x, alpha, y, x.shape().elements());
+    }
+
+    /** Host memory: a plain loop (embedding scales, once per pass; a device backend overrides it). */
+    protected void scaleImpl(Tensor x, float alpha, Tensor y, long n) {
+        var src = x.segment();
+        var dst = y.segment();
+        for (long i = 0; i < n; i++) {
+            dst.setAtIndex(ValueLayout.JAVA_FLOAT, i, alpha * src.getAtIndex(ValueLayout.JAVA_FLOAT, i));
+        }
+    }
 
     @Override
     public final void activation(Activation act, Tensor x, Tensor y) {

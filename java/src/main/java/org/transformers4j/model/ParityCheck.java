@@ -67,6 +67,38 @@ public final class ParityCheck {
         }
     }
 
+    /**
+     * Compares an encoder-decoder model's teacher-forced pass (encoder_hidden_states.N at real
+     * source positions, decoder_hidden_states.N, logits) with a reference file.
+     */
+    public static List<Result> seq2seq(Seq2SeqModel model, Path reference) {
+        try (SafeTensors ref = SafeTensors.open(reference); TensorArena arena = TensorArena.confined()) {
+            var src = ref.shape("input_ids");
+            var tgt = ref.shape("decoder_input_ids");
+            int b = (int) src.dim(0), s = (int) src.dim(1), t = (int) tgt.dim(1);
+            long[] mask = ref.has("attention_mask") ? ref.loadLongs("attention_mask") : null;
+            long[] targetMask = ref.has("decoder_attention_mask") ? ref.loadLongs("decoder_attention_mask") : null;
+            Seq2SeqOutput out = model.forward(new EncoderInput(b, s, ref.loadLongs("input_ids"), mask, null),
+                    new DecoderInput(b, t, ref.loadLongs("decoder_input_ids"), targetMask, null), true, arena);
+            List<Result> results = new ArrayList<>();
+            compareAll(results, "encoder_hidden_states.", out.encoder().hiddenStates(), ref, mask, b, s, arena);
+            compareAll(results, "decoder_hidden_states.", out.decoder().hiddenStates(), ref, targetMask, b, t, arena);
+            if (ref.has("logits")) {
+                results.add(compare("logits", out.decoder().logits(), ref.load("logits", arena), targetMask, b, t));
+            }
+            return results;
+        }
+    }
+
+    private static void compareAll(List<Result> results, String prefix, List<Tensor> got, SafeTensors ref, long[] mask,
+                                   int b, int s, TensorArena arena) {
+        for (int i = 0; i < got.size(); i++) {
+            if (ref.has(prefix + i)) {
+                results.add(compare(prefix + i, got.get(i), ref.load(prefix + i, arena), mask, b, s));
+            }
+        }
+    }
+
     /** Error over rows [B, S, ...] whose mask is 1 (all rows when mask is null or shapes are [B, L]). */
     static Result compare(String name, Tensor got, Tensor want, long[] mask, int b, int s) {
         if (!got.shape().equals(want.shape())) {

@@ -6,7 +6,7 @@ import org.transformers4j.backend.Activation;
 import org.transformers4j.backend.AttentionOptions;
 import org.transformers4j.backend.Backend;
 import org.transformers4j.checkpoint.Checkpoint;
-import org.transformers4j.nn.DecoderLayer;
+import org.transformers4j.nn.TransformerLayer;
 import org.transformers4j.nn.KvCache;
 import org.transformers4j.nn.Linear;
 import org.transformers4j.nn.Norm;
@@ -21,7 +21,7 @@ import org.transformers4j.tensor.TensorArena;
  */
 public final class TransformerDecoder implements DecoderModel {
     /** The parts of a decoder; positions is null for models with rotary embeddings. */
-    public record Parts(Tensor tokens, Tensor positions, List<DecoderLayer> layers, Norm finalNorm, Linear lmHead,
+    public record Parts(Tensor tokens, Tensor positions, List<TransformerLayer> layers, Norm finalNorm, Linear lmHead,
                         int kvHeads, int headDim, int maxPositions) {
         public Parts {
             layers = List.copyOf(layers);
@@ -101,7 +101,7 @@ public final class TransformerDecoder implements DecoderModel {
                     hidden.add(copyOut(x, b, s, out));
                 }
                 try (TensorArena layerWork = TensorArena.pooled()) {
-                    Tensor y = parts.layers().get(i).forward(backend, x, b, s, cache, i, positions, mask, layerWork);
+                    Tensor y = parts.layers().get(i).forward(backend, x, b, s, cache, i, positions, mask, null, null, layerWork);
                     backend.copy(y, x);
                 }
             }

@@ -96,24 +96,29 @@ public final class KvCache implements AutoCloseable {
         if (from.length != batch) {
             throw new IllegalArgumentException("reorder needs " + batch + " rows, got " + from.length);
         }
-        for (int f : from) {
-            if (f < 0 || f >= batch) {
-                throw new IllegalArgumentException("reorder row " + f + " is outside [0, " + batch + ")");
-            }
-        }
         if (length == 0) {
             return;
         }
+        for (Tensor[] kinds : new Tensor[][] {keys, values}) {
+            for (Tensor t : kinds) {
+                reorderRows(backend, t.narrow(1, 0, length), from);
+            }
+        }
+    }
+
+    /** Rows of t (its first dimension) permuted in place: row i takes what row from[i] held. */
+    public static void reorderRows(Backend backend, Tensor t, int[] from) {
+        long rows = t.dim(0);
+        for (int f : from) {
+            if (f < 0 || f >= rows) {
+                throw new IllegalArgumentException("reorder row " + f + " is outside [0, " + rows + ")");
+            }
+        }
         try (TensorArena work = TensorArena.pooled()) {
-            for (Tensor[] kinds : new Tensor[][] {keys, values}) {
-                for (Tensor t : kinds) {
-                    Tensor filled = t.narrow(1, 0, length);
-                    Tensor old = work.empty(filled.shape().toArray());
-                    backend.copy(filled, old);
-                    for (int i = 0; i < batch; i++) {
-                        backend.copy(old.narrow(0, from[i], 1), filled.narrow(0, i, 1));
-                    }
-                }
+            Tensor old = work.empty(t.shape().toArray());
+            backend.copy(t, old);
+            for (int i = 0; i < from.length; i++) {
+                backend.copy(old.narrow(0, from[i], 1), t.narrow(0, i, 1));
             }
         }
     }

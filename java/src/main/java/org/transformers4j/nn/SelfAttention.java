@@ -7,25 +7,27 @@ import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
 /**
- * Causal multi-head self-attention with a KV cache: one fused projection to queries, keys and
- * values (rows q | k | v, grouped-query when kvHeads &lt; heads), optional rotary positions, the
- * fused attention kernel over the cache, and the output projection.
+ * Multi-head self-attention: one fused projection to queries, keys and values (rows q | k | v,
+ * grouped-query when kvHeads &lt; heads), optional rotary positions, the fused attention kernel
+ * (over a KV cache in decoders), and the output projection.
  *
  * @param scale multiplies q k^T (1/sqrt(D) usually, 1 for GPT-Neo)
  * @param window sliding window length, or 0 for global attention
  * @param rope rotary embedding of queries and keys, or null for models with learned positions
+ * @param causal whether a position sees only those before it (decoders)
  */
 public record SelfAttention(Linear qkv, Linear out, int heads, int kvHeads, int headDim, float scale, int window,
-                            Rope rope) {
+                            Rope rope, boolean causal) {
 
     /** Rotary embedding of the first rotaryDim dimensions of each head, rotate-half convention. */
     public record Rope(int rotaryDim, float theta) {
     }
 
     /**
-     * x: [B * S, C] (normalised input); writes this layer's keys and values into the cache and
-     * attends over everything the cache holds. positions: [B * S]; mask: the padding options over
-     * the cache's length + S keys.
+     * x: [B * S, C] (normalised input). With a cache, writes this layer's keys and values into it
+     * and attends over everything it holds; without one (encoders), over the S positions only.
+     * positions: [B * S] (for rotary embeddings); mask: the padding options (and any position bias)
+     * over the keys.
      */
     public Tensor forward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer, long[] positions,
                           AttentionOptions mask, TensorArena arena) {
@@ -37,8 +39,11 @@ public record SelfAttention(Linear qkv, Linear out, int heads, int kvHeads, int 
             backend.rope(q, positions, rope.rotaryDim(), rope.theta());
             backend.rope(k, positions, rope.rotaryDim(), rope.theta());
         }
-        Tensor[] kv = cache.append(layer, k, v);
-        AttentionOptions options = mask.withScale(scale).withCausal();
+        Tensor[] kv = cache == null ? new Tensor[] {k, v} : cache.append(layer, k, v);
+        AttentionOptions options = mask.withScale(scale);
+        if (causal) {
+            options = options.withCausal();
+        }
         if (window > 0) {
             options = options.withWindow(window);
         }

@@ -9,7 +9,7 @@ import org.transformers4j.model.DecoderModel;
 import org.transformers4j.model.ModelConfig;
 import org.transformers4j.model.SpecialTokens;
 import org.transformers4j.model.TransformerDecoder;
-import org.transformers4j.nn.DecoderLayer;
+import org.transformers4j.nn.TransformerLayer;
 import org.transformers4j.nn.FeedForward;
 import org.transformers4j.nn.LayerNorm;
 import org.transformers4j.nn.Linear;
@@ -44,15 +44,15 @@ public final class Gpt2Model {
             Weights w = new Weights(checkpoint, arena);
             String p = w.has("transformer.wte.weight") ? "transformer." : "";
             var tokens = w.get(p + "wte.weight", vocab, c);
-            List<DecoderLayer> stack = new ArrayList<>();
+            List<TransformerLayer> stack = new ArrayList<>();
             for (int i = 0; i < layers; i++) {
                 String l = p + "h." + i + ".";
                 float scale = (float) ((scaled ? 1 / Math.sqrt(d) : 1) / (byLayer ? i + 1 : 1));
                 var attention = new SelfAttention(conv1d(w, l + "attn.c_attn", c, 3L * c),
-                        conv1d(w, l + "attn.c_proj", c, c), heads, heads, d, scale, 0, null);
+                        conv1d(w, l + "attn.c_proj", c, c), heads, heads, d, scale, 0, null, true);
                 var ff = new FeedForward.Plain(conv1d(w, l + "mlp.c_fc", c, inner), act,
                         conv1d(w, l + "mlp.c_proj", inner, c));
-                stack.add(new DecoderLayer(LayerNorm.load(w, l + "ln_1", c, eps), attention,
+                stack.add(TransformerLayer.preNorm(LayerNorm.load(w, l + "ln_1", c, eps), attention,
                         LayerNorm.load(w, l + "ln_2", c, eps), ff));
             }
             var head = new Linear(w.has("lm_head.weight") ? w.get("lm_head.weight", vocab, c) : tokens, null);

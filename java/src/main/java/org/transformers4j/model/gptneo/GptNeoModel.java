@@ -10,7 +10,7 @@ import org.transformers4j.model.DecoderModel;
 import org.transformers4j.model.ModelConfig;
 import org.transformers4j.model.SpecialTokens;
 import org.transformers4j.model.TransformerDecoder;
-import org.transformers4j.nn.DecoderLayer;
+import org.transformers4j.nn.TransformerLayer;
 import org.transformers4j.nn.FeedForward;
 import org.transformers4j.nn.LayerNorm;
 import org.transformers4j.nn.Linear;
@@ -40,17 +40,17 @@ public final class GptNeoModel {
             Weights w = new Weights(checkpoint, arena);
             String p = w.has("transformer.wte.weight") ? "transformer." : "";
             var tokens = w.get(p + "wte.weight", vocab, c);
-            List<DecoderLayer> stack = new ArrayList<>();
+            List<TransformerLayer> stack = new ArrayList<>();
             for (int i = 0; i < layers; i++) {
                 String l = p + "h." + i + ".", a = l + "attn.attention.";
                 long[] rows = {c, c, c};
                 var qkv = new Linear(w.concatRows(c, new String[] {a + "q_proj.weight", a + "k_proj.weight",
                         a + "v_proj.weight"}, rows), null);
                 var attention = new SelfAttention(qkv, Linear.load(w, a + "out_proj", c, c), heads, heads, d, 1f,
-                        types.get(i).equals("local") ? window : 0, null);
+                        types.get(i).equals("local") ? window : 0, null, true);
                 var ff = new FeedForward.Plain(Linear.load(w, l + "mlp.c_fc", inner, c), act,
                         Linear.load(w, l + "mlp.c_proj", c, inner));
-                stack.add(new DecoderLayer(LayerNorm.load(w, l + "ln_1", c, eps), attention,
+                stack.add(TransformerLayer.preNorm(LayerNorm.load(w, l + "ln_1", c, eps), attention,
                         LayerNorm.load(w, l + "ln_2", c, eps), ff));
             }
             var head = new Linear(w.has("lm_head.weight") ? w.get("lm_head.weight", vocab, c) : tokens, null);

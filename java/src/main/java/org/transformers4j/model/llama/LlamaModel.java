@@ -10,7 +10,7 @@ import org.transformers4j.model.DecoderModel;
 import org.transformers4j.model.ModelConfig;
 import org.transformers4j.model.SpecialTokens;
 import org.transformers4j.model.TransformerDecoder;
-import org.transformers4j.nn.DecoderLayer;
+import org.transformers4j.nn.TransformerLayer;
 import org.transformers4j.nn.FeedForward;
 import org.transformers4j.nn.Linear;
 import org.transformers4j.nn.RmsNorm;
@@ -45,7 +45,7 @@ public final class LlamaModel {
             Weights w = new Weights(checkpoint, arena);
             String p = w.has("model.embed_tokens.weight") ? "model." : "";
             var tokens = w.get(p + "embed_tokens.weight", vocab, c);
-            List<DecoderLayer> stack = new ArrayList<>();
+            List<TransformerLayer> stack = new ArrayList<>();
             for (int i = 0; i < layers; i++) {
                 String l = p + "layers." + i + ".", a = l + "self_attn.", m = l + "mlp.";
                 long q = (long) heads * d, kv = (long) kvHeads * d;
@@ -54,12 +54,12 @@ public final class LlamaModel {
                 var qkv = new Linear(w.concatRows(c, suffixed(names, ".weight"), rows),
                         attnBias ? w.concat(suffixed(names, ".bias"), rows) : null);
                 var attention = new SelfAttention(qkv, linear(w, a + "o_proj", c, q, attnBias), heads, kvHeads, d,
-                        (float) (1 / Math.sqrt(d)), 0, rope);
+                        (float) (1 / Math.sqrt(d)), 0, rope, true);
                 String[] gateUp = {m + "gate_proj", m + "up_proj"};
                 var gated = new FeedForward.Gated(new Linear(w.concatRows(c, suffixed(gateUp, ".weight"),
                         new long[] {ff, ff}), mlpBias ? w.concat(suffixed(gateUp, ".bias"), new long[] {ff, ff}) : null),
                         act, linear(w, m + "down_proj", c, ff, mlpBias));
-                stack.add(new DecoderLayer(RmsNorm.load(w, l + "input_layernorm", c, eps), attention,
+                stack.add(TransformerLayer.preNorm(RmsNorm.load(w, l + "input_layernorm", c, eps), attention,
                         RmsNorm.load(w, l + "post_attention_layernorm", c, eps), gated));
             }
             var head = new Linear(w.has("lm_head.weight") ? w.get("lm_head.weight", vocab, c) : tied(config, tokens), null);

@@ -1,0 +1,59 @@
+package org.transformers4j.model;
+
+import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
+
+/** An encoder-decoder model (BART, Marian, T5) ready to run; safe to share between threads. */
+public interface Seq2SeqModel extends AutoCloseable {
+
+    /** The model's config.json. */
+    ModelConfig config();
+
+    /** Vocabulary size (logits per position). */
+    int vocabSize();
+
+    /** Hidden size C. */
+    int hiddenSize();
+
+    /** Longest source the encoder takes. */
+    int maxSourcePositions();
+
+    /** Longest target the decoder takes (decoder start token and generated tokens together). */
+    int maxTargetPositions();
+
+    /** The special tokens of config.json; generation starts from decoderStart. */
+    SpecialTokens specialTokens();
+
+    /**
+     * Runs the encoder; returns its hidden states [B, S, C] after the embeddings and after each
+     * layer, the last one after the final norm (all of them, or only the last), in {@code out}.
+     */
+    EncoderOutput encode(EncoderInput source, boolean allHiddenStates, TensorArena out);
+
+    /**
+     * A decoding cache for B target sequences attending to encoded [B, T, C] (the encoder's last
+     * hidden state) with its padding mask [B * T] (1 = real, or null when all are real); each
+     * decoder layer's cross-attention keys and values are computed here, once.
+     */
+    Seq2SeqCache newCache(Tensor encoded, long[] sourceMask, int capacity);
+
+    /**
+     * Runs target tokens after what the cache holds; returns decoder hidden states and logits
+     * ([B, S, V], or [B, 1, V] for the last position only) in {@code out}.
+     */
+    DecoderOutput decode(DecoderInput target, Seq2SeqCache cache, boolean allHiddenStates, boolean lastLogitsOnly,
+                         TensorArena out);
+
+    /** Encoder and decoder over whole sequences (teacher forcing), as Hugging Face's forward. */
+    default Seq2SeqOutput forward(EncoderInput source, DecoderInput target, boolean allHiddenStates,
+                                  TensorArena out) {
+        EncoderOutput encoded = encode(source, allHiddenStates, out);
+        try (Seq2SeqCache cache = newCache(encoded.lastHiddenState(), source.attentionMask(), target.seq())) {
+            return new Seq2SeqOutput(encoded, decode(target, cache, allHiddenStates, false, out));
+        }
+    }
+
+    /** Releases the weights. */
+    @Override
+    void close();
+}

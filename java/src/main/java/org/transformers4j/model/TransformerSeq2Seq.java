@@ -1,0 +1,239 @@
+package org.transformers4j.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.transformers4j.backend.Activation;
+import org.transformers4j.backend.AttentionOptions;
+import org.transformers4j.backend.Backend;
+import org.transformers4j.checkpoint.Checkpoint;
+import org.transformers4j.nn.KvCache;
+import org.transformers4j.nn.Linear;
+import org.transformers4j.nn.Norm;
+import org.transformers4j.nn.PaddingMask;
+import org.transformers4j.nn.RelativePositionBias;
+import org.transformers4j.nn.TokenEmbeddings;
+import org.transformers4j.nn.TransformerLayer;
+import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
+
+/**
+ * An encoder stack and a decoder stack with cross-attention, and the LM head: what BART, Marian
+ * and T5 share. The family classes load the parameters under their own names.
+ */
+public final class TransformerSeq2Seq implements Seq2SeqModel {
+    /**
+     * One stack: embeddings, layers, an optional final norm and an optional relative position
+     * bias (T5).
+     */
+    public record Stack(TokenEmbeddings embeddings, List<TransformerLayer> layers, Norm finalNorm,
+                        RelativePositionBias positionBias) {
+        public Stack {
+            layers = List.copyOf(layers);
+        }
+    }
+
+    /**
+     * The parts of the model.
+     *
+     * @param logitScale multiplies the last hidden state before the LM head (T5's d_model^-0.5)
+     * @param heads decoder self-attention heads, headDim their size (for the KV cache)
+     */
+    public record Parts(Stack encoder, Stack decoder, Linear lmHead, float logitScale, int heads, int headDim) {
+    }
+
+    private final ModelConfig config;
+    private final Backend backend;
+    private final Checkpoint checkpoint;
+    private final TensorArena weights;
+    private final Parts parts;
+    private final SpecialTokens special;
+
+    /** Assembles a model; it owns the weights arena and the checkpoint and closes both. */
+    public TransformerSeq2Seq(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
+                              Parts parts, SpecialTokens special) {
+        this.config = config;
+        this.backend = backend;
+        this.checkpoint = checkpoint;
+        this.weights = weights;
+        this.parts = parts;
+        this.special = special;
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public int vocabSize() {
+        return (int) parts.lmHead().outFeatures();
+    }
+
+    @Override
+    public int hiddenSize() {
+        return (int) parts.decoder().embeddings().tokens().dim(1);
+    }
+
+    @Override
+    public int maxSourcePositions() {
+        return parts.encoder().embeddings().maxPositions();
+    }
+
+    @Override
+    public int maxTargetPositions() {
+        return parts.decoder().embeddings().maxPositions();
+    }
+
+    @Override
+    public SpecialTokens specialTokens() {
+        return special;
+    }
+
+    @Override
+    public EncoderOutput encode(EncoderInput in, boolean allHiddenStates, TensorArena out) {
+        int b = in.batch(), s = in.seq();
+        if (s > maxSourcePositions()) {
+            throw new IllegalArgumentException("a source of " + s + " tokens is longer than the " + maxSourcePositions()
+                    + " positions the encoder of " + config.source() + " takes; truncate it");
+        }
+        Stack enc = parts.encoder();
+        List<Tensor> hidden = new ArrayList<>();
+        try (TensorArena work = TensorArena.pooled()) {
+            long[] positions = in.absolutePositions();
+            Tensor x = enc.embeddings().forward(backend, in.ids(), positions, work);
+            AttentionOptions mask = PaddingMask.apply(AttentionOptions.scaled(1f), in.attentionMask(), b, s, work);
+            if (enc.positionBias() != null) {
+                mask = withPositionBias(mask, enc.positionBias().bias(s, s, 0, work), b, work);
+            }
+            x = runStack(enc, x, b, s, null, positions, mask, allHiddenStates, hidden, work, out);
+            hidden.add(copyOut(x, b, s, out));
+            return new EncoderOutput(List.copyOf(hidden), null);
+        }
+    }
+
+    @Override
+    public Seq2SeqCache newCache(Tensor encoded, long[] sourceMask, int capacity) {
+        if (encoded.rank() != 3 || encoded.dim(2) != hiddenSize()) {
+            throw new IllegalArgumentException("encoded must be [B, T, " + hiddenSize() + "], has shape "
+                    + encoded.shape());
+        }
+        if (capacity > maxTargetPositions()) {
+            throw new IllegalArgumentException("a target of " + capacity + " positions exceeds the "
+                    + maxTargetPositions() + " positions the decoder of " + config.source() + " takes");
+        }
+        int b = (int) encoded.dim(0), t = (int) encoded.dim(1);
+        TensorArena arena = TensorArena.shared();
+        try {
+            Tensor flat = arena.empty(encoded.shape().toArray());
+            backend.copy(encoded, flat);
+            List<TransformerLayer> layers = parts.decoder().layers();
+            Tensor[][] crossKv = new Tensor[layers.size()][];
+            for (int i = 0; i < layers.size(); i++) {
+                crossKv[i] = layers.get(i).cross().keysValues(backend, flat.reshape((long) b * t, hiddenSize()), b, t,
+                        arena);
+            }
+            AttentionOptions mask = PaddingMask.apply(AttentionOptions.scaled(1f), sourceMask, b, t, arena);
+            KvCache self = new KvCache(backend, layers.size(), b, capacity, parts.heads(), parts.headDim());
+            return new Seq2SeqCache(backend, self, arena, crossKv, mask, t);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public DecoderOutput decode(DecoderInput in, Seq2SeqCache cache, boolean allHiddenStates, boolean lastLogitsOnly,
+                                TensorArena out) {
+        KvCache self = cache.self();
+        int b = in.batch(), s = in.seq(), past = self.length(), keys = past + s;
+        if (self.batch() != b) {
+            throw new IllegalArgumentException("target batch " + b + " differs from the cache's batch " + self.batch());
+        }
+        self.requireRoom(s);
+        long[] positions = new long[b * s];
+        for (int i = 0; i < positions.length; i++) {
+            positions[i] = past + i % s;
+        }
+        Stack dec = parts.decoder();
+        List<Tensor> hidden = new ArrayList<>();
+        try (TensorArena work = TensorArena.pooled()) {
+            Tensor x = dec.embeddings().forward(backend, in.ids(), positions, work);
+            AttentionOptions mask = PaddingMask.apply(AttentionOptions.scaled(1f), in.attentionMask(), b, keys, work);
+            if (dec.positionBias() != null) {
+                mask = withPositionBias(mask, dec.positionBias().bias(s, keys, past, work), b, work);
+            }
+            x = runStack(dec, x, b, s, cache, positions, mask, allHiddenStates, hidden, work, out);
+            self.advance(s);
+            hidden.add(copyOut(x, b, s, out));
+            Tensor rows = lastLogitsOnly ? lastRows(x, b, s, work) : x;
+            return new DecoderOutput(List.copyOf(hidden), logits(rows, out).reshape(b, lastLogitsOnly ? 1 : s,
+                    vocabSize()));
+        }
+    }
+
+    /** The layers of a stack (the decoder's with the cache's cross keys), then its final norm. */
+    private Tensor runStack(Stack stack, Tensor x, int b, int s, Seq2SeqCache cache, long[] positions,
+                            AttentionOptions mask, boolean allHiddenStates, List<Tensor> hidden, TensorArena work, TensorArena out) {
+        for (int i = 0; i < stack.layers().size(); i++) {
+            if (allHiddenStates) {
+                hidden.add(copyOut(x, b, s, out));
+            }
+            try (TensorArena layerWork = TensorArena.pooled()) {
+                Tensor y = cache == null
+                        ? stack.layers().get(i).forward(backend, x, b, s, null, i, positions, mask, null, null, layerWork)
+                        : stack.layers().get(i).forward(backend, x, b, s, cache.self(), i, positions, mask,
+                                cache.crossKeysValues(i), cache.sourceMask(), layerWork);
+                backend.copy(y, x);
+            }
+        }
+        return stack.finalNorm() == null ? x : stack.finalNorm().forward(backend, x, null, work);
+    }
+
+    /** The position bias [1, H, S, T] combined with the padding: as a bias of its own, or added to the mask's. */
+    private AttentionOptions withPositionBias(AttentionOptions mask, Tensor positionBias, int b, TensorArena work) {
+        if (mask.bias() == null) {
+            return mask.withBias(positionBias);
+        }
+        int h = (int) positionBias.dim(1), s = (int) positionBias.dim(2), t = (int) positionBias.dim(3);
+        float[] pos = positionBias.toFloatArray(), pad = mask.bias().toFloatArray(), sum = new float[b * h * s * t];
+        for (int bi = 0; bi < b; bi++) {
+            for (int i = 0; i < h * s * t; i++) {
+                sum[bi * h * s * t + i] = pos[i] + pad[bi * t + i % t];
+            }
+        }
+        return mask.withBias(work.of(sum, b, h, s, t));
+    }
+
+    private Tensor logits(Tensor rows, TensorArena out) {
+        Linear head = parts.lmHead();
+        Tensor logits = out.empty(rows.dim(0), head.outFeatures());
+        if (parts.logitScale() == 1f) {
+            backend.linear(rows, head.weight(), head.bias(), Activation.NONE, logits);
+        } else {
+            backend.matmul(rows, false, head.weight(), true, logits, parts.logitScale(), 0f);
+            if (head.bias() != null) {
+                backend.biasActivation(Activation.NONE, logits, head.bias(), logits);
+            }
+        }
+        return logits;
+    }
+
+    private Tensor lastRows(Tensor x, int b, int s, TensorArena work) {
+        long c = x.dim(1);
+        Tensor rows = work.empty(b, 1, c);
+        backend.copy(x.reshape(b, s, c).narrow(1, s - 1, 1), rows);
+        return rows.reshape(b, c);
+    }
+
+    private Tensor copyOut(Tensor x, int b, int s, TensorArena out) {
+        Tensor t = out.empty(b, s, x.dim(1));
+        backend.copy(x.reshape(b, s, x.dim(1)), t);
+        return t;
+    }
+
+    @Override
+    public void close() {
+        weights.close();
+        checkpoint.close();
+    }
+}

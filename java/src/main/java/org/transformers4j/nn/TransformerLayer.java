@@ -1,0 +1,69 @@
+package org.transformers4j.nn;
+
+import org.transformers4j.backend.AttentionOptions;
+import org.transformers4j.backend.Backend;
+import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
+
+/**
+ * A transformer layer: self-attention, cross-attention to an encoder (decoders of
+ * encoder-decoder models only) and a feed-forward block, each with a residual connection and a
+ * norm, the norm before the block (pre-norm: GPT-2, Llama, T5) or after the residual add
+ * (post-norm: BART, Marian).
+ *
+ * @param crossNorm null, with cross, in layers without cross-attention
+ */
+public record TransformerLayer(boolean preNorm, Norm selfNorm, SelfAttention self, Norm crossNorm,
+                               CrossAttention cross, Norm ffNorm, FeedForward ff) {
+
+    /** A pre-norm layer without cross-attention (decoder-only models, T5's encoder). */
+    public static TransformerLayer preNorm(Norm selfNorm, SelfAttention self, Norm ffNorm, FeedForward ff) {
+        return new TransformerLayer(true, selfNorm, self, null, null, ffNorm, ff);
+    }
+
+    /**
+     * x: [B * S, C]; returns the layer output [B * S, C] in the arena. cache may be null
+     * (encoders); crossKv and crossMask are the encoder's keys, values and padding, or null.
+     */
+    public Tensor forward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer, long[] positions,
+                          AttentionOptions selfMask, Tensor[] crossKv, AttentionOptions crossMask, TensorArena arena) {
+        return preNorm ? preNormForward(backend, x, batch, seq, cache, layer, positions, selfMask, crossKv, crossMask,
+                arena) : postNormForward(backend, x, batch, seq, cache, layer, positions, selfMask, crossKv, crossMask,
+                arena);
+    }
+
+    /** h = x + self(n1(x)); h += cross(n2(h)); out = h + ff(n3(h)); each norm also makes the residual sum. */
+    private Tensor preNormForward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer,
+                                  long[] positions, AttentionOptions selfMask, Tensor[] crossKv,
+                                  AttentionOptions crossMask, TensorArena arena) {
+        long[] shape = x.shape().toArray();
+        Tensor attended = self.forward(backend, selfNorm.forward(backend, x, null, arena), batch, seq, cache, layer,
+                positions, selfMask, arena);
+        Tensor h = arena.empty(shape), normed = arena.empty(shape);
+        if (cross != null) {
+            crossNorm.apply(backend, attended, x, h, normed);
+            Tensor crossed = cross.forward(backend, normed, batch, seq, crossKv, crossMask, arena);
+            Tensor h2 = arena.empty(shape);
+            ffNorm.apply(backend, crossed, h, h2, normed);
+            h = h2;
+        } else {
+            ffNorm.apply(backend, attended, x, h, normed);
+        }
+        Tensor out = arena.empty(shape);
+        backend.add(h, ff.forward(backend, normed, arena), out);
+        return out;
+    }
+
+    /** h = n1(x + self(x)); h = n2(h + cross(h)); out = n3(h + ff(h)). */
+    private Tensor postNormForward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer,
+                                   long[] positions, AttentionOptions selfMask, Tensor[] crossKv,
+                                   AttentionOptions crossMask, TensorArena arena) {
+        Tensor attended = self.forward(backend, x, batch, seq, cache, layer, positions, selfMask, arena);
+        Tensor h = selfNorm.forward(backend, attended, x, arena);
+        if (cross != null) {
+            Tensor crossed = cross.forward(backend, h, batch, seq, crossKv, crossMask, arena);
+            h = crossNorm.forward(backend, crossed, h, arena);
+        }
+        return ffNorm.forward(backend, ff.forward(backend, h, arena), h, arena);
+    }
+}
