@@ -85,9 +85,7 @@ final class BeamSearch {
         for (int k = 0; k < beams; k++) {
             float[] lp = logits[b * beams + k];
             LogitsProcessing.logSoftmax(lp);
-            LogitsProcessing.repetitionPenalty(lp, Generator.concat(history, state.running[k], n),
-                    cfg.repetitionPenalty());
-            LogitsProcessing.minNewTokens(lp, n, cfg.minNewTokens(), cfg.eosTokenIds());
+            LogitsProcessing.process(lp, Generator.concat(history, state.running[k], n), n, cfg);
             for (int v = 0; v < lp.length; v++) {
                 double score = (float) (lp[v] + state.scores[k]);
                 if (heap.size() < keep || score > heap.peek().score()) {

@@ -98,15 +98,19 @@ public final class CausalSession implements DecodingSession {
 
     private float[][] run(DecoderInput in) {
         try (TensorArena out = TensorArena.confined()) {
-            Tensor logits = model.forward(in, cache, false, true, out).logits();
-            int v = (int) logits.dim(2);
-            float[] all = logits.toFloatArray();
-            float[][] byRow = new float[rows][v];
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(all, r * v, byRow[r], 0, v);
-            }
-            return byRow;
+            return byRow(model.forward(in, cache, false, true, out).logits(), rows);
         }
+    }
+
+    /** Logits [rows, 1, V] as one array per row. */
+    static float[][] byRow(Tensor logits, int rows) {
+        int v = (int) logits.dim(2);
+        float[] all = logits.toFloatArray();
+        float[][] out = new float[rows][v];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(all, r * v, out[r], 0, v);
+        }
+        return out;
     }
 
     @Override

@@ -11,11 +11,14 @@ import java.util.Arrays;
 import java.util.List;
 import org.transformers4j.checkpoint.SafeTensors;
 import org.transformers4j.model.DecoderModel;
+import org.transformers4j.model.Seq2SeqModel;
+import org.transformers4j.model.SpecialTokens;
 
 /**
  * Reproduces the generation tensors of a reference file (generate.greedy for the left-padded
- * prompts generate.prompt_ids / generate.prompt_mask, generate.beam3 for the first prompt) with
- * the settings of the reference.json beside it, and counts the tokens that differ.
+ * prompts generate.prompt_ids / generate.prompt_mask, or for the sources input_ids of an
+ * encoder-decoder; generate.beam3 for the first of them) with the settings of the reference.json
+ * beside it, and counts the tokens that differ.
  */
 public final class GenerationCheck {
     /** One compared token tensor: differing tokens out of all compared. */
@@ -28,33 +31,63 @@ public final class GenerationCheck {
     private GenerationCheck() {
     }
 
+    /** Runs a search: prompts (or sources) and settings to sequences. */
+    private interface Search {
+        List<List<GeneratedSequence>> run(List<long[]> inputs, GenerationConfig cfg);
+    }
+
     /** Every generation tensor the file holds, compared; empty when it holds none. */
     public static List<Result> run(DecoderModel model, Path reference) {
-        List<Result> out = new ArrayList<>();
         try (SafeTensors ref = SafeTensors.open(reference)) {
             if (!ref.has("generate.prompt_ids")) {
-                return out;
+                return List.of();
             }
-            List<long[]> prompts = prompts(ref);
-            JsonObject settings = settings(reference);
-            if (ref.has("generate.greedy")) {
-                long[][] want = rows(ref, "generate.greedy");
-                var cfg = config(settings, want[0].length - longest(prompts), model);
-                var got = Generator.generate(model, prompts, cfg, null, TokenListener.NONE);
-                out.add(compare("generate.greedy", want, got, true, longest(prompts)));
+            List<long[]> prompts = prompts(ref, "generate.prompt_ids", "generate.prompt_mask");
+            int width = longest(prompts);
+            return compareAll(ref, prompts, settings(reference, model.specialTokens()), width, p -> p.length,
+                    (in, cfg) -> Generator.generate(model, in, cfg, null, TokenListener.NONE));
+        }
+    }
+
+    /**
+     * The same for an encoder-decoder model: the sources are input_ids without their padding, and
+     * every generated row starts with the decoder start token.
+     */
+    public static List<Result> run(Seq2SeqModel model, Path reference) {
+        try (SafeTensors ref = SafeTensors.open(reference)) {
+            if (!ref.has("generate.greedy") && !ref.has("generate.beam3")) {
+                return List.of();
             }
-            if (ref.has("generate.beam3")) {
-                long[][] want = rows(ref, "generate.beam3");
-                long[] first = prompts.get(0);
-                var cfg = config(settings, want[0].length - first.length, model)
-                        .withBeams(want.length, want.length, settings.has("length_penalty")
-                                ? settings.get("length_penalty").getAsDouble() : 1.0,
-                                GenerationConfig.EarlyStopping.FALSE);
-                var got = Generator.generate(model, List.of(first), cfg, null, TokenListener.NONE);
-                out.add(compare("generate.beam3", want, List.of(got.get(0)), false, first.length));
-            }
+            List<long[]> sources = prompts(ref, "input_ids", "attention_mask");
+            return compareAll(ref, sources, settings(reference, model.specialTokens()), 1, p -> 1,
+                    (in, cfg) -> Generator.generate(model, in, cfg, null, TokenListener.NONE));
+        }
+    }
+
+    private static List<Result> compareAll(SafeTensors ref, List<long[]> inputs, GenerationConfig settings,
+                                           int greedyPromptColumns, java.util.function.ToIntFunction<long[]> promptWidth,
+                                           Search search) {
+        List<Result> out = new ArrayList<>();
+        if (ref.has("generate.greedy")) {
+            long[][] want = rows(ref, "generate.greedy");
+            var cfg = lengths(settings, want[0].length - greedyPromptColumns);
+            out.add(compare("generate.greedy", want, search.run(inputs, cfg), true, greedyPromptColumns));
+        }
+        if (ref.has("generate.beam3")) {
+            long[][] want = rows(ref, "generate.beam3");
+            long[] first = inputs.get(0);
+            int width = promptWidth.applyAsInt(first);
+            var cfg = lengths(settings, want[0].length - width).withBeams(want.length, want.length,
+                    settings.lengthPenalty(), GenerationConfig.EarlyStopping.FALSE);
+            out.add(compare("generate.beam3", want, List.of(search.run(List.of(first), cfg).get(0)), false, width));
         }
         return out;
+    }
+
+    /** Settings without explicit lengths generate exactly as many tokens as the reference holds. */
+    private static GenerationConfig lengths(GenerationConfig settings, int newTokens) {
+        return settings.maxNewTokens() > 0 ? settings
+                : settings.toBuilder().maxNewTokens(newTokens).minNewTokens(newTokens).build();
     }
 
     /**
@@ -76,20 +109,34 @@ public final class GenerationCheck {
         return new Result(name, differing, total);
     }
 
-    private static GenerationConfig config(JsonObject settings, int newTokens, DecoderModel model) {
-        int max = settings.has("max_new_tokens") ? settings.get("max_new_tokens").getAsInt() : newTokens;
-        int min = settings.has("min_new_tokens") ? settings.get("min_new_tokens").getAsInt() : max;
-        List<Long> eos = new ArrayList<>();
-        if (settings.has("eos_token_id") && !settings.get("eos_token_id").isJsonNull()) {
-            eos.add(settings.get("eos_token_id").getAsLong());
+    /**
+     * The model's tokens overridden by the generate.settings of the reference.json beside the file
+     * (a null eos_token_id there means none); maxNewTokens 0 when the settings give no length.
+     */
+    private static GenerationConfig settings(Path reference, SpecialTokens special) {
+        JsonObject s = settingsJson(reference);
+        var b = GenerationConfig.forModel(special).toBuilder().maxNewTokens(0);
+        if (s.has("max_new_tokens")) {
+            b.maxNewTokens(s.get("max_new_tokens").getAsInt());
+            b.minNewTokens(s.has("min_new_tokens") ? s.get("min_new_tokens").getAsInt() : 0);
         }
-        long pad = settings.has("pad_token_id") && !settings.get("pad_token_id").isJsonNull()
-                ? settings.get("pad_token_id").getAsLong() : model.specialTokens().pad();
-        return GenerationConfig.defaults().withMaxNewTokens(max).withMinNewTokens(min).withEos(eos).withPad(pad);
+        if (s.has("eos_token_id")) {
+            b.eos(s.get("eos_token_id").isJsonNull() ? List.of() : List.of(s.get("eos_token_id").getAsLong()));
+        }
+        if (s.has("pad_token_id") && !s.get("pad_token_id").isJsonNull()) {
+            b.pad(s.get("pad_token_id").getAsLong());
+        }
+        if (s.has("length_penalty")) {
+            b.lengthPenalty(s.get("length_penalty").getAsDouble());
+        }
+        if (s.has("no_repeat_ngram_size")) {
+            b.noRepeatNgramSize(s.get("no_repeat_ngram_size").getAsInt());
+        }
+        return b.build();
     }
 
     /** generate.settings of the reference.json beside the file, or an empty object. */
-    private static JsonObject settings(Path reference) {
+    private static JsonObject settingsJson(Path reference) {
         Path json = reference.resolveSibling("reference.json");
         if (!Files.isRegularFile(json)) {
             return new JsonObject();
@@ -103,10 +150,10 @@ public final class GenerationCheck {
         }
     }
 
-    /** The prompts of generate.prompt_ids without their padding. */
-    public static List<long[]> prompts(SafeTensors ref) {
-        long[][] ids = rows(ref, "generate.prompt_ids");
-        long[][] mask = ref.has("generate.prompt_mask") ? rows(ref, "generate.prompt_mask") : null;
+    /** The rows of an id tensor without the positions its mask tensor (if present) marks as padding. */
+    public static List<long[]> prompts(SafeTensors ref, String idsName, String maskName) {
+        long[][] ids = rows(ref, idsName);
+        long[][] mask = ref.has(maskName) ? rows(ref, maskName) : null;
         List<long[]> out = new ArrayList<>();
         for (int r = 0; r < ids.length; r++) {
             List<Long> kept = new ArrayList<>();

@@ -2,95 +2,140 @@ package org.transformers4j.generation;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.transformers4j.model.ModelConfig;
 import org.transformers4j.model.SpecialTokens;
 
 /**
- * How to generate, with the meaning and defaults of Hugging Face's GenerationConfig.
+ * How to generate, with the meaning and defaults of Hugging Face's GenerationConfig. Change
+ * settings with {@link #toBuilder()} or the with* shortcuts.
  *
- * @param maxNewTokens tokens to generate at most (default 20)
+ * @param maxNewTokens tokens to generate at most; 0 = derive from maxLength (default 20)
+ * @param maxLength prompt and new tokens together at most, used when maxNewTokens is 0
  * @param minNewTokens end-of-sequence tokens are suppressed until this many are generated
+ * @param minLength end-of-sequence tokens are suppressed until prompt + new tokens reach this
  * @param doSample sample from the distribution instead of taking the most likely token
  * @param temperature divides the logits when sampling; 0 means greedy
  * @param topK when sampling, keep the k most likely tokens (0 = all; default 50)
  * @param topP when sampling, keep the smallest set of most likely tokens whose probability reaches p
  * @param repetitionPenalty divides positive (multiplies negative) logits of tokens already in the sequence
+ * @param noRepeatNgramSize if &gt; 0, no n-gram of this size occurs twice in a sequence
  * @param numBeams beam search with this many beams when above 1
  * @param numReturnSequences sequences returned per prompt (at most numBeams with beam search)
  * @param lengthPenalty beam scores are divided by (new tokens)^lengthPenalty
  * @param earlyStopping when beam search stops: as soon as numBeams hypotheses finish, by a heuristic, or never
  * @param eosTokenIds tokens that end a sequence (empty: none)
  * @param padTokenId fills prompts on the left and finished sequences (-1: the first eos, else 0)
+ * @param decoderStartTokenId where encoder-decoder generation starts (-1: the model's)
+ * @param forcedBosTokenId the first generated token of an encoder-decoder model, or -1
+ * @param forcedEosTokenId the token forced at the last step (max length), or -1
+ * @param suppressTokens tokens never generated (bad_words_ids of one token, suppress_tokens)
  * @param stopStrings a sequence ends once its generated text contains one of these
  * @param seed seeds the random source of sampling
  */
-public record GenerationConfig(int maxNewTokens, int minNewTokens, boolean doSample, double temperature, int topK,
-                               double topP, double repetitionPenalty, int numBeams, int numReturnSequences,
-                               double lengthPenalty, EarlyStopping earlyStopping, List<Long> eosTokenIds,
-                               long padTokenId, List<String> stopStrings, long seed) {
+public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens, int minLength, boolean doSample,
+                               double temperature, int topK, double topP, double repetitionPenalty,
+                               int noRepeatNgramSize, int numBeams, int numReturnSequences, double lengthPenalty,
+                               EarlyStopping earlyStopping, List<Long> eosTokenIds, long padTokenId,
+                               long decoderStartTokenId, long forcedBosTokenId, long forcedEosTokenId,
+                               List<Long> suppressTokens, List<String> stopStrings, long seed) {
 
     /** Beam search stopping: Hugging Face's early_stopping true, false, "never". */
     public enum EarlyStopping { TRUE, FALSE, NEVER }
 
     public GenerationConfig {
         eosTokenIds = List.copyOf(eosTokenIds);
+        suppressTokens = List.copyOf(suppressTokens);
         stopStrings = List.copyOf(stopStrings);
     }
 
-    /** Hugging Face's defaults: greedy, 20 new tokens, no end-of-sequence token. */
+    /** Hugging Face's defaults (greedy, no end-of-sequence token), with 20 new tokens. */
     public static GenerationConfig defaults() {
-        return new GenerationConfig(20, 0, false, 1.0, 50, 1.0, 1.0, 1, 1, 1.0, EarlyStopping.FALSE, List.of(), -1,
-                List.of(), 0);
+        return new Builder().build();
     }
 
-    /** The defaults with the model's end-of-sequence and padding tokens. */
+    /** The defaults with the model's end-of-sequence, padding and decoder start tokens. */
     public static GenerationConfig forModel(SpecialTokens special) {
-        return defaults().withEos(special.eos()).withPad(special.pad());
+        return defaults().toBuilder().eos(special.eos()).pad(special.pad()).decoderStart(special.decoderStart()).build();
+    }
+
+    /** A builder holding these settings. */
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
     /**
-     * These settings overridden by the keys of a generation_config.json: max_new_tokens,
-     * min_new_tokens, do_sample, temperature, top_k, top_p, repetition_penalty, num_beams,
-     * num_return_sequences, length_penalty, early_stopping, eos_token_id, pad_token_id.
+     * These settings overridden by the keys of a generation_config.json (max_new_tokens,
+     * max_length, min_new_tokens, min_length, do_sample, temperature, top_k, top_p,
+     * repetition_penalty, no_repeat_ngram_size, num_beams, num_return_sequences, length_penalty,
+     * early_stopping, eos_token_id, pad_token_id, decoder_start_token_id, forced_bos_token_id,
+     * forced_eos_token_id, bad_words_ids of single tokens, suppress_tokens).
      */
     public GenerationConfig overriddenBy(ModelConfig g) {
         var json = g.json();
-        EarlyStopping stop = earlyStopping;
+        Builder b = toBuilder();
+        if (g.has("max_new_tokens")) {
+            b.maxNewTokens(g.requireInt("max_new_tokens"));
+        } else if (g.has("max_length")) {
+            b.maxNewTokens(0).maxLength(g.requireInt("max_length"));
+        }
+        b.minNewTokens(g.getInt("min_new_tokens", minNewTokens)).minLength(g.getInt("min_length", minLength))
+                .doSample(g.getBoolean("do_sample", doSample)).temperature(g.getDouble("temperature", temperature))
+                .topK(g.getInt("top_k", topK)).topP(g.getDouble("top_p", topP))
+                .repetitionPenalty(g.getDouble("repetition_penalty", repetitionPenalty))
+                .noRepeatNgramSize(g.getInt("no_repeat_ngram_size", noRepeatNgramSize))
+                .beams(g.getInt("num_beams", numBeams)).numReturnSequences(g.getInt("num_return_sequences",
+                        numReturnSequences))
+                .lengthPenalty(g.getDouble("length_penalty", lengthPenalty))
+                .pad(g.getInt("pad_token_id", (int) padTokenId))
+                .decoderStart(g.getInt("decoder_start_token_id", (int) decoderStartTokenId))
+                .forcedBos(g.getInt("forced_bos_token_id", (int) forcedBosTokenId))
+                .forcedEos(g.getInt("forced_eos_token_id", (int) forcedEosTokenId));
         if (json.has("early_stopping") && !json.get("early_stopping").isJsonNull()) {
             var e = json.get("early_stopping").getAsJsonPrimitive();
-            stop = e.isBoolean() ? (e.getAsBoolean() ? EarlyStopping.TRUE : EarlyStopping.FALSE)
-                    : EarlyStopping.valueOf(e.getAsString().toUpperCase(java.util.Locale.ROOT));
+            b.earlyStopping(e.isBoolean() ? (e.getAsBoolean() ? EarlyStopping.TRUE : EarlyStopping.FALSE)
+                    : EarlyStopping.valueOf(e.getAsString().toUpperCase(Locale.ROOT)));
         }
-        List<Long> eos = eosTokenIds;
         if (g.has("eos_token_id")) {
-            eos = new ArrayList<>();
-            var e = json.get("eos_token_id");
-            if (e.isJsonArray()) {
-                for (var x : e.getAsJsonArray()) {
-                    eos.add(x.getAsLong());
+            b.eos(ids(json.get("eos_token_id")));
+        }
+        List<Long> suppressed = new ArrayList<>(suppressTokens);
+        if (g.has("suppress_tokens")) {
+            suppressed.addAll(ids(json.get("suppress_tokens")));
+        }
+        if (g.has("bad_words_ids")) {
+            for (var word : json.getAsJsonArray("bad_words_ids")) {
+                if (word.getAsJsonArray().size() != 1) {
+                    throw new IllegalArgumentException(g.source() + ": bad_words_ids of several tokens are not supported");
                 }
-            } else {
-                eos.add(e.getAsLong());
+                suppressed.add(word.getAsJsonArray().get(0).getAsLong());
             }
         }
-        return new GenerationConfig(g.getInt("max_new_tokens", maxNewTokens), g.getInt("min_new_tokens", minNewTokens),
-                g.getBoolean("do_sample", doSample), g.getDouble("temperature", temperature), g.getInt("top_k", topK),
-                g.getDouble("top_p", topP), g.getDouble("repetition_penalty", repetitionPenalty),
-                g.getInt("num_beams", numBeams), g.getInt("num_return_sequences", numReturnSequences),
-                g.getDouble("length_penalty", lengthPenalty), stop, eos, g.getInt("pad_token_id", (int) padTokenId),
-                stopStrings, seed);
+        return b.suppress(suppressed).build();
+    }
+
+    private static List<Long> ids(com.google.gson.JsonElement e) {
+        List<Long> out = new ArrayList<>();
+        if (e.isJsonArray()) {
+            e.getAsJsonArray().forEach(x -> out.add(x.getAsLong()));
+        } else if (!e.isJsonNull()) {
+            out.add(e.getAsLong());
+        }
+        return out;
     }
 
     /** Throws IllegalArgumentException naming the first setting out of range. */
     public GenerationConfig validate() {
-        require(maxNewTokens >= 1, "maxNewTokens must be >= 1, got " + maxNewTokens);
-        require(minNewTokens >= 0 && minNewTokens <= maxNewTokens,
+        require(maxNewTokens >= 1 || (maxNewTokens == 0 && maxLength >= 1),
+                "maxNewTokens must be >= 1 (or 0 with maxLength >= 1), got " + maxNewTokens);
+        require(minNewTokens >= 0 && (maxNewTokens == 0 || minNewTokens <= maxNewTokens),
                 "minNewTokens must be in [0, maxNewTokens = " + maxNewTokens + "], got " + minNewTokens);
         require(Double.isFinite(temperature) && temperature >= 0, "temperature must be finite and >= 0, got " + temperature);
         require(topK >= 0, "topK must be >= 0, got " + topK);
         require(topP > 0 && topP <= 1, "topP must be in (0, 1], got " + topP);
         require(Double.isFinite(repetitionPenalty) && repetitionPenalty > 0,
                 "repetitionPenalty must be finite and > 0, got " + repetitionPenalty);
+        require(noRepeatNgramSize >= 0, "noRepeatNgramSize must be >= 0, got " + noRepeatNgramSize);
         require(numBeams >= 1, "numBeams must be >= 1, got " + numBeams);
         require(numReturnSequences >= 1, "numReturnSequences must be >= 1, got " + numReturnSequences);
         require(numBeams == 1 || numReturnSequences <= numBeams,
@@ -106,6 +151,20 @@ public record GenerationConfig(int maxNewTokens, int minNewTokens, boolean doSam
         return this;
     }
 
+    /**
+     * These settings for prompts of the given (padded) length: maxNewTokens and minNewTokens made
+     * concrete from maxLength and minLength where those apply.
+     */
+    public GenerationConfig forPromptLength(int promptLength) {
+        int max = maxNewTokens > 0 ? maxNewTokens : maxLength - promptLength;
+        if (max < 1) {
+            throw new IllegalArgumentException("maxLength " + maxLength + " leaves no room after a prompt of "
+                    + promptLength + " tokens; set maxNewTokens");
+        }
+        int min = Math.min(max, Math.max(minNewTokens, minLength - promptLength));
+        return toBuilder().maxNewTokens(max).minNewTokens(min).build();
+    }
+
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new IllegalArgumentException(message);
@@ -118,60 +177,206 @@ public record GenerationConfig(int maxNewTokens, int minNewTokens, boolean doSam
     }
 
     public GenerationConfig withMaxNewTokens(int n) {
-        return new GenerationConfig(n, minNewTokens, doSample, temperature, topK, topP, repetitionPenalty, numBeams,
-                numReturnSequences, lengthPenalty, earlyStopping, eosTokenIds, padTokenId, stopStrings, seed);
+        return toBuilder().maxNewTokens(n).build();
     }
 
     public GenerationConfig withMinNewTokens(int n) {
-        return new GenerationConfig(maxNewTokens, n, doSample, temperature, topK, topP, repetitionPenalty, numBeams,
-                numReturnSequences, lengthPenalty, earlyStopping, eosTokenIds, padTokenId, stopStrings, seed);
+        return toBuilder().minNewTokens(n).build();
     }
 
     /** Sampling with a temperature, top-k and top-p. */
     public GenerationConfig withSampling(double temp, int k, double p) {
-        return new GenerationConfig(maxNewTokens, minNewTokens, true, temp, k, p, repetitionPenalty, numBeams,
-                numReturnSequences, lengthPenalty, earlyStopping, eosTokenIds, padTokenId, stopStrings, seed);
+        return toBuilder().doSample(true).temperature(temp).topK(k).topP(p).build();
     }
 
     /** Greedy (or beam) search instead of sampling. */
     public GenerationConfig withoutSampling() {
-        return new GenerationConfig(maxNewTokens, minNewTokens, false, temperature, topK, topP, repetitionPenalty,
-                numBeams, numReturnSequences, lengthPenalty, earlyStopping, eosTokenIds, padTokenId, stopStrings, seed);
+        return toBuilder().doSample(false).build();
     }
 
     public GenerationConfig withRepetitionPenalty(double penalty) {
-        return new GenerationConfig(maxNewTokens, minNewTokens, doSample, temperature, topK, topP, penalty, numBeams,
-                numReturnSequences, lengthPenalty, earlyStopping, eosTokenIds, padTokenId, stopStrings, seed);
+        return toBuilder().repetitionPenalty(penalty).build();
     }
 
     /** Beam search settings. */
     public GenerationConfig withBeams(int beams, int returned, double lengthPen, EarlyStopping stop) {
-        return new GenerationConfig(maxNewTokens, minNewTokens, doSample, temperature, topK, topP, repetitionPenalty,
-                beams, returned, lengthPen, stop, eosTokenIds, padTokenId, stopStrings, seed);
+        return toBuilder().beams(beams).numReturnSequences(returned).lengthPenalty(lengthPen).earlyStopping(stop)
+                .build();
     }
 
     public GenerationConfig withNumReturnSequences(int n) {
-        return new GenerationConfig(maxNewTokens, minNewTokens, doSample, temperature, topK, topP, repetitionPenalty,
-                numBeams, n, lengthPenalty, earlyStopping, eosTokenIds, padTokenId, stopStrings, seed);
+        return toBuilder().numReturnSequences(n).build();
     }
 
     public GenerationConfig withEos(List<Long> ids) {
-        return new GenerationConfig(maxNewTokens, minNewTokens, doSample, temperature, topK, topP, repetitionPenalty,
-                numBeams, numReturnSequences, lengthPenalty, earlyStopping, ids, padTokenId, stopStrings, seed);
+        return toBuilder().eos(ids).build();
     }
 
     public GenerationConfig withPad(long id) {
-        return new GenerationConfig(maxNewTokens, minNewTokens, doSample, temperature, topK, topP, repetitionPenalty,
-                numBeams, numReturnSequences, lengthPenalty, earlyStopping, eosTokenIds, id, stopStrings, seed);
+        return toBuilder().pad(id).build();
     }
 
     public GenerationConfig withStopStrings(List<String> strings) {
-        return new GenerationConfig(maxNewTokens, minNewTokens, doSample, temperature, topK, topP, repetitionPenalty,
-                numBeams, numReturnSequences, lengthPenalty, earlyStopping, eosTokenIds, padTokenId, strings, seed);
+        return toBuilder().stopStrings(strings).build();
     }
 
     public GenerationConfig withSeed(long s) {
-        return new GenerationConfig(maxNewTokens, minNewTokens, doSample, temperature, topK, topP, repetitionPenalty,
-                numBeams, numReturnSequences, lengthPenalty, earlyStopping, eosTokenIds, padTokenId, stopStrings, s);
+        return toBuilder().seed(s).build();
+    }
+
+    /** Mutable settings for {@link GenerationConfig}; every setter returns the builder. */
+    public static final class Builder {
+        private int maxNewTokens = 20, maxLength, minNewTokens, minLength, topK = 50, noRepeatNgramSize;
+        private int numBeams = 1, numReturnSequences = 1;
+        private boolean doSample;
+        private double temperature = 1.0, topP = 1.0, repetitionPenalty = 1.0, lengthPenalty = 1.0;
+        private EarlyStopping earlyStopping = EarlyStopping.FALSE;
+        private List<Long> eos = List.of(), suppress = List.of();
+        private long pad = -1, decoderStart = -1, forcedBos = -1, forcedEos = -1, seed;
+        private List<String> stopStrings = List.of();
+
+        public Builder() {
+        }
+
+        Builder(GenerationConfig c) {
+            maxNewTokens = c.maxNewTokens;
+            maxLength = c.maxLength;
+            minNewTokens = c.minNewTokens;
+            minLength = c.minLength;
+            doSample = c.doSample;
+            temperature = c.temperature;
+            topK = c.topK;
+            topP = c.topP;
+            repetitionPenalty = c.repetitionPenalty;
+            noRepeatNgramSize = c.noRepeatNgramSize;
+            numBeams = c.numBeams;
+            numReturnSequences = c.numReturnSequences;
+            lengthPenalty = c.lengthPenalty;
+            earlyStopping = c.earlyStopping;
+            eos = c.eosTokenIds;
+            pad = c.padTokenId;
+            decoderStart = c.decoderStartTokenId;
+            forcedBos = c.forcedBosTokenId;
+            forcedEos = c.forcedEosTokenId;
+            suppress = c.suppressTokens;
+            stopStrings = c.stopStrings;
+            seed = c.seed;
+        }
+
+        public Builder maxNewTokens(int v) {
+            maxNewTokens = v;
+            return this;
+        }
+
+        public Builder maxLength(int v) {
+            maxLength = v;
+            return this;
+        }
+
+        public Builder minNewTokens(int v) {
+            minNewTokens = v;
+            return this;
+        }
+
+        public Builder minLength(int v) {
+            minLength = v;
+            return this;
+        }
+
+        public Builder doSample(boolean v) {
+            doSample = v;
+            return this;
+        }
+
+        public Builder temperature(double v) {
+            temperature = v;
+            return this;
+        }
+
+        public Builder topK(int v) {
+            topK = v;
+            return this;
+        }
+
+        public Builder topP(double v) {
+            topP = v;
+            return this;
+        }
+
+        public Builder repetitionPenalty(double v) {
+            repetitionPenalty = v;
+            return this;
+        }
+
+        public Builder noRepeatNgramSize(int v) {
+            noRepeatNgramSize = v;
+            return this;
+        }
+
+        public Builder beams(int v) {
+            numBeams = v;
+            return this;
+        }
+
+        public Builder numReturnSequences(int v) {
+            numReturnSequences = v;
+            return this;
+        }
+
+        public Builder lengthPenalty(double v) {
+            lengthPenalty = v;
+            return this;
+        }
+
+        public Builder earlyStopping(EarlyStopping v) {
+            earlyStopping = v;
+            return this;
+        }
+
+        public Builder eos(List<Long> v) {
+            eos = v;
+            return this;
+        }
+
+        public Builder pad(long v) {
+            pad = v;
+            return this;
+        }
+
+        public Builder decoderStart(long v) {
+            decoderStart = v;
+            return this;
+        }
+
+        public Builder forcedBos(long v) {
+            forcedBos = v;
+            return this;
+        }
+
+        public Builder forcedEos(long v) {
+            forcedEos = v;
+            return this;
+        }
+
+        public Builder suppress(List<Long> v) {
+            suppress = v;
+            return this;
+        }
+
+        public Builder stopStrings(List<String> v) {
+            stopStrings = v;
+            return this;
+        }
+
+        public Builder seed(long v) {
+            seed = v;
+            return this;
+        }
+
+        public GenerationConfig build() {
+            return new GenerationConfig(maxNewTokens, maxLength, minNewTokens, minLength, doSample, temperature, topK,
+                    topP, repetitionPenalty, noRepeatNgramSize, numBeams, numReturnSequences, lengthPenalty,
+                    earlyStopping, eos, pad, decoderStart, forcedBos, forcedEos, suppress, stopStrings, seed);
+        }
     }
 }

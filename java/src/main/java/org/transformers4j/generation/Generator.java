@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import org.transformers4j.model.DecoderModel;
+import org.transformers4j.model.Seq2SeqModel;
 
 /**
  * Text generation with the semantics of Hugging Face generate: greedy search, sampling
@@ -50,6 +51,32 @@ public final class Generator {
     }
 
     /**
+     * Generates from an encoder-decoder model: for each source (token ids, not empty) the decoder
+     * starts from the decoder start token (generation_config's, else the model's) and generates
+     * numReturnSequences sequences; GeneratedSequence.prompt() is that start token.
+     */
+    public static List<List<GeneratedSequence>> generate(Seq2SeqModel model, List<long[]> sources,
+                                                         GenerationConfig config, Function<long[], String> decode,
+                                                         TokenListener listener) {
+        long start = config.decoderStartTokenId() >= 0 ? config.decoderStartTokenId()
+                : model.specialTokens().decoderStart();
+        if (start < 0) {
+            throw new IllegalArgumentException(model.config().source() + " has no decoder_start_token_id (in "
+                    + "config.json or generation_config.json); generation cannot start");
+        }
+        for (long[] s : sources) {
+            if (s.length == 0) {
+                throw new IllegalArgumentException("a source is empty");
+            }
+        }
+        List<long[]> starts = new ArrayList<>();
+        sources.forEach(s -> starts.add(new long[] {start}));
+        long pad = config.effectivePad();
+        SessionFactory factory = (rows, n) -> new Seq2SeqSession(model, sources, rows, pad, start, n);
+        return generate(starts, factory, config, decode, listener, false);
+    }
+
+    /**
      * The search itself, for any model that can open sessions. prompts are the tokens the
      * sessions start from (the repetition penalty sees them); leftPadded says whether the session
      * pads them on the left (so that, as in Hugging Face, the padding counts as seen tokens).
@@ -61,6 +88,7 @@ public final class Generator {
         if (prompts.isEmpty()) {
             throw new IllegalArgumentException("no prompts");
         }
+        config = config.forPromptLength(prompts.stream().mapToInt(p -> p.length).max().orElse(0));
         if (!config.stopStrings().isEmpty() && decode == null) {
             throw new IllegalArgumentException("stop strings need a tokenizer to decode the generated tokens");
         }
@@ -114,8 +142,7 @@ public final class Generator {
 
     /** The next token for one row: processors, then argmax or a draw. */
     private static long choose(float[] scores, long[] seen, int generated, GenerationConfig cfg, SplittableRandom rnd) {
-        LogitsProcessing.repetitionPenalty(scores, seen, cfg.repetitionPenalty());
-        LogitsProcessing.minNewTokens(scores, generated, cfg.minNewTokens(), cfg.eosTokenIds());
+        LogitsProcessing.process(scores, seen, generated, cfg);
         if (!cfg.doSample() || cfg.temperature() == 0) {
             return LogitsProcessing.argmax(scores);
         }

@@ -13,6 +13,57 @@ public final class LogitsProcessing {
     }
 
     /**
+     * The processors Hugging Face applies before choosing (greedy and beam search, and before the
+     * sampling warpers), in its order: repetition penalty, no-repeat n-grams, minimum length,
+     * forced first and last tokens, suppressed tokens.
+     *
+     * @param sequence the row so far: prompt (with its padding) and generated tokens
+     * @param generated how many tokens were generated so far
+     */
+    public static void process(float[] scores, long[] sequence, int generated, GenerationConfig cfg) {
+        repetitionPenalty(scores, sequence, cfg.repetitionPenalty());
+        noRepeatNgram(scores, sequence, cfg.noRepeatNgramSize());
+        minNewTokens(scores, generated, cfg.minNewTokens(), cfg.eosTokenIds());
+        if (cfg.forcedBosTokenId() >= 0 && sequence.length == 1) {
+            force(scores, cfg.forcedBosTokenId());
+        }
+        if (cfg.forcedEosTokenId() >= 0 && generated == cfg.maxNewTokens() - 1) {
+            force(scores, cfg.forcedEosTokenId());
+        }
+        for (long t : cfg.suppressTokens()) {
+            if (t >= 0 && t < scores.length) {
+                scores[(int) t] = Float.NEGATIVE_INFINITY;
+            }
+        }
+    }
+
+    /** Every token but one gets -infinity, that one 0. */
+    static void force(float[] scores, long token) {
+        java.util.Arrays.fill(scores, Float.NEGATIVE_INFINITY);
+        if (token >= 0 && token < scores.length) {
+            scores[(int) token] = 0f;
+        }
+    }
+
+    /** Bans each token that would repeat an n-gram the sequence already holds. */
+    public static void noRepeatNgram(float[] scores, long[] sequence, int n) {
+        int len = sequence.length;
+        if (n <= 0 || len + 1 < n) {
+            return;
+        }
+        for (int i = 0; i + n <= len; i++) {
+            boolean same = true;
+            for (int j = 0; j < n - 1 && same; j++) {
+                same = sequence[i + j] == sequence[len - n + 1 + j];
+            }
+            long banned = sequence[i + n - 1];
+            if (same && banned >= 0 && banned < scores.length) {
+                scores[(int) banned] = Float.NEGATIVE_INFINITY;
+            }
+        }
+    }
+
+    /**
      * Repetition penalty over every token of the sequence so far (prompt included): a positive
      * score is divided by the penalty, a negative one multiplied.
      */

@@ -16,6 +16,7 @@ import org.transformers4j.backend.cpu.CpuBackend;
 import org.transformers4j.checkpoint.SafeTensors;
 import org.transformers4j.model.DecoderModel;
 import org.transformers4j.model.ModelRegistry;
+import org.transformers4j.model.Seq2SeqModel;
 
 /**
  * generate.greedy (a left-padded batch) and generate.beam3 (3 beams, all returned, best first)
@@ -49,6 +50,20 @@ class GenerationFixturesTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"bart", "t5", "t5-gated", "marian"})
+    void encoderDecoderGreedyAndBeamSearchMatchTransformers(String name) {
+        Path dir = Fixtures.model(name);
+        try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(dir, cpu)) {
+            List<GenerationCheck.Result> results = GenerationCheck.run(model, dir.resolve("reference.safetensors"));
+            assertEquals(List.of("generate.greedy", "generate.beam3"),
+                    results.stream().map(GenerationCheck.Result::tensor).toList());
+            assertEquals(16, results.get(0).total());
+            assertEquals(24, results.get(1).total());
+            results.forEach(r -> assertTrue(r.identical(), name + " " + r));
+        }
+    }
+
     /** The same, spelled out: the left-padded second prompt, the three beams in order. */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"gpt2", "gpt-neo", "llama"})
@@ -56,7 +71,7 @@ class GenerationFixturesTest {
         Path dir = Fixtures.model(name);
         try (DecoderModel model = ModelRegistry.loadDecoder(dir, cpu);
              SafeTensors ref = SafeTensors.open(dir.resolve("reference.safetensors"))) {
-            List<long[]> prompts = GenerationCheck.prompts(ref);
+            List<long[]> prompts = GenerationCheck.prompts(ref, "generate.prompt_ids", "generate.prompt_mask");
             assertTrue(prompts.get(1).length < prompts.get(0).length, "the second prompt is padded");
             var cfg = GenerationConfig.defaults().withMaxNewTokens(8).withMinNewTokens(8).withEos(List.of()).withPad(0);
             long[][] greedy = GenerationCheck.rows(ref, "generate.greedy");
