@@ -26,11 +26,14 @@ import org.transformers4j.model.EncoderModel;
 import org.transformers4j.model.ModelConfig;
 import org.transformers4j.model.ModelRegistry;
 import org.transformers4j.model.ParityCheck;
+import org.transformers4j.model.Seq2SeqModel;
 import org.transformers4j.pipeline.DefaultModels;
 import org.transformers4j.pipeline.FillMask;
 import org.transformers4j.pipeline.SentenceEmbedder;
 import org.transformers4j.pipeline.TextClassifier;
+import org.transformers4j.pipeline.Text2TextGenerator;
 import org.transformers4j.pipeline.TextGenerator;
+import org.transformers4j.pipeline.TextListener;
 import org.transformers4j.pipeline.TokenClassifier;
 import org.transformers4j.tensor.Device;
 import org.transformers4j.tokenizer.Tokenizer;
@@ -44,12 +47,16 @@ public final class Main {
               verify --model DIR --reference FILE [--tolerance 1e-4]
                                              run the model on the reference inputs, print the max relative
                                              error per output tensor, exit 1 above the tolerance; for
-                                             decoders also reproduce generate.greedy and generate.beam3
+                                             decoders and encoder-decoders also reproduce generate.greedy
+                                             and generate.beam3
               generate --model DIR [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
                        [--beams N] [--repetition-penalty R] [--stop STRING] PROMPT
                                              continue the prompt, streaming the text as it comes (DIR holds
                                              a GPT-2, GPT-Neo or Llama checkpoint and tokenizer.json);
                                              sampling when any of temperature, top-k, top-p or seed is given
+              translate | text2text --model DIR [generation options as for generate] TEXT...
+                                             an encoder-decoder model (BART, Marian, T5) on each text, one
+                                             output line per text, streamed as it comes
               convert (--model DIR | --onnx FILE --config FILE) --out DIR
                                              write the checkpoint as config.json + model.safetensors
               fill-mask --model DIR [--top K] TEXT     the most likely tokens at each mask (DIR has tokenizer.json)
@@ -87,6 +94,7 @@ public final class Main {
             case "embed" -> embed(a.positional, device, out);
             case "verify" -> verify(a, device, out);
             case "generate" -> generate(a, device, out);
+            case "translate", "text2text" -> text2text(a, device, out);
             case "convert" -> convert(a, out);
             case "fill-mask" -> fillMask(a, device, out);
             case "classify" -> classify(a, device, out);
@@ -157,6 +165,12 @@ public final class Main {
                     return report(ParityCheck.encoder(m, reference), List.of(), reference, tolerance, out);
                 }
             }
+            if (ModelRegistry.kind(config) == ModelRegistry.Kind.SEQ2SEQ) {
+                try (Seq2SeqModel m = ModelRegistry.loadSeq2Seq(model, backend)) {
+                    return report(ParityCheck.seq2seq(m, reference), GenerationCheck.run(m, reference), reference,
+                            tolerance, out);
+                }
+            }
             try (DecoderModel m = ModelRegistry.loadDecoder(model, backend)) {
                 return report(ParityCheck.decoder(m, reference), GenerationCheck.run(m, reference), reference,
                         tolerance, out);
@@ -191,7 +205,7 @@ public final class Main {
         String prompt = a.single("generate");
         try (Backend backend = Backends.create(device); TextGenerator gen = TextGenerator.load(dir, backend)) {
             GenerationConfig cfg = generationOptions(a, gen.defaults());
-            TextGenerator.TextListener stream = cfg.numBeams() > 1 ? null : (seq, piece) -> {
+            TextListener stream = cfg.numBeams() > 1 ? null : (seq, piece) -> {
                 out.print(piece);
                 out.flush();
             };
@@ -204,6 +218,26 @@ public final class Main {
             if (g.finishReason() == FinishReason.CONTEXT_LIMIT) {
                 System.err.println("t4j: stopped at the context limit of " + gen.model().maxPositions()
                         + " positions after " + g.tokens().length + " new tokens");
+            }
+            return 0;
+        }
+    }
+
+    /** Encoder-decoder generation: each text in, its output streamed out, one line per text. */
+    private static int text2text(Args a, Device device, PrintStream out) {
+        Path dir = Path.of(a.require("--model"));
+        if (a.positional.isEmpty()) {
+            throw new IllegalArgumentException("translate / text2text needs at least one text");
+        }
+        try (Backend backend = Backends.create(device); Text2TextGenerator gen = Text2TextGenerator.load(dir, backend)) {
+            GenerationConfig cfg = generationOptions(a, gen.defaults());
+            for (String text : a.positional) {
+                TextListener stream = cfg.numBeams() > 1 ? null : (seq, piece) -> {
+                    out.print(piece);
+                    out.flush();
+                };
+                TextGenerator.Generation g = gen.generate(List.of(text), cfg, stream).get(0).get(0);
+                out.println(stream == null ? g.text() : "");
             }
             return 0;
         }

@@ -55,12 +55,42 @@ class MainTest {
         }
     }
 
+    @Test
+    void verifyCoversEncoderDecoderFixtures() throws IOException {
+        for (String m : new String[] {"bart", "t5", "t5-gated", "marian"}) {
+            Path dir = FIXTURES.resolve(m);
+            Run r = run("verify", "--model", dir.toString(), "--reference", dir.resolve("reference.safetensors").toString());
+            assertEquals(0, r.status(), r.out());
+            assertTrue(r.out().contains("encoder_hidden_states.2") && r.out().contains("decoder_hidden_states.2")
+                    && r.out().contains("generate.beam3       24 of 24"), r.out());
+        }
+    }
+
+    @Test
+    void translateStreamsOneLinePerText(@TempDir Path tmp) throws IOException {
+        Path dir = withWordTokenizer(tmp, "t5");
+        Run r = run("translate", "--model", dir.toString(), "--max-new-tokens", "3", "w513 w344 w726", "w770 w126");
+        assertEquals(0, r.status(), r.out());
+        String[] lines = r.out().strip().split("\n");
+        assertEquals(2, lines.length, r.out());
+        for (String line : lines) {
+            assertEquals(3, line.strip().split(" ").length, r.out());
+        }
+        assertEquals(r.out(), run("text2text", "--model", dir.toString(), "--max-new-tokens", "3", "w513 w344 w726",
+                "w770 w126").out());
+    }
+
     /** The GPT-2 fixture with a word-level tokenizer "w0" .. "w999" written beside it. */
     static Path gpt2WithTokenizer(Path tmp) throws IOException {
-        Path dir = tmp.resolve("gpt2");
+        return withWordTokenizer(tmp, "gpt2");
+    }
+
+    /** A fixture model with a word-level tokenizer "w0" .. "w999" written beside it. */
+    static Path withWordTokenizer(Path tmp, String model) throws IOException {
+        Path dir = tmp.resolve(model);
         Files.createDirectories(dir);
         for (String f : new String[] {"config.json", "model.safetensors", "generation_config.json"}) {
-            Files.copy(FIXTURES.resolve("gpt2").resolve(f), dir.resolve(f));
+            Files.copy(FIXTURES.resolve(model).resolve(f), dir.resolve(f));
         }
         StringBuilder vocab = new StringBuilder();
         for (int i = 0; i < 1000; i++) {

@@ -25,12 +25,6 @@ public final class TextGenerator implements AutoCloseable {
     public record Generation(String prompt, String text, long[] tokens, FinishReason finishReason, double score) {
     }
 
-    /** Receives text as it is generated: a piece of continuation number sequence. */
-    @FunctionalInterface
-    public interface TextListener {
-        void onText(int sequence, String piece);
-    }
-
     private final DecoderModel model;
     private final Tokenizer tokenizer;
     private final GenerationConfig defaults;
@@ -85,7 +79,7 @@ public final class TextGenerator implements AutoCloseable {
         for (String p : prompts) {
             ids.add(tokenizer.encode(p).ids());
         }
-        TokenListener tokens = listener == null ? TokenListener.NONE : new Detokenizer(listener);
+        TokenListener tokens = listener == null ? TokenListener.NONE : new Detokenizer(tokenizer, listener);
         var out = Generator.generate(model, ids, config, t -> tokenizer.decode(t, true), tokens);
         List<List<Generation>> result = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i++) {
@@ -97,33 +91,6 @@ public final class TextGenerator implements AutoCloseable {
             result.add(List.copyOf(gens));
         }
         return result;
-    }
-
-    /**
-     * Turns tokens into text pieces: decodes each sequence's tokens so far and passes on what is
-     * new, holding back an incomplete character (a byte-level token may end mid-character).
-     */
-    private final class Detokenizer implements TokenListener {
-        private final TextListener listener;
-        private final java.util.Map<Integer, List<Long>> tokens = new java.util.HashMap<>();
-        private final java.util.Map<Integer, Integer> emitted = new java.util.HashMap<>();
-
-        Detokenizer(TextListener listener) {
-            this.listener = listener;
-        }
-
-        @Override
-        public void onToken(int sequence, long token) {
-            List<Long> seq = tokens.computeIfAbsent(sequence, k -> new ArrayList<>());
-            seq.add(token);
-            String text = tokenizer.decode(seq.stream().mapToLong(Long::longValue).toArray(), true);
-            int done = emitted.getOrDefault(sequence, 0);
-            if (text.endsWith("\uFFFD") || text.length() <= done) {
-                return;
-            }
-            listener.onText(sequence, text.substring(done));
-            emitted.put(sequence, text.length());
-        }
     }
 
     @Override
