@@ -6,6 +6,9 @@ import org.transformers4j.backend.ProfilingBackend;
 import org.transformers4j.backend.cpu.CpuBackend;
 import org.transformers4j.model.DecoderInput;
 import org.transformers4j.model.DecoderModel;
+import org.transformers4j.model.EncoderInput;
+import org.transformers4j.model.Seq2SeqModel;
+import org.transformers4j.tensor.Tensor;
 import org.transformers4j.model.ModelRegistry;
 import org.transformers4j.nn.KvCache;
 import org.transformers4j.tensor.TensorArena;
@@ -39,6 +42,37 @@ final class Profiles {
                     }
                     if (round == 1) {
                         print("GPT-2 small decode, per token (context 128-191)", prof, System.nanoTime() - t0, steps);
+                    }
+                }
+            }
+        }
+    }
+
+    /** An encoder-decoder: the encoder on 8 x 128 tokens, then 64 greedy decoder steps, each profiled. */
+    static void seq2seq(String name) {
+        try (CpuBackend cpu = CpuBackend.create()) {
+            ProfilingBackend prof = new ProfilingBackend(cpu);
+            try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(Seq2SeqBench.checkpoint(name), prof);
+                 TensorArena arena = TensorArena.shared()) {
+                EncoderInput batch = Seq2SeqBench.source(Seq2SeqBench.BATCH, model.vocabSize());
+                Tensor encoded = model.encode(Seq2SeqBench.source(1, model.vocabSize()), false, arena)
+                        .lastHiddenState();
+                for (int round = 0; round < 2; round++) { // the first round warms up
+                    prof.reset();
+                    long t0 = System.nanoTime();
+                    try (TensorArena out = TensorArena.confined()) {
+                        model.encode(batch, false, out);
+                    }
+                    long t1 = System.nanoTime();
+                    if (round == 1) {
+                        print(name + " encoder, 8 x 128 tokens, per pass", prof, t1 - t0, 1);
+                    }
+                    prof.reset();
+                    t0 = System.nanoTime();
+                    Seq2SeqBench.greedy(model, encoded, Seq2SeqBench.NEW_TOKENS);
+                    if (round == 1) {
+                        print(name + " decoder, per token (64 greedy steps, batch 1)", prof, System.nanoTime() - t0,
+                                Seq2SeqBench.NEW_TOKENS);
                     }
                 }
             }

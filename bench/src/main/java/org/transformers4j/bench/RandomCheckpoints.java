@@ -6,6 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.transformers4j.checkpoint.SafeTensorsWriter;
@@ -38,14 +39,89 @@ final class RandomCheckpoints {
         for (int i = 0; i < layers; i++) {
             String p = "transformer.h." + i + ".";
             norm(shapes, p + "ln_1", c);
-            linear(shapes, p + "attn.c_attn", c, 3 * c);
-            linear(shapes, p + "attn.c_proj", c, c);
+            conv1d(shapes, p + "attn.c_attn", c, 3 * c);
+            conv1d(shapes, p + "attn.c_proj", c, c);
             norm(shapes, p + "ln_2", c);
-            linear(shapes, p + "mlp.c_fc", c, 4 * c);
-            linear(shapes, p + "mlp.c_proj", 4 * c, c);
+            conv1d(shapes, p + "mlp.c_fc", c, 4 * c);
+            conv1d(shapes, p + "mlp.c_proj", 4 * c, c);
         }
         norm(shapes, "transformer.ln_f", c);
         return write("gpt2-small", config, shapes);
+    }
+
+    /** T5-small: 6 + 6 layers, 512 wide, 8 heads of 64, feed-forward 2048 (ReLU), 32128 tokens (60M parameters). */
+    static Path t5Small() {
+        int d = 512, ff = 2048, heads = 8, layers = 6, vocab = 32128;
+        String config = """
+                {"architectures": ["T5ForConditionalGeneration"], "model_type": "t5", "d_model": 512, "d_kv": 64,
+                 "d_ff": 2048, "num_heads": 8, "num_layers": 6, "num_decoder_layers": 6, "vocab_size": 32128,
+                 "feed_forward_proj": "relu", "relative_attention_num_buckets": 32,
+                 "relative_attention_max_distance": 128, "layer_norm_epsilon": 1e-06, "tie_word_embeddings": true,
+                 "decoder_start_token_id": 0, "eos_token_id": 1, "pad_token_id": 0, "n_positions": 512}
+                """;
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put("shared.weight", new long[] {vocab, d});
+        for (String stack : new String[] {"encoder", "decoder"}) {
+            boolean dec = stack.equals("decoder");
+            for (int i = 0; i < layers; i++) {
+                String b = stack + ".block." + i + ".layer.";
+                for (String m : new String[] {"q", "k", "v", "o"}) {
+                    shapes.put(b + "0.SelfAttention." + m + ".weight", new long[] {d, d});
+                }
+                if (i == 0) {
+                    shapes.put(b + "0.SelfAttention.relative_attention_bias.weight", new long[] {32, heads});
+                }
+                shapes.put(b + "0.layer_norm.weight", new long[] {d});
+                if (dec) {
+                    for (String m : new String[] {"q", "k", "v", "o"}) {
+                        shapes.put(b + "1.EncDecAttention." + m + ".weight", new long[] {d, d});
+                    }
+                    shapes.put(b + "1.layer_norm.weight", new long[] {d});
+                }
+                String f = b + (dec ? 2 : 1);
+                shapes.put(f + ".DenseReluDense.wi.weight", new long[] {ff, d});
+                shapes.put(f + ".DenseReluDense.wo.weight", new long[] {d, ff});
+                shapes.put(f + ".layer_norm.weight", new long[] {d});
+            }
+            shapes.put(stack + ".final_layer_norm.weight", new long[] {d});
+        }
+        return write("t5-small", config, shapes);
+    }
+
+    /** BART-base: 6 + 6 layers, 768 wide, 12 heads, feed-forward 3072 (GELU), 50265 tokens (140M parameters). */
+    static Path bartBase() {
+        int d = 768, ff = 3072, layers = 6, vocab = 50265, positions = 1024;
+        String config = """
+                {"architectures": ["BartForConditionalGeneration"], "model_type": "bart", "d_model": 768,
+                 "encoder_layers": 6, "decoder_layers": 6, "encoder_attention_heads": 12,
+                 "decoder_attention_heads": 12, "encoder_ffn_dim": 3072, "decoder_ffn_dim": 3072,
+                 "activation_function": "gelu", "max_position_embeddings": 1024, "vocab_size": 50265,
+                 "scale_embedding": false, "bos_token_id": 0, "pad_token_id": 1, "eos_token_id": 2,
+                 "decoder_start_token_id": 2, "tie_word_embeddings": true}
+                """;
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put("model.shared.weight", new long[] {vocab, d});
+        shapes.put("final_logits_bias", new long[] {1, vocab});
+        for (String stack : new String[] {"encoder", "decoder"}) {
+            String p = "model." + stack + ".";
+            shapes.put(p + "embed_positions.weight", new long[] {positions + 2, d});
+            norm(shapes, p + "layernorm_embedding", d);
+            for (int i = 0; i < layers; i++) {
+                String l = p + "layers." + i + ".";
+                List<String> attentions = stack.equals("decoder") ? List.of("self_attn", "encoder_attn")
+                        : List.of("self_attn");
+                for (String a : attentions) {
+                    for (String m : new String[] {"q_proj", "k_proj", "v_proj", "out_proj"}) {
+                        linear(shapes, l + a + "." + m, d, d);
+                    }
+                    norm(shapes, l + a + "_layer_norm", d);
+                }
+                linear(shapes, l + "fc1", ff, d);
+                linear(shapes, l + "fc2", d, ff);
+                norm(shapes, l + "final_layer_norm", d);
+            }
+        }
+        return write("bart-base", config, shapes);
     }
 
     /** Bytes of parameters, excluding those whose name contains skip (null: none). */
@@ -66,10 +142,16 @@ final class RandomCheckpoints {
         shapes.put(prefix + ".bias", new long[] {c});
     }
 
-    /** A weight stored [a, b] and a bias [b] (Conv1D layout; the shape only matters for the count). */
-    private static void linear(Map<String, long[]> shapes, String prefix, long a, long b) {
-        shapes.put(prefix + ".weight", new long[] {a, b});
-        shapes.put(prefix + ".bias", new long[] {b});
+    /** GPT-2's Conv1D: weight [in, out], bias [out]. */
+    private static void conv1d(Map<String, long[]> shapes, String prefix, long in, long out) {
+        shapes.put(prefix + ".weight", new long[] {in, out});
+        shapes.put(prefix + ".bias", new long[] {out});
+    }
+
+    /** nn.Linear: weight [out, in], bias [out]. */
+    private static void linear(Map<String, long[]> shapes, String prefix, long out, long in) {
+        shapes.put(prefix + ".weight", new long[] {out, in});
+        shapes.put(prefix + ".bias", new long[] {out});
     }
 
     private static Path write(String name, String config, Map<String, long[]> shapes) {

@@ -29,6 +29,10 @@ public final class Report {
             Profiles.gpt2Decode();
             return;
         }
+        if (args.length > 0 && args[0].equals("seq2seq")) {
+            seq2seq();
+            return;
+        }
         if (args.length > 0 && args[0].equals("decode")) {
             decode();
             return;
@@ -97,6 +101,31 @@ public final class Report {
                 bound, 100 * decode / bound);
         System.out.printf(Locale.ROOT, "prefill, 512-token prompt      %8.1f tokens/s  (%.0f ms)%n",
                 DecodeBench.PREFILL * 1e3 / ms.get("prefill512"), ms.get("prefill512"));
+    }
+
+    /** T5-small and BART-base: encoder and decoder tokens/s, then where the time goes. */
+    private static void seq2seq() throws RunnerException {
+        Options opts = new OptionsBuilder().include("org.transformers4j.bench.Seq2SeqBench").forks(1)
+                .warmupIterations(2).warmupTime(TimeValue.seconds(2)).measurementIterations(5)
+                .measurementTime(TimeValue.seconds(2)).jvmArgsAppend("--enable-native-access=ALL-UNNAMED").build();
+        Map<String, Double> ms = new HashMap<>();
+        for (RunResult r : new Runner(opts).run()) {
+            var p = r.getParams();
+            ms.put(p.getParam("model") + "/" + p.getBenchmark().substring(p.getBenchmark().lastIndexOf('.') + 1),
+                    r.getPrimaryResult().getScore());
+        }
+        System.out.println();
+        System.out.printf(Locale.ROOT, "%-10s %28s %34s%n", "model", "encoder, batch 8 x 128", "decoder, 64 greedy steps, batch 1");
+        for (String model : new String[] {"t5-small", "bart-base"}) {
+            double enc = ms.get(model + "/encode8x128"), dec = ms.get(model + "/decode64");
+            System.out.printf(Locale.ROOT, "%-10s %12.0f tokens/s (%4.0f ms) %16.1f tokens/s (%5.1f ms/token)%n", model,
+                    Seq2SeqBench.BATCH * Seq2SeqBench.SOURCE * 1e3 / enc, enc, Seq2SeqBench.NEW_TOKENS * 1e3 / dec,
+                    dec / Seq2SeqBench.NEW_TOKENS);
+        }
+        System.out.println();
+        for (String model : new String[] {"t5-small", "bart-base"}) {
+            Profiles.seq2seq(model);
+        }
     }
 
     private static void print(Map<String, Double> ms) {
