@@ -54,7 +54,7 @@ class BadInputTest {
         Tensor k2 = arena.zeros(1, 4, 2, 8);
         rejects("v", () -> cpu.attention(q, k2, arena.zeros(1, 5, 2, 8), AttentionOptions.scaled(1),
                 arena.zeros(1, 4, 6, 8)));
-        rejects("queries", () -> cpu.attention(arena.zeros(1, 5, 6, 8), k2, k2, AttentionOptions.scaled(1),
+        rejects("queries", () -> cpu.attention(arena.zeros(1, 5, 6, 8), k2, k2, AttentionOptions.scaled(1).withCausal(),
                 arena.zeros(1, 5, 6, 8)));
         rejects("bias", () -> cpu.attention(q, k2, k2, AttentionOptions.scaled(1).withBias(arena.zeros(1, 6, 4, 3)),
                 arena.zeros(1, 4, 6, 8)));

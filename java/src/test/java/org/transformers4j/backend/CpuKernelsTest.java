@@ -132,6 +132,7 @@ class CpuKernelsTest {
                     cases.add(new Case(3, t, t, 3, 3, d, false, 0, true, true, false, 1f));
                     cases.add(new Case(2, 1, t, 4, 2, d, true, 0, true, false, true, sc));
                     cases.add(new Case(2, t / 2 + 1, t, 2, 2, d, true, 0, true, true, true, sc));
+                    cases.add(new Case(3, t + 6, t, 2, 2, d, false, 0, true, false, false, sc)); // cross, S > T
                 }
             }
         }
@@ -285,6 +286,21 @@ class CpuKernelsTest {
             Tensor src = random(a, rnd, 1, 3, 1_398_101), dst = poisoned(a, 3, 1_398_101); // about 16 MB
             cpu.copy(src, dst);
             assertClose("copy", dst, src, 0);
+        }
+    }
+
+    /** A head slice of a fused projection into a KV-cache slot, and scaling: strided copies run by rows. */
+    @Test
+    void copyBetweenStridedViewsAndScale() {
+        try (TensorArena a = TensorArena.confined()) {
+            Tensor fused = random(a, rnd, 1, 3, 7, 9, 12), cache = poisoned(a, 3, 11, 2, 12);
+            Tensor src = fused.narrow(2, 5, 2), dst = cache.narrow(1, 4, 7);
+            cpu.copy(src, dst);
+            assertClose("strided copy", dst, src, 0);
+            Tensor x = random(a, rnd, 1, 5, 13), y = poisoned(a, 5, 13), want = poisoned(a, 5, 13);
+            cpu.scale(x, 0.37f, y);
+            ref.scale(x, 0.37f, want);
+            assertClose("scale", y, want, 0);
         }
     }
 
