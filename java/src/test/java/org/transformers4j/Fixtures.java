@@ -18,6 +18,17 @@ public final class Fixtures {
         return folderOf("/fixtures/tokenizers/" + name + "/cases.json");
     }
 
+    /** Prints each compared tensor and asserts there are {@code expected} of them, each within bound. */
+    public static void assertParity(String name, java.util.List<org.transformers4j.model.ParityCheck.Result> results,
+                                    int expected, double bound) {
+        org.junit.jupiter.api.Assertions.assertEquals(expected, results.size(), "compared tensors: " + results);
+        for (var r : results) {
+            System.out.printf("%s %s relative error %.2e%n", name, r.tensor(), r.relativeError());
+            org.junit.jupiter.api.Assertions.assertTrue(r.relativeError() <= bound,
+                    name + " " + r.tensor() + ": relative error " + r.relativeError());
+        }
+    }
+
     private static Path folderOf(String resource) {
         var url = Fixtures.class.getResource(resource);
         if (url == null) {

@@ -29,6 +29,7 @@ import org.transformers4j.model.ParityCheck;
 import org.transformers4j.model.Seq2SeqModel;
 import org.transformers4j.pipeline.DefaultModels;
 import org.transformers4j.pipeline.FillMask;
+import org.transformers4j.pipeline.Generation;
 import org.transformers4j.pipeline.SentenceEmbedder;
 import org.transformers4j.pipeline.TextClassifier;
 import org.transformers4j.pipeline.Text2TextGenerator;
@@ -210,7 +211,7 @@ public final class Main {
                 out.flush();
             };
             out.print(prompt);
-            TextGenerator.Generation g = gen.generate(List.of(prompt), cfg, stream).get(0).get(0);
+            Generation g = gen.generate(List.of(prompt), cfg, stream).get(0).get(0);
             if (stream == null) {
                 out.print(g.text());
             }
@@ -236,7 +237,7 @@ public final class Main {
                     out.print(piece);
                     out.flush();
                 };
-                TextGenerator.Generation g = gen.generate(List.of(text), cfg, stream).get(0).get(0);
+                Generation g = gen.generate(List.of(text), cfg, stream).get(0).get(0);
                 out.println(stream == null ? g.text() : "");
             }
             return 0;
@@ -286,20 +287,12 @@ public final class Main {
         }
     }
 
-    private static Tokenizer tokenizerOf(Path dir) {
-        Path file = dir.resolve("tokenizer.json");
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException(dir + " has no tokenizer.json");
-        }
-        return Tokenizer.load(file);
-    }
-
     private static int fillMask(Args a, Device device, PrintStream out) {
         Path dir = Path.of(a.require("--model"));
         int top = Integer.parseInt(a.option("--top", "5"));
         String text = a.single("fill-mask");
         try (Backend backend = Backends.create(device);
-             FillMask fm = new FillMask(ModelRegistry.loadEncoder(dir, backend), tokenizerOf(dir),
+             FillMask fm = new FillMask(ModelRegistry.loadEncoder(dir, backend), Tokenizer.inDirectory(dir),
                      text.contains("<mask>") ? "<mask>" : "[MASK]")) {
             for (List<FillMask.Prediction> mask : fm.fill(text, top)) {
                 for (FillMask.Prediction p : mask) {
@@ -317,7 +310,7 @@ public final class Main {
             throw new IllegalArgumentException("classify needs at least one text");
         }
         try (Backend backend = Backends.create(device);
-             TextClassifier tc = new TextClassifier(ModelRegistry.loadEncoder(dir, backend), tokenizerOf(dir))) {
+             TextClassifier tc = new TextClassifier(ModelRegistry.loadEncoder(dir, backend), Tokenizer.inDirectory(dir))) {
             List<List<TextClassifier.Label>> all = tc.classify(a.positional);
             for (int i = 0; i < all.size(); i++) {
                 out.println(a.positional.get(i));
@@ -333,7 +326,7 @@ public final class Main {
         Path dir = Path.of(a.require("--model"));
         String text = a.single("ner");
         try (Backend backend = Backends.create(device);
-             TokenClassifier tc = new TokenClassifier(ModelRegistry.loadEncoder(dir, backend), tokenizerOf(dir))) {
+             TokenClassifier tc = new TokenClassifier(ModelRegistry.loadEncoder(dir, backend), Tokenizer.inDirectory(dir))) {
             for (TokenClassifier.Entity e : tc.entities(text)) {
                 out.printf(Locale.ROOT, "%-6s %.4f  [%d, %d)  %s%n", e.type(), e.score(), e.start(), e.end(), e.word());
             }

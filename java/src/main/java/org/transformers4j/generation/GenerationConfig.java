@@ -59,6 +59,13 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
         return defaults().toBuilder().eos(special.eos()).pad(special.pad()).decoderStart(special.decoderStart()).build();
     }
 
+    /** The model's tokens overridden by the generation_config.json of its directory, if there is one. */
+    public static GenerationConfig forModel(SpecialTokens special, java.nio.file.Path dir) {
+        GenerationConfig cfg = forModel(special);
+        java.nio.file.Path file = dir.resolve("generation_config.json");
+        return java.nio.file.Files.isRegularFile(file) ? cfg.overriddenBy(ModelConfig.read(file)) : cfg;
+    }
+
     /** A builder holding these settings. */
     public Builder toBuilder() {
         return new Builder(this);

@@ -23,171 +23,136 @@ import org.transformers4j.model.t5.T5Model;
 public final class ModelRegistry {
     /** A family's loader: config, weights and backend to a model of the named architecture. */
     @FunctionalInterface
-    interface EncoderLoader {
-        EncoderModel load(ModelConfig config, Checkpoint checkpoint, Backend backend, String architecture);
-    }
-
-    /** A decoder family's loader. */
-    @FunctionalInterface
-    interface DecoderLoader {
-        DecoderModel load(ModelConfig config, Checkpoint checkpoint, Backend backend, String architecture);
-    }
-
-    /** An encoder-decoder family's loader. */
-    @FunctionalInterface
-    interface Seq2SeqLoader {
-        Seq2SeqModel load(ModelConfig config, Checkpoint checkpoint, Backend backend, String architecture);
+    interface Loader<M> {
+        M load(ModelConfig config, Checkpoint checkpoint, Backend backend, String architecture);
     }
 
     /** What a config describes. */
-    public enum Kind { ENCODER, DECODER, SEQ2SEQ }
+    public enum Kind {
+        ENCODER("encoder"), DECODER("decoder-only"), SEQ2SEQ("encoder-decoder");
 
-    private static final Map<String, Seq2SeqLoader> SEQ2SEQ = Map.of(
-            "bart", BartModel::load,
-            "marian", BartModel::load,
-            "t5", T5Model::load);
+        private final String words;
 
-    private static final List<String> SEQ2SEQ_ARCHITECTURES = List.of("BartForConditionalGeneration",
-            "MarianMTModel", "T5ForConditionalGeneration");
+        Kind(String words) {
+            this.words = words;
+        }
 
-    private static final Map<String, DecoderLoader> DECODERS = Map.of(
-            "gpt2", Gpt2Model::load,
-            "gpt_neo", GptNeoModel::load,
-            "llama", LlamaModel::load);
+        @Override
+        public String toString() {
+            return words;
+        }
+    }
 
-    private static final List<String> DECODER_ARCHITECTURES = List.of("GPT2LMHeadModel", "GPTNeoForCausalLM",
-            "LlamaForCausalLM");
+    /**
+     * The loaders of one kind of model by model_type, the architectures they build, and the
+     * architecture assumed when a config names none (or none: then the loader decides).
+     */
+    private record Family<M>(Kind kind, Map<String, Loader<M>> byType, List<String> architectures,
+                             Map<String, String> defaultArchitecture) {
 
-    private static final Map<String, EncoderLoader> BY_MODEL_TYPE = Map.of(
-            "bert", BertModel::load,
-            "roberta", BertModel::load,
-            "distilbert", DistilBertModel::load);
+        M build(ModelConfig config, Checkpoint checkpoint, Backend backend) {
+            String type = config.modelType();
+            Loader<M> loader = byType.get(type);
+            if (loader == null) {
+                throw new CheckpointException(config.source() + ": model_type " + type + " belongs to the "
+                        + ModelRegistry.kind(config) + " models; this loads " + kind + " models (types " + byType.keySet() + ")");
+            }
+            String architecture = config.architectures().isEmpty() ? defaultArchitecture.getOrDefault(type, "")
+                    : config.architectures().get(0);
+            if (!architecture.isEmpty() && !architectures.contains(architecture)) {
+                throw new CheckpointException(config.source() + ": architecture " + architecture
+                        + " is not supported; supported: " + architectures);
+            }
+            return loader.load(config, checkpoint, backend, architecture);
+        }
 
-    private static final Map<String, String> DEFAULT_ARCHITECTURE = Map.of(
-            "bert", "BertModel", "roberta", "RobertaModel", "distilbert", "DistilBertModel");
+        /** Reads config.json, opens the weights beside it and builds; the model owns the checkpoint. */
+        M open(Path dir, Backend backend) {
+            ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
+            Checkpoint checkpoint = Checkpoints.open(dir);
+            try {
+                return build(config, checkpoint, backend);
+            } catch (RuntimeException e) {
+                checkpoint.close();
+                throw e;
+            }
+        }
+    }
 
-    private static final List<String> ENCODER_ARCHITECTURES = List.of("BertModel", "BertForMaskedLM",
-            "BertForSequenceClassification", "BertForTokenClassification", "RobertaModel", "RobertaForMaskedLM",
-            "RobertaForTokenClassification", "DistilBertModel", "DistilBertForMaskedLM");
+    private static final Family<EncoderModel> ENCODERS = new Family<>(Kind.ENCODER,
+            Map.of("bert", BertModel::load, "roberta", BertModel::load, "distilbert", DistilBertModel::load),
+            List.of("BertModel", "BertForMaskedLM", "BertForSequenceClassification", "BertForTokenClassification",
+                    "RobertaModel", "RobertaForMaskedLM", "RobertaForTokenClassification", "DistilBertModel",
+                    "DistilBertForMaskedLM"),
+            Map.of("bert", "BertModel", "roberta", "RobertaModel", "distilbert", "DistilBertModel"));
+
+    private static final Family<DecoderModel> DECODERS = new Family<>(Kind.DECODER,
+            Map.of("gpt2", Gpt2Model::load, "gpt_neo", GptNeoModel::load, "llama", LlamaModel::load),
+            List.of("GPT2LMHeadModel", "GPTNeoForCausalLM", "LlamaForCausalLM"), Map.of());
+
+    private static final Family<Seq2SeqModel> SEQ2SEQ = new Family<>(Kind.SEQ2SEQ,
+            Map.of("bart", BartModel::load, "marian", BartModel::load, "t5", T5Model::load),
+            List.of("BartForConditionalGeneration", "MarianMTModel", "T5ForConditionalGeneration"), Map.of());
 
     private ModelRegistry() {
     }
 
-    /** The architectures this registry builds. */
+    /** The architectures of encoder models this registry builds. */
     public static List<String> encoderArchitectures() {
-        return ENCODER_ARCHITECTURES;
-    }
-
-    /** Loads the encoder model in a directory holding config.json and its weights. */
-    public static EncoderModel loadEncoder(Path dir, Backend backend) {
-        ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
-        Checkpoint checkpoint = Checkpoints.open(dir);
-        try {
-            return loadEncoder(config, checkpoint, backend);
-        } catch (RuntimeException e) {
-            checkpoint.close();
-            throw e;
-        }
-    }
-
-    /** Builds an encoder model from a config and a checkpoint (which the model then owns). */
-    public static EncoderModel loadEncoder(ModelConfig config, Checkpoint checkpoint, Backend backend) {
-        String type = config.modelType();
-        EncoderLoader loader = BY_MODEL_TYPE.get(type);
-        if (loader == null) {
-            throw new CheckpointException(config.source() + ": unknown model_type " + type + "; encoder types: "
-                    + BY_MODEL_TYPE.keySet());
-        }
-        String architecture = config.architectures().isEmpty() ? DEFAULT_ARCHITECTURE.get(type)
-                : config.architectures().get(0);
-        if (!ENCODER_ARCHITECTURES.contains(architecture)) {
-            throw new CheckpointException(config.source() + ": architecture " + architecture
-                    + " is not supported; supported: " + ENCODER_ARCHITECTURES);
-        }
-        return loader.load(config, checkpoint, backend, architecture);
+        return ENCODERS.architectures();
     }
 
     /** The architectures of decoder-only models this registry builds. */
     public static List<String> decoderArchitectures() {
-        return DECODER_ARCHITECTURES;
-    }
-
-    /** Whether the config describes an encoder or a decoder; names the known types when neither. */
-    public static Kind kind(ModelConfig config) {
-        String type = config.modelType();
-        if (DECODERS.containsKey(type)) {
-            return Kind.DECODER;
-        }
-        if (SEQ2SEQ.containsKey(type)) {
-            return Kind.SEQ2SEQ;
-        }
-        if (BY_MODEL_TYPE.containsKey(type)) {
-            return Kind.ENCODER;
-        }
-        throw new CheckpointException(config.source() + ": unknown model_type " + type + "; encoder types: "
-                + BY_MODEL_TYPE.keySet() + ", decoder types: " + DECODERS.keySet() + ", encoder-decoder types: "
-                + SEQ2SEQ.keySet());
+        return DECODERS.architectures();
     }
 
     /** The architectures of encoder-decoder models this registry builds. */
     public static List<String> seq2seqArchitectures() {
-        return SEQ2SEQ_ARCHITECTURES;
+        return SEQ2SEQ.architectures();
     }
 
-    /** Loads the encoder-decoder model in a directory holding config.json and its weights. */
-    public static Seq2SeqModel loadSeq2Seq(Path dir, Backend backend) {
-        ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
-        Checkpoint checkpoint = Checkpoints.open(dir);
-        try {
-            return loadSeq2Seq(config, checkpoint, backend);
-        } catch (RuntimeException e) {
-            checkpoint.close();
-            throw e;
-        }
-    }
-
-    /** Builds an encoder-decoder model from a config and a checkpoint (which the model then owns). */
-    public static Seq2SeqModel loadSeq2Seq(ModelConfig config, Checkpoint checkpoint, Backend backend) {
+    /** What the config describes; names the known types when it is none of them. */
+    public static Kind kind(ModelConfig config) {
         String type = config.modelType();
-        Seq2SeqLoader loader = SEQ2SEQ.get(type);
-        if (loader == null) {
-            throw new CheckpointException(config.source() + ": model_type " + type + " is not an encoder-decoder type; "
-                    + "encoder-decoder types: " + SEQ2SEQ.keySet());
+        for (Family<?> f : List.of(ENCODERS, DECODERS, SEQ2SEQ)) {
+            if (f.byType().containsKey(type)) {
+                return f.kind();
+            }
         }
-        String architecture = config.architectures().isEmpty() ? "" : config.architectures().get(0);
-        if (!architecture.isEmpty() && !SEQ2SEQ_ARCHITECTURES.contains(architecture)) {
-            throw new CheckpointException(config.source() + ": architecture " + architecture
-                    + " is not supported; supported: " + SEQ2SEQ_ARCHITECTURES);
-        }
-        return loader.load(config, checkpoint, backend, architecture);
+        throw new CheckpointException(config.source() + ": unknown model_type " + type + "; encoder types: "
+                + ENCODERS.byType().keySet() + ", decoder types: " + DECODERS.byType().keySet()
+                + ", encoder-decoder types: " + SEQ2SEQ.byType().keySet());
+    }
+
+    /** Loads the encoder model in a directory holding config.json and its weights. */
+    public static EncoderModel loadEncoder(Path dir, Backend backend) {
+        return ENCODERS.open(dir, backend);
+    }
+
+    /** Builds an encoder model from a config and a checkpoint (which the model then owns). */
+    public static EncoderModel loadEncoder(ModelConfig config, Checkpoint checkpoint, Backend backend) {
+        return ENCODERS.build(config, checkpoint, backend);
     }
 
     /** Loads the decoder-only model in a directory holding config.json and its weights. */
     public static DecoderModel loadDecoder(Path dir, Backend backend) {
-        ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
-        Checkpoint checkpoint = Checkpoints.open(dir);
-        try {
-            return loadDecoder(config, checkpoint, backend);
-        } catch (RuntimeException e) {
-            checkpoint.close();
-            throw e;
-        }
+        return DECODERS.open(dir, backend);
     }
 
     /** Builds a decoder-only model from a config and a checkpoint (which the model then owns). */
     public static DecoderModel loadDecoder(ModelConfig config, Checkpoint checkpoint, Backend backend) {
-        String type = config.modelType();
-        DecoderLoader loader = DECODERS.get(type);
-        if (loader == null) {
-            throw new CheckpointException(config.source() + ": model_type " + type + " is not a decoder-only type; "
-                    + "decoder types: " + DECODERS.keySet());
-        }
-        String architecture = config.architectures().isEmpty() ? "" : config.architectures().get(0);
-        if (!architecture.isEmpty() && !DECODER_ARCHITECTURES.contains(architecture)) {
-            throw new CheckpointException(config.source() + ": architecture " + architecture
-                    + " is not supported; supported: " + DECODER_ARCHITECTURES);
-        }
-        return loader.load(config, checkpoint, backend, architecture);
+        return DECODERS.build(config, checkpoint, backend);
+    }
+
+    /** Loads the encoder-decoder model in a directory holding config.json and its weights. */
+    public static Seq2SeqModel loadSeq2Seq(Path dir, Backend backend) {
+        return SEQ2SEQ.open(dir, backend);
+    }
+
+    /** Builds an encoder-decoder model from a config and a checkpoint (which the model then owns). */
+    public static Seq2SeqModel loadSeq2Seq(ModelConfig config, Checkpoint checkpoint, Backend backend) {
+        return SEQ2SEQ.build(config, checkpoint, backend);
     }
 
     /** Whether a directory looks like a model: config.json beside its weights. */

@@ -98,7 +98,7 @@ public final class TransformerDecoder implements DecoderModel {
             AttentionOptions mask = PaddingMask.apply(AttentionOptions.scaled(1f), in.attentionMask(), b, keys, work);
             for (int i = 0; i < parts.layers().size(); i++) {
                 if (allHiddenStates) {
-                    hidden.add(copyOut(x, b, s, out));
+                    hidden.add(Rows.copyOut(backend, x, b, s, out));
                 }
                 try (TensorArena layerWork = TensorArena.pooled()) {
                     Tensor y = parts.layers().get(i).forward(backend, x, b, s, cache, i, positions, mask, null, null, layerWork);
@@ -107,8 +107,8 @@ public final class TransformerDecoder implements DecoderModel {
             }
             cache.advance(s);
             Tensor last = parts.finalNorm().forward(backend, x, null, work);
-            hidden.add(copyOut(last, b, s, out));
-            Tensor rows = lastLogitsOnly ? lastRows(last, b, s, work) : last;
+            hidden.add(Rows.copyOut(backend, last, b, s, out));
+            Tensor rows = lastLogitsOnly ? Rows.last(backend, last, b, s, work) : last;
             long v = parts.lmHead().outFeatures();
             Tensor logits = out.empty(rows.dim(0), v);
             backend.linear(rows, parts.lmHead().weight(), parts.lmHead().bias(), Activation.NONE, logits);
@@ -149,19 +149,6 @@ public final class TransformerDecoder implements DecoderModel {
             backend.add(x, p, x);
         }
         return x;
-    }
-
-    private Tensor lastRows(Tensor x, int b, int s, TensorArena work) {
-        long c = x.dim(1);
-        Tensor rows = work.empty(b, 1, c);
-        backend.copy(x.reshape(b, s, c).narrow(1, s - 1, 1), rows);
-        return rows.reshape(b, c);
-    }
-
-    private Tensor copyOut(Tensor x, int b, int s, TensorArena out) {
-        Tensor t = out.empty(b, s, x.dim(1));
-        backend.copy(x.reshape(b, s, x.dim(1)), t);
-        return t;
     }
 
     @Override

@@ -82,7 +82,7 @@ public final class TransformerEncoder implements EncoderModel {
         try (TensorArena work = TensorArena.pooled()) {
             Tensor x = embeddings.forward(backend, in.ids(), positionIds.apply(in), in.tokenTypeIds(), work);
             if (allHiddenStates) {
-                hidden.add(copyOut(x, b, s, out));
+                hidden.add(Rows.copyOut(backend, x, b, s, out));
             }
             AttentionOptions mask = PaddingMask.apply(AttentionOptions.scaled((float) (1 / Math.sqrt(c / heads))),
                     in.attentionMask(), b, s, work);
@@ -92,21 +92,15 @@ public final class TransformerEncoder implements EncoderModel {
                     backend.copy(y, x);
                 }
                 if (allHiddenStates) {
-                    hidden.add(copyOut(x, b, s, out));
+                    hidden.add(Rows.copyOut(backend, x, b, s, out));
                 }
             }
             if (!allHiddenStates) {
-                hidden.add(copyOut(x, b, s, out));
+                hidden.add(Rows.copyOut(backend, x, b, s, out));
             }
             Tensor logits = head.forward(backend, x.reshape(n, c), b, s, work, out);
             return new EncoderOutput(List.copyOf(hidden), logits);
         }
-    }
-
-    private Tensor copyOut(Tensor x, int b, int s, TensorArena out) {
-        Tensor t = out.empty(b, s, x.dim(1));
-        backend.copy(x.reshape(b, s, x.dim(1)), t);
-        return t;
     }
 
     @Override

@@ -106,7 +106,7 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
                 mask = withPositionBias(mask, enc.positionBias().bias(s, s, 0, work), b, work);
             }
             x = runStack(enc, x, b, s, null, positions, mask, allHiddenStates, hidden, work, out);
-            hidden.add(copyOut(x, b, s, out));
+            hidden.add(Rows.copyOut(backend, x, b, s, out));
             return new EncoderOutput(List.copyOf(hidden), null);
         }
     }
@@ -164,8 +164,8 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
             }
             x = runStack(dec, x, b, s, cache, positions, mask, allHiddenStates, hidden, work, out);
             self.advance(s);
-            hidden.add(copyOut(x, b, s, out));
-            Tensor rows = lastLogitsOnly ? lastRows(x, b, s, work) : x;
+            hidden.add(Rows.copyOut(backend, x, b, s, out));
+            Tensor rows = lastLogitsOnly ? Rows.last(backend, x, b, s, work) : x;
             return new DecoderOutput(List.copyOf(hidden), logits(rows, out).reshape(b, lastLogitsOnly ? 1 : s,
                     vocabSize()));
         }
@@ -176,7 +176,7 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
                             AttentionOptions mask, boolean allHiddenStates, List<Tensor> hidden, TensorArena work, TensorArena out) {
         for (int i = 0; i < stack.layers().size(); i++) {
             if (allHiddenStates) {
-                hidden.add(copyOut(x, b, s, out));
+                hidden.add(Rows.copyOut(backend, x, b, s, out));
             }
             try (TensorArena layerWork = TensorArena.pooled()) {
                 Tensor y = cache == null
@@ -216,19 +216,6 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
             }
         }
         return logits;
-    }
-
-    private Tensor lastRows(Tensor x, int b, int s, TensorArena work) {
-        long c = x.dim(1);
-        Tensor rows = work.empty(b, 1, c);
-        backend.copy(x.reshape(b, s, c).narrow(1, s - 1, 1), rows);
-        return rows.reshape(b, c);
-    }
-
-    private Tensor copyOut(Tensor x, int b, int s, TensorArena out) {
-        Tensor t = out.empty(b, s, x.dim(1));
-        backend.copy(x.reshape(b, s, x.dim(1)), t);
-        return t;
     }
 
     @Override

@@ -48,6 +48,15 @@ public final class Tokenizer implements AutoCloseable {
         }
     }
 
+    /** Loads the tokenizer.json of a model directory; the message names the directory when there is none. */
+    public static Tokenizer inDirectory(Path dir) {
+        Path file = dir.resolve("tokenizer.json");
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(dir + " has no tokenizer.json");
+        }
+        return load(file);
+    }
+
     /** Loads tokenizer.json text. */
     public static Tokenizer fromJson(String json) {
         return new Tokenizer(json, 0);

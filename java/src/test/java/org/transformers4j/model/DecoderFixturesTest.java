@@ -40,11 +40,7 @@ class DecoderFixturesTest {
         Path dir = Fixtures.model(name);
         try (DecoderModel model = ModelRegistry.loadDecoder(dir, cpu)) {
             List<ParityCheck.Result> results = ParityCheck.decoder(model, dir.resolve("reference.safetensors"));
-            assertEquals(4, results.size(), "compared tensors: " + results);
-            for (ParityCheck.Result r : results) {
-                System.out.printf("%s %s relative error %.2e%n", name, r.tensor(), r.relativeError());
-                assertTrue(r.relativeError() <= BOUND, name + " " + r.tensor() + ": relative error " + r.relativeError());
-            }
+            Fixtures.assertParity(name, results, 4, BOUND);
         }
     }
 

@@ -40,12 +40,7 @@ class EncoderFixturesTest {
         try (EncoderModel model = ModelRegistry.loadEncoder(dir, cpu)) {
             assertEquals(head, model.head());
             List<ParityCheck.Result> results = ParityCheck.encoder(model, dir.resolve("reference.safetensors"));
-            assertEquals(expectedTensors, results.size(), "compared tensors: " + results);
-            assertFalse(results.isEmpty());
-            for (ParityCheck.Result r : results) {
-                System.out.printf("%s %s relative error %.2e%n", name, r.tensor(), r.relativeError());
-                assertTrue(r.relativeError() <= BOUND, name + " " + r.tensor() + ": relative error " + r.relativeError());
-            }
+            Fixtures.assertParity(name, results, expectedTensors, BOUND);
         }
     }
 }

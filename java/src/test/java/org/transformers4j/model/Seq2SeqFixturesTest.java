@@ -39,11 +39,7 @@ class Seq2SeqFixturesTest {
         Path dir = Fixtures.model(name);
         try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(dir, cpu)) {
             List<ParityCheck.Result> results = ParityCheck.seq2seq(model, dir.resolve("reference.safetensors"));
-            assertEquals(7, results.size(), "compared tensors: " + results);
-            for (ParityCheck.Result r : results) {
-                System.out.printf("%s %s relative error %.2e%n", name, r.tensor(), r.relativeError());
-                assertTrue(r.relativeError() <= BOUND, name + " " + r.tensor() + ": relative error " + r.relativeError());
-            }
+            Fixtures.assertParity(name, results, 7, BOUND);
         }
     }
 

@@ -1,0 +1,26 @@
+package org.transformers4j.model;
+
+import org.transformers4j.backend.Backend;
+import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
+
+/** Copies of hidden states [B * S, C] that the model classes hand out. */
+final class Rows {
+    private Rows() {
+    }
+
+    /** x: [B * S, C] copied into a new [B, S, C] tensor of out. */
+    static Tensor copyOut(Backend backend, Tensor x, int b, int s, TensorArena out) {
+        Tensor t = out.empty(b, s, x.dim(1));
+        backend.copy(x.reshape(b, s, x.dim(1)), t);
+        return t;
+    }
+
+    /** The last position of each sequence of x: [B * S, C], as [B, C]. */
+    static Tensor last(Backend backend, Tensor x, int b, int s, TensorArena work) {
+        long c = x.dim(1);
+        Tensor rows = work.empty(b, 1, c);
+        backend.copy(x.reshape(b, s, c).narrow(1, s - 1, 1), rows);
+        return rows.reshape(b, c);
+    }
+}

@@ -1,0 +1,10 @@
+package org.transformers4j.pipeline;
+
+import org.transformers4j.generation.FinishReason;
+
+/**
+ * One generated output: its text (without the prompt), its tokens, why it ended, and its beam
+ * score (NaN outside beam search).
+ */
+public record Generation(String input, String text, long[] tokens, FinishReason finishReason, double score) {
+}
