@@ -248,30 +248,40 @@ static int32_t softmax(const t4j_softmax_params *p, const float *x, float *y) {
 #define BQ 32  /* query rows per block */
 #define BK 128 /* keys per tile; a multiple of TC for every variant */
 
-/* s[r][0..TC) = sum_d q_r[d] * kt[d][0..TC) for four query rows. */
-static inline void qk_tile(const float *const q[4], const float *kt, int64_t ldk, int64_t dim,
-                           float *s, int64_t lds) {
-    vf a0[NV] = {0}, a1[NV] = {0}, a2[NV] = {0}, a3[NV] = {0};
-    for (int64_t d = 0; d < dim; d++) {
-        float q0 = q[0][d], q1 = q[1][d], q2 = q[2][d], q3 = q[3][d];
-        const float *row = kt + d * ldk;
-#pragma GCC unroll 8
-        for (int x = 0; x < NV; x++) {
-            vf kv = vload(row + x * VW);
-            a0[x] += q0 * kv;
-            a1[x] += q1 * kv;
-            a2[x] += q2 * kv;
-            a3[x] += q3 * kv;
-        }
+/* s[r][0..W*VW) = q[r] . kt[:, 0..W*VW) for four query rows (kt: D rows of ldk keys). */
+#define QK_TILE(W)                                                                          \
+    static inline void qk_tile_##W(const float *const q[4], const float *kt, int64_t ldk,     \
+                                   int64_t dim, float *s, int64_t lds) {                     \
+        vf a0[W], a1[W], a2[W], a3[W];                                                       \
+        _Pragma("GCC unroll 8") for (int x = 0; x < W; x++) a0[x] = a1[x] = a2[x] = a3[x] =   \
+            vset(0.0f);                                                                      \
+        for (int64_t d = 0; d < dim; d++) {                                                  \
+            float q0 = q[0][d], q1 = q[1][d], q2 = q[2][d], q3 = q[3][d];                    \
+            const float *row = kt + d * ldk;                                                 \
+            _Pragma("GCC unroll 8") for (int x = 0; x < W; x++) {                            \
+                vf kv = vload(row + x * VW);                                                 \
+                a0[x] += q0 * kv;                                                            \
+                a1[x] += q1 * kv;                                                            \
+                a2[x] += q2 * kv;                                                            \
+                a3[x] += q3 * kv;                                                            \
+            }                                                                                \
+        }                                                                                    \
+        _Pragma("GCC unroll 8") for (int x = 0; x < W; x++) {                                \
+            vstore(s + x * VW, a0[x]);                                                       \
+            vstore(s + lds + x * VW, a1[x]);                                                 \
+            vstore(s + 2 * lds + x * VW, a2[x]);                                             \
+            vstore(s + 3 * lds + x * VW, a3[x]);                                             \
+        }                                                                                    \
     }
-#pragma GCC unroll 8
-    for (int x = 0; x < NV; x++) {
-        vstore(s + x * VW, a0[x]);
-        vstore(s + lds + x * VW, a1[x]);
-        vstore(s + 2 * lds + x * VW, a2[x]);
-        vstore(s + 3 * lds + x * VW, a3[x]);
-    }
-}
+#if NV == 4
+QK_TILE(4)
+#define QK_FULL qk_tile_4
+#else
+QK_TILE(2)
+#define QK_FULL qk_tile_2
+#endif
+QK_TILE(1) /* the last keys of a short sequence, VW at a time instead of a padded TC tile */
+#define QK_ONE qk_tile_1
 
 /* o[r][0..W*VW) += sum_j p[r][j] * v[j][0..W*VW) for four rows. */
 #define PV_TILE(W)                                                                         \
@@ -329,24 +339,25 @@ static void query_range(const t4j_attention_params *p, int64_t b, int64_t i, int
     if (*hi > p->kv_len) *hi = p->kv_len;
 }
 
-/* Packs keys [base, base + n) of (b, g): K transposed into kt [D][tpad], V into vp [tpad][Dp]. */
+/*
+ * Packs keys [base, base + n) of (b, g): K transposed into kt [D][tpad], V into vp [n][Dp].
+ * Score tiles read kt up to the next multiple of VW past n (zeroed here), the PV product only
+ * the n rows of V: a short sequence packs what it uses, not a whole padded tile.
+ */
 static void pack_kv(const t4j_attention_params *p, const float *k, const float *v, int64_t b,
                     int64_t g, int64_t base, int64_t n, int64_t tpad, int64_t dp,
                     att_scratch *w) {
-    int64_t dim = p->head_dim;
-    for (int64_t j = 0; j < tpad; j++) {
+    int64_t dim = p->head_dim, cols = round_up(n, VW);
+    for (int64_t j = 0; j < n; j++) {
+        const float *kr = k + b * p->k_stride_b + (base + j) * p->k_stride_s + g * p->k_stride_h;
+        const float *vr = v + b * p->v_stride_b + (base + j) * p->v_stride_s + g * p->v_stride_h;
+        for (int64_t d = 0; d < dim; d++) w->kt[d * tpad + j] = kr[d];
         float *vrow = w->vp + j * dp;
-        if (j < n) {
-            const float *kr = k + b * p->k_stride_b + (base + j) * p->k_stride_s + g * p->k_stride_h;
-            const float *vr = v + b * p->v_stride_b + (base + j) * p->v_stride_s + g * p->v_stride_h;
-            for (int64_t d = 0; d < dim; d++) w->kt[d * tpad + j] = kr[d];
-            memcpy(vrow, vr, (size_t)dim * sizeof(float));
-            memset(vrow + dim, 0, (size_t)(dp - dim) * sizeof(float));
-        } else {
-            for (int64_t d = 0; d < dim; d++) w->kt[d * tpad + j] = 0.0f;
-            memset(vrow, 0, (size_t)dp * sizeof(float));
-        }
+        memcpy(vrow, vr, (size_t)dim * sizeof(float));
+        memset(vrow + dim, 0, (size_t)(dp - dim) * sizeof(float));
     }
+    if (cols > n)
+        for (int64_t d = 0; d < dim; d++) memset(w->kt + d * tpad + n, 0, (size_t)(cols - n) * sizeof(float));
 }
 
 /*
@@ -411,10 +422,14 @@ static void attention_block(const t4j_attention_params *p, const float *q, float
         qrow[r] = q + b * p->q_stride_b + (q0 + rr) * p->q_stride_s + h * p->q_stride_h;
     }
     for (int64_t jt = (blo - base) / BK * BK; base + jt < bhi; jt += BK) {
-        int64_t ncols = round_up((bhi - base - jt) < BK ? bhi - base - jt : BK, TC);
-        for (int64_t cc = 0; cc < ncols; cc += TC)
+        /* columns past a short sequence's keys cost a vector, not a TC-wide tile */
+        int64_t ncols = round_up((bhi - base - jt) < BK ? bhi - base - jt : BK, VW), cc = 0;
+        for (; cc + TC <= ncols; cc += TC)
             for (int64_t rg = 0; rg < nb; rg += 4)
-                qk_tile(qrow + rg, w->kt + jt + cc, tpad, dim, w->s + rg * BK + cc, BK);
+                QK_FULL(qrow + rg, w->kt + jt + cc, tpad, dim, w->s + rg * BK + cc, BK);
+        for (; cc < ncols; cc += VW)
+            for (int64_t rg = 0; rg < nb; rg += 4)
+                QK_ONE(qrow + rg, w->kt + jt + cc, tpad, dim, w->s + rg * BK + cc, BK);
         for (int64_t r = 0; r < nb; r++)
             online_softmax_row(p, w->s + r * BK, ncols, base + jt, los[r], his[r],
                                bias_row(p, b, h, q0 + r), &w->m[r], &w->l[r], w->o + r * dp, dp);

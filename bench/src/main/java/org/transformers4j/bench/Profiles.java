@@ -18,6 +18,7 @@ import org.transformers4j.tensor.TensorArena;
  * operation and per kernel family, beside the wall time of the whole run (the rest is Java).
  */
 final class Profiles {
+    static final int ROUNDS = Integer.getInteger("t4j.profile.rounds", 2);
     private Profiles() {
     }
 
@@ -79,6 +80,34 @@ final class Profiles {
         }
     }
 
+    /** all-MiniLM-L6-v2 on one batch of B x S tokens, repeated; time per pass. */
+    static void miniLm(int batch, int seq) {
+        try (CpuBackend cpu = CpuBackend.create()) {
+            ProfilingBackend prof = new ProfilingBackend(cpu);
+            try (var model = org.transformers4j.pipeline.DefaultModels.miniLm(prof)) {
+                long[] ids = new long[batch * seq];
+                for (int i = 0; i < ids.length; i++) {
+                    ids[i] = 1000 + (i * 7919L) % 20000;
+                }
+                var in = new EncoderInput(batch, seq, ids, null, null);
+                int passes = Math.max(4, 2000 / (batch * seq));
+                for (int round = 0; round < ROUNDS; round++) {
+                    prof.reset();
+                    long t0 = System.nanoTime();
+                    for (int p = 0; p < passes; p++) {
+                        try (TensorArena out = TensorArena.confined()) {
+                            model.forward(in, false, out);
+                        }
+                    }
+                    if (round == ROUNDS - 1) {
+                        print("all-MiniLM-L6-v2, " + batch + " x " + seq + ", per pass", prof, System.nanoTime() - t0,
+                                passes);
+                    }
+                }
+            }
+        }
+    }
+
     private static void run(DecoderModel model, KvCache cache, DecoderInput in) {
         try (TensorArena out = TensorArena.confined()) {
             model.forward(in, cache, false, true, out);
@@ -89,8 +118,9 @@ final class Profiles {
         System.out.println(title);
         Map<String, Long> ops = prof.nanosByOperation();
         long inOps = ops.values().stream().mapToLong(Long::longValue).sum();
-        ops.forEach((op, ns) -> System.out.printf(Locale.ROOT, "  %-16s %8.3f ms %5.1f%%%n", op, ns / 1e6 / units,
-                100.0 * ns / wallNanos));
+        Map<String, Long> calls = prof.callsByOperation();
+        ops.forEach((op, ns) -> System.out.printf(Locale.ROOT, "  %-16s %8.3f ms %5.1f%%  %6.1f us/call%n", op,
+                ns / 1e6 / units, 100.0 * ns / wallNanos, ns / 1e3 / calls.get(op)));
         System.out.printf(Locale.ROOT, "  %-16s %8.3f ms %5.1f%%%n", "(outside ops)", (wallNanos - inOps) / 1e6 / units,
                 100.0 * (wallNanos - inOps) / wallNanos);
         System.out.printf(Locale.ROOT, "  %-16s %8.3f ms%n", "total", wallNanos / 1e6 / units);

@@ -26,7 +26,11 @@ public final class Report {
             return;
         }
         if (args.length > 0 && args[0].equals("profile")) {
-            Profiles.gpt2Decode();
+            if (args.length >= 3) {
+                Profiles.miniLm(Integer.parseInt(args[1]), Integer.parseInt(args[2]));
+            } else {
+                Profiles.gpt2Decode();
+            }
             return;
         }
         if (args.length > 0 && args[0].equals("seq2seq")) {

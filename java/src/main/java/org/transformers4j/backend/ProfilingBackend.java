@@ -28,6 +28,13 @@ public final class ProfilingBackend implements Backend {
         return out;
     }
 
+    /** Calls per operation name so far. */
+    public Map<String, Long> callsByOperation() {
+        Map<String, Long> out = new TreeMap<>();
+        calls.forEach((k, v) -> out.put(k, v.sum()));
+        return out;
+    }
+
     /** Nanoseconds per kernel family: gemm, attention, norm, other. */
     public Map<String, Long> nanosByFamily() {
         Map<String, Long> out = new TreeMap<>();
