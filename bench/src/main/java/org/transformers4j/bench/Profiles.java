@@ -18,7 +18,8 @@ import org.transformers4j.tensor.TensorArena;
  * operation and per kernel family, beside the wall time of the whole run (the rest is Java).
  */
 final class Profiles {
-    static final int ROUNDS = Integer.getInteger("t4j.profile.rounds", 2);
+    /** Rounds per profile, all but the last warming up: with fewer, the JIT's threads inflate small kernels. */
+    static final int ROUNDS = Integer.getInteger("t4j.profile.rounds", 10);
     private Profiles() {
     }
 
@@ -33,7 +34,7 @@ final class Profiles {
                     prompt[i] = (i * 7919L) % model.vocabSize();
                 }
                 int steps = 64;
-                for (int round = 0; round < 2; round++) { // the first round warms up
+                for (int round = 0; round < ROUNDS; round++) { // the first rounds warm up
                     cache.truncate(0);
                     run(model, cache, DecoderInput.of(1, prompt.length, prompt));
                     prof.reset();
@@ -41,7 +42,7 @@ final class Profiles {
                     for (int s = 0; s < steps; s++) {
                         run(model, cache, DecoderInput.of(1, 1, new long[] {1 + s}));
                     }
-                    if (round == 1) {
+                    if (round == ROUNDS - 1) {
                         print("GPT-2 small decode, per token (context 128-191)", prof, System.nanoTime() - t0, steps);
                     }
                 }
@@ -58,20 +59,20 @@ final class Profiles {
                 EncoderInput batch = Seq2SeqBench.source(Seq2SeqBench.BATCH, model.vocabSize());
                 Tensor encoded = model.encode(Seq2SeqBench.source(1, model.vocabSize()), false, arena)
                         .lastHiddenState();
-                for (int round = 0; round < 2; round++) { // the first round warms up
+                for (int round = 0; round < ROUNDS; round++) { // the first rounds warm up
                     prof.reset();
                     long t0 = System.nanoTime();
                     try (TensorArena out = TensorArena.confined()) {
                         model.encode(batch, false, out);
                     }
                     long t1 = System.nanoTime();
-                    if (round == 1) {
+                    if (round == ROUNDS - 1) {
                         print(name + " encoder, 8 x 128 tokens, per pass", prof, t1 - t0, 1);
                     }
                     prof.reset();
                     t0 = System.nanoTime();
                     Seq2SeqBench.greedy(model, encoded, Seq2SeqBench.NEW_TOKENS);
-                    if (round == 1) {
+                    if (round == ROUNDS - 1) {
                         print(name + " decoder, per token (64 greedy steps, batch 1)", prof, System.nanoTime() - t0,
                                 Seq2SeqBench.NEW_TOKENS);
                     }
