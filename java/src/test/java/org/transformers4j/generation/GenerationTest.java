@@ -206,6 +206,21 @@ class GenerationTest {
         }
     }
 
+    /** Prompts of different lengths, left-padded into one beam search, give what each gives alone. */
+    @Test
+    void beamSearchOverABatchEqualsEachPromptAlone() {
+        long[] other = {45, 396, 549};
+        var cfg = eight().withBeams(3, 2, 1.0, GenerationConfig.EarlyStopping.FALSE);
+        var batch = Generator.generate(gpt2, List.of(PROMPT, other), cfg, null, TokenListener.NONE);
+        for (int p = 0; p < 2; p++) {
+            var alone = Generator.generate(gpt2, List.of(p == 0 ? PROMPT : other), cfg, null, TokenListener.NONE).get(0);
+            for (int i = 0; i < 2; i++) {
+                assertArrayEquals(alone.get(i).tokens(), batch.get(p).get(i).tokens(), "prompt " + p + " beam " + i);
+                assertEquals(alone.get(i).score(), batch.get(p).get(i).score(), 1e-4);
+            }
+        }
+    }
+
     @Test
     void badSettingsAreRefusedWithTheirName() {
         assertRefused(eight().withSampling(-0.5, 50, 1.0), "temperature");
