@@ -19,9 +19,23 @@ import org.transformers4j.tensor.TensorArena;
  * are uniform with GPT-2's init spread (std 0.02), norm gains 1, biases small.
  */
 final class RandomCheckpoints {
-    static final Path ROOT = Path.of(System.getProperty("t4j.checkpoints", "target/random-checkpoints"));
+    static final Path ROOT = root();
 
     private RandomCheckpoints() {
+    }
+
+    /** -Dt4j.checkpoints, else random-checkpoints beside the bench module's classes (bench/target). */
+    private static Path root() {
+        String set = System.getProperty("t4j.checkpoints");
+        if (set != null) {
+            return Path.of(set);
+        }
+        try {
+            Path classes = Path.of(RandomCheckpoints.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return classes.getParent().resolve("random-checkpoints");
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            return Path.of("target", "random-checkpoints");
+        }
     }
 
     /** GPT-2 small: 12 layers, 768 wide, 12 heads, 1024 positions, 50257 tokens (124M parameters). */
