@@ -1,33 +1,44 @@
 package org.transformers4j.backend;
 
-import java.util.function.BiConsumer;
+import java.lang.foreign.MemorySegment;
 import org.transformers4j.tensor.Tensor;
 
-/** Splits a copy between strided views into copies of their contiguous runs. */
+/** Copies between strided views of host memory, one contiguous run at a time. */
 final class StridedCopy {
     private StridedCopy() {
     }
 
     /**
-     * Calls copy(srcRun, dstRun) for each run of the outer dimensions; a run is the largest block of
-     * trailing dimensions that both tensors hold contiguously.
+     * dst = src for views of one shape; a run is the largest block of trailing dimensions that both
+     * lay out row-major without gaps, and runs are found by stepping the outer indices.
      */
-    static void rows(Tensor src, Tensor dst, BiConsumer<Tensor, Tensor> copy) {
-        int inner = innerContiguousDims(src, dst);
-        if (inner == src.rank()) {
-            copy.accept(src, dst);
-            return;
+    static void host(Tensor src, Tensor dst) {
+        int rank = src.rank(), inner = innerContiguousDims(src, dst);
+        long runElements = 1;
+        for (int d = rank - inner; d < rank; d++) {
+            runElements *= src.dim(d);
         }
-        runs(src, dst, 0, inner, copy);
-    }
-
-    private static void runs(Tensor src, Tensor dst, int dim, int inner, BiConsumer<Tensor, Tensor> copy) {
-        if (dim >= src.rank() - inner) {
-            copy.accept(src, dst);
-            return;
+        long elementBytes = src.dtype().byteSize(), runBytes = runElements * elementBytes;
+        MemorySegment from = src.segment(), to = dst.segment();
+        int outer = rank - inner;
+        long[] idx = new long[outer];
+        long runs = 1;
+        for (int d = 0; d < outer; d++) {
+            runs *= src.dim(d);
         }
-        for (long i = 0; i < src.dim(dim); i++) {
-            runs(src.narrow(dim, i, 1), dst.narrow(dim, i, 1), dim + 1, inner, copy);
+        for (long r = 0; r < runs; r++) {
+            long so = 0, d0 = 0;
+            for (int d = 0; d < outer; d++) {
+                so += idx[d] * src.stride(d);
+                d0 += idx[d] * dst.stride(d);
+            }
+            MemorySegment.copy(from, so * elementBytes, to, d0 * elementBytes, runBytes);
+            for (int d = outer - 1; d >= 0; d--) {
+                if (++idx[d] < src.dim(d)) {
+                    break;
+                }
+                idx[d] = 0;
+            }
         }
     }
 

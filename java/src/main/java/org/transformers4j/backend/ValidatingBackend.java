@@ -274,8 +274,13 @@ public abstract class ValidatingBackend implements Backend {
         if (src.isContiguous() && dst.isContiguous()) {
             copyImpl(src, dst);
         } else {
-            StridedCopy.rows(src, dst, this::copyImpl);
+            stridedCopyImpl(src, dst);
         }
+    }
+
+    /** Copies between strided views of one shape: here host memory, run by run (a device backend overrides it). */
+    protected void stridedCopyImpl(Tensor src, Tensor dst) {
+        StridedCopy.host(src, dst);
     }
 
     /** Copies between contiguous tensors of one shape and dtype. */

@@ -5,9 +5,12 @@ import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
 /**
- * Keys and values of every layer for a batch of sequences, [B, capacity, KV heads, D] per layer,
- * filled step by step. A forward pass writes each layer's new keys and values at {@link #length()}
- * and then calls {@link #advance(int)}; attention reads the filled part in place.
+ * Keys and values of every layer for a batch of sequences, filled step by step. Stored head-major,
+ * [B, KV heads, capacity, D] per layer, so that attention reads one head's cached keys as one
+ * sequential run (position-major, a decode step's reads were a row of all heads apart); seen
+ * through {@link #append} as [B, T, KV heads, D] views like every other attention operand. A
+ * forward pass writes each layer's new keys and values at {@link #length()} and then calls
+ * {@link #advance(int)}; attention reads the filled part in place.
  */
 public final class KvCache implements AutoCloseable {
     private final TensorArena arena = TensorArena.shared();
@@ -31,8 +34,8 @@ public final class KvCache implements AutoCloseable {
         values = new Tensor[layers];
         try {
             for (int i = 0; i < layers; i++) {
-                keys[i] = arena.empty(batch, capacity, kvHeads, headDim);
-                values[i] = arena.empty(batch, capacity, kvHeads, headDim);
+                keys[i] = arena.empty(batch, kvHeads, capacity, headDim);
+                values[i] = arena.empty(batch, kvHeads, capacity, headDim);
             }
         } catch (RuntimeException | OutOfMemoryError e) {
             arena.close();
@@ -72,9 +75,14 @@ public final class KvCache implements AutoCloseable {
     public Tensor[] append(int layer, Tensor k, Tensor v) {
         int s = (int) k.dim(1);
         requireRoom(s);
-        backend.copy(k, keys[layer].narrow(1, length, s));
-        backend.copy(v, values[layer].narrow(1, length, s));
-        return new Tensor[] {keys[layer].narrow(1, 0, length + s), values[layer].narrow(1, 0, length + s)};
+        backend.copy(k, positionMajor(keys[layer], length, s));
+        backend.copy(v, positionMajor(values[layer], length, s));
+        return new Tensor[] {positionMajor(keys[layer], 0, length + s), positionMajor(values[layer], 0, length + s)};
+    }
+
+    /** Positions [from, from + n) of a [B, KV heads, capacity, D] tensor as a [B, n, KV heads, D] view. */
+    private static Tensor positionMajor(Tensor t, int from, int n) {
+        return t.narrow(2, from, n).transpose(1, 2);
     }
 
     /** Marks n more positions as filled, after every layer has appended them. */
@@ -101,7 +109,7 @@ public final class KvCache implements AutoCloseable {
         }
         for (Tensor[] kinds : new Tensor[][] {keys, values}) {
             for (Tensor t : kinds) {
-                reorderRows(backend, t.narrow(1, 0, length), from);
+                reorderRows(backend, t.narrow(2, 0, length), from);
             }
         }
     }

@@ -123,6 +123,19 @@ public final class Tensor {
         return new Tensor(memory, offset + start * strides[d], Shape.of(dims), strides.clone(), dtype, device);
     }
 
+    /** The view with dimensions a and b swapped (no copy): a head-major cache seen position-major. */
+    public Tensor transpose(int a, int b) {
+        int da = a < 0 ? rank() + a : a, db = b < 0 ? rank() + b : b;
+        long[] dims = shape.toArray(), st = strides.clone();
+        long d = dims[da];
+        dims[da] = dims[db];
+        dims[db] = d;
+        long t = st[da];
+        st[da] = st[db];
+        st[db] = t;
+        return new Tensor(memory, offset, Shape.of(dims), st, dtype, device);
+    }
+
     /** Element at the given indices as a float (F32 only). */
     public float getFloat(long... index) {
         requireType(DType.F32);
