@@ -6,7 +6,7 @@ import java.util.function.Function;
 import org.transformers4j.backend.AttentionOptions;
 import org.transformers4j.backend.Backend;
 import org.transformers4j.checkpoint.Checkpoint;
-import org.transformers4j.nn.EncoderLayer;
+import org.transformers4j.nn.TransformerLayer;
 import org.transformers4j.nn.Embeddings;
 import org.transformers4j.nn.PaddingMask;
 import org.transformers4j.tensor.Tensor;
@@ -23,7 +23,7 @@ public final class TransformerEncoder implements EncoderModel {
     private final Checkpoint checkpoint;
     private final TensorArena weights;
     private final Embeddings embeddings;
-    private final List<EncoderLayer> layers;
+    private final List<TransformerLayer> layers;
     private final EncoderHead head;
     private final int heads;
     private final int maxPositions;
@@ -31,7 +31,7 @@ public final class TransformerEncoder implements EncoderModel {
 
     /** Assembles a model; it owns the weights arena and the checkpoint and closes both. */
     public TransformerEncoder(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
-                       Embeddings embeddings, List<EncoderLayer> layers, EncoderHead head, int heads, int maxPositions,
+                       Embeddings embeddings, List<TransformerLayer> layers, EncoderHead head, int heads, int maxPositions,
                        Function<EncoderInput, long[]> positionIds) {
         this.config = config;
         this.backend = backend;
@@ -86,9 +86,9 @@ public final class TransformerEncoder implements EncoderModel {
             }
             AttentionOptions mask = PaddingMask.apply(AttentionOptions.scaled((float) (1 / Math.sqrt(c / heads))),
                     in.attentionMask(), b, s, work);
-            for (EncoderLayer layer : layers) {
+            for (int i = 0; i < layers.size(); i++) {
                 try (TensorArena layerWork = TensorArena.pooled()) {
-                    Tensor y = layer.forward(backend, x, b, s, mask, layerWork);
+                    Tensor y = layers.get(i).forward(backend, x, b, s, null, i, null, mask, null, null, layerWork);
                     backend.copy(y, x);
                 }
                 if (allHiddenStates) {

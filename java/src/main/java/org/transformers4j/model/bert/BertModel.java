@@ -12,6 +12,7 @@ import org.transformers4j.model.EncoderHead;
 import org.transformers4j.model.Heads;
 import org.transformers4j.model.TransformerEncoder;
 import org.transformers4j.nn.EncoderLayer;
+import org.transformers4j.nn.TransformerLayer;
 import org.transformers4j.nn.Embeddings;
 import org.transformers4j.nn.LayerNorm;
 import org.transformers4j.nn.Linear;
@@ -45,7 +46,7 @@ public final class BertModel {
                     w.optional(p + "embeddings.token_type_embeddings.weight", cfg.type_vocab_size(), c),
                     LayerNorm.load(w, p + "embeddings.LayerNorm", c, cfg.layer_norm_eps()));
             Activation act = Activation.fromConfigName(cfg.hidden_act());
-            List<EncoderLayer> layers = new ArrayList<>();
+            List<TransformerLayer> layers = new ArrayList<>();
             for (int i = 0; i < cfg.num_hidden_layers(); i++) {
                 layers.add(EncoderLayer.load(w, p + "encoder.layer." + i + ".", LAYER, c, cfg.intermediate_size(),
                         cfg.num_attention_heads(), act, cfg.layer_norm_eps()));

@@ -12,6 +12,7 @@ import org.transformers4j.model.Heads;
 import org.transformers4j.model.ModelConfig;
 import org.transformers4j.model.TransformerEncoder;
 import org.transformers4j.nn.EncoderLayer;
+import org.transformers4j.nn.TransformerLayer;
 import org.transformers4j.nn.Embeddings;
 import org.transformers4j.nn.LayerNorm;
 import org.transformers4j.nn.Linear;
@@ -37,7 +38,7 @@ public final class DistilBertModel {
                     w.get(p + "embeddings.position_embeddings.weight", cfg.max_position_embeddings(), c), null,
                     LayerNorm.load(w, p + "embeddings.LayerNorm", c, DistilBertConfig.LAYER_NORM_EPS));
             Activation act = Activation.fromConfigName(cfg.activation());
-            List<EncoderLayer> layers = new ArrayList<>();
+            List<TransformerLayer> layers = new ArrayList<>();
             for (int i = 0; i < cfg.n_layers(); i++) {
                 layers.add(EncoderLayer.load(w, p + "transformer.layer." + i + ".", LAYER, c, cfg.hidden_dim(),
                         cfg.n_heads(), act, DistilBertConfig.LAYER_NORM_EPS));
