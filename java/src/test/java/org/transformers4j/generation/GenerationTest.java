@@ -221,6 +221,30 @@ class GenerationTest {
         }
     }
 
+    /** One model shared by threads: each call has its own cache, so each gets the sequential result. */
+    @Test
+    void threadsSharingAModelGetTheSequentialResults() throws Exception {
+        long[][] prompts = {PROMPT, {45, 396, 549}, {7, 8, 9, 10}};
+        long[][] want = new long[prompts.length][];
+        for (int i = 0; i < prompts.length; i++) {
+            want[i] = run(eight(), prompts[i]);
+        }
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            List<java.util.concurrent.Future<long[]>> got = new ArrayList<>();
+            for (int round = 0; round < 4; round++) {
+                for (long[] p : prompts) {
+                    got.add(pool.submit(() -> run(eight(), p)));
+                }
+            }
+            for (int i = 0; i < got.size(); i++) {
+                assertArrayEquals(want[i % prompts.length], got.get(i).get(), "call " + i);
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
     @Test
     void badSettingsAreRefusedWithTheirName() {
         assertRefused(eight().withSampling(-0.5, 50, 1.0), "temperature");
