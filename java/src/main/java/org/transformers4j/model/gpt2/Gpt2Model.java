@@ -15,6 +15,7 @@ import org.transformers4j.nn.LayerNorm;
 import org.transformers4j.nn.Linear;
 import org.transformers4j.nn.SelfAttention;
 import org.transformers4j.nn.Weights;
+import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
 /**
@@ -55,14 +56,25 @@ public final class Gpt2Model {
                 stack.add(TransformerLayer.preNorm(LayerNorm.load(w, l + "ln_1", c, eps), attention,
                         LayerNorm.load(w, l + "ln_2", c, eps), ff));
             }
-            var head = new Linear(w.has("lm_head.weight") ? w.get("lm_head.weight", vocab, c) : tokens, null);
-            var parts = new TransformerDecoder.Parts(tokens, w.get(p + "wpe.weight", positions, c), stack,
-                    LayerNorm.load(w, p + "ln_f", c, eps), head, heads, d, positions);
-            return new TransformerDecoder(config, backend, checkpoint, arena, parts, SpecialTokens.from(config));
+            return assemble(config, backend, checkpoint, w, p, tokens, stack, heads, d, positions, eps);
         } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
+    }
+
+    /**
+     * The parts GPT-2 and GPT-Neo name alike around their layers: learned positions ({p}wpe),
+     * the final norm ({p}ln_f) and the LM head (lm_head, else tied to the token embeddings).
+     */
+    public static DecoderModel assemble(ModelConfig config, Backend backend, Checkpoint checkpoint, Weights w, String p,
+                                        Tensor tokens, List<TransformerLayer> stack, int heads, int d, int positions,
+                                        double eps) {
+        long vocab = tokens.dim(0), c = tokens.dim(1);
+        var head = new Linear(w.has("lm_head.weight") ? w.get("lm_head.weight", vocab, c) : tokens, null);
+        var parts = new TransformerDecoder.Parts(tokens, w.get(p + "wpe.weight", positions, c), stack,
+                LayerNorm.load(w, p + "ln_f", c, eps), head, heads, d, positions);
+        return new TransformerDecoder(config, backend, checkpoint, w.arena(), parts, SpecialTokens.from(config));
     }
 
     /** A Conv1D layer: weight [in, out] (transposed here), bias [out]. */

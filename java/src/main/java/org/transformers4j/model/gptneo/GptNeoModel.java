@@ -8,8 +8,7 @@ import org.transformers4j.checkpoint.Checkpoint;
 import org.transformers4j.checkpoint.CheckpointException;
 import org.transformers4j.model.DecoderModel;
 import org.transformers4j.model.ModelConfig;
-import org.transformers4j.model.SpecialTokens;
-import org.transformers4j.model.TransformerDecoder;
+import org.transformers4j.model.gpt2.Gpt2Model;
 import org.transformers4j.nn.TransformerLayer;
 import org.transformers4j.nn.FeedForward;
 import org.transformers4j.nn.LayerNorm;
@@ -53,10 +52,7 @@ public final class GptNeoModel {
                 stack.add(TransformerLayer.preNorm(LayerNorm.load(w, l + "ln_1", c, eps), attention,
                         LayerNorm.load(w, l + "ln_2", c, eps), ff));
             }
-            var head = new Linear(w.has("lm_head.weight") ? w.get("lm_head.weight", vocab, c) : tokens, null);
-            var parts = new TransformerDecoder.Parts(tokens, w.get(p + "wpe.weight", positions, c), stack,
-                    LayerNorm.load(w, p + "ln_f", c, eps), head, heads, d, positions);
-            return new TransformerDecoder(config, backend, checkpoint, arena, parts, SpecialTokens.from(config));
+            return Gpt2Model.assemble(config, backend, checkpoint, w, p, tokens, stack, heads, d, positions, eps);
         } catch (RuntimeException e) {
             arena.close();
             throw e;
