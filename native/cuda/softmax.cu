@@ -1,0 +1,115 @@
+// Masked softmax over the last axis, one warp per row; keys outside a row's visible range are
+// neither read nor exponentiated, only written as zeros.
+#include "common.cuh"
+
+namespace t4j {
+namespace {
+
+struct SoftmaxArgs {
+    t4j_softmax_params p;
+    const void *x;
+    void *y;
+};
+
+struct RowRange {
+    int64_t lo, hi;
+};
+
+__device__ RowRange visible(const t4j_softmax_params &p, int64_t b, int64_t i) {
+    int64_t lo = p.key_start ? p.key_start[b] : 0;
+    int64_t hi = p.key_len ? p.key_len[b] : p.cols;
+    if (lo < 0) lo = 0;
+    if (lo > p.cols) lo = p.cols;
+    if (hi > p.cols) hi = p.cols;
+    if (p.causal) hi = min(hi, i + (p.cols - p.rows) + 1);
+    return {lo, hi};
+}
+
+__device__ float score(const SoftmaxArgs &a, float x, const float *mask_row, int64_t j) {
+    float s = a.p.scale * x;
+    return mask_row ? s + mask_row[j] : s;
+}
+
+// VPT > 0: the row in registers (element lane + 32 k in slot k). VPT == 0: any length, three reads.
+template <typename T, int VPT>
+__global__ void softmax_rows(SoftmaxArgs a) {
+    const t4j_softmax_params &p = a.p;
+    int64_t row = (int64_t)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+    int64_t total = p.batch * p.heads * p.rows;
+    if (row >= total) return;
+    int lane = threadIdx.x % 32;
+    int64_t i = row % p.rows, h = (row / p.rows) % p.heads, b = row / (p.rows * p.heads);
+    RowRange v = visible(p, b, i);
+    const T *x = (const T *)a.x + row * p.cols;
+    T *y = (T *)a.y + row * p.cols;
+    const float *mask_row =
+        p.mask ? p.mask + b * p.mask_stride_b + h * p.mask_stride_h + i * p.mask_stride_s : nullptr;
+    float m = -INFINITY, sum = 0.0f;
+    if (VPT > 0) {
+        float s[VPT > 0 ? VPT : 1];
+#pragma unroll
+        for (int k = 0; k < (VPT > 0 ? VPT : 1); k++) {
+            int64_t j = v.lo + lane + 32 * k;
+            s[k] = j < v.hi ? score(a, to_f(x[j]), mask_row, j) : -INFINITY;
+            m = fmaxf(m, s[k]);
+        }
+        m = warp_max(m);
+#pragma unroll
+        for (int k = 0; k < (VPT > 0 ? VPT : 1); k++) {
+            s[k] = m == -INFINITY ? 0.0f : __expf(s[k] - m);
+            sum += s[k];
+        }
+        float total = warp_sum(sum);
+        float inv = total > 0.0f ? 1.0f / total : 0.0f;
+#pragma unroll
+        for (int k = 0; k < (VPT > 0 ? VPT : 1); k++) {
+            int64_t j = v.lo + lane + 32 * k;
+            if (j < v.hi) y[j] = from_f<T>(s[k] * inv);
+        }
+    } else {
+        for (int64_t j = v.lo + lane; j < v.hi; j += 32) m = fmaxf(m, score(a, to_f(x[j]), mask_row, j));
+        m = warp_max(m);
+        if (m != -INFINITY) {
+            for (int64_t j = v.lo + lane; j < v.hi; j += 32) sum += __expf(score(a, to_f(x[j]), mask_row, j) - m);
+        }
+        sum = warp_sum(sum);
+        float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+        for (int64_t j = v.lo + lane; j < v.hi; j += 32) {
+            float e = m == -INFINITY ? 0.0f : __expf(score(a, to_f(x[j]), mask_row, j) - m);
+            y[j] = from_f<T>(e * inv);
+        }
+    }
+    // the masked ends of the row (all of it when the range is empty)
+    int64_t end = max(v.hi, v.lo);
+    for (int64_t j = lane; j < v.lo; j += 32) y[j] = from_f<T>(0.0f);
+    for (int64_t j = end + lane; j < p.cols; j += 32) y[j] = from_f<T>(0.0f);
+}
+
+template <typename T>
+int32_t launch_softmax(const SoftmaxArgs &a, cudaStream_t stream) {
+    const int warps = 4;
+    int64_t rows = a.p.batch * a.p.heads * a.p.rows;
+    unsigned grid = (unsigned)((rows + warps - 1) / warps);
+    int64_t vpt = (a.p.cols + 31) / 32;
+    if (vpt <= 4) softmax_rows<T, 4><<<grid, 32 * warps, 0, stream>>>(a);
+    else if (vpt <= 8) softmax_rows<T, 8><<<grid, 32 * warps, 0, stream>>>(a);
+    else if (vpt <= 16) softmax_rows<T, 16><<<grid, 32 * warps, 0, stream>>>(a);
+    else if (vpt <= 32) softmax_rows<T, 32><<<grid, 32 * warps, 0, stream>>>(a);
+    else softmax_rows<T, 0><<<grid, 32 * warps, 0, stream>>>(a);
+    return launched();
+}
+
+} // namespace
+} // namespace t4j
+
+extern "C" int32_t t4j_cuda_softmax(int32_t dtype, const t4j_softmax_params *p, const void *x,
+                                    void *y, void *stream) {
+    if (!p || !x || !y) return T4J_ERR_NULL;
+    if (p->batch < 0 || p->heads < 0 || p->rows < 0 || p->cols <= 0) return T4J_ERR_SIZE;
+    if (p->causal && p->rows > p->cols) return T4J_ERR_SIZE;
+    int64_t rows = p->batch * p->heads * p->rows;
+    if (rows == 0) return T4J_OK;
+    if ((rows + 3) / 4 > INT32_MAX) return T4J_ERR_SIZE;
+    t4j::SoftmaxArgs a{*p, x, y};
+    T4J_DISPATCH(dtype, return t4j::launch_softmax<T>(a, (cudaStream_t)stream))
+}
