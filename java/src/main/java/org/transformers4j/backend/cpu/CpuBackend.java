@@ -12,6 +12,7 @@ import java.util.WeakHashMap;
 import org.transformers4j.backend.Activation;
 import org.transformers4j.backend.AttentionOptions;
 import org.transformers4j.backend.AttentionShape;
+import org.transformers4j.backend.NativeLibraries;
 import org.transformers4j.backend.SoftmaxOptions;
 import org.transformers4j.backend.SoftmaxShape;
 import org.transformers4j.backend.ValidatingBackend;

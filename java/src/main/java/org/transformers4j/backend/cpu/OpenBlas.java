@@ -2,6 +2,7 @@ package org.transformers4j.backend.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import org.transformers4j.backend.NativeLibraries;
 import org.transformers4j.bindings.openblas.cblas_h;
 
 /**

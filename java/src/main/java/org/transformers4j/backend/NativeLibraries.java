@@ -1,4 +1,4 @@
-package org.transformers4j.backend.cpu;
+package org.transformers4j.backend;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -10,8 +10,8 @@ import org.transformers4j.util.ResourceCache;
  * {@link System#load}, so the jextract bindings (which look symbols up in this class loader's
  * libraries) find them.
  */
-final class NativeLibraries {
-    static final String PLATFORM = platform();
+public final class NativeLibraries {
+    public static final String PLATFORM = platform();
 
     private NativeLibraries() {
     }
@@ -29,7 +29,7 @@ final class NativeLibraries {
      * Extracts the given resources (all from one folder, in dependency order) into one cache
      * folder and loads them in that order. Throws {@link UnsatisfiedLinkError} naming what is missing.
      */
-    static Path load(String folder, List<String> names) {
+    public static Path load(String folder, List<String> names) {
         List<byte[]> contents;
         try {
             contents = names.stream().map(n -> ResourceCache.read(folder + "/" + n)).toList();
