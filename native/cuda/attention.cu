@@ -390,7 +390,7 @@ int32_t check(const t4j_attention_params &p) {
                          p.out_stride_s, p.out_stride_h};
     for (int64_t s : strides)
         if (s < 0) return T4J_ERR_SIZE;
-    if (p.batch * p.heads > INT32_MAX || p.q_len > 65535LL * kTile) return T4J_ERR_SIZE;
+    if (p.batch * p.heads > INT32_MAX || p.q_len > 65535LL * 4) return T4J_ERR_SIZE; // grid y of warp_rows
     return T4J_OK;
 }
 
