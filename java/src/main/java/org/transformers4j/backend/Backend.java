@@ -2,6 +2,7 @@ package org.transformers4j.backend;
 
 import org.transformers4j.tensor.Device;
 import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
 
 /**
  * The operations models are built from, on one device. Every method checks
@@ -90,6 +91,54 @@ public interface Backend extends AutoCloseable {
      * dimension, strides are free (a KV-cache slot, a head slice of a fused projection).
      */
     void copy(Tensor src, Tensor dst);
+
+    /**
+     * An arena for one computation's intermediate results on this backend's device, confined to
+     * the calling thread; its memory is reused after close, so contents start undefined.
+     */
+    default TensorArena scratch() {
+        return TensorArena.pooled();
+    }
+
+    /** An arena on this backend's device for tensors that outlive a computation (weights, caches). */
+    default TensorArena longLived() {
+        return TensorArena.shared();
+    }
+
+    /**
+     * The tensor on this backend's device: t itself when it is there, else a contiguous copy
+     * allocated in arena (an arena of this device).
+     */
+    default Tensor toDevice(Tensor t, TensorArena arena) {
+        Checks.onDevice("tensor", t, device());
+        return t;
+    }
+
+    /** A copy of t (on the host or this device) in arena, an arena of this device. */
+    default Tensor place(Tensor t, TensorArena arena) {
+        Tensor c = arena.empty(t.dtype(), t.shape().toArray());
+        copy(t, c);
+        return c;
+    }
+
+    /** A new int64 tensor of arena (on this device) holding the values. */
+    default Tensor longs(long[] values, TensorArena arena, long... dims) {
+        return arena.ofLongs(values, dims);
+    }
+
+    /** A new float32 tensor of arena (on this device) holding the values. */
+    default Tensor floats(float[] values, TensorArena arena, long... dims) {
+        return arena.of(values, dims);
+    }
+
+    /**
+     * The tensor in host memory, for reading: t itself when it is there, else a contiguous copy
+     * allocated in hostArena after the work queued before it has finished.
+     */
+    default Tensor toHost(Tensor t, TensorArena hostArena) {
+        Checks.onDevice("tensor", t, device());
+        return t;
+    }
 
     /** Releases what the backend holds (not the tensors, which their arenas own). */
     @Override

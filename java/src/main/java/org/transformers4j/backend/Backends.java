@@ -2,6 +2,7 @@ package org.transformers4j.backend;
 
 import org.transformers4j.backend.cpu.CpuBackend;
 import org.transformers4j.backend.cuda.Cuda;
+import org.transformers4j.backend.cuda.CudaBackend;
 import org.transformers4j.tensor.Device;
 
 /** Creates the backend for a device; the one place where backends are chosen. */
@@ -12,18 +13,19 @@ public final class Backends {
     }
 
     /**
-     * The backend for the device. A GPU device falls back to the CPU backend with a warning that
-     * says why: no CUDA runtime, no GPU, no cuBLAS or no libt4j_cuda in this build, or (for now)
-     * no Java CUDA backend yet.
+     * The backend for the device. A GPU device that is not there (no CUDA runtime, no GPU of that
+     * number, no cuBLAS, no libt4j_cuda in this build) falls back to the CPU backend with a warning
+     * that says why.
      */
     public static Backend create(Device device) {
         return switch (device.kind()) {
             case "cpu" -> CpuBackend.create();
             case "cuda" -> {
                 Cuda.Availability cuda = Cuda.availability();
-                String why = !cuda.usable() ? cuda.detail()
-                        : device.index() >= cuda.devices() ? "there are " + cuda.devices() + " GPU(s)"
-                        : "this version runs its CUDA kernels only from bench/gpu; models on the GPU come later";
+                if (cuda.usable() && device.index() < cuda.devices()) {
+                    yield CudaBackend.create(device.index());
+                }
+                String why = !cuda.usable() ? cuda.detail() : "there are " + cuda.devices() + " GPU(s)";
                 LOG.log(System.Logger.Level.WARNING, "device " + device + " not available, running on the CPU: " + why);
                 yield CpuBackend.create();
             }

@@ -38,6 +38,19 @@ public final class Checks {
         }
     }
 
+    /** Requires t to be a live tensor on the device. */
+    public static void onDevice(String name, Tensor t, Device device) {
+        if (t == null) {
+            throw new IllegalArgumentException(name + " is null");
+        }
+        if (!t.isAlive()) {
+            throw new IllegalArgumentException(name + " belongs to a closed arena");
+        }
+        if (!t.device().equals(device)) {
+            throw new IllegalArgumentException(name + " is on " + t.device() + ", this backend runs on " + device);
+        }
+    }
+
     /** Requires t (possibly null when optional) to have exactly the given sizes. */
     public static void shape(String name, Tensor t, long... dims) {
         if (!Arrays.equals(t.shape().toArray(), dims)) {
@@ -63,7 +76,7 @@ public final class Checks {
 
     /** Requires that two tensors share no memory. */
     public static void disjoint(String name, Tensor t, String otherName, Tensor other) {
-        if (t.segment().asOverlappingSlice(other.segment()).isPresent()) {
+        if (t.deviceSegment().asOverlappingSlice(other.deviceSegment()).isPresent()) { // address ranges only
             throw new IllegalArgumentException(name + " overlaps " + otherName);
         }
     }

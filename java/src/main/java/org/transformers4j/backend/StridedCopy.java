@@ -4,7 +4,7 @@ import java.lang.foreign.MemorySegment;
 import org.transformers4j.tensor.Tensor;
 
 /** Copies between strided views of host memory, one contiguous run at a time. */
-final class StridedCopy {
+public final class StridedCopy {
     private StridedCopy() {
     }
 
@@ -12,7 +12,7 @@ final class StridedCopy {
      * dst = src for views of one shape; a run is the largest block of trailing dimensions that both
      * lay out row-major without gaps, and runs are found by stepping the outer indices.
      */
-    static void host(Tensor src, Tensor dst) {
+    public static void host(Tensor src, Tensor dst) {
         int rank = src.rank(), inner = innerContiguousDims(src, dst);
         long runElements = 1;
         for (int d = rank - inner; d < rank; d++) {

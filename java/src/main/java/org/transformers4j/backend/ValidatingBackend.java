@@ -254,15 +254,20 @@ public abstract class ValidatingBackend implements Backend {
         Checks.tensor("out", out, 2, device());
         Checks.shape("out", out, n, table.dim(1));
         Checks.contiguous("out", out);
-        var seg = ids.segment();
-        for (long i = 0; i < n; i++) {
-            long id = seg.getAtIndex(ValueLayout.JAVA_LONG, i);
+        long[] values = idValues(ids);
+        for (int i = 0; i < values.length; i++) {
+            long id = values[i];
             if (id < 0 || id >= vocab) {
                 throw new IllegalArgumentException("ids[" + i + "] = " + id + " is outside the vocabulary [0, "
                         + vocab + ")");
             }
         }
         embeddingImpl(table, ids, out, n);
+    }
+
+    /** The ids, read for checking: here from host memory (a device backend copies them first). */
+    protected long[] idValues(Tensor ids) {
+        return ids.segment().toArray(ValueLayout.JAVA_LONG);
     }
 
     @Override

@@ -35,9 +35,9 @@ public final class Heads {
         @Override
         public Tensor forward(Backend backend, Tensor x, int batch, int seq, TensorArena work, TensorArena out) {
             Tensor t = norm.forward(backend, transform.forward(backend, x, act, work), null, work);
-            Tensor logits = out.empty(batch * (long) seq, decoder.outFeatures());
+            Tensor logits = Rows.target(backend, out, work).empty(batch * (long) seq, decoder.outFeatures());
             backend.linear(t, decoder.weight(), decoder.bias(), Activation.NONE, logits);
-            return logits.reshape(batch, seq, decoder.outFeatures());
+            return backend.toHost(logits, out).reshape(batch, seq, decoder.outFeatures());
         }
     }
 
@@ -53,14 +53,17 @@ public final class Heads {
             long c = x.dim(1);
             Tensor first = x.reshape(batch, seq * c).narrow(1, 0, c); // [B, C], row stride S * C
             Tensor pooled = pooler.forward(backend, first, Activation.NONE, work);
-            float[] v = pooled.toFloatArray();
+            float[] v;
+            try (TensorArena host = TensorArena.confined()) {
+                v = backend.toHost(pooled, host).toFloatArray();
+            }
             for (int i = 0; i < v.length; i++) {
                 v[i] = (float) Math.tanh(v[i]);
             }
-            pooled.copyFrom(v);
-            Tensor logits = out.empty(batch, classifier.outFeatures());
+            pooled = backend.floats(v, work, pooled.shape().toArray());
+            Tensor logits = Rows.target(backend, out, work).empty(batch, classifier.outFeatures());
             backend.linear(pooled, classifier.weight(), classifier.bias(), Activation.NONE, logits);
-            return logits;
+            return backend.toHost(logits, out);
         }
     }
 
@@ -73,9 +76,9 @@ public final class Heads {
 
         @Override
         public Tensor forward(Backend backend, Tensor x, int batch, int seq, TensorArena work, TensorArena out) {
-            Tensor logits = out.empty(batch * (long) seq, classifier.outFeatures());
+            Tensor logits = Rows.target(backend, out, work).empty(batch * (long) seq, classifier.outFeatures());
             backend.linear(x, classifier.weight(), classifier.bias(), Activation.NONE, logits);
-            return logits.reshape(batch, seq, classifier.outFeatures());
+            return backend.toHost(logits, out).reshape(batch, seq, classifier.outFeatures());
         }
     }
 }

@@ -9,11 +9,22 @@ final class Rows {
     private Rows() {
     }
 
-    /** x: [B * S, C] copied into a new [B, S, C] tensor of out. */
+    /** x: [B * S, C] copied into a new [B, S, C] tensor of out (a host arena). */
     static Tensor copyOut(Backend backend, Tensor x, int b, int s, TensorArena out) {
+        if (!out.device().equals(backend.device())) {
+            return backend.toHost(x.reshape(b, s, x.dim(1)), out);
+        }
         Tensor t = out.empty(b, s, x.dim(1));
         backend.copy(x.reshape(b, s, x.dim(1)), t);
         return t;
+    }
+
+    /**
+     * Where a result for the caller's arena out is computed: out itself when it is on the backend's
+     * device (then {@link Backend#toHost} hands it back as it is), else work.
+     */
+    static TensorArena target(Backend backend, TensorArena out, TensorArena work) {
+        return out.device().equals(backend.device()) ? out : work;
     }
 
     /** The last position of each sequence of x: [B * S, C], as [B, C]. */

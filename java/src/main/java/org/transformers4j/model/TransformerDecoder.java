@@ -93,14 +93,14 @@ public final class TransformerDecoder implements DecoderModel {
             }
         }
         List<Tensor> hidden = new ArrayList<>();
-        try (TensorArena work = TensorArena.pooled()) {
+        try (TensorArena work = backend.scratch()) {
             Tensor x = embed(in.ids(), positions, work);
-            AttentionOptions mask = PaddingMask.apply(AttentionOptions.scaled(1f), in.attentionMask(), b, keys, work);
+            AttentionOptions mask = PaddingMask.apply(backend, AttentionOptions.scaled(1f), in.attentionMask(), b, keys, work);
             for (int i = 0; i < parts.layers().size(); i++) {
                 if (allHiddenStates) {
                     hidden.add(Rows.copyOut(backend, x, b, s, out));
                 }
-                try (TensorArena layerWork = TensorArena.pooled()) {
+                try (TensorArena layerWork = backend.scratch()) {
                     Tensor y = parts.layers().get(i).forward(backend, x, b, s, cache, i, positions, mask, null, null, layerWork);
                     backend.copy(y, x);
                 }
@@ -110,9 +110,10 @@ public final class TransformerDecoder implements DecoderModel {
             hidden.add(Rows.copyOut(backend, last, b, s, out));
             Tensor rows = lastLogitsOnly ? Rows.last(backend, last, b, s, work) : last;
             long v = parts.lmHead().outFeatures();
-            Tensor logits = out.empty(rows.dim(0), v);
+            Tensor logits = Rows.target(backend, out, work).empty(rows.dim(0), v);
             backend.linear(rows, parts.lmHead().weight(), parts.lmHead().bias(), Activation.NONE, logits);
-            return new DecoderOutput(List.copyOf(hidden), logits.reshape(b, lastLogitsOnly ? 1 : s, v));
+            return new DecoderOutput(List.copyOf(hidden),
+                    backend.toHost(logits, out).reshape(b, lastLogitsOnly ? 1 : s, v));
         }
     }
 
@@ -142,10 +143,10 @@ public final class TransformerDecoder implements DecoderModel {
     private Tensor embed(long[] ids, long[] positions, TensorArena work) {
         int n = ids.length;
         Tensor x = work.empty(n, hiddenSize());
-        backend.embedding(parts.tokens(), work.ofLongs(ids, n), x);
+        backend.embedding(parts.tokens(), backend.longs(ids, work, n), x);
         if (parts.positions() != null) {
             Tensor p = work.empty(n, hiddenSize());
-            backend.embedding(parts.positions(), work.ofLongs(positions, n), p);
+            backend.embedding(parts.positions(), backend.longs(positions, work, n), p);
             backend.add(x, p, x);
         }
         return x;

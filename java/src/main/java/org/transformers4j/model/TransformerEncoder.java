@@ -79,15 +79,15 @@ public final class TransformerEncoder implements EncoderModel {
         int b = in.batch(), s = in.seq(), c = hiddenSize();
         long n = (long) b * s;
         List<Tensor> hidden = new ArrayList<>();
-        try (TensorArena work = TensorArena.pooled()) {
+        try (TensorArena work = backend.scratch()) {
             Tensor x = embeddings.forward(backend, in.ids(), positionIds.apply(in), in.tokenTypeIds(), work);
             if (allHiddenStates) {
                 hidden.add(Rows.copyOut(backend, x, b, s, out));
             }
-            AttentionOptions mask = PaddingMask.apply(AttentionOptions.scaled((float) (1 / Math.sqrt(c / heads))),
+            AttentionOptions mask = PaddingMask.apply(backend, AttentionOptions.scaled((float) (1 / Math.sqrt(c / heads))),
                     in.attentionMask(), b, s, work);
             for (int i = 0; i < layers.size(); i++) {
-                try (TensorArena layerWork = TensorArena.pooled()) {
+                try (TensorArena layerWork = backend.scratch()) {
                     Tensor y = layers.get(i).forward(backend, x, b, s, null, i, null, mask, null, null, layerWork);
                     backend.copy(y, x);
                 }

@@ -98,12 +98,12 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
         }
         Stack enc = parts.encoder();
         List<Tensor> hidden = new ArrayList<>();
-        try (TensorArena work = TensorArena.pooled()) {
+        try (TensorArena work = backend.scratch()) {
             long[] positions = in.absolutePositions();
             Tensor x = enc.embeddings().forward(backend, in.ids(), positions, work);
-            AttentionOptions mask = PaddingMask.apply(AttentionOptions.scaled(1f), in.attentionMask(), b, s, work);
+            AttentionOptions mask = PaddingMask.apply(backend, AttentionOptions.scaled(1f), in.attentionMask(), b, s, work);
             if (enc.positionBias() != null) {
-                mask = withPositionBias(mask, enc.positionBias().bias(s, s, 0, work), b, work);
+                mask = withPositionBias(mask, enc.positionBias().bias(backend, s, s, 0, work), b, work);
             }
             x = runStack(enc, x, b, s, null, positions, mask, allHiddenStates, hidden, work, out);
             hidden.add(Rows.copyOut(backend, x, b, s, out));
@@ -122,17 +122,16 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
                     + maxTargetPositions() + " positions the decoder of " + config.source() + " takes");
         }
         int b = (int) encoded.dim(0), t = (int) encoded.dim(1);
-        TensorArena arena = TensorArena.shared();
+        TensorArena arena = backend.longLived();
         try {
-            Tensor flat = arena.empty(encoded.shape().toArray());
-            backend.copy(encoded, flat);
+            Tensor flat = backend.place(encoded, arena);
             List<TransformerLayer> layers = parts.decoder().layers();
             Tensor[][] crossKv = new Tensor[layers.size()][];
             for (int i = 0; i < layers.size(); i++) {
                 crossKv[i] = layers.get(i).cross().keysValues(backend, flat.reshape((long) b * t, hiddenSize()), b, t,
                         arena);
             }
-            AttentionOptions mask = PaddingMask.apply(AttentionOptions.scaled(1f), sourceMask, b, t, arena);
+            AttentionOptions mask = PaddingMask.apply(backend, AttentionOptions.scaled(1f), sourceMask, b, t, arena);
             KvCache self = new KvCache(backend, layers.size(), b, capacity, parts.heads(), parts.headDim());
             return new Seq2SeqCache(backend, self, arena, crossKv, mask, t);
         } catch (RuntimeException e) {
@@ -156,17 +155,17 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
         }
         Stack dec = parts.decoder();
         List<Tensor> hidden = new ArrayList<>();
-        try (TensorArena work = TensorArena.pooled()) {
+        try (TensorArena work = backend.scratch()) {
             Tensor x = dec.embeddings().forward(backend, in.ids(), positions, work);
-            AttentionOptions mask = PaddingMask.apply(AttentionOptions.scaled(1f), in.attentionMask(), b, keys, work);
+            AttentionOptions mask = PaddingMask.apply(backend, AttentionOptions.scaled(1f), in.attentionMask(), b, keys, work);
             if (dec.positionBias() != null) {
-                mask = withPositionBias(mask, dec.positionBias().bias(s, keys, past, work), b, work);
+                mask = withPositionBias(mask, dec.positionBias().bias(backend, s, keys, past, work), b, work);
             }
             x = runStack(dec, x, b, s, cache, positions, mask, allHiddenStates, hidden, work, out);
             self.advance(s);
             hidden.add(Rows.copyOut(backend, x, b, s, out));
             Tensor rows = lastLogitsOnly ? Rows.last(backend, x, b, s, work) : x;
-            return new DecoderOutput(List.copyOf(hidden), logits(rows, out).reshape(b, lastLogitsOnly ? 1 : s,
+            return new DecoderOutput(List.copyOf(hidden), logits(rows, out, work).reshape(b, lastLogitsOnly ? 1 : s,
                     vocabSize()));
         }
     }
@@ -178,7 +177,7 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
             if (allHiddenStates) {
                 hidden.add(Rows.copyOut(backend, x, b, s, out));
             }
-            try (TensorArena layerWork = TensorArena.pooled()) {
+            try (TensorArena layerWork = backend.scratch()) {
                 Tensor y = cache == null
                         ? stack.layers().get(i).forward(backend, x, b, s, null, i, positions, mask, null, null, layerWork)
                         : stack.layers().get(i).forward(backend, x, b, s, cache.self(), i, positions, mask,
@@ -195,18 +194,22 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
             return mask.withBias(positionBias);
         }
         int h = (int) positionBias.dim(1), s = (int) positionBias.dim(2), t = (int) positionBias.dim(3);
-        float[] pos = positionBias.toFloatArray(), pad = mask.bias().toFloatArray(), sum = new float[b * h * s * t];
+        float[] pos, pad, sum = new float[b * h * s * t];
+        try (TensorArena host = TensorArena.confined()) {
+            pos = backend.toHost(positionBias, host).toFloatArray();
+            pad = backend.toHost(mask.bias(), host).toFloatArray();
+        }
         for (int bi = 0; bi < b; bi++) {
             for (int i = 0; i < h * s * t; i++) {
                 sum[bi * h * s * t + i] = pos[i] + pad[bi * t + i % t];
             }
         }
-        return mask.withBias(work.of(sum, b, h, s, t));
+        return mask.withBias(backend.floats(sum, work, b, h, s, t));
     }
 
-    private Tensor logits(Tensor rows, TensorArena out) {
+    private Tensor logits(Tensor rows, TensorArena out, TensorArena work) {
         Linear head = parts.lmHead();
-        Tensor logits = out.empty(rows.dim(0), head.outFeatures());
+        Tensor logits = Rows.target(backend, out, work).empty(rows.dim(0), head.outFeatures());
         if (parts.logitScale() == 1f) {
             backend.linear(rows, head.weight(), head.bias(), Activation.NONE, logits);
         } else {
@@ -215,7 +218,7 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
                 backend.biasActivation(Activation.NONE, logits, head.bias(), logits);
             }
         }
-        return logits;
+        return backend.toHost(logits, out);
     }
 
     @Override

@@ -16,11 +16,11 @@ public record Embeddings(Tensor word, Tensor position, Tensor tokenType, LayerNo
         int n = ids.length;
         long c = word.dim(1);
         Tensor e = arena.empty(n, c), p = arena.empty(n, c);
-        backend.embedding(word, arena.ofLongs(ids, n), e);
-        backend.embedding(position, arena.ofLongs(positions, n), p);
+        backend.embedding(word, backend.longs(ids, arena, n), e);
+        backend.embedding(position, backend.longs(positions, arena, n), p);
         backend.add(e, p, e);
         if (tokenType != null) {
-            backend.embedding(tokenType, arena.ofLongs(types == null ? new long[n] : types, n), p);
+            backend.embedding(tokenType, backend.longs(types == null ? new long[n] : types, arena, n), p);
             backend.add(e, p, e);
         }
         return norm.forward(backend, e, null, arena);

@@ -13,7 +13,7 @@ import org.transformers4j.tensor.TensorArena;
  * {@link #advance(int)}; attention reads the filled part in place.
  */
 public final class KvCache implements AutoCloseable {
-    private final TensorArena arena = TensorArena.shared();
+    private final TensorArena arena;
     private final Backend backend;
     private final Tensor[] keys;
     private final Tensor[] values;
@@ -28,6 +28,7 @@ public final class KvCache implements AutoCloseable {
                     + ", capacity " + capacity + ", kv heads " + kvHeads + ", head dim " + headDim);
         }
         this.backend = backend;
+        this.arena = backend.longLived();
         this.batch = batch;
         this.capacity = capacity;
         keys = new Tensor[layers];
@@ -122,7 +123,7 @@ public final class KvCache implements AutoCloseable {
                 throw new IllegalArgumentException("reorder row " + f + " is outside [0, " + rows + ")");
             }
         }
-        try (TensorArena work = TensorArena.pooled()) {
+        try (TensorArena work = backend.scratch()) {
             Tensor old = work.empty(t.shape().toArray());
             backend.copy(t, old);
             for (int i = 0; i < from.length; i++) {

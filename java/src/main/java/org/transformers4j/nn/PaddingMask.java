@@ -1,6 +1,7 @@
 package org.transformers4j.nn;
 
 import org.transformers4j.backend.AttentionOptions;
+import org.transformers4j.backend.Backend;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
@@ -13,7 +14,8 @@ public final class PaddingMask {
     private PaddingMask() {
     }
 
-    public static AttentionOptions apply(AttentionOptions options, long[] mask, int batch, int keys, TensorArena arena) {
+    public static AttentionOptions apply(Backend backend, AttentionOptions options, long[] mask, int batch, int keys,
+                                         TensorArena arena) {
         if (mask == null) {
             return options;
         }
@@ -44,14 +46,10 @@ public final class PaddingMask {
         if (contiguous) {
             return options.withKeyStart(start).withKeyLength(end);
         }
-        Tensor additive = arena.zeros(batch, 1, 1, keys);
-        for (int b = 0; b < batch; b++) {
-            for (int j = 0; j < keys; j++) {
-                if (mask[b * keys + j] == 0) {
-                    additive.setFloat(Float.NEGATIVE_INFINITY, b, 0, 0, j);
-                }
-            }
+        float[] additive = new float[batch * keys];
+        for (int i = 0; i < additive.length; i++) {
+            additive[i] = mask[i] == 0 ? Float.NEGATIVE_INFINITY : 0f;
         }
-        return options.withBias(additive);
+        return options.withBias(backend.floats(additive, arena, batch, 1, 1, keys));
     }
 }

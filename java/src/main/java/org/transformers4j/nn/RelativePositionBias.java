@@ -1,5 +1,6 @@
 package org.transformers4j.nn;
 
+import org.transformers4j.backend.Backend;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
@@ -16,7 +17,7 @@ public record RelativePositionBias(float[] table, int heads, int numBuckets, int
     /** Loads {name} [numBuckets, heads]. */
     public static RelativePositionBias load(Weights w, String name, int numBuckets, int heads, int maxDistance,
                                             boolean bidirectional) {
-        return new RelativePositionBias(w.get(name, numBuckets, heads).toFloatArray(), heads, numBuckets, maxDistance,
+        return new RelativePositionBias(w.hostFloats(name, numBuckets, heads), heads, numBuckets, maxDistance,
                 bidirectional);
     }
 
@@ -42,7 +43,7 @@ public record RelativePositionBias(float[] table, int heads, int numBuckets, int
     }
 
     /** The bias [1, H, S, T] for S queries at positions first .. first + S - 1 against keys 0 .. T - 1. */
-    public Tensor bias(int queries, int keys, int first, TensorArena arena) {
+    public Tensor bias(Backend backend, int queries, int keys, int first, TensorArena arena) {
         float[] out = new float[heads * queries * keys];
         for (int i = 0; i < queries; i++) {
             for (int j = 0; j < keys; j++) {
@@ -52,6 +53,6 @@ public record RelativePositionBias(float[] table, int heads, int numBuckets, int
                 }
             }
         }
-        return arena.of(out, 1, heads, queries, keys);
+        return backend.floats(out, arena, 1, heads, queries, keys);
     }
 }

@@ -24,7 +24,7 @@ public record TokenEmbeddings(Tensor tokens, float scale, Tensor positions, int 
         int n = ids.length;
         long c = tokens.dim(1);
         Tensor x = arena.empty(n, c);
-        backend.embedding(tokens, arena.ofLongs(ids, n), x);
+        backend.embedding(tokens, backend.longs(ids, arena, n), x);
         if (scale != 1f) {
             backend.scale(x, scale, x);
         }
@@ -34,7 +34,7 @@ public record TokenEmbeddings(Tensor tokens, float scale, Tensor positions, int 
                 rows[i] = positionIds[i] + offset;
             }
             Tensor p = arena.empty(n, c);
-            backend.embedding(positions, arena.ofLongs(rows, n), p);
+            backend.embedding(positions, backend.longs(rows, arena, n), p);
             backend.add(x, p, x);
         }
         return norm == null ? x : norm.forward(backend, x, null, arena);
@@ -44,7 +44,7 @@ public record TokenEmbeddings(Tensor tokens, float scale, Tensor positions, int 
      * Marian's sinusoidal table [n, d]: column i &lt; d/2 holds sin(pos / 10000^(2i/d)), column
      * d/2 + i the cosine of the same angle (computed in double, stored as float like the reference).
      */
-    public static Tensor sinusoidal(int n, int d, TensorArena arena) {
+    public static Tensor sinusoidal(Backend backend, int n, int d, TensorArena arena) {
         float[] out = new float[n * d];
         int half = (d + 1) / 2;
         for (int pos = 0; pos < n; pos++) {
@@ -54,6 +54,6 @@ public record TokenEmbeddings(Tensor tokens, float scale, Tensor positions, int 
                 out[pos * d + col] = (float) (j % 2 == 0 ? Math.sin(angle) : Math.cos(angle));
             }
         }
-        return arena.of(out, n, d);
+        return backend.floats(out, arena, n, d);
     }
 }

@@ -1,34 +1,65 @@
 package org.transformers4j.nn;
 
 import java.util.Arrays;
+import org.transformers4j.backend.Backend;
 import org.transformers4j.checkpoint.Checkpoint;
 import org.transformers4j.checkpoint.CheckpointException;
+import org.transformers4j.tensor.Device;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
 /**
- * Loads parameters from a checkpoint into an arena, checking each one's shape; an error names
- * the checkpoint, the parameter and the shapes.
+ * Loads parameters from a checkpoint onto a backend's device, checking each one's shape; an error
+ * names the checkpoint, the parameter and the shapes. On the host the tensors view the checkpoint
+ * where they can (no copy); on a GPU each is copied there once. Whatever is computed from them at
+ * load time (transposes, concatenations) is computed on the host first.
  */
 public final class Weights {
     private final Checkpoint checkpoint;
     private final TensorArena arena;
+    private final Backend backend;
 
-    public Weights(Checkpoint checkpoint, TensorArena arena) {
+    /** Parameters in arena, an arena of the backend's device (from {@link Backend#longLived()}). */
+    public Weights(Checkpoint checkpoint, TensorArena arena, Backend backend) {
+        if (!arena.device().equals(backend.device())) {
+            throw new IllegalArgumentException("weights arena is on " + arena.device() + ", the backend on "
+                    + backend.device());
+        }
         this.checkpoint = checkpoint;
         this.arena = arena;
+        this.backend = backend;
     }
 
     public TensorArena arena() {
         return arena;
     }
 
+    public Backend backend() {
+        return backend;
+    }
+
     public boolean has(String name) {
         return checkpoint.has(name);
     }
 
-    /** The parameter, which must exist with exactly these dimensions. */
+    /** The parameter, which must exist with exactly these dimensions, on the backend's device. */
     public Tensor get(String name, long... dims) {
+        if (arena.device().equals(Device.CPU)) {
+            return host(name, dims, arena);
+        }
+        try (TensorArena staging = TensorArena.confined()) {
+            return backend.toDevice(host(name, dims, staging), arena);
+        }
+    }
+
+    /** The parameter's values, read on the host (for what load-time code computes from them). */
+    public float[] hostFloats(String name, long... dims) {
+        try (TensorArena staging = TensorArena.confined()) {
+            return host(name, dims, staging).toFloatArray();
+        }
+    }
+
+    private Tensor host(String name, long[] dims, TensorArena into) {
         if (!checkpoint.has(name)) {
             throw new CheckpointException(checkpoint.source() + ": missing parameter " + name);
         }
@@ -37,7 +68,7 @@ public final class Weights {
             throw new CheckpointException(checkpoint.source() + ": parameter " + name + " has shape "
                     + Arrays.toString(stored) + ", the config implies " + Arrays.toString(dims));
         }
-        return checkpoint.load(name, arena);
+        return checkpoint.load(name, into);
     }
 
     /** The parameter if present (shape checked), else null. */
@@ -58,14 +89,14 @@ public final class Weights {
     /** Several [rows_i, cols] parameters stacked into one [sum rows_i, cols] tensor (a fused projection). */
     public Tensor concatRows(long cols, String[] names, long[] rows) {
         long total = Arrays.stream(rows).sum();
-        Tensor out = arena.zeros(total, cols);
-        long at = 0;
+        float[] out = new float[Math.toIntExact(total * cols)];
+        int at = 0;
         for (int i = 0; i < names.length; i++) {
-            Tensor part = get(names[i], rows[i], cols);
-            out.narrow(0, at, rows[i]).segment().copyFrom(part.segment());
-            at += rows[i];
+            float[] part = hostFloats(names[i], rows[i], cols);
+            System.arraycopy(part, 0, out, at, part.length);
+            at += part.length;
         }
-        return out;
+        return backend.floats(out, arena, total, cols);
     }
 
     /**
@@ -73,7 +104,7 @@ public final class Weights {
      * transposed once, at load time.
      */
     public Tensor transposed(String name, long in, long out) {
-        float[] src = get(name, in, out).toFloatArray();
+        float[] src = hostFloats(name, in, out);
         float[] dst = new float[src.length];
         int rows = (int) in, cols = (int) out;
         for (int i = 0; i < rows; i++) {
@@ -81,18 +112,19 @@ public final class Weights {
                 dst[j * rows + i] = src[i * cols + j];
             }
         }
-        return arena.of(dst, out, in);
+        return backend.floats(dst, arena, out, in);
     }
 
     /** Several [n_i] vectors concatenated into one. */
     public Tensor concat(String[] names, long[] sizes) {
         long total = Arrays.stream(sizes).sum();
-        Tensor out = arena.zeros(total);
-        long at = 0;
+        float[] out = new float[Math.toIntExact(total)];
+        int at = 0;
         for (int i = 0; i < names.length; i++) {
-            out.narrow(0, at, sizes[i]).segment().copyFrom(get(names[i], sizes[i]).segment());
-            at += sizes[i];
+            float[] part = hostFloats(names[i], sizes[i]);
+            System.arraycopy(part, 0, out, at, part.length);
+            at += part.length;
         }
-        return out;
+        return backend.floats(out, arena, total);
     }
 }

@@ -83,10 +83,23 @@ public final class Tensor {
     }
 
     /**
-     * The memory from this view's first element to its last, for backends.
-     * Callers outside a backend should use the element accessors.
+     * The host memory from this view's first element to its last, for backends and loaders.
+     * Callers outside a backend should use the element accessors. Refused for a tensor on a GPU.
      */
     public MemorySegment segment() {
+        requireHost();
+        return span();
+    }
+
+    /**
+     * The memory span of this view wherever it lives: for a GPU tensor a segment whose address is
+     * a device address, which only a backend of that device may hand to its native calls.
+     */
+    public MemorySegment deviceSegment() {
+        return span();
+    }
+
+    private MemorySegment span() {
         long n = shape.elements();
         if (n == 0) {
             return memory.asSlice(offset * dtype.byteSize(), 0);
@@ -158,6 +171,7 @@ public final class Tensor {
     public float[] toFloatArray() {
         requireType(DType.F32);
         requireAlive();
+        requireHost();
         float[] out = new float[Math.toIntExact(shape.elements())];
         if (isContiguous()) {
             MemorySegment.copy(memory, ValueLayout.JAVA_FLOAT, offset * 4, out, 0, out.length);
@@ -175,6 +189,7 @@ public final class Tensor {
     public void copyFrom(float[] data) {
         requireType(DType.F32);
         requireAlive();
+        requireHost();
         if (data.length != shape.elements()) {
             throw new IllegalArgumentException("data has " + data.length + " values, tensor " + shape + " has "
                     + shape.elements());
@@ -188,6 +203,7 @@ public final class Tensor {
 
     private long elementIndex(long[] index) {
         requireAlive();
+        requireHost();
         if (index.length != rank()) {
             throw new IllegalArgumentException("index " + Arrays.toString(index) + " has rank " + index.length
                     + ", tensor has rank " + rank());
@@ -220,6 +236,13 @@ public final class Tensor {
     private void requireType(DType want) {
         if (dtype != want) {
             throw new IllegalArgumentException("tensor is " + dtype + ", this needs " + want);
+        }
+    }
+
+    private void requireHost() {
+        if (!device.equals(Device.CPU)) {
+            throw new IllegalArgumentException("tensor " + dtype + shape + " is on " + device
+                    + ": copy it to the host first (Backend.toHost)");
         }
     }
 

@@ -3,6 +3,8 @@ package org.transformers4j.tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Owns the memory of the tensors it allocates; closing it frees them all at
@@ -16,15 +18,26 @@ public final class TensorArena implements AutoCloseable {
     private final Arena arena;
     private final Device device;
     private final SlabPool.Lease lease; // non-null for pooled arenas
+    private final DeviceAllocator allocator; // non-null for device arenas
+    private final List<long[]> blocks = new ArrayList<>(); // device blocks: address, bytes
 
-    private TensorArena(Arena arena, Device device, SlabPool.Lease lease) {
+    private TensorArena(Arena arena, Device device, SlabPool.Lease lease, DeviceAllocator allocator) {
         this.arena = arena;
         this.device = device;
         this.lease = lease;
+        this.allocator = allocator;
     }
 
     private TensorArena(Arena arena, Device device) {
-        this(arena, device, null);
+        this(arena, device, null, null);
+    }
+
+    /**
+     * An arena on a device other than the host, its memory from the allocator (a backend's), usable
+     * from any thread. Its tensors' elements cannot be read on the host: a backend copies them.
+     */
+    public static TensorArena onDevice(DeviceAllocator allocator) {
+        return new TensorArena(Arena.ofShared(), allocator.device(), null, allocator);
     }
 
     /**
@@ -34,7 +47,7 @@ public final class TensorArena implements AutoCloseable {
      * undefined here). Its tensors are unusable after close, as with any arena.
      */
     public static TensorArena pooled() {
-        return new TensorArena(Arena.ofConfined(), Device.CPU, SlabPool.lease());
+        return new TensorArena(Arena.ofConfined(), Device.CPU, SlabPool.lease(), null);
     }
 
     /** A host-memory arena usable from any thread. */
@@ -65,7 +78,10 @@ public final class TensorArena implements AutoCloseable {
     /** A new zero-filled contiguous tensor. */
     public Tensor allocate(DType dtype, long... dims) {
         Tensor t = empty(dtype, dims);
-        if (lease != null) {
+        if (allocator != null) {
+            MemorySegment s = t.deviceSegment();
+            allocator.zero(s.address(), s.byteSize());
+        } else if (lease != null) {
             t.segment().fill((byte) 0);
         }
         return t;
@@ -78,9 +94,30 @@ public final class TensorArena implements AutoCloseable {
     public Tensor empty(DType dtype, long... dims) {
         Shape shape = Shape.of(dims);
         long bytes = Math.max(Math.multiplyExact(shape.elements(), (long) dtype.byteSize()), 1);
+        if (allocator != null) {
+            return new Tensor(deviceBlock(bytes), 0, shape, shape.contiguousStrides(), dtype, device);
+        }
         MemorySegment seg = lease == null ? arena.allocate(bytes, ALIGNMENT)
                 : lease.allocate(bytes, ALIGNMENT).reinterpret(arena, null);
         return new Tensor(seg, 0, shape, shape.contiguousStrides(), dtype, device);
+    }
+
+    private MemorySegment deviceBlock(long bytes) {
+        if (!isOpen()) {
+            throw new IllegalStateException("arena on " + device + " is closed");
+        }
+        long address = allocator.allocate(bytes);
+        synchronized (blocks) {
+            blocks.add(new long[] {address, bytes});
+        }
+        return MemorySegment.ofAddress(address).reinterpret(bytes, arena, null);
+    }
+
+    private void requireHost(String what) {
+        if (allocator != null) {
+            throw new IllegalArgumentException(what + " needs a host arena; this one is on " + device
+                    + " (a backend's toDevice copies host tensors there)");
+        }
     }
 
     /** A new float32 tensor for an operation to overwrite (see {@link #empty(DType, long...)}). */
@@ -95,6 +132,7 @@ public final class TensorArena implements AutoCloseable {
 
     /** A new float32 tensor holding a copy of data, with the given shape. */
     public Tensor of(float[] data, long... dims) {
+        requireHost("of(float[])");
         Tensor t = allocate(DType.F32, dims);
         if (t.shape().elements() != data.length) {
             throw new IllegalArgumentException("data has " + data.length + " values, shape "
@@ -106,6 +144,7 @@ public final class TensorArena implements AutoCloseable {
 
     /** A new int64 tensor holding a copy of data, with the given shape. */
     public Tensor ofLongs(long[] data, long... dims) {
+        requireHost("ofLongs");
         Tensor t = allocate(DType.I64, dims);
         if (t.shape().elements() != data.length) {
             throw new IllegalArgumentException("data has " + data.length + " values, shape "
@@ -120,6 +159,7 @@ public final class TensorArena implements AutoCloseable {
      * memory-mapped checkpoint). The memory's lifetime is the segment's, not this arena's.
      */
     public Tensor wrap(MemorySegment segment, DType dtype, long... dims) {
+        requireHost("wrap");
         Shape shape = Shape.of(dims);
         long bytes = Math.multiplyExact(shape.elements(), (long) dtype.byteSize());
         if (segment.byteSize() < bytes) {
@@ -138,6 +178,14 @@ public final class TensorArena implements AutoCloseable {
         arena.close();
         if (lease != null) {
             lease.release();
+        }
+        if (allocator != null) {
+            synchronized (blocks) {
+                for (long[] b : blocks) {
+                    allocator.free(b[0], b[1]);
+                }
+                blocks.clear();
+            }
         }
     }
 }

@@ -13,11 +13,10 @@ import org.transformers4j.backend.Activation;
 import org.transformers4j.backend.AttentionOptions;
 import org.transformers4j.backend.AttentionShape;
 import org.transformers4j.backend.NativeLibraries;
+import org.transformers4j.backend.NativeParams;
 import org.transformers4j.backend.SoftmaxOptions;
 import org.transformers4j.backend.SoftmaxShape;
 import org.transformers4j.backend.ValidatingBackend;
-import org.transformers4j.bindings.cpu.t4j_attention_params;
-import org.transformers4j.bindings.cpu.t4j_softmax_params;
 import org.transformers4j.tensor.Device;
 import org.transformers4j.tensor.Tensor;
 
@@ -166,19 +165,8 @@ public final class CpuBackend extends ValidatingBackend {
     @Override
     protected void softmaxImpl(Tensor x, SoftmaxOptions o, Tensor y, SoftmaxShape sh) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment p = t4j_softmax_params.allocate(arena);
-            t4j_softmax_params.batch(p, sh.batch());
-            t4j_softmax_params.heads(p, sh.heads());
-            t4j_softmax_params.rows(p, sh.rows());
-            t4j_softmax_params.cols(p, sh.cols());
-            t4j_softmax_params.scale(p, o.scale());
-            t4j_softmax_params.causal(p, o.causal() ? 1 : 0);
-            t4j_softmax_params.mask(p, seg(o.mask()));
-            t4j_softmax_params.mask_stride_b(p, sh.maskStrideB());
-            t4j_softmax_params.mask_stride_h(p, sh.maskStrideH());
-            t4j_softmax_params.mask_stride_s(p, sh.maskStrideS());
-            t4j_softmax_params.key_start(p, ints(arena, o.keyStart()));
-            t4j_softmax_params.key_len(p, ints(arena, o.keyLength()));
+            MemorySegment p = NativeParams.softmax(arena, o, sh, seg(o.mask()), ints(arena, o.keyStart()),
+                    ints(arena, o.keyLength()));
             check(t4j_softmax(p, x.segment(), y.segment()), "softmax");
         }
     }
@@ -186,34 +174,8 @@ public final class CpuBackend extends ValidatingBackend {
     @Override
     protected void attentionImpl(Tensor q, Tensor k, Tensor v, AttentionOptions o, Tensor out, AttentionShape sh) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment p = t4j_attention_params.allocate(arena);
-            t4j_attention_params.batch(p, sh.batch());
-            t4j_attention_params.q_len(p, sh.queries());
-            t4j_attention_params.kv_len(p, sh.keys());
-            t4j_attention_params.heads(p, sh.heads());
-            t4j_attention_params.kv_heads(p, sh.kvHeads());
-            t4j_attention_params.head_dim(p, sh.headDim());
-            t4j_attention_params.scale(p, o.scale());
-            t4j_attention_params.causal(p, o.causal() ? 1 : 0);
-            t4j_attention_params.window(p, o.window());
-            t4j_attention_params.q_stride_b(p, q.stride(0));
-            t4j_attention_params.q_stride_s(p, q.stride(1));
-            t4j_attention_params.q_stride_h(p, q.stride(2));
-            t4j_attention_params.k_stride_b(p, k.stride(0));
-            t4j_attention_params.k_stride_s(p, k.stride(1));
-            t4j_attention_params.k_stride_h(p, k.stride(2));
-            t4j_attention_params.v_stride_b(p, v.stride(0));
-            t4j_attention_params.v_stride_s(p, v.stride(1));
-            t4j_attention_params.v_stride_h(p, v.stride(2));
-            t4j_attention_params.out_stride_b(p, out.stride(0));
-            t4j_attention_params.out_stride_s(p, out.stride(1));
-            t4j_attention_params.out_stride_h(p, out.stride(2));
-            t4j_attention_params.bias(p, seg(o.bias()));
-            t4j_attention_params.bias_stride_b(p, sh.biasStrideB());
-            t4j_attention_params.bias_stride_h(p, sh.biasStrideH());
-            t4j_attention_params.bias_stride_s(p, sh.biasStrideS());
-            t4j_attention_params.key_start(p, ints(arena, o.keyStart()));
-            t4j_attention_params.key_len(p, ints(arena, o.keyLength()));
+            MemorySegment p = NativeParams.attention(arena, q, k, v, out, o, sh, seg(o.bias()),
+                    ints(arena, o.keyStart()), ints(arena, o.keyLength()));
             check(t4j_attention(p, q.segment(), k.segment(), v.segment(), out.segment()), "attention");
         }
     }

@@ -35,9 +35,9 @@ public final class BartModel {
         int positions = config.requireInt("max_position_embeddings");
         float scale = config.getBoolean("scale_embedding", false) ? (float) Math.sqrt(d) : 1f;
         Activation act = Activation.fromConfigName(config.getString("activation_function", "gelu"));
-        TensorArena arena = TensorArena.shared();
+        TensorArena arena = backend.longLived();
         try {
-            Weights w = new Weights(checkpoint, arena);
+            Weights w = new Weights(checkpoint, arena, backend);
             String p = w.has("model.shared.weight") || w.has("model.encoder.embed_tokens.weight") ? "model." : "";
             Tensor shared = w.first(new long[] {vocab, d}, p + "shared.weight", p + "encoder.embed_tokens.weight");
             Tensor decoderTokens = marian && w.has(p + "decoder.embed_tokens.weight")
@@ -60,7 +60,7 @@ public final class BartModel {
     private static TokenEmbeddings embeddings(Weights w, String stack, Tensor tokens, float scale, int positions, int d,
                                               boolean marian, ModelConfig config) {
         if (marian) {
-            return new TokenEmbeddings(tokens, scale, TokenEmbeddings.sinusoidal(positions, d, w.arena()), 0, null);
+            return new TokenEmbeddings(tokens, scale, TokenEmbeddings.sinusoidal(w.backend(), positions, d, w.arena()), 0, null);
         }
         return new TokenEmbeddings(tokens, scale, w.get(stack + "embed_positions.weight", positions + 2L, d), 2,
                 LayerNorm.load(w, stack + "layernorm_embedding", d, 1e-5));

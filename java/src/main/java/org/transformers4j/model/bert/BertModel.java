@@ -35,9 +35,9 @@ public final class BertModel {
     /** Builds the model for the architecture named in the config from the checkpoint's weights. */
     public static EncoderModel load(ModelConfig config, Checkpoint checkpoint, Backend backend, String architecture) {
         BertConfig cfg = BertConfig.from(config);
-        TensorArena arena = TensorArena.shared();
+        TensorArena arena = backend.longLived();
         try {
-            Weights w = new Weights(checkpoint, arena);
+            Weights w = new Weights(checkpoint, arena, backend);
             String base = cfg.isRoberta() ? "roberta." : "bert.";
             String p = w.has(base + "embeddings.word_embeddings.weight") ? base : "";
             long c = cfg.hidden_size();

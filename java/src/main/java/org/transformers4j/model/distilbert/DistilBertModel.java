@@ -29,9 +29,9 @@ public final class DistilBertModel {
 
     public static EncoderModel load(ModelConfig config, Checkpoint checkpoint, Backend backend, String architecture) {
         DistilBertConfig cfg = DistilBertConfig.from(config);
-        TensorArena arena = TensorArena.shared();
+        TensorArena arena = backend.longLived();
         try {
-            Weights w = new Weights(checkpoint, arena);
+            Weights w = new Weights(checkpoint, arena, backend);
             String p = w.has("distilbert.embeddings.word_embeddings.weight") ? "distilbert." : "";
             long c = cfg.dim();
             Embeddings emb = new Embeddings(w.get(p + "embeddings.word_embeddings.weight", cfg.vocab_size(), c),

@@ -40,9 +40,9 @@ public final class Gpt2Model {
         int d = c / heads;
         boolean scaled = config.getBoolean("scale_attn_weights", true);
         boolean byLayer = config.getBoolean("scale_attn_by_inverse_layer_idx", false);
-        TensorArena arena = TensorArena.shared();
+        TensorArena arena = backend.longLived();
         try {
-            Weights w = new Weights(checkpoint, arena);
+            Weights w = new Weights(checkpoint, arena, backend);
             String p = w.has("transformer.wte.weight") ? "transformer." : "";
             var tokens = w.get(p + "wte.weight", vocab, c);
             List<TransformerLayer> stack = new ArrayList<>();

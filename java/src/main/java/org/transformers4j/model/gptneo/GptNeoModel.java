@@ -34,9 +34,9 @@ public final class GptNeoModel {
         Activation act = Activation.fromConfigName(config.getString("activation_function", "gelu_new"));
         List<String> types = attentionLayers(config, layers);
         int d = c / heads;
-        TensorArena arena = TensorArena.shared();
+        TensorArena arena = backend.longLived();
         try {
-            Weights w = new Weights(checkpoint, arena);
+            Weights w = new Weights(checkpoint, arena, backend);
             String p = w.has("transformer.wte.weight") ? "transformer." : "";
             var tokens = w.get(p + "wte.weight", vocab, c);
             List<TransformerLayer> stack = new ArrayList<>();

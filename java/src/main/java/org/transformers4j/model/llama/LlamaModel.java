@@ -40,9 +40,9 @@ public final class LlamaModel {
                     + " is not a multiple of num_key_value_heads " + kvHeads);
         }
         var rope = new SelfAttention.Rope(d, (float) ropeTheta(config));
-        TensorArena arena = TensorArena.shared();
+        TensorArena arena = backend.longLived();
         try {
-            Weights w = new Weights(checkpoint, arena);
+            Weights w = new Weights(checkpoint, arena, backend);
             String p = w.has("model.embed_tokens.weight") ? "model." : "";
             var tokens = w.get(p + "embed_tokens.weight", vocab, c);
             List<TransformerLayer> stack = new ArrayList<>();

@@ -37,9 +37,9 @@ public final class T5Model {
         int heads = config.requireInt("num_heads"), dkv = config.requireInt("d_kv");
         boolean tied = config.getBoolean("tie_word_embeddings", true);
         float logitScale = config.getBoolean("scale_decoder_outputs", tied) ? (float) Math.pow(d, -0.5) : 1f;
-        TensorArena arena = TensorArena.shared();
+        TensorArena arena = backend.longLived();
         try {
-            Weights w = new Weights(checkpoint, arena);
+            Weights w = new Weights(checkpoint, arena, backend);
             Tensor shared = w.first(new long[] {vocab, d}, "shared.weight", "encoder.embed_tokens.weight");
             var tokens = new TokenEmbeddings(shared, 1f, null, 0, null);
             var encoder = stack(w, "encoder.", config, tokens, false);

@@ -1,0 +1,402 @@
+package org.transformers4j.backend.cuda;
+
+import static org.transformers4j.bindings.cublas.cublas_h.*;
+import static org.transformers4j.bindings.cuda.t4j_cuda_h.*;
+import static org.transformers4j.bindings.cudart.cudart_h.*;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.transformers4j.backend.Activation;
+import org.transformers4j.backend.AttentionOptions;
+import org.transformers4j.backend.AttentionShape;
+import org.transformers4j.backend.Checks;
+import org.transformers4j.backend.NativeParams;
+import org.transformers4j.backend.SoftmaxOptions;
+import org.transformers4j.backend.SoftmaxShape;
+import org.transformers4j.backend.StridedCopy;
+import org.transformers4j.backend.ValidatingBackend;
+import org.transformers4j.tensor.DType;
+import org.transformers4j.tensor.Device;
+import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
+
+/**
+ * The operations on one NVIDIA GPU: matrix products through cuBLAS ({@code cublasGemmEx}, float32
+ * without TF32), the rest through libt4j_cuda, all queued in order on one stream of this backend.
+ * Tensors live in device memory from {@link #longLived()} and {@link #scratch()} arenas;
+ * {@link #toDevice} and {@link #toHost} copy across. Arguments are checked in Java first, as
+ * for every backend; a failed CUDA call throws {@link CudaException} naming it.
+ */
+public final class CudaBackend extends ValidatingBackend {
+    private final Device device;
+    private final MemorySegment stream;
+    private final MemorySegment cublas;
+    private final CudaMemory memory;
+    private final CudaMemory scratchMemory;
+    private final String kernelProvider;
+    private final Object gemmLock = new Object();
+    private MemorySegment workspace = MemorySegment.NULL;
+    private long workspaceBytes;
+    private boolean closed;
+
+    private CudaBackend(int ordinal) {
+        this.device = new Device("cuda", ordinal);
+        use(ordinal);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            check(cudaStreamCreate(out), "cudaStreamCreate");
+            stream = out.get(ValueLayout.ADDRESS, 0);
+            checkBlas(cublasCreate_v2(out), "cublasCreate");
+            cublas = out.get(ValueLayout.ADDRESS, 0);
+            checkBlas(cublasSetStream_v2(cublas, stream), "cublasSetStream");
+            checkBlas(cublasSetMathMode(cublas, CUBLAS_DEFAULT_MATH()), "cublasSetMathMode"); // no TF32
+            MemorySegment v = arena.allocate(ValueLayout.JAVA_INT);
+            check(cudaDeviceGetAttribute(v, cudaDevAttrMultiProcessorCount(), ordinal), "cudaDeviceGetAttribute");
+            int sms = v.get(ValueLayout.JAVA_INT, 0);
+            check(cudaDeviceGetAttribute(v, cudaDevAttrComputeCapabilityMajor(), ordinal), "cudaDeviceGetAttribute");
+            int major = v.get(ValueLayout.JAVA_INT, 0);
+            check(cudaDeviceGetAttribute(v, cudaDevAttrComputeCapabilityMinor(), ordinal), "cudaDeviceGetAttribute");
+            kernelProvider = "libt4j_cuda on " + device + " (sm_" + major + v.get(ValueLayout.JAVA_INT, 0) + ", "
+                    + sms + " multiprocessors)";
+        }
+        memory = new CudaMemory(device, false);
+        scratchMemory = new CudaMemory(device, true);
+    }
+
+    /** The backend of GPU `ordinal`; throws {@link IllegalStateException} saying why when there is none. */
+    public static CudaBackend create(int ordinal) {
+        Cuda.Availability cuda = Cuda.availability();
+        if (!cuda.usable()) {
+            throw new IllegalStateException("no GPU backend: " + cuda.detail());
+        }
+        if (ordinal < 0 || ordinal >= cuda.devices()) {
+            throw new IllegalArgumentException("cuda:" + ordinal + " does not exist: there are " + cuda.devices()
+                    + " GPU(s)");
+        }
+        return new CudaBackend(ordinal);
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    @Override
+    public String gemmProvider() {
+        return "cuBLAS (float32, TF32 off)";
+    }
+
+    @Override
+    public String kernelProvider() {
+        return kernelProvider;
+    }
+
+    @Override
+    public TensorArena scratch() {
+        return TensorArena.onDevice(scratchMemory);
+    }
+
+    @Override
+    public TensorArena longLived() {
+        return TensorArena.onDevice(memory);
+    }
+
+    @Override
+    public Tensor toDevice(Tensor t, TensorArena arena) {
+        Checks.onDevice("tensor", t, t.device()); // alive
+        if (t.device().equals(device)) {
+            return t;
+        }
+        Checks.onDevice("tensor", t, Device.CPU);
+        if (!arena.device().equals(device)) {
+            throw new IllegalArgumentException("arena is on " + arena.device() + ", this backend runs on " + device);
+        }
+        try (TensorArena staging = TensorArena.confined()) {
+            Tensor host = contiguousOnHost(t, staging);
+            Tensor out = arena.empty(t.dtype(), t.shape().toArray());
+            use(device.index());
+            check(cudaMemcpyAsync(out.deviceSegment(), host.segment(), host.segment().byteSize(),
+                    cudaMemcpyHostToDevice(), stream), "cudaMemcpyAsync to " + device);
+            check(cudaStreamSynchronize(stream), "cudaStreamSynchronize"); // the staging copy is freed next
+            return out;
+        }
+    }
+
+    @Override
+    public Tensor toHost(Tensor t, TensorArena hostArena) {
+        Checks.onDevice("tensor", t, t.device());
+        if (t.device().equals(Device.CPU)) {
+            return t;
+        }
+        Checks.onDevice("tensor", t, device);
+        if (!hostArena.device().equals(Device.CPU)) {
+            throw new IllegalArgumentException("hostArena is on " + hostArena.device());
+        }
+        Tensor out = hostArena.empty(t.dtype(), t.shape().toArray());
+        try (TensorArena tmp = scratch()) {
+            Tensor src = t;
+            if (!t.isContiguous()) {
+                src = tmp.empty(t.dtype(), t.shape().toArray());
+                copy(t, src);
+            }
+            use(device.index());
+            check(cudaMemcpyAsync(out.segment(), src.deviceSegment(), out.segment().byteSize(),
+                    cudaMemcpyDeviceToHost(), stream), "cudaMemcpyAsync from " + device);
+            check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+        }
+        return out;
+    }
+
+    @Override
+    public Tensor place(Tensor t, TensorArena arena) {
+        return t.device().equals(Device.CPU) ? toDevice(t, arena) : super.place(t, arena);
+    }
+
+    @Override
+    public Tensor longs(long[] values, TensorArena arena, long... dims) {
+        try (TensorArena host = TensorArena.confined()) {
+            return toDevice(host.ofLongs(values, dims), arena);
+        }
+    }
+
+    @Override
+    public Tensor floats(float[] values, TensorArena arena, long... dims) {
+        try (TensorArena host = TensorArena.confined()) {
+            return toDevice(host.of(values, dims), arena);
+        }
+    }
+
+    private static Tensor contiguousOnHost(Tensor t, TensorArena staging) {
+        if (t.isContiguous()) {
+            return t;
+        }
+        Tensor c = staging.empty(t.dtype(), t.shape().toArray());
+        StridedCopy.host(t, c);
+        return c;
+    }
+
+    @Override
+    protected long[] idValues(Tensor ids) {
+        try (TensorArena host = TensorArena.confined()) {
+            return toHost(ids, host).segment().toArray(ValueLayout.JAVA_LONG);
+        }
+    }
+
+    // ---- operations -----------------------------------------------------------------------
+
+    @Override
+    protected void matmulImpl(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, long m, long n, long k,
+                              float alpha, float beta) {
+        long lda = rowStride(a), ldb = rowStride(b), ldc = rowStride(c);
+        if (Math.max(Math.max(m, n), Math.max(k, Math.max(lda, Math.max(ldb, ldc)))) > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("matrix product of " + m + " x " + n + " x " + k
+                    + " exceeds cuBLAS's 32-bit sizes");
+        }
+        // row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands
+        use(device.index());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment al = arena.allocateFrom(ValueLayout.JAVA_FLOAT, alpha);
+            MemorySegment be = arena.allocateFrom(ValueLayout.JAVA_FLOAT, beta);
+            synchronized (gemmLock) {
+                checkBlas(cublasGemmEx(cublas, transB ? CUBLAS_OP_T() : CUBLAS_OP_N(),
+                        transA ? CUBLAS_OP_T() : CUBLAS_OP_N(), (int) n, (int) m, (int) k, al,
+                        b.deviceSegment(), CUDA_R_32F(), (int) ldb, a.deviceSegment(), CUDA_R_32F(), (int) lda, be,
+                        c.deviceSegment(), CUDA_R_32F(), (int) ldc, CUBLAS_COMPUTE_32F(), CUBLAS_GEMM_DEFAULT()),
+                        "cublasGemmEx");
+            }
+        }
+    }
+
+    private static long rowStride(Tensor t) {
+        return t.dim(0) <= 1 ? Math.max(t.dim(1), 1) : t.stride(0);
+    }
+
+    @Override
+    protected void normImpl(Tensor x, Tensor residual, Tensor sumOut, Tensor gamma, Tensor beta, float eps, Tensor y,
+                            long rows, long cols, boolean rms) {
+        use(device.index());
+        int status = rms
+                ? t4j_cuda_rms_norm(T4J_F32(), dev(x), dev(residual), dev(sumOut), dev(y), dev(gamma), rows, cols, eps,
+                        stream)
+                : t4j_cuda_layer_norm(T4J_F32(), dev(x), dev(residual), dev(sumOut), dev(y), dev(gamma), dev(beta),
+                        rows, cols, eps, stream);
+        checkKernel(status, rms ? "rms_norm" : "layer_norm");
+    }
+
+    @Override
+    protected void softmaxImpl(Tensor x, SoftmaxOptions o, Tensor y, SoftmaxShape sh) {
+        try (Arena arena = Arena.ofConfined(); TensorArena tmp = scratch()) {
+            MemorySegment p = NativeParams.softmax(arena, o, sh, dev(o.mask()), ints(o.keyStart(), tmp),
+                    ints(o.keyLength(), tmp));
+            checkKernel(t4j_cuda_softmax(T4J_F32(), p, dev(x), dev(y), stream), "softmax");
+        }
+    }
+
+    @Override
+    protected void attentionImpl(Tensor q, Tensor k, Tensor v, AttentionOptions o, Tensor out, AttentionShape sh) {
+        try (Arena arena = Arena.ofConfined(); TensorArena tmp = scratch()) {
+            MemorySegment p = NativeParams.attention(arena, q, k, v, out, o, sh, dev(o.bias()),
+                    ints(o.keyStart(), tmp), ints(o.keyLength(), tmp));
+            long need = t4j_cuda_attention_workspace_bytes(p);
+            synchronized (this) {
+                if (need > workspaceBytes) {
+                    releaseWorkspace();
+                    workspace = MemorySegment.ofAddress(memory.allocate(need));
+                    workspaceBytes = need;
+                }
+                checkKernel(t4j_cuda_attention(T4J_F32(), p, dev(q), dev(k), dev(v), dev(out), workspace,
+                        workspaceBytes, stream), "attention");
+            }
+        }
+    }
+
+    @Override
+    protected void biasActivationImpl(Activation act, Tensor x, Tensor bias, Tensor y, long rows, long cols) {
+        use(device.index());
+        checkKernel(t4j_cuda_bias_act(T4J_F32(), act.code(), dev(x), dev(bias), dev(y), rows, cols, stream), "bias_act");
+    }
+
+    @Override
+    protected void gatedActivationImpl(Activation act, Tensor gate, Tensor up, Tensor y) {
+        use(device.index());
+        checkKernel(t4j_cuda_gated_act(T4J_F32(), act.code(), dev(gate), rowStride(gate), dev(up), rowStride(up), dev(y),
+                rowStride(y), gate.dim(0), gate.dim(1), stream), "gated_act");
+    }
+
+    @Override
+    protected void ropeImpl(Tensor x, long[] positions, int rotaryDim, float theta) {
+        try (TensorArena tmp = scratch()) {
+            Tensor pos = longs(positions, tmp, positions.length);
+            checkKernel(t4j_cuda_rope(T4J_F32(), dev(x), x.dim(0), x.dim(1), x.dim(2), x.dim(3), x.stride(0),
+                    x.stride(1), x.stride(2), dev(pos), rotaryDim, theta, stream), "rope");
+        }
+    }
+
+    @Override
+    protected void embeddingImpl(Tensor table, Tensor ids, Tensor out, long n) {
+        use(device.index());
+        checkKernel(t4j_cuda_embedding(T4J_F32(), dev(table), table.dim(0), table.dim(1), dev(ids), n, dev(out),
+                stream), "embedding");
+    }
+
+    @Override
+    protected void addImpl(Tensor a, Tensor b, Tensor y, long n) {
+        use(device.index());
+        checkKernel(t4j_cuda_add(T4J_F32(), dev(a), dev(b), dev(y), n, stream), "add");
+    }
+
+    @Override
+    protected void scaleImpl(Tensor x, float alpha, Tensor y, long n) {
+        use(device.index());
+        checkKernel(t4j_cuda_scale(T4J_F32(), dev(x), alpha, dev(y), n, stream), "scale");
+    }
+
+    @Override
+    protected void copyImpl(Tensor src, Tensor dst) {
+        use(device.index());
+        check(cudaMemcpyAsync(dst.deviceSegment(), src.deviceSegment(), src.deviceSegment().byteSize(),
+                cudaMemcpyDeviceToDevice(), stream), "cudaMemcpyAsync on " + device);
+    }
+
+    @Override
+    protected void stridedCopyImpl(Tensor src, Tensor dst) {
+        int rank = src.rank();
+        if (rank > 4) {
+            throw new IllegalArgumentException("strided copies on " + device + " take up to 4 dimensions, got " + rank);
+        }
+        long[] dims = {1, 1, 1, 1}, ss = {0, 0, 0, 1}, ds = {0, 0, 0, 1};
+        for (int i = 0; i < rank; i++) {
+            dims[4 - rank + i] = src.dim(i);
+            ss[4 - rank + i] = src.dim(i) == 1 && i == rank - 1 ? 1 : src.stride(i);
+            ds[4 - rank + i] = dst.dim(i) == 1 && i == rank - 1 ? 1 : dst.stride(i);
+        }
+        use(device.index());
+        try (Arena arena = Arena.ofConfined()) {
+            checkKernel(t4j_cuda_copy(src.dtype().byteSize(), src.deviceSegment(),
+                    arena.allocateFrom(ValueLayout.JAVA_LONG, ss), dst.deviceSegment(),
+                    arena.allocateFrom(ValueLayout.JAVA_LONG, ds), arena.allocateFrom(ValueLayout.JAVA_LONG, dims),
+                    stream), "copy");
+        }
+    }
+
+    /** Waits for everything queued on this backend's stream. */
+    public void synchronize() {
+        use(device.index());
+        check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        use(device.index());
+        cudaStreamSynchronize(stream);
+        releaseWorkspace();
+        scratchMemory.trim();
+        cublasDestroy_v2(cublas);
+        cudaStreamDestroy(stream);
+    }
+
+    private void releaseWorkspace() {
+        if (workspaceBytes > 0) {
+            cudaStreamSynchronize(stream); // the attention that used it may still run
+            memory.free(workspace.address(), workspaceBytes);
+            workspace = MemorySegment.NULL;
+            workspaceBytes = 0;
+        }
+    }
+
+    // ---- helpers --------------------------------------------------------------------------
+
+    private MemorySegment ints(int[] values, TensorArena tmp) {
+        if (values == null) {
+            return MemorySegment.NULL;
+        }
+        try (TensorArena host = TensorArena.confined()) {
+            Tensor t = host.empty(DType.I32, values.length);
+            t.segment().copyFrom(MemorySegment.ofArray(values));
+            return toDevice(t, tmp).deviceSegment();
+        }
+    }
+
+    private static MemorySegment dev(Tensor t) {
+        return t == null ? MemorySegment.NULL : t.deviceSegment();
+    }
+
+    /** Makes the GPU current for the calling thread (the runtime's current device is per thread). */
+    static void use(int ordinal) {
+        check(cudaSetDevice(ordinal), "cudaSetDevice(" + ordinal + ")");
+    }
+
+    static void check(int err, String what) {
+        if (err != cudaSuccess()) {
+            cudaGetLastError(); // clear a non-sticky error so that later calls are not blamed for it
+            throw new CudaException(what + " failed: " + Cuda.errorName(err));
+        }
+    }
+
+    private static void checkBlas(int status, String what) {
+        if (status != CUBLAS_STATUS_SUCCESS()) {
+            throw new CudaException(what + " failed: " + cublasGetStatusString(status).getString(0));
+        }
+    }
+
+    /** libt4j_cuda's codes after the Java checks mean a CUDA failure or a bug, never bad input. */
+    private static void checkKernel(int status, String op) {
+        if (status == T4J_ERR_CUDA()) {
+            throw new CudaException("t4j_cuda_" + op + " failed: " + t4j_cuda_last_error().getString(0));
+        }
+        if (status != 0) {
+            throw new IllegalStateException("t4j_cuda_" + op + " rejected arguments that passed the Java checks (status "
+                    + status + ")");
+        }
+    }
+}
