@@ -5,7 +5,10 @@
 #   2. runs the CUDA kernel tests (native/tests/test_cuda.cu: every kernel against the scalar
 #      reference, float32 / float16 / bfloat16, odd sizes, padding, causal, GQA, bias, window, decode);
 #   3. runs the kernel benchmarks beside PyTorch on the same GPU, in the same process, and prints
-#      one table (bench/gpu/bench_kernels.py).
+#      one table (bench/gpu/bench_kernels.py);
+#   4. with target/gpu-carry.tgz (made by `./t4j gpu-pack` where Java is, carried with the tree):
+#      the kernels through the Java CUDA backend against the Java reference, bad input on the GPU,
+#      and `t4j verify --device cuda:0` on every model fixture (parity and generated tokens).
 # Usage: bench/gpu/run.sh [OUT_DIR]    (logs and the table go to OUT_DIR, default target/gpu)
 # Exit status: nonzero if a build, a test or a correctness check failed.
 set -uo pipefail
@@ -38,6 +41,25 @@ step "kernel benchmarks beside PyTorch"
 PYTHONPATH="$root/bench/gpu" python3 "$root/bench/gpu/bench_kernels.py" "$build/out/libt4j_cuda.so" "$out" \
     || status=1
 
-step "models on the GPU"
-echo "not run: the Java CUDA backend (models, cuBLAS) is not built yet"
+step "Java: CUDA backend, bad input, every model fixture on the GPU"
+if [ ! -f "$root/target/gpu-carry.tgz" ]; then
+    echo "not run: no target/gpu-carry.tgz (make it with ./t4j gpu-pack where Java is, and carry it)"
+    exit $status
+fi
+tar -C "$root/target" -xzf "$root/target/gpu-carry.tgz"
+java=("$root/target/gpu-carry/jdk/bin/java" --enable-native-access=ALL-UNNAMED -cp "$root/target/gpu-carry/lib/*")
+"${java[@]}" org.transformers4j.backend.SelfCheck cuda:0 2>&1 | tee "$out/selfcheck.log" | tail -n 6
+grep -q "worst relative error.*ok" "$out/selfcheck.log" && ! grep -q "not available" "$out/selfcheck.log" || status=1
+"${java[@]}" org.transformers4j.backend.cuda.CudaChecks 0 2>&1 | tee "$out/cudachecks.log" || status=1
+for dir in "$root"/java/src/test/resources/fixtures/models/*/; do
+    name="$(basename "$dir")"
+    log="$out/verify-$name.log"
+    if "${java[@]}" org.transformers4j.cli.Main verify --device cuda:0 --model "$dir" \
+            --reference "$dir/reference.safetensors" > "$log" 2>&1 && ! grep -q "not available" "$log"; then
+        echo "ok   $name: $(tail -n 1 "$log")"
+    else
+        echo "FAIL $name (log: $log)"; grep -E "not available|Exception|error" "$log" | head -n 3
+        status=1
+    fi
+done
 exit $status

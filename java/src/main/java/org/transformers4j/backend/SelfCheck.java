@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.function.UnaryOperator;
 import org.transformers4j.backend.reference.ReferenceBackend;
 import org.transformers4j.tensor.Device;
 import org.transformers4j.tensor.Tensor;
@@ -27,36 +28,40 @@ public final class SelfCheck {
         SplittableRandom rnd = new SplittableRandom(7);
         try (Backend backend = Backends.create(Device.parse(deviceName));
              Backend ref = new ReferenceBackend();
-             TensorArena arena = TensorArena.confined()) {
+             TensorArena arena = TensorArena.confined();
+             TensorArena dev = backend.longLived()) {
             out.println("backend: " + backend.name() + " on " + backend.device());
             out.println("kernels: " + backend.kernelProvider());
             out.println("GEMM:    " + backend.gemmProvider());
+            UnaryOperator<Tensor> on = t -> backend.toDevice(t, dev);
             double worst = 0;
 
             Tensor x = random(arena, rnd, 3, 100), gamma = random(arena, rnd, 100), beta = random(arena, rnd, 100);
-            Tensor y = arena.zeros(3, 100), yr = arena.zeros(3, 100);
-            backend.layerNorm(x, null, null, gamma, beta, 1e-5f, y);
+            Tensor y = dev.empty(3, 100), yr = arena.zeros(3, 100);
+            backend.layerNorm(on.apply(x), null, null, on.apply(gamma), on.apply(beta), 1e-5f, y);
             ref.layerNorm(x, null, null, gamma, beta, 1e-5f, yr);
-            worst = Math.max(worst, report(out, "layer norm [3, 100]", y, yr));
+            worst = Math.max(worst, report(out, "layer norm [3, 100]", backend.toHost(y, arena), yr));
 
-            Tensor s = random(arena, rnd, 2, 3, 7, 7), p = arena.zeros(2, 3, 7, 7), pr = arena.zeros(2, 3, 7, 7);
+            Tensor s = random(arena, rnd, 2, 3, 7, 7), p = dev.empty(2, 3, 7, 7), pr = arena.zeros(2, 3, 7, 7);
             SoftmaxOptions so = SoftmaxOptions.scaled(0.5f).withCausal().withKeyLength(7, 4);
-            backend.softmax(s, so, p);
+            backend.softmax(on.apply(s), so, p);
             ref.softmax(s, so, pr);
-            worst = Math.max(worst, report(out, "causal softmax [2, 3, 7, 7], key lengths {7, 4}", p, pr));
+            worst = Math.max(worst, report(out, "causal softmax [2, 3, 7, 7], key lengths {7, 4}",
+                    backend.toHost(p, arena), pr));
 
             Tensor q = random(arena, rnd, 2, 33, 4, 12), k = random(arena, rnd, 2, 33, 2, 12);
-            Tensor v = random(arena, rnd, 2, 33, 2, 12), o = arena.zeros(2, 33, 4, 12), or = arena.zeros(2, 33, 4, 12);
+            Tensor v = random(arena, rnd, 2, 33, 2, 12), o = dev.empty(2, 33, 4, 12), or = arena.zeros(2, 33, 4, 12);
             AttentionOptions ao = AttentionOptions.scaled((float) (1 / Math.sqrt(12))).withCausal().withKeyLength(33, 20);
-            backend.attention(q, k, v, ao, o);
+            backend.attention(on.apply(q), on.apply(k), on.apply(v), ao, o);
             ref.attention(q, k, v, ao, or);
-            worst = Math.max(worst, report(out, "attention B=2 S=33 H=4 K=2 D=12 causal+padding", o, or));
+            worst = Math.max(worst, report(out, "attention B=2 S=33 H=4 K=2 D=12 causal+padding",
+                    backend.toHost(o, arena), or));
 
             Tensor a = random(arena, rnd, 7, 48), w = random(arena, rnd, 33, 48), bias = random(arena, rnd, 33);
-            Tensor l = arena.zeros(7, 33), lr = arena.zeros(7, 33);
-            backend.linear(a, w, bias, Activation.GELU, l);
+            Tensor l = dev.empty(7, 33), lr = arena.zeros(7, 33);
+            backend.linear(on.apply(a), on.apply(w), on.apply(bias), Activation.GELU, l);
             ref.linear(a, w, bias, Activation.GELU, lr);
-            worst = Math.max(worst, report(out, "linear+GELU [7, 48] x [33, 48]^T", l, lr));
+            worst = Math.max(worst, report(out, "linear+GELU [7, 48] x [33, 48]^T", backend.toHost(l, arena), lr));
 
             out.printf(Locale.ROOT, "worst relative error: %.2e (%s)%n", worst, worst <= 1e-5 ? "ok" : "TOO LARGE");
             return worst <= 1e-5 ? 0 : 1;

@@ -14,6 +14,7 @@ import org.transformers4j.backend.cpu.CpuBackend;
 import org.transformers4j.model.EncoderInput;
 import org.transformers4j.model.EncoderModel;
 import org.transformers4j.model.ModelRegistry;
+import org.transformers4j.tensor.SimulatedGpuBackend;
 import org.transformers4j.tensor.TensorArena;
 import org.transformers4j.tokenizer.BatchEncoding;
 import org.transformers4j.tokenizer.Tokenizer;
@@ -140,6 +141,37 @@ class PipelinesTest {
             for (TokenClassifier.Entity ent : tc.entities(text)) {
                 assertEquals(ent.word(), text.substring(ent.start(), ent.end()));
             }
+        }
+    }
+
+    /** The pipelines read every result through the host: on a (simulated) GPU they answer as on the CPU. */
+    @Test
+    void pipelinesAnswerTheSameOnAGpuDevice() {
+        String text = "John Smith lives in New York";
+        try (SimulatedGpuBackend gpu = new SimulatedGpuBackend();
+             FillMask cpuFm = new FillMask(fixture("bert-mlm"), wordTokenizer(), "[MASK]");
+             FillMask gpuFm = new FillMask(ModelRegistry.loadEncoder(Fixtures.model("bert-mlm"), gpu), wordTokenizer(),
+                     "[MASK]");
+             TextClassifier cpuTc = new TextClassifier(fixture("bert-seqcls"), wordTokenizer());
+             TextClassifier gpuTc = new TextClassifier(ModelRegistry.loadEncoder(Fixtures.model("bert-seqcls"), gpu),
+                     wordTokenizer());
+             TokenClassifier cpuNer = new TokenClassifier(fixture("bert-tokcls"), wordTokenizer());
+             TokenClassifier gpuNer = new TokenClassifier(ModelRegistry.loadEncoder(Fixtures.model("bert-tokcls"), gpu),
+                     wordTokenizer())) {
+            var want = cpuFm.fill("Paris is the [MASK] of France.", 3).get(0);
+            var got = gpuFm.fill("Paris is the [MASK] of France.", 3).get(0);
+            for (int i = 0; i < 3; i++) {
+                assertEquals(want.get(i).tokenId(), got.get(i).tokenId());
+                assertEquals(want.get(i).score(), got.get(i).score(), 1e-6);
+            }
+            var wantLabels = cpuTc.classify("this movie was great");
+            var gotLabels = gpuTc.classify("this movie was great");
+            for (int i = 0; i < wantLabels.size(); i++) {
+                assertEquals(wantLabels.get(i).label(), gotLabels.get(i).label());
+                assertEquals(wantLabels.get(i).score(), gotLabels.get(i).score(), 1e-6);
+            }
+            assertEquals(cpuNer.labelTokens(text).stream().map(TokenClassifier.TokenLabel::label).toList(),
+                    gpuNer.labelTokens(text).stream().map(TokenClassifier.TokenLabel::label).toList());
         }
     }
 

@@ -3,6 +3,7 @@ package org.transformers4j.tensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
@@ -37,5 +38,27 @@ class TensorTest {
         a.close();
         assertFalse(t.isAlive());
         assertFalse(a.isOpen());
+    }
+
+    /** Device memory is never read on the host: every host accessor refuses a GPU tensor by name. */
+    @Test
+    void deviceTensorsRefuseHostAccess() {
+        try (SimulatedGpuBackend gpu = new SimulatedGpuBackend(); TensorArena dev = gpu.longLived();
+             TensorArena host = TensorArena.confined()) {
+            Tensor t = dev.zeros(3, 4);
+            assertEquals(SimulatedGpuBackend.DEVICE, t.device());
+            for (Runnable r : new Runnable[] {() -> t.getFloat(0, 0), t::toFloatArray, t::segment,
+                () -> t.setFloat(1f, 0, 0), () -> t.copyFrom(new float[12])}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::run);
+                assertTrue(e.getMessage().contains("is on cuda:9"), e.getMessage());
+            }
+            assertThrows(IllegalArgumentException.class, () -> dev.of(new float[] {1f}, 1));
+            assertThrows(IllegalArgumentException.class, () -> dev.ofLongs(new long[] {1}, 1));
+            Tensor back = gpu.toHost(gpu.floats(new float[] {1, 2, 3}, dev, 3), host);
+            assertArrayEquals(new float[] {1, 2, 3}, back.toFloatArray());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> gpu.add(host.zeros(3), t.reshape(12).narrow(0, 0, 3), dev.empty(3)));
+            assertTrue(e.getMessage().contains("reached the simulated GPU"), e.getMessage());
+        }
     }
 }

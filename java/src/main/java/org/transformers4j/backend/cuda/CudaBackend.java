@@ -29,6 +29,8 @@ import org.transformers4j.tensor.TensorArena;
  * for every backend; a failed CUDA call throws {@link CudaException} naming it.
  */
 public final class CudaBackend extends ValidatingBackend {
+    /** The largest head dim libt4j_cuda's attention takes. */
+    public static final int MAX_HEAD_DIM = 256;
     private final Device device;
     private final MemorySegment stream;
     private final MemorySegment cublas;
@@ -240,6 +242,10 @@ public final class CudaBackend extends ValidatingBackend {
 
     @Override
     protected void attentionImpl(Tensor q, Tensor k, Tensor v, AttentionOptions o, Tensor out, AttentionShape sh) {
+        if (sh.headDim() > MAX_HEAD_DIM) {
+            throw new IllegalArgumentException("head dim " + sh.headDim() + " is more than the " + MAX_HEAD_DIM
+                    + " the CUDA attention takes");
+        }
         try (Arena arena = Arena.ofConfined(); TensorArena tmp = scratch()) {
             MemorySegment p = NativeParams.attention(arena, q, k, v, out, o, sh, dev(o.bias()),
                     ints(o.keyStart(), tmp), ints(o.keyLength(), tmp));
