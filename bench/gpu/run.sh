@@ -8,7 +8,9 @@
 #      one table (bench/gpu/bench_kernels.py);
 #   4. with target/gpu-carry.tgz (made by `./t4j gpu-pack` where Java is, carried with the tree):
 #      the kernels through the Java CUDA backend against the Java reference, bad input on the GPU,
-#      and `t4j verify --device cuda:0` on every model fixture (parity and generated tokens).
+#      and `t4j verify --device cuda:0` on every model fixture (parity and generated tokens in
+#      float32; in float16 the logits' top-1 agreement), then a BERT-base-sized encoder in float16
+#      beside Hugging Face transformers (bench/gpu/bert_base.py).
 # Usage: bench/gpu/run.sh [OUT_DIR]    (logs and the table go to OUT_DIR, default target/gpu)
 # Exit status: nonzero if a build, a test or a correctness check failed.
 set -uo pipefail
@@ -61,5 +63,16 @@ for dir in "$root"/java/src/test/resources/fixtures/models/*/; do
         echo "FAIL $name (log: $log)"; grep -E "not available|Exception|error" "$log" | head -n 3
         status=1
     fi
+    if "${java[@]}" org.transformers4j.cli.Main verify --device cuda:0 --dtype f16 --model "$dir" \
+            --reference "$dir/reference.safetensors" > "$log.f16" 2>&1 && ! grep -q "not available" "$log.f16"; then
+        echo "ok   $name f16: $(grep '^logits' "$log.f16" | sed 's/  */ /g')"
+    else
+        echo "FAIL $name f16 (log: $log.f16)"; grep -E "logits|Exception" "$log.f16" | head -n 3
+        status=1
+    fi
 done
+
+step "BERT-base-sized encoder, float16, 32 x 128: Transformers4J beside transformers"
+python3 "$root/bench/gpu/bert_base.py" "$root/target/gpu-carry/jdk/bin/java" "$root/target/gpu-carry/lib/*" \
+    "$root/target/gpu/bert-base-random" | tee "$out/bert_base.md" || status=1
 exit $status

@@ -126,8 +126,19 @@ public interface Backend extends AutoCloseable {
         return arena.ofLongs(values, dims);
     }
 
-    /** A new float32 tensor of arena (on this device) holding the values. */
+    /**
+     * A new float32 tensor of arena (on this device) holding the values: for additive biases and
+     * masks, which the kernels take in float32 whatever the model computes in.
+     */
     default Tensor floats(float[] values, TensorArena arena, long... dims) {
+        return arena.of(values, dims);
+    }
+
+    /**
+     * A new tensor of the arena's float type (on this device) holding the values: for weights and
+     * activations computed on the host.
+     */
+    default Tensor values(float[] values, TensorArena arena, long... dims) {
         return arena.of(values, dims);
     }
 

@@ -3,6 +3,7 @@ package org.transformers4j.backend;
 import org.transformers4j.backend.cpu.CpuBackend;
 import org.transformers4j.backend.cuda.Cuda;
 import org.transformers4j.backend.cuda.CudaBackend;
+import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Device;
 
 /** Creates the backend for a device; the one place where backends are chosen. */
@@ -18,12 +19,23 @@ public final class Backends {
      * that says why.
      */
     public static Backend create(Device device) {
+        return create(device, DType.F32);
+    }
+
+    /**
+     * The backend for the device whose models compute in floatType: F32 anywhere, F16 or BF16 on a
+     * GPU (refused on the CPU, whose kernels are float32).
+     */
+    public static Backend create(Device device, DType floatType) {
+        if (floatType != DType.F32 && device.kind().equals("cpu")) {
+            throw new IllegalArgumentException("the CPU backend computes in F32 only, not " + floatType);
+        }
         return switch (device.kind()) {
             case "cpu" -> CpuBackend.create();
             case "cuda" -> {
                 Cuda.Availability cuda = Cuda.availability();
                 if (cuda.usable() && device.index() < cuda.devices()) {
-                    yield CudaBackend.create(device.index());
+                    yield CudaBackend.create(device.index(), floatType);
                 }
                 String why = !cuda.usable() ? cuda.detail() : "there are " + cuda.devices() + " GPU(s)";
                 LOG.log(System.Logger.Level.WARNING, "device " + device + " not available, running on the CPU: " + why);

@@ -10,11 +10,19 @@ import org.transformers4j.tensor.Tensor;
  */
 public abstract class ValidatingBackend implements Backend {
 
+    /**
+     * The element type of activations and weights: F32 here; a half-precision GPU backend says
+     * F16 or BF16. Additive biases and masks are F32 whatever it is.
+     */
+    protected DType floatType() {
+        return DType.F32;
+    }
+
     @Override
     public final void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, float alpha, float beta) {
-        Checks.tensor("a", a, 2, device());
-        Checks.tensor("b", b, 2, device());
-        Checks.tensor("c", c, 2, device());
+        Checks.tensor("a", a, 2, device(), floatType());
+        Checks.tensor("b", b, 2, device(), floatType());
+        Checks.tensor("c", c, 2, device(), floatType());
         long m = transA ? a.dim(1) : a.dim(0), k = transA ? a.dim(0) : a.dim(1);
         long kb = transB ? b.dim(1) : b.dim(0), n = transB ? b.dim(0) : b.dim(1);
         Checks.dim("inner dimension of b" + (transB ? " (transposed)" : ""), kb, k);
@@ -32,14 +40,14 @@ public abstract class ValidatingBackend implements Backend {
 
     @Override
     public final void linear(Tensor x, Tensor w, Tensor bias, Activation act, Tensor y) {
-        Checks.tensor("x", x, 2, device());
-        Checks.tensor("w", w, 2, device());
-        Checks.tensor("y", y, 2, device());
+        Checks.tensor("x", x, 2, device(), floatType());
+        Checks.tensor("w", w, 2, device(), floatType());
+        Checks.tensor("y", y, 2, device(), floatType());
         Checks.dim("input features of w", w.dim(1), x.dim(1));
         Checks.shape("y", y, x.dim(0), w.dim(0));
         Checks.contiguous("y", y);
         if (bias != null) {
-            Checks.tensor("bias", bias, 1, device());
+            Checks.tensor("bias", bias, 1, device(), floatType());
             Checks.shape("bias", bias, w.dim(0));
         }
         Checks.disjoint("y", y, "x", x);
@@ -63,7 +71,7 @@ public abstract class ValidatingBackend implements Backend {
                                 Tensor y) {
         long cols = checkNorm(x, residual, sumOut, gamma, y, eps);
         if (beta != null) {
-            Checks.tensor("beta", beta, 1, device());
+            Checks.tensor("beta", beta, 1, device(), floatType());
             Checks.shape("beta", beta, cols);
         }
         normImpl(x, residual, sumOut, gamma, beta, eps, y, x.shape().elements() / cols, cols, false);
@@ -76,13 +84,13 @@ public abstract class ValidatingBackend implements Backend {
     }
 
     private long checkNorm(Tensor x, Tensor residual, Tensor sumOut, Tensor gamma, Tensor y, float eps) {
-        Checks.tensor("x", x, -1, device());
+        Checks.tensor("x", x, -1, device(), floatType());
         if (x.rank() < 1 || x.dim(-1) < 1) {
             throw new IllegalArgumentException("x has shape " + x.shape() + ", needs a last dimension of at least 1");
         }
         Checks.contiguous("x", x);
         long cols = x.dim(-1);
-        Checks.tensor("gamma", gamma, 1, device());
+        Checks.tensor("gamma", gamma, 1, device(), floatType());
         Checks.shape("gamma", gamma, cols);
         sameShapeContiguous("y", y, x);
         if (residual != null) {
@@ -98,14 +106,14 @@ public abstract class ValidatingBackend implements Backend {
     }
 
     private void sameShapeContiguous(String name, Tensor t, Tensor like) {
-        Checks.tensor(name, t, like.rank(), device());
+        Checks.tensor(name, t, like.rank(), device(), like.dtype());
         Checks.shape(name, t, like.shape().toArray());
         Checks.contiguous(name, t);
     }
 
     @Override
     public final void softmax(Tensor x, SoftmaxOptions o, Tensor y) {
-        Checks.tensor("x", x, 4, device());
+        Checks.tensor("x", x, 4, device(), floatType());
         Checks.contiguous("x", x);
         sameShapeContiguous("y", y, x);
         long b = x.dim(0), h = x.dim(1), s = x.dim(2), t = x.dim(3);
@@ -128,10 +136,10 @@ public abstract class ValidatingBackend implements Backend {
 
     @Override
     public final void attention(Tensor q, Tensor k, Tensor v, AttentionOptions o, Tensor out) {
-        Checks.tensor("q", q, 4, device());
-        Checks.tensor("k", k, 4, device());
-        Checks.tensor("v", v, 4, device());
-        Checks.tensor("out", out, 4, device());
+        Checks.tensor("q", q, 4, device(), floatType());
+        Checks.tensor("k", k, 4, device(), floatType());
+        Checks.tensor("v", v, 4, device(), floatType());
+        Checks.tensor("out", out, 4, device(), floatType());
         long b = q.dim(0), s = q.dim(1), h = q.dim(2), d = q.dim(3), t = k.dim(1), kh = k.dim(2);
         Checks.dim("batch of k", k.dim(0), b);
         Checks.dim("head dim of k", k.dim(3), d);
@@ -170,7 +178,7 @@ public abstract class ValidatingBackend implements Backend {
 
     @Override
     public final void add(Tensor a, Tensor b, Tensor y) {
-        Checks.tensor("a", a, -1, device());
+        Checks.tensor("a", a, -1, device(), floatType());
         Checks.contiguous("a", a);
         sameShapeContiguous("b", b, a);
         sameShapeContiguous("y", y, a);
@@ -181,7 +189,7 @@ public abstract class ValidatingBackend implements Backend {
 
     @Override
     public final void scale(Tensor x, float alpha, Tensor y) {
-        Checks.tensor("x", x, -1, device());
+        Checks.tensor("x", x, -1, device(), floatType());
         Checks.contiguous("x", x);
         sameShapeContiguous("y", y, x);
         Checks.finite("alpha", alpha);
@@ -199,7 +207,7 @@ public abstract class ValidatingBackend implements Backend {
 
     @Override
     public final void activation(Activation act, Tensor x, Tensor y) {
-        Checks.tensor("x", x, -1, device());
+        Checks.tensor("x", x, -1, device(), floatType());
         Checks.contiguous("x", x);
         sameShapeContiguous("y", y, x);
         biasActivationImpl(act, x, null, y, 1, x.shape().elements());
@@ -207,11 +215,11 @@ public abstract class ValidatingBackend implements Backend {
 
     @Override
     public final void biasActivation(Activation act, Tensor x, Tensor bias, Tensor y) {
-        Checks.tensor("x", x, 2, device());
+        Checks.tensor("x", x, 2, device(), floatType());
         Checks.contiguous("x", x);
         sameShapeContiguous("y", y, x);
         if (bias != null) {
-            Checks.tensor("bias", bias, 1, device());
+            Checks.tensor("bias", bias, 1, device(), floatType());
             Checks.shape("bias", bias, x.dim(1));
         }
         biasActivationImpl(act, x, bias, y, x.dim(0), x.dim(1));
@@ -219,9 +227,9 @@ public abstract class ValidatingBackend implements Backend {
 
     @Override
     public final void gatedActivation(Activation act, Tensor gate, Tensor up, Tensor y) {
-        Checks.tensor("gate", gate, 2, device());
-        Checks.tensor("up", up, 2, device());
-        Checks.tensor("y", y, 2, device());
+        Checks.tensor("gate", gate, 2, device(), floatType());
+        Checks.tensor("up", up, 2, device(), floatType());
+        Checks.tensor("y", y, 2, device(), floatType());
         Checks.shape("up", up, gate.shape().toArray());
         Checks.shape("y", y, gate.shape().toArray());
         gatedActivationImpl(act, gate, up, y);
@@ -229,7 +237,7 @@ public abstract class ValidatingBackend implements Backend {
 
     @Override
     public final void rope(Tensor x, long[] positions, int rotaryDim, float theta) {
-        Checks.tensor("x", x, 4, device());
+        Checks.tensor("x", x, 4, device(), floatType());
         long rows = x.dim(0) * x.dim(1);
         if (positions == null || positions.length != rows) {
             throw new IllegalArgumentException("positions must have B * S = " + rows + " entries, has "
@@ -246,12 +254,12 @@ public abstract class ValidatingBackend implements Backend {
 
     @Override
     public final void embedding(Tensor table, Tensor ids, Tensor out) {
-        Checks.tensor("table", table, 2, device());
+        Checks.tensor("table", table, 2, device(), floatType());
         Checks.contiguous("table", table);
         Checks.tensor("ids", ids, -1, device(), DType.I64);
         Checks.contiguous("ids", ids);
         long n = ids.shape().elements(), vocab = table.dim(0);
-        Checks.tensor("out", out, 2, device());
+        Checks.tensor("out", out, 2, device(), floatType());
         Checks.shape("out", out, n, table.dim(1));
         Checks.contiguous("out", out);
         long[] values = idValues(ids);

@@ -60,7 +60,7 @@ public final class Heads {
             for (int i = 0; i < v.length; i++) {
                 v[i] = (float) Math.tanh(v[i]);
             }
-            pooled = backend.floats(v, work, pooled.shape().toArray());
+            pooled = backend.values(v, work, pooled.shape().toArray());
             Tensor logits = Rows.target(backend, out, work).empty(batch, classifier.outFeatures());
             backend.linear(pooled, classifier.weight(), classifier.bias(), Activation.NONE, logits);
             return backend.toHost(logits, out);

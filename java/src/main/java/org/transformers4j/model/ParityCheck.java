@@ -14,8 +14,11 @@ import org.transformers4j.tensor.TensorArena;
  * output the file holds, at positions whose attention mask is 1.
  */
 public final class ParityCheck {
-    /** One compared tensor: max |ours - reference| / max |reference| over real positions. */
-    public record Result(String tensor, double relativeError, double maxAbsError) {
+    /**
+     * One compared tensor: max |ours - reference| / max |reference| over real positions, and for
+     * logits the share of real positions whose highest logit is the reference's (NaN otherwise).
+     */
+    public record Result(String tensor, double relativeError, double maxAbsError, double top1Agreement) {
     }
 
     private ParityCheck() {
@@ -116,6 +119,29 @@ public final class ParityCheck {
             err = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(err, d);
             mag = Math.max(mag, Math.abs(w[i]));
         }
-        return new Result(name, mag == 0 ? err : err / mag, err);
+        double top1 = name.equals("logits") ? top1(g, w, rowLen == g.length ? (int) got.dim(-1) : rowLen, mask)
+                : Double.NaN;
+        return new Result(name, mag == 0 ? err : err / mag, err, top1);
+    }
+
+    /** Share of rows (of length v, those whose mask is 1) where got and want peak at the same index. */
+    private static double top1(float[] got, float[] want, int v, long[] mask) {
+        int rows = got.length / v, same = 0, counted = 0;
+        for (int r = 0; r < rows; r++) {
+            if (mask != null && mask.length == rows && mask[r] == 0) {
+                continue;
+            }
+            counted++;
+            same += argmax(got, r * v, v) == argmax(want, r * v, v) ? 1 : 0;
+        }
+        return counted == 0 ? Double.NaN : (double) same / counted;
+    }
+
+    private static int argmax(float[] x, int from, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) {
+            best = x[from + i] > x[from + best] ? i : best;
+        }
+        return best;
     }
 }

@@ -54,6 +54,6 @@ public record TokenEmbeddings(Tensor tokens, float scale, Tensor positions, int 
                 out[pos * d + col] = (float) (j % 2 == 0 ? Math.sin(angle) : Math.cos(angle));
             }
         }
-        return backend.floats(out, arena, n, d);
+        return backend.values(out, arena, n, d);
     }
 }

@@ -96,7 +96,7 @@ public final class Weights {
             System.arraycopy(part, 0, out, at, part.length);
             at += part.length;
         }
-        return backend.floats(out, arena, total, cols);
+        return backend.values(out, arena, total, cols);
     }
 
     /**
@@ -112,7 +112,7 @@ public final class Weights {
                 dst[j * rows + i] = src[i * cols + j];
             }
         }
-        return backend.floats(dst, arena, out, in);
+        return backend.values(dst, arena, out, in);
     }
 
     /** Several [n_i] vectors concatenated into one. */
@@ -125,6 +125,6 @@ public final class Weights {
             System.arraycopy(part, 0, out, at, part.length);
             at += part.length;
         }
-        return backend.floats(out, arena, total);
+        return backend.values(out, arena, total);
     }
 }

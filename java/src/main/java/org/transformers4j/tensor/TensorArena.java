@@ -19,17 +19,19 @@ public final class TensorArena implements AutoCloseable {
     private final Device device;
     private final SlabPool.Lease lease; // non-null for pooled arenas
     private final DeviceAllocator allocator; // non-null for device arenas
+    private final DType floatType;
     private final List<long[]> blocks = new ArrayList<>(); // device blocks: address, bytes
 
-    private TensorArena(Arena arena, Device device, SlabPool.Lease lease, DeviceAllocator allocator) {
+    private TensorArena(Arena arena, Device device, SlabPool.Lease lease, DeviceAllocator allocator, DType floatType) {
         this.arena = arena;
         this.device = device;
         this.lease = lease;
         this.allocator = allocator;
+        this.floatType = floatType;
     }
 
     private TensorArena(Arena arena, Device device) {
-        this(arena, device, null, null);
+        this(arena, device, null, null, DType.F32);
     }
 
     /**
@@ -37,7 +39,24 @@ public final class TensorArena implements AutoCloseable {
      * from any thread. Its tensors' elements cannot be read on the host: a backend copies them.
      */
     public static TensorArena onDevice(DeviceAllocator allocator) {
-        return new TensorArena(Arena.ofShared(), allocator.device(), null, allocator);
+        return onDevice(allocator, DType.F32);
+    }
+
+    /**
+     * As {@link #onDevice(DeviceAllocator)}, with floatType (F32, F16 or BF16) as the type of the
+     * tensors made without a dtype ({@link #empty(long...)}, {@link #zeros(long...)}): a model run
+     * on such a backend computes in that type without naming it.
+     */
+    public static TensorArena onDevice(DeviceAllocator allocator, DType floatType) {
+        if (floatType != DType.F32 && floatType != DType.F16 && floatType != DType.BF16) {
+            throw new IllegalArgumentException("float type must be F32, F16 or BF16, got " + floatType);
+        }
+        return new TensorArena(Arena.ofShared(), allocator.device(), null, allocator, floatType);
+    }
+
+    /** The type of tensors made without a dtype: F32 except in half-precision device arenas. */
+    public DType floatType() {
+        return floatType;
     }
 
     /**
@@ -47,7 +66,7 @@ public final class TensorArena implements AutoCloseable {
      * undefined here). Its tensors are unusable after close, as with any arena.
      */
     public static TensorArena pooled() {
-        return new TensorArena(Arena.ofConfined(), Device.CPU, SlabPool.lease(), null);
+        return new TensorArena(Arena.ofConfined(), Device.CPU, SlabPool.lease(), null, DType.F32);
     }
 
     /** A host-memory arena usable from any thread. */
@@ -120,14 +139,14 @@ public final class TensorArena implements AutoCloseable {
         }
     }
 
-    /** A new float32 tensor for an operation to overwrite (see {@link #empty(DType, long...)}). */
+    /** A new tensor of the arena's float type for an operation to overwrite (see {@link #empty(DType, long...)}). */
     public Tensor empty(long... dims) {
-        return empty(DType.F32, dims);
+        return empty(floatType, dims);
     }
 
-    /** A new float32 tensor of the given shape, zero-filled. */
+    /** A new tensor of the arena's float type, zero-filled. */
     public Tensor zeros(long... dims) {
-        return allocate(DType.F32, dims);
+        return allocate(floatType, dims);
     }
 
     /** A new float32 tensor holding a copy of data, with the given shape. */

@@ -100,6 +100,11 @@ public final class SimulatedGpuBackend implements Backend {
         }
     }
 
+    @Override
+    public Tensor values(float[] values, TensorArena arena, long... dims) {
+        return floats(values, arena, dims);
+    }
+
     /** The same memory tagged as host memory; t must be on the simulated device. */
     private static Tensor host(Tensor t) {
         if (t == null) {

@@ -31,19 +31,46 @@ import org.transformers4j.tensor.TensorArena;
 public final class CudaBackend extends ValidatingBackend {
     /** The largest head dim libt4j_cuda's attention takes. */
     public static final int MAX_HEAD_DIM = 256;
+    private static final int SMALL_ARRAYS = 16;
     private final Device device;
+    private final DType floatType;
+    private final int code; // the T4J_* element type of floatType
+    private final int cudaType; // and cuBLAS's
     private final MemorySegment stream;
     private final MemorySegment cublas;
     private final CudaMemory memory;
     private final CudaMemory scratchMemory;
     private final String kernelProvider;
     private final Object gemmLock = new Object();
+    private final java.util.LinkedHashMap<SmallKey, MemorySegment> smallArrays = new java.util.LinkedHashMap<>(16, 0.75f,
+            true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<SmallKey, MemorySegment> eldest) {
+            if (size() <= SMALL_ARRAYS) {
+                return false;
+            }
+            scratchMemory.free(eldest.getValue().address(), eldest.getValue().byteSize()); // reuse is stream-ordered
+            return true;
+        }
+    };
     private MemorySegment workspace = MemorySegment.NULL;
     private long workspaceBytes;
     private boolean closed;
 
-    private CudaBackend(int ordinal) {
+    private CudaBackend(int ordinal, DType floatType) {
         this.device = new Device("cuda", ordinal);
+        this.floatType = floatType;
+        this.code = switch (floatType) {
+            case F32 -> T4J_F32();
+            case F16 -> T4J_F16();
+            case BF16 -> T4J_BF16();
+            default -> throw new IllegalArgumentException("a GPU model computes in F32, F16 or BF16, not " + floatType);
+        };
+        this.cudaType = switch (floatType) {
+            case F16 -> CUDA_R_16F();
+            case BF16 -> CUDA_R_16BF();
+            default -> CUDA_R_32F();
+        };
         use(ordinal);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
@@ -66,8 +93,16 @@ public final class CudaBackend extends ValidatingBackend {
         scratchMemory = new CudaMemory(device, true);
     }
 
-    /** The backend of GPU `ordinal`; throws {@link IllegalStateException} saying why when there is none. */
+    /** The float32 backend of GPU `ordinal`; throws {@link IllegalStateException} saying why when there is none. */
     public static CudaBackend create(int ordinal) {
+        return create(ordinal, DType.F32);
+    }
+
+    /**
+     * The backend of GPU `ordinal` whose models compute in floatType (F32, F16 or BF16: weights
+     * converted once when they move to the GPU, activations in that type, float32 accumulation).
+     */
+    public static CudaBackend create(int ordinal, DType floatType) {
         Cuda.Availability cuda = Cuda.availability();
         if (!cuda.usable()) {
             throw new IllegalStateException("no GPU backend: " + cuda.detail());
@@ -76,7 +111,7 @@ public final class CudaBackend extends ValidatingBackend {
             throw new IllegalArgumentException("cuda:" + ordinal + " does not exist: there are " + cuda.devices()
                     + " GPU(s)");
         }
-        return new CudaBackend(ordinal);
+        return new CudaBackend(ordinal, floatType);
     }
 
     @Override
@@ -90,8 +125,13 @@ public final class CudaBackend extends ValidatingBackend {
     }
 
     @Override
+    protected DType floatType() {
+        return floatType;
+    }
+
+    @Override
     public String gemmProvider() {
-        return "cuBLAS (float32, TF32 off)";
+        return floatType == DType.F32 ? "cuBLAS (float32, TF32 off)" : "cuBLAS (" + floatType + ", float32 accumulation)";
     }
 
     @Override
@@ -101,35 +141,46 @@ public final class CudaBackend extends ValidatingBackend {
 
     @Override
     public TensorArena scratch() {
-        return TensorArena.onDevice(scratchMemory);
+        return TensorArena.onDevice(scratchMemory, floatType);
     }
 
     @Override
     public TensorArena longLived() {
-        return TensorArena.onDevice(memory);
+        return TensorArena.onDevice(memory, floatType);
     }
 
+    /** Host tensors arrive converted to the arena's float type when they are float32. */
     @Override
     public Tensor toDevice(Tensor t, TensorArena arena) {
         Checks.onDevice("tensor", t, t.device()); // alive
         if (t.device().equals(device)) {
             return t;
         }
+        return upload(t, arena, t.dtype() == DType.F32 ? arena.floatType() : t.dtype());
+    }
+
+    private Tensor upload(Tensor t, TensorArena arena, DType type) {
         Checks.onDevice("tensor", t, Device.CPU);
         if (!arena.device().equals(device)) {
             throw new IllegalArgumentException("arena is on " + arena.device() + ", this backend runs on " + device);
         }
-        try (TensorArena staging = TensorArena.confined()) {
+        try (TensorArena staging = TensorArena.confined(); TensorArena tmp = scratch()) {
             Tensor host = contiguousOnHost(t, staging);
-            Tensor out = arena.empty(t.dtype(), t.shape().toArray());
+            Tensor out = arena.empty(type, t.shape().toArray());
+            Tensor raw = type == t.dtype() ? out : tmp.empty(t.dtype(), t.shape().toArray());
             use(device.index());
-            check(cudaMemcpyAsync(out.deviceSegment(), host.segment(), host.segment().byteSize(),
+            check(cudaMemcpyAsync(raw.deviceSegment(), host.segment(), host.segment().byteSize(),
                     cudaMemcpyHostToDevice(), stream), "cudaMemcpyAsync to " + device);
+            if (raw != out) {
+                checkKernel(t4j_cuda_convert(T4J_F32(), raw.deviceSegment(), typeCode(type), out.deviceSegment(),
+                        t.shape().elements(), stream), "convert");
+            }
             check(cudaStreamSynchronize(stream), "cudaStreamSynchronize"); // the staging copy is freed next
             return out;
         }
     }
 
+    /** Half-precision tensors come back as float32. */
     @Override
     public Tensor toHost(Tensor t, TensorArena hostArena) {
         Checks.onDevice("tensor", t, t.device());
@@ -140,7 +191,8 @@ public final class CudaBackend extends ValidatingBackend {
         if (!hostArena.device().equals(Device.CPU)) {
             throw new IllegalArgumentException("hostArena is on " + hostArena.device());
         }
-        Tensor out = hostArena.empty(t.dtype(), t.shape().toArray());
+        boolean half = t.dtype() == DType.F16 || t.dtype() == DType.BF16;
+        Tensor out = hostArena.empty(half ? DType.F32 : t.dtype(), t.shape().toArray());
         try (TensorArena tmp = scratch()) {
             Tensor src = t;
             if (!t.isContiguous()) {
@@ -148,6 +200,12 @@ public final class CudaBackend extends ValidatingBackend {
                 copy(t, src);
             }
             use(device.index());
+            if (half) {
+                Tensor wide = tmp.empty(DType.F32, t.shape().toArray());
+                checkKernel(t4j_cuda_convert(typeCode(t.dtype()), src.deviceSegment(), T4J_F32(), wide.deviceSegment(),
+                        t.shape().elements(), stream), "convert");
+                src = wide;
+            }
             check(cudaMemcpyAsync(out.segment(), src.deviceSegment(), out.segment().byteSize(),
                     cudaMemcpyDeviceToHost(), stream), "cudaMemcpyAsync from " + device);
             check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
@@ -170,8 +228,23 @@ public final class CudaBackend extends ValidatingBackend {
     @Override
     public Tensor floats(float[] values, TensorArena arena, long... dims) {
         try (TensorArena host = TensorArena.confined()) {
+            return upload(host.of(values, dims), arena, DType.F32);
+        }
+    }
+
+    @Override
+    public Tensor values(float[] values, TensorArena arena, long... dims) {
+        try (TensorArena host = TensorArena.confined()) {
             return toDevice(host.of(values, dims), arena);
         }
+    }
+
+    private static int typeCode(DType t) {
+        return switch (t) {
+            case F16 -> T4J_F16();
+            case BF16 -> T4J_BF16();
+            default -> T4J_F32();
+        };
     }
 
     private static Tensor contiguousOnHost(Tensor t, TensorArena staging) {
@@ -208,8 +281,8 @@ public final class CudaBackend extends ValidatingBackend {
             synchronized (gemmLock) {
                 checkBlas(cublasGemmEx(cublas, transB ? CUBLAS_OP_T() : CUBLAS_OP_N(),
                         transA ? CUBLAS_OP_T() : CUBLAS_OP_N(), (int) n, (int) m, (int) k, al,
-                        b.deviceSegment(), CUDA_R_32F(), (int) ldb, a.deviceSegment(), CUDA_R_32F(), (int) lda, be,
-                        c.deviceSegment(), CUDA_R_32F(), (int) ldc, CUBLAS_COMPUTE_32F(), CUBLAS_GEMM_DEFAULT()),
+                        b.deviceSegment(), cudaType, (int) ldb, a.deviceSegment(), cudaType, (int) lda, be,
+                        c.deviceSegment(), cudaType, (int) ldc, CUBLAS_COMPUTE_32F(), CUBLAS_GEMM_DEFAULT()),
                         "cublasGemmEx");
             }
         }
@@ -224,19 +297,19 @@ public final class CudaBackend extends ValidatingBackend {
                             long rows, long cols, boolean rms) {
         use(device.index());
         int status = rms
-                ? t4j_cuda_rms_norm(T4J_F32(), dev(x), dev(residual), dev(sumOut), dev(y), dev(gamma), rows, cols, eps,
+                ? t4j_cuda_rms_norm(code, dev(x), dev(residual), dev(sumOut), dev(y), dev(gamma), rows, cols, eps,
                         stream)
-                : t4j_cuda_layer_norm(T4J_F32(), dev(x), dev(residual), dev(sumOut), dev(y), dev(gamma), dev(beta),
+                : t4j_cuda_layer_norm(code, dev(x), dev(residual), dev(sumOut), dev(y), dev(gamma), dev(beta),
                         rows, cols, eps, stream);
         checkKernel(status, rms ? "rms_norm" : "layer_norm");
     }
 
     @Override
     protected void softmaxImpl(Tensor x, SoftmaxOptions o, Tensor y, SoftmaxShape sh) {
-        try (Arena arena = Arena.ofConfined(); TensorArena tmp = scratch()) {
-            MemorySegment p = NativeParams.softmax(arena, o, sh, dev(o.mask()), ints(o.keyStart(), tmp),
-                    ints(o.keyLength(), tmp));
-            checkKernel(t4j_cuda_softmax(T4J_F32(), p, dev(x), dev(y), stream), "softmax");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment p = NativeParams.softmax(arena, o, sh, dev(o.mask()), keys(o.keyStart()),
+                    keys(o.keyLength()));
+            checkKernel(t4j_cuda_softmax(code, p, dev(x), dev(y), stream), "softmax");
         }
     }
 
@@ -246,9 +319,9 @@ public final class CudaBackend extends ValidatingBackend {
             throw new IllegalArgumentException("head dim " + sh.headDim() + " is more than the " + MAX_HEAD_DIM
                     + " the CUDA attention takes");
         }
-        try (Arena arena = Arena.ofConfined(); TensorArena tmp = scratch()) {
+        try (Arena arena = Arena.ofConfined()) {
             MemorySegment p = NativeParams.attention(arena, q, k, v, out, o, sh, dev(o.bias()),
-                    ints(o.keyStart(), tmp), ints(o.keyLength(), tmp));
+                    keys(o.keyStart()), keys(o.keyLength()));
             long need = t4j_cuda_attention_workspace_bytes(p);
             synchronized (this) {
                 if (need > workspaceBytes) {
@@ -256,7 +329,7 @@ public final class CudaBackend extends ValidatingBackend {
                     workspace = MemorySegment.ofAddress(memory.allocate(need));
                     workspaceBytes = need;
                 }
-                checkKernel(t4j_cuda_attention(T4J_F32(), p, dev(q), dev(k), dev(v), dev(out), workspace,
+                checkKernel(t4j_cuda_attention(code, p, dev(q), dev(k), dev(v), dev(out), workspace,
                         workspaceBytes, stream), "attention");
             }
         }
@@ -265,42 +338,40 @@ public final class CudaBackend extends ValidatingBackend {
     @Override
     protected void biasActivationImpl(Activation act, Tensor x, Tensor bias, Tensor y, long rows, long cols) {
         use(device.index());
-        checkKernel(t4j_cuda_bias_act(T4J_F32(), act.code(), dev(x), dev(bias), dev(y), rows, cols, stream), "bias_act");
+        checkKernel(t4j_cuda_bias_act(code, act.code(), dev(x), dev(bias), dev(y), rows, cols, stream), "bias_act");
     }
 
     @Override
     protected void gatedActivationImpl(Activation act, Tensor gate, Tensor up, Tensor y) {
         use(device.index());
-        checkKernel(t4j_cuda_gated_act(T4J_F32(), act.code(), dev(gate), rowStride(gate), dev(up), rowStride(up), dev(y),
+        checkKernel(t4j_cuda_gated_act(code, act.code(), dev(gate), rowStride(gate), dev(up), rowStride(up), dev(y),
                 rowStride(y), gate.dim(0), gate.dim(1), stream), "gated_act");
     }
 
     @Override
     protected void ropeImpl(Tensor x, long[] positions, int rotaryDim, float theta) {
-        try (TensorArena tmp = scratch()) {
-            Tensor pos = longs(positions, tmp, positions.length);
-            checkKernel(t4j_cuda_rope(T4J_F32(), dev(x), x.dim(0), x.dim(1), x.dim(2), x.dim(3), x.stride(0),
-                    x.stride(1), x.stride(2), dev(pos), rotaryDim, theta, stream), "rope");
-        }
+        use(device.index());
+        checkKernel(t4j_cuda_rope(code, dev(x), x.dim(0), x.dim(1), x.dim(2), x.dim(3), x.stride(0), x.stride(1),
+                x.stride(2), small(positions, DType.I64, positions.length), rotaryDim, theta, stream), "rope");
     }
 
     @Override
     protected void embeddingImpl(Tensor table, Tensor ids, Tensor out, long n) {
         use(device.index());
-        checkKernel(t4j_cuda_embedding(T4J_F32(), dev(table), table.dim(0), table.dim(1), dev(ids), n, dev(out),
+        checkKernel(t4j_cuda_embedding(code, dev(table), table.dim(0), table.dim(1), dev(ids), n, dev(out),
                 stream), "embedding");
     }
 
     @Override
     protected void addImpl(Tensor a, Tensor b, Tensor y, long n) {
         use(device.index());
-        checkKernel(t4j_cuda_add(T4J_F32(), dev(a), dev(b), dev(y), n, stream), "add");
+        checkKernel(t4j_cuda_add(code, dev(a), dev(b), dev(y), n, stream), "add");
     }
 
     @Override
     protected void scaleImpl(Tensor x, float alpha, Tensor y, long n) {
         use(device.index());
-        checkKernel(t4j_cuda_scale(T4J_F32(), dev(x), alpha, dev(y), n, stream), "scale");
+        checkKernel(t4j_cuda_scale(code, dev(x), alpha, dev(y), n, stream), "scale");
     }
 
     @Override
@@ -346,6 +417,10 @@ public final class CudaBackend extends ValidatingBackend {
         use(device.index());
         cudaStreamSynchronize(stream);
         releaseWorkspace();
+        synchronized (smallArrays) {
+            smallArrays.values().forEach(a -> scratchMemory.free(a.address(), a.byteSize()));
+            smallArrays.clear();
+        }
         scratchMemory.trim();
         cublasDestroy_v2(cublas);
         cudaStreamDestroy(stream);
@@ -362,15 +437,56 @@ public final class CudaBackend extends ValidatingBackend {
 
     // ---- helpers --------------------------------------------------------------------------
 
-    private MemorySegment ints(int[] values, TensorArena tmp) {
+    /**
+     * Small per-call arrays (key ranges, positions) on the device. Every layer of a pass sends the
+     * same ones, so the last few are kept by content: one upload, and one wait for it, per pass
+     * instead of per layer.
+     */
+    private MemorySegment small(Object values, DType type, int length) {
         if (values == null) {
             return MemorySegment.NULL;
         }
-        try (TensorArena host = TensorArena.confined()) {
-            Tensor t = host.empty(DType.I32, values.length);
-            t.segment().copyFrom(MemorySegment.ofArray(values));
-            return toDevice(t, tmp).deviceSegment();
+        SmallKey key = new SmallKey(values);
+        synchronized (smallArrays) {
+            MemorySegment hit = smallArrays.get(key);
+            if (hit != null) {
+                return hit;
+            }
         }
+        long bytes = (long) length * type.byteSize();
+        MemorySegment dst = MemorySegment.ofAddress(scratchMemory.allocate(bytes)).reinterpret(bytes);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment src = values instanceof int[] v ? arena.allocateFrom(ValueLayout.JAVA_INT, v)
+                    : arena.allocateFrom(ValueLayout.JAVA_LONG, (long[]) values);
+            use(device.index());
+            check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice(), stream), "cudaMemcpyAsync to " + device);
+            check(cudaStreamSynchronize(stream), "cudaStreamSynchronize"); // src is freed next
+        }
+        synchronized (smallArrays) {
+            smallArrays.put(key, dst);
+        }
+        return dst;
+    }
+
+    /** An int[] or long[] compared by content (a copy, so later changes by the caller do not matter). */
+    private record SmallKey(Object values) {
+        SmallKey {
+            values = values instanceof int[] v ? v.clone() : ((long[]) values).clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof SmallKey k && java.util.Objects.deepEquals(values, k.values);
+        }
+
+        @Override
+        public int hashCode() {
+            return values instanceof int[] v ? java.util.Arrays.hashCode(v) : java.util.Arrays.hashCode((long[]) values);
+        }
+    }
+
+    private MemorySegment keys(int[] values) {
+        return values == null ? MemorySegment.NULL : small(values, DType.I32, values.length);
     }
 
     private static MemorySegment dev(Tensor t) {
