@@ -48,10 +48,23 @@ public final class TensorArena implements AutoCloseable {
      * on such a backend computes in that type without naming it.
      */
     public static TensorArena onDevice(DeviceAllocator allocator, DType floatType) {
+        return onDevice(allocator, floatType, Arena.ofShared());
+    }
+
+    /**
+     * A scratch arena on a device, as {@link #onDevice(DeviceAllocator, DType)} but confined to the
+     * calling thread (cheaper to close, as {@link #pooled()} is on the host).
+     */
+    public static TensorArena scratchOnDevice(DeviceAllocator allocator, DType floatType) {
+        return onDevice(allocator, floatType, Arena.ofConfined());
+    }
+
+    private static TensorArena onDevice(DeviceAllocator allocator, DType floatType, Arena scope) {
         if (floatType != DType.F32 && floatType != DType.F16 && floatType != DType.BF16) {
+            scope.close();
             throw new IllegalArgumentException("float type must be F32, F16 or BF16, got " + floatType);
         }
-        return new TensorArena(Arena.ofShared(), allocator.device(), null, allocator, floatType);
+        return new TensorArena(scope, allocator.device(), null, allocator, floatType);
     }
 
     /** The type of tensors made without a dtype: F32 except in half-precision device arenas. */

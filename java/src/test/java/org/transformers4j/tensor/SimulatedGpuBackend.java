@@ -50,7 +50,7 @@ public final class SimulatedGpuBackend implements Backend {
 
     @Override
     public TensorArena scratch() {
-        return TensorArena.onDevice(memory);
+        return TensorArena.scratchOnDevice(memory, DType.F32);
     }
 
     @Override

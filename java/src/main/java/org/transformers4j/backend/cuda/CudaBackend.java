@@ -141,7 +141,7 @@ public final class CudaBackend extends ValidatingBackend {
 
     @Override
     public TensorArena scratch() {
-        return TensorArena.onDevice(scratchMemory, floatType);
+        return TensorArena.scratchOnDevice(scratchMemory, floatType);
     }
 
     @Override
