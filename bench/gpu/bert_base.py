@@ -9,27 +9,13 @@ checkpoint with --dtype f16. Prints one table row per side.
 Usage: python3 bench/gpu/bert_base.py JAVA CLASSPATH WORK_DIR
 """
 import re
-import statistics
 import subprocess
 import sys
 
 import torch
 from transformers import BertConfig, BertModel
 
-
-def median_ms(fn, warmup=5, reps=20):
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(reps):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end))
-    return statistics.median(times)
+from bench_kernels import median_ms
 
 
 def main():
@@ -41,8 +27,8 @@ def main():
     ids = torch.randint(1000, 30522, (32, 128), device="cuda")
     mask = torch.ones_like(ids)
     with torch.no_grad():
-        on_gpu = median_ms(lambda: m(input_ids=ids, attention_mask=mask).last_hidden_state)
-        to_host = median_ms(lambda: m(input_ids=ids, attention_mask=mask).last_hidden_state.float().cpu())
+        on_gpu = median_ms(lambda: m(input_ids=ids, attention_mask=mask).last_hidden_state, 5, 20)
+        to_host = median_ms(lambda: m(input_ids=ids, attention_mask=mask).last_hidden_state.float().cpu(), 5, 20)
     run = subprocess.run([java, "--enable-native-access=ALL-UNNAMED", "-cp", classpath, "org.transformers4j.cli.Main",
                           "time", "--model", work, "--device", "cuda:0", "--dtype", "f16", "--batch", "32",
                           "--seq", "128", "--runs", "20"], capture_output=True, text=True)

@@ -40,6 +40,20 @@ __device__ void query_keys(const t4j_attention_params &p, int64_t i, int64_t &lo
 
 // ---- warp_rows: one warp per query -------------------------------------------------------
 
+// Writes acc / l (0 where no key was visible) to query i of head h: lane holds dims lane + 32 c.
+template <typename T>
+__device__ void write_query(const AttnArgs &a, int64_t b, int64_t i, int64_t h, const float *acc, float l) {
+    const t4j_attention_params &p = a.p;
+    T *o = (T *)a.out + b * p.out_stride_b + i * p.out_stride_s + h * p.out_stride_h;
+    float inv = l > 0.0f ? 1.0f / l : 0.0f;
+    int lane = threadIdx.x % 32;
+#pragma unroll
+    for (int c = 0; c < kLaneDims; c++) {
+        int d = lane + 32 * c;
+        if (d < p.head_dim) o[d] = from_f<T>(acc[c] * inv);
+    }
+}
+
 template <typename T>
 __global__ void warp_rows(AttnArgs a) {
     const t4j_attention_params &p = a.p;
@@ -87,13 +101,7 @@ __global__ void warp_rows(AttnArgs a) {
         m = mn;
     }
     if (a.splits == 1) {
-        T *o = (T *)a.out + b * p.out_stride_b + i * p.out_stride_s + h * p.out_stride_h;
-        float inv = l > 0.0f ? 1.0f / l : 0.0f;
-#pragma unroll
-        for (int c = 0; c < kLaneDims; c++) {
-            int d = lane + 32 * c;
-            if (d < p.head_dim) o[d] = from_f<T>(acc[c] * inv);
-        }
+        write_query<T>(a, b, i, h, acc, l);
         return;
     }
     int64_t rows = p.batch * p.heads * p.q_len;
@@ -134,13 +142,7 @@ __global__ void warp_merge(AttnArgs a) {
         }
     }
     int64_t i = row % p.q_len, h = (row / p.q_len) % p.heads, b = row / (p.q_len * p.heads);
-    T *o = (T *)a.out + b * p.out_stride_b + i * p.out_stride_s + h * p.out_stride_h;
-    float inv = l > 0.0f ? 1.0f / l : 0.0f;
-#pragma unroll
-    for (int c = 0; c < kLaneDims; c++) {
-        int d = lane + 32 * c;
-        if (d < p.head_dim) o[d] = from_f<T>(acc[c] * inv);
-    }
+    write_query<T>(a, b, i, h, acc, l);
 }
 
 // ---- flash_tiles: tensor cores, 64 queries x 64 keys a step --------------------------------

@@ -41,12 +41,7 @@ class GenerationFixturesTest {
     void greedyAndBeamSearchMatchTransformers(String name) {
         Path dir = Fixtures.model(name);
         try (DecoderModel model = ModelRegistry.loadDecoder(dir, cpu)) {
-            List<GenerationCheck.Result> results = GenerationCheck.run(model, dir.resolve("reference.safetensors"));
-            assertEquals(List.of("generate.greedy", "generate.beam3"),
-                    results.stream().map(GenerationCheck.Result::tensor).toList());
-            assertEquals(16, results.get(0).total());
-            assertEquals(24, results.get(1).total());
-            results.forEach(r -> assertTrue(r.identical(), name + " " + r));
+            Fixtures.assertIdenticalGeneration(name, GenerationCheck.run(model, dir.resolve("reference.safetensors")));
         }
     }
 
@@ -55,12 +50,7 @@ class GenerationFixturesTest {
     void encoderDecoderGreedyAndBeamSearchMatchTransformers(String name) {
         Path dir = Fixtures.model(name);
         try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(dir, cpu)) {
-            List<GenerationCheck.Result> results = GenerationCheck.run(model, dir.resolve("reference.safetensors"));
-            assertEquals(List.of("generate.greedy", "generate.beam3"),
-                    results.stream().map(GenerationCheck.Result::tensor).toList());
-            assertEquals(16, results.get(0).total());
-            assertEquals(24, results.get(1).total());
-            results.forEach(r -> assertTrue(r.identical(), name + " " + r));
+            Fixtures.assertIdenticalGeneration(name, GenerationCheck.run(model, dir.resolve("reference.safetensors")));
         }
     }
 
