@@ -663,10 +663,17 @@ static void gated_act(int32_t act, const float *gate, int64_t gate_stride, const
 #define KC 256
 #define NCB 2048
 
-/* c[4][TC] = sum over kc of a_r[kk] * bp[kk][0..TC), A rows read in place. */
-static inline void gemm_tile_rows(const float *const a[4], int64_t kc, const float *bp, float *c) {
+/*
+ * c[4][TC] = sum over kc of a_r[kk] * bp[kk][0..TC), A rows read in place. With pf non-NULL, one
+ * cache line from pf every PF_EVERY steps is prefetched towards L2: a slice of the weight panel
+ * the next calls will read, whose first touch would otherwise stall on L3 or memory.
+ */
+#define PF_EVERY 4
+static inline void gemm_tile_rows_pf(const float *const a[4], int64_t kc, const float *bp, float *c,
+                                     const char *pf) {
     vf a0[NV] = {0}, a1[NV] = {0}, a2[NV] = {0}, a3[NV] = {0};
     for (int64_t kk = 0; kk < kc; kk++) {
+        if (pf && kk % PF_EVERY == 0) _mm_prefetch(pf + kk / PF_EVERY * 64, _MM_HINT_T1);
         float x0 = a[0][kk], x1 = a[1][kk], x2 = a[2][kk], x3 = a[3][kk];
         const float *row = bp + kk * TC;
 #pragma GCC unroll 8
@@ -685,6 +692,10 @@ static inline void gemm_tile_rows(const float *const a[4], int64_t kc, const flo
         vstore(c + 2 * TC + x * VW, a2[x]);
         vstore(c + 3 * TC + x * VW, a3[x]);
     }
+}
+
+static inline void gemm_tile_rows(const float *const a[4], int64_t kc, const float *bp, float *c) {
+    gemm_tile_rows_pf(a, kc, bp, c, NULL);
 }
 
 static void pack_b(int32_t tb, const float *b, int64_t ldb, int64_t pc, int64_t kc, int64_t jc,
@@ -930,10 +941,16 @@ static void linear_packed(int64_t m, int64_t n, int64_t k, const float *a, int64
             float tile[4 * TC];
             for (int64_t p = p0; p < p0 + CBP && p < panels; p++) {
                 int64_t cols = n - p * TC < TC ? n - p * TC : TC;
+                /* the panel after this one (the next block's first after the last): packed weights are
+                 * one contiguous run, so it starts where this one ends; each row group prefetches a slice */
+                const char *next = (const char *)(block + (p + 1) * kc * TC);
+                int64_t slice = kc / PF_EVERY * 64, end = packed_floats(n, k) * (int64_t)sizeof(float);
                 for (int64_t r = 0; r < rows; r += 4) {
                     const float *ap[4];
                     for (int i = 0; i < 4; i++) ap[i] = a + (r0 + (r + i < rows ? r + i : rows - 1)) * lda + pc;
-                    gemm_tile_rows(ap, kc, block + p * kc * TC, tile);
+                    const char *pf = next + r / 4 * slice;
+                    gemm_tile_rows_pf(ap, kc, block + p * kc * TC, tile,
+                                      pf + slice <= (const char *)packed + end ? pf : NULL);
                     int64_t nr = rows - r < 4 ? rows - r : 4;
                     store_tile(tile, nr, cols, c + (r0 + r) * ldc + p * TC, ldc, first, last,
                                bias ? bias + p * TC : NULL, act);
