@@ -158,5 +158,8 @@ class MainTest {
         assertTrue(e.getMessage().contains("unknown command frobnicate"));
         e = assertThrows(IllegalArgumentException.class, () -> run("similarity", "only one"));
         assertTrue(e.getMessage().contains("at least one"));
+        e = assertThrows(IllegalArgumentException.class, () -> run("verify", "--model", "x", "--reference", "y",
+                "--dtype", "f8"));
+        assertTrue(e.getMessage().contains("--dtype must be f32, f16 or bf16"), e.getMessage());
     }
 }
