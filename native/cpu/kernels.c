@@ -414,6 +414,11 @@ static void attention_block(const t4j_attention_params *p, const float *q, float
         w->l[r] = 0.0f;
     }
     memset(w->o, 0, (size_t)(BQ * dp) * sizeof(float));
+    /* claim the output rows now: their cache lines arrive while the block computes, not when it writes */
+    for (int64_t r = 0; r < nb; r++) {
+        const char *dst = (const char *)(out + b * p->out_stride_b + (q0 + r) * p->out_stride_s + h * p->out_stride_h);
+        for (int64_t off = 0; off < dim * (int64_t)sizeof(float); off += 64) __builtin_prefetch(dst + off, 1, 3);
+    }
     int64_t blo = los[0], bhi = his[nb - 1];
     for (int64_t r = 1; r < nb; r++) blo = los[r] < blo ? los[r] : blo;
     const float *qrow[BQ];
