@@ -751,16 +751,25 @@ static int32_t attention(const t4j_attention_params *p, const float *q, const fl
 static inline vf act_vec(int32_t act, vf x) {
     switch (act) {
     case T4J_ACT_GELU: {
-        /* erf by Abramowitz-Stegun 7.1.26 (|error| < 1.5e-7) on |x / sqrt 2| */
-        vf z = x * 0.70710678118654752f;
-        vi neg = z < 0.0f;
-        vf a = vselect(neg, -z, z);
-        vf t = vrcp(1.0f + 0.3275911f * a);
-        vf poly = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t +
-                   0.254829592f) * t;
-        vf erfa = 1.0f - poly * vexp(-(a * a));
-        vf erfz = vselect(neg, -erfa, erfa);
-        return 0.5f * x * (1.0f + erfz);
+        /*
+         * erf(z) = z p(z^2) / q(z^2) on z clamped to [-4, 4] (beyond, erf is +-1 in float): the
+         * rational approximation of Eigen and XLA, |error| < 4e-7. No exponential, no branch:
+         * about 20 vector operations where Abramowitz-Stegun 7.1.26 with exp took 35.
+         */
+        vf z = vmin(vmax(x * 0.70710678118654752f, vset(-4.0f)), vset(4.0f)), z2 = z * z;
+        vf p = z2 * -2.72614225801306e-10f + 2.77068142495902e-08f;
+        p = p * z2 - 2.10102402082508e-06f;
+        p = p * z2 - 5.69250639462346e-05f;
+        p = p * z2 - 7.34990630326855e-04f;
+        p = p * z2 - 2.95459980854025e-03f;
+        p = p * z2 - 1.60960333262415e-02f;
+        vf q = z2 * -1.45660718464996e-05f - 2.13374055278905e-04f;
+        q = q * z2 - 1.68282697438203e-03f;
+        q = q * z2 - 7.37332916720468e-03f;
+        q = q * z2 - 1.42647390514189e-02f;
+        vf erfz = z * p * vrcp_neg(q);
+        vf h = 0.5f * x;
+        return h + h * erfz;
     }
     case T4J_ACT_GELU_TANH: {
         vf u = 0.79788456080286536f * (x + 0.044715f * x * x * x);

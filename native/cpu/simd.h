@@ -165,6 +165,18 @@ static inline vf vrcp(vf d) {
     return r * (2.0f - d * r);
 }
 
+/* 1/d for d < 0 away from 0 (no clamp needed): the hardware estimate and one Newton step. */
+static inline vf vrcp_neg(vf d) {
+#if defined(__AVX512F__)
+    vf r = (vf)_mm512_rcp14_ps((__m512)d);
+#elif defined(__AVX2__)
+    vf r = (vf)_mm256_rcp_ps((__m256)d);
+#else
+    vf r = (vf)_mm_rcp_ps((__m128)d);
+#endif
+    return r * (2.0f - d * r);
+}
+
 /*
  * exp(x) elementwise, Cephes expf: n = round(x log2 e), r = x - n ln 2,
  * a degree-6 polynomial for exp(r), then scale by 2^n. Relative error about
