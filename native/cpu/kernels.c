@@ -801,6 +801,10 @@ static void act_span(int32_t act, const float *x, const float *bias, float *y, i
     }
 }
 
+static void act_rows(int32_t act, float *y, int64_t ldy, int64_t rows, int64_t cols) {
+    for (int64_t r = 0; r < rows; r++) act_span(act, y + r * ldy, NULL, y + r * ldy, cols);
+}
+
 static void bias_act(int32_t act, const float *x, const float *bias, float *y, int64_t rows,
                      int64_t cols) {
 #pragma omp parallel for schedule(static) if (rows * cols > 32768)
@@ -1173,6 +1177,7 @@ const t4j_kernels KTABLE = {
     .softmax = softmax,
     .attention = attention,
     .bias_act = bias_act,
+    .act_rows = act_rows,
     .gated_act = gated_act,
     .sgemm = sgemm,
     .copy = copy,

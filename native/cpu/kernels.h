@@ -17,6 +17,8 @@ typedef struct t4j_kernels {
                          const float *v, float *out);
     void (*bias_act)(int32_t act, const float *x, const float *bias, float *y, int64_t rows,
                      int64_t cols);
+    /* y = act(y) in place on rows x cols of row stride ldy, in the calling thread */
+    void (*act_rows)(int32_t act, float *y, int64_t ldy, int64_t rows, int64_t cols);
     void (*gated_act)(int32_t act, const float *gate, int64_t gate_stride, const float *up,
                       int64_t up_stride, float *y, int64_t y_stride, int64_t rows,
                       int64_t cols);

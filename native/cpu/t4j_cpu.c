@@ -200,6 +200,36 @@ enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
 /* Up to this many rows, A B^T streams B through t4j's own kernel instead of BLAS. */
 #define SMALL_M 16
 
+/*
+ * The product in blocks of columns or rows (the larger of N and M), one per thread, each one
+ * BLAS call. With bias, each block of c is first filled with it (beta is then 1); act is applied
+ * to each block after its product, by the thread that computed it.
+ */
+static void blas_split(cblas_sgemm_fn gemm, int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
+                       const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                       int64_t ldc, const float *bias, int32_t act) {
+    int threads = omp_get_max_threads();
+    if ((double)m * n * k < 2e6) threads = 1; /* too small to split */
+    /* split the larger of N and M into blocks that are multiples of 16 */
+    int split_n = n >= m;
+    int64_t dim = split_n ? n : m;
+    int64_t block = ((dim + threads - 1) / threads + 15) / 16 * 16;
+    int64_t parts = (dim + block - 1) / block;
+#pragma omp parallel for schedule(static) num_threads(threads) if (parts > 1)
+    for (int64_t p = 0; p < parts; p++) {
+        int64_t lo = p * block, len = dim - lo < block ? dim - lo : block;
+        int64_t rows = split_n ? m : len, cols = split_n ? len : n;
+        float *cp = split_n ? c + lo : c + lo * ldc;
+        const float *ap = split_n ? a : (ta == CBLAS_TRANS ? a + lo : a + lo * lda);
+        const float *bp = !split_n ? b : (tb == CBLAS_TRANS ? b + lo * ldb : b + lo);
+        if (bias)
+            for (int64_t r = 0; r < rows; r++) memcpy(cp + r * ldc, bias + (split_n ? lo : 0), (size_t)cols * sizeof(float));
+        gemm(CBLAS_ROW_MAJOR, ta, tb, (int)rows, (int)cols, (int)k, alpha, ap, (int)lda, bp, (int)ldb, beta, cp,
+             (int)ldc);
+        if (act != T4J_ACT_NONE) kernels()->act_rows(act, cp, ldc, rows, cols);
+    }
+}
+
 int32_t t4j_sgemm_with(const void *cblas_sgemm, int32_t trans_a, int32_t trans_b, int64_t m,
                        int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                        const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
@@ -216,28 +246,31 @@ int32_t t4j_sgemm_with(const void *cblas_sgemm, int32_t trans_a, int32_t trans_b
         kernels()->gemm_nt_small(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return T4J_OK;
     }
-    cblas_sgemm_fn gemm = (cblas_sgemm_fn)cblas_sgemm;
     int ta = trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS, tb = trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS;
-    int threads = omp_get_max_threads();
-    if ((double)m * n * k < 2e6) threads = 1; /* too small to split */
-    /* split the larger of N and M into blocks that are multiples of 16 */
-    int split_n = n >= m;
-    int64_t dim = split_n ? n : m;
-    int64_t block = ((dim + threads - 1) / threads + 15) / 16 * 16;
-    int64_t parts = (dim + block - 1) / block;
-#pragma omp parallel for schedule(static) num_threads(threads) if (parts > 1)
-    for (int64_t p = 0; p < parts; p++) {
-        int64_t lo = p * block, len = dim - lo < block ? dim - lo : block;
-        if (split_n) {
-            const float *bp = trans_b ? b + lo * ldb : b + lo;
-            gemm(CBLAS_ROW_MAJOR, ta, tb, (int)m, (int)len, (int)k, alpha, a, (int)lda, bp, (int)ldb, beta,
-                 c + lo, (int)ldc);
+    blas_split((cblas_sgemm_fn)cblas_sgemm, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL, T4J_ACT_NONE);
+    return T4J_OK;
+}
+
+int32_t t4j_linear_with(const void *cblas_sgemm, int64_t m, int64_t n, int64_t k, const float *a,
+                        int64_t lda, const float *w, int64_t ldw, const float *bias, int32_t act,
+                        float *c, int64_t ldc) {
+    if (!a || !w || !c) return T4J_ERR_NULL;
+    if (m < 0 || n < 0 || k < 0 || lda < k || ldw < k || ldc < n || !act_ok(act)) return T4J_ERR_SIZE;
+    if (!cblas_sgemm || k == 0 || m <= SMALL_M) {
+        int32_t status = t4j_sgemm_with(cblas_sgemm, 0, 1, m, n, k, 1.0f, a, lda, w, ldw, 0.0f, c, ldc);
+        if (status != T4J_OK || m == 0 || n == 0 || (!bias && act == T4J_ACT_NONE)) return status;
+        if (ldc == n) {
+            kernels()->bias_act(act, c, bias, c, m, n);
         } else {
-            const float *ap = trans_a ? a + lo : a + lo * lda;
-            gemm(CBLAS_ROW_MAJOR, ta, tb, (int)len, (int)n, (int)k, alpha, ap, (int)lda, b, (int)ldb, beta,
-                 c + lo * ldc, (int)ldc);
+            for (int64_t r = 0; r < m; r++) kernels()->bias_act(act, c + r * ldc, bias, c + r * ldc, 1, n);
         }
+        return T4J_OK;
     }
+    const int64_t lim = 0x7fffffff;
+    if (m > lim || n > lim || k > lim || lda > lim || ldw > lim || ldc > lim) return T4J_ERR_SIZE;
+    if (n == 0) return T4J_OK;
+    blas_split((cblas_sgemm_fn)cblas_sgemm, CBLAS_NO_TRANS, CBLAS_TRANS, m, n, k, 1.0f, a, lda, w, ldw,
+               bias ? 1.0f : 0.0f, c, ldc, bias, act);
     return T4J_OK;
 }
 

@@ -220,6 +220,19 @@ int32_t t4j_sgemm_with(const void *cblas_sgemm, int32_t trans_a, int32_t trans_b
                        const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 
 /*
+ * A linear layer through an external CBLAS sgemm:  c = act(a w^T + bias)
+ * a: [M, K] row stride lda, w: [N, K] row stride ldw, bias: [N] or NULL,
+ * c: [M, N] row stride ldc (must not overlap a or w). Split as t4j_sgemm_with;
+ * each thread writes the bias into its block of c, adds the product to it
+ * (BLAS's beta = 1: no pass that zeroes c first) and applies the activation to
+ * the block while it is still in its cache. cblas_sgemm NULL: the built-in
+ * GEMM, then bias and activation. Sizes as t4j_sgemm_with.
+ */
+int32_t t4j_linear_with(const void *cblas_sgemm, int64_t m, int64_t n, int64_t k, const float *a,
+                        int64_t lda, const float *w, int64_t ldw, const float *bias, int32_t act,
+                        float *c, int64_t ldc);
+
+/*
  * A linear layer on weights packed once:  c = act(a w^T + bias)
  * w [N, K] (the layer's weight) is packed at load, so no product packs it
  * again; bias and activation are applied to each output tile as it finishes.

@@ -315,6 +315,39 @@ static void test_packed(void) {
         }
 }
 
+/* linear through BLAS: bias written first, activation per thread block; without BLAS and few rows, t4j's own */
+static void test_linear_with(void) {
+    int64_t sizes[][3] = {{1, 33, 129}, {16, 100, 48}, {17, 49, 33}, {129, 1152, 384}, {300, 48, 768}, {301, 7, 0}};
+    for (int si = 0; si < 6; si++)
+        for (int32_t act = 0; act <= T4J_ACT_SILU; act++)
+            for (int with_bias = 0; with_bias < 2; with_bias++)
+                for (int use_blas = 0; use_blas < 2; use_blas++) {
+                    int64_t m = sizes[si][0], n = sizes[si][1], k = sizes[si][2], lda = k + 3, ldw = k + 2, ldc = n + 1;
+                    float *a = rand_buf(m * lda, 1.0f), *w = rand_buf(n * ldw, 1.0f);
+                    float *b = with_bias ? rand_buf(n, 1.0f) : NULL, *c = poisoned(m * ldc), *cr = poisoned(m * ldc);
+                    blas_calls = 0;
+                    int32_t st = t4j_linear_with(use_blas ? (const void *)fake_cblas_sgemm : NULL, m, n, k, a, lda, w,
+                                                 ldw, b, act, c, ldc);
+                    t4j_ref_sgemm(0, 1, m, n, k, 1.0f, a, lda, w, ldw, 0.0f, cr, ldc);
+                    for (int64_t i = 0; i < m; i++) t4j_ref_bias_act(act, cr + i * ldc, b, cr + i * ldc, 1, n);
+                    for (int64_t i = 0; i < m; i++) /* the row gaps were never written */
+                        for (int64_t j = n; j < ldc; j++) c[i * ldc + j] = cr[i * ldc + j] = 0.0f;
+                    int blas_expected = use_blas && m > 16 && k > 0;
+                    char what[112];
+                    snprintf(what, sizeof what, "linear_with M=%ld N=%ld K=%ld act=%d bias=%d blas=%d (%d calls)", (long)m,
+                             (long)n, (long)k, act, with_bias, use_blas, blas_calls);
+                    check(what, st == T4J_OK && (blas_calls > 0) == blas_expected ? rel_err(c, cr, m * ldc) : INFINITY,
+                          1e-5);
+                    free(a); free(w); free(b); free(c); free(cr);
+                }
+    float x[4] = {1, 2, 3, 4}, y[4];
+    check_status("linear_with ldw < K rejected", t4j_linear_with(NULL, 2, 2, 2, x, 2, x, 1, NULL, 0, y, 2), T4J_ERR_SIZE);
+    check_status("linear_with unknown activation rejected",
+                 t4j_linear_with(NULL, 2, 2, 2, x, 2, x, 2, NULL, 99, y, 2), T4J_ERR_SIZE);
+    check_status("linear_with NULL w rejected", t4j_linear_with(NULL, 2, 2, 2, x, 2, NULL, 2, NULL, 0, y, 2),
+                 T4J_ERR_NULL);
+}
+
 static void test_copy(void) {
     int64_t sizes[] = {1, 7, 4 * 1048576 + 13, 9 * 1048576 + 5};
     for (int i = 0; i < 4; i++) {
@@ -374,6 +407,7 @@ int main(void) {
         test_copy();
         test_sgemm_with();
         test_packed();
+        test_linear_with();
         test_add();
         test_bad_arguments();
     }

@@ -1288,6 +1288,77 @@ public class t4j_h extends t4j_h$shared {
         }
     }
 
+    private static class t4j_linear_with {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_INT,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER,
+            t4j_h.C_INT,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_linear_with");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t t4j_linear_with(const void *cblas_sgemm, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static FunctionDescriptor t4j_linear_with$descriptor() {
+        return t4j_linear_with.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t t4j_linear_with(const void *cblas_sgemm, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static MethodHandle t4j_linear_with$handle() {
+        return t4j_linear_with.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t t4j_linear_with(const void *cblas_sgemm, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static MemorySegment t4j_linear_with$address() {
+        return t4j_linear_with.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t t4j_linear_with(const void *cblas_sgemm, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *w, int64_t ldw, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static int t4j_linear_with(MemorySegment cblas_sgemm, long m, long n, long k, MemorySegment a, long lda, MemorySegment w, long ldw, MemorySegment bias, int act, MemorySegment c, long ldc) {
+        var mh$ = t4j_linear_with.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_linear_with", cblas_sgemm, m, n, k, a, lda, w, ldw, bias, act, c, ldc);
+            }
+            return (int)mh$.invokeExact(cblas_sgemm, m, n, k, a, lda, w, ldw, bias, act, c, ldc);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class t4j_packed_bytes {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             t4j_h.C_LONG,

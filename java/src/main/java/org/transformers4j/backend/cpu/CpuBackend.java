@@ -130,14 +130,18 @@ public final class CpuBackend extends ValidatingBackend {
      */
     @Override
     protected void linearImpl(Tensor x, Tensor w, Tensor bias, Activation act, Tensor y) {
-        long m = x.dim(0);
-        if (m <= SMALL_ROWS || m > PACKED_MAX_ROWS || !w.isContiguous()) {
-            super.linearImpl(x, w, bias, act, y);
+        long m = x.dim(0), n = w.dim(0), k = w.dim(1);
+        if (m > SMALL_ROWS && m <= PACKED_MAX_ROWS && w.isContiguous()) {
+            MemorySegment p = packed.computeIfAbsent(w, CpuBackend::pack);
+            check(t4j_linear_packed(m, n, k, x.segment(), rowStride(x), p, seg(bias), act.code(), y.segment(),
+                    rowStride(y)), "linear_packed");
             return;
         }
-        MemorySegment p = packed.computeIfAbsent(w, CpuBackend::pack);
-        check(t4j_linear_packed(m, w.dim(0), w.dim(1), x.segment(), rowStride(x), p, seg(bias), act.code(),
-                y.segment(), rowStride(y)), "linear_packed");
+        long ldx = rowStride(x), ldw = rowStride(w), ldy = rowStride(y);
+        boolean fits = Math.max(Math.max(m, n), Math.max(k, Math.max(ldx, Math.max(ldw, ldy)))) < Integer.MAX_VALUE;
+        // bias written into y before the product and the activation applied per thread block: no extra passes
+        check(t4j_linear_with(fits ? blasSgemm : MemorySegment.NULL, m, n, k, x.segment(), ldx, w.segment(), ldw,
+                seg(bias), act.code(), y.segment(), ldy), "linear");
     }
 
     private static MemorySegment pack(Tensor w) {
