@@ -169,8 +169,13 @@ int32_t t4j_embedding(const float *table, int64_t vocab, int64_t cols, const int
     if (vocab < 1 || cols < 1 || n < 0) return T4J_ERR_SIZE;
     for (int64_t i = 0; i < n; i++)
         if (ids[i] < 0 || ids[i] >= vocab) return T4J_ERR_SIZE;
-    for (int64_t i = 0; i < n; i++)
+    /* rows of a large vocabulary come from L3 or memory in no order a prefetcher could guess */
+#pragma omp parallel for schedule(static) if (n * cols > 65536)
+    for (int64_t i = 0; i < n; i++) {
+        if (i + 4 < n)
+            for (int64_t off = 0; off < cols; off += 16) __builtin_prefetch(table + ids[i + 4] * cols + off);
         memcpy(out + i * cols, table + ids[i] * cols, (size_t)cols * sizeof(float));
+    }
     return T4J_OK;
 }
 
