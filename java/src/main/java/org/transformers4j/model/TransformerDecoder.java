@@ -101,8 +101,7 @@ public final class TransformerDecoder implements DecoderModel {
                     hidden.add(Rows.copyOut(backend, x, b, s, out));
                 }
                 try (TensorArena layerWork = backend.scratch()) {
-                    Tensor y = parts.layers().get(i).forward(backend, x, b, s, cache, i, positions, mask, null, null, layerWork);
-                    backend.copy(y, x);
+                    parts.layers().get(i).forward(backend, x, b, s, cache, i, positions, mask, null, null, layerWork);
                 }
             }
             cache.advance(s);

@@ -88,8 +88,7 @@ public final class TransformerEncoder implements EncoderModel {
                     in.attentionMask(), b, s, work);
             for (int i = 0; i < layers.size(); i++) {
                 try (TensorArena layerWork = backend.scratch()) {
-                    Tensor y = layers.get(i).forward(backend, x, b, s, null, i, null, mask, null, null, layerWork);
-                    backend.copy(y, x);
+                    layers.get(i).forward(backend, x, b, s, null, i, null, mask, null, null, layerWork);
                 }
                 if (allHiddenStates) {
                     hidden.add(Rows.copyOut(backend, x, b, s, out));

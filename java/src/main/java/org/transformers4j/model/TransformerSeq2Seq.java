@@ -178,11 +178,12 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
                 hidden.add(Rows.copyOut(backend, x, b, s, out));
             }
             try (TensorArena layerWork = backend.scratch()) {
-                Tensor y = cache == null
-                        ? stack.layers().get(i).forward(backend, x, b, s, null, i, positions, mask, null, null, layerWork)
-                        : stack.layers().get(i).forward(backend, x, b, s, cache.self(), i, positions, mask,
-                                cache.crossKeysValues(i), cache.sourceMask(), layerWork);
-                backend.copy(y, x);
+                if (cache == null) {
+                    stack.layers().get(i).forward(backend, x, b, s, null, i, positions, mask, null, null, layerWork);
+                } else {
+                    stack.layers().get(i).forward(backend, x, b, s, cache.self(), i, positions, mask,
+                            cache.crossKeysValues(i), cache.sourceMask(), layerWork);
+                }
             }
         }
         return stack.finalNorm() == null ? x : stack.finalNorm().forward(backend, x, null, work);

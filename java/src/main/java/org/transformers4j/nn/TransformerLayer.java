@@ -22,18 +22,21 @@ public record TransformerLayer(boolean preNorm, Norm selfNorm, SelfAttention sel
     }
 
     /**
-     * x: [B * S, C]; returns the layer output [B * S, C] in the arena. cache may be null
+     * x: [B * S, C], replaced by the layer output: the input is dead once the first residual sum
+     * is made, so the last operation writes there and no copy follows. cache may be null
      * (encoders); crossKv and crossMask are the encoder's keys, values and padding, or null.
      */
-    public Tensor forward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer, long[] positions,
+    public void forward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer, long[] positions,
                           AttentionOptions selfMask, Tensor[] crossKv, AttentionOptions crossMask, TensorArena arena) {
-        return preNorm ? preNormForward(backend, x, batch, seq, cache, layer, positions, selfMask, crossKv, crossMask,
-                arena) : postNormForward(backend, x, batch, seq, cache, layer, positions, selfMask, crossKv, crossMask,
-                arena);
+        if (preNorm) {
+            preNormForward(backend, x, batch, seq, cache, layer, positions, selfMask, crossKv, crossMask, arena);
+        } else {
+            postNormForward(backend, x, batch, seq, cache, layer, positions, selfMask, crossKv, crossMask, arena);
+        }
     }
 
-    /** h = x + self(n1(x)); h += cross(n2(h)); out = h + ff(n3(h)); each norm also makes the residual sum. */
-    private Tensor preNormForward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer,
+    /** h = x + self(n1(x)); h += cross(n2(h)); x = h + ff(n3(h)); each norm also makes the residual sum. */
+    private void preNormForward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer,
                                   long[] positions, AttentionOptions selfMask, Tensor[] crossKv,
                                   AttentionOptions crossMask, TensorArena arena) {
         long[] shape = x.shape().toArray();
@@ -49,13 +52,11 @@ public record TransformerLayer(boolean preNorm, Norm selfNorm, SelfAttention sel
         } else {
             ffNorm.apply(backend, attended, x, h, normed);
         }
-        Tensor out = arena.empty(shape);
-        backend.add(h, ff.forward(backend, normed, arena), out);
-        return out;
+        backend.add(h, ff.forward(backend, normed, arena), x);
     }
 
-    /** h = n1(x + self(x)); h = n2(h + cross(h)); out = n3(h + ff(h)). */
-    private Tensor postNormForward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer,
+    /** h = n1(x + self(x)); h = n2(h + cross(h)); x = n3(h + ff(h)). */
+    private void postNormForward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer,
                                    long[] positions, AttentionOptions selfMask, Tensor[] crossKv,
                                    AttentionOptions crossMask, TensorArena arena) {
         Tensor attended = self.forward(backend, x, batch, seq, cache, layer, positions, selfMask, arena);
@@ -64,6 +65,6 @@ public record TransformerLayer(boolean preNorm, Norm selfNorm, SelfAttention sel
             Tensor crossed = cross.forward(backend, h, batch, seq, crossKv, crossMask, arena);
             h = crossNorm.forward(backend, crossed, h, arena);
         }
-        return ffNorm.forward(backend, ff.forward(backend, h, arena), h, arena);
+        ffNorm.apply(backend, ff.forward(backend, h, arena), h, null, x);
     }
 }
