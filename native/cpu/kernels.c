@@ -1096,32 +1096,38 @@ static void store_tile(const float *tile, int64_t rows, int64_t cols, float *c, 
     }
 }
 
-/* c = act(a w^T + bias) with w packed by pack_weights; bias and activation applied as tiles finish. */
+/*
+ * c = act(a w^T + bias) with w packed by pack_weights; bias and activation applied as tiles finish.
+ * A task is RB rows by CBP panels over the whole of K: its block of c (32 KB) stays in cache
+ * between K blocks, where a pass over all tasks per K block read all of c back each time.
+ */
 static void linear_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *packed,
                           const float *bias, int32_t act, float *c, int64_t ldc) {
     int64_t panels = (n + TC - 1) / TC;
     int64_t row_tasks = (m + RB - 1) / RB, col_tasks = (panels + CBP - 1) / CBP;
-    for (int64_t pc = 0; pc < k; pc += KP) {
-        int64_t kc = k - pc < KP ? k - pc : KP;
-        const float *block = packed + pc * panels * TC;
-        int first = pc == 0, last = pc + kc >= k;
-#pragma omp parallel for schedule(dynamic, 1) if (m * n * kc > 100000)
-        for (int64_t t = 0; t < row_tasks * col_tasks; t++) {
-            int64_t r0 = (t % row_tasks) * RB, p0 = (t / row_tasks) * CBP;
-            int64_t rows = m - r0 < RB ? m - r0 : RB;
-            float tile[4 * TC];
-            for (int64_t p = p0; p < p0 + CBP && p < panels; p++) {
+    const char *end = (const char *)(packed + packed_floats(n, k));
+#pragma omp parallel for schedule(dynamic, 1) if (m * n * k > 100000)
+    for (int64_t t = 0; t < row_tasks * col_tasks; t++) {
+        int64_t r0 = (t % row_tasks) * RB, p0 = (t / row_tasks) * CBP, p1 = p0 + CBP < panels ? p0 + CBP : panels;
+        int64_t rows = m - r0 < RB ? m - r0 : RB;
+        float tile[4 * TC];
+        for (int64_t pc = 0; pc < k; pc += KP) {
+            int64_t kc = k - pc < KP ? k - pc : KP;
+            const float *block = packed + pc * panels * TC;
+            int first = pc == 0, last = pc + kc >= k;
+            for (int64_t p = p0; p < p1; p++) {
                 int64_t cols = n - p * TC < TC ? n - p * TC : TC;
-                /* the panel after this one (the next block's first after the last): packed weights are
-                 * one contiguous run, so it starts where this one ends; each row group prefetches a slice */
-                const char *next = (const char *)(block + (p + 1) * kc * TC);
-                int64_t slice = kc / PF_EVERY * 64, end = packed_floats(n, k) * (int64_t)sizeof(float);
+                /* the panel this task reads next (the next panel, or its first in the next K block); each row
+                 * group prefetches a slice of it */
+                int64_t next_kc = k - pc - KP < KP ? k - pc - KP : KP;
+                const char *next = p + 1 < p1 ? (const char *)(block + (p + 1) * kc * TC)
+                                              : (const char *)(block + panels * TC * kc + p0 * next_kc * TC);
+                int64_t slice = (p + 1 < p1 ? kc : next_kc) / PF_EVERY * 64;
                 for (int64_t r = 0; r < rows; r += 4) {
                     const float *ap[4];
                     for (int i = 0; i < 4; i++) ap[i] = a + (r0 + (r + i < rows ? r + i : rows - 1)) * lda + pc;
                     const char *pf = next + r / 4 * slice;
-                    gemm_tile_rows_pf(ap, kc, block + p * kc * TC, tile,
-                                      pf + slice <= (const char *)packed + end ? pf : NULL);
+                    gemm_tile_rows_pf(ap, kc, block + p * kc * TC, tile, slice > 0 && pf + slice <= end ? pf : NULL);
                     int64_t nr = rows - r < 4 ? rows - r : 4;
                     store_tile(tile, nr, cols, c + (r0 + r) * ldc + p * TC, ldc, first, last,
                                bias ? bias + p * TC : NULL, act);
