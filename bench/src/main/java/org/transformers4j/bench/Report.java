@@ -145,6 +145,9 @@ public final class Report {
         compute(ms, "GemmBench.sgemmBuiltIn", GemmBench.FLOPS);
         compute(ms, "GemmBench.ffnOpenBlas", GemmBench.FFN_FLOPS);
         compute(ms, "GemmBench.ffnBuiltIn", GemmBench.FFN_FLOPS);
+        compute(ms, "GemmBench.ffnLinear", GemmBench.FFN_FLOPS);
+        compute(ms, "GemmBench.miniLmOpenBlas", GemmBench.MINILM_FLOPS);
+        compute(ms, "GemmBench.miniLmLinear", GemmBench.MINILM_FLOPS);
         Double gemm = ms.get("GemmBench.sgemmOpenBlas");
         if (gemm != null) {
             System.out.printf(Locale.ROOT, "%-34s %10.3f %8.1f GFLOP/s %22s%n", "GemmBench.sgemmOpenBlas", gemm,
