@@ -1103,12 +1103,13 @@ static void store_tile(const float *tile, int64_t rows, int64_t cols, float *c, 
  */
 static void linear_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *packed,
                           const float *bias, int32_t act, float *c, int64_t ldc) {
-    int64_t panels = (n + TC - 1) / TC;
-    int64_t row_tasks = (m + RB - 1) / RB, col_tasks = (panels + CBP - 1) / CBP;
+    int64_t panels = (n + TC - 1) / TC, row_tasks = (m + RB - 1) / RB;
+    /* few rows: one panel a task, or a few tasks would split unevenly over the threads */
+    int64_t cbp = row_tasks * ((panels + CBP - 1) / CBP) >= 8 ? CBP : 1, col_tasks = (panels + cbp - 1) / cbp;
     const char *end = (const char *)(packed + packed_floats(n, k));
 #pragma omp parallel for schedule(dynamic, 1) if (m * n * k > 100000)
     for (int64_t t = 0; t < row_tasks * col_tasks; t++) {
-        int64_t r0 = (t % row_tasks) * RB, p0 = (t / row_tasks) * CBP, p1 = p0 + CBP < panels ? p0 + CBP : panels;
+        int64_t r0 = (t % row_tasks) * RB, p0 = (t / row_tasks) * cbp, p1 = p0 + cbp < panels ? p0 + cbp : panels;
         int64_t rows = m - r0 < RB ? m - r0 : RB;
         float tile[4 * TC];
         for (int64_t pc = 0; pc < k; pc += KP) {
