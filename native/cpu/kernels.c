@@ -8,12 +8,13 @@
  *             (K transposed to [D, T], V padded to [T, Dp]); query blocks of
  *             BQ rows walk key tiles of BK with an online softmax, scores in
  *             a BQ x BK buffer, 4 x NV-vector register tiles for QK^T and PV.
- *             Tiles with no visible key for the block are never visited.
+ *             Tiles with no visible key for the block are never visited. Heads are
+ *             claimed one ahead, and the next head's rows prefetched while this one computes.
  *             Up to 16 queries (decoding, short inputs) take a direct path without packing.
  * sgemm       packed, blocked GEMM with the same 4 x NV register tile (gemm_tile_rows).
  * small A B^T few rows against weights: 4 x 4 dot products, weights streamed.
- * packed      weights packed once; linear layers read A in place and apply bias and
- *             activation to each output tile (store_tile).
+ * packed      weights packed once; linear layers read A in place, run the whole of K on
+ *             each block of the output and apply bias and activation to each tile (store_tile).
  * copy, add   streaming helpers.
  */
 #include <math.h>
