@@ -768,7 +768,7 @@ static inline vf act_vec(int32_t act, vf x) {
         q = q * z2 - 1.68282697438203e-03f;
         q = q * z2 - 7.37332916720468e-03f;
         q = q * z2 - 1.42647390514189e-02f;
-        vf erfz = z * p * vrcp_neg(q);
+        vf erfz = z * p * vrcp_finite(q);
         vf h = 0.5f * x;
         return h + h * erfz;
     }

@@ -149,12 +149,8 @@ static inline vf vexp2_finite(vf t) { return vexp2(t); }
 
 #define LOG2E 1.44269504088896341f
 
-/*
- * 1/d by the hardware estimate and one Newton step (about 24 bits). d is
- * clamped at 1e30 so that an infinite d gives a tiny result, not NaN.
- */
-static inline vf vrcp(vf d) {
-    d = vmin(d, vset(1e30f));
+/* 1/d for a finite d away from 0: the hardware estimate and one Newton step (about 24 bits). */
+static inline vf vrcp_finite(vf d) {
 #if defined(__AVX512F__)
     vf r = (vf)_mm512_rcp14_ps((__m512)d);
 #elif defined(__AVX2__)
@@ -165,17 +161,8 @@ static inline vf vrcp(vf d) {
     return r * (2.0f - d * r);
 }
 
-/* 1/d for d < 0 away from 0 (no clamp needed): the hardware estimate and one Newton step. */
-static inline vf vrcp_neg(vf d) {
-#if defined(__AVX512F__)
-    vf r = (vf)_mm512_rcp14_ps((__m512)d);
-#elif defined(__AVX2__)
-    vf r = (vf)_mm256_rcp_ps((__m256)d);
-#else
-    vf r = (vf)_mm_rcp_ps((__m128)d);
-#endif
-    return r * (2.0f - d * r);
-}
+/* 1/d for d > 0, clamped at 1e30 so that an infinite d gives a tiny result, not NaN. */
+static inline vf vrcp(vf d) { return vrcp_finite(vmin(d, vset(1e30f))); }
 
 /*
  * exp(x) elementwise, Cephes expf: n = round(x log2 e), r = x - n ln 2,
