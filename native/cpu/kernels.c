@@ -1119,17 +1119,23 @@ static void linear_packed(int64_t m, int64_t n, int64_t k, const float *a, int64
             int first = pc == 0, last = pc + kc >= k;
             for (int64_t p = p0; p < p1; p++) {
                 int64_t cols = n - p * TC < TC ? n - p * TC : TC;
-                /* the panel this task reads next (the next panel, or its first in the next K block); each row
-                 * group prefetches a slice of it */
-                int64_t next_kc = k - pc - KP < KP ? k - pc - KP : KP;
-                const char *next = p + 1 < p1 ? (const char *)(block + (p + 1) * kc * TC)
-                                              : (const char *)(block + panels * TC * kc + p0 * next_kc * TC);
-                int64_t slice = (p + 1 < p1 ? kc : next_kc) / PF_EVERY * 64;
+                /* the panel this task reads next (the next panel, or its first in the next K block; none
+                 * after the last): each row group prefetches a slice of it */
+                const char *next = NULL;
+                int64_t slice = 0;
+                if (p + 1 < p1) {
+                    next = (const char *)(block + (p + 1) * kc * TC);
+                    slice = kc / PF_EVERY * 64;
+                } else if (!last) {
+                    int64_t next_kc = k - pc - KP < KP ? k - pc - KP : KP;
+                    next = (const char *)(block + panels * TC * kc + p0 * next_kc * TC);
+                    slice = next_kc / PF_EVERY * 64;
+                }
                 for (int64_t r = 0; r < rows; r += 4) {
                     const float *ap[4];
                     for (int i = 0; i < 4; i++) ap[i] = a + (r0 + (r + i < rows ? r + i : rows - 1)) * lda + pc;
-                    const char *pf = next + r / 4 * slice;
-                    gemm_tile_rows_pf(ap, kc, block + p * kc * TC, tile, slice > 0 && pf + slice <= end ? pf : NULL);
+                    int in = next && slice > 0 && (r / 4 + 1) * slice <= end - next;
+                    gemm_tile_rows_pf(ap, kc, block + p * kc * TC, tile, in ? next + r / 4 * slice : NULL);
                     int64_t nr = rows - r < 4 ? rows - r : 4;
                     store_tile(tile, nr, cols, c + (r0 + r) * ldc + p * TC, ldc, first, last,
                                bias ? bias + p * TC : NULL, act);
