@@ -836,16 +836,17 @@ static void gated_act(int32_t act, const float *gate, int64_t gate_stride, const
 #define NCB 2048
 
 /*
- * c[4][TC] = sum over kc of a_r[kk] * bp[kk][0..TC), A rows read in place. With pf non-NULL, one
- * cache line from pf every PF_EVERY steps is prefetched towards L2: a slice of the weight panel
- * the next calls will read, whose first touch would otherwise stall on L3 or memory.
+ * c[4][TC] = sum over kc of a_r[kk] * bp[kk][0..TC), A rows read in place. With pf non-NULL,
+ * `lines` cache lines from pf every PF_EVERY steps are prefetched towards L2: a slice of the
+ * weight panel the next calls will read, whose first touch would otherwise stall on L3 or memory.
  */
 #define PF_EVERY 4
 static inline void gemm_tile_rows_pf(const float *const a[4], int64_t kc, const float *bp, float *c,
-                                     const char *pf) {
+                                     const char *pf, int64_t lines) {
     vf a0[NV] = {0}, a1[NV] = {0}, a2[NV] = {0}, a3[NV] = {0};
     for (int64_t kk = 0; kk < kc; kk++) {
-        if (pf && kk % PF_EVERY == 0) _mm_prefetch(pf + kk / PF_EVERY * 64, _MM_HINT_T1);
+        if (pf && kk % PF_EVERY == 0)
+            for (int64_t l = 0; l < lines; l++) _mm_prefetch(pf + (kk / PF_EVERY * lines + l) * 64, _MM_HINT_T1);
         float x0 = a[0][kk], x1 = a[1][kk], x2 = a[2][kk], x3 = a[3][kk];
         const float *row = bp + kk * TC;
 #pragma GCC unroll 8
@@ -867,7 +868,7 @@ static inline void gemm_tile_rows_pf(const float *const a[4], int64_t kc, const 
 }
 
 static inline void gemm_tile_rows(const float *const a[4], int64_t kc, const float *bp, float *c) {
-    gemm_tile_rows_pf(a, kc, bp, c, NULL);
+    gemm_tile_rows_pf(a, kc, bp, c, NULL, 0);
 }
 
 static void pack_b(int32_t tb, const float *b, int64_t ldb, int64_t pc, int64_t kc, int64_t jc,
@@ -1112,6 +1113,9 @@ static void linear_packed(int64_t m, int64_t n, int64_t k, const float *a, int64
     for (int64_t t = 0; t < row_tasks * col_tasks; t++) {
         int64_t r0 = (t % row_tasks) * RB, p0 = (t / row_tasks) * cbp, p1 = p0 + cbp < panels ? p0 + cbp : panels;
         int64_t rows = m - r0 < RB ? m - r0 : RB;
+        /* a panel is TC / 4 lines per PF_EVERY steps: fewer row groups than that each take more lines,
+         * so that the next panel is fetched whole however few the rows */
+        int64_t groups = (rows + 3) / 4, lines = (TC / 4 + groups - 1) / groups;
         float tile[4 * TC];
         for (int64_t pc = 0; pc < k; pc += KP) {
             int64_t kc = k - pc < KP ? k - pc : KP;
@@ -1125,17 +1129,17 @@ static void linear_packed(int64_t m, int64_t n, int64_t k, const float *a, int64
                 int64_t slice = 0;
                 if (p + 1 < p1) {
                     next = (const char *)(block + (p + 1) * kc * TC);
-                    slice = kc / PF_EVERY * 64;
+                    slice = kc / PF_EVERY * lines * 64;
                 } else if (!last) {
                     int64_t next_kc = k - pc - KP < KP ? k - pc - KP : KP;
                     next = (const char *)(block + panels * TC * kc + p0 * next_kc * TC);
-                    slice = next_kc / PF_EVERY * 64;
+                    slice = next_kc / PF_EVERY * lines * 64;
                 }
                 for (int64_t r = 0; r < rows; r += 4) {
                     const float *ap[4];
                     for (int i = 0; i < 4; i++) ap[i] = a + (r0 + (r + i < rows ? r + i : rows - 1)) * lda + pc;
                     int in = next && slice > 0 && (r / 4 + 1) * slice <= end - next;
-                    gemm_tile_rows_pf(ap, kc, block + p * kc * TC, tile, in ? next + r / 4 * slice : NULL);
+                    gemm_tile_rows_pf(ap, kc, block + p * kc * TC, tile, in ? next + r / 4 * slice : NULL, lines);
                     int64_t nr = rows - r < 4 ? rows - r : 4;
                     store_tile(tile, nr, cols, c + (r0 + r) * ldc + p * TC, ldc, first, last,
                                bias ? bias + p * TC : NULL, act);
