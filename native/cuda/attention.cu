@@ -1,15 +1,14 @@
 // Fused multi-head attention forward.
 //
-// Two kernels. flash_tiles (float16 / bfloat16, head dims 32, 64, 96, 128): a block takes 64
-// queries of one head, walks the visible keys 64 at a time through shared memory, computes the
-// scores and P V on tensor cores (WMMA, float32 accumulation) and keeps the running max, sum and
-// output per query (online softmax); the S x T scores never reach global memory. warp_rows (every
-// type, any head dim up to 256): one warp per query, lanes splitting the head dim; with few queries
-// the keys are split over blocks (decoding against a long cache) and warp_merge combines the parts.
+// Two kernels. flash_mma (float16 / bfloat16, head dims 32, 64, 96, 128): a block takes 64 or 128
+// queries of one head and walks the keys they may see 64 at a time, K and V through shared memory
+// (cp.async, double-buffered), scores and P V on tensor cores (mma.sync, float32 accumulation),
+// online softmax in registers; the S x T scores never reach global memory. warp_rows (every type,
+// any head dim up to 256): one warp per query, lanes splitting the head dim; with few queries the
+// keys are split over blocks (decoding against a long cache) and warp_merge combines the parts.
 // Both start and stop at each sequence's visible keys, so padded key tiles are never loaded.
-#include <mma.h>
-
 #include "common.cuh"
+#include "mma.cuh"
 
 namespace t4j {
 namespace {
@@ -145,158 +144,206 @@ __global__ void warp_merge(AttnArgs a) {
     write_query<T>(a, b, i, h, acc, l);
 }
 
-// ---- flash_tiles: tensor cores, 64 queries x 64 keys a step --------------------------------
+// ---- flash_mma: tensor cores through mma.sync, in FlashAttention-2's arrangement --------------
+//
+// A block takes 16 W queries of one head (W warps, 16 queries each) and walks the keys its
+// queries may see, 64 at a time. K and V tiles come through shared memory by cp.async, the next
+// tile loading while this one computes. Each warp keeps its scores, probabilities and output in
+// registers: S = Q K^T lands in mma accumulators whose layout is that of the A operand of P V,
+// so P never leaves registers. Softmax runs in base 2 with the scale folded in.
 
-constexpr int kTile = 64;
-constexpr int kFlashThreads = 128; // 4 warps, 16 queries each
+constexpr int kKeys = 64;                         // keys per step
+constexpr float kLog2e = 1.4426950408889634f;
 
-template <typename T, int D>
-struct FlashLayout {
-    static constexpr int ldt = D + 8;       // Q, K, V rows (elements), padded against bank conflicts
-    static constexpr int lds = kTile + 4;   // scores (float)
-    static constexpr int ldp = kTile + 8;   // probabilities (T)
-    static constexpr int ldo = D + 4;       // output accumulator (float)
+template <int D, int W>
+struct FlashShape {
+    static constexpr int rows = 16 * W;            // queries per block
+    static constexpr int threads = 32 * W;
+    static constexpr int ld = D + 8;               // elements a row in shared memory: ldmatrix conflict-free
+    static constexpr size_t tile = 2 * kKeys * ld; // bytes of one K or V tile
     static constexpr size_t q = 0;
-    static constexpr size_t k = q + sizeof(T) * kTile * ldt;
-    static constexpr size_t v = k + sizeof(T) * kTile * ldt;
-    static constexpr size_t s = v + sizeof(T) * kTile * ldt;
-    static constexpr size_t pr = s + sizeof(float) * kTile * lds;
-    static constexpr size_t o = pr + sizeof(T) * kTile * ldp;
-    static constexpr size_t m = o + sizeof(float) * kTile * ldo;
-    static constexpr size_t l = m + sizeof(float) * kTile;
-    static constexpr size_t bytes = l + sizeof(float) * kTile;
+    static constexpr size_t k = q + 2 * rows * ld; // two K tiles, then two V tiles
+    static constexpr size_t v = k + 2 * tile;
+    static constexpr size_t bytes = v + 2 * tile;
 };
 
-// Copies rows [row0, row0 + 64) of a [rows, D] view into shared memory, 16 bytes at a time,
-// zero-filling rows at or past `valid` (so padded keys contribute 0 * 0, never NaN).
-template <typename T, int D>
-__device__ void load_tile(T *dst, const T *base, int64_t row_stride, int64_t row0, int64_t valid) {
-    constexpr int per_row = D * (int)sizeof(T) / 16;
-    for (int c = threadIdx.x; c < kTile * per_row; c += kFlashThreads) {
-        int r = c / per_row, x = c % per_row;
-        uint4 val = make_uint4(0, 0, 0, 0);
-        if (row0 + r < valid) val = *(const uint4 *)(base + (row0 + r) * row_stride + x * (16 / sizeof(T)));
-        *(uint4 *)(dst + r * FlashLayout<T, D>::ldt + x * (16 / sizeof(T))) = val;
+// Queues rows [row0, row0 + rows) of a [?, D] view into shared memory; rows at or past `end`
+// become zeros (padded keys then give 0 scores and 0 values, never NaN).
+template <int D, int W>
+__device__ __forceinline__ void load_rows(unsigned char *dst, const void *base, int64_t stride, int64_t row0,
+                                          int rows, int64_t end) {
+    constexpr int chunks = D / 8; // 16 bytes each
+    for (int c = threadIdx.x; c < rows * chunks; c += FlashShape<D, W>::threads) {
+        int r = c / chunks, x = c % chunks;
+        bool in = row0 + r < end;
+        const uint16_t *src = (const uint16_t *)base + (in ? (row0 + r) * stride + x * 8 : 0);
+        cp_async_16(dst + 2 * (r * FlashShape<D, W>::ld + x * 8), src, in ? 16 : 0);
     }
 }
 
-template <typename T, int D>
-__global__ void __launch_bounds__(kFlashThreads) flash_tiles(AttnArgs a) {
-    using namespace nvcuda;
-    using L = FlashLayout<T, D>;
-    const t4j_attention_params &p = a.p;
-    extern __shared__ __align__(128) unsigned char smem[];
-    T *sq = (T *)(smem + L::q), *sk = (T *)(smem + L::k), *sv = (T *)(smem + L::v);
-    float *ss = (float *)(smem + L::s), *so = (float *)(smem + L::o);
-    T *sp = (T *)(smem + L::pr);
-    float *sm = (float *)(smem + L::m), *sl = (float *)(smem + L::l);
+// What one warp knows of its 16 queries: lane holds rows g and g + 8.
+struct WarpRows {
+    int64_t first, last; // first query, last real query (first + 15 or q_len - 1)
+    int64_t q[2];        // the lane's two queries
+    const float *bias[2];
+};
 
-    int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    int64_t bh = blockIdx.x, b = bh / p.heads, h = bh % p.heads;
-    int64_t kh = h / (p.heads / p.kv_heads);
-    int64_t i0 = (int64_t)blockIdx.y * kTile;
-
-    for (int x = threadIdx.x; x < kTile * L::ldo; x += kFlashThreads) so[x] = 0.0f;
-    for (int x = threadIdx.x; x < kTile; x += kFlashThreads) {
-        sm[x] = -INFINITY;
-        sl[x] = 0.0f;
-    }
-    const T *qb = (const T *)a.q + b * p.q_stride_b + h * p.q_stride_h;
-    load_tile<T, D>(sq, qb, p.q_stride_s, i0, p.q_len);
-    __syncthreads();
-
-    wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> fq[D / 16], fp[kTile / 16];
-    wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> fk;
-    wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::row_major> fv;
-    wmma::fragment<wmma::accumulator, 16, 16, 16, float> fc;
+// Scales the scores into base 2 and masks what the lane's queries do not see; returns whether
+// anything was masked per row into tmax (the tile's row max).
+template <int N>
+__device__ __forceinline__ void mask_scores(const t4j_attention_params &p, const WarpRows &w, int64_t lo, int64_t hi,
+                                            int64_t j0, bool full, float s[N][4], float tmax[2]) {
+    const float scale = p.scale * kLog2e;
+    const int t = threadIdx.x % 4;
+    const int64_t off = p.kv_len - p.q_len;
 #pragma unroll
-    for (int kk = 0; kk < D / 16; kk++) wmma::load_matrix_sync(fq[kk], sq + warp * 16 * L::ldt + kk * 16, L::ldt);
+    for (int n = 0; n < N; n++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            int r = e >> 1;
+            float x = s[n][e] * scale;
+            if (!full) {
+                int64_t j = j0 + n * 8 + 2 * t + (e & 1), pos = off + w.q[r];
+                bool seen = w.q[r] < p.q_len && j >= lo && j < hi && (!p.causal || j <= pos) &&
+                            (p.window <= 0 || pos - j < p.window);
+                x = !seen ? -INFINITY : w.bias[r] ? x + w.bias[r][j] * kLog2e : x;
+            }
+            s[n][e] = x;
+            tmax[r] = fmaxf(tmax[r], x);
+        }
+}
 
-    // the sequence's keys; the block visits those its first query's window and its last
-    // query's causal limit leave
+template <typename T, int D, int W>
+__global__ void __launch_bounds__(32 * W) flash_mma(AttnArgs a) {
+    using S = FlashShape<D, W>;
+    constexpr int NS = kKeys / 8, NO = D / 8; // score and output accumulator tiles a warp holds
+    const t4j_attention_params &p = a.p;
+    T4J_DYNAMIC_SMEM(smem);
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+    const int64_t bh = blockIdx.x, b = bh / p.heads, h = bh % p.heads, kh = h / (p.heads / p.kv_heads);
+    const int64_t i0 = (int64_t)(gridDim.y - 1 - blockIdx.y) * S::rows; // longest causal blocks first
+
+    // the sequence's keys, and those the block's first and last queries leave
     int64_t lo, hi;
     sequence_keys(p, b, lo, hi);
-    int64_t block_lo = lo, unused_hi = hi, unused_lo = lo, block_hi = hi;
+    int64_t block_lo = lo, block_hi = hi, unused_lo = lo, unused_hi = hi;
     query_keys(p, i0, block_lo, unused_hi);
-    query_keys(p, min(i0 + kTile, p.q_len) - 1, unused_lo, block_hi);
+    query_keys(p, min(i0 + S::rows, p.q_len) - 1, unused_lo, block_hi);
+    const int64_t tiles = block_hi > block_lo ? (block_hi - block_lo + kKeys - 1) / kKeys : 0;
 
-    int r = lane / 2, half = lane % 2, row = warp * 16 + r;
-    int64_t qi = i0 + row, pos = p.kv_len - p.q_len + qi;
-    const float *bias = p.bias && qi < p.q_len
-        ? p.bias + b * p.bias_stride_b + h * p.bias_stride_h + qi * p.bias_stride_s : nullptr;
     const T *kb = (const T *)a.k + b * p.k_stride_b + kh * p.k_stride_h;
     const T *vb = (const T *)a.v + b * p.v_stride_b + kh * p.v_stride_h;
-
-    for (int64_t j0 = block_lo; j0 < block_hi; j0 += kTile) {
-        __syncthreads(); // every warp is done with the previous K and V
-        load_tile<T, D>(sk, kb, p.k_stride_s, j0, block_hi);
-        load_tile<T, D>(sv, vb, p.v_stride_s, j0, block_hi);
-        __syncthreads();
-
-        // scores: 16 queries x 64 keys per warp
-#pragma unroll
-        for (int n = 0; n < kTile / 16; n++) {
-            wmma::fill_fragment(fc, 0.0f);
-#pragma unroll
-            for (int kk = 0; kk < D / 16; kk++) {
-                wmma::load_matrix_sync(fk, sk + n * 16 * L::ldt + kk * 16, L::ldt);
-                wmma::mma_sync(fc, fq[kk], fk, fc);
-            }
-            wmma::store_matrix_sync(ss + warp * 16 * L::lds + n * 16, fc, L::lds, wmma::mem_row_major);
-        }
-        __syncwarp();
-
-        // online softmax: two lanes per query, 32 keys each
-        float s[32], tile_max = -INFINITY;
-#pragma unroll
-        for (int c = 0; c < 32; c++) {
-            int64_t j = j0 + half * 32 + c;
-            bool seen = qi < p.q_len && j >= lo && j < hi && (!p.causal || j <= pos) &&
-                        (p.window <= 0 || pos - j < p.window);
-            s[c] = seen ? ss[row * L::lds + half * 32 + c] * p.scale + (bias ? bias[j] : 0.0f) : -INFINITY;
-            tile_max = fmaxf(tile_max, s[c]);
-        }
-        tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, 1));
-        float m_old = sm[row], m_new = fmaxf(m_old, tile_max);
-        float alpha = m_new == -INFINITY ? 1.0f : __expf(m_old - m_new);
-        float sum = 0.0f;
-#pragma unroll
-        for (int c = 0; c < 32; c++) {
-            float e = s[c] == -INFINITY ? 0.0f : __expf(s[c] - m_new);
-            sum += e;
-            sp[row * L::ldp + half * 32 + c] = from_f<T>(e);
-        }
-        sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-        for (int d = half * (D / 2); d < (half + 1) * (D / 2); d++) so[row * L::ldo + d] *= alpha;
-        __syncwarp(); // both lanes of the pair have read sm[row]
-        if (half == 0) {
-            sm[row] = m_new;
-            sl[row] = sl[row] * alpha + sum;
-        }
-        __syncwarp();
-
-        // O += P V on the warp's 16 rows
-#pragma unroll
-        for (int kk = 0; kk < kTile / 16; kk++) wmma::load_matrix_sync(fp[kk], sp + warp * 16 * L::ldp + kk * 16, L::ldp);
-#pragma unroll
-        for (int n = 0; n < D / 16; n++) {
-            float *o = so + warp * 16 * L::ldo + n * 16;
-            wmma::load_matrix_sync(fc, o, L::ldo, wmma::mem_row_major);
-#pragma unroll
-            for (int kk = 0; kk < kTile / 16; kk++) {
-                wmma::load_matrix_sync(fv, sv + kk * 16 * L::ldt + n * 16, L::ldt);
-                wmma::mma_sync(fc, fp[kk], fv, fc);
-            }
-            wmma::store_matrix_sync(o, fc, L::ldo, wmma::mem_row_major);
-        }
-        __syncwarp();
+    load_rows<D, W>(smem + S::q, (const T *)a.q + b * p.q_stride_b + h * p.q_stride_h, p.q_stride_s, i0, S::rows,
+                    p.q_len);
+    cp_async_commit();
+    if (tiles > 0) {
+        load_rows<D, W>(smem + S::k, kb, p.k_stride_s, block_lo, kKeys, block_hi);
+        load_rows<D, W>(smem + S::v, vb, p.v_stride_s, block_lo, kKeys, block_hi);
     }
-    __syncthreads();
+    cp_async_commit();
 
-    if (qi < p.q_len) {
-        float l = sl[row], inv = l > 0.0f ? 1.0f / l : 0.0f;
-        T *o = (T *)a.out + b * p.out_stride_b + qi * p.out_stride_s + h * p.out_stride_h;
-        for (int d = half * (D / 2); d < (half + 1) * (D / 2); d++) o[d] = from_f<T>(so[row * L::ldo + d] * inv);
+    WarpRows w;
+    w.first = i0 + warp * 16;
+    w.last = min(w.first + 15, p.q_len - 1);
+    const bool live = w.first < p.q_len; // the same in every lane of the warp
+    const int64_t off = p.kv_len - p.q_len;
+    for (int r = 0; r < 2; r++) {
+        w.q[r] = w.first + g + 8 * r;
+        w.bias[r] = p.bias && w.q[r] < p.q_len
+            ? p.bias + b * p.bias_stride_b + h * p.bias_stride_h + w.q[r] * p.bias_stride_s : nullptr;
+    }
+
+    uint32_t qf[D / 16][4];
+    float o[NO][4] = {}, m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
+    for (int64_t tile = 0; tile < tiles; tile++) {
+        const int64_t j0 = block_lo + tile * kKeys;
+        if (tile + 1 < tiles) {
+            size_t next = ((tile + 1) & 1) * S::tile;
+            load_rows<D, W>(smem + S::k + next, kb, p.k_stride_s, j0 + kKeys, kKeys, block_hi);
+            load_rows<D, W>(smem + S::v + next, vb, p.v_stride_s, j0 + kKeys, kKeys, block_hi);
+            cp_async_commit();
+            cp_async_wait<1>();
+        } else {
+            cp_async_wait<0>();
+        }
+        __syncthreads();
+        if (tile == 0 && live) {
+#pragma unroll
+            for (int kk = 0; kk < D / 16; kk++)
+                ldmatrix_x4(qf[kk], smem + S::q + 2 * ((warp * 16 + (lane & 15)) * S::ld + kk * 16 + (lane >> 4) * 8));
+        }
+        // does the warp see any key of the tile?
+        bool active = live && (!p.causal || j0 <= off + w.last) &&
+                      (p.window <= 0 || off + w.first - (j0 + kKeys - 1) < p.window);
+        if (active) {
+            const unsigned char *kt = smem + S::k + (tile & 1) * S::tile, *vt = smem + S::v + (tile & 1) * S::tile;
+            float s[NS][4] = {};
+#pragma unroll
+            for (int kk = 0; kk < D / 16; kk++)
+#pragma unroll
+                for (int np = 0; np < NS / 2; np++) {
+                    uint32_t kf[4];
+                    int row = np * 16 + ((lane >> 4) & 1) * 8 + (lane & 7), col = kk * 16 + ((lane >> 3) & 1) * 8;
+                    ldmatrix_x4(kf, kt + 2 * (row * S::ld + col));
+                    mma_16816<T>(s[2 * np], qf[kk], kf[0], kf[1]);
+                    mma_16816<T>(s[2 * np + 1], qf[kk], kf[2], kf[3]);
+                }
+            // every key of the tile visible to every query of the warp: no mask
+            bool full = !p.bias && j0 >= lo && j0 + kKeys <= hi && (!p.causal || j0 + kKeys - 1 <= off + w.first) &&
+                        (p.window <= 0 || off + w.last - j0 < p.window) && w.first + 15 < p.q_len;
+            float tmax[2] = {-INFINITY, -INFINITY}, mu[2], alpha[2];
+            mask_scores<NS>(p, w, lo, hi, j0, full, s, tmax);
+#pragma unroll
+            for (int r = 0; r < 2; r++) {
+                tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 1));
+                tmax[r] = fmaxf(tmax[r], __shfl_xor_sync(0xffffffffu, tmax[r], 2));
+                float mn = fmaxf(m[r], tmax[r]);
+                mu[r] = mn == -INFINITY ? 0.0f : mn; // a row that has seen nothing yet stays at 0
+                alpha[r] = exp2_approx(m[r] - mu[r]);
+                m[r] = mn;
+                l[r] *= alpha[r];
+            }
+#pragma unroll
+            for (int n = 0; n < NS; n++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    s[n][e] = exp2_approx(s[n][e] - mu[e >> 1]);
+                    l[e >> 1] += s[n][e];
+                }
+#pragma unroll
+            for (int n = 0; n < NO; n++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) o[n][e] *= alpha[e >> 1];
+            // O += P V: two score tiles make one A operand
+#pragma unroll
+            for (int kk = 0; kk < NS / 2; kk++) {
+                uint32_t pa[4] = {pack2<T>(s[2 * kk][0], s[2 * kk][1]), pack2<T>(s[2 * kk][2], s[2 * kk][3]),
+                                  pack2<T>(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                                  pack2<T>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+#pragma unroll
+                for (int dp = 0; dp < D / 16; dp++) {
+                    uint32_t vf[4];
+                    int row = kk * 16 + ((lane >> 3) & 1) * 8 + (lane & 7), col = dp * 16 + ((lane >> 4) & 1) * 8;
+                    ldmatrix_x4_trans(vf, vt + 2 * (row * S::ld + col));
+                    mma_16816<T>(o[2 * dp], pa, vf[0], vf[1]);
+                    mma_16816<T>(o[2 * dp + 1], pa, vf[2], vf[3]);
+                }
+            }
+        }
+        __syncthreads(); // every warp is done with this tile's buffers before they are refilled
+    }
+    cp_async_wait<0>();
+    if (!live) return;
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
+        l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
+        if (w.q[r] >= p.q_len) continue;
+        float inv = l[r] > 0.0f ? 1.0f / l[r] : 0.0f;
+        T *out = (T *)a.out + b * p.out_stride_b + w.q[r] * p.out_stride_s + h * p.out_stride_h;
+#pragma unroll
+        for (int n = 0; n < NO; n++)
+            *(uint32_t *)(out + n * 8 + 2 * t) = pack2<T>(o[n][2 * r] * inv, o[n][2 * r + 1] * inv);
     }
 }
 
@@ -334,37 +381,46 @@ int64_t split_bytes(const t4j_attention_params &p) {
 
 bool aligned16(const void *ptr) { return ((uintptr_t)ptr & 15) == 0; }
 
-// The tensor-core kernel takes 16-byte aligned rows of half types, head dims it is built for,
-// and enough queries to fill its tiles.
-bool flash_fits(int32_t dtype, const t4j_attention_params &p, const void *q, const void *k, const void *v) {
+// The tensor-core kernel takes 16-byte aligned rows of half types (its output is written two
+// elements at a time), head dims it is built for, and enough queries to fill its tiles.
+bool flash_fits(int32_t dtype, const t4j_attention_params &p, const void *q, const void *k, const void *v,
+                const void *out) {
     if (dtype == T4J_F32 || p.q_len < 32) return false;
     if (p.head_dim != 32 && p.head_dim != 64 && p.head_dim != 96 && p.head_dim != 128) return false;
-    if (!aligned16(q) || !aligned16(k) || !aligned16(v)) return false;
-    int64_t strides[] = {p.q_stride_b, p.q_stride_s, p.q_stride_h, p.k_stride_b, p.k_stride_s,
-                         p.k_stride_h, p.v_stride_b, p.v_stride_s, p.v_stride_h};
+    if (!aligned16(q) || !aligned16(k) || !aligned16(v) || ((uintptr_t)out & 3) != 0) return false;
+    int64_t strides[] = {p.q_stride_b, p.q_stride_s, p.q_stride_h, p.k_stride_b, p.k_stride_s, p.k_stride_h,
+                         p.v_stride_b, p.v_stride_s, p.v_stride_h};
     for (int64_t s : strides)
         if (s % 8 != 0) return false;
-    return true;
+    return p.out_stride_b % 2 == 0 && p.out_stride_s % 2 == 0 && p.out_stride_h % 2 == 0;
 }
 
-template <typename T, int D>
+template <typename T, int D, int W>
 int32_t launch_flash(const AttnArgs &a, cudaStream_t stream) {
-    size_t bytes = FlashLayout<T, D>::bytes;
-    cudaError_t err = cudaFuncSetAttribute(flash_tiles<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
+    size_t bytes = FlashShape<D, W>::bytes;
+    cudaError_t err = cudaFuncSetAttribute(flash_mma<T, D, W>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
     if (err != cudaSuccess) return fail(err);
-    dim3 grid((unsigned)(a.p.batch * a.p.heads), (unsigned)((a.p.q_len + kTile - 1) / kTile));
-    flash_tiles<T, D><<<grid, kFlashThreads, bytes, stream>>>(a);
+    dim3 grid((unsigned)(a.p.batch * a.p.heads), (unsigned)((a.p.q_len + 16 * W - 1) / (16 * W)));
+    T4J_LAUNCH(grid, 32 * W, bytes, stream, flash_mma<T, D, W>)(a);
     return launched();
+}
+
+// 128 queries a block (8 warps) where that still gives every multiprocessor a block, else 64.
+template <typename T, int D>
+int32_t launch_flash_for_dim(const AttnArgs &a, cudaStream_t stream) {
+    int64_t big_blocks = a.p.batch * a.p.heads * ((a.p.q_len + 127) / 128);
+    if (big_blocks >= multiprocessors()) return launch_flash<T, D, 8>(a, stream);
+    return launch_flash<T, D, 4>(a, stream);
 }
 
 template <typename T>
 int32_t launch_flash_for(const AttnArgs &a, cudaStream_t stream) {
     if constexpr (sizeof(T) == 2) {
         switch (a.p.head_dim) {
-        case 32: return launch_flash<T, 32>(a, stream);
-        case 64: return launch_flash<T, 64>(a, stream);
-        case 96: return launch_flash<T, 96>(a, stream);
-        case 128: return launch_flash<T, 128>(a, stream);
+        case 32: return launch_flash_for_dim<T, 32>(a, stream);
+        case 64: return launch_flash_for_dim<T, 64>(a, stream);
+        case 96: return launch_flash_for_dim<T, 96>(a, stream);
+        case 128: return launch_flash_for_dim<T, 128>(a, stream);
         }
     }
     return T4J_ERR_SIZE;
@@ -374,11 +430,11 @@ template <typename T>
 int32_t launch_rows(const AttnArgs &a, cudaStream_t stream) {
     int warps = warps_per_query_block(a.p);
     dim3 grid((unsigned)(a.p.batch * a.p.heads), (unsigned)((a.p.q_len + warps - 1) / warps), (unsigned)a.splits);
-    warp_rows<T><<<grid, 32 * warps, 0, stream>>>(a);
+    T4J_LAUNCH(grid, 32 * warps, 0, stream, warp_rows<T>)(a);
     int32_t st = launched();
     if (st != T4J_OK || a.splits == 1) return st;
     int64_t rows = a.p.batch * a.p.heads * a.p.q_len;
-    warp_merge<T><<<(unsigned)((rows + 3) / 4), 128, 0, stream>>>(a);
+    T4J_LAUNCH((unsigned)((rows + 3) / 4), 128, 0, stream, warp_merge<T>)(a);
     return launched();
 }
 
@@ -417,7 +473,7 @@ extern "C" int32_t t4j_cuda_attention(int32_t dtype, const t4j_attention_params 
     if (p->batch == 0 || p->q_len == 0) return T4J_OK;
     cudaStream_t s = (cudaStream_t)stream;
     AttnArgs a{*p, q, k, v, out, (float *)workspace, 1};
-    if (flash_fits(dtype, *p, q, k, v)) {
+    if (flash_fits(dtype, *p, q, k, v, out)) {
         T4J_DISPATCH(dtype, return launch_flash_for<T>(a, s))
     }
     int64_t fit = workspace ? workspace_bytes / split_bytes(*p) : 0;

@@ -70,6 +70,17 @@ inline unsigned blocks_for(int64_t n, int per_block) {
 
 } // namespace t4j
 
+// kernel<<<grid, block, smem, stream>>>(args), written so that the CPU emulator of the tests
+// (native/tests/emu) can run it too: T4J_LAUNCH(grid, block, smem, stream, kernel)(args).
+// T4J_DYNAMIC_SMEM(name) declares the block's dynamic shared memory as unsigned char name[].
+#ifdef T4J_CUDA_EMU
+#define T4J_LAUNCH(grid, block, smem, stream, ...) ::t4j_emu::launcher(__VA_ARGS__, grid, block, smem, stream)
+#define T4J_DYNAMIC_SMEM(name) unsigned char *name = ::t4j_emu::dynamic_smem()
+#else
+#define T4J_LAUNCH(grid, block, smem, stream, ...) __VA_ARGS__<<<grid, block, smem, stream>>>
+#define T4J_DYNAMIC_SMEM(name) extern __shared__ __align__(128) unsigned char name[]
+#endif
+
 // Runs BODY with T bound to the C++ type of a T4J_* element type.
 #define T4J_DISPATCH(dtype, ...)                                                           \
     switch (dtype) {                                                                        \

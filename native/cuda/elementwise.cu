@@ -92,7 +92,7 @@ template <typename S>
 int32_t convert_from(const S *src, int32_t dst_dtype, void *dst, int64_t n, cudaStream_t stream) {
     unsigned grid = blocks_for(n, 256);
     T4J_DISPATCH(dst_dtype, {
-        convert_kernel<S, T><<<grid, 256, 0, stream>>>(src, (T *)dst, n);
+        T4J_LAUNCH(grid, 256, 0, stream, convert_kernel<S, T>)(src, (T *)dst, n);
         return launched();
     })
 }
@@ -107,7 +107,7 @@ extern "C" int32_t t4j_cuda_add(int32_t dtype, const void *a, const void *b, voi
     if (n < 0) return T4J_ERR_SIZE;
     if (n == 0) return T4J_OK;
     T4J_DISPATCH(dtype, {
-        add_kernel<T><<<blocks_for(n, 256), 256, 0, as_stream(stream)>>>((const T *)a, (const T *)b, (T *)y, n);
+        T4J_LAUNCH(blocks_for(n, 256), 256, 0, as_stream(stream), add_kernel<T>)((const T *)a, (const T *)b, (T *)y, n);
         return launched();
     })
 }
@@ -117,7 +117,7 @@ extern "C" int32_t t4j_cuda_scale(int32_t dtype, const void *x, float alpha, voi
     if (n < 0) return T4J_ERR_SIZE;
     if (n == 0) return T4J_OK;
     T4J_DISPATCH(dtype, {
-        scale_kernel<T><<<blocks_for(n, 256), 256, 0, as_stream(stream)>>>((const T *)x, alpha, (T *)y, n);
+        T4J_LAUNCH(blocks_for(n, 256), 256, 0, as_stream(stream), scale_kernel<T>)((const T *)x, alpha, (T *)y, n);
         return launched();
     })
 }
@@ -128,7 +128,7 @@ extern "C" int32_t t4j_cuda_bias_act(int32_t dtype, int32_t act, const void *x, 
     if (rows < 0 || cols <= 0 || !valid_act(act)) return T4J_ERR_SIZE;
     if (rows == 0) return T4J_OK;
     T4J_DISPATCH(dtype, {
-        bias_act_kernel<T><<<blocks_for(rows * cols, 256), 256, 0, as_stream(stream)>>>(
+        T4J_LAUNCH(blocks_for(rows * cols, 256), 256, 0, as_stream(stream), bias_act_kernel<T>)(
             act, (const T *)x, (const T *)bias, (T *)y, rows, cols);
         return launched();
     })
@@ -142,7 +142,7 @@ extern "C" int32_t t4j_cuda_gated_act(int32_t dtype, int32_t act, const void *ga
         return T4J_ERR_SIZE;
     if (rows == 0) return T4J_OK;
     T4J_DISPATCH(dtype, {
-        gated_act_kernel<T><<<blocks_for(rows * cols, 256), 256, 0, as_stream(stream)>>>(
+        T4J_LAUNCH(blocks_for(rows * cols, 256), 256, 0, as_stream(stream), gated_act_kernel<T>)(
             act, (const T *)gate, gate_stride, (const T *)up, up_stride, (T *)y, y_stride, rows, cols);
         return launched();
     })
@@ -158,7 +158,7 @@ extern "C" int32_t t4j_cuda_rope(int32_t dtype, void *x, int64_t batch, int64_t 
     int64_t n = batch * seq * heads * (rot_dim / 2);
     if (n == 0) return T4J_OK;
     T4J_DISPATCH(dtype, {
-        rope_kernel<T><<<blocks_for(n, 256), 256, 0, as_stream(stream)>>>(
+        T4J_LAUNCH(blocks_for(n, 256), 256, 0, as_stream(stream), rope_kernel<T>)(
             (T *)x, batch, seq, heads, stride_b, stride_s, stride_h, positions, rot_dim, theta);
         return launched();
     })
@@ -170,7 +170,7 @@ extern "C" int32_t t4j_cuda_embedding(int32_t dtype, const void *table, int64_t 
     if (vocab <= 0 || cols <= 0 || n < 0) return T4J_ERR_SIZE;
     if (n == 0) return T4J_OK;
     T4J_DISPATCH(dtype, {
-        embedding_kernel<T><<<blocks_for(n * cols, 256), 256, 0, as_stream(stream)>>>(
+        T4J_LAUNCH(blocks_for(n * cols, 256), 256, 0, as_stream(stream), embedding_kernel<T>)(
             (const T *)table, vocab, cols, ids, n, (T *)out);
         return launched();
     })
@@ -192,9 +192,9 @@ extern "C" int32_t t4j_cuda_copy(int32_t elem_bytes, const void *src, const int6
     if (n == 0) return T4J_OK;
     unsigned grid = blocks_for(n, 256);
     if (elem_bytes == 4) {
-        copy_kernel<uint32_t><<<grid, 256, 0, as_stream(stream)>>>((const uint32_t *)src, (uint32_t *)dst, s, n);
+        T4J_LAUNCH(grid, 256, 0, as_stream(stream), copy_kernel<uint32_t>)((const uint32_t *)src, (uint32_t *)dst, s, n);
     } else if (elem_bytes == 2) {
-        copy_kernel<uint16_t><<<grid, 256, 0, as_stream(stream)>>>((const uint16_t *)src, (uint16_t *)dst, s, n);
+        T4J_LAUNCH(grid, 256, 0, as_stream(stream), copy_kernel<uint16_t>)((const uint16_t *)src, (uint16_t *)dst, s, n);
     } else {
         return T4J_ERR_DTYPE;
     }

@@ -104,11 +104,11 @@ int32_t launch_norm(const NormArgs &a, cudaStream_t stream) {
     const int warps = 4;
     unsigned grid = (unsigned)((a.rows + warps - 1) / warps);
     int vpt = (int)((a.cols + 31) / 32);
-    if (vpt <= 4) norm_warp<T, 4, RMS><<<grid, 32 * warps, 0, stream>>>(a);
-    else if (vpt <= 8) norm_warp<T, 8, RMS><<<grid, 32 * warps, 0, stream>>>(a);
-    else if (vpt <= 16) norm_warp<T, 16, RMS><<<grid, 32 * warps, 0, stream>>>(a);
-    else if (vpt <= 32) norm_warp<T, 32, RMS><<<grid, 32 * warps, 0, stream>>>(a);
-    else norm_block<T, RMS><<<(unsigned)a.rows, 256, 0, stream>>>(a);
+    if (vpt <= 4) T4J_LAUNCH(grid, 32 * warps, 0, stream, norm_warp<T, 4, RMS>)(a);
+    else if (vpt <= 8) T4J_LAUNCH(grid, 32 * warps, 0, stream, norm_warp<T, 8, RMS>)(a);
+    else if (vpt <= 16) T4J_LAUNCH(grid, 32 * warps, 0, stream, norm_warp<T, 16, RMS>)(a);
+    else if (vpt <= 32) T4J_LAUNCH(grid, 32 * warps, 0, stream, norm_warp<T, 32, RMS>)(a);
+    else T4J_LAUNCH((unsigned)a.rows, 256, 0, stream, norm_block<T, RMS>)(a);
     return launched();
 }
 

@@ -91,11 +91,11 @@ int32_t launch_softmax(const SoftmaxArgs &a, cudaStream_t stream) {
     int64_t rows = a.p.batch * a.p.heads * a.p.rows;
     unsigned grid = (unsigned)((rows + warps - 1) / warps);
     int64_t vpt = (a.p.cols + 31) / 32;
-    if (vpt <= 4) softmax_rows<T, 4><<<grid, 32 * warps, 0, stream>>>(a);
-    else if (vpt <= 8) softmax_rows<T, 8><<<grid, 32 * warps, 0, stream>>>(a);
-    else if (vpt <= 16) softmax_rows<T, 16><<<grid, 32 * warps, 0, stream>>>(a);
-    else if (vpt <= 32) softmax_rows<T, 32><<<grid, 32 * warps, 0, stream>>>(a);
-    else softmax_rows<T, 0><<<grid, 32 * warps, 0, stream>>>(a);
+    if (vpt <= 4) T4J_LAUNCH(grid, 32 * warps, 0, stream, softmax_rows<T, 4>)(a);
+    else if (vpt <= 8) T4J_LAUNCH(grid, 32 * warps, 0, stream, softmax_rows<T, 8>)(a);
+    else if (vpt <= 16) T4J_LAUNCH(grid, 32 * warps, 0, stream, softmax_rows<T, 16>)(a);
+    else if (vpt <= 32) T4J_LAUNCH(grid, 32 * warps, 0, stream, softmax_rows<T, 32>)(a);
+    else T4J_LAUNCH(grid, 32 * warps, 0, stream, softmax_rows<T, 0>)(a);
     return launched();
 }
 

@@ -289,6 +289,8 @@ static void test_attention() {
         {"head dim 96", 2, 200, 200, 2, 2, 96, 0, 0, 0, 0, {}, {200, 129}},
         {"causal, head dim 128", 2, 300, 300, 2, 1, 128, 1, 0, 0, 0, {}, {}},
         {"tiny head dim", 2, 9, 9, 4, 4, 8, 1, 0, 1, 0, {}, {}},
+        {"causal chunk against a longer cache", 2, 40, 170, 4, 2, 64, 1, 0, 0, 0, {}, {170, 120}},
+        {"cross, more keys than queries", 2, 50, 150, 2, 2, 128, 0, 0, 0, 0, {3, 0}, {150, 77}},
     };
     for (int dt : kDtypes)
         for (const AttnCase &c : cases) run_attention(c, dt);

@@ -1,0 +1,2 @@
+// The CPU emulator stands in for the CUDA toolkit's cuda_bf16.h (see ../cuda_emu.h).
+#include "../cuda_emu.h"
