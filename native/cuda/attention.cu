@@ -379,8 +379,6 @@ int64_t split_bytes(const t4j_attention_params &p) {
     return p.batch * p.heads * p.q_len * (p.head_dim + 2) * (int64_t)sizeof(float);
 }
 
-bool aligned16(const void *ptr) { return ((uintptr_t)ptr & 15) == 0; }
-
 // The tensor-core kernel takes 16-byte aligned rows of half types (its output is written two
 // elements at a time), head dims it is built for, and enough queries to fill its tiles.
 bool flash_fits(int32_t dtype, const t4j_attention_params &p, const void *q, const void *k, const void *v,

@@ -68,6 +68,8 @@ inline unsigned blocks_for(int64_t n, int per_block) {
     return (unsigned)(b < 65535 * 16 ? (b < 1 ? 1 : b) : 65535 * 16);
 }
 
+inline bool aligned16(const void *p) { return ((uintptr_t)p & 15) == 0; }
+
 } // namespace t4j
 
 // kernel<<<grid, block, smem, stream>>>(args), written so that the CPU emulator of the tests

@@ -85,11 +85,79 @@ __global__ void softmax_rows(SoftmaxArgs a) {
     for (int64_t j = end + lane; j < p.cols; j += 32) y[j] = from_f<T>(0.0f);
 }
 
+// Like softmax_rows with the row in registers, 16 bytes a load and a store: lane holds chunks
+// lane + 32 c of E = 16 / sizeof(T) elements. Chunks wholly outside the visible range are not
+// read, only written as zeros. Needs cols a multiple of E and x, y 16-byte aligned.
+template <typename T, int C>
+__global__ void softmax_vec(SoftmaxArgs a) {
+    constexpr int E = 16 / sizeof(T);
+    const t4j_softmax_params &p = a.p;
+    int64_t row = (int64_t)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+    if (row >= p.batch * p.heads * p.rows) return;
+    int lane = threadIdx.x % 32;
+    int64_t i = row % p.rows, h = (row / p.rows) % p.heads, b = row / (p.rows * p.heads);
+    RowRange v = visible(p, b, i);
+    const T *x = (const T *)a.x + row * p.cols;
+    T *y = (T *)a.y + row * p.cols;
+    const float *mask_row =
+        p.mask ? p.mask + b * p.mask_stride_b + h * p.mask_stride_h + i * p.mask_stride_s : nullptr;
+    int64_t chunks = p.cols / E;
+    float s[C][E], m = -INFINITY;
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+        int64_t j0 = (lane + 32 * c) * (int64_t)E;
+        alignas(16) T xe[E];
+        bool read = lane + 32 * c < chunks && j0 < v.hi && j0 + E > v.lo;
+        if (read) *(uint4 *)xe = *(const uint4 *)(x + j0);
+#pragma unroll
+        for (int e = 0; e < E; e++) {
+            int64_t j = j0 + e;
+            s[c][e] = read && j >= v.lo && j < v.hi ? score(a, to_f(xe[e]), mask_row, j) : -INFINITY;
+            m = fmaxf(m, s[c][e]);
+        }
+    }
+    m = warp_max(m);
+    float sum = 0.0f;
+#pragma unroll
+    for (int c = 0; c < C; c++)
+#pragma unroll
+        for (int e = 0; e < E; e++) {
+            s[c][e] = m == -INFINITY || s[c][e] == -INFINITY ? 0.0f : __expf(s[c][e] - m);
+            sum += s[c][e];
+        }
+    float total = warp_sum(sum);
+    float inv = total > 0.0f ? 1.0f / total : 0.0f;
+#pragma unroll
+    for (int c = 0; c < C; c++) {
+        if (lane + 32 * c >= chunks) continue;
+        alignas(16) T out[E];
+#pragma unroll
+        for (int e = 0; e < E; e++) out[e] = from_f<T>(s[c][e] * inv);
+        *(uint4 *)(y + (lane + 32 * c) * (int64_t)E) = *(const uint4 *)out;
+    }
+}
+
+// The vectorised kernel where it applies (at most 16 chunks a lane); false otherwise.
+template <typename T>
+bool launch_softmax_vec(const SoftmaxArgs &a, unsigned grid, int threads, cudaStream_t stream) {
+    constexpr int E = 16 / sizeof(T);
+    if (a.p.cols % E != 0 || !aligned16(a.x) || !aligned16(a.y)) return false;
+    int64_t per_lane = (a.p.cols / E + 31) / 32;
+    if (per_lane <= 1) T4J_LAUNCH(grid, threads, 0, stream, softmax_vec<T, 1>)(a);
+    else if (per_lane <= 2) T4J_LAUNCH(grid, threads, 0, stream, softmax_vec<T, 2>)(a);
+    else if (per_lane <= 4) T4J_LAUNCH(grid, threads, 0, stream, softmax_vec<T, 4>)(a);
+    else if (per_lane <= 8) T4J_LAUNCH(grid, threads, 0, stream, softmax_vec<T, 8>)(a);
+    else if (per_lane <= 16) T4J_LAUNCH(grid, threads, 0, stream, softmax_vec<T, 16>)(a);
+    else return false;
+    return true;
+}
+
 template <typename T>
 int32_t launch_softmax(const SoftmaxArgs &a, cudaStream_t stream) {
     const int warps = 4;
     int64_t rows = a.p.batch * a.p.heads * a.p.rows;
     unsigned grid = (unsigned)((rows + warps - 1) / warps);
+    if (launch_softmax_vec<T>(a, grid, 32 * warps, stream)) return launched();
     int64_t vpt = (a.p.cols + 31) / 32;
     if (vpt <= 4) T4J_LAUNCH(grid, 32 * warps, 0, stream, softmax_rows<T, 4>)(a);
     else if (vpt <= 8) T4J_LAUNCH(grid, 32 * warps, 0, stream, softmax_rows<T, 8>)(a);

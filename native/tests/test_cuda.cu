@@ -134,7 +134,8 @@ static void check_status(const char *what, int32_t got, int32_t want) {
 }
 
 static void test_norms() {
-    const int64_t colsv[] = {1, 37, 768, 1031, 3001};
+    // 768, 200 and 4096 are whole 16-byte chunks: the vectorised kernels
+    const int64_t colsv[] = {1, 37, 200, 768, 1031, 3001, 4096};
     for (int dt : kDtypes)
         for (int64_t cols : colsv)
             for (int variant = 0; variant < 4; variant++) {
@@ -173,7 +174,8 @@ static void test_norms() {
 }
 
 static void test_softmax() {
-    const int64_t colsv[] = {1, 37, 300, 1100};
+    // 200 and 512 are whole 16-byte chunks in every type, 300 and 1100 in float32 only
+    const int64_t colsv[] = {1, 37, 200, 300, 512, 1100};
     for (int dt : kDtypes)
         for (int64_t cols : colsv)
             for (int variant = 0; variant < 4; variant++) {
