@@ -214,7 +214,7 @@ __device__ __forceinline__ void mask_scores(const t4j_attention_params &p, const
 }
 
 template <typename T, int D, int W>
-__global__ void __launch_bounds__(32 * W) flash_mma(AttnArgs a) {
+__global__ void __launch_bounds__(32 * W, D <= 64 ? 2 : 1) flash_mma(AttnArgs a) {
     using S = FlashShape<D, W>;
     constexpr int NS = kKeys / 8, NO = D / 8; // score and output accumulator tiles a warp holds
     const t4j_attention_params &p = a.p;

@@ -42,11 +42,7 @@ public final class Seq2SeqSession implements DecodingSession {
             }
         }
         int capacity = (int) Math.min(1L + newTokens, model.maxTargetPositions());
-        try (TensorArena out = TensorArena.confined()) {
-            Tensor encoded = model.encode(new EncoderInput(rows, longest, ids, mask, null), false, out)
-                    .lastHiddenState();
-            this.cache = model.newCache(encoded, mask, capacity);
-        }
+        this.cache = model.encodeToCache(new EncoderInput(rows, longest, ids, mask, null), capacity);
     }
 
     @Override

@@ -38,6 +38,17 @@ public interface Seq2SeqModel extends AutoCloseable {
     Seq2SeqCache newCache(Tensor encoded, long[] sourceMask, int capacity);
 
     /**
+     * Encodes the sources and makes a decoding cache for them in one step, as
+     * {@code newCache(encode(source, false, out).lastHiddenState(), source.attentionMask(), capacity)}
+     * but without handing the encoder's output to the caller (a GPU model keeps it on the GPU).
+     */
+    default Seq2SeqCache encodeToCache(EncoderInput source, int capacity) {
+        try (TensorArena out = TensorArena.confined()) {
+            return newCache(encode(source, false, out).lastHiddenState(), source.attentionMask(), capacity);
+        }
+    }
+
+    /**
      * Runs target tokens after what the cache holds; returns decoder hidden states and logits
      * ([B, S, V], or [B, 1, V] for the last position only) in {@code out}.
      */

@@ -141,6 +141,14 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
     }
 
     @Override
+    public Seq2SeqCache encodeToCache(EncoderInput source, int capacity) {
+        try (TensorArena onDevice = backend.scratch()) { // the encoder's output never leaves the device
+            Tensor encoded = encode(source, false, onDevice).lastHiddenState();
+            return newCache(encoded, source.attentionMask(), capacity);
+        }
+    }
+
+    @Override
     public DecoderOutput decode(DecoderInput in, Seq2SeqCache cache, boolean allHiddenStates, boolean lastLogitsOnly,
                                 TensorArena out) {
         KvCache self = cache.self();

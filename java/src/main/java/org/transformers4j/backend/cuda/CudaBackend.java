@@ -7,6 +7,9 @@ import static org.transformers4j.bindings.cudart.cudart_h.*;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
 import org.transformers4j.backend.Activation;
 import org.transformers4j.backend.AttentionOptions;
 import org.transformers4j.backend.AttentionShape;
@@ -42,6 +45,9 @@ public final class CudaBackend extends ValidatingBackend {
     private final CudaMemory scratchMemory;
     private final String kernelProvider;
     private final Object gemmLock = new Object();
+    // the host values of tensors made by longs() (token and position ids): embedding checks ids
+    // against the vocabulary from these rather than copying them back and waiting on the stream
+    private final Map<Tensor, long[]> uploadedLongs = Collections.synchronizedMap(new WeakHashMap<>());
     private final java.util.LinkedHashMap<SmallKey, MemorySegment> smallArrays = new java.util.LinkedHashMap<>(16, 0.75f,
             true) {
         @Override
@@ -221,7 +227,9 @@ public final class CudaBackend extends ValidatingBackend {
     @Override
     public Tensor longs(long[] values, TensorArena arena, long... dims) {
         try (TensorArena host = TensorArena.confined()) {
-            return toDevice(host.ofLongs(values, dims), arena);
+            Tensor t = toDevice(host.ofLongs(values, dims), arena);
+            uploadedLongs.put(t, values.clone());
+            return t;
         }
     }
 
@@ -258,6 +266,10 @@ public final class CudaBackend extends ValidatingBackend {
 
     @Override
     protected long[] idValues(Tensor ids) {
+        long[] known = uploadedLongs.get(ids);
+        if (known != null && known.length == ids.shape().elements()) {
+            return known;
+        }
         try (TensorArena host = TensorArena.confined()) {
             return toHost(ids, host).segment().toArray(ValueLayout.JAVA_LONG);
         }
