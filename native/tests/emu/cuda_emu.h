@@ -27,6 +27,7 @@
 
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -75,7 +76,12 @@ enum cudaMemcpyKind {
     cudaMemcpyDeviceToDevice = 3,
     cudaMemcpyDefault = 4
 };
-enum cudaDeviceAttr { cudaDevAttrMultiProcessorCount = 16, cudaDevAttrMaxSharedMemoryPerBlockOptin = 97 };
+enum cudaDeviceAttr {
+    cudaDevAttrMultiProcessorCount = 16,
+    cudaDevAttrComputeCapabilityMajor = 75,
+    cudaDevAttrComputeCapabilityMinor = 76,
+    cudaDevAttrMaxSharedMemoryPerBlockOptin = 97
+};
 enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
 struct cudaDeviceProp {
     char name[256];
@@ -238,6 +244,7 @@ inline Block *block = nullptr;
 inline cudaError_t sticky = cudaSuccess; // the error cudaGetLastError returns
 inline std::string error_text;
 inline std::map<const void *, size_t> smem_limit; // per kernel, from cudaFuncSetAttribute
+inline std::mutex launch_mutex;                    // one kernel at a time, whatever thread launches
 inline std::vector<char *> stack_pool;
 inline uint64_t random_state = 0x2545F4914F6CDD1Dull; // fixed: every run schedules the same way
 
@@ -378,6 +385,7 @@ inline cudaError_t launch_error(cudaError_t e, const char *why) {
 
 template <typename... P, typename... A>
 inline void launch(void (*kernel)(P...), dim3 grid, dim3 dim, size_t smem, cudaStream_t, A &&...args) {
+    std::lock_guard<std::mutex> lock(launch_mutex);
     size_t threads = (size_t)dim.x * dim.y * dim.z;
     if (threads == 0 || threads > 1024 || grid.x == 0 || grid.y == 0 || grid.z == 0 || grid.y > 65535 ||
         grid.z > 65535) {
@@ -576,69 +584,39 @@ template <typename V> inline V __shfl_xor_sync(unsigned, V v, int mask) { return
 template <typename V> inline V __shfl_sync(unsigned, V v, int src) { return t4j_emu::shfl(v, src, false); }
 
 // ---- the runtime API ------------------------------------------------------------------------
+// Real functions with C linkage (cuda_emu.cpp), so that the emulated library can also stand in for
+// libcudart when Java loads it: device memory is host memory, tracked, with a 16 GiB budget;
+// copies are checked against the allocations they touch; streams run everything at once.
 
-inline const char *cudaGetErrorName(cudaError_t e) {
-    switch (e) {
-    case cudaSuccess: return "cudaSuccess";
-    case cudaErrorInvalidValue: return "cudaErrorInvalidValue";
-    case cudaErrorMemoryAllocation: return "cudaErrorMemoryAllocation";
-    case cudaErrorInvalidConfiguration: return "cudaErrorInvalidConfiguration";
-    case cudaErrorNoDevice: return "cudaErrorNoDevice";
-    default: return "cudaErrorLaunchFailure";
-    }
+extern "C" {
+cudaError_t cudaGetLastError(void);
+cudaError_t cudaPeekAtLastError(void);
+const char *cudaGetErrorName(cudaError_t e);
+const char *cudaGetErrorString(cudaError_t e);
+cudaError_t cudaDeviceSynchronize(void);
+cudaError_t cudaGetDevice(int *device);
+cudaError_t cudaSetDevice(int device);
+cudaError_t cudaGetDeviceCount(int *count);
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp *prop, int device);
+cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int device);
+cudaError_t cudaMalloc(void **ptr, size_t bytes);
+cudaError_t cudaFree(void *ptr);
+cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind);
+cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, cudaStream_t stream);
+cudaError_t cudaMemset(void *dst, int value, size_t bytes);
+cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes);
+cudaError_t cudaStreamCreate(cudaStream_t *stream);
+cudaError_t cudaStreamDestroy(cudaStream_t stream);
+cudaError_t cudaStreamSynchronize(cudaStream_t stream);
 }
-inline const char *cudaGetErrorString(cudaError_t e) {
-    return e == cudaSuccess ? "no error" : t4j_emu::error_text.empty() ? cudaGetErrorName(e) : t4j_emu::error_text.c_str();
-}
-inline cudaError_t cudaGetLastError() {
-    cudaError_t e = t4j_emu::sticky;
-    t4j_emu::sticky = cudaSuccess;
-    return e;
-}
-inline cudaError_t cudaPeekAtLastError() { return t4j_emu::sticky; }
-inline cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
-inline cudaError_t cudaGetDevice(int *d) {
-    *d = 0;
-    return cudaSuccess;
-}
-inline cudaError_t cudaGetDeviceCount(int *n) {
-    *n = 1;
-    return cudaSuccess;
-}
-inline cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int) {
-    memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "CPU emulation of an sm_90 device with %d multiprocessors", t4j_emu::kMultiprocessors);
-    p->major = 9;
-    p->multiProcessorCount = t4j_emu::kMultiprocessors;
-    p->sharedMemPerBlockOptin = t4j_emu::kMaxSmem;
-    return cudaSuccess;
-}
-inline cudaError_t cudaDeviceGetAttribute(int *v, cudaDeviceAttr a, int) {
-    *v = a == cudaDevAttrMultiProcessorCount ? t4j_emu::kMultiprocessors : a == cudaDevAttrMaxSharedMemoryPerBlockOptin ? (int)t4j_emu::kMaxSmem : 0;
-    return cudaSuccess;
-}
+
+template <typename E> inline cudaError_t cudaMalloc(E **p, size_t bytes) { return cudaMalloc((void **)p, bytes); }
 template <typename K>
 inline cudaError_t cudaFuncSetAttribute(K *kernel, cudaFuncAttribute a, int value) {
     if (a != cudaFuncAttributeMaxDynamicSharedMemorySize || value < 0 || (size_t)value > t4j_emu::kMaxSmem)
         return t4j_emu::launch_error(cudaErrorInvalidValue, "cudaFuncSetAttribute: shared memory above the device's");
+    std::lock_guard<std::mutex> lock(t4j_emu::launch_mutex);
     t4j_emu::smem_limit[(const void *)kernel] = (size_t)value;
-    return cudaSuccess;
-}
-inline cudaError_t cudaMalloc(void **p, size_t bytes) {
-    *p = aligned_alloc(256, (bytes + 255) / 256 * 256 + 256);
-    return *p ? cudaSuccess : cudaErrorMemoryAllocation;
-}
-template <typename E> inline cudaError_t cudaMalloc(E **p, size_t bytes) { return cudaMalloc((void **)p, bytes); }
-inline cudaError_t cudaFree(void *p) {
-    free(p);
-    return cudaSuccess;
-}
-inline cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind) {
-    memmove(dst, src, bytes);
-    return cudaSuccess;
-}
-inline cudaError_t cudaMemset(void *dst, int value, size_t bytes) {
-    memset(dst, value, bytes);
     return cudaSuccess;
 }
 

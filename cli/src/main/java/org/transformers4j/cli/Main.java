@@ -200,8 +200,10 @@ public final class Main {
             boolean top1 = half && r.tensor().equals("logits");
             boolean pass = top1 ? r.top1Agreement() >= HALF_TOP1 : half || r.relativeError() <= tolerance;
             ok &= pass;
-            String verdict = top1 ? String.format(Locale.ROOT, "top-1 agrees at %.1f%% of positions  %s",
-                    100 * r.top1Agreement(), pass ? "ok" : "BELOW " + 100 * HALF_TOP1 + "%")
+            String verdict = top1 ? String.format(Locale.ROOT, "top-1 agrees at %.1f%% of positions%s  %s",
+                    100 * r.top1Agreement(), r.nearTies() == 0 ? "" : String.format(Locale.ROOT,
+                            " (%d near-ties of the reference left out)", r.nearTies()),
+                    pass ? "ok" : "BELOW " + 100 * HALF_TOP1 + "%")
                     : half ? "(half precision)" : pass ? "ok" : "ABOVE " + tolerance;
             out.printf(Locale.ROOT, "%-20s max relative error %.3e  %s%n", r.tensor(), r.relativeError(), verdict);
         }

@@ -18,11 +18,14 @@ import org.transformers4j.bindings.cuda.t4j_cuda_h;
  * Finds what the GPU backend needs, at run time: the CUDA runtime and cuBLAS of an installed
  * toolkit (CUDA 13 or 12; {@code CUDA_HOME}, {@code CUDA_PATH}, {@code /usr/local/cuda*},
  * {@code LD_LIBRARY_PATH} and the system library folders are searched), a GPU the driver
- * reports, and libt4j_cuda from this build. {@link #availability()} says whether all are there
+ * reports, and libt4j_cuda from this build (or the one {@value #KERNELS_PROPERTY} names).
+ * {@link #availability()} says whether all are there
  * and, if not, which one is missing.
  */
 public final class Cuda {
     private static final List<String> VERSIONS = List.of("13", "12");
+    /** A system property naming a libt4j_cuda to load instead of the jar's. */
+    public static final String KERNELS_PROPERTY = "t4j.cuda.kernels";
     private static Availability cached;
 
     private Cuda() {
@@ -85,8 +88,20 @@ public final class Cuda {
                 + t4j_cuda_h.t4j_cuda_version(), devices);
     }
 
-    /** Loads libt4j_cuda from this build's resources; null when loaded, else why not. */
+    /**
+     * Loads libt4j_cuda, from this build's resources or from the file the system property
+     * {@value #KERNELS_PROPERTY} names (a build of one's own); null when loaded, else why not.
+     */
     static String loadKernels() {
+        String own = System.getProperty(KERNELS_PROPERTY);
+        if (own != null && !own.isBlank()) {
+            try {
+                System.load(Path.of(own).toAbsolutePath().toString());
+                return null;
+            } catch (UnsatisfiedLinkError e) {
+                return KERNELS_PROPERTY + " = " + own + " could not be loaded: " + e.getMessage();
+            }
+        }
         try {
             NativeLibraries.load("natives/" + NativeLibraries.PLATFORM, List.of("libt4j_cuda.so"));
             return null;

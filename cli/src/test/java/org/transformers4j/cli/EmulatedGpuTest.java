@@ -1,0 +1,78 @@
+package org.transformers4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The GPU backend itself (CudaBackend: device memory, cuBLAS calls, streams, the bindings) on a
+ * machine without a GPU: each check runs in a fresh JVM whose CUDA toolkit is the native build's
+ * emulated one (native/tests/emu: the CUDA kernels compiled for the CPU, host memory as device
+ * memory, a reference GEMM as cuBLAS). The same commands as bench/gpu/run.sh on a GPU: the demo,
+ * the bad-input checks, and verify on every model fixture in float32, float16 and bfloat16.
+ */
+class EmulatedGpuTest {
+    static final Path TOOLKIT = Path.of("../java/target/native/emu-toolkit").toAbsolutePath().normalize();
+    static final Path KERNELS = TOOLKIT.resolve("lib64/libt4j_cuda_emulated.so");
+
+    record Run(int status, String out) {
+    }
+
+    static Run onEmulatedGpu(String mainClass, String... args) throws IOException, InterruptedException {
+        assumeTrue(Files.isRegularFile(KERNELS), "no emulated CUDA toolkit (built where a C++ compiler is): " + KERNELS);
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-D" + "t4j.cuda.kernels=" + KERNELS,
+                "-cp", System.getProperty("java.class.path"), mainClass));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("CUDA_HOME", TOOLKIT.toString());
+        pb.environment().remove("CUDA_PATH");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        Run r = new Run(p.waitFor(), out);
+        assertFalse(out.contains("running on the CPU"), "fell back to the CPU:\n" + out);
+        return r;
+    }
+
+    @Test
+    void demoRunsEveryKernelOnTheEmulatedGpu() throws Exception {
+        Run r = onEmulatedGpu("org.transformers4j.cli.Main", "demo", "cuda:0");
+        assertEquals(0, r.status(), r.out());
+        assertTrue(r.out().contains("backend: cuda on cuda:0") && r.out().contains("GEMM:    cuBLAS"), r.out());
+        assertTrue(r.out().contains("(ok)"), r.out());
+    }
+
+    @Test
+    void badInputOnTheGpuGivesExceptionsAndTheDeviceStaysUsable() throws Exception {
+        Run r = onEmulatedGpu("org.transformers4j.backend.cuda.CudaChecks");
+        assertEquals(0, r.status(), r.out());
+        assertTrue(r.out().contains("all GPU checks passed"), r.out());
+    }
+
+    @Test
+    void everyFixturePassesOnTheGpuInEachPrecision() throws Exception {
+        List<Path> models;
+        try (Stream<Path> dirs = Files.list(MainTest.FIXTURES)) {
+            models = dirs.filter(d -> Files.isRegularFile(d.resolve("reference.safetensors"))).sorted().toList();
+        }
+        assertEquals(12, models.size(), "model fixtures: " + models);
+        for (Path dir : models) {
+            for (String dtype : new String[] {"f32", "f16", "bf16"}) {
+                Run r = onEmulatedGpu("org.transformers4j.cli.Main", "verify", "--device", "cuda:0", "--dtype", dtype,
+                        "--model", dir.toString(), "--reference", dir.resolve("reference.safetensors").toString());
+                assertEquals(0, r.status(), dir.getFileName() + " in " + dtype + ":\n" + r.out());
+                assertTrue(r.out().contains(dtype.equals("f32") ? "all outputs within" : "top-1 within bounds"),
+                        dir.getFileName() + " in " + dtype + ":\n" + r.out());
+            }
+        }
+    }
+}
