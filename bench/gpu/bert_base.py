@@ -6,7 +6,8 @@ times transformers' forward pass in float16 (CUDA events; with and without bring
 states back to the host, which our forward pass always does), then runs `t4j time` on the same
 checkpoint with --dtype f16. Prints one table row per side.
 
-Usage: python3 bench/gpu/bert_base.py JAVA CLASSPATH WORK_DIR
+Usage: python3 bench/gpu/bert_base.py JAVA CLASSPATH WORK_DIR [LIBT4J_CUDA]
+(LIBT4J_CUDA: a libt4j_cuda to use instead of the jar's, as -Dt4j.cuda.kernels)
 """
 import re
 import subprocess
@@ -20,6 +21,7 @@ from bench_kernels import median_ms
 
 def main():
     java, classpath, work = sys.argv[1], sys.argv[2], sys.argv[3]
+    kernels = [f"-Dt4j.cuda.kernels={sys.argv[4]}"] if len(sys.argv) > 4 else []
     torch.manual_seed(0)
     model = BertModel(BertConfig()).eval()
     model.save_pretrained(work, safe_serialization=True)
@@ -29,7 +31,7 @@ def main():
     with torch.no_grad():
         on_gpu = median_ms(lambda: m(input_ids=ids, attention_mask=mask).last_hidden_state, 5, 20)
         to_host = median_ms(lambda: m(input_ids=ids, attention_mask=mask).last_hidden_state.float().cpu(), 5, 20)
-    run = subprocess.run([java, "--enable-native-access=ALL-UNNAMED", "-cp", classpath, "org.transformers4j.cli.Main",
+    run = subprocess.run([java, "--enable-native-access=ALL-UNNAMED", *kernels, "-cp", classpath, "org.transformers4j.cli.Main",
                           "time", "--model", work, "--device", "cuda:0", "--dtype", "f16", "--batch", "32",
                           "--seq", "128", "--runs", "20"], capture_output=True, text=True)
     print(run.stdout.strip())

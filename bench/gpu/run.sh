@@ -49,7 +49,10 @@ if [ ! -f "$root/target/gpu-carry.tgz" ]; then
     exit $status
 fi
 tar -C "$root/target" -xzf "$root/target/gpu-carry.tgz"
-java=("$root/target/gpu-carry/jdk/bin/java" --enable-native-access=ALL-UNNAMED -cp "$root/target/gpu-carry/lib/*")
+# the libt4j_cuda just built for this GPU, the one the kernel tests ran, rather than the jar's
+kernels="$build/out/libt4j_cuda.so"
+java=("$root/target/gpu-carry/jdk/bin/java" --enable-native-access=ALL-UNNAMED "-Dt4j.cuda.kernels=$kernels"
+    -cp "$root/target/gpu-carry/lib/*")
 "${java[@]}" org.transformers4j.backend.SelfCheck cuda:0 2>&1 | tee "$out/selfcheck.log" | tail -n 6
 grep -q "worst relative error.*ok" "$out/selfcheck.log" && ! grep -q "not available" "$out/selfcheck.log" || status=1
 "${java[@]}" org.transformers4j.backend.cuda.CudaChecks 0 2>&1 | tee "$out/cudachecks.log" || status=1
@@ -74,5 +77,5 @@ done
 
 step "BERT-base-sized encoder, float16, 32 x 128: Transformers4J beside transformers"
 python3 "$root/bench/gpu/bert_base.py" "$root/target/gpu-carry/jdk/bin/java" "$root/target/gpu-carry/lib/*" \
-    "$root/target/gpu/bert-base-random" | tee "$out/bert_base.md" || status=1
+    "$root/target/gpu/bert-base-random" "$kernels" | tee "$out/bert_base.md" || status=1
 exit $status
