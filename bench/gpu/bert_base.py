@@ -33,7 +33,7 @@ def main():
         to_host = median_ms(lambda: m(input_ids=ids, attention_mask=mask).last_hidden_state.float().cpu(), 5, 20)
     run = subprocess.run([java, "--enable-native-access=ALL-UNNAMED", *kernels, "-cp", classpath, "org.transformers4j.cli.Main",
                           "time", "--model", work, "--device", "cuda:0", "--dtype", "f16", "--batch", "32",
-                          "--seq", "128", "--runs", "20"], capture_output=True, text=True)
+                          "--seq", "128", "--runs", "50", "--warmup", "5"], capture_output=True, text=True)
     print(run.stdout.strip())
     found = re.search(r"median ([0-9.]+) ms", run.stdout)
     if run.returncode != 0 or not found or "not available" in run.stderr:

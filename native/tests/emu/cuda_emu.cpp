@@ -237,6 +237,7 @@ cublasStatus_t cublasGemmEx(cublasContext *h, int transa, int transb, int m, int
                       !on_device(B, ((size_t)((transb ? k : n) - 1) * ldb + (transb ? n : k)) * es)))
             return kBlasInvalid;
     }
+    if (t4j_emu::skip_bodies()) return kBlasOk;
     float al = *(const float *)alpha, be = *(const float *)beta;
     for (int j = 0; j < n; j++)
         for (int i = 0; i < m; i++) {

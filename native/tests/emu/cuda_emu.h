@@ -248,6 +248,13 @@ inline std::mutex launch_mutex;                    // one kernel at a time, what
 inline std::vector<char *> stack_pool;
 inline uint64_t random_state = 0x2545F4914F6CDD1Dull; // fixed: every run schedules the same way
 
+// T4J_EMU_SKIP_BODIES=1: launches and products are checked but not computed, so that what a
+// caller spends around them (the host side of a forward pass) can be timed on its own.
+inline bool skip_bodies() {
+    static const bool skip = getenv("T4J_EMU_SKIP_BODIES") && strcmp(getenv("T4J_EMU_SKIP_BODIES"), "1") == 0;
+    return skip;
+}
+
 inline uint64_t next_random() {
     random_state ^= random_state << 13;
     random_state ^= random_state >> 7;
@@ -398,6 +405,7 @@ inline void launch(void (*kernel)(P...), dim3 grid, dim3 dim, size_t smem, cudaS
         launch_error(cudaErrorInvalidValue, "dynamic shared memory above the kernel's limit");
         return;
     }
+    if (skip_bodies()) return;
     std::tuple<P...> params((P)args...);
     Block b;
     b.grid = grid;

@@ -66,9 +66,10 @@ public final class Main {
               fill-mask --model DIR [--top K] TEXT     the most likely tokens at each mask (DIR has tokenizer.json)
               classify --model DIR TEXT...             label probabilities
               ner --model DIR TEXT                     named entities with character offsets
-              time --model DIR [--batch 32] [--seq 128] [--runs 20] [--dtype f32|f16|bf16]
+              time --model DIR [--batch 32] [--seq 128] [--runs 20] [--warmup 3] [--dtype f32|f16|bf16]
                                              median time of a forward pass of the encoder in DIR on random
-                                             tokens (hidden states back on the host included)
+                                             tokens (hidden states back on the host included), after
+                                             warming up for 3 passes and --warmup seconds
               demo [DEVICE]                  run every kernel once against the plain Java reference
             options: --device cpu (default) | cuda:N
             """;
@@ -222,8 +223,12 @@ public final class Main {
         Path dir = Path.of(a.require("--model"));
         int batch = Integer.parseInt(a.option("--batch", "32")), seq = Integer.parseInt(a.option("--seq", "128"));
         int runs = Integer.parseInt(a.option("--runs", "20"));
+        double warmup = Double.parseDouble(a.option("--warmup", "3"));
         if (batch < 1 || seq < 1 || runs < 1) {
             throw new IllegalArgumentException("--batch, --seq and --runs must be >= 1");
+        }
+        if (!(warmup >= 0)) {
+            throw new IllegalArgumentException("--warmup must be >= 0 seconds, got " + warmup);
         }
         DType dtype = dtype(a.option("--dtype", "f32"));
         try (Backend backend = Backends.create(device, dtype); EncoderModel m = ModelRegistry.loadEncoder(dir, backend)) {
@@ -234,15 +239,21 @@ public final class Main {
                 mask[i] = 1;
             }
             EncoderInput in = new EncoderInput(batch, seq, ids, mask, null);
+            // warm-up: at least three passes and `warmup` seconds, for the JIT compiler to finish
+            // (the host side of a GPU pass needs several hundred passes to reach its steady state)
+            long start = System.nanoTime();
+            for (int w = 0; w < 3 || System.nanoTime() - start < warmup * 1e9; w++) {
+                try (TensorArena arena = TensorArena.confined()) {
+                    m.forward(in, false, arena);
+                }
+            }
             double[] ms = new double[runs];
-            for (int r = -3; r < runs; r++) { // three warm-up passes
+            for (int r = 0; r < runs; r++) {
                 long t0 = System.nanoTime();
                 try (TensorArena arena = TensorArena.confined()) {
                     m.forward(in, false, arena);
                 }
-                if (r >= 0) {
-                    ms[r] = (System.nanoTime() - t0) / 1e6;
-                }
+                ms[r] = (System.nanoTime() - t0) / 1e6;
             }
             java.util.Arrays.sort(ms);
             out.printf(Locale.ROOT, "median %.3f ms over %d runs: %d x %d tokens on %s (%s, %s)%n", ms[runs / 2], runs,
