@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * machine without a GPU: each check runs in a fresh JVM whose CUDA toolkit is the native build's
  * emulated one (native/tests/emu: the CUDA kernels compiled for the CPU, host memory as device
  * memory, a reference GEMM as cuBLAS). The same commands as bench/gpu/run.sh on a GPU: the demo,
- * the bad-input checks, and verify on every model fixture in float32, float16 and bfloat16.
+ * the bad-input checks, and verify on every model fixture in float32, float16 and bfloat16; and
+ * the main job (similarity on all-MiniLM-L6-v2), whose scores must be the CPU's.
  */
 class EmulatedGpuTest {
     static final Path TOOLKIT = Path.of("../java/target/native/emu-toolkit").toAbsolutePath().normalize();
@@ -49,6 +50,26 @@ class EmulatedGpuTest {
         assertEquals(0, r.status(), r.out());
         assertTrue(r.out().contains("backend: cuda on cuda:0") && r.out().contains("GEMM:    cuBLAS"), r.out());
         assertTrue(r.out().contains("(ok)"), r.out());
+    }
+
+    @Test
+    void theMainJobGivesTheCpusScoresOnTheGpu() throws Exception {
+        String[] texts = {"How do transformers work?", "What is attention?", "A recipe for paella", ""};
+        List<String> gpuArgs = new ArrayList<>(List.of("similarity", "--device", "cuda:0"));
+        gpuArgs.addAll(List.of(texts));
+        Run gpu = onEmulatedGpu("org.transformers4j.cli.Main", gpuArgs.toArray(String[]::new));
+        List<String> cpuArgs = new ArrayList<>(List.of("similarity"));
+        cpuArgs.addAll(List.of(texts));
+        MainTest.Run cpu = MainTest.run(cpuArgs.toArray(String[]::new));
+        assertEquals(0, gpu.status(), gpu.out());
+        assertEquals(0, cpu.status(), cpu.out());
+        List<String> gpuLines = scoreLines(gpu.out()), cpuLines = scoreLines(cpu.out());
+        assertEquals(3, cpuLines.size(), cpu.out());
+        assertEquals(cpuLines, gpuLines, "scores on the GPU:\n" + gpu.out() + "\non the CPU:\n" + cpu.out());
+    }
+
+    private static List<String> scoreLines(String out) {
+        return out.lines().filter(l -> l.matches("-?[0-9]+\\.[0-9]+ .*")).toList();
     }
 
     @Test
