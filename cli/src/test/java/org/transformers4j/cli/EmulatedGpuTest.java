@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The GPU backend itself (CudaBackend: device memory, cuBLAS calls, streams, the bindings) on a
@@ -19,7 +20,8 @@ import org.junit.jupiter.api.Test;
  * emulated one (native/tests/emu: the CUDA kernels compiled for the CPU, host memory as device
  * memory, a reference GEMM as cuBLAS). The same commands as bench/gpu/run.sh on a GPU: the demo,
  * the bad-input checks, and verify on every model fixture in float32, float16 and bfloat16; and
- * the main job (similarity on all-MiniLM-L6-v2), whose scores must be the CPU's.
+ * the main job (similarity on all-MiniLM-L6-v2), generation (greedy and beams; GPT-2, GPT-Neo,
+ * Llama) and translation (T5, BART, Marian) through the commands, whose output must be the CPU's.
  */
 class EmulatedGpuTest {
     static final Path TOOLKIT = Path.of("../java/target/native/emu-toolkit").toAbsolutePath().normalize();
@@ -66,6 +68,29 @@ class EmulatedGpuTest {
         List<String> gpuLines = scoreLines(gpu.out()), cpuLines = scoreLines(cpu.out());
         assertEquals(3, cpuLines.size(), cpu.out());
         assertEquals(cpuLines, gpuLines, "scores on the GPU:\n" + gpu.out() + "\non the CPU:\n" + cpu.out());
+    }
+
+    @Test
+    void generationAndTranslationGiveTheCpusTokensOnTheGpu(@TempDir Path tmp) throws Exception {
+        List<List<String>> commands = new ArrayList<>();
+        for (String model : new String[] {"gpt2", "gpt-neo", "llama"}) {
+            String dir = MainTest.withWordTokenizer(tmp, model).toString();
+            commands.add(List.of("generate", "--model", dir, "--max-new-tokens", "6", "w428 w603 w230 w127 w522"));
+            commands.add(List.of("generate", "--model", dir, "--max-new-tokens", "6", "--beams", "3", "w428 w603"));
+        }
+        for (String model : new String[] {"t5", "bart", "marian"}) {
+            String dir = MainTest.withWordTokenizer(tmp, model).toString();
+            commands.add(List.of("translate", "--model", dir, "--max-new-tokens", "4", "w513 w344 w726", "w770 w126"));
+        }
+        for (List<String> command : commands) {
+            MainTest.Run cpu = MainTest.run(command.toArray(String[]::new));
+            List<String> onGpu = new ArrayList<>(command);
+            onGpu.addAll(1, List.of("--device", "cuda:0"));
+            Run gpu = onEmulatedGpu("org.transformers4j.cli.Main", onGpu.toArray(String[]::new));
+            assertEquals(0, cpu.status(), cpu.out());
+            assertEquals(0, gpu.status(), gpu.out());
+            assertEquals(cpu.out().strip(), gpu.out().strip(), String.join(" ", command));
+        }
     }
 
     private static List<String> scoreLines(String out) {
