@@ -220,7 +220,17 @@ static void store_elem(void *p, int type, size_t i, float v) {
     else ((__nv_bfloat16 *)p)[i] = __float2bfloat16_rn(v);
 }
 
-// Column-major C = alpha op(A) op(B) + beta C, accumulated in double; C is not read when beta is 0.
+// op(X) of a column-major matrix as float rows: row r of the result is row r of op(X), `cols` long.
+static std::vector<float> rows_of(const void *x, int type, int ld, bool trans, int rows, int cols) {
+    std::vector<float> out((size_t)rows * cols);
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++)
+            out[(size_t)r * cols + c] = load_elem(x, type, trans ? (size_t)r * ld + c : (size_t)c * ld + r);
+    return out;
+}
+
+// Column-major C = alpha op(A) op(B) + beta C in float, as cuBLAS computes it (eight partial sums);
+// C is not read when beta is 0.
 cublasStatus_t cublasGemmEx(cublasContext *h, int transa, int transb, int m, int n, int k, const void *alpha,
                             const void *A, int a_type, int lda, const void *B, int b_type, int ldb, const void *beta,
                             void *C, int c_type, int ldc, int compute, int) {
@@ -237,19 +247,21 @@ cublasStatus_t cublasGemmEx(cublasContext *h, int transa, int transb, int m, int
                       !on_device(B, ((size_t)((transb ? k : n) - 1) * ldb + (transb ? n : k)) * es)))
             return kBlasInvalid;
     }
-    if (t4j_emu::skip_bodies()) return kBlasOk;
+    if (t4j_emu::skip_bodies() || m == 0 || n == 0) return kBlasOk;
     float al = *(const float *)alpha, be = *(const float *)beta;
+    // op(A) as m rows of k, op(B) transposed as n rows of k: every dot product reads two rows
+    std::vector<float> a = rows_of(A, a_type, lda, transa, m, k), b = rows_of(B, b_type, ldb, !transb, n, k);
     for (int j = 0; j < n; j++)
         for (int i = 0; i < m; i++) {
-            double s = 0.0;
-            for (int l = 0; l < k; l++) {
-                float a = load_elem(A, a_type, transa ? (size_t)i * lda + l : (size_t)l * lda + i);
-                float b = load_elem(B, b_type, transb ? (size_t)l * ldb + j : (size_t)j * ldb + l);
-                s += (double)a * b;
-            }
+            const float *x = &a[(size_t)i * k], *y = &b[(size_t)j * k];
+            float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            int l = 0;
+            for (; l + 8 <= k; l += 8)
+                for (int u = 0; u < 8; u++) part[u] += x[l + u] * y[l + u];
+            float s = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+            for (; l < k; l++) s += x[l] * y[l];
             size_t ci = (size_t)j * ldc + i;
-            double v = al * s + (be != 0.0f ? (double)be * load_elem(C, c_type, ci) : 0.0);
-            store_elem(C, c_type, ci, (float)v);
+            store_elem(C, c_type, ci, al * s + (be != 0.0f ? be * load_elem(C, c_type, ci) : 0.0f));
         }
     return kBlasOk;
 }

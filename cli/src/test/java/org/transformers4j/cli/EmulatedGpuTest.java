@@ -98,6 +98,13 @@ class EmulatedGpuTest {
     }
 
     @Test
+    void threadsSharingOneEmbedderOnTheGpuGetWhatOneThreadGets() throws Exception {
+        Run r = onEmulatedGpu("org.transformers4j.cli.GpuThreadsCheck");
+        assertEquals(0, r.status(), r.out());
+        assertTrue(r.out().contains("threads ok") && r.out().contains("cuda:0"), r.out());
+    }
+
+    @Test
     void badInputOnTheGpuGivesExceptionsAndTheDeviceStaysUsable() throws Exception {
         Run r = onEmulatedGpu("org.transformers4j.backend.cuda.CudaChecks");
         assertEquals(0, r.status(), r.out());
