@@ -6,6 +6,7 @@ output folder argument, also writes it there as kernels.md.
 
 Usage: python3 bench/gpu/bench_kernels.py LIBT4J_CUDA_SO [OUT_DIR]
 """
+import os
 import statistics
 import sys
 
@@ -44,7 +45,12 @@ def key_padding(b, t, keep, device):
     return lens, mask
 
 
-def attention_case(lib, name, b, h, s, d, dtype, pad=False, causal=False, target=None):
+def attention_case(lib, name, b, h, s, d, dtype, pad=False, causal=False, target=None, warps=None):
+    """warps: force the tensor-core kernel's block shape (4 or 8 warps), else the library chooses."""
+    if warps is None:
+        os.environ.pop("T4J_CUDA_FLASH_WARPS", None)
+    else:
+        os.environ["T4J_CUDA_FLASH_WARPS"] = str(warps)
     dev = "cuda"
     q, k, v = (torch.randn(b, h, s, d, device=dev, dtype=dtype) for _ in range(3))
     out = torch.full_like(q, float("nan"))
@@ -54,6 +60,11 @@ def attention_case(lib, name, b, h, s, d, dtype, pad=False, causal=False, target
     ours()
     err = rel_err(out, peer())
     return row(name, ours, peer, err, 1e-2, target)
+
+
+def attention_runner(lib, b, h, s, d, dtype, pad, causal, target, warps):
+    return lambda name: attention_case(lib, name, b, h, s, d, dtype, pad=pad, causal=causal, target=target,
+                                       warps=warps)
 
 
 def layer_norm_case(lib, rows, cols, dtype, target):
@@ -94,13 +105,21 @@ def main():
     lib = Library(sys.argv[1])
     torch.manual_seed(0)
     gpu = torch.cuda.get_device_name()
-    cases = [
-        ("attention f16 B=8 H=12 S=512 D=64, quarter of keys padded", lambda name: attention_case(
-            lib, name, 8, 12, 512, 64, torch.float16, pad=True, target=1.5)),
-        ("attention f16 B=8 H=12 S=512 D=64, no mask", lambda name: attention_case(
-            lib, name, 8, 12, 512, 64, torch.float16, target=0.9)),
-        ("attention bf16 causal B=1 H=32 S=4096 D=128", lambda name: attention_case(
-            lib, name, 1, 32, 4096, 128, torch.bfloat16, causal=True, target=0.9)),
+    # (name, B, H, S, D, dtype, key padding, causal, target)
+    attention = [
+        ("attention f16 B=8 H=12 S=512 D=64, quarter of keys padded", 8, 12, 512, 64, torch.float16, True, False, 1.5),
+        ("attention f16 B=8 H=12 S=512 D=64, no mask", 8, 12, 512, 64, torch.float16, False, False, 0.9),
+        ("attention bf16 causal B=1 H=32 S=4096 D=128", 1, 32, 4096, 128, torch.bfloat16, False, True, 0.9),
+    ]
+    cases = []
+    for name, b, h, s, d, dtype, pad, causal, target in attention:
+        cases.append((name, attention_runner(lib, b, h, s, d, dtype, pad, causal, target, None)))
+    # each block shape forced, without a target: which one the library should choose
+    for warps in (4, 8):
+        for name, b, h, s, d, dtype, pad, causal, _ in attention:
+            cases.append((f"{name} ({warps} warps a block)",
+                          attention_runner(lib, b, h, s, d, dtype, pad, causal, None, warps)))
+    cases += [
         ("layer norm f16 [32768, 768]", lambda name: layer_norm_case(lib, 32768, 768, torch.float16, 1.5)),
         ("masked softmax f16 [8, 12, 512, 512]", lambda name: softmax_case(lib, 8, 12, 512, torch.float16, 2.0)),
     ]

@@ -7,6 +7,8 @@
 // any head dim up to 256): one warp per query, lanes splitting the head dim; with few queries the
 // keys are split over blocks (decoding against a long cache) and warp_merge combines the parts.
 // Both start and stop at each sequence's visible keys, so padded key tiles are never loaded.
+#include <stdlib.h>
+
 #include "common.cuh"
 #include "mma.cuh"
 
@@ -404,11 +406,16 @@ int32_t launch_flash(const AttnArgs &a, cudaStream_t stream) {
 }
 
 // 128 queries a block (8 warps) where that still gives every multiprocessor a block, else 64.
+// T4J_CUDA_FLASH_WARPS=4 or 8 in the environment forces one (for benchmarks comparing them).
 template <typename T, int D>
 int32_t launch_flash_for_dim(const AttnArgs &a, cudaStream_t stream) {
-    int64_t big_blocks = a.p.batch * a.p.heads * ((a.p.q_len + 127) / 128);
-    if (big_blocks >= multiprocessors()) return launch_flash<T, D, 8>(a, stream);
-    return launch_flash<T, D, 4>(a, stream);
+    const char *forced = getenv("T4J_CUDA_FLASH_WARPS");
+    int warps = forced && forced[0] == '4' ? 4 : forced && forced[0] == '8' ? 8 : 0;
+    if (warps == 0) {
+        int64_t big_blocks = a.p.batch * a.p.heads * ((a.p.q_len + 127) / 128);
+        warps = big_blocks >= multiprocessors() ? 8 : 4;
+    }
+    return warps == 8 ? launch_flash<T, D, 8>(a, stream) : launch_flash<T, D, 4>(a, stream);
 }
 
 template <typename T>
