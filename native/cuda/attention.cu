@@ -190,8 +190,8 @@ struct WarpRows {
     const float *bias[2];
 };
 
-// Scales the scores into base 2 and masks what the lane's queries do not see; returns whether
-// anything was masked per row into tmax (the tile's row max).
+// Scales the scores into base 2, masks what the lane's queries do not see (unless the tile is
+// `full`: every key visible to every query of the warp) and raises tmax to each row's maximum.
 template <int N>
 __device__ __forceinline__ void mask_scores(const t4j_attention_params &p, const WarpRows &w, int64_t lo, int64_t hi,
                                             int64_t j0, bool full, float s[N][4], float tmax[2]) {
