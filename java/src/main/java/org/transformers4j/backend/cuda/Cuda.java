@@ -19,8 +19,7 @@ import org.transformers4j.bindings.cuda.t4j_cuda_h;
  * toolkit (CUDA 13 or 12; {@code CUDA_HOME}, {@code CUDA_PATH}, {@code /usr/local/cuda*},
  * {@code LD_LIBRARY_PATH} and the system library folders are searched), a GPU the driver
  * reports, and libt4j_cuda from this build (or the one {@value #KERNELS_PROPERTY} names).
- * {@link #availability()} says whether all are there
- * and, if not, which one is missing.
+ * {@link #availability()} says whether all are there and, if not, which one is missing.
  */
 public final class Cuda {
     private static final List<String> VERSIONS = List.of("13", "12");

@@ -46,7 +46,10 @@ public final class CudaBackend extends ValidatingBackend {
     private final String kernelProvider;
     private final Object gemmLock = new Object();
     // the host values of tensors made by longs() (token and position ids): embedding checks ids
-    // against the vocabulary from these rather than copying them back and waiting on the stream
+    // against the vocabulary from these rather than copying them back and waiting on the stream.
+    // Should such a tensor be overwritten later, its entry goes stale: the embedding kernel
+    // bounds-checks ids itself (zeros for ids outside the table), so that costs the exception,
+    // never memory safety.
     private final Map<Tensor, long[]> uploadedLongs = Collections.synchronizedMap(new WeakHashMap<>());
     private final java.util.LinkedHashMap<SmallKey, MemorySegment> smallArrays = new java.util.LinkedHashMap<>(16, 0.75f,
             true) {
