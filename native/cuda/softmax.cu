@@ -25,6 +25,29 @@ __device__ RowRange visible(const t4j_softmax_params &p, int64_t b, int64_t i) {
     return {lo, hi};
 }
 
+// The row a softmax kernel's warp handles: its visible keys, input, output and mask row.
+template <typename T>
+struct Row {
+    RowRange v;
+    const T *x;
+    T *y;
+    const float *mask;
+};
+
+// Fills r for this warp's row; false when the warp has none.
+template <typename T>
+__device__ bool warp_row(const SoftmaxArgs &a, Row<T> &r) {
+    const t4j_softmax_params &p = a.p;
+    int64_t row = (int64_t)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+    if (row >= p.batch * p.heads * p.rows) return false;
+    int64_t i = row % p.rows, h = (row / p.rows) % p.heads, b = row / (p.rows * p.heads);
+    r.v = visible(p, b, i);
+    r.x = (const T *)a.x + row * p.cols;
+    r.y = (T *)a.y + row * p.cols;
+    r.mask = p.mask ? p.mask + b * p.mask_stride_b + h * p.mask_stride_h + i * p.mask_stride_s : nullptr;
+    return true;
+}
+
 __device__ float score(const SoftmaxArgs &a, float x, const float *mask_row, int64_t j) {
     float s = a.p.scale * x;
     return mask_row ? s + mask_row[j] : s;
@@ -34,16 +57,13 @@ __device__ float score(const SoftmaxArgs &a, float x, const float *mask_row, int
 template <typename T, int VPT>
 __global__ void softmax_rows(SoftmaxArgs a) {
     const t4j_softmax_params &p = a.p;
-    int64_t row = (int64_t)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
-    int64_t total = p.batch * p.heads * p.rows;
-    if (row >= total) return;
+    Row<T> r;
+    if (!warp_row(a, r)) return;
     int lane = threadIdx.x % 32;
-    int64_t i = row % p.rows, h = (row / p.rows) % p.heads, b = row / (p.rows * p.heads);
-    RowRange v = visible(p, b, i);
-    const T *x = (const T *)a.x + row * p.cols;
-    T *y = (T *)a.y + row * p.cols;
-    const float *mask_row =
-        p.mask ? p.mask + b * p.mask_stride_b + h * p.mask_stride_h + i * p.mask_stride_s : nullptr;
+    const RowRange v = r.v;
+    const T *x = r.x;
+    T *y = r.y;
+    const float *mask_row = r.mask;
     float m = -INFINITY, sum = 0.0f;
     if (VPT > 0) {
         float s[VPT > 0 ? VPT : 1];
@@ -92,15 +112,13 @@ template <typename T, int C>
 __global__ void softmax_vec(SoftmaxArgs a) {
     constexpr int E = 16 / sizeof(T);
     const t4j_softmax_params &p = a.p;
-    int64_t row = (int64_t)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
-    if (row >= p.batch * p.heads * p.rows) return;
+    Row<T> r;
+    if (!warp_row(a, r)) return;
     int lane = threadIdx.x % 32;
-    int64_t i = row % p.rows, h = (row / p.rows) % p.heads, b = row / (p.rows * p.heads);
-    RowRange v = visible(p, b, i);
-    const T *x = (const T *)a.x + row * p.cols;
-    T *y = (T *)a.y + row * p.cols;
-    const float *mask_row =
-        p.mask ? p.mask + b * p.mask_stride_b + h * p.mask_stride_h + i * p.mask_stride_s : nullptr;
+    const RowRange v = r.v;
+    const T *x = r.x;
+    T *y = r.y;
+    const float *mask_row = r.mask;
     int64_t chunks = p.cols / E;
     float s[C][E], m = -INFINITY;
 #pragma unroll
