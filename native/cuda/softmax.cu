@@ -60,17 +60,13 @@ __global__ void softmax_rows(SoftmaxArgs a) {
     Row<T> r;
     if (!warp_row(a, r)) return;
     int lane = threadIdx.x % 32;
-    const RowRange v = r.v;
-    const T *x = r.x;
-    T *y = r.y;
-    const float *mask_row = r.mask;
     float m = -INFINITY, sum = 0.0f;
     if (VPT > 0) {
         float s[VPT > 0 ? VPT : 1];
 #pragma unroll
         for (int k = 0; k < (VPT > 0 ? VPT : 1); k++) {
-            int64_t j = v.lo + lane + 32 * k;
-            s[k] = j < v.hi ? score(a, to_f(x[j]), mask_row, j) : -INFINITY;
+            int64_t j = r.v.lo + lane + 32 * k;
+            s[k] = j < r.v.hi ? score(a, to_f(r.x[j]), r.mask, j) : -INFINITY;
             m = fmaxf(m, s[k]);
         }
         m = warp_max(m);
@@ -83,26 +79,26 @@ __global__ void softmax_rows(SoftmaxArgs a) {
         float inv = total > 0.0f ? 1.0f / total : 0.0f;
 #pragma unroll
         for (int k = 0; k < (VPT > 0 ? VPT : 1); k++) {
-            int64_t j = v.lo + lane + 32 * k;
-            if (j < v.hi) y[j] = from_f<T>(s[k] * inv);
+            int64_t j = r.v.lo + lane + 32 * k;
+            if (j < r.v.hi) r.y[j] = from_f<T>(s[k] * inv);
         }
     } else {
-        for (int64_t j = v.lo + lane; j < v.hi; j += 32) m = fmaxf(m, score(a, to_f(x[j]), mask_row, j));
+        for (int64_t j = r.v.lo + lane; j < r.v.hi; j += 32) m = fmaxf(m, score(a, to_f(r.x[j]), r.mask, j));
         m = warp_max(m);
         if (m != -INFINITY) {
-            for (int64_t j = v.lo + lane; j < v.hi; j += 32) sum += __expf(score(a, to_f(x[j]), mask_row, j) - m);
+            for (int64_t j = r.v.lo + lane; j < r.v.hi; j += 32) sum += __expf(score(a, to_f(r.x[j]), r.mask, j) - m);
         }
         sum = warp_sum(sum);
         float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
-        for (int64_t j = v.lo + lane; j < v.hi; j += 32) {
-            float e = m == -INFINITY ? 0.0f : __expf(score(a, to_f(x[j]), mask_row, j) - m);
-            y[j] = from_f<T>(e * inv);
+        for (int64_t j = r.v.lo + lane; j < r.v.hi; j += 32) {
+            float e = m == -INFINITY ? 0.0f : __expf(score(a, to_f(r.x[j]), r.mask, j) - m);
+            r.y[j] = from_f<T>(e * inv);
         }
     }
     // the masked ends of the row (all of it when the range is empty)
-    int64_t end = max(v.hi, v.lo);
-    for (int64_t j = lane; j < v.lo; j += 32) y[j] = from_f<T>(0.0f);
-    for (int64_t j = end + lane; j < p.cols; j += 32) y[j] = from_f<T>(0.0f);
+    int64_t end = max(r.v.hi, r.v.lo);
+    for (int64_t j = lane; j < r.v.lo; j += 32) r.y[j] = from_f<T>(0.0f);
+    for (int64_t j = end + lane; j < p.cols; j += 32) r.y[j] = from_f<T>(0.0f);
 }
 
 // Like softmax_rows with the row in registers, 16 bytes a load and a store: lane holds chunks
@@ -115,22 +111,18 @@ __global__ void softmax_vec(SoftmaxArgs a) {
     Row<T> r;
     if (!warp_row(a, r)) return;
     int lane = threadIdx.x % 32;
-    const RowRange v = r.v;
-    const T *x = r.x;
-    T *y = r.y;
-    const float *mask_row = r.mask;
     int64_t chunks = p.cols / E;
     float s[C][E], m = -INFINITY;
 #pragma unroll
     for (int c = 0; c < C; c++) {
         int64_t j0 = (lane + 32 * c) * (int64_t)E;
         alignas(16) T xe[E];
-        bool read = lane + 32 * c < chunks && j0 < v.hi && j0 + E > v.lo;
-        if (read) *(uint4 *)xe = *(const uint4 *)(x + j0);
+        bool read = lane + 32 * c < chunks && j0 < r.v.hi && j0 + E > r.v.lo;
+        if (read) *(uint4 *)xe = *(const uint4 *)(r.x + j0);
 #pragma unroll
         for (int e = 0; e < E; e++) {
             int64_t j = j0 + e;
-            s[c][e] = read && j >= v.lo && j < v.hi ? score(a, to_f(xe[e]), mask_row, j) : -INFINITY;
+            s[c][e] = read && j >= r.v.lo && j < r.v.hi ? score(a, to_f(xe[e]), r.mask, j) : -INFINITY;
             m = fmaxf(m, s[c][e]);
         }
     }
@@ -151,7 +143,7 @@ __global__ void softmax_vec(SoftmaxArgs a) {
         alignas(16) T out[E];
 #pragma unroll
         for (int e = 0; e < E; e++) out[e] = from_f<T>(s[c][e] * inv);
-        *(uint4 *)(y + (lane + 32 * c) * (int64_t)E) = *(const uint4 *)out;
+        *(uint4 *)(r.y + (lane + 32 * c) * (int64_t)E) = *(const uint4 *)out;
     }
 }
 
