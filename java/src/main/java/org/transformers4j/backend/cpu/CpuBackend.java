@@ -70,6 +70,7 @@ public final class CpuBackend extends ValidatingBackend {
 
     private static synchronized void loadKernels() {
         if (!loaded) {
+            OpenMpSettings.boundSpinning(); // before libgomp loads with libt4j_cpu
             NativeLibraries.load("natives/" + NativeLibraries.PLATFORM, List.of("libt4j_cpu.so"));
             loaded = true;
         }
