@@ -132,11 +132,14 @@ cudaError_t cudaDeviceGetAttribute(int *v, cudaDeviceAttr a, int) {
 
 cudaError_t cudaMalloc(void **p, size_t bytes) {
     *p = nullptr;
-    size_t rounded = (bytes + 255) / 256 * 256 + 256;
     std::lock_guard<std::mutex> lock(memory_mutex);
     if (bytes > kDeviceBytes - allocated) return cudaErrorMemoryAllocation;
-    *p = aligned_alloc(256, rounded);
-    if (!*p) return cudaErrorMemoryAllocation;
+    // exactly the bytes asked for (256-aligned, as CUDA's), so that a build with AddressSanitizer
+    // catches a kernel reading or writing one byte past a buffer
+    if (posix_memalign(p, 256, bytes ? bytes : 1) != 0) {
+        *p = nullptr;
+        return cudaErrorMemoryAllocation;
+    }
     allocations[(uintptr_t)*p] = bytes;
     allocated += bytes;
     return cudaSuccess;
