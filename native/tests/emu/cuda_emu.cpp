@@ -59,7 +59,11 @@ bool on_device(const void *p, size_t n) {
     return (uintptr_t)p >= it->first && (uintptr_t)p + n <= it->first + it->second;
 }
 
-cudaError_t copy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind) {
+cudaError_t copy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, bool async) {
+    if ((unsigned)kind < 5) {
+        t4j_emu::counts.copies[kind]++;
+        t4j_emu::counts.bytes[kind] += bytes;
+    }
     if (bytes == 0) return cudaSuccess;
     bool dst_dev = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
     bool src_dev = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
@@ -70,9 +74,30 @@ cudaError_t copy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind) 
     if ((dst_dev && !on_device(dst, bytes)) || (src_dev && !on_device(src, bytes))) {
         return t4j_emu::launch_error(cudaErrorInvalidValue, "cudaMemcpy: a device range outside every allocation");
     }
+    t4j_emu::run_pending_copies();
+    if (async && dst_dev && !src_dev) {
+        std::lock_guard<std::mutex> lock(t4j_emu::copy_mutex);
+        t4j_emu::pending_copies.push_back({dst, src, bytes});
+        return cudaSuccess;
+    }
     memmove(dst, src, bytes);
     return cudaSuccess;
 }
+
+struct CountsAtExit {
+    ~CountsAtExit() {
+        const char *on = getenv("T4J_EMU_COUNT");
+        if (!on || strcmp(on, "1") != 0) return;
+        const t4j_emu::Counts &c = t4j_emu::counts;
+        fprintf(stderr,
+                "t4j_emu counts: %llu launches, %llu gemms, %llu stream/device syncs, %llu mallocs, %llu frees; "
+                "copies H2D %llu (%llu bytes), D2H %llu (%llu bytes), D2D %llu (%llu bytes)\n",
+                (unsigned long long)c.launches, (unsigned long long)c.gemms, (unsigned long long)c.syncs,
+                (unsigned long long)c.mallocs, (unsigned long long)c.frees,
+                (unsigned long long)c.copies[1], (unsigned long long)c.bytes[1], (unsigned long long)c.copies[2],
+                (unsigned long long)c.bytes[2], (unsigned long long)c.copies[3], (unsigned long long)c.bytes[3]);
+    }
+} counts_at_exit;
 
 } // namespace
 
@@ -101,7 +126,11 @@ const char *cudaGetErrorString(cudaError_t e) {
     return t4j_emu::error_text.empty() ? cudaGetErrorName(e) : t4j_emu::error_text.c_str();
 }
 
-cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
+cudaError_t cudaDeviceSynchronize(void) {
+    t4j_emu::run_pending_copies();
+    t4j_emu::counts.syncs++;
+    return cudaSuccess;
+}
 cudaError_t cudaGetDevice(int *d) {
     *d = 0;
     return cudaSuccess;
@@ -133,6 +162,7 @@ cudaError_t cudaDeviceGetAttribute(int *v, cudaDeviceAttr a, int) {
 cudaError_t cudaMalloc(void **p, size_t bytes) {
     *p = nullptr;
     std::lock_guard<std::mutex> lock(memory_mutex);
+    t4j_emu::counts.mallocs++;
     if (bytes > kDeviceBytes - allocated) return cudaErrorMemoryAllocation;
     // exactly the bytes asked for (256-aligned, as CUDA's), so that a build with AddressSanitizer
     // catches a kernel reading or writing one byte past a buffer
@@ -146,7 +176,9 @@ cudaError_t cudaMalloc(void **p, size_t bytes) {
 }
 cudaError_t cudaFree(void *p) {
     if (!p) return cudaSuccess;
+    t4j_emu::run_pending_copies(); // cudaFree waits for the device
     std::lock_guard<std::mutex> lock(memory_mutex);
+    t4j_emu::counts.frees++;
     auto it = allocations.find((uintptr_t)p);
     if (it == allocations.end()) return cudaErrorInvalidValue; // not from cudaMalloc, or freed twice
     allocated -= it->second;
@@ -161,13 +193,14 @@ cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes) {
     return cudaSuccess;
 }
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind) {
-    return copy(dst, src, bytes, kind);
+    return copy(dst, src, bytes, kind, false);
 }
 cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
-    return copy(dst, src, bytes, kind);
+    return copy(dst, src, bytes, kind, true);
 }
 cudaError_t cudaMemset(void *dst, int value, size_t bytes) {
     if (bytes && !on_device(dst, bytes)) return cudaErrorInvalidValue;
+    t4j_emu::run_pending_copies();
     memset(dst, value, bytes);
     return cudaSuccess;
 }
@@ -179,7 +212,11 @@ cudaError_t cudaStreamDestroy(cudaStream_t s) {
     delete[] (char *)s;
     return cudaSuccess;
 }
-cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+cudaError_t cudaStreamSynchronize(cudaStream_t) {
+    t4j_emu::run_pending_copies();
+    t4j_emu::counts.syncs++;
+    return cudaSuccess;
+}
 
 // ---- cuBLAS: what CudaBackend calls ----------------------------------------------------------
 
@@ -250,6 +287,8 @@ cublasStatus_t cublasGemmEx(cublasContext *h, int transa, int transb, int m, int
                       !on_device(B, ((size_t)((transb ? k : n) - 1) * ldb + (transb ? n : k)) * es)))
             return kBlasInvalid;
     }
+    t4j_emu::run_pending_copies();
+    t4j_emu::counts.gemms++;
     if (t4j_emu::skip_bodies() || m == 0 || n == 0) return kBlasOk;
     float al = *(const float *)alpha, be = *(const float *)beta;
     // op(A) as m rows of k, op(B) transposed as n rows of k: every dot product reads two rows

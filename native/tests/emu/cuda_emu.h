@@ -245,7 +245,39 @@ inline cudaError_t sticky = cudaSuccess; // the error cudaGetLastError returns
 inline std::string error_text;
 inline std::map<const void *, size_t> smem_limit; // per kernel, from cudaFuncSetAttribute
 inline std::mutex launch_mutex;                    // one kernel at a time, whatever thread launches
-inline std::vector<char *> stack_pool;
+// Fiber stacks, kept from block to block and freed at exit.
+struct StackPool {
+    std::vector<char *> stacks;
+    ~StackPool() {
+        for (char *st : stacks) free(st);
+    }
+};
+inline StackPool stack_pool;
+
+// T4J_EMU_COUNT=1: counts of what a program asked of the device, printed at exit (cuda_emu.cpp),
+// to see what a forward pass or a decoding step costs in launches, copies and waits.
+struct Counts {
+    uint64_t launches = 0, gemms = 0, syncs = 0, mallocs = 0, frees = 0;
+    uint64_t copies[5] = {}, bytes[5] = {}; // by cudaMemcpyKind
+};
+inline Counts counts;
+
+// cudaMemcpyAsync from host memory reads its source as late as the stream order allows: when the
+// stream's next operation (launch, product, copy, memset, wait) runs. A caller that reuses or
+// frees a source before that gets wrong results here, as it may on a GPU.
+struct PendingCopy {
+    void *dst;
+    const void *src;
+    size_t bytes;
+};
+inline std::mutex copy_mutex;
+inline std::vector<PendingCopy> pending_copies;
+
+inline void run_pending_copies() {
+    std::lock_guard<std::mutex> lock(copy_mutex);
+    for (const PendingCopy &c : pending_copies) memmove(c.dst, c.src, c.bytes);
+    pending_copies.clear();
+}
 inline uint64_t random_state = 0x2545F4914F6CDD1Dull; // fixed: every run schedules the same way
 
 // T4J_EMU_SKIP_BODIES=1: launches and products are checked but not computed, so that what a
@@ -352,10 +384,10 @@ inline bool runnable(const Block &b, const Fiber &f) {
 
 inline void run_block(Block &b) {
     size_t n = b.fibers.size();
-    while (stack_pool.size() < n) stack_pool.push_back((char *)malloc(kStackBytes));
+    while (stack_pool.stacks.size() < n) stack_pool.stacks.push_back((char *)malloc(kStackBytes));
     for (size_t i = 0; i < n; i++) {
         Fiber &f = b.fibers[i];
-        f.stack = stack_pool[i];
+        f.stack = stack_pool.stacks[i];
         make_context(f.ctx, f.stack, kStackBytes);
     }
     // Each round a random half of the warps run (all, when that half has nothing to run), so
@@ -393,6 +425,8 @@ inline cudaError_t launch_error(cudaError_t e, const char *why) {
 template <typename... P, typename... A>
 inline void launch(void (*kernel)(P...), dim3 grid, dim3 dim, size_t smem, cudaStream_t, A &&...args) {
     std::lock_guard<std::mutex> lock(launch_mutex);
+    run_pending_copies();
+    counts.launches++;
     size_t threads = (size_t)dim.x * dim.y * dim.z;
     if (threads == 0 || threads > 1024 || grid.x == 0 || grid.y == 0 || grid.z == 0 || grid.y > 65535 ||
         grid.z > 65535) {

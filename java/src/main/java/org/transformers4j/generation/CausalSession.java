@@ -98,7 +98,7 @@ public final class CausalSession implements DecodingSession {
 
     private float[][] run(DecoderInput in) {
         try (TensorArena out = TensorArena.confined()) {
-            return byRow(model.forward(in, cache, false, true, out).logits(), rows);
+            return byRow(model.decodeStep(in, cache, out), rows);
         }
     }
 

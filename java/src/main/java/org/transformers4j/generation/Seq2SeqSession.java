@@ -5,7 +5,6 @@ import org.transformers4j.model.DecoderInput;
 import org.transformers4j.model.EncoderInput;
 import org.transformers4j.model.Seq2SeqCache;
 import org.transformers4j.model.Seq2SeqModel;
-import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
 /**
@@ -63,8 +62,7 @@ public final class Seq2SeqSession implements DecodingSession {
             throw new IllegalArgumentException("next needs one token per row (" + rows + "), got " + tokens.length);
         }
         try (TensorArena out = TensorArena.confined()) {
-            Tensor logits = model.decode(DecoderInput.of(rows, 1, tokens), cache, false, true, out).logits();
-            return CausalSession.byRow(logits, rows);
+            return CausalSession.byRow(model.decodeStep(DecoderInput.of(rows, 1, tokens), cache, out), rows);
         }
     }
 

@@ -1,6 +1,7 @@
 package org.transformers4j.model;
 
 import org.transformers4j.nn.KvCache;
+import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
 /** A decoder-only language model (GPT-2, GPT-Neo, Llama) ready to run; safe to share between threads. */
@@ -31,6 +32,15 @@ public interface DecoderModel extends AutoCloseable {
      */
     DecoderOutput forward(DecoderInput input, KvCache cache, boolean allHiddenStates, boolean lastLogitsOnly,
                           TensorArena out);
+
+    /**
+     * One step of generation: runs the new tokens after what the cache holds, appends their keys
+     * and values to it and returns only the last position's logits [B, 1, V], in {@code out}. No
+     * hidden states: a GPU model would otherwise copy the last one to the host at every step.
+     */
+    default Tensor decodeStep(DecoderInput input, KvCache cache, TensorArena out) {
+        return forward(input, cache, false, true, out).logits();
+    }
 
     /** A full forward pass without a cache kept for later. */
     default DecoderOutput forward(DecoderInput input, boolean allHiddenStates, TensorArena out) {

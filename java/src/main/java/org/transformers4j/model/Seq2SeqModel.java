@@ -55,6 +55,15 @@ public interface Seq2SeqModel extends AutoCloseable {
     DecoderOutput decode(DecoderInput target, Seq2SeqCache cache, boolean allHiddenStates, boolean lastLogitsOnly,
                          TensorArena out);
 
+    /**
+     * One step of generation: runs target tokens after what the cache holds and returns only the
+     * last position's logits [B, 1, V], in {@code out}, without hidden states (a GPU model would
+     * otherwise copy the last one to the host at every step).
+     */
+    default Tensor decodeStep(DecoderInput target, Seq2SeqCache cache, TensorArena out) {
+        return decode(target, cache, false, true, out).logits();
+    }
+
     /** Encoder and decoder over whole sequences (teacher forcing), as Hugging Face's forward. */
     default Seq2SeqOutput forward(EncoderInput source, DecoderInput target, boolean allHiddenStates,
                                   TensorArena out) {

@@ -83,6 +83,17 @@ public final class TransformerDecoder implements DecoderModel {
     @Override
     public DecoderOutput forward(DecoderInput in, KvCache cache, boolean allHiddenStates, boolean lastLogitsOnly,
                                  TensorArena out) {
+        return run(in, cache, allHiddenStates, true, lastLogitsOnly, out);
+    }
+
+    @Override
+    public Tensor decodeStep(DecoderInput in, KvCache cache, TensorArena out) {
+        return run(in, cache, false, false, true, out).logits();
+    }
+
+    /** forward, with the last hidden state copied out only when lastHidden. */
+    private DecoderOutput run(DecoderInput in, KvCache cache, boolean allHiddenStates, boolean lastHidden,
+                              boolean lastLogitsOnly, TensorArena out) {
         int b = in.batch(), s = in.seq(), c = hiddenSize();
         int keys = checkInput(in, cache);
         long[] positions = in.positions() != null ? in.positions() : defaultPositions(b, s, cache.length());
@@ -106,7 +117,9 @@ public final class TransformerDecoder implements DecoderModel {
             }
             cache.advance(s);
             Tensor last = parts.finalNorm().forward(backend, x, null, work);
-            hidden.add(Rows.copyOut(backend, last, b, s, out));
+            if (lastHidden) {
+                hidden.add(Rows.copyOut(backend, last, b, s, out));
+            }
             Tensor rows = lastLogitsOnly ? Rows.last(backend, last, b, s, work) : last;
             long v = parts.lmHead().outFeatures();
             Tensor logits = Rows.target(backend, out, work).empty(rows.dim(0), v);

@@ -151,6 +151,17 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
     @Override
     public DecoderOutput decode(DecoderInput in, Seq2SeqCache cache, boolean allHiddenStates, boolean lastLogitsOnly,
                                 TensorArena out) {
+        return decode(in, cache, allHiddenStates, true, lastLogitsOnly, out);
+    }
+
+    @Override
+    public Tensor decodeStep(DecoderInput in, Seq2SeqCache cache, TensorArena out) {
+        return decode(in, cache, false, false, true, out).logits();
+    }
+
+    /** decode, with the last hidden state copied out only when lastHidden. */
+    private DecoderOutput decode(DecoderInput in, Seq2SeqCache cache, boolean allHiddenStates, boolean lastHidden,
+                                 boolean lastLogitsOnly, TensorArena out) {
         KvCache self = cache.self();
         int b = in.batch(), s = in.seq(), past = self.length(), keys = past + s;
         if (self.batch() != b) {
@@ -171,7 +182,9 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
             }
             x = runStack(dec, x, b, s, cache, positions, mask, allHiddenStates, hidden, work, out);
             self.advance(s);
-            hidden.add(Rows.copyOut(backend, x, b, s, out));
+            if (lastHidden) {
+                hidden.add(Rows.copyOut(backend, x, b, s, out));
+            }
             Tensor rows = lastLogitsOnly ? Rows.last(backend, x, b, s, work) : x;
             return new DecoderOutput(List.copyOf(hidden), logits(rows, out, work).reshape(b, lastLogitsOnly ? 1 : s,
                     vocabSize()));

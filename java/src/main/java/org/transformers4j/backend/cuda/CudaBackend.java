@@ -43,6 +43,7 @@ public final class CudaBackend extends ValidatingBackend {
     private final MemorySegment cublas;
     private final CudaMemory memory;
     private final CudaMemory scratchMemory;
+    private final HostStaging staging;
     private final String kernelProvider;
     private final Object gemmLock = new Object();
     // the host values of tensors made by longs() (token and position ids): embedding checks ids
@@ -100,6 +101,7 @@ public final class CudaBackend extends ValidatingBackend {
         }
         memory = new CudaMemory(device, false);
         scratchMemory = new CudaMemory(device, true);
+        staging = new HostStaging(this::waitForStream);
     }
 
     /** The float32 backend of GPU `ordinal`; throws {@link IllegalStateException} saying why when there is none. */
@@ -173,6 +175,29 @@ public final class CudaBackend extends ValidatingBackend {
         if (!arena.device().equals(device)) {
             throw new IllegalArgumentException("arena is on " + arena.device() + ", this backend runs on " + device);
         }
+        MemorySegment slice = t.isContiguous() ? staging.take(t.segment().byteSize()) : null;
+        if (slice == null) {
+            return uploadAndWait(t, arena, type);
+        }
+        try (TensorArena tmp = scratch()) {
+            MemorySegment.copy(t.segment(), 0, slice, 0, slice.byteSize());
+            Tensor out = arena.empty(type, t.shape().toArray());
+            Tensor raw = type == t.dtype() ? out : tmp.empty(t.dtype(), t.shape().toArray());
+            use(device.index());
+            check(cudaMemcpyAsync(raw.deviceSegment(), slice, slice.byteSize(), cudaMemcpyHostToDevice(), stream),
+                    "cudaMemcpyAsync to " + device);
+            if (raw != out) {
+                checkKernel(t4j_cuda_convert(T4J_F32(), raw.deviceSegment(), typeCode(type), out.deviceSegment(),
+                        t.shape().elements(), stream), "convert");
+            }
+            return out;
+        } finally {
+            staging.queued();
+        }
+    }
+
+    /** upload through a staging copy of its own, waited for (large or strided tensors). */
+    private Tensor uploadAndWait(Tensor t, TensorArena arena, DType type) {
         try (TensorArena staging = TensorArena.confined(); TensorArena tmp = scratch()) {
             Tensor host = contiguousOnHost(t, staging);
             Tensor out = arena.empty(type, t.shape().toArray());
@@ -184,7 +209,7 @@ public final class CudaBackend extends ValidatingBackend {
                 checkKernel(t4j_cuda_convert(T4J_F32(), raw.deviceSegment(), typeCode(type), out.deviceSegment(),
                         t.shape().elements(), stream), "convert");
             }
-            check(cudaStreamSynchronize(stream), "cudaStreamSynchronize"); // the staging copy is freed next
+            waitForStream(); // the staging copy is freed next
             return out;
         }
     }
@@ -217,7 +242,7 @@ public final class CudaBackend extends ValidatingBackend {
             }
             check(cudaMemcpyAsync(out.segment(), src.deviceSegment(), out.segment().byteSize(),
                     cudaMemcpyDeviceToHost(), stream), "cudaMemcpyAsync from " + device);
-            check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+            waitForStream();
         }
         return out;
     }
@@ -419,8 +444,14 @@ public final class CudaBackend extends ValidatingBackend {
 
     /** Waits for everything queued on this backend's stream. */
     public void synchronize() {
+        waitForStream();
+    }
+
+    /** Waits for the stream; what uploads copied from can then be reused. */
+    private void waitForStream() {
         use(device.index());
         check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+        staging.streamIdle();
     }
 
     @Override
@@ -439,11 +470,13 @@ public final class CudaBackend extends ValidatingBackend {
         scratchMemory.trim();
         cublasDestroy_v2(cublas);
         cudaStreamDestroy(stream);
+        staging.close();
     }
 
     private void releaseWorkspace() {
         if (workspaceBytes > 0) {
             cudaStreamSynchronize(stream); // the attention that used it may still run
+            staging.streamIdle();
             memory.free(workspace.address(), workspaceBytes);
             workspace = MemorySegment.NULL;
             workspaceBytes = 0;
@@ -470,17 +503,38 @@ public final class CudaBackend extends ValidatingBackend {
         }
         long bytes = (long) length * type.byteSize();
         MemorySegment dst = MemorySegment.ofAddress(scratchMemory.allocate(bytes)).reinterpret(bytes);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment src = values instanceof int[] v ? arena.allocateFrom(ValueLayout.JAVA_INT, v)
-                    : arena.allocateFrom(ValueLayout.JAVA_LONG, (long[]) values);
-            use(device.index());
-            check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice(), stream), "cudaMemcpyAsync to " + device);
-            check(cudaStreamSynchronize(stream), "cudaStreamSynchronize"); // src is freed next
+        MemorySegment src = staging.take(bytes);
+        if (src == null) { // only with more than the staging buffer in flight: copy from a source of its own
+            try (Arena arena = Arena.ofConfined()) {
+                copyToDevice(dst, fill(arena.allocate(bytes, 8), values), bytes);
+                waitForStream(); // that source is freed next
+            }
+        } else {
+            try {
+                copyToDevice(dst, fill(src, values), bytes);
+            } finally {
+                staging.queued();
+            }
         }
         synchronized (smallArrays) {
             smallArrays.put(key, dst);
         }
         return dst;
+    }
+
+    private static MemorySegment fill(MemorySegment to, Object values) {
+        if (values instanceof int[] v) {
+            MemorySegment.copy(v, 0, to, ValueLayout.JAVA_INT, 0, v.length);
+        } else {
+            long[] v = (long[]) values;
+            MemorySegment.copy(v, 0, to, ValueLayout.JAVA_LONG, 0, v.length);
+        }
+        return to;
+    }
+
+    private void copyToDevice(MemorySegment dst, MemorySegment src, long bytes) {
+        use(device.index());
+        check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice(), stream), "cudaMemcpyAsync to " + device);
     }
 
     /** An int[] or long[] compared by content (a copy, so later changes by the caller do not matter). */
