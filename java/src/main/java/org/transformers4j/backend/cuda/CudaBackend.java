@@ -487,8 +487,8 @@ public final class CudaBackend extends ValidatingBackend {
 
     /**
      * Small per-call arrays (key ranges, positions) on the device. Every layer of a pass sends the
-     * same ones, so the last few are kept by content: one upload, and one wait for it, per pass
-     * instead of per layer.
+     * same ones, so the last few are kept by content: one upload per pass instead of per layer,
+     * from the staging buffer, without waiting for it.
      */
     private MemorySegment small(Object values, DType type, int length) {
         if (values == null) {
