@@ -1,18 +1,22 @@
 /*
  * cuda_emu.h: runs the project's CUDA kernels on the CPU, so that their logic is tested on
  * machines without a GPU (CI has none). It is not a general CUDA emulator: it provides what
- * native/cuda uses and fails loudly on the rest.
+ * native/cuda and the Java backend use, and fails loudly on the rest.
  *
- * - Each block runs on its own, its threads as fibers (ucontext) on one OS thread, switched only
- *   at barriers: __syncthreads, __syncwarp and every warp collective (shuffles, ldmatrix, mma).
- *   The scheduler alternates the order in which it resumes threads, so code that forgets a
- *   barrier tends to read stale data, as it may on a GPU.
+ * - Each block runs on its own, its threads as fibers on one OS thread (cuda_emu.cpp switches
+ *   them), switched only at barriers: __syncthreads, __syncwarp and every warp collective
+ *   (shuffles, ldmatrix, mma). Each round a random half of the warps runs, in alternating order,
+ *   so code that forgets a barrier tends to read stale data, as it may on a GPU.
  * - Warp collectives with lanes that have exited are reported as errors (undefined on a GPU).
  * - mma.sync m16n8k16, ldmatrix (x4, plain and transposed) and cp.async follow the fragment
- *   layouts of the PTX ISA; cp.async copies happen at cp.async.wait_group, not before.
+ *   layouts of the PTX ISA; a cp.async destination is poisoned until cp.async.wait_group.
  * - Shared memory starts poisoned (NaN bytes) in every block; dynamic shared memory above 48 KiB
  *   needs cudaFuncSetAttribute, as on a GPU; ldmatrix and cp.async check alignment and bounds.
- * - Device memory is host memory; streams are ignored (everything runs at launch).
+ * - Device memory is host memory, allocated at exactly the size asked for (so AddressSanitizer
+ *   sees overruns); kernels run when launched; an asynchronous copy from host memory runs when
+ *   the stream's next operation does, the latest its order allows.
+ * - T4J_EMU_SKIP_BODIES=1 checks launches and products without computing them (to time what
+ *   the host spends around them); T4J_EMU_COUNT=1 prints launches, copies and waits at exit.
  * Errors are recorded like CUDA's sticky launch errors and returned by cudaGetLastError.
  */
 #ifndef T4J_CUDA_EMU_H
