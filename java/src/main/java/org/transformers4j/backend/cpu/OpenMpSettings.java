@@ -31,7 +31,9 @@ final class OpenMpSettings {
         try (Arena arena = Arena.ofConfined()) {
             // a failure (no memory for the environment) leaves libgomp's default, which is correct,
             // only slower where the cores are contended
-            int ignored = (int) setenv().invokeExact(arena.allocateFrom("GOMP_SPINCOUNT"), arena.allocateFrom(SPIN_COUNT), 0);
+            MethodHandle setenv = libc("setenv", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                    ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+            int ignored = (int) setenv.invokeExact(arena.allocateFrom("GOMP_SPINCOUNT"), arena.allocateFrom(SPIN_COUNT), 0);
         } catch (Throwable e) {
             // no setenv in the C library: the same
         }
@@ -40,9 +42,7 @@ final class OpenMpSettings {
     /** The value the C environment holds for name (what libgomp sees), or null. */
     static String cEnvironment(String name) {
         try (Arena arena = Arena.ofConfined()) {
-            Linker linker = Linker.nativeLinker();
-            MethodHandle getenv = linker.downcallHandle(linker.defaultLookup().find("getenv").orElseThrow(),
-                    FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+            MethodHandle getenv = libc("getenv", FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS));
             MemorySegment value = (MemorySegment) getenv.invokeExact(arena.allocateFrom(name));
             return value.equals(MemorySegment.NULL) ? null : value.reinterpret(Long.MAX_VALUE).getString(0);
         } catch (Throwable e) {
@@ -50,9 +50,9 @@ final class OpenMpSettings {
         }
     }
 
-    private static MethodHandle setenv() {
+    /** A downcall to the C library's function name. */
+    private static MethodHandle libc(String name, FunctionDescriptor descriptor) {
         Linker linker = Linker.nativeLinker();
-        return linker.downcallHandle(linker.defaultLookup().find("setenv").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+        return linker.downcallHandle(linker.defaultLookup().find(name).orElseThrow(), descriptor);
     }
 }
