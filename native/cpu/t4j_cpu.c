@@ -130,10 +130,10 @@ int32_t t4j_gated_act(int32_t act, const float *gate, int64_t gate_stride, const
 
 int32_t t4j_rope(float *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim,
                  int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions,
-                 int64_t rot_dim, float theta) {
-    if (!x || !positions) return T4J_ERR_NULL;
+                 int64_t rot_dim, const float *inv_freq) {
+    if (!x || !positions || !inv_freq) return T4J_ERR_NULL;
     if (batch < 0 || seq < 0 || heads < 0 || head_dim < 1) return T4J_ERR_SIZE;
-    if (rot_dim < 2 || rot_dim > head_dim || rot_dim % 2 != 0 || !(theta > 0.0f)) return T4J_ERR_SIZE;
+    if (rot_dim < 2 || rot_dim > head_dim || rot_dim % 2 != 0) return T4J_ERR_SIZE;
     int64_t half = rot_dim / 2;
 #pragma omp parallel if (batch * seq * heads * head_dim > 65536)
     {
@@ -142,9 +142,10 @@ int32_t t4j_rope(float *x, int64_t batch, int64_t seq, int64_t heads, int64_t he
         for (int64_t bs = 0; bs < batch * seq; bs++) {
             if (!cs) continue;
             int64_t b = bs / seq, s = bs % seq;
-            double pos = (double)positions[bs];
+            float pos = (float)positions[bs];
             for (int64_t i = 0; i < half; i++) {
-                double f = pos * pow((double)theta, -2.0 * (double)i / (double)rot_dim);
+                /* the angle is a float32 product, as transformers computes it */
+                double f = pos * inv_freq[i];
                 cs[2 * i] = cos(f);
                 cs[2 * i + 1] = sin(f);
             }

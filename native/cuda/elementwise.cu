@@ -35,17 +35,18 @@ __global__ void gated_act_kernel(int32_t act, const T *gate, int64_t gs, const T
     }
 }
 
-// One thread per rotated pair; the angle in double, as the reference computes it.
+// One thread per rotated pair; the angle a float32 product (as transformers computes it), its
+// sine and cosine in double, as the reference computes them.
 template <typename T>
 __global__ void rope_kernel(T *x, int64_t batch, int64_t seq, int64_t heads, int64_t sb, int64_t ss,
-                            int64_t sh, const int64_t *positions, int64_t rot_dim, float theta) {
+                            int64_t sh, const int64_t *positions, int64_t rot_dim, const float *inv_freq) {
     int64_t half = rot_dim / 2;
     GRID_STRIDE(t, batch * seq * heads * half) {
         int64_t i = t % half, h = (t / half) % heads, s = (t / (half * heads)) % seq;
         int64_t b = t / (half * heads * seq);
         T *row = x + b * sb + s * ss + h * sh;
-        double f = (double)positions[b * seq + s] * pow((double)theta, -2.0 * (double)i / (double)rot_dim);
-        double sn, cs;
+        float angle = (float)positions[b * seq + s] * inv_freq[i];
+        double f = angle, sn, cs;
         sincos(f, &sn, &cs);
         double a = to_f(row[i]), c = to_f(row[i + half]);
         row[i] = from_f<T>((float)(a * cs - c * sn));
@@ -150,16 +151,17 @@ extern "C" int32_t t4j_cuda_gated_act(int32_t dtype, int32_t act, const void *ga
 
 extern "C" int32_t t4j_cuda_rope(int32_t dtype, void *x, int64_t batch, int64_t seq, int64_t heads,
                                  int64_t head_dim, int64_t stride_b, int64_t stride_s, int64_t stride_h,
-                                 const int64_t *positions, int64_t rot_dim, float theta, void *stream) {
-    if (!x || !positions) return T4J_ERR_NULL;
+                                 const int64_t *positions, int64_t rot_dim, const float *inv_freq,
+                                 void *stream) {
+    if (!x || !positions || !inv_freq) return T4J_ERR_NULL;
     if (batch < 0 || seq < 0 || heads < 0 || head_dim <= 0 || rot_dim <= 0 || rot_dim > head_dim ||
-        rot_dim % 2 != 0 || !(theta > 0.0f))
+        rot_dim % 2 != 0)
         return T4J_ERR_SIZE;
     int64_t n = batch * seq * heads * (rot_dim / 2);
     if (n == 0) return T4J_OK;
     T4J_DISPATCH(dtype, {
         T4J_LAUNCH(blocks_for(n, 256), 256, 0, as_stream(stream), rope_kernel<T>)(
-            (T *)x, batch, seq, heads, stride_b, stride_s, stride_h, positions, rot_dim, theta);
+            (T *)x, batch, seq, heads, stride_b, stride_s, stride_h, positions, rot_dim, inv_freq);
         return launched();
     })
 }

@@ -174,13 +174,14 @@ int32_t t4j_gated_act(int32_t act, const float *gate, int64_t gate_stride,
  * Rotary position embedding, Llama convention (rotate half), in place on
  * x: [B, S, N, D] with strides (elements) stride_b, stride_s, stride_h.
  * Position of x[b, s] is positions[b * S + s]. For i < rot_dim / 2:
- *   a = x[i], c = x[i + rot_dim/2], f = theta^(-2i / rot_dim) * pos
+ *   a = x[i], c = x[i + rot_dim/2], f = (float) pos * inv_freq[i]  (a float32 product)
  *   x[i] = a cos f - c sin f;  x[i + rot_dim/2] = c cos f + a sin f
- * Dimensions from rot_dim to D are left unchanged (partial rotary).
+ * inv_freq: rot_dim / 2 inverse frequencies (theta^(-2i / rot_dim) unscaled; rope scaling
+ * changes them). Dimensions from rot_dim to D are left unchanged (partial rotary).
  */
 int32_t t4j_rope(float *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim,
                  int64_t stride_b, int64_t stride_s, int64_t stride_h,
-                 const int64_t *positions, int64_t rot_dim, float theta);
+                 const int64_t *positions, int64_t rot_dim, const float *inv_freq);
 
 /*
  * Embedding row gather: out[i, :] = table[ids[i], :]

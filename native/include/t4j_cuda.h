@@ -94,10 +94,13 @@ int32_t t4j_cuda_gated_act(int32_t dtype, int32_t act, const void *gate, int64_t
                            const void *up, int64_t up_stride, void *y, int64_t y_stride,
                            int64_t rows, int64_t cols, void *stream);
 
-/* Rotary embedding in place, as t4j_rope; positions: int64 device [B * S]. */
+/*
+ * Rotary embedding in place, as t4j_rope; positions: int64 device [B * S]; inv_freq: float32
+ * device [rot_dim / 2].
+ */
 int32_t t4j_cuda_rope(int32_t dtype, void *x, int64_t batch, int64_t seq, int64_t heads,
                       int64_t head_dim, int64_t stride_b, int64_t stride_s, int64_t stride_h,
-                      const int64_t *positions, int64_t rot_dim, float theta, void *stream);
+                      const int64_t *positions, int64_t rot_dim, const float *inv_freq, void *stream);
 
 /*
  * Embedding gather, as t4j_embedding; ids: int64 device [n]. An id outside

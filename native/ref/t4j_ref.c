@@ -146,7 +146,7 @@ void t4j_ref_gated_act(int32_t act, const float *gate, int64_t gate_stride, cons
 
 void t4j_ref_rope(float *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim,
                   int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions,
-                  int64_t rot_dim, float theta) {
+                  int64_t rot_dim, const float *inv_freq) {
     (void)head_dim;
     int64_t half = rot_dim / 2;
     for (int64_t b = 0; b < batch; b++)
@@ -154,12 +154,17 @@ void t4j_ref_rope(float *x, int64_t batch, int64_t seq, int64_t heads, int64_t h
             for (int64_t h = 0; h < heads; h++) {
                 float *row = x + b * stride_b + s * stride_s + h * stride_h;
                 for (int64_t i = 0; i < half; i++) {
-                    double f = (double)positions[b * seq + s] * pow((double)theta, -2.0 * i / (double)rot_dim);
-                    double a = row[i], c = row[i + half];
+                    float angle = (float)positions[b * seq + s] * inv_freq[i];
+                    double f = angle, a = row[i], c = row[i + half];
                     row[i] = (float)(a * cos(f) - c * sin(f));
                     row[i + half] = (float)(c * cos(f) + a * sin(f));
                 }
             }
+}
+
+void t4j_ref_inv_freq(float theta, int64_t rot_dim, float *inv_freq) {
+    for (int64_t i = 0; i < rot_dim / 2; i++)
+        inv_freq[i] = 1.0f / powf(theta, (float)(2 * i) / (float)rot_dim);
 }
 
 void t4j_ref_sgemm(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k, float alpha,

@@ -24,7 +24,9 @@ void t4j_ref_gated_act(int32_t act, const float *gate, int64_t gate_stride, cons
                        int64_t up_stride, float *y, int64_t y_stride, int64_t rows, int64_t cols);
 void t4j_ref_rope(float *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim,
                   int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions,
-                  int64_t rot_dim, float theta);
+                  int64_t rot_dim, const float *inv_freq);
+/* inv_freq[i] = 1 / theta^(2i / rot_dim) for i < rot_dim / 2, in float32 as transformers computes it. */
+void t4j_ref_inv_freq(float theta, int64_t rot_dim, float *inv_freq);
 void t4j_ref_sgemm(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                    const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                    int64_t ldc);

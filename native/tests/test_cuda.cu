@@ -348,12 +348,17 @@ static void test_rope_embedding_copy() {
         x.random(2.0f);
         std::vector<int64_t> pos(B * S);
         for (auto &p : pos) p = (int64_t)((frand() + 1.0f) * 1000.0f);
+        std::vector<float> inv(rot / 2);
+        t4j_ref_inv_freq(10000.0f, rot, inv.data());
+        for (size_t i = 0; i < inv.size(); i++) inv[i] /= 1.0f + (frand() + 1.0f) * (float)(i % 3); // scaled
         int64_t *dpos = device_copy(pos);
+        float *dinv = device_copy(inv);
         std::vector<float> want = x.host;
-        int32_t st = t4j_cuda_rope(dt, x.dev, B, S, N, D, S * 2 * N * D, 2 * N * D, D, dpos, rot, 10000.0f, nullptr);
-        t4j_ref_rope(want.data(), B, S, N, D, S * 2 * N * D, 2 * N * D, D, pos.data(), rot, 10000.0f);
+        int32_t st = t4j_cuda_rope(dt, x.dev, B, S, N, D, S * 2 * N * D, 2 * N * D, D, dpos, rot, dinv, nullptr);
+        t4j_ref_rope(want.data(), B, S, N, D, S * 2 * N * D, 2 * N * D, D, pos.data(), rot, inv.data());
         check("rope partial rotary in a strided view, positions to 2000", dt, st, x.download(), want);
         cudaFree(dpos);
+        cudaFree(dinv);
 
         int64_t V = 1001, C = 77, n = 23;
         Buf table(dt, V * C), out(dt, n * C);
@@ -417,7 +422,9 @@ static void test_bad_input() {
     check_status("layer norm with 0 columns", t4j_cuda_layer_norm(T4J_F32, q.dev, nullptr, nullptr, q.dev, q.dev,
                                                                   nullptr, 3, 0, 1e-5f, nullptr), T4J_ERR_SIZE);
     check_status("rope with an odd rotary dim", t4j_cuda_rope(T4J_F32, q.dev, 1, 1, 1, 8, 8, 8, 8, (int64_t *)q.dev,
-                                                              7, 1e4f, nullptr), T4J_ERR_SIZE);
+                                                              7, (float *)q.dev, nullptr), T4J_ERR_SIZE);
+    check_status("rope without frequencies", t4j_cuda_rope(T4J_F32, q.dev, 1, 1, 1, 8, 8, 8, 8, (int64_t *)q.dev,
+                                                           8, nullptr, nullptr), T4J_ERR_NULL);
     check_status("device still usable afterwards", cudaDeviceSynchronize() == cudaSuccess ? T4J_OK : -1, T4J_OK);
 }
 

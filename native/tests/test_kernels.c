@@ -210,13 +210,18 @@ static void test_rope(void) {
             float *x = rand_buf(n, 2.0f), *xr = malloc((size_t)n * sizeof(float));
             memcpy(xr, x, (size_t)n * sizeof(float));
             int64_t *pos = malloc((size_t)(b * s) * sizeof(int64_t));
-            for (int64_t i = 0; i < b * s; i++) pos[i] = (i % s) * 7 + (i / s) * 3;
-            t4j_rope(x, b, s, h, d, s * h * d, h * d, d, pos, rot, 10000.0f);
-            t4j_ref_rope(xr, b, s, h, d, s * h * d, h * d, d, pos, rot, 10000.0f);
+            /* the second sequence far out, where the float32 angle loses digits */
+            for (int64_t i = 0; i < b * s; i++) pos[i] = (i % s) * 7 + (i / s) * 100003;
+            /* scaled frequencies, as rope scaling makes them: some divided, some not */
+            float *inv = malloc((size_t)(rot / 2) * sizeof(float));
+            t4j_ref_inv_freq(di == 1 ? 500000.0f : 10000.0f, rot, inv);
+            for (int64_t i = 0; i < rot / 2; i++) inv[i] /= 1.0f + (frand() + 1.0f) * (float)(i % 3);
+            t4j_rope(x, b, s, h, d, s * h * d, h * d, d, pos, rot, inv);
+            t4j_ref_rope(xr, b, s, h, d, s * h * d, h * d, d, pos, rot, inv);
             char what[96];
             snprintf(what, sizeof what, "rope D=%ld rot_dim=%ld", (long)d, (long)rot);
             check(what, rel_err(x, xr, n), 1e-6);
-            free(x); free(xr); free(pos);
+            free(x); free(xr); free(pos); free(inv);
         }
 }
 

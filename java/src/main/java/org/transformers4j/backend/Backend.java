@@ -78,10 +78,11 @@ public interface Backend extends AutoCloseable {
     void gatedActivation(Activation act, Tensor gate, Tensor up, Tensor y);
 
     /**
-     * Rotary position embedding in place, rotate-half convention, on x: [B, S, N, D]; the first
-     * rotaryDim dimensions of each head rotate by positions[b * S + s] * theta^(-2i / rotaryDim).
+     * Rotary position embedding in place, rotate-half convention, on x: [B, S, N, D]; with
+     * invFreq float32 [R] on this device, the first 2R dimensions of each head rotate, pair i by
+     * the angle positions[b * S + s] * invFreq[i] (a float32 product, as transformers computes it).
      */
-    void rope(Tensor x, long[] positions, int rotaryDim, float theta);
+    void rope(Tensor x, long[] positions, Tensor invFreq);
 
     /** out[i, :] = table[ids[i], :]; table: [V, C], ids: int64 of any shape with n elements, out: [n, C]. */
     void embedding(Tensor table, Tensor ids, Tensor out);

@@ -149,8 +149,8 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
-    public void rope(Tensor x, long[] positions, int rotaryDim, float theta) {
-        time("rope", () -> inner.rope(x, positions, rotaryDim, theta));
+    public void rope(Tensor x, long[] positions, Tensor invFreq) {
+        time("rope", () -> inner.rope(x, positions, invFreq));
     }
 
     @Override

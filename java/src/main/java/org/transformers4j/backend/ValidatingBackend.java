@@ -236,20 +236,21 @@ public abstract class ValidatingBackend implements Backend {
     }
 
     @Override
-    public final void rope(Tensor x, long[] positions, int rotaryDim, float theta) {
+    public final void rope(Tensor x, long[] positions, Tensor invFreq) {
         Checks.tensor("x", x, 4, device(), floatType());
+        Checks.tensor("invFreq", invFreq, 1, device(), DType.F32);
+        Checks.contiguous("invFreq", invFreq);
+        long rotaryDim = 2 * invFreq.dim(0);
         long rows = x.dim(0) * x.dim(1);
         if (positions == null || positions.length != rows) {
             throw new IllegalArgumentException("positions must have B * S = " + rows + " entries, has "
                     + (positions == null ? "none" : positions.length));
         }
-        if (rotaryDim < 2 || rotaryDim > x.dim(3) || rotaryDim % 2 != 0) {
-            throw new IllegalArgumentException("rotaryDim must be even and in [2, " + x.dim(3) + "], got " + rotaryDim);
+        if (rotaryDim < 2 || rotaryDim > x.dim(3)) {
+            throw new IllegalArgumentException("invFreq must have 1 to D / 2 = " + x.dim(3) / 2 + " entries, has "
+                    + invFreq.dim(0));
         }
-        if (!(theta > 0.0f) || !Float.isFinite(theta)) {
-            throw new IllegalArgumentException("theta must be finite and > 0, got " + theta);
-        }
-        ropeImpl(x, positions, rotaryDim, theta);
+        ropeImpl(x, positions, invFreq);
     }
 
     @Override
@@ -314,7 +315,7 @@ public abstract class ValidatingBackend implements Backend {
 
     protected abstract void gatedActivationImpl(Activation act, Tensor gate, Tensor up, Tensor y);
 
-    protected abstract void ropeImpl(Tensor x, long[] positions, int rotaryDim, float theta);
+    protected abstract void ropeImpl(Tensor x, long[] positions, Tensor invFreq);
 
     protected abstract void embeddingImpl(Tensor table, Tensor ids, Tensor out, long n);
 }

@@ -19,8 +19,12 @@ import org.transformers4j.tensor.TensorArena;
 public record SelfAttention(Linear qkv, Linear out, int heads, int kvHeads, int headDim, float scale, int window,
                             Rope rope, boolean causal) {
 
-    /** Rotary embedding of the first rotaryDim dimensions of each head, rotate-half convention. */
-    public record Rope(int rotaryDim, float theta) {
+    /**
+     * Rotary embedding, rotate-half convention, of the first 2R dimensions of each head.
+     *
+     * @param invFreq float32 [R] on the backend's device: the inverse frequencies
+     */
+    public record Rope(Tensor invFreq) {
     }
 
     /**
@@ -36,8 +40,8 @@ public record SelfAttention(Linear qkv, Linear out, int heads, int kvHeads, int 
         Tensor q = fused.narrow(2, 0, heads), k = fused.narrow(2, heads, kvHeads);
         Tensor v = fused.narrow(2, heads + (long) kvHeads, kvHeads);
         if (rope != null) {
-            backend.rope(q, positions, rope.rotaryDim(), rope.theta());
-            backend.rope(k, positions, rope.rotaryDim(), rope.theta());
+            backend.rope(q, positions, rope.invFreq());
+            backend.rope(k, positions, rope.invFreq());
         }
         Tensor[] kv = cache == null ? new Tensor[] {k, v} : cache.append(layer, k, v);
         AttentionOptions options = mask.withScale(scale);

@@ -60,8 +60,9 @@ class BadInputTest {
                 arena.zeros(1, 4, 6, 8)));
         rejects("mask", () -> cpu.softmax(arena.zeros(2, 2, 3, 3),
                 SoftmaxOptions.scaled(1).withMask(arena.zeros(3, 1, 3, 3)), arena.zeros(2, 2, 3, 3)));
-        rejects("rotaryDim", () -> cpu.rope(q, new long[4], 7, 10000f));
-        rejects("positions", () -> cpu.rope(q, new long[3], 8, 10000f));
+        rejects("invFreq must have 1 to D / 2 = 4 entries, has 5", () -> cpu.rope(q, new long[4], arena.zeros(5)));
+        rejects("invFreq", () -> cpu.rope(q, new long[4], arena.zeros(2, 2)));
+        rejects("positions", () -> cpu.rope(q, new long[3], arena.zeros(4)));
     }
 
     @Test

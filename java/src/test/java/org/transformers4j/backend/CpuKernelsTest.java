@@ -255,12 +255,16 @@ class CpuKernelsTest {
             Tensor q = qkv.narrow(2, 0, h), want = a.of(q.toFloatArray(), b, s, h, d);
             long[] pos = new long[b * s];
             for (int i = 0; i < pos.length; i++) {
-                pos[i] = (i % s) * 7L + i / s * 3L;
+                pos[i] = (i % s) * 7L + i / s * 100003L; // the second sequence where float32 angles lose digits
             }
             for (int rot : new int[] {d, d / 2 - d / 2 % 2}) {
                 Tensor before = a.of(qkv.toFloatArray(), qkv.shape().toArray());
-                cpu.rope(q, pos, rot, 10000f);
-                ref.rope(want, pos, rot, 10000f);
+                float[] inv = new float[rot / 2];
+                for (int i = 0; i < inv.length; i++) { // scaled frequencies, some divided and some not
+                    inv[i] = (float) Math.pow(10000, -2.0 * i / rot) / (1 + (rnd.nextFloat() + 1) * (i % 3));
+                }
+                cpu.rope(q, pos, a.of(inv, inv.length));
+                ref.rope(want, pos, a.of(inv, inv.length));
                 assertClose("rope rot=" + rot, q, want, BOUND);
                 assertClose("v heads untouched", qkv.narrow(2, 2 * h, h), before.narrow(2, 2 * h, h), 0);
             }

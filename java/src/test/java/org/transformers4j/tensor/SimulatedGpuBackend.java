@@ -172,8 +172,8 @@ public final class SimulatedGpuBackend implements Backend {
     }
 
     @Override
-    public void rope(Tensor x, long[] positions, int rotaryDim, float theta) {
-        cpu.rope(host(x), positions, rotaryDim, theta);
+    public void rope(Tensor x, long[] positions, Tensor invFreq) {
+        cpu.rope(host(x), positions, host(invFreq));
     }
 
     @Override

@@ -959,7 +959,7 @@ public class t4j_h extends t4j_h$shared {
             t4j_h.C_LONG,
             t4j_h.C_POINTER,
             t4j_h.C_LONG,
-            t4j_h.C_FLOAT
+            t4j_h.C_POINTER
         );
 
         public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_rope");
@@ -970,7 +970,7 @@ public class t4j_h extends t4j_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t t4j_rope(float *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim, int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions, int64_t rot_dim, float theta)
+     * int32_t t4j_rope(float *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim, int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions, int64_t rot_dim, const float *inv_freq)
      * }
      */
     public static FunctionDescriptor t4j_rope$descriptor() {
@@ -980,7 +980,7 @@ public class t4j_h extends t4j_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int32_t t4j_rope(float *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim, int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions, int64_t rot_dim, float theta)
+     * int32_t t4j_rope(float *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim, int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions, int64_t rot_dim, const float *inv_freq)
      * }
      */
     public static MethodHandle t4j_rope$handle() {
@@ -990,7 +990,7 @@ public class t4j_h extends t4j_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * int32_t t4j_rope(float *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim, int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions, int64_t rot_dim, float theta)
+     * int32_t t4j_rope(float *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim, int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions, int64_t rot_dim, const float *inv_freq)
      * }
      */
     public static MemorySegment t4j_rope$address() {
@@ -999,16 +999,16 @@ public class t4j_h extends t4j_h$shared {
 
     /**
      * {@snippet lang=c :
-     * int32_t t4j_rope(float *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim, int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions, int64_t rot_dim, float theta)
+     * int32_t t4j_rope(float *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim, int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions, int64_t rot_dim, const float *inv_freq)
      * }
      */
-    public static int t4j_rope(MemorySegment x, long batch, long seq, long heads, long head_dim, long stride_b, long stride_s, long stride_h, MemorySegment positions, long rot_dim, float theta) {
+    public static int t4j_rope(MemorySegment x, long batch, long seq, long heads, long head_dim, long stride_b, long stride_s, long stride_h, MemorySegment positions, long rot_dim, MemorySegment inv_freq) {
         var mh$ = t4j_rope.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("t4j_rope", x, batch, seq, heads, head_dim, stride_b, stride_s, stride_h, positions, rot_dim, theta);
+                traceDowncall("t4j_rope", x, batch, seq, heads, head_dim, stride_b, stride_s, stride_h, positions, rot_dim, inv_freq);
             }
-            return (int)mh$.invokeExact(x, batch, seq, heads, head_dim, stride_b, stride_s, stride_h, positions, rot_dim, theta);
+            return (int)mh$.invokeExact(x, batch, seq, heads, head_dim, stride_b, stride_s, stride_h, positions, rot_dim, inv_freq);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -797,7 +797,7 @@ public class t4j_cuda_h extends t4j_cuda_h$shared {
             t4j_cuda_h.C_LONG,
             t4j_cuda_h.C_POINTER,
             t4j_cuda_h.C_LONG,
-            t4j_cuda_h.C_FLOAT,
+            t4j_cuda_h.C_POINTER,
             t4j_cuda_h.C_POINTER
         );
 
@@ -809,7 +809,7 @@ public class t4j_cuda_h extends t4j_cuda_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int32_t t4j_cuda_rope(int32_t dtype, void *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim, int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions, int64_t rot_dim, float theta, void *stream)
+     * int32_t t4j_cuda_rope(int32_t dtype, void *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim, int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions, int64_t rot_dim, const float *inv_freq, void *stream)
      * }
      */
     public static FunctionDescriptor t4j_cuda_rope$descriptor() {
@@ -819,7 +819,7 @@ public class t4j_cuda_h extends t4j_cuda_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int32_t t4j_cuda_rope(int32_t dtype, void *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim, int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions, int64_t rot_dim, float theta, void *stream)
+     * int32_t t4j_cuda_rope(int32_t dtype, void *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim, int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions, int64_t rot_dim, const float *inv_freq, void *stream)
      * }
      */
     public static MethodHandle t4j_cuda_rope$handle() {
@@ -829,7 +829,7 @@ public class t4j_cuda_h extends t4j_cuda_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * int32_t t4j_cuda_rope(int32_t dtype, void *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim, int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions, int64_t rot_dim, float theta, void *stream)
+     * int32_t t4j_cuda_rope(int32_t dtype, void *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim, int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions, int64_t rot_dim, const float *inv_freq, void *stream)
      * }
      */
     public static MemorySegment t4j_cuda_rope$address() {
@@ -838,16 +838,16 @@ public class t4j_cuda_h extends t4j_cuda_h$shared {
 
     /**
      * {@snippet lang=c :
-     * int32_t t4j_cuda_rope(int32_t dtype, void *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim, int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions, int64_t rot_dim, float theta, void *stream)
+     * int32_t t4j_cuda_rope(int32_t dtype, void *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim, int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions, int64_t rot_dim, const float *inv_freq, void *stream)
      * }
      */
-    public static int t4j_cuda_rope(int dtype, MemorySegment x, long batch, long seq, long heads, long head_dim, long stride_b, long stride_s, long stride_h, MemorySegment positions, long rot_dim, float theta, MemorySegment stream) {
+    public static int t4j_cuda_rope(int dtype, MemorySegment x, long batch, long seq, long heads, long head_dim, long stride_b, long stride_s, long stride_h, MemorySegment positions, long rot_dim, MemorySegment inv_freq, MemorySegment stream) {
         var mh$ = t4j_cuda_rope.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("t4j_cuda_rope", dtype, x, batch, seq, heads, head_dim, stride_b, stride_s, stride_h, positions, rot_dim, theta, stream);
+                traceDowncall("t4j_cuda_rope", dtype, x, batch, seq, heads, head_dim, stride_b, stride_s, stride_h, positions, rot_dim, inv_freq, stream);
             }
-            return (int)mh$.invokeExact(dtype, x, batch, seq, heads, head_dim, stride_b, stride_s, stride_h, positions, rot_dim, theta, stream);
+            return (int)mh$.invokeExact(dtype, x, batch, seq, heads, head_dim, stride_b, stride_s, stride_h, positions, rot_dim, inv_freq, stream);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

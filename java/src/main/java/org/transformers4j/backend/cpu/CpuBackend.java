@@ -201,11 +201,11 @@ public final class CpuBackend extends ValidatingBackend {
     }
 
     @Override
-    protected void ropeImpl(Tensor x, long[] positions, int rotaryDim, float theta) {
+    protected void ropeImpl(Tensor x, long[] positions, Tensor invFreq) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment pos = arena.allocateFrom(ValueLayout.JAVA_LONG, positions);
             check(t4j_rope(x.segment(), x.dim(0), x.dim(1), x.dim(2), x.dim(3), x.stride(0), x.stride(1), x.stride(2),
-                    pos, rotaryDim, theta), "rope");
+                    pos, 2 * invFreq.dim(0), invFreq.segment()), "rope");
         }
     }
 

@@ -389,10 +389,11 @@ public final class CudaBackend extends ValidatingBackend {
     }
 
     @Override
-    protected void ropeImpl(Tensor x, long[] positions, int rotaryDim, float theta) {
+    protected void ropeImpl(Tensor x, long[] positions, Tensor invFreq) {
         use(device.index());
         checkKernel(t4j_cuda_rope(code, dev(x), x.dim(0), x.dim(1), x.dim(2), x.dim(3), x.stride(0), x.stride(1),
-                x.stride(2), small(positions, DType.I64, positions.length), rotaryDim, theta, stream), "rope");
+                x.stride(2), small(positions, DType.I64, positions.length), 2 * invFreq.dim(0), dev(invFreq), stream),
+                "rope");
     }
 
     @Override

@@ -234,14 +234,14 @@ public final class ReferenceBackend extends ValidatingBackend {
     }
 
     @Override
-    protected void ropeImpl(Tensor x, long[] positions, int rotaryDim, float theta) {
-        float[] v = x.toFloatArray();
-        int heads = (int) x.dim(2), d = (int) x.dim(3), half = rotaryDim / 2;
+    protected void ropeImpl(Tensor x, long[] positions, Tensor invFreq) {
+        float[] v = x.toFloatArray(), inv = invFreq.toFloatArray();
+        int heads = (int) x.dim(2), d = (int) x.dim(3), half = inv.length;
         for (int row = 0; row < positions.length; row++) {
             for (int h = 0; h < heads; h++) {
                 int o = (row * heads + h) * d;
                 for (int i = 0; i < half; i++) {
-                    double f = positions[row] * Math.pow(theta, -2.0 * i / rotaryDim);
+                    double f = (float) positions[row] * inv[i];
                     double a = v[o + i], c = v[o + i + half];
                     v[o + i] = (float) (a * Math.cos(f) - c * Math.sin(f));
                     v[o + i + half] = (float) (c * Math.cos(f) + a * Math.sin(f));

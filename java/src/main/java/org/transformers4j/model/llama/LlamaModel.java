@@ -19,7 +19,8 @@ import org.transformers4j.nn.Weights;
 import org.transformers4j.tensor.TensorArena;
 
 /**
- * Llama (LlamaForCausalLM, LlamaModel): rotary positions with rope_theta, RMS norm, SwiGLU,
+ * Llama (LlamaForCausalLM, LlamaModel): rotary positions with rope_theta (and linear or Llama 3
+ * scaling), RMS norm, SwiGLU,
  * grouped-query attention with num_key_value_heads, a tied or untied LM head.
  */
 public final class LlamaModel {
@@ -39,9 +40,10 @@ public final class LlamaModel {
             throw new CheckpointException(config.source() + ": num_attention_heads " + heads
                     + " is not a multiple of num_key_value_heads " + kvHeads);
         }
-        var rope = new SelfAttention.Rope(d, (float) ropeTheta(config));
+        float[] invFreq = RopeFrequencies.fromConfig(config, d);
         TensorArena arena = backend.longLived();
         try {
+            var rope = new SelfAttention.Rope(backend.floats(invFreq, arena, invFreq.length));
             Weights w = new Weights(checkpoint, arena, backend);
             String p = w.has("model.embed_tokens.weight") ? "model." : "";
             var tokens = w.get(p + "embed_tokens.weight", vocab, c);
@@ -70,31 +72,6 @@ public final class LlamaModel {
             arena.close();
             throw e;
         }
-    }
-
-    /** rope_parameters.rope_theta (transformers 5) or rope_theta (4.x); only the default rope type. */
-    static double ropeTheta(ModelConfig config) {
-        var json = config.json();
-        String type = "default";
-        double theta = config.getDouble("rope_theta", 10000.0);
-        for (String key : new String[] {"rope_parameters", "rope_scaling"}) {
-            if (json.has(key) && json.get(key).isJsonObject()) {
-                var o = json.getAsJsonObject(key);
-                if (o.has("rope_theta")) {
-                    theta = o.get("rope_theta").getAsDouble();
-                }
-                for (String t : new String[] {"rope_type", "type"}) {
-                    if (o.has(t)) {
-                        type = o.get(t).getAsString();
-                    }
-                }
-            }
-        }
-        if (!type.equals("default")) {
-            throw new CheckpointException(config.source() + ": rope type " + type
-                    + " is not supported yet; only the default rotary embedding is");
-        }
-        return theta;
     }
 
     private static org.transformers4j.tensor.Tensor tied(ModelConfig config, org.transformers4j.tensor.Tensor tokens) {
