@@ -956,11 +956,32 @@ static int32_t sgemm(int32_t ta, int32_t tb, int64_t m, int64_t n, int64_t k, fl
 /* ------------------------------------------------------- small-M A B^T */
 
 /*
+ * Weights come as float32 or as bfloat16 (the upper half of a float32: widened by a shift, so the
+ * products and sums stay float32). The functions below take the element type as a flag and are
+ * always inlined into one copy per type, so the float32 copy is what it was before.
+ */
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+ALWAYS_INLINE vf load_w(const void *w, int64_t c, int bf16) {
+    return bf16 ? vload_bf16((const uint16_t *)w + c) : vload((const float *)w + c);
+}
+
+ALWAYS_INLINE float elem_w(const void *w, int64_t c, int bf16) {
+    return bf16 ? bf16_to_float(((const uint16_t *)w)[c]) : ((const float *)w)[c];
+}
+
+/* Bytes ahead of the current position that the decode product prefetches in each weight row:
+ * the hardware prefetcher alone left 15% of the read bandwidth unused (26 against 30 GB/s). */
+#define GEMV_PREFETCH_BYTES 8192
+
+/*
  * Four rows of B (weights, [N, K] row-major) against four rows of A: sixteen
  * dot products over K, accumulated lane-wise in registers and reduced at the
  * end. B is read straight from memory once per group of four A rows.
  */
-static void dot_4x4(const float *const a[4], const float *const b[4], int64_t k, float out[4][4]) {
+ALWAYS_INLINE void dot_4x4(const float *const a[4], const void *const b[4], int64_t k, float out[4][4],
+                           int bf16) {
+    const int64_t esize = bf16 ? 2 : 4;
     vf acc[4][4];
 #pragma GCC unroll 4
     for (int i = 0; i < 4; i++)
@@ -970,7 +991,11 @@ static void dot_4x4(const float *const a[4], const float *const b[4], int64_t k,
     for (; c + VW <= k; c += VW) {
         vf bv[4], av[4];
 #pragma GCC unroll 4
-        for (int j = 0; j < 4; j++) bv[j] = vload(b[j] + c);
+        for (int j = 0; j < 4; j++) {
+            const char *ahead = (const char *)b[j] + c * esize + GEMV_PREFETCH_BYTES;
+            for (int64_t l = 0; l < VW * esize; l += 64) __builtin_prefetch(ahead + l);
+            bv[j] = load_w(b[j], c, bf16);
+        }
 #pragma GCC unroll 4
         for (int i = 0; i < 4; i++) av[i] = vload(a[i] + c);
 #pragma GCC unroll 4
@@ -981,17 +1006,14 @@ static void dot_4x4(const float *const a[4], const float *const b[4], int64_t k,
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 4; j++) {
             float t = vhsum(acc[i][j]);
-            for (int64_t e = c; e < k; e++) t += a[i][e] * b[j][e];
+            for (int64_t e = c; e < k; e++) t += a[i][e] * elem_w(b[j], e, bf16);
             out[i][j] = t;
         }
 }
 
-/* Floats ahead of the current one that the decode product prefetches in each weight row:
- * the hardware prefetcher alone left 15% of the read bandwidth unused (26 against 30 GB/s). */
-#define GEMV_PREFETCH 2048
-
 /* One row of A against four rows of B: a decode step's product, bound by streaming B. */
-static void dot_1x4(const float *a, const float *const b[4], int64_t k, float out[4]) {
+ALWAYS_INLINE void dot_1x4(const float *a, const void *const b[4], int64_t k, float out[4], int bf16) {
+    const int64_t esize = bf16 ? 2 : 4;
     vf acc[4][2];
 #pragma GCC unroll 4
     for (int j = 0; j < 4; j++) acc[j][0] = acc[j][1] = vset(0.0f);
@@ -1001,42 +1023,56 @@ static void dot_1x4(const float *a, const float *const b[4], int64_t k, float ou
 #pragma GCC unroll 4
         for (int j = 0; j < 4; j++) {
             /* one prefetch per 64-byte line; past the matrix's end it is a harmless hint */
-            for (int64_t l = 0; l < 2 * VW; l += 16) __builtin_prefetch(b[j] + c + l + GEMV_PREFETCH);
-            acc[j][0] += a0 * vload(b[j] + c);
-            acc[j][1] += a1 * vload(b[j] + c + VW);
+            const char *ahead = (const char *)b[j] + c * esize + GEMV_PREFETCH_BYTES;
+            for (int64_t l = 0; l < 2 * VW * esize; l += 64) __builtin_prefetch(ahead + l);
+            acc[j][0] += a0 * load_w(b[j], c, bf16);
+            acc[j][1] += a1 * load_w(b[j], c + VW, bf16);
         }
     }
     for (int j = 0; j < 4; j++) {
         float t = vhsum(acc[j][0] + acc[j][1]);
-        for (int64_t e = c; e < k; e++) t += a[e] * b[j][e];
+        for (int64_t e = c; e < k; e++) t += a[e] * elem_w(b[j], e, bf16);
         out[j] = t;
+    }
+}
+
+/*
+ * Columns 4g .. 4g + 3 of C (ldb in elements of B's type). The parallel loops over g stay in the
+ * callers: an OpenMP region inside an inlined function is outlined once, with the type a variable.
+ */
+ALWAYS_INLINE void nt_small_group(int64_t g, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                                  int64_t lda, const void *b, int64_t ldb, float beta, float *c, int64_t ldc,
+                                  int bf16) {
+    int64_t j0 = g * 4, nj = n - j0 < 4 ? n - j0 : 4, esize = bf16 ? 2 : 4;
+    const void *bp[4];
+    for (int j = 0; j < 4; j++) bp[j] = (const char *)b + (j0 + (j < nj ? j : nj - 1)) * ldb * esize;
+    for (int64_t i0 = 0; i0 < m; i0 += 4) {
+        int64_t ni = m - i0 < 4 ? m - i0 : 4;
+        const float *ap[4];
+        for (int i = 0; i < 4; i++) ap[i] = a + (i0 + (i < ni ? i : ni - 1)) * lda;
+        float out[4][4];
+        if (ni == 1)
+            dot_1x4(ap[0], bp, k, out[0], bf16);
+        else
+            dot_4x4(ap, bp, k, out, bf16);
+        for (int64_t i = 0; i < ni; i++)
+            for (int64_t j = 0; j < nj; j++) {
+                float *dst = c + (i0 + i) * ldc + j0 + j;
+                *dst = alpha * out[i][j] + (beta == 0.0f ? 0.0f : beta * *dst);
+            }
     }
 }
 
 static void gemm_nt_small(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                           const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
-    int64_t groups = (n + 3) / 4;
 #pragma omp parallel for schedule(static) if (m * n * k > 200000)
-    for (int64_t g = 0; g < groups; g++) {
-        int64_t j0 = g * 4, nj = n - j0 < 4 ? n - j0 : 4;
-        const float *bp[4];
-        for (int j = 0; j < 4; j++) bp[j] = b + (j0 + (j < nj ? j : nj - 1)) * ldb;
-        for (int64_t i0 = 0; i0 < m; i0 += 4) {
-            int64_t ni = m - i0 < 4 ? m - i0 : 4;
-            const float *ap[4];
-            for (int i = 0; i < 4; i++) ap[i] = a + (i0 + (i < ni ? i : ni - 1)) * lda;
-            float out[4][4];
-            if (ni == 1)
-                dot_1x4(ap[0], bp, k, out[0]);
-            else
-                dot_4x4(ap, bp, k, out);
-            for (int64_t i = 0; i < ni; i++)
-                for (int64_t j = 0; j < nj; j++) {
-                    float *dst = c + (i0 + i) * ldc + j0 + j;
-                    *dst = alpha * out[i][j] + (beta == 0.0f ? 0.0f : beta * *dst);
-                }
-        }
-    }
+    for (int64_t g = 0; g < (n + 3) / 4; g++) nt_small_group(g, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0);
+}
+
+static void gemm_nt_small_bf16(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const uint16_t *b,
+                               int64_t ldb, float *c, int64_t ldc) {
+#pragma omp parallel for schedule(static) if (m * n * k > 200000)
+    for (int64_t g = 0; g < (n + 3) / 4; g++) nt_small_group(g, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc, 1);
 }
 
 /* ------------------------------------------------------ packed weights */
@@ -1052,20 +1088,28 @@ static void gemm_nt_small(int64_t m, int64_t n, int64_t k, float alpha, const fl
 
 static int64_t packed_floats(int64_t n, int64_t k) { return round_up(n, TC) * k; }
 
-static void pack_weights(const float *w, int64_t n, int64_t k, int64_t ldw, float *dst) {
+/* Panel p of the packing, for every K block (ldw in elements of w's type). */
+ALWAYS_INLINE void pack_panel(int64_t p, const void *w, int64_t n, int64_t k, int64_t ldw, float *dst, int bf16) {
     int64_t panels = (n + TC - 1) / TC;
-#pragma omp parallel for schedule(static) if (n * k > 65536)
-    for (int64_t p = 0; p < panels; p++) {
-        for (int64_t pc = 0; pc < k; pc += KP) {
-            int64_t kc = k - pc < KP ? k - pc : KP;
-            float *out = dst + pc * panels * TC + p * kc * TC;
-            for (int64_t kk = 0; kk < kc; kk++)
-                for (int64_t x = 0; x < TC; x++) {
-                    int64_t j = p * TC + x;
-                    out[kk * TC + x] = j < n ? w[j * ldw + pc + kk] : 0.0f;
-                }
-        }
+    for (int64_t pc = 0; pc < k; pc += KP) {
+        int64_t kc = k - pc < KP ? k - pc : KP;
+        float *out = dst + pc * panels * TC + p * kc * TC;
+        for (int64_t kk = 0; kk < kc; kk++)
+            for (int64_t x = 0; x < TC; x++) {
+                int64_t j = p * TC + x;
+                out[kk * TC + x] = j < n ? elem_w(w, j * ldw + pc + kk, bf16) : 0.0f;
+            }
     }
+}
+
+static void pack_weights(const float *w, int64_t n, int64_t k, int64_t ldw, float *dst) {
+#pragma omp parallel for schedule(static) if (n * k > 65536)
+    for (int64_t p = 0; p < (n + TC - 1) / TC; p++) pack_panel(p, w, n, k, ldw, dst, 0);
+}
+
+static void pack_weights_bf16(const uint16_t *w, int64_t n, int64_t k, int64_t ldw, float *dst) {
+#pragma omp parallel for schedule(static) if (n * k > 65536)
+    for (int64_t p = 0; p < (n + TC - 1) / TC; p++) pack_panel(p, w, n, k, ldw, dst, 1);
 }
 
 /* Writes rows x cols of a tile into c: accumulate, or finish with bias and activation (last K block). */
@@ -1200,8 +1244,10 @@ const t4j_kernels KTABLE = {
     .sgemm = sgemm,
     .copy = copy,
     .gemm_nt_small = gemm_nt_small,
+    .gemm_nt_small_bf16 = gemm_nt_small_bf16,
     .packed_floats = packed_floats,
     .pack_weights = pack_weights,
+    .pack_weights_bf16 = pack_weights_bf16,
     .linear_packed = linear_packed,
     .add = add,
 };

@@ -29,10 +29,14 @@ typedef struct t4j_kernels {
     /* C = alpha A B^T + beta C for few rows of A (decoding, short inputs): B streamed, never packed */
     void (*gemm_nt_small)(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                           const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+    /* C = A B^T with B bfloat16 (ldb in elements), as gemm_nt_small with alpha 1, beta 0 */
+    void (*gemm_nt_small_bf16)(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const uint16_t *b,
+                               int64_t ldb, float *c, int64_t ldc);
     void (*add)(const float *a, const float *b, float *y, int64_t n);
     /* packed weights (see t4j_pack_weights): floats needed, packing, and the product */
     int64_t (*packed_floats)(int64_t n, int64_t k);
     void (*pack_weights)(const float *w, int64_t n, int64_t k, int64_t ldw, float *dst);
+    void (*pack_weights_bf16)(const uint16_t *w, int64_t n, int64_t k, int64_t ldw, float *dst);
     void (*linear_packed)(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *packed,
                           const float *bias, int32_t act, float *c, int64_t ldc);
 } t4j_kernels;

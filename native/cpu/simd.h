@@ -29,6 +29,15 @@ typedef float vf __attribute__((vector_size(VW * 4), aligned(4)));
 typedef int32_t vi __attribute__((vector_size(VW * 4), aligned(4)));
 
 static inline vf vload(const float *p) { return *(const vf *)p; }
+
+/* bfloat16: the upper 16 bits of a float32 */
+typedef uint16_t vh __attribute__((vector_size(VW * 2), aligned(2)));
+typedef uint32_t vu __attribute__((vector_size(VW * 4), aligned(4)));
+static inline vf vload_bf16(const uint16_t *p) { return (vf)(__builtin_convertvector(*(const vh *)p, vu) << 16); }
+static inline float bf16_to_float(uint16_t h) {
+    union { uint32_t u; float f; } v = {(uint32_t)h << 16};
+    return v.f;
+}
 static inline void vstore(float *p, vf v) { *(vf *)p = v; }
 static inline vf vset(float s) { return (vf){0} + s; }
 

@@ -180,6 +180,24 @@ int32_t t4j_embedding(const float *table, int64_t vocab, int64_t cols, const int
     return T4J_OK;
 }
 
+int32_t t4j_embedding_bf16(const uint16_t *table, int64_t vocab, int64_t cols, const int64_t *ids,
+                           int64_t n, float *out) {
+    if (!table || !ids || !out) return T4J_ERR_NULL;
+    if (vocab < 1 || cols < 1 || n < 0) return T4J_ERR_SIZE;
+    for (int64_t i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= vocab) return T4J_ERR_SIZE;
+#pragma omp parallel for schedule(static) if (n * cols > 65536)
+    for (int64_t i = 0; i < n; i++) {
+        const uint16_t *src = table + ids[i] * cols;
+        float *dst = out + i * cols;
+        for (int64_t c = 0; c < cols; c++) {
+            uint32_t bits = (uint32_t)src[c] << 16;
+            memcpy(dst + c, &bits, sizeof bits);
+        }
+    }
+    return T4J_OK;
+}
+
 int32_t t4j_copy(void *dst, const void *src, int64_t n) {
     if (!dst || !src) return T4J_ERR_NULL;
     if (n < 0) return T4J_ERR_SIZE;
@@ -280,6 +298,17 @@ int32_t t4j_linear_with(const void *cblas_sgemm, int64_t m, int64_t n, int64_t k
     return T4J_OK;
 }
 
+int32_t t4j_linear_bf16(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const uint16_t *w,
+                        int64_t ldw, const float *bias, int32_t act, float *c, int64_t ldc) {
+    if (!a || !w || !c) return T4J_ERR_NULL;
+    if (m < 0 || n < 0 || k < 0 || lda < k || ldw < k || ldc < n || !act_ok(act)) return T4J_ERR_SIZE;
+    if (m == 0 || n == 0) return T4J_OK;
+    kernels()->gemm_nt_small_bf16(m, n, k, a, lda, w, ldw, c, ldc);
+    if (!bias && act == T4J_ACT_NONE) return T4J_OK;
+    for (int64_t r = 0; r < m; r++) kernels()->bias_act(act, c + r * ldc, bias, c + r * ldc, 1, n);
+    return T4J_OK;
+}
+
 /* The header of a packed weight buffer: which kernels packed it and the shape. */
 typedef struct {
     int32_t magic, isa;
@@ -302,15 +331,28 @@ int64_t t4j_packed_bytes(int64_t n, int64_t k) {
     return (int64_t)sizeof(packed_header) + kernels()->packed_floats(n, k) * (int64_t)sizeof(float);
 }
 
-int32_t t4j_pack_weights(const float *w, int64_t n, int64_t k, int64_t ldw, void *dst) {
-    if (!w || !dst) return T4J_ERR_NULL;
-    if (n < 1 || k < 1 || ldw < k) return T4J_ERR_SIZE;
+static packed_header *packed_start(void *dst, int64_t n, int64_t k) {
     packed_header *h = dst;
     h->magic = PACKED_MAGIC;
     h->isa = t4j_isa();
     h->n = n;
     h->k = k;
+    return h;
+}
+
+int32_t t4j_pack_weights(const float *w, int64_t n, int64_t k, int64_t ldw, void *dst) {
+    if (!w || !dst) return T4J_ERR_NULL;
+    if (n < 1 || k < 1 || ldw < k) return T4J_ERR_SIZE;
+    packed_header *h = packed_start(dst, n, k);
     kernels_for(h->isa)->pack_weights(w, n, k, ldw, (float *)(h + 1));
+    return T4J_OK;
+}
+
+int32_t t4j_pack_weights_bf16(const uint16_t *w, int64_t n, int64_t k, int64_t ldw, void *dst) {
+    if (!w || !dst) return T4J_ERR_NULL;
+    if (n < 1 || k < 1 || ldw < k) return T4J_ERR_SIZE;
+    packed_header *h = packed_start(dst, n, k);
+    kernels_for(h->isa)->pack_weights_bf16(w, n, k, ldw, (float *)(h + 1));
     return T4J_OK;
 }
 

@@ -248,6 +248,21 @@ int32_t t4j_pack_weights(const float *w, int64_t n, int64_t k, int64_t ldw, void
 int32_t t4j_linear_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed,
                           const float *bias, int32_t act, float *c, int64_t ldc);
 
+/*
+ * bfloat16 weights: the upper 16 bits of a float32, half the bytes to read; each is widened to
+ * float32 as it is loaded, so products, sums and outputs are float32 as elsewhere.
+ * t4j_linear_bf16: c = act(a w^T + bias) with w [N, K] bfloat16 of row stride ldw (elements), the
+ * rest as t4j_linear_with; w is streamed once per four rows of a (for decoding and other short
+ * inputs). For more rows, pack w once with t4j_pack_weights_bf16 (as t4j_pack_weights, into a
+ * buffer of t4j_packed_bytes, widening) and call t4j_linear_packed.
+ * t4j_embedding_bf16: out[i, :] = table[ids[i], :] widened to float32, as t4j_embedding.
+ */
+int32_t t4j_linear_bf16(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const uint16_t *w,
+                        int64_t ldw, const float *bias, int32_t act, float *c, int64_t ldc);
+int32_t t4j_pack_weights_bf16(const uint16_t *w, int64_t n, int64_t k, int64_t ldw, void *dst);
+int32_t t4j_embedding_bf16(const uint16_t *table, int64_t vocab, int64_t cols, const int64_t *ids,
+                           int64_t n, float *out);
+
 #ifdef __cplusplus
 }
 #endif

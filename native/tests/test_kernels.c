@@ -353,6 +353,68 @@ static void test_linear_with(void) {
                  T4J_ERR_NULL);
 }
 
+/* Random bfloat16 weights (rows x ld) and the same values widened to float32, for the reference. */
+static uint16_t *rand_bf16(int64_t n, float **widened) {
+    uint16_t *h = malloc((size_t)(n > 0 ? n : 1) * sizeof(uint16_t));
+    *widened = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    for (int64_t i = 0; i < n; i++) {
+        float f = frand();
+        uint32_t bits;
+        memcpy(&bits, &f, sizeof bits);
+        h[i] = (uint16_t)(bits >> 16);
+        bits = (uint32_t)h[i] << 16;
+        memcpy(&(*widened)[i], &bits, sizeof bits);
+    }
+    return h;
+}
+
+/* bfloat16 weights: streamed for few rows, packed (widened) for more; the reference on the widened values */
+static void test_bf16_weights(void) {
+    int64_t sizes[][3] = {{1, 33, 129}, {1, 7, 768}, {3, 61, 100}, {5, 130, 257}, {16, 49, 33}, {70, 129, 100}};
+    for (int si = 0; si < 6; si++)
+        for (int32_t act = 0; act <= T4J_ACT_SILU; act += 2)
+            for (int packed_path = 0; packed_path < 2; packed_path++) {
+                int64_t m = sizes[si][0], n = sizes[si][1], k = sizes[si][2], lda = k + 3, ldw = k + 5, ldc = n + 1;
+                float *a = rand_buf(m * lda, 1.0f), *wf, *b = act ? rand_buf(n, 1.0f) : NULL;
+                uint16_t *w = rand_bf16(n * ldw, &wf);
+                float *c = poisoned(m * ldc), *cr = poisoned(m * ldc);
+                int32_t st;
+                void *packed = NULL;
+                if (packed_path) {
+                    packed = aligned_alloc(64, (size_t)((t4j_packed_bytes(n, k) + 63) / 64 * 64));
+                    st = t4j_pack_weights_bf16(w, n, k, ldw, packed);
+                    if (st == T4J_OK) st = t4j_linear_packed(m, n, k, a, lda, packed, b, act, c, ldc);
+                } else {
+                    st = t4j_linear_bf16(m, n, k, a, lda, w, ldw, b, act, c, ldc);
+                }
+                t4j_ref_sgemm(0, 1, m, n, k, 1.0f, a, lda, wf, ldw, 0.0f, cr, ldc);
+                for (int64_t i = 0; i < m; i++) t4j_ref_bias_act(act, cr + i * ldc, b, cr + i * ldc, 1, n);
+                for (int64_t i = 0; i < m; i++) /* the row gaps were never written */
+                    for (int64_t j = n; j < ldc; j++) c[i * ldc + j] = cr[i * ldc + j] = 0.0f;
+                char what[96];
+                snprintf(what, sizeof what, "%s bf16 M=%ld N=%ld K=%ld act=%d", packed_path ? "linear_packed" : "linear",
+                         (long)m, (long)n, (long)k, act);
+                check(what, st == T4J_OK ? rel_err(c, cr, m * ldc) : INFINITY, 1e-5);
+                free(a); free(w); free(wf); free(b); free(c); free(cr); free(packed);
+            }
+    int64_t vocab = 101, cols = 37, n = 13, ids[13];
+    float *tablef, *out = poisoned(n * cols), *want = poisoned(n * cols), x[4] = {1, 2, 3, 4}, y[4];
+    uint16_t *table = rand_bf16(vocab * cols, &tablef);
+    for (int64_t i = 0; i < n; i++) {
+        ids[i] = (i * 37 + 5) % vocab;
+        memcpy(want + i * cols, tablef + ids[i] * cols, (size_t)cols * sizeof(float));
+    }
+    check_status("embedding bf16", t4j_embedding_bf16(table, vocab, cols, ids, n, out), T4J_OK);
+    check("embedding bf16 rows widened", rel_err(out, want, n * cols), 0.0);
+    ids[3] = vocab;
+    check_status("embedding bf16 id == vocab rejected", t4j_embedding_bf16(table, vocab, cols, ids, n, out),
+                 T4J_ERR_SIZE);
+    check_status("linear bf16 ldw < K rejected", t4j_linear_bf16(2, 2, 2, x, 2, table, 1, NULL, 0, y, 2), T4J_ERR_SIZE);
+    check_status("linear bf16 NULL w rejected", t4j_linear_bf16(2, 2, 2, x, 2, NULL, 2, NULL, 0, y, 2), T4J_ERR_NULL);
+    check_status("pack bf16 K = 0 rejected", t4j_pack_weights_bf16(table, 2, 0, 2, y), T4J_ERR_SIZE);
+    free(table); free(tablef); free(out); free(want);
+}
+
 static void test_copy(void) {
     int64_t sizes[] = {1, 7, 4 * 1048576 + 13, 9 * 1048576 + 5};
     for (int i = 0; i < 4; i++) {
@@ -413,6 +475,7 @@ int main(void) {
         test_sgemm_with();
         test_packed();
         test_linear_with();
+        test_bf16_weights();
         test_add();
         test_bad_arguments();
     }

@@ -1552,5 +1552,204 @@ public class t4j_h extends t4j_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class t4j_linear_bf16 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_INT,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER,
+            t4j_h.C_INT,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_linear_bf16");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t t4j_linear_bf16(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const uint16_t *w, int64_t ldw, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static FunctionDescriptor t4j_linear_bf16$descriptor() {
+        return t4j_linear_bf16.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t t4j_linear_bf16(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const uint16_t *w, int64_t ldw, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static MethodHandle t4j_linear_bf16$handle() {
+        return t4j_linear_bf16.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t t4j_linear_bf16(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const uint16_t *w, int64_t ldw, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static MemorySegment t4j_linear_bf16$address() {
+        return t4j_linear_bf16.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t t4j_linear_bf16(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const uint16_t *w, int64_t ldw, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static int t4j_linear_bf16(long m, long n, long k, MemorySegment a, long lda, MemorySegment w, long ldw, MemorySegment bias, int act, MemorySegment c, long ldc) {
+        var mh$ = t4j_linear_bf16.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_linear_bf16", m, n, k, a, lda, w, ldw, bias, act, c, ldc);
+            }
+            return (int)mh$.invokeExact(m, n, k, a, lda, w, ldw, bias, act, c, ldc);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class t4j_pack_weights_bf16 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_INT,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_pack_weights_bf16");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t t4j_pack_weights_bf16(const uint16_t *w, int64_t n, int64_t k, int64_t ldw, void *dst)
+     * }
+     */
+    public static FunctionDescriptor t4j_pack_weights_bf16$descriptor() {
+        return t4j_pack_weights_bf16.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t t4j_pack_weights_bf16(const uint16_t *w, int64_t n, int64_t k, int64_t ldw, void *dst)
+     * }
+     */
+    public static MethodHandle t4j_pack_weights_bf16$handle() {
+        return t4j_pack_weights_bf16.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t t4j_pack_weights_bf16(const uint16_t *w, int64_t n, int64_t k, int64_t ldw, void *dst)
+     * }
+     */
+    public static MemorySegment t4j_pack_weights_bf16$address() {
+        return t4j_pack_weights_bf16.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t t4j_pack_weights_bf16(const uint16_t *w, int64_t n, int64_t k, int64_t ldw, void *dst)
+     * }
+     */
+    public static int t4j_pack_weights_bf16(MemorySegment w, long n, long k, long ldw, MemorySegment dst) {
+        var mh$ = t4j_pack_weights_bf16.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_pack_weights_bf16", w, n, k, ldw, dst);
+            }
+            return (int)mh$.invokeExact(w, n, k, ldw, dst);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class t4j_embedding_bf16 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_INT,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_embedding_bf16");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t t4j_embedding_bf16(const uint16_t *table, int64_t vocab, int64_t cols, const int64_t *ids, int64_t n, float *out)
+     * }
+     */
+    public static FunctionDescriptor t4j_embedding_bf16$descriptor() {
+        return t4j_embedding_bf16.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t t4j_embedding_bf16(const uint16_t *table, int64_t vocab, int64_t cols, const int64_t *ids, int64_t n, float *out)
+     * }
+     */
+    public static MethodHandle t4j_embedding_bf16$handle() {
+        return t4j_embedding_bf16.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t t4j_embedding_bf16(const uint16_t *table, int64_t vocab, int64_t cols, const int64_t *ids, int64_t n, float *out)
+     * }
+     */
+    public static MemorySegment t4j_embedding_bf16$address() {
+        return t4j_embedding_bf16.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t t4j_embedding_bf16(const uint16_t *table, int64_t vocab, int64_t cols, const int64_t *ids, int64_t n, float *out)
+     * }
+     */
+    public static int t4j_embedding_bf16(MemorySegment table, long vocab, long cols, MemorySegment ids, long n, MemorySegment out) {
+        var mh$ = t4j_embedding_bf16.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_embedding_bf16", table, vocab, cols, ids, n, out);
+            }
+            return (int)mh$.invokeExact(table, vocab, cols, ids, n, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }
 
