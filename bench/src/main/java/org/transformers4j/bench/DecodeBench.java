@@ -6,6 +6,7 @@ import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -21,7 +22,8 @@ import org.transformers4j.tensor.TensorArena;
 /**
  * GPT-2 small (124M parameters, random weights), batch 1: one decode step against a KV cache
  * holding 128 to 255 positions, a 512-token prefill, and a copy of 256 MB that gives the
- * memory bandwidth, and with it the decode bound (weight bytes read per token / bandwidth).
+ * memory bandwidth, and with it the decode bound (weight bytes read per token / bandwidth);
+ * with float32 weights and with bfloat16 weights (half the bytes, products in float32).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -29,6 +31,9 @@ import org.transformers4j.tensor.TensorArena;
 public class DecodeBench {
     static final int CONTEXT_FROM = 128, CONTEXT_TO = 256, PREFILL = 512;
     static final long COPY_BYTES = 256L << 20;
+
+    @Param({"f32", "bf16"})
+    public String weights;
 
     CpuBackend cpu;
     DecoderModel model;
@@ -40,7 +45,7 @@ public class DecodeBench {
 
     @Setup(Level.Trial)
     public void setup() {
-        cpu = CpuBackend.create();
+        cpu = weights.equals("bf16") ? CpuBackend.withBf16Weights() : CpuBackend.create();
         model = ModelRegistry.loadDecoder(RandomCheckpoints.gpt2Small(), cpu);
         prompt = new long[PREFILL];
         for (int i = 0; i < PREFILL; i++) {

@@ -25,7 +25,12 @@ final class Profiles {
 
     /** GPT-2 small: a 128-token prompt, then 64 decode steps, each profiled. */
     static void gpt2Decode() {
-        try (CpuBackend cpu = CpuBackend.create()) {
+        gpt2Decode(false);
+        gpt2Decode(true);
+    }
+
+    private static void gpt2Decode(boolean bf16Weights) {
+        try (CpuBackend cpu = bf16Weights ? CpuBackend.withBf16Weights() : CpuBackend.create()) {
             ProfilingBackend prof = new ProfilingBackend(cpu);
             try (DecoderModel model = ModelRegistry.loadDecoder(RandomCheckpoints.gpt2Small(), prof);
                  KvCache cache = model.newCache(1, 256)) {
@@ -43,7 +48,8 @@ final class Profiles {
                         run(model, cache, DecoderInput.of(1, 1, new long[] {1 + s}));
                     }
                     if (round == ROUNDS - 1) {
-                        print("GPT-2 small decode, per token (context 128-191)", prof, System.nanoTime() - t0, steps);
+                        print("GPT-2 small decode, per token (context 128-191), " + (bf16Weights ? "bfloat16" : "float32")
+                                + " weights", prof, System.nanoTime() - t0, steps);
                     }
                 }
             }

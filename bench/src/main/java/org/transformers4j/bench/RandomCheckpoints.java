@@ -140,11 +140,17 @@ final class RandomCheckpoints {
 
     /** Bytes of parameters, excluding those whose name contains skip (null: none). */
     static long parameterBytes(Path dir, String skip) {
+        return parameterBytes(dir, skip, 4);
+    }
+
+    /** As {@link #parameterBytes(Path, String)} with matrices (2-D parameters) at matrixBytes an element. */
+    static long parameterBytes(Path dir, String skip, int matrixBytes) {
         try (var ckpt = org.transformers4j.checkpoint.Checkpoints.open(dir)) {
             long n = 0;
             for (String name : ckpt.names()) {
                 if (skip == null || !name.contains(skip)) {
-                    n += ckpt.shape(name).elements() * 4;
+                    var shape = ckpt.shape(name);
+                    n += shape.elements() * (shape.rank() == 2 ? matrixBytes : 4);
                 }
             }
             return n;

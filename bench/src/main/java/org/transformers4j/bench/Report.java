@@ -88,23 +88,32 @@ public final class Report {
         Map<String, Double> ms = new HashMap<>();
         for (RunResult r : new Runner(opts).run()) {
             String name = r.getParams().getBenchmark();
-            ms.put(name.substring(name.lastIndexOf('.') + 1), r.getPrimaryResult().getScore());
+            ms.put(r.getParams().getParam("weights") + "/" + name.substring(name.lastIndexOf('.') + 1),
+                    r.getPrimaryResult().getScore());
         }
-        // per token the model reads every weight once, except the position table (one row)
-        long weightBytes = RandomCheckpoints.parameterBytes(RandomCheckpoints.gpt2Small(), "wpe");
-        // a copy reads and writes every byte: its memory traffic is twice the bytes copied (STREAM's count)
-        double bandwidth = 2.0 * DecodeBench.COPY_BYTES / (ms.get("copy256MB") / 1e3);
-        double bound = bandwidth / weightBytes, decode = 1e3 / ms.get("decodeToken");
+        // a copy reads and writes every byte: its memory traffic is twice the bytes copied (STREAM's count);
+        // the copy ran in both trials, so the bound takes the mean of the two
+        double copyMs = (ms.get("f32/copy256MB") + ms.get("bf16/copy256MB")) / 2;
+        double bandwidth = 2.0 * DecodeBench.COPY_BYTES / (copyMs / 1e3);
         System.out.println();
-        System.out.printf(Locale.ROOT, "GPT-2 small (124M parameters, random weights), batch 1, float32%n");
+        System.out.printf(Locale.ROOT, "GPT-2 small (124M parameters, random weights), batch 1, computing in float32%n");
         System.out.printf(Locale.ROOT, "copy bandwidth (same run)      %8.1f GB/s read + written%n", bandwidth / 1e9);
-        System.out.printf(Locale.ROOT, "weights read per token         %8.1f MB%n", weightBytes / 1e6);
-        System.out.printf(Locale.ROOT, "decode (context %d-%d)       %8.1f tokens/s  (%.1f ms/token)%n",
-                DecodeBench.CONTEXT_FROM, DecodeBench.CONTEXT_TO - 1, decode, ms.get("decodeToken"));
-        System.out.printf(Locale.ROOT, "memory-bandwidth bound         %8.1f tokens/s  -> decode at %.0f%% of it%n",
-                bound, 100 * decode / bound);
-        System.out.printf(Locale.ROOT, "prefill, 512-token prompt      %8.1f tokens/s  (%.0f ms)%n",
-                DecodeBench.PREFILL * 1e3 / ms.get("prefill512"), ms.get("prefill512"));
+        for (String weights : new String[] {"f32", "bf16"}) {
+            // per token the model reads every weight once, except the position table (one row)
+            long weightBytes = RandomCheckpoints.parameterBytes(RandomCheckpoints.gpt2Small(), "wpe",
+                    weights.equals("bf16") ? 2 : 4);
+            double bound = bandwidth / weightBytes, decode = 1e3 / ms.get(weights + "/decodeToken");
+            System.out.printf(Locale.ROOT, "%n%s weights%n", weights.equals("bf16") ? "bfloat16" : "float32");
+            System.out.printf(Locale.ROOT, "weights read per token         %8.1f MB%n", weightBytes / 1e6);
+            System.out.printf(Locale.ROOT, "decode (context %d-%d)       %8.1f tokens/s  (%.1f ms/token)%n",
+                    DecodeBench.CONTEXT_FROM, DecodeBench.CONTEXT_TO - 1, decode, ms.get(weights + "/decodeToken"));
+            System.out.printf(Locale.ROOT, "memory-bandwidth bound         %8.1f tokens/s  -> decode at %.0f%% of it%n",
+                    bound, 100 * decode / bound);
+            System.out.printf(Locale.ROOT, "prefill, 512-token prompt      %8.1f tokens/s  (%.0f ms)%n",
+                    DecodeBench.PREFILL * 1e3 / ms.get(weights + "/prefill512"), ms.get(weights + "/prefill512"));
+        }
+        System.out.printf(Locale.ROOT, "%nbfloat16 / float32 weights: decode %.2fx, prefill %.2fx%n",
+                ms.get("f32/decodeToken") / ms.get("bf16/decodeToken"), ms.get("f32/prefill512") / ms.get("bf16/prefill512"));
     }
 
     /** T5-small and BART-base: encoder and decoder tokens/s, then where the time goes. */

@@ -72,6 +72,9 @@ public final class Main {
                                              warming up for 3 passes and --warmup seconds
               demo [DEVICE]                  run every kernel once against the plain Java reference
             options: --device cpu (default) | cuda:N
+                     --dtype f32 (default) | f16 | bf16: on a GPU, what the model computes in; on the CPU,
+                       bf16 keeps weight matrices in bfloat16 (half the bytes to read, faster decoding),
+                       computing in float32
             """;
 
     private static final com.google.gson.Gson GSON = new com.google.gson.GsonBuilder().disableHtmlEscaping().create();
@@ -98,8 +101,8 @@ public final class Main {
         String command = a.positional.isEmpty() ? "help" : a.positional.remove(0);
         Device device = Device.parse(a.option("--device", "cpu"));
         return switch (command) {
-            case "similarity" -> similarity(a.positional, device, out);
-            case "embed" -> embed(a.positional, device, out);
+            case "similarity" -> similarity(a, device, out);
+            case "embed" -> embed(a, device, out);
             case "verify" -> verify(a, device, out);
             case "generate" -> generate(a, device, out);
             case "translate", "text2text" -> text2text(a, device, out);
@@ -117,11 +120,12 @@ public final class Main {
         };
     }
 
-    private static int similarity(List<String> texts, Device device, PrintStream out) {
+    private static int similarity(Args a, Device device, PrintStream out) {
+        List<String> texts = a.positional;
         if (texts.size() < 2) {
             throw new IllegalArgumentException("similarity needs a text and at least one to compare it with");
         }
-        try (Backend backend = Backends.create(device); SentenceEmbedder e = DefaultModels.miniLmEmbedder(backend)) {
+        try (Backend backend = backend(a, device); SentenceEmbedder e = DefaultModels.miniLmEmbedder(backend)) {
             float[][] v = e.embed(texts);
             List<Integer> order = new ArrayList<>();
             for (int i = 1; i < texts.size(); i++) {
@@ -136,9 +140,9 @@ public final class Main {
         }
     }
 
-    private static int embed(List<String> texts, Device device, PrintStream out) throws IOException {
-        List<String> input = texts.isEmpty() ? readLines() : texts;
-        try (Backend backend = Backends.create(device); SentenceEmbedder e = DefaultModels.miniLmEmbedder(backend)) {
+    private static int embed(Args a, Device device, PrintStream out) throws IOException {
+        List<String> input = a.positional.isEmpty() ? readLines() : a.positional;
+        try (Backend backend = backend(a, device); SentenceEmbedder e = DefaultModels.miniLmEmbedder(backend)) {
             float[][] v = e.embed(input);
             for (int i = 0; i < input.size(); i++) {
                 StringBuilder sb = new StringBuilder("{\"text\":").append(GSON.toJson(input.get(i))).append(",\"embedding\":[");
@@ -230,8 +234,7 @@ public final class Main {
         if (!(warmup >= 0)) {
             throw new IllegalArgumentException("--warmup must be >= 0 seconds, got " + warmup);
         }
-        DType dtype = dtype(a.option("--dtype", "f32"));
-        try (Backend backend = Backends.create(device, dtype); EncoderModel m = ModelRegistry.loadEncoder(dir, backend)) {
+        try (Backend backend = backend(a, device); EncoderModel m = ModelRegistry.loadEncoder(dir, backend)) {
             java.util.SplittableRandom rnd = new java.util.SplittableRandom(1);
             long[] ids = new long[batch * seq], mask = new long[batch * seq];
             for (int i = 0; i < ids.length; i++) {
@@ -265,6 +268,11 @@ public final class Main {
     /** In half precision, the share of positions whose top logit must be the reference's. */
     private static final double HALF_TOP1 = 0.99;
 
+    /** The backend for the device and the --dtype option. */
+    private static Backend backend(Args a, Device device) {
+        return Backends.create(device, dtype(a.option("--dtype", "f32")));
+    }
+
     private static DType dtype(String name) {
         return switch (name) {
             case "f32", "float32" -> DType.F32;
@@ -277,7 +285,7 @@ public final class Main {
     private static int generate(Args a, Device device, PrintStream out) {
         Path dir = Path.of(a.require("--model"));
         String prompt = a.single("generate");
-        try (Backend backend = Backends.create(device); TextGenerator gen = TextGenerator.load(dir, backend)) {
+        try (Backend backend = backend(a, device); TextGenerator gen = TextGenerator.load(dir, backend)) {
             GenerationConfig cfg = generationOptions(a, gen.defaults());
             TextListener stream = cfg.numBeams() > 1 ? null : (seq, piece) -> {
                 out.print(piece);
@@ -303,7 +311,7 @@ public final class Main {
         if (a.positional.isEmpty()) {
             throw new IllegalArgumentException("translate / text2text needs at least one text");
         }
-        try (Backend backend = Backends.create(device); Text2TextGenerator gen = Text2TextGenerator.load(dir, backend)) {
+        try (Backend backend = backend(a, device); Text2TextGenerator gen = Text2TextGenerator.load(dir, backend)) {
             GenerationConfig cfg = generationOptions(a, gen.defaults());
             for (String text : a.positional) {
                 TextListener stream = cfg.numBeams() > 1 ? null : (seq, piece) -> {
@@ -364,7 +372,7 @@ public final class Main {
         Path dir = Path.of(a.require("--model"));
         int top = Integer.parseInt(a.option("--top", "5"));
         String text = a.single("fill-mask");
-        try (Backend backend = Backends.create(device);
+        try (Backend backend = backend(a, device);
              FillMask fm = new FillMask(ModelRegistry.loadEncoder(dir, backend), Tokenizer.inDirectory(dir),
                      text.contains("<mask>") ? "<mask>" : "[MASK]")) {
             for (List<FillMask.Prediction> mask : fm.fill(text, top)) {
@@ -382,7 +390,7 @@ public final class Main {
         if (a.positional.isEmpty()) {
             throw new IllegalArgumentException("classify needs at least one text");
         }
-        try (Backend backend = Backends.create(device);
+        try (Backend backend = backend(a, device);
              TextClassifier tc = new TextClassifier(ModelRegistry.loadEncoder(dir, backend), Tokenizer.inDirectory(dir))) {
             List<List<TextClassifier.Label>> all = tc.classify(a.positional);
             for (int i = 0; i < all.size(); i++) {
@@ -398,7 +406,7 @@ public final class Main {
     private static int ner(Args a, Device device, PrintStream out) {
         Path dir = Path.of(a.require("--model"));
         String text = a.single("ner");
-        try (Backend backend = Backends.create(device);
+        try (Backend backend = backend(a, device);
              TokenClassifier tc = new TokenClassifier(ModelRegistry.loadEncoder(dir, backend), Tokenizer.inDirectory(dir))) {
             for (TokenClassifier.Entity e : tc.entities(text)) {
                 out.printf(Locale.ROOT, "%-6s %.4f  [%d, %d)  %s%n", e.type(), e.score(), e.start(), e.end(), e.word());

@@ -1,5 +1,6 @@
 package org.transformers4j.backend;
 
+import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Device;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
@@ -92,6 +93,23 @@ public interface Backend extends AutoCloseable {
      * dimension, strides are free (a KV-cache slot, a head slice of a fused projection).
      */
     void copy(Tensor src, Tensor dst);
+
+    /**
+     * The element type this backend keeps weight matrices in (linear layers' weights, embedding
+     * tables): the type models compute in, or BF16 on a CPU backend made for bfloat16 weights,
+     * which computes in F32.
+     */
+    default DType weightType() {
+        return DType.F32;
+    }
+
+    /**
+     * A weight matrix (a linear layer's weight or an embedding table) given as host values, on
+     * this device in {@link #weightType()}, allocated in arena when it has to be copied.
+     */
+    default Tensor weightMatrix(Tensor hostValues, TensorArena arena) {
+        return toDevice(hostValues, arena);
+    }
 
     /**
      * An arena for one computation's intermediate results on this backend's device, confined to

@@ -24,14 +24,16 @@ public final class Backends {
 
     /**
      * The backend for the device whose models compute in floatType: F32 anywhere, F16 or BF16 on a
-     * GPU (refused on the CPU, whose kernels are float32).
+     * GPU. On the CPU, whose kernels compute in F32, BF16 means weight matrices kept in bfloat16
+     * ({@link CpuBackend#withBf16Weights()}); F16 is refused.
      */
     public static Backend create(Device device, DType floatType) {
-        if (floatType != DType.F32 && device.kind().equals("cpu")) {
-            throw new IllegalArgumentException("the CPU backend computes in F32 only, not " + floatType);
+        if (floatType == DType.F16 && device.kind().equals("cpu")) {
+            throw new IllegalArgumentException("the CPU backend computes in F32 and keeps weights in F32 or BF16, not "
+                    + floatType);
         }
         return switch (device.kind()) {
-            case "cpu" -> CpuBackend.create();
+            case "cpu" -> floatType == DType.BF16 ? CpuBackend.withBf16Weights() : CpuBackend.create();
             case "cuda" -> {
                 Cuda.Availability cuda = Cuda.availability();
                 if (cuda.usable() && device.index() < cuda.devices()) {

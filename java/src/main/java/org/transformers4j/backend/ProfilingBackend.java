@@ -5,8 +5,10 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Device;
 import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
 
 /**
  * Wraps a backend and adds up the wall time spent in each operation, by kernel family (GEMM,
@@ -95,6 +97,16 @@ public final class ProfilingBackend implements Backend {
     @Override
     public String kernelProvider() {
         return inner.kernelProvider();
+    }
+
+    @Override
+    public DType weightType() {
+        return inner.weightType();
+    }
+
+    @Override
+    public Tensor weightMatrix(Tensor hostValues, TensorArena arena) {
+        return inner.weightMatrix(hostValues, arena);
     }
 
     @Override

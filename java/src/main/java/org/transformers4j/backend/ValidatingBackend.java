@@ -18,6 +18,17 @@ public abstract class ValidatingBackend implements Backend {
         return DType.F32;
     }
 
+    /** The float type, unless a subclass keeps weight matrices in another. */
+    @Override
+    public DType weightType() {
+        return floatType();
+    }
+
+    /** A weight matrix may be in the weight type or the float type (one computed at run time). */
+    private DType matrixType(Tensor w) {
+        return w != null && w.dtype() == weightType() ? weightType() : floatType();
+    }
+
     @Override
     public final void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, float alpha, float beta) {
         Checks.tensor("a", a, 2, device(), floatType());
@@ -41,7 +52,7 @@ public abstract class ValidatingBackend implements Backend {
     @Override
     public final void linear(Tensor x, Tensor w, Tensor bias, Activation act, Tensor y) {
         Checks.tensor("x", x, 2, device(), floatType());
-        Checks.tensor("w", w, 2, device(), floatType());
+        Checks.tensor("w", w, 2, device(), matrixType(w));
         Checks.tensor("y", y, 2, device(), floatType());
         Checks.dim("input features of w", w.dim(1), x.dim(1));
         Checks.shape("y", y, x.dim(0), w.dim(0));
@@ -255,7 +266,7 @@ public abstract class ValidatingBackend implements Backend {
 
     @Override
     public final void embedding(Tensor table, Tensor ids, Tensor out) {
-        Checks.tensor("table", table, 2, device(), floatType());
+        Checks.tensor("table", table, 2, device(), matrixType(table));
         Checks.contiguous("table", table);
         Checks.tensor("ids", ids, -1, device(), DType.I64);
         Checks.contiguous("ids", ids);

@@ -232,14 +232,13 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
     private Tensor logits(Tensor rows, TensorArena out, TensorArena work) {
         Linear head = parts.lmHead();
         Tensor logits = Rows.target(backend, out, work).empty(rows.dim(0), head.outFeatures());
-        if (parts.logitScale() == 1f) {
-            backend.linear(rows, head.weight(), head.bias(), Activation.NONE, logits);
-        } else {
-            backend.matmul(rows, false, head.weight(), true, logits, parts.logitScale(), 0f);
-            if (head.bias() != null) {
-                backend.biasActivation(Activation.NONE, logits, head.bias(), logits);
-            }
+        Tensor input = rows;
+        if (parts.logitScale() != 1f) { // scaled before the head, in transformers' order
+            input = work.empty(rows.dim(0), rows.dim(1));
+            backend.copy(rows, input);
+            backend.scale(input, parts.logitScale(), input);
         }
+        backend.linear(input, head.weight(), head.bias(), Activation.NONE, logits);
         return backend.toHost(logits, out);
     }
 

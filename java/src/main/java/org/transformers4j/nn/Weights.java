@@ -12,7 +12,9 @@ import org.transformers4j.tensor.TensorArena;
  * Loads parameters from a checkpoint onto a backend's device, checking each one's shape; an error
  * names the checkpoint, the parameter and the shapes. On the host the tensors view the checkpoint
  * where they can (no copy); on a GPU each is copied there once. Whatever is computed from them at
- * load time (transposes, concatenations) is computed on the host first.
+ * load time (transposes, concatenations) is computed on the host first. Matrices (2-D parameters:
+ * linear layers' weights, embedding tables) go to the backend's {@link Backend#weightType()}
+ * where that differs from what the model computes in (bfloat16 weights on the CPU).
  */
 public final class Weights {
     private final Checkpoint checkpoint;
@@ -44,11 +46,42 @@ public final class Weights {
 
     /** The parameter, which must exist with exactly these dimensions, on the backend's device. */
     public Tensor get(String name, long... dims) {
+        if (dims.length == 2 && convertsMatrices()) {
+            try (TensorArena staging = TensorArena.confined()) {
+                return backend.weightMatrix(host(name, dims, staging), arena);
+            }
+        }
+        return asStored(name, dims);
+    }
+
+    /**
+     * A parameter stored with these dimensions but used as a vector of all its elements (BART's
+     * final_logits_bias [1, V]): in the type the model computes in, whatever the weight type.
+     */
+    public Tensor vector(String name, long... dims) {
+        return asStored(name, dims).reshape(Arrays.stream(dims).reduce(1, Math::multiplyExact));
+    }
+
+    private Tensor asStored(String name, long[] dims) {
         if (arena.device().equals(Device.CPU)) {
             return host(name, dims, arena);
         }
         try (TensorArena staging = TensorArena.confined()) {
             return backend.toDevice(host(name, dims, staging), arena);
+        }
+    }
+
+    private boolean convertsMatrices() {
+        return backend.weightType() != arena.floatType();
+    }
+
+    /** A matrix computed at load time, as the backend keeps weight matrices. */
+    private Tensor matrix(float[] values, long rows, long cols) {
+        if (!convertsMatrices()) {
+            return backend.values(values, arena, rows, cols);
+        }
+        try (TensorArena staging = TensorArena.confined()) {
+            return backend.weightMatrix(staging.of(values, rows, cols), arena);
         }
     }
 
@@ -96,7 +129,7 @@ public final class Weights {
             System.arraycopy(part, 0, out, at, part.length);
             at += part.length;
         }
-        return backend.values(out, arena, total, cols);
+        return matrix(out, total, cols);
     }
 
     /**
@@ -112,7 +145,7 @@ public final class Weights {
                 dst[j * rows + i] = src[i * cols + j];
             }
         }
-        return backend.values(dst, arena, out, in);
+        return matrix(dst, out, in);
     }
 
     /** Several [n_i] vectors concatenated into one. */

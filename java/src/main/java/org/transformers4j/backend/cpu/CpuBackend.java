@@ -17,8 +17,11 @@ import org.transformers4j.backend.NativeParams;
 import org.transformers4j.backend.SoftmaxOptions;
 import org.transformers4j.backend.SoftmaxShape;
 import org.transformers4j.backend.ValidatingBackend;
+import org.transformers4j.backend.Checks;
+import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Device;
 import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
 
 /**
  * The CPU backend: libt4j_cpu's kernels (AVX-512, AVX2 or plain, chosen at
@@ -40,6 +43,12 @@ public final class CpuBackend extends ValidatingBackend {
      * t4j_sgemm_with); from 2 rows up the packed product is 1.0-1.4x faster on MiniLM's layers.
      */
     private static final long SMALL_ROWS = 1;
+    /**
+     * Up to this many rows, linear layers with bfloat16 weights stream them (four rows of x per
+     * pass over the weights: a decode step, a few beams); more rows run on weights packed once
+     * (widened to float32), at the rate of the float32 packed product.
+     */
+    private static final long STREAMED_BF16_ROWS = 4;
     /** Copies smaller than this run on the calling thread. */
     private static final long PARALLEL_COPY_BYTES = 1 << 20;
 
@@ -48,9 +57,11 @@ public final class CpuBackend extends ValidatingBackend {
     /** Weights packed on first use, freed with the weight tensor (automatic arenas). */
     private final Map<Tensor, MemorySegment> packed = Collections.synchronizedMap(new WeakHashMap<>());
     private final String gemmProvider;
+    private final DType weightType;
 
-    private CpuBackend(boolean allowOpenBlas) {
+    private CpuBackend(boolean allowOpenBlas, DType weightType) {
         loadKernels();
+        this.weightType = weightType;
         OpenBlas.Status blas = allowOpenBlas ? OpenBlas.load() : new OpenBlas.Status(false, "OpenBLAS not requested");
         this.useOpenBlas = blas.available();
         this.blasSgemm = blas.available() ? OpenBlas.sgemmAddress() : MemorySegment.NULL;
@@ -60,12 +71,20 @@ public final class CpuBackend extends ValidatingBackend {
 
     /** The CPU backend with OpenBLAS where it loads, the built-in GEMM otherwise. */
     public static CpuBackend create() {
-        return new CpuBackend(true);
+        return new CpuBackend(true, DType.F32);
+    }
+
+    /**
+     * The CPU backend keeping weight matrices in bfloat16 (half the bytes a decode step reads),
+     * computing in float32 as the other: each weight is widened as it is loaded.
+     */
+    public static CpuBackend withBf16Weights() {
+        return new CpuBackend(true, DType.BF16);
     }
 
     /** The CPU backend with the built-in GEMM only (for tests and comparisons). */
     public static CpuBackend withBuiltInGemm() {
-        return new CpuBackend(false);
+        return new CpuBackend(false, DType.F32);
     }
 
     private static synchronized void loadKernels() {
@@ -93,7 +112,37 @@ public final class CpuBackend extends ValidatingBackend {
 
     @Override
     public String kernelProvider() {
-        return "libt4j_cpu " + ISA_NAMES[t4j_isa()] + ", " + t4j_num_threads() + " threads";
+        return "libt4j_cpu " + ISA_NAMES[t4j_isa()] + ", " + t4j_num_threads() + " threads"
+                + (weightType == DType.BF16 ? ", bfloat16 weights" : "");
+    }
+
+    @Override
+    public DType weightType() {
+        return weightType;
+    }
+
+    /** With bfloat16 weights, the values rounded to nearest even, as torch's conversion rounds. */
+    @Override
+    public Tensor weightMatrix(Tensor hostValues, TensorArena arena) {
+        Checks.tensor("hostValues", hostValues, 2, Device.CPU, DType.F32);
+        if (weightType == DType.F32) {
+            return hostValues;
+        }
+        Checks.contiguous("hostValues", hostValues);
+        Tensor out = arena.empty(DType.BF16, hostValues.shape().toArray());
+        MemorySegment src = hostValues.segment(), dst = out.segment();
+        for (long i = 0, n = hostValues.shape().elements(); i < n; i++) {
+            dst.setAtIndex(ValueLayout.JAVA_SHORT, i, toBf16(src.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
+        }
+        return out;
+    }
+
+    static short toBf16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if (Float.isNaN(f)) {
+            return (short) ((bits >>> 16) | 0x40); // quiet, sign kept
+        }
+        return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
     }
 
     /** Whether matrix products go to OpenBLAS. */
@@ -136,7 +185,12 @@ public final class CpuBackend extends ValidatingBackend {
     @Override
     protected void linearImpl(Tensor x, Tensor w, Tensor bias, Activation act, Tensor y) {
         long m = x.dim(0), n = w.dim(0), k = w.dim(1);
-        if (m > SMALL_ROWS && m <= PACKED_MAX_ROWS && w.isContiguous()) {
+        if (w.dtype() == DType.BF16 && (m <= STREAMED_BF16_ROWS || !w.isContiguous())) {
+            check(t4j_linear_bf16(m, n, k, x.segment(), rowStride(x), w.segment(), rowStride(w), seg(bias), act.code(),
+                    y.segment(), rowStride(y)), "linear_bf16");
+            return;
+        }
+        if (w.dtype() == DType.BF16 || m > SMALL_ROWS && m <= PACKED_MAX_ROWS && w.isContiguous()) {
             MemorySegment p = packed.computeIfAbsent(w, CpuBackend::pack);
             check(t4j_linear_packed(m, n, k, x.segment(), rowStride(x), p, seg(bias), act.code(), y.segment(),
                     rowStride(y)), "linear_packed");
@@ -152,7 +206,11 @@ public final class CpuBackend extends ValidatingBackend {
     private static MemorySegment pack(Tensor w) {
         long bytes = t4j_packed_bytes(w.dim(0), w.dim(1));
         MemorySegment dst = Arena.ofAuto().allocate(bytes, 64);
-        check(t4j_pack_weights(w.segment(), w.dim(0), w.dim(1), w.dim(1), dst), "pack_weights");
+        if (w.dtype() == DType.BF16) {
+            check(t4j_pack_weights_bf16(w.segment(), w.dim(0), w.dim(1), w.dim(1), dst), "pack_weights_bf16");
+        } else {
+            check(t4j_pack_weights(w.segment(), w.dim(0), w.dim(1), w.dim(1), dst), "pack_weights");
+        }
         return dst;
     }
 
@@ -211,6 +269,11 @@ public final class CpuBackend extends ValidatingBackend {
 
     @Override
     protected void embeddingImpl(Tensor table, Tensor ids, Tensor out, long n) {
+        if (table.dtype() == DType.BF16) {
+            check(t4j_embedding_bf16(table.segment(), table.dim(0), table.dim(1), ids.segment(), n, out.segment()),
+                    "embedding_bf16");
+            return;
+        }
         check(t4j_embedding(table.segment(), table.dim(0), table.dim(1), ids.segment(), n, out.segment()), "embedding");
     }
 

@@ -47,7 +47,7 @@ public final class BartModel {
             var decoder = new TransformerSeq2Seq.Stack(embeddings(w, p + "decoder.", decoderTokens, scale, positions, d,
                     marian, config), layers(w, p + "decoder.", config, true, act), null, null);
             Tensor head = w.has("lm_head.weight") ? w.get("lm_head.weight", vocab, d) : decoderTokens;
-            Tensor bias = w.has("final_logits_bias") ? w.get("final_logits_bias", 1, vocab).reshape(vocab) : null;
+            Tensor bias = w.has("final_logits_bias") ? w.vector("final_logits_bias", 1, vocab) : null;
             int heads = config.requireInt("decoder_attention_heads");
             var parts = new TransformerSeq2Seq.Parts(encoder, decoder, new Linear(head, bias), 1f, heads, d / heads);
             return new TransformerSeq2Seq(config, backend, checkpoint, arena, parts, SpecialTokens.from(config));
