@@ -25,6 +25,16 @@ public interface Checkpoint extends AutoCloseable {
      */
     Tensor load(String name, TensorArena arena);
 
+    /**
+     * The parameter as a bfloat16 tensor viewing the file, where it is stored as bfloat16 (and
+     * aligned, on a little-endian host); null otherwise. Throws {@link CheckpointException} naming
+     * it when absent.
+     */
+    default Tensor viewBf16(String name, TensorArena arena) {
+        shape(name);
+        return null;
+    }
+
     /** Where the checkpoint came from, for messages. */
     String source();
 

@@ -27,7 +27,8 @@ import org.transformers4j.tensor.TensorArena;
  * One {@code .safetensors} file, memory-mapped: an 8-byte little-endian header length, a JSON
  * header {name: {dtype, shape, data_offsets}}, then the data. Every entry is checked when the
  * file opens (dtype known, offsets inside the data, sizes matching shapes, no overlaps); float32
- * tensors are viewed in place, F16 and BF16 are converted to float32.
+ * tensors are viewed in place, F16 and BF16 are converted to float32 (or BF16 viewed in place, for
+ * a backend that keeps weights in bfloat16: {@link #viewBf16}).
  */
 public final class SafeTensors implements Checkpoint {
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -208,6 +209,16 @@ public final class SafeTensors implements Checkpoint {
             default -> throw new CheckpointException(file + ": tensor " + name + " is " + e.dtype()
                     + ", which cannot be loaded as float32 parameters");
         }
+    }
+
+    @Override
+    public Tensor viewBf16(String name, TensorArena into) {
+        Entry e = entry(name);
+        MemorySegment src = data.asSlice(e.begin(), e.end() - e.begin());
+        if (!e.dtype().equals("BF16") || src.address() % 2 != 0 || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            return null;
+        }
+        return into.wrap(src, DType.BF16, e.shape().toArray());
     }
 
     /** An integer tensor (I64 or I32) as a long array, for reference inputs such as token ids. */

@@ -40,20 +40,22 @@ public final class SafeTensorsWriter {
         long offset = 0;
         for (var e : sorted.entrySet()) {
             Tensor t = e.getValue();
-            if (t.dtype() != DType.F32) {
-                throw new IllegalArgumentException("tensor " + e.getKey() + " is " + t.dtype() + "; only F32 is written");
+            boolean bf16 = t.dtype() == DType.BF16;
+            if (t.dtype() != DType.F32 && !(bf16 && t.isContiguous())) {
+                throw new IllegalArgumentException("tensor " + e.getKey() + " is " + t.dtype()
+                        + "; F32 and contiguous BF16 are written");
             }
             if (!t.isAlive()) {
                 throw new IllegalArgumentException("tensor " + e.getKey() + " belongs to a closed arena");
             }
             JsonObject entry = new JsonObject();
-            entry.addProperty("dtype", "F32");
+            entry.addProperty("dtype", bf16 ? "BF16" : "F32");
             JsonArray shape = new JsonArray();
             for (long d : t.shape().toArray()) {
                 shape.add(d);
             }
             entry.add("shape", shape);
-            long bytes = t.shape().elements() * 4;
+            long bytes = t.shape().elements() * t.dtype().byteSize();
             JsonArray offsets = new JsonArray();
             offsets.add(offset);
             offsets.add(offset + bytes);

@@ -84,6 +84,11 @@ public final class ShardedCheckpoint implements Checkpoint {
     }
 
     @Override
+    public Tensor viewBf16(String name, TensorArena arena) {
+        return shard(name).viewBf16(name, arena);
+    }
+
+    @Override
     public String source() {
         return index.toString();
     }

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import org.transformers4j.backend.Backend;
 import org.transformers4j.checkpoint.Checkpoint;
 import org.transformers4j.checkpoint.CheckpointException;
+import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Device;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
@@ -47,6 +48,12 @@ public final class Weights {
     /** The parameter, which must exist with exactly these dimensions, on the backend's device. */
     public Tensor get(String name, long... dims) {
         if (dims.length == 2 && convertsMatrices()) {
+            checkShape(name, dims);
+            Tensor stored = backend.weightType() == DType.BF16 && arena.device().equals(Device.CPU)
+                    ? checkpoint.viewBf16(name, arena) : null;
+            if (stored != null) { // a bfloat16 checkpoint: the file's pages, no copy
+                return stored;
+            }
             try (TensorArena staging = TensorArena.confined()) {
                 return backend.weightMatrix(host(name, dims, staging), arena);
             }
@@ -93,6 +100,11 @@ public final class Weights {
     }
 
     private Tensor host(String name, long[] dims, TensorArena into) {
+        checkShape(name, dims);
+        return checkpoint.load(name, into);
+    }
+
+    private void checkShape(String name, long[] dims) {
         if (!checkpoint.has(name)) {
             throw new CheckpointException(checkpoint.source() + ": missing parameter " + name);
         }
@@ -101,7 +113,6 @@ public final class Weights {
             throw new CheckpointException(checkpoint.source() + ": parameter " + name + " has shape "
                     + Arrays.toString(stored) + ", the config implies " + Arrays.toString(dims));
         }
-        return checkpoint.load(name, into);
     }
 
     /** The parameter if present (shape checked), else null. */

@@ -1,15 +1,30 @@
 package org.transformers4j.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.transformers4j.Fixtures;
 import org.transformers4j.backend.cpu.CpuBackend;
+import org.transformers4j.checkpoint.Checkpoint;
+import org.transformers4j.checkpoint.Checkpoints;
+import org.transformers4j.checkpoint.SafeTensorsWriter;
+import org.transformers4j.tensor.DType;
+import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
 
 /**
  * Every model fixture on the CPU with bfloat16 weights (computing in float32): the logits' top-1
@@ -55,6 +70,39 @@ class Bf16WeightsFixturesTest {
         Path dir = Fixtures.model(name);
         try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(dir, cpu)) {
             assertLogits(name, ParityCheck.seq2seq(model, dir.resolve("reference.safetensors")));
+        }
+    }
+
+    /**
+     * A checkpoint stored in bfloat16 (as Llama 3's are; here the llama fixture's matrices rounded,
+     * its vectors kept float32) is viewed in place, and gives exactly the logits of the float32
+     * checkpoint rounded at load.
+     */
+    @Test
+    void aBfloat16CheckpointIsViewedInPlaceWithTheSameLogits(@TempDir Path tmp) throws IOException {
+        Path dir = Fixtures.model("llama");
+        try (Checkpoint f32 = Checkpoints.open(dir); TensorArena arena = TensorArena.confined()) {
+            Map<String, Tensor> tensors = new HashMap<>();
+            for (String name : f32.names()) {
+                Tensor t = f32.load(name, arena);
+                tensors.put(name, t.rank() == 2 ? cpu.weightMatrix(t, arena) : t);
+            }
+            SafeTensorsWriter.write(tmp.resolve("model.safetensors"), tensors, Map.of());
+        }
+        Files.copy(dir.resolve("config.json"), tmp.resolve("config.json"));
+        try (Checkpoint bf16 = Checkpoints.open(tmp); TensorArena arena = TensorArena.confined()) {
+            Tensor view = bf16.viewBf16("model.embed_tokens.weight", arena);
+            assertEquals(DType.BF16, view.dtype());
+            assertNull(bf16.viewBf16("model.norm.weight", arena), "a float32 parameter is not a bfloat16 view");
+        }
+        assertArrayEquals(logits(dir), logits(tmp));
+    }
+
+    private static float[] logits(Path dir) {
+        try (DecoderModel model = ModelRegistry.loadDecoder(dir, cpu); TensorArena arena = TensorArena.confined()) {
+            long[] ids = {1, 17, 423, 99, 5, 871, 2, 64};
+            long[] mask = {1, 1, 1, 1, 1, 1, 1, 1};
+            return model.forward(new DecoderInput(1, ids.length, ids, mask, null), false, arena).logits().toFloatArray();
         }
     }
 
