@@ -164,12 +164,20 @@ int32_t t4j_rope(float *x, int64_t batch, int64_t seq, int64_t heads, int64_t he
     return T4J_OK;
 }
 
-int32_t t4j_embedding(const float *table, int64_t vocab, int64_t cols, const int64_t *ids,
-                      int64_t n, float *out) {
+/* Checks an embedding gather's arguments, every id included, before anything is written. */
+static int32_t embedding_args(const void *table, int64_t vocab, int64_t cols, const int64_t *ids, int64_t n,
+                              const float *out) {
     if (!table || !ids || !out) return T4J_ERR_NULL;
     if (vocab < 1 || cols < 1 || n < 0) return T4J_ERR_SIZE;
     for (int64_t i = 0; i < n; i++)
         if (ids[i] < 0 || ids[i] >= vocab) return T4J_ERR_SIZE;
+    return T4J_OK;
+}
+
+int32_t t4j_embedding(const float *table, int64_t vocab, int64_t cols, const int64_t *ids,
+                      int64_t n, float *out) {
+    int32_t status = embedding_args(table, vocab, cols, ids, n, out);
+    if (status != T4J_OK) return status;
     /* rows of a large vocabulary come from L3 or memory in no order a prefetcher could guess */
 #pragma omp parallel for schedule(static) if (n * cols > 65536)
     for (int64_t i = 0; i < n; i++) {
@@ -182,10 +190,8 @@ int32_t t4j_embedding(const float *table, int64_t vocab, int64_t cols, const int
 
 int32_t t4j_embedding_bf16(const uint16_t *table, int64_t vocab, int64_t cols, const int64_t *ids,
                            int64_t n, float *out) {
-    if (!table || !ids || !out) return T4J_ERR_NULL;
-    if (vocab < 1 || cols < 1 || n < 0) return T4J_ERR_SIZE;
-    for (int64_t i = 0; i < n; i++)
-        if (ids[i] < 0 || ids[i] >= vocab) return T4J_ERR_SIZE;
+    int32_t status = embedding_args(table, vocab, cols, ids, n, out);
+    if (status != T4J_OK) return status;
 #pragma omp parallel for schedule(static) if (n * cols > 65536)
     for (int64_t i = 0; i < n; i++) {
         const uint16_t *src = table + ids[i] * cols;

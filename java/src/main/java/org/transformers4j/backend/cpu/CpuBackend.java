@@ -18,6 +18,7 @@ import org.transformers4j.backend.SoftmaxOptions;
 import org.transformers4j.backend.SoftmaxShape;
 import org.transformers4j.backend.ValidatingBackend;
 import org.transformers4j.backend.Checks;
+import org.transformers4j.tensor.BFloat16;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Device;
 import org.transformers4j.tensor.Tensor;
@@ -132,17 +133,9 @@ public final class CpuBackend extends ValidatingBackend {
         Tensor out = arena.empty(DType.BF16, hostValues.shape().toArray());
         MemorySegment src = hostValues.segment(), dst = out.segment();
         for (long i = 0, n = hostValues.shape().elements(); i < n; i++) {
-            dst.setAtIndex(ValueLayout.JAVA_SHORT, i, toBf16(src.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
+            dst.setAtIndex(ValueLayout.JAVA_SHORT, i, BFloat16.round(src.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
         }
         return out;
-    }
-
-    static short toBf16(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        if (Float.isNaN(f)) {
-            return (short) ((bits >>> 16) | 0x40); // quiet, sign kept
-        }
-        return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
     }
 
     /** Whether matrix products go to OpenBLAS. */
