@@ -61,8 +61,9 @@ public final class Main {
               translate | text2text --model DIR [generation options as for generate] TEXT...
                                              an encoder-decoder model (BART, Marian, T5) on each text, one
                                              output line per text, streamed as it comes
-              convert (--model DIR | --onnx FILE --config FILE) --out DIR
+              convert (--model DIR | --onnx FILE --config FILE) --out DIR [--dtype f32|bf16]
                                              write the checkpoint as config.json + model.safetensors
+                                             (with --dtype bf16 its matrices in bfloat16, half the bytes)
               fill-mask --model DIR [--top K] TEXT     the most likely tokens at each mask (DIR has tokenizer.json)
               classify --model DIR TEXT...             label probabilities
               ner --model DIR TEXT                     named entities with character offsets
@@ -361,7 +362,7 @@ public final class Main {
             checkpoint = Checkpoints.open(dir);
         }
         try (checkpoint) {
-            SafeTensorsWriter.writeCheckpoint(dest, config, checkpoint);
+            SafeTensorsWriter.writeCheckpoint(dest, config, checkpoint, dtype(a.option("--dtype", "f32")));
             out.println("wrote " + checkpoint.names().size() + " tensors to " + dest.resolve("model.safetensors")
                     + " and " + dest.resolve("config.json"));
             return 0;

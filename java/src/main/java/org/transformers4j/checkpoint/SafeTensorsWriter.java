@@ -14,6 +14,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.TreeMap;
 import org.transformers4j.model.ModelConfig;
+import org.transformers4j.tensor.BFloat16;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
@@ -122,10 +123,22 @@ public final class SafeTensorsWriter {
 
     /** Writes config.json and model.safetensors (every parameter as float32) into dir. */
     public static void writeCheckpoint(Path dir, ModelConfig config, Checkpoint checkpoint) {
+        writeCheckpoint(dir, config, checkpoint, DType.F32);
+    }
+
+    /**
+     * Writes config.json and model.safetensors into dir: matrices (2-D parameters) as matrixType,
+     * F32 or BF16 (rounded to nearest even, as torch rounds), everything else as float32.
+     */
+    public static void writeCheckpoint(Path dir, ModelConfig config, Checkpoint checkpoint, DType matrixType) {
+        if (matrixType != DType.F32 && matrixType != DType.BF16) {
+            throw new IllegalArgumentException("matrices are written as F32 or BF16, not " + matrixType);
+        }
         try (TensorArena arena = TensorArena.confined()) {
             Map<String, Tensor> tensors = new TreeMap<>();
             for (String name : checkpoint.names()) {
-                tensors.put(name, checkpoint.load(name, arena));
+                Tensor t = checkpoint.load(name, arena);
+                tensors.put(name, matrixType == DType.BF16 && t.rank() == 2 ? BFloat16.rounded(t, arena) : t);
             }
             write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
         }

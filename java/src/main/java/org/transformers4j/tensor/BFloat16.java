@@ -1,5 +1,8 @@
 package org.transformers4j.tensor;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /** bfloat16: the upper 16 bits of a float32 (8 exponent bits, 7 mantissa bits). */
 public final class BFloat16 {
     private BFloat16() {
@@ -12,6 +15,25 @@ public final class BFloat16 {
             return (short) ((bits >>> 16) | 0x40);
         }
         return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
+    }
+
+    /** A contiguous BF16 copy of a float32 host tensor, each value rounded, in arena (a host arena). */
+    public static Tensor rounded(Tensor f32, TensorArena arena) {
+        f32.requireType(DType.F32);
+        Tensor out = arena.empty(DType.BF16, f32.shape().toArray());
+        MemorySegment dst = out.segment();
+        if (f32.isContiguous()) {
+            MemorySegment src = f32.segment();
+            for (long i = 0, n = f32.shape().elements(); i < n; i++) {
+                dst.setAtIndex(ValueLayout.JAVA_SHORT, i, round(src.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
+            }
+            return out;
+        }
+        float[] v = f32.toFloatArray();
+        for (int i = 0; i < v.length; i++) {
+            dst.setAtIndex(ValueLayout.JAVA_SHORT, i, round(v[i]));
+        }
+        return out;
     }
 
     /** The float32 of the same value (exact). */

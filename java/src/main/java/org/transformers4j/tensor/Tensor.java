@@ -233,7 +233,7 @@ public final class Tensor {
         }
     }
 
-    private void requireType(DType want) {
+    void requireType(DType want) {
         if (dtype != want) {
             throw new IllegalArgumentException("tensor is " + dtype + ", this needs " + want);
         }

@@ -129,13 +129,7 @@ public final class CpuBackend extends ValidatingBackend {
         if (weightType == DType.F32) {
             return hostValues;
         }
-        Checks.contiguous("hostValues", hostValues);
-        Tensor out = arena.empty(DType.BF16, hostValues.shape().toArray());
-        MemorySegment src = hostValues.segment(), dst = out.segment();
-        for (long i = 0, n = hostValues.shape().elements(); i < n; i++) {
-            dst.setAtIndex(ValueLayout.JAVA_SHORT, i, BFloat16.round(src.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
-        }
-        return out;
+        return BFloat16.rounded(hostValues, arena);
     }
 
     /** Whether matrix products go to OpenBLAS. */
