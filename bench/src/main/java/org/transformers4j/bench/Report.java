@@ -124,16 +124,19 @@ public final class Report {
         Map<String, Double> ms = new HashMap<>();
         for (RunResult r : new Runner(opts).run()) {
             var p = r.getParams();
-            ms.put(p.getParam("model") + "/" + p.getBenchmark().substring(p.getBenchmark().lastIndexOf('.') + 1),
-                    r.getPrimaryResult().getScore());
+            ms.put(p.getParam("model") + "/" + p.getParam("weights") + "/"
+                    + p.getBenchmark().substring(p.getBenchmark().lastIndexOf('.') + 1), r.getPrimaryResult().getScore());
         }
         System.out.println();
-        System.out.printf(Locale.ROOT, "%-10s %28s %34s%n", "model", "encoder, batch 8 x 128", "decoder, 64 greedy steps, batch 1");
+        System.out.printf(Locale.ROOT, "%-16s %28s %34s%n", "model, weights", "encoder, batch 8 x 128",
+                "decoder, 64 greedy steps, batch 1");
         for (String model : new String[] {"t5-small", "bart-base"}) {
-            double enc = ms.get(model + "/encode8x128"), dec = ms.get(model + "/decode64");
-            System.out.printf(Locale.ROOT, "%-10s %12.0f tokens/s (%4.0f ms) %16.1f tokens/s (%5.1f ms/token)%n", model,
-                    Seq2SeqBench.BATCH * Seq2SeqBench.SOURCE * 1e3 / enc, enc, Seq2SeqBench.NEW_TOKENS * 1e3 / dec,
-                    dec / Seq2SeqBench.NEW_TOKENS);
+            for (String weights : new String[] {"f32", "bf16"}) {
+                double enc = ms.get(model + "/" + weights + "/encode8x128"), dec = ms.get(model + "/" + weights + "/decode64");
+                System.out.printf(Locale.ROOT, "%-16s %12.0f tokens/s (%4.0f ms) %16.1f tokens/s (%5.1f ms/token)%n",
+                        model + ", " + weights, Seq2SeqBench.BATCH * Seq2SeqBench.SOURCE * 1e3 / enc, enc,
+                        Seq2SeqBench.NEW_TOKENS * 1e3 / dec, dec / Seq2SeqBench.NEW_TOKENS);
+            }
         }
         System.out.println();
         for (String model : new String[] {"t5-small", "bart-base"}) {

@@ -25,7 +25,8 @@ import org.transformers4j.tensor.TensorArena;
 
 /**
  * T5-small and BART-base sized encoder-decoders (random weights): the encoder on a batch of
- * 8 x 128 source tokens, and 64 greedy decoder steps (batch 1) against a 128-token source.
+ * 8 x 128 source tokens, and 64 greedy decoder steps (batch 1) against a 128-token source; with
+ * float32 and with bfloat16 weights.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -35,6 +36,9 @@ public class Seq2SeqBench {
 
     @Param({"t5-small", "bart-base"})
     public String model;
+
+    @Param({"f32", "bf16"})
+    public String weights;
 
     Backend cpu;
     Seq2SeqModel m;
@@ -56,7 +60,7 @@ public class Seq2SeqBench {
 
     @Setup(Level.Trial)
     public void setup() {
-        cpu = CpuBackend.create();
+        cpu = weights.equals("bf16") ? CpuBackend.withBf16Weights() : CpuBackend.create();
         m = ModelRegistry.loadSeq2Seq(checkpoint(model), cpu);
         batch = source(BATCH, m.vocabSize());
         single = source(1, m.vocabSize());
