@@ -7,7 +7,7 @@ import org.transformers4j.model.ModelConfig;
 /**
  * The rotary embedding's inverse frequencies, from rope_parameters (transformers 5) or rope_theta
  * and rope_scaling (4.x), computed in float32 step by step as transformers' rope initialisation
- * computes them, so that the angles match its own to the last bit: rope types "default",
+ * computes them (each within an ulp of its own; powers are rounded from double here): rope types "default",
  * "linear" (position interpolation) and "llama3" (Llama 3.1 and later). Types whose frequencies
  * depend on the sequence length or that also scale cos and sin (dynamic, yarn, longrope) are
  * refused.
