@@ -63,6 +63,14 @@ public final class SelfCheck {
             ref.linear(a, w, bias, Activation.GELU, lr);
             worst = Math.max(worst, report(out, "linear+GELU [7, 48] x [33, 48]^T", backend.toHost(l, arena), lr));
 
+            Tensor r = random(arena, rnd, 2, 5, 3, 16), rr = arena.of(r.toFloatArray(), 2, 5, 3, 16), rd = on.apply(r);
+            float[] inv = {1f, 0.31f, 0.047f, 0.0093f, 0.0021f, 0.00068f}; // rotary dim 12 of 16 (partial)
+            long[] pos = {0, 1, 2, 3, 4, 7, 100, 999, 4096, 5000};
+            backend.rope(rd, pos, backend.floats(inv, dev, inv.length));
+            ref.rope(rr, pos, arena.of(inv, inv.length));
+            worst = Math.max(worst, report(out, "rope [2, 5, 3, 16], rotary dim 12, positions to 5000",
+                    backend.toHost(rd, arena), rr));
+
             out.printf(Locale.ROOT, "worst relative error: %.2e (%s)%n", worst, worst <= 1e-5 ? "ok" : "TOO LARGE");
             return worst <= 1e-5 ? 0 : 1;
         }
