@@ -71,7 +71,7 @@ public final class Main {
                                              median time of a forward pass of the encoder in DIR on random
                                              tokens (hidden states back on the host included), after
                                              warming up for 3 passes and --warmup seconds
-              demo [DEVICE]                  run every kernel once against the plain Java reference
+              demo [DEVICE]                  five kernels once each against the plain Java reference
             options: --device cpu (default) | cuda:N
                      --dtype f32 (default) | f16 | bf16: on a GPU, what the model computes in; on the CPU,
                        bf16 keeps weight matrices in bfloat16 (half the bytes to read, faster decoding),
