@@ -41,7 +41,7 @@ public final class Report {
             decode();
             return;
         }
-        String include = args.length > 0 ? args[0] : "org.transformers4j.bench.(Norm|Softmax|Attention|Gemm)Bench";
+        String include = args.length > 0 ? args[0] : "org.transformers4j.bench.(Norm|Softmax|Attention|Gemm|Gemv)Bench";
         Options opts = new OptionsBuilder().include(include).forks(1).warmupIterations(3)
                 .warmupTime(TimeValue.seconds(1)).measurementIterations(5).measurementTime(TimeValue.seconds(1))
                 .jvmArgsAppend("--enable-native-access=ALL-UNNAMED").build();
@@ -160,6 +160,8 @@ public final class Report {
         compute(ms, "GemmBench.ffnLinear", GemmBench.FFN_FLOPS);
         compute(ms, "GemmBench.miniLmOpenBlas", GemmBench.MINILM_FLOPS);
         compute(ms, "GemmBench.miniLmLinear", GemmBench.MINILM_FLOPS);
+        readBandwidth(ms, "GemvBench.decodeRowF32", GemvBench.F32_BYTES);
+        readBandwidth(ms, "GemvBench.decodeRowBf16", GemvBench.F32_BYTES / 2);
         Double gemm = ms.get("GemmBench.sgemmOpenBlas");
         if (gemm != null) {
             System.out.printf(Locale.ROOT, "%-34s %10.3f %8.1f GFLOP/s %22s%n", "GemmBench.sgemmOpenBlas", gemm,
@@ -174,6 +176,17 @@ public final class Report {
         }
         double rate = bytes / t / 1e6, ceiling = bytes / c / 1e6;
         System.out.printf(Locale.ROOT, "%-34s %10.3f %9.1f GB/s %14.1f GB/s copy %6.0f%%%n", name, t, rate, ceiling,
+                100 * rate / ceiling);
+    }
+
+    /** A kernel that reads its bytes once, beside the copy's traffic (bytes read plus written, STREAM's count). */
+    private static void readBandwidth(Map<String, Double> ms, String name, long bytes) {
+        Double t = ms.get(name), c = ms.get("GemvBench.copySameBytes");
+        if (t == null || c == null) {
+            return;
+        }
+        double rate = bytes / t / 1e6, ceiling = 2.0 * GemvBench.F32_BYTES / c / 1e6;
+        System.out.printf(Locale.ROOT, "%-34s %10.3f %9.1f GB/s %9.1f GB/s copy r+w %5.0f%%%n", name, t, rate, ceiling,
                 100 * rate / ceiling);
     }
 
