@@ -30,10 +30,20 @@ typedef int32_t vi __attribute__((vector_size(VW * 4), aligned(4)));
 
 static inline vf vload(const float *p) { return *(const vf *)p; }
 
-/* bfloat16: the upper 16 bits of a float32 */
-typedef uint16_t vh __attribute__((vector_size(VW * 2), aligned(2)));
-typedef uint32_t vu __attribute__((vector_size(VW * 4), aligned(4)));
-static inline vf vload_bf16(const uint16_t *p) { return (vf)(__builtin_convertvector(*(const vh *)p, vu) << 16); }
+/*
+ * VW bfloat16 values (the upper 16 bits of a float32) widened to float32. Intrinsics rather than
+ * __builtin_convertvector, which GCC 12 splits into 128-bit halves on AVX-512.
+ */
+static inline vf vload_bf16(const uint16_t *p) {
+#if defined(__AVX512F__)
+    return (vf)_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)), 16);
+#elif defined(__AVX2__)
+    return (vf)_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16);
+#else
+    /* zeros interleaved below the values: each 32-bit lane is its value shifted up by 16 */
+    return (vf)_mm_unpacklo_epi16(_mm_setzero_si128(), _mm_loadl_epi64((const __m128i *)p));
+#endif
+}
 static inline float bf16_to_float(uint16_t h) {
     union { uint32_t u; float f; } v = {(uint32_t)h << 16};
     return v.f;

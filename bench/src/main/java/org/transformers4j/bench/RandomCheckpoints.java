@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.transformers4j.checkpoint.SafeTensorsWriter;
+import org.transformers4j.tensor.BFloat16;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
@@ -138,6 +139,40 @@ final class RandomCheckpoints {
         return write("bart-base", config, shapes);
     }
 
+    /**
+     * Llama 3.2 1B's shape: 16 layers, 2048 wide, 32 query and 8 key-value heads of 64, SwiGLU
+     * 8192, 128256 tokens, tied head, rope_theta 500000 with llama3 scaling (1.24B parameters);
+     * matrices stored in bfloat16 as the Hub's file stores them, norms in float32.
+     */
+    static Path llama32OneB() {
+        int c = 2048, ff = 8192, layers = 16, kv = 512, vocab = 128256;
+        String config = """
+                {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 2048,
+                 "intermediate_size": 8192, "num_hidden_layers": 16, "num_attention_heads": 32,
+                 "num_key_value_heads": 8, "head_dim": 64, "hidden_act": "silu", "max_position_embeddings": 131072,
+                 "rms_norm_eps": 1e-05, "rope_theta": 500000.0, "rope_scaling": {"factor": 32.0,
+                 "high_freq_factor": 4.0, "low_freq_factor": 1.0, "original_max_position_embeddings": 8192,
+                 "rope_type": "llama3"}, "tie_word_embeddings": true, "vocab_size": 128256,
+                 "bos_token_id": 128000, "eos_token_id": 128001}
+                """;
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put("model.embed_tokens.weight", new long[] {vocab, c});
+        for (int i = 0; i < layers; i++) {
+            String p = "model.layers." + i + ".";
+            shapes.put(p + "input_layernorm.weight", new long[] {c});
+            shapes.put(p + "self_attn.q_proj.weight", new long[] {c, c});
+            shapes.put(p + "self_attn.k_proj.weight", new long[] {kv, c});
+            shapes.put(p + "self_attn.v_proj.weight", new long[] {kv, c});
+            shapes.put(p + "self_attn.o_proj.weight", new long[] {c, c});
+            shapes.put(p + "post_attention_layernorm.weight", new long[] {c});
+            shapes.put(p + "mlp.gate_proj.weight", new long[] {ff, c});
+            shapes.put(p + "mlp.up_proj.weight", new long[] {ff, c});
+            shapes.put(p + "mlp.down_proj.weight", new long[] {c, ff});
+        }
+        shapes.put("model.norm.weight", new long[] {c});
+        return write("llama-3.2-1b", config, shapes, true);
+    }
+
     /** Bytes of parameters, excluding those whose name contains skip (null: none). */
     static long parameterBytes(Path dir, String skip) {
         return parameterBytes(dir, skip, 4);
@@ -175,6 +210,10 @@ final class RandomCheckpoints {
     }
 
     private static Path write(String name, String config, Map<String, long[]> shapes) {
+        return write(name, config, shapes, false);
+    }
+
+    private static Path write(String name, String config, Map<String, long[]> shapes, boolean bf16Matrices) {
         Path dir = ROOT.resolve(name);
         if (Files.isRegularFile(dir.resolve("model.safetensors"))) {
             return dir;
@@ -184,9 +223,12 @@ final class RandomCheckpoints {
             Map<String, Tensor> tensors = new LinkedHashMap<>();
             SplittableRandom rnd = new SplittableRandom(2026);
             for (var e : shapes.entrySet()) {
-                Tensor t = arena.empty(e.getValue());
-                fill(t, e.getKey(), rnd);
-                tensors.put(e.getKey(), t);
+                boolean rounded = bf16Matrices && e.getValue().length == 2;
+                try (TensorArena values = TensorArena.confined()) {
+                    Tensor t = (rounded ? values : arena).empty(e.getValue());
+                    fill(t, e.getKey(), rnd);
+                    tensors.put(e.getKey(), rounded ? BFloat16.rounded(t, arena) : t);
+                }
             }
             Files.writeString(dir.resolve("config.json"), config);
             SafeTensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));

@@ -41,6 +41,10 @@ public final class Report {
             decode();
             return;
         }
+        if (args.length > 0 && args[0].equals("llama")) {
+            LlamaDecode.run();
+            return;
+        }
         String include = args.length > 0 ? args[0] : "org.transformers4j.bench.(Norm|Softmax|Attention|Gemm|Gemv)Bench";
         Options opts = new OptionsBuilder().include(include).forks(1).warmupIterations(3)
                 .warmupTime(TimeValue.seconds(1)).measurementIterations(5).measurementTime(TimeValue.seconds(1))

@@ -1,5 +1,6 @@
 package org.transformers4j.nn;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import org.transformers4j.backend.Backend;
 import org.transformers4j.checkpoint.Checkpoint;
@@ -133,14 +134,45 @@ public final class Weights {
     /** Several [rows_i, cols] parameters stacked into one [sum rows_i, cols] tensor (a fused projection). */
     public Tensor concatRows(long cols, String[] names, long[] rows) {
         long total = Arrays.stream(rows).sum();
-        float[] out = new float[Math.toIntExact(total * cols)];
-        int at = 0;
-        for (int i = 0; i < names.length; i++) {
-            float[] part = hostFloats(names[i], rows[i], cols);
-            System.arraycopy(part, 0, out, at, part.length);
-            at += part.length;
+        if (backend.weightType() == DType.BF16 && convertsMatrices() && arena.device().equals(Device.CPU)) {
+            Tensor stored = concatStoredBf16(cols, names, rows, total);
+            if (stored != null) {
+                return stored;
+            }
         }
-        return matrix(out, total, cols);
+        try (TensorArena staging = TensorArena.confined()) {
+            boolean inPlace = arena.device().equals(Device.CPU) && !convertsMatrices(); // rows copied once, here
+            Tensor out = (inPlace ? arena : staging).empty(DType.F32, total, cols);
+            long at = 0;
+            for (int i = 0; i < names.length; i++) {
+                Tensor part = host(names[i], new long[] {rows[i], cols}, staging);
+                MemorySegment.copy(part.segment(), 0, out.segment(), at, part.segment().byteSize());
+                at += part.segment().byteSize();
+            }
+            if (inPlace) {
+                return out;
+            }
+            return convertsMatrices() ? backend.weightMatrix(out, arena) : backend.toDevice(out, arena);
+        }
+    }
+
+    /** The parts' bfloat16 rows copied as stored into one tensor, or null unless every part is stored in bfloat16. */
+    private Tensor concatStoredBf16(long cols, String[] names, long[] rows, long total) {
+        Tensor[] parts = new Tensor[names.length];
+        for (int i = 0; i < names.length; i++) {
+            checkShape(names[i], new long[] {rows[i], cols});
+            parts[i] = checkpoint.viewBf16(names[i], arena);
+            if (parts[i] == null) {
+                return null;
+            }
+        }
+        Tensor out = arena.empty(DType.BF16, total, cols);
+        long at = 0;
+        for (Tensor part : parts) {
+            MemorySegment.copy(part.segment(), 0, out.segment(), at, part.segment().byteSize());
+            at += part.segment().byteSize();
+        }
+        return out;
     }
 
     /**
