@@ -98,11 +98,6 @@ public final class SentenceEmbedder implements AutoCloseable {
         }
     }
 
-    /** {@link #embedEncoded} as a list. */
-    public List<float[]> embedEncodedList(List<Encoding> encodings) {
-        return java.util.Arrays.asList(embedEncoded(encodings));
-    }
-
     /** Token vectors [tokens][C] of one text (feature extraction), special tokens included. */
     public float[][] tokenVectors(String text) {
         BatchEncoding enc = tokenizer.encodeBatch(List.of(text));

@@ -1,7 +1,6 @@
 package org.transformers4j.scheduler;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -90,7 +89,6 @@ public final class GenerationScheduler implements AutoCloseable {
     private final KvCache cache;
     private final Row[] slots;
     private final List<Active> active = new ArrayList<>();
-    private final ArrayDeque<Request> waiting = new ArrayDeque<>(); // taken from the queue, not yet admitted
     private final RequestQueue<Request> queue;
     private final SchedulerMetrics metrics = new SchedulerMetrics();
     private final Thread worker;
@@ -208,39 +206,33 @@ public final class GenerationScheduler implements AutoCloseable {
     }
 
     /**
-     * Takes waiting requests while the cache has free rows for them, prefilling each; with nothing
-     * running, waits for one (freeing idle scratch memory after {@link SchedulerOptions#idleTrim()}).
+     * Takes waiting requests, oldest first, while the cache has free rows for them, prefilling
+     * each; a request that does not fit stays in the queue (where it counts against the limits).
+     * With nothing running, waits for one (freeing idle scratch memory after
+     * {@link SchedulerOptions#idleTrim()}).
      */
     private void admit() throws InterruptedException {
-        if (active.isEmpty() && waiting.isEmpty()) {
-            Request r = queue.take(options.idleTrim().toNanos());
-            if (r == null) {
-                if (!queue.isClosed()) {
-                    TensorArena.trimPool();
-                }
-                return;
+        if (active.isEmpty() && !queue.awaitRequest(options.idleTrim().toNanos())) {
+            if (!queue.isClosed()) {
+                TensorArena.trimPool();
             }
-            waiting.add(r);
+            return;
         }
-        for (Request r; (r = queue.poll()) != null; ) {
-            waiting.add(r);
-        }
-        while (!waiting.isEmpty() && !closing) {
-            Request r = waiting.peekFirst();
-            if (r.stream().result().isDone()) {
-                waiting.pollFirst();
-                metrics.queued.decrementAndGet();
-                continue;
-            }
-            if (r.config().numBeams() == 1 && freeSlots() < r.config().numReturnSequences()) {
+        for (Request r; !closing && (r = queue.peek()) != null; ) {
+            boolean live = !r.stream().result().isDone();
+            if (live && r.config().numBeams() == 1 && freeSlots() < r.config().numReturnSequences()) {
                 return; // it waits for rows to free up, first in line
             }
-            waiting.pollFirst();
+            if (!queue.remove(r)) {
+                continue; // its caller cancelled it just now
+            }
             metrics.queued.decrementAndGet();
-            try {
-                start(r);
-            } catch (RuntimeException e) {
-                r.stream().result().completeExceptionally(e);
+            if (live) {
+                try {
+                    start(r);
+                } catch (RuntimeException e) {
+                    r.stream().result().completeExceptionally(e);
+                }
             }
         }
     }
@@ -513,10 +505,6 @@ public final class GenerationScheduler implements AutoCloseable {
             } catch (InterruptedException ie) {
                 interrupted = true;
             }
-        }
-        for (Request r : waiting) {
-            metrics.queued.decrementAndGet();
-            r.stream().result().completeExceptionally(e);
         }
         fail(active, e);
         cache.close();

@@ -90,6 +90,30 @@ final class RequestQueue<R> {
         }
     }
 
+    /** The oldest waiting request, left in the queue, or null. */
+    R peek() {
+        lock.lock();
+        try {
+            return queue.peekFirst();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits up to timeoutNanos until a request waits; false when none came in that time or the queue closed. */
+    boolean awaitRequest(long timeoutNanos) throws InterruptedException {
+        lock.lock();
+        try {
+            long left = timeoutNanos;
+            while (queue.isEmpty() && !closed && left > 0) {
+                left = changed.awaitNanos(left);
+            }
+            return !queue.isEmpty();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Takes a waiting request, or null. */
     R poll() {
         lock.lock();

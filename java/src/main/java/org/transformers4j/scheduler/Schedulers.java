@@ -19,7 +19,7 @@ import org.transformers4j.tokenizer.Tokenizer;
  * <pre>{@code
  * try (var embeddings = Schedulers.embeddings("minilm", DefaultModels.miniLmEmbedder(backend),
  *         SchedulerOptions.defaults())) {
- *     float[] v = embeddings.submit("a text").join();   // from any number of threads
+ *     float[] v = embeddings.submit("a text").join().vector();   // from any number of threads
  * }
  * }</pre>
  */
@@ -27,11 +27,18 @@ public final class Schedulers {
     private Schedulers() {
     }
 
-    /** Sentence embeddings, batched. */
-    public static BatchScheduler<String, float[]> embeddings(String name, SentenceEmbedder embedder,
-                                                            SchedulerOptions options) {
+    /** Sentence embeddings, batched, with the tokens each text took. */
+    public static BatchScheduler<String, Embedding> embeddings(String name, SentenceEmbedder embedder,
+                                                              SchedulerOptions options) {
         return new BatchScheduler<>(name, new EncoderTask<>("embed", embedder, embedder.model(),
-                embedder.tokenizer(), embedder::embedEncodedList), options);
+                embedder.tokenizer(), encodings -> {
+                    float[][] vectors = embedder.embedEncoded(encodings);
+                    List<Embedding> out = new ArrayList<>();
+                    for (int i = 0; i < vectors.length; i++) {
+                        out.add(new Embedding(vectors[i], encodings.get(i).length()));
+                    }
+                    return out;
+                }), options);
     }
 
     /** Text classification (every label with its probability, most likely first), batched. */
@@ -73,6 +80,12 @@ public final class Schedulers {
                 return p;
             }
         }, options);
+    }
+
+    /** Batching in front of any work of one's own (a task prepares inputs and runs lists of them as one pass). */
+    public static <I, P, O> BatchScheduler<I, O> batch(String name, BatchScheduler.Task<I, P, O> task,
+                                                      SchedulerOptions options) {
+        return new BatchScheduler<>(name, task, options);
     }
 
     /** Text generation with continuous batching. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -81,14 +82,14 @@ class BatchSchedulerTest {
     @Test
     void embeddingsFrom64PlatformThreads() throws Exception {
         float[][] want = alone(64 * 8);
-        try (BatchScheduler<String, float[]> s = Schedulers.embeddings("bert", embedder(), SchedulerOptions.defaults());
+        try (BatchScheduler<String, Embedding> s = Schedulers.embeddings("bert", embedder(), SchedulerOptions.defaults());
              ExecutorService pool = Executors.newFixedThreadPool(64)) {
             List<Future<?>> done = new ArrayList<>();
             for (int t = 0; t < 64; t++) {
                 int thread = t;
                 done.add(pool.submit(() -> {
                     for (int i = thread; i < want.length; i += 64) {
-                        assertClose(want[i], s.submit(text(i)).join(), "text " + i);
+                        assertClose(want[i], s.submit(text(i)).join().vector(), "text " + i);
                     }
                     return null;
                 }));
@@ -105,12 +106,12 @@ class BatchSchedulerTest {
     @Test
     void embeddingsFromAThousandVirtualThreads() throws Exception {
         float[][] want = alone(1000);
-        try (BatchScheduler<String, float[]> s = Schedulers.embeddings("bert", embedder(), SchedulerOptions.defaults());
+        try (BatchScheduler<String, Embedding> s = Schedulers.embeddings("bert", embedder(), SchedulerOptions.defaults());
              ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<float[]>> got = new ArrayList<>();
             for (int i = 0; i < want.length; i++) {
                 String t = text(i);
-                got.add(threads.submit(() -> s.submit(t).join()));
+                got.add(threads.submit(() -> s.submit(t).join().vector()));
             }
             for (int i = 0; i < want.length; i++) {
                 assertClose(want[i], got.get(i).get(), "text " + i);
@@ -129,12 +130,12 @@ class BatchSchedulerTest {
         List<String> masked = texts.stream().map(t -> t + " [MASK] t7").toList();
         try (TextClassifier tc = new TextClassifier(fixture("bert-seqcls"), NumberedTokenizer.of(1000));
              TokenClassifier ner = new TokenClassifier(fixture("bert-tokcls"), NumberedTokenizer.of(1000));
-             FillMask fm = new FillMask(fixture("bert-mlm"), MaskTokenizer.of(1000), "[MASK]");
+             FillMask fm = new FillMask(fixture("bert-mlm"), NumberedTokenizer.withMask(1000), "[MASK]");
              var classify = Schedulers.classifier("seqcls", new TextClassifier(fixture("bert-seqcls"),
                      NumberedTokenizer.of(1000)), SchedulerOptions.defaults());
              var entities = Schedulers.entities("tokcls", new TokenClassifier(fixture("bert-tokcls"),
                      NumberedTokenizer.of(1000)), SchedulerOptions.defaults());
-             var fill = Schedulers.fillMask("mlm", new FillMask(fixture("bert-mlm"), MaskTokenizer.of(1000), "[MASK]"),
+             var fill = Schedulers.fillMask("mlm", new FillMask(fixture("bert-mlm"), NumberedTokenizer.withMask(1000), "[MASK]"),
                      3, SchedulerOptions.defaults())) {
             var c = texts.stream().map(classify::submit).toList();
             var e = texts.stream().map(entities::submit).toList();
@@ -276,7 +277,7 @@ class BatchSchedulerTest {
     @Test
     void scratchMemoryIsBoundedByTheBatchLimitsAndFreedWhenIdle() throws Exception {
         SchedulerOptions options = SchedulerOptions.defaults().withIdleTrim(Duration.ofMillis(300));
-        try (BatchScheduler<String, float[]> s = Schedulers.embeddings("bert", embedder(), options.withMaxQueued(4096));
+        try (BatchScheduler<String, Embedding> s = Schedulers.embeddings("bert", embedder(), options.withMaxQueued(4096));
              ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             GenerationSchedulerTest.waitFor(() -> TensorArena.idlePoolBytes() == 0);
             String longest = text(39);
@@ -287,7 +288,7 @@ class BatchSchedulerTest {
             List<Future<float[]>> burst = new ArrayList<>();
             for (int i = 0; i < 2000; i++) {
                 String t = text(i);
-                burst.add(threads.submit(() -> s.submit(t).join()));
+                burst.add(threads.submit(() -> s.submit(t).join().vector()));
             }
             for (Future<float[]> f : burst) {
                 f.get();
@@ -295,6 +296,36 @@ class BatchSchedulerTest {
             assertEquals(oneFullBatch, TensorArena.poolBytes(), "2,000 callers hold no more than one full batch");
             GenerationSchedulerTest.waitFor(() -> TensorArena.poolBytes() == 0);
         }
+    }
+
+    @Test
+    void flightRecorderSeesEachPassAndEachGeneration() throws Exception {
+        Path file = java.nio.file.Files.createTempFile("t4j", ".jfr");
+        try (jdk.jfr.Recording recording = new jdk.jfr.Recording()) {
+            recording.enable("org.transformers4j.Batch");
+            recording.enable("org.transformers4j.Generation");
+            recording.start();
+            try (var s = Schedulers.embeddings("bert", embedder(), SchedulerOptions.defaults())) {
+                s.submitAll(List.of("t5 t6", "t7"), null).forEach(CompletableFuture::join);
+            }
+            try (var g = Schedulers.generation("gpt2", GenerationSchedulerTest.pipeline("gpt2", cpu), SchedulerOptions.defaults())) {
+                g.submit("t5", g.defaults().withMaxNewTokens(3), null).result().join();
+            }
+            recording.stop();
+            recording.dump(file);
+        }
+        List<jdk.jfr.consumer.RecordedEvent> events = jdk.jfr.consumer.RecordingFile.readAllEvents(file);
+        java.nio.file.Files.delete(file);
+        var batches = events.stream().filter(e -> e.getEventType().getName().equals("org.transformers4j.Batch")).toList();
+        assertTrue(batches.stream().anyMatch(e -> e.getString("kind").equals("embed") && e.getInt("rows") == 2
+                && e.getLong("tokens") == 3 && e.getString("model").equals("bert")), batches.toString());
+        assertTrue(batches.stream().anyMatch(e -> e.getString("kind").equals("prefill")), batches.toString());
+        assertTrue(batches.stream().anyMatch(e -> e.getString("kind").equals("decode")), batches.toString());
+        var generations = events.stream().filter(e -> e.getEventType().getName().equals("org.transformers4j.Generation"))
+                .toList();
+        assertEquals(1, generations.size());
+        assertEquals(3, generations.get(0).getLong("generatedTokens"));
+        assertEquals("completed", generations.get(0).getString("outcome"));
     }
 
     @Test

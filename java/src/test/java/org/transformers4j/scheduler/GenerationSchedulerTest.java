@@ -51,7 +51,11 @@ class GenerationSchedulerTest {
     }
 
     static TextGenerator pipeline(String fixture) {
-        DecoderModel m = ModelRegistry.loadDecoder(Fixtures.model(fixture), cpu);
+        return pipeline(fixture, cpu);
+    }
+
+    static TextGenerator pipeline(String fixture, CpuBackend backend) {
+        DecoderModel m = ModelRegistry.loadDecoder(Fixtures.model(fixture), backend);
         return new TextGenerator(m, NumberedTokenizer.of(m.vocabSize()),
                 GenerationConfig.forModel(m.specialTokens(), Fixtures.model(fixture)));
     }

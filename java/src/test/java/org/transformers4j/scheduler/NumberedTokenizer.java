@@ -1,30 +1,35 @@
 package org.transformers4j.scheduler;
 
+import java.net.URISyntaxException;
+import java.nio.file.Path;
 import org.transformers4j.tokenizer.Tokenizer;
 
 /**
- * A word-level tokenizer.json whose tokens are "t0" to "t{V-1}" (ids 0 to V - 1), ids 0, 1 and 2
- * special ([PAD], [BOS], [EOS] in the fixtures' configs), so that text made of such words runs
- * any fixture model of vocabulary V.
+ * The word-level test tokenizers of the resources (tokenizers/README.md): "t0" to "t999" are ids 0
+ * to 999, so that text made of such words runs any fixture model of vocabulary 1000.
  */
 final class NumberedTokenizer {
     private NumberedTokenizer() {
     }
 
     static Tokenizer of(int vocab) {
-        StringBuilder v = new StringBuilder();
-        for (int i = 0; i < vocab; i++) {
-            v.append(i == 0 ? "" : ",").append("\"t").append(i).append("\":").append(i);
+        return load(vocab, "numbered-1000.json");
+    }
+
+    /** The same with id 4 spelled [MASK], for fill-mask. */
+    static Tokenizer withMask(int vocab) {
+        return load(vocab, "numbered-1000-mask.json");
+    }
+
+    private static Tokenizer load(int vocab, String name) {
+        if (vocab != 1000) {
+            throw new IllegalArgumentException("the test tokenizers have 1000 tokens, the model " + vocab);
         }
-        StringBuilder added = new StringBuilder();
-        for (int i = 0; i < 3; i++) {
-            added.append(i == 0 ? "" : ",").append("{\"id\":").append(i).append(",\"content\":\"t").append(i)
-                    .append("\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,\"special\":true}");
+        try {
+            return Tokenizer.load(Path.of(NumberedTokenizer.class.getResource("/tokenizers/" + name).toURI()));
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
         }
-        String json = "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[" + added + "],"
-                + "\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"post_processor\":null,"
-                + "\"decoder\":null,\"model\":{\"type\":\"WordLevel\",\"vocab\":{" + v + "},\"unk_token\":\"t0\"}}";
-        return Tokenizer.fromJson(json);
     }
 
     /** A prompt of n words drawn from ids 3 to vocab - 1 by seed. */
