@@ -96,6 +96,11 @@ public final class TransformerDecoder implements DecoderModel {
                               boolean lastLogitsOnly, TensorArena out) {
         int b = in.batch(), s = in.seq(), c = hiddenSize();
         int keys = checkInput(in, cache);
+        if (s > 1 && !cache.uniform()) {
+            // causal masking places every row's queries at the end of the longest row
+            throw new IllegalArgumentException("rows of the cache hold different lengths; they can take one new "
+                    + "token each, not " + s + " (prefill each row through its own view, KvCache.rows)");
+        }
         long[] positions = in.positions() != null ? in.positions()
                 : cache.uniform() ? defaultPositions(b, s, cache.length()) : cache.positions(s);
         // rows holding different lengths (a continuous batch) see only their own positions

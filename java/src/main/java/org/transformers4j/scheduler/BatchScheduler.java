@@ -73,6 +73,8 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
         }
     }
 
+    private static final System.Logger LOG = System.getLogger(BatchScheduler.class.getName());
+
     private final String name;
     private final Task<I, ?, O> task;
     private final SchedulerOptions options;
@@ -142,6 +144,7 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
         }
         metrics.submitted.add(requests.size());
         metrics.queued.addAndGet(requests.size());
+        metrics.unanswered.addAndGet(requests.size());
         List<CompletableFuture<O>> futures = new ArrayList<>();
         for (Request<I, O> r : requests) {
             if (timeout != null) {
@@ -158,6 +161,7 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
         if (queue.remove(r)) {
             metrics.queued.decrementAndGet();
         }
+        metrics.unanswered.decrementAndGet();
         if (e == null) {
             metrics.completed.increment();
         } else if (e instanceof CancellationException) {
@@ -168,6 +172,10 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
         metrics.latency.observe((System.nanoTime() - r.submitted) / 1e9);
     }
 
+    /**
+     * The worker: batches until closed; then it frees the pipeline itself, so that close() from a
+     * future's dependent action (which runs on this thread) cannot wait for this thread.
+     */
     private void work() {
         try {
             while (!closing) {
@@ -187,6 +195,15 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (Throwable e) {
+            // not one request's fault (each batch catches its own): nothing more can be trusted to run
+            LOG.log(System.Logger.Level.ERROR, "scheduler " + name + " stopped: " + e, e);
+            for (Request<I, O> r : queue.close()) {
+                metrics.queued.decrementAndGet();
+                r.future.completeExceptionally(new IllegalStateException("scheduler " + name + " stopped after " + e, e));
+            }
+        } finally {
+            task.close();
         }
     }
 
@@ -200,7 +217,7 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
             try {
                 prepare(r);
                 ready.add(r);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 r.future.completeExceptionally(e);
             }
         }
@@ -241,7 +258,7 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
             for (int i = 0; i < live.size(); i++) {
                 live.get(i).future.complete(out.get(i));
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             if (live.size() == 1) {
                 live.get(0).future.completeExceptionally(e);
             } else {
@@ -272,7 +289,7 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
         List<O> out = t.run(prepared);
         event.end();
         metrics.batches.increment();
-        metrics.tokens.add(tokens);
+        metrics.addTokens(tokens);
         metrics.batchRows.observe(live.size());
         metrics.batchTokens.observe((double) live.size() * longest);
         if (event.shouldCommit()) {
@@ -292,30 +309,30 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
     }
 
     /**
-     * Stops taking requests, lets those waiting and running finish for up to grace, then closes
-     * (failing what is left). True when everything finished within grace.
+     * Stops taking requests, lets every request already accepted (waiting, being tokenized or
+     * running) finish within grace, then closes (failing what is left). True when everything
+     * finished in time.
      */
     public boolean shutdown(Duration grace) {
         queue.stopAccepting();
-        boolean drained;
+        long deadline = System.nanoTime() + grace.toNanos();
         try {
-            drained = queue.awaitEmpty(System.nanoTime() + grace.toNanos());
-            long deadline = System.nanoTime() + grace.toNanos();
-            while (drained && metrics.inFlight() > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
+            while (metrics.unanswered() > 0 && System.nanoTime() < deadline && worker.isAlive()) {
+                Thread.sleep(2);
             }
-            drained &= metrics.inFlight() == 0;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            drained = false;
         }
+        boolean drained = metrics.unanswered() == 0;
         close();
         return drained;
     }
 
     /**
      * Fails the requests still waiting, waits for the batch running to finish, then frees the
-     * pipeline. Idempotent.
+     * pipeline. Idempotent. Futures complete on the scheduler's thread: an action that depends on
+     * one runs there (use the *Async variants for slow ones); if it closes the scheduler, the
+     * pipeline is freed once that thread has finished the batch.
      */
     @Override
     public void close() {
@@ -330,6 +347,9 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
             metrics.queued.decrementAndGet();
             r.future.completeExceptionally(new IllegalStateException("scheduler " + name + " is closed"));
         }
+        if (Thread.currentThread() == worker) {
+            return;
+        }
         boolean interrupted = false;
         while (worker.isAlive()) {
             try {
@@ -338,7 +358,6 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
                 interrupted = true;
             }
         }
-        task.close();
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
