@@ -20,7 +20,7 @@ public final class Report {
     private Report() {
     }
 
-    public static void main(String[] args) throws RunnerException {
+    public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("embed")) {
             embeddings();
             return;
@@ -39,6 +39,10 @@ public final class Report {
         }
         if (args.length > 0 && args[0].equals("decode")) {
             decode();
+            return;
+        }
+        if (args.length > 0 && args[0].equals("serve")) {
+            ServeBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
             return;
         }
         if (args.length > 0 && args[0].equals("llama")) {

@@ -96,7 +96,15 @@ public final class TransformerDecoder implements DecoderModel {
                               boolean lastLogitsOnly, TensorArena out) {
         int b = in.batch(), s = in.seq(), c = hiddenSize();
         int keys = checkInput(in, cache);
-        long[] positions = in.positions() != null ? in.positions() : defaultPositions(b, s, cache.length());
+        if (s > 1 && !cache.uniform()) {
+            // causal masking places every row's queries at the end of the longest row
+            throw new IllegalArgumentException("rows of the cache hold different lengths; they can take one new "
+                    + "token each, not " + s + " (prefill each row through its own view, KvCache.rows)");
+        }
+        long[] positions = in.positions() != null ? in.positions()
+                : cache.uniform() ? defaultPositions(b, s, cache.length()) : cache.positions(s);
+        // rows holding different lengths (a continuous batch) see only their own positions
+        long[] attentionMask = in.attentionMask() != null || cache.uniform() ? in.attentionMask() : cache.attentionMask(s);
         for (long p : positions) {
             if (p < 0 || p >= maxPositions()) {
                 throw new IllegalArgumentException("position " + p + " is outside the context of " + maxPositions()
@@ -106,7 +114,7 @@ public final class TransformerDecoder implements DecoderModel {
         List<Tensor> hidden = new ArrayList<>();
         try (TensorArena work = backend.scratch()) {
             Tensor x = embed(in.ids(), positions, work);
-            AttentionOptions mask = PaddingMask.apply(backend, AttentionOptions.scaled(1f), in.attentionMask(), b, keys, work);
+            AttentionOptions mask = PaddingMask.apply(backend, AttentionOptions.scaled(1f), attentionMask, b, keys, work);
             for (int i = 0; i < parts.layers().size(); i++) {
                 if (allHiddenStates) {
                     hidden.add(Rows.copyOut(backend, x, b, s, out));

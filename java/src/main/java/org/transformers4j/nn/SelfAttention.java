@@ -49,10 +49,26 @@ public record SelfAttention(Linear qkv, Linear out, int heads, int kvHeads, int 
             options = options.withCausal();
         }
         if (window > 0) {
-            options = options.withWindow(window);
+            options = seq == 1 ? windowAsKeyRange(options, batch, (int) kv[0].dim(1)) : options.withWindow(window);
         }
         Tensor context = arena.empty(batch, seq, heads, headDim);
         backend.attention(q, kv[0], kv[1], options, context);
         return out.forward(backend, context.reshape((long) batch * seq, (long) heads * headDim), Activation.NONE, arena);
+    }
+
+    /**
+     * For one query per row, the window as a range of keys: the query is the last key its row
+     * sees, and it sees the window's keys before it. The kernel's window counts back from the
+     * last key of the whole batch, which is the row's own only when every row holds as many
+     * positions; rows of a continuous batch hold different numbers.
+     */
+    private AttentionOptions windowAsKeyRange(AttentionOptions options, int batch, int keys) {
+        int[] start = new int[batch], end = new int[batch];
+        for (int b = 0; b < batch; b++) {
+            end[b] = options.keyLength() == null ? keys : options.keyLength()[b];
+            int from = options.keyStart() == null ? 0 : options.keyStart()[b];
+            start[b] = Math.min(end[b], Math.max(from, end[b] - window));
+        }
+        return options.withKeyStart(start).withKeyLength(end);
     }
 }

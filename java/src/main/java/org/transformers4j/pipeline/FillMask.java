@@ -32,11 +32,39 @@ public final class FillMask implements AutoCloseable {
 
     /** For each mask token in the text (in order), its topK candidates, most likely first. */
     public List<List<Prediction>> fill(String text, int topK) {
+        Encoding e = tokenizer.encode(text);
+        masks(e, text);
+        return fillEncoded(List.of(e), topK).get(0);
+    }
+
+    /**
+     * As {@link #fill}, for texts this pipeline's tokenizer encoded (each with a mask token), in
+     * one forward pass padded to the longest.
+     */
+    public List<List<List<Prediction>>> fillEncoded(List<Encoding> encodings, int topK) {
         if (topK < 1) {
             throw new IllegalArgumentException("topK must be >= 1, got " + topK);
         }
-        BatchEncoding enc = tokenizer.encodeBatch(List.of(text));
-        Encoding e = enc.encodings().get(0);
+        BatchEncoding enc = BatchEncoding.pad(encodings, tokenizer.padId());
+        try (TensorArena arena = TensorArena.confined()) {
+            float[] logits = model.forward(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
+                    enc.typeIds()), false, arena).logits().toFloatArray();
+            int v = model.vocabSize();
+            List<List<List<Prediction>>> out = new ArrayList<>();
+            for (int b = 0; b < enc.batch(); b++) {
+                Encoding e = encodings.get(b);
+                List<List<Prediction>> row = new ArrayList<>();
+                for (int pos : masks(e, null)) {
+                    row.add(predictions(logits, ((long) b * enc.seq() + pos) * v, v, e, pos, topK));
+                }
+                out.add(row);
+            }
+            return out;
+        }
+    }
+
+    /** The positions of the mask tokens; refused when there is none (text, if given, named). */
+    public List<Integer> masks(Encoding e, String text) {
         List<Integer> masks = new ArrayList<>();
         for (int i = 0; i < e.length(); i++) {
             if (e.tokens()[i].equals(maskToken)) {
@@ -44,26 +72,32 @@ public final class FillMask implements AutoCloseable {
             }
         }
         if (masks.isEmpty()) {
-            throw new IllegalArgumentException("the text has no mask token " + maskToken + ": " + text);
+            throw new IllegalArgumentException("the text has no mask token " + maskToken
+                    + (text == null ? "" : ": " + text));
         }
-        try (TensorArena arena = TensorArena.confined()) {
-            float[] logits = model.forward(new EncoderInput(1, enc.seq(), enc.ids(), enc.attentionMask(),
-                    enc.typeIds()), false, arena).logits().toFloatArray();
-            int v = model.vocabSize();
-            List<List<Prediction>> out = new ArrayList<>();
-            for (int pos : masks) {
-                double[] p = Scores.softmax(logits, pos * v, v);
-                List<Prediction> preds = new ArrayList<>();
-                for (int id : Scores.topK(p, topK)) {
-                    String token = tokenizer.decode(new long[] {id}, false).strip();
-                    long[] filled = e.ids().clone();
-                    filled[pos] = id;
-                    preds.add(new Prediction(id, token, p[id], tokenizer.decode(filled, true)));
-                }
-                out.add(preds);
-            }
-            return out;
+        return masks;
+    }
+
+    private List<Prediction> predictions(float[] logits, long at, int v, Encoding e, int pos, int topK) {
+        double[] p = Scores.softmax(logits, Math.toIntExact(at), v);
+        List<Prediction> preds = new ArrayList<>();
+        for (int id : Scores.topK(p, topK)) {
+            String token = tokenizer.decode(new long[] {id}, false).strip();
+            long[] filled = e.ids().clone();
+            filled[pos] = id;
+            preds.add(new Prediction(id, token, p[id], tokenizer.decode(filled, true)));
         }
+        return preds;
+    }
+
+    /** The model. */
+    public EncoderModel model() {
+        return model;
+    }
+
+    /** The tokenizer, which {@link #fillEncoded} expects encodings from. */
+    public Tokenizer tokenizer() {
+        return tokenizer;
     }
 
     @Override

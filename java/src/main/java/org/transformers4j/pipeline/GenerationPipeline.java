@@ -71,6 +71,11 @@ abstract class GenerationPipeline<M extends AutoCloseable> implements AutoClosea
         return model;
     }
 
+    /** The tokenizer of the model's inputs and outputs. */
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
     /** One output for one input with the default settings. */
     public Generation generate(String text) {
         return generate(List.of(text), defaults, null).get(0).get(0);

@@ -9,6 +9,7 @@ import org.transformers4j.model.EncoderModel;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 import org.transformers4j.tokenizer.BatchEncoding;
+import org.transformers4j.tokenizer.Encoding;
 import org.transformers4j.tokenizer.Tokenizer;
 
 /**
@@ -50,19 +51,26 @@ public final class SentenceEmbedder implements AutoCloseable {
         return tokenizer;
     }
 
-    /** One embedding per text, in the order given. */
+    /** One embedding per text, in the order given; texts are tokenized once and batched by length. */
     public float[][] embed(List<String> texts) {
-        float[][] out = new float[texts.size()][];
-        List<int[]> lengths = new ArrayList<>();
-        for (int i = 0; i < texts.size(); i++) {
-            lengths.add(new int[] {i, tokenizer.encode(texts.get(i)).length()});
+        List<Encoding> encodings = new ArrayList<>(texts.size());
+        for (String t : texts) {
+            encodings.add(tokenizer.encode(t));
         }
-        lengths.sort(Comparator.comparingInt(a -> a[1]));
-        for (int from = 0; from < lengths.size(); from += batchSize) {
-            List<int[]> chunk = lengths.subList(from, Math.min(lengths.size(), from + batchSize));
-            float[][] e = embedBatch(chunk.stream().map(a -> texts.get(a[0])).toList());
+        Integer[] order = new Integer[texts.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, Comparator.comparingInt(i -> encodings.get(i).length()));
+        float[][] out = new float[texts.size()][];
+        for (int from = 0; from < order.length; from += batchSize) {
+            List<Encoding> chunk = new ArrayList<>();
+            for (int i = from; i < Math.min(order.length, from + batchSize); i++) {
+                chunk.add(encodings.get(order[i]));
+            }
+            float[][] e = embedEncoded(chunk);
             for (int i = 0; i < chunk.size(); i++) {
-                out[chunk.get(i)[0]] = e[i];
+                out[order[from + i]] = e[i];
             }
         }
         return out;
@@ -75,7 +83,15 @@ public final class SentenceEmbedder implements AutoCloseable {
 
     /** Texts embedded in one forward pass, padded to the longest. */
     public float[][] embedBatch(List<String> texts) {
-        BatchEncoding enc = tokenizer.encodeBatch(texts);
+        return embedEncoded(texts.stream().map(tokenizer::encode).toList());
+    }
+
+    /**
+     * Texts that this embedder's {@link #tokenizer()} encoded, embedded in one forward pass
+     * padded to the longest (what a scheduler runs after tokenizing requests to size batches).
+     */
+    public float[][] embedEncoded(List<Encoding> encodings) {
+        BatchEncoding enc = BatchEncoding.pad(encodings, tokenizer.padId());
         try (TensorArena arena = TensorArena.confined()) {
             Tensor h = model.forward(input(enc), false, arena).lastHiddenState();
             return pool(h.toFloatArray(), enc.attentionMask(), enc.batch(), enc.seq(), (int) h.dim(2));

@@ -7,6 +7,7 @@ import org.transformers4j.model.EncoderInput;
 import org.transformers4j.model.EncoderModel;
 import org.transformers4j.tensor.TensorArena;
 import org.transformers4j.tokenizer.BatchEncoding;
+import org.transformers4j.tokenizer.Encoding;
 import org.transformers4j.tokenizer.Tokenizer;
 
 /** Text classification: label probabilities per text, names from the config's id2label. Thread-safe. */
@@ -31,7 +32,15 @@ public final class TextClassifier implements AutoCloseable {
 
     /** Every label with its probability, most likely first, for each text. */
     public List<List<Label>> classify(List<String> texts) {
-        BatchEncoding enc = tokenizer.encodeBatch(texts);
+        if (texts.isEmpty()) {
+            throw new IllegalArgumentException("texts is empty");
+        }
+        return classifyEncoded(texts.stream().map(tokenizer::encode).toList());
+    }
+
+    /** As {@link #classify(List)}, for texts this classifier's tokenizer encoded: one forward pass. */
+    public List<List<Label>> classifyEncoded(List<Encoding> encodings) {
+        BatchEncoding enc = BatchEncoding.pad(encodings, tokenizer.padId());
         try (TensorArena arena = TensorArena.confined()) {
             var logits = model.forward(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
                     enc.typeIds()), false, arena).logits();
@@ -48,6 +57,16 @@ public final class TextClassifier implements AutoCloseable {
             }
             return out;
         }
+    }
+
+    /** The model. */
+    public EncoderModel model() {
+        return model;
+    }
+
+    /** The tokenizer, which {@link #classifyEncoded} expects encodings from. */
+    public Tokenizer tokenizer() {
+        return tokenizer;
     }
 
     /** The labels of one text, most likely first. */

@@ -39,25 +39,47 @@ public final class TokenClassifier implements AutoCloseable {
 
     /** The most likely label of every non-special token. */
     public List<TokenLabel> labelTokens(String text) {
-        BatchEncoding enc = tokenizer.encodeBatch(List.of(text));
-        Encoding e = enc.encodings().get(0);
+        return labelEncoded(List.of(tokenizer.encode(text))).get(0);
+    }
+
+    /**
+     * The most likely label of every non-special token of each text this classifier's tokenizer
+     * encoded, in one forward pass padded to the longest.
+     */
+    public List<List<TokenLabel>> labelEncoded(List<Encoding> encodings) {
+        BatchEncoding enc = BatchEncoding.pad(encodings, tokenizer.padId());
         try (TensorArena arena = TensorArena.confined()) {
-            var logits = model.forward(new EncoderInput(1, enc.seq(), enc.ids(), enc.attentionMask(), enc.typeIds()),
-                    false, arena).logits();
+            var logits = model.forward(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
+                    enc.typeIds()), false, arena).logits();
             int n = (int) logits.dim(2);
             float[] v = logits.toFloatArray();
-            List<TokenLabel> out = new ArrayList<>();
-            for (int t = 0; t < e.length(); t++) {
-                if (e.specialTokens()[t]) {
-                    continue;
+            List<List<TokenLabel>> out = new ArrayList<>();
+            for (int b = 0; b < enc.batch(); b++) {
+                Encoding e = encodings.get(b);
+                List<TokenLabel> row = new ArrayList<>();
+                for (int t = 0; t < e.length(); t++) {
+                    if (e.specialTokens()[t]) {
+                        continue;
+                    }
+                    double[] p = Scores.softmax(v, (b * enc.seq() + t) * n, n);
+                    int best = Scores.topK(p, 1)[0];
+                    row.add(new TokenLabel(e.tokens()[t], labels.getOrDefault(best, "LABEL_" + best), p[best],
+                            e.starts()[t], e.ends()[t]));
                 }
-                double[] p = Scores.softmax(v, t * n, n);
-                int best = Scores.topK(p, 1)[0];
-                out.add(new TokenLabel(e.tokens()[t], labels.getOrDefault(best, "LABEL_" + best), p[best],
-                        e.starts()[t], e.ends()[t]));
+                out.add(row);
             }
             return out;
         }
+    }
+
+    /** The model. */
+    public EncoderModel model() {
+        return model;
+    }
+
+    /** The tokenizer, which {@link #labelEncoded} expects encodings from. */
+    public Tokenizer tokenizer() {
+        return tokenizer;
     }
 
     /** Entities of the text: B-X starts one, I-X continues one of type X, anything else ends it. */

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Large blocks of native memory that pooled arenas bump-allocate from and give back on close.
@@ -14,6 +15,8 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 final class SlabPool {
     private static final long BLOCK = 64L << 20;
     private static final ConcurrentLinkedDeque<Slab> FREE = new ConcurrentLinkedDeque<>();
+    /** Bytes of every block the pool has allocated and not yet freed, leased or idle. */
+    private static final AtomicLong HELD = new AtomicLong();
 
     /** One block and the arena that owns it. */
     private record Slab(Arena owner, MemorySegment memory) {
@@ -29,8 +32,23 @@ final class SlabPool {
     /** Frees every idle block. */
     static void trim() {
         for (Slab s; (s = FREE.pollFirst()) != null; ) {
+            HELD.addAndGet(-s.memory().byteSize());
             s.owner().close();
         }
+    }
+
+    /** Bytes of native memory the pool holds, in use or idle. */
+    static long heldBytes() {
+        return HELD.get();
+    }
+
+    /** Bytes of the idle blocks, which {@link #trim()} would free. */
+    static long idleBytes() {
+        long sum = 0;
+        for (Slab s : FREE) {
+            sum += s.memory().byteSize();
+        }
+        return sum;
     }
 
     private static Slab take(long bytes) {
@@ -41,7 +59,9 @@ final class SlabPool {
             }
         }
         Arena owner = Arena.ofShared();
-        return new Slab(owner, owner.allocate(Math.max(bytes, BLOCK), 4096));
+        Slab slab = new Slab(owner, owner.allocate(Math.max(bytes, BLOCK), 4096));
+        HELD.addAndGet(slab.memory().byteSize());
+        return slab;
     }
 
     /** The blocks one arena holds, with a bump pointer into the last. */

@@ -102,6 +102,16 @@ public final class TensorArena implements AutoCloseable {
         SlabPool.trim();
     }
 
+    /** Bytes of native memory the pool of scratch arenas holds, in use or idle. */
+    public static long poolBytes() {
+        return SlabPool.heldBytes();
+    }
+
+    /** Bytes of the pool's idle blocks: what {@link #trimPool()} would free now. */
+    public static long idlePoolBytes() {
+        return SlabPool.idleBytes();
+    }
+
     /** Whether the arena is still open. */
     public boolean isOpen() {
         return arena.scope().isAlive();

@@ -8,4 +8,24 @@ import java.util.List;
  */
 public record BatchEncoding(int batch, int seq, long[] ids, long[] attentionMask, long[] typeIds,
                             List<Encoding> encodings) {
+
+    /** Encodings padded on the right with padId to the longest of them. */
+    public static BatchEncoding pad(List<Encoding> encodings, long padId) {
+        if (encodings.isEmpty()) {
+            throw new IllegalArgumentException("no encodings to pad");
+        }
+        int b = encodings.size(), seq = 1;
+        for (Encoding e : encodings) {
+            seq = Math.max(seq, e.length());
+        }
+        long[] ids = new long[Math.multiplyExact(b, seq)], mask = new long[ids.length], types = new long[ids.length];
+        java.util.Arrays.fill(ids, padId);
+        for (int i = 0; i < b; i++) {
+            Encoding e = encodings.get(i);
+            System.arraycopy(e.ids(), 0, ids, i * seq, e.length());
+            System.arraycopy(e.typeIds(), 0, types, i * seq, e.length());
+            java.util.Arrays.fill(mask, i * seq, i * seq + e.length(), 1L);
+        }
+        return new BatchEncoding(b, seq, ids, mask, types, List.copyOf(encodings));
+    }
 }
