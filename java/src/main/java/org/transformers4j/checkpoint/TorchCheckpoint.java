@@ -39,8 +39,8 @@ import org.transformers4j.util.SafeFiles;
  */
 public final class TorchCheckpoint implements Checkpoint {
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** The cap on data.pkl: a state dict's pickle is a few bytes per tensor, so this is generous. */
-    private static final long MAX_PICKLE_BYTES = 1L << 30;
+    /** The cap on data.pkl: torch.save writes about 90 bytes a tensor, so this is over 700,000 tensors. */
+    private static final long MAX_PICKLE_BYTES = 64L << 20;
     private static final int MAX_RANK = 64;
 
     /** One tensor: where it came from (for messages), its view and the bytes of its storage. */

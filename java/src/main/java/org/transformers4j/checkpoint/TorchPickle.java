@@ -68,11 +68,14 @@ final class TorchPickle {
     private static final Object NONE = new Object();
     private static final Map<String, Global> ALLOWED = allowed();
     private static final int MAX_GLOBAL_LINE = 256;
+    /** The most values (stack pushes and memo entries) one pickle may create: over 150,000 tensors' worth. */
+    static final int MAX_VALUES = 4_000_000;
 
     private final byte[] b;
     private final String source;
     private int pos;
     private int opAt;
+    private int values;
     private final List<Object> stack = new ArrayList<>();
     private final List<Integer> marks = new ArrayList<>();
     private final Map<Long, Object> memo = new HashMap<>();
@@ -121,29 +124,32 @@ final class TorchPickle {
         switch (op) {
             case 0x80 -> u8(); // PROTO: the version does not change what is accepted
             case 0x95 -> bytes(8); // FRAME: a length hint for buffered readers
-            case '(' -> marks.add(stack.size());
-            case '}' -> stack.add(new Dict(new LinkedHashMap<>()));
-            case ')' -> stack.add(new Tuple(List.of()));
-            case 0x85, 0x86, 0x87 -> stack.add(tupleOfTop(op - 0x84));
-            case 't' -> stack.add(new Tuple(popToMark()));
-            case 'X' -> stack.add(utf8(u32()));
-            case 0x8c -> stack.add(utf8(u8()));
-            case 'K' -> stack.add((long) u8());
-            case 'M' -> stack.add((long) (u8() | u8() << 8));
-            case 'J' -> stack.add((long) (int) u32());
-            case 0x8a -> stack.add(long1());
-            case 'G' -> stack.add(ByteBuffer.wrap(bytes(8)).getDouble());
-            case 0x88 -> stack.add(Boolean.TRUE);
-            case 0x89 -> stack.add(Boolean.FALSE);
-            case 'N' -> stack.add(NONE);
-            case 'q' -> memo.put((long) u8(), top());
-            case 'r' -> memo.put(u32(), top());
-            case 0x94 -> memo.put((long) memo.size(), top());
-            case 'h' -> stack.add(memoGet(u8()));
-            case 'j' -> stack.add(memoGet(u32()));
-            case 'c' -> stack.add(global(line() + "." + line()));
+            case '(' -> {
+                count();
+                marks.add(stack.size());
+            }
+            case '}' -> push(new Dict(new LinkedHashMap<>()));
+            case ')' -> push(new Tuple(List.of()));
+            case 0x85, 0x86, 0x87 -> push(tupleOfTop(op - 0x84));
+            case 't' -> push(new Tuple(popToMark()));
+            case 'X' -> push(utf8(u32()));
+            case 0x8c -> push(utf8(u8()));
+            case 'K' -> push((long) u8());
+            case 'M' -> push((long) (u8() | u8() << 8));
+            case 'J' -> push((long) (int) u32());
+            case 0x8a -> push(long1());
+            case 'G' -> push(ByteBuffer.wrap(bytes(8)).getDouble());
+            case 0x88 -> push(Boolean.TRUE);
+            case 0x89 -> push(Boolean.FALSE);
+            case 'N' -> push(NONE);
+            case 'q' -> remember((long) u8(), top());
+            case 'r' -> remember(u32(), top());
+            case 0x94 -> remember((long) memo.size(), top());
+            case 'h' -> push(memoGet(u8()));
+            case 'j' -> push(memoGet(u32()));
+            case 'c' -> push(global(line() + "." + line()));
             case 0x93 -> stackGlobal();
-            case 'Q' -> stack.add(storage(pop()));
+            case 'Q' -> push(storage(pop()));
             case 'R' -> reduce();
             case 's' -> setItem();
             case 'u' -> setItems();
@@ -184,7 +190,7 @@ final class TorchPickle {
         if (!(module instanceof String m) || !(name instanceof String n)) {
             throw fail("STACK_GLOBAL needs two strings, got " + describe(module) + " and " + describe(name));
         }
-        stack.add(global(printable(m) + "." + printable(n)));
+        push(global(printable(m) + "." + printable(n)));
     }
 
     /** A persistent id must be ('storage', a storage type, key, location, numel). */
@@ -209,7 +215,7 @@ final class TorchPickle {
         if (!(args instanceof Tuple(List<Object> a))) {
             throw fail(g.name() + " called with " + describe(args) + " instead of an argument tuple");
         }
-        stack.add(switch (g.callable()) {
+        push(switch (g.callable()) {
             case ORDERED_DICT -> orderedDict(a);
             case REBUILD_TENSOR_V2 -> rebuildTensor(a);
             case REBUILD_PARAMETER -> rebuildParameter(a);
@@ -318,10 +324,11 @@ final class TorchPickle {
         if (stack.size() - n < floor()) {
             throw fail("TUPLE" + n + " with fewer than " + n + " values on the stack");
         }
-        List<Object> top = stack.subList(stack.size() - n, stack.size());
-        List<Object> items = List.copyOf(top);
-        top.clear();
-        return new Tuple(items);
+        Object[] items = new Object[n];
+        for (int i = n - 1; i >= 0; i--) {
+            items[i] = stack.remove(stack.size() - 1);
+        }
+        return new Tuple(List.of(items));
     }
 
     private List<Object> popToMark() {
@@ -338,6 +345,27 @@ final class TorchPickle {
     /** The lowest stack index an opcode may pop: values below the last mark belong to an outer opcode. */
     private int floor() {
         return marks.isEmpty() ? 0 : marks.get(marks.size() - 1);
+    }
+
+    /**
+     * Every value pushed, every mark and every memo entry counts against {@link #MAX_VALUES}, so that a small
+     * pickle cannot fill the heap (each opcode of a byte or two may create an object).
+     */
+    private void push(Object v) {
+        count();
+        stack.add(v);
+    }
+
+    private void remember(long index, Object v) {
+        count();
+        memo.put(index, v);
+    }
+
+    private void count() {
+        if (++values > MAX_VALUES) {
+            throw fail("creates more than " + MAX_VALUES + " values; torch.save's pickle of a state dict creates"
+                    + " about 25 a tensor");
+        }
     }
 
     private Object pop() {

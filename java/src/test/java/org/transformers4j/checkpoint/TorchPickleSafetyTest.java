@@ -224,6 +224,31 @@ class TorchPickleSafetyTest {
         refuses("holds a tuple of 2 items", gets.op('.').bytes());
     }
 
+    /** The pickle reader alone (no zip), for large pickles. */
+    static void refusesPickle(String expected, byte[] pickle) {
+        CheckpointException e = assertThrows(CheckpointException.class, () -> TorchPickle.read(pickle, "big.pkl"));
+        assertTrue(e.getMessage().startsWith("big.pkl at byte "), e.getMessage());
+        assertTrue(e.getMessage().contains(expected), "message should mention '" + expected + "': " + e.getMessage());
+    }
+
+    /** Each opcode of a byte may create an object: a pickle may create only so many (4 million). */
+    @Test
+    void picklesThatWouldFillTheHeapAreRefused() {
+        for (int op : new int[] {'N', '(', 0x85}) {
+            byte[] many = new byte[TorchPickle.MAX_VALUES + 2];
+            java.util.Arrays.fill(many, (byte) op);
+            many[0] = ')';
+            refusesPickle("creates more than 4000000 values", many);
+        }
+        byte[] puts = new byte[2 * TorchPickle.MAX_VALUES + 3];
+        puts[0] = 'N';
+        for (int i = 1; i + 2 <= puts.length; i += 2) {
+            puts[i] = 'q';
+            puts[i + 1] = (byte) i;
+        }
+        refusesPickle("creates more than 4000000 values", puts);
+    }
+
     @Test
     void aNonTensorEntryIsNamed() {
         refuses("entry lr is the value 0.5, not a tensor", stateWith("lr",
