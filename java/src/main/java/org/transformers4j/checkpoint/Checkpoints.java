@@ -11,6 +11,8 @@ public final class Checkpoints {
     /**
      * model.safetensors, model.safetensors.index.json (sharded), or a single {@code *.onnx} file
      * (through the ONNX importer); throws {@link CheckpointException} naming the folder when none is there.
+     * With no safetensors there, pytorch_model.bin or pytorch_model.bin.index.json is read (torch.save
+     * files, read without executing anything: {@link TorchCheckpoint}).
      */
     public static Checkpoint open(Path dir) {
         Path single = dir.resolve("model.safetensors");
@@ -21,6 +23,14 @@ public final class Checkpoints {
         if (Files.isRegularFile(index)) {
             return ShardedCheckpoint.open(index);
         }
-        throw new CheckpointException(dir + ": no model.safetensors or model.safetensors.index.json");
+        Path bin = dir.resolve("pytorch_model.bin"), binIndex = dir.resolve("pytorch_model.bin.index.json");
+        if (Files.isRegularFile(bin)) {
+            return TorchCheckpoint.open(bin);
+        }
+        if (Files.isRegularFile(binIndex)) {
+            return TorchCheckpoint.openIndex(binIndex);
+        }
+        throw new CheckpointException(dir + ": no model.safetensors, model.safetensors.index.json, pytorch_model.bin"
+                + " or pytorch_model.bin.index.json");
     }
 }
