@@ -36,7 +36,15 @@ public final class ShardedCheckpoint implements Checkpoint {
      * index and the entry.
      */
     public static ShardedCheckpoint open(Path index, LoadMode mode) {
-        JsonObject root = StrictJson.parseObject(SafeFiles.readText(index, "index", SafeFiles.MAX_JSON_BYTES), index.toString());
+        return open(index, SafeFiles.readText(index, "index", SafeFiles.MAX_JSON_BYTES), mode);
+    }
+
+    /**
+     * As {@link #open(Path, LoadMode)}, with the index's text given rather than read from the
+     * file: index names it in messages and its folder holds the shards.
+     */
+    public static ShardedCheckpoint open(Path index, String text, LoadMode mode) {
+        JsonObject root = StrictJson.parseObject(text, index.toString());
         JsonElement mapElement = root.get("weight_map");
         if (mapElement == null || !mapElement.isJsonObject()) {
             throw new CheckpointException(index + ": weight_map is " + (mapElement == null ? "missing"
