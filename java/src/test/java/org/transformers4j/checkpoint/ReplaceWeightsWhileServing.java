@@ -62,7 +62,8 @@ public final class ReplaceWeightsWhileServing {
     }
 
     private boolean serve(LoadMode mode, boolean inPlace, long nanos) throws Exception {
-        Path dir = Files.createTempDirectory("serving");
+        // in the working folder (a forked JVM's own, kept if it crashes), not in the shared temporary folder
+        Path dir = Files.createTempDirectory(Path.of("").toAbsolutePath(), "serving");
         try {
             Path fixture = Fixtures.model("bert-mlm");
             Files.copy(fixture.resolve("config.json"), dir.resolve("config.json"));

@@ -36,7 +36,8 @@ class ForkedJvmTest {
     /** Reads a mapping from native code after the file under it was truncated: SIGBUS, which kills the JVM. */
     public static final class SigbusInNativeCode {
         public static void main(String[] args) throws Throwable {
-            Path f = Files.write(Files.createTempFile("truncated", ".bin"), new byte[1 << 20]);
+            // in the working folder, which the helper keeps after the crash and the test deletes
+            Path f = Files.write(Path.of("truncated.bin"), new byte[1 << 20]);
             try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(f, StandardOpenOption.READ,
                     StandardOpenOption.WRITE)) {
                 MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, 1 << 20, arena);
