@@ -349,7 +349,7 @@ public final class Main {
         return cfg.validate();
     }
 
-    private static int convert(Args a, PrintStream out) {
+    private static int convert(Args a, PrintStream out) throws IOException {
         Path dest = Path.of(a.require("--out"));
         ModelConfig config;
         Checkpoint checkpoint;
@@ -362,7 +362,7 @@ public final class Main {
             checkpoint = Checkpoints.open(dir);
         }
         try (checkpoint) {
-            SafeTensorsWriter.writeCheckpoint(dest, config, checkpoint, dtype(a.option("--dtype", "f32")));
+            SafeTensorsWriter.writeCheckpoint(dest, config.json(), checkpoint, dtype(a.option("--dtype", "f32")));
             out.println("wrote " + checkpoint.names().size() + " tensors to " + dest.resolve("model.safetensors")
                     + " and " + dest.resolve("config.json"));
             return 0;

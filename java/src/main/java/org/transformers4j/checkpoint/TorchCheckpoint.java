@@ -3,15 +3,12 @@ package org.transformers4j.checkpoint;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -60,14 +57,20 @@ public final class TorchCheckpoint implements Checkpoint {
         this.entries = Collections.unmodifiableMap(entries);
     }
 
-    /**
-     * Maps a torch.save file and reads its state dict; throws {@link CheckpointException} naming
-     * the file (and the zip entry, tensor or pickle byte) when it is not one or is damaged.
-     */
+    /** {@link #open(Path, LoadMode)} in the default mode ({@link LoadMode#byDefault()}). */
     public static TorchCheckpoint open(Path file) {
+        return open(file, LoadMode.byDefault());
+    }
+
+    /**
+     * Reads a torch.save file (copied into owned memory or mapped, as mode says) and its state
+     * dict; throws {@link CheckpointException} naming the file (and the zip entry, tensor or pickle
+     * byte) when it is not one or is damaged.
+     */
+    public static TorchCheckpoint open(Path file, LoadMode mode) {
         Arena arena = Arena.ofShared();
         try {
-            return new TorchCheckpoint(file, List.of(arena), read(file, arena));
+            return new TorchCheckpoint(file, List.of(arena), read(file, mode, arena));
         } catch (RuntimeException e) {
             arena.close();
             throw e;
@@ -79,6 +82,11 @@ public final class TorchCheckpoint implements Checkpoint {
      * in the index's folder) and checks that each mapped tensor is in its file.
      */
     public static TorchCheckpoint openIndex(Path index) {
+        return openIndex(index, LoadMode.byDefault());
+    }
+
+    /** {@link #openIndex(Path)}, each shard held as mode says. */
+    public static TorchCheckpoint openIndex(Path index, LoadMode mode) {
         List<Arena> arenas = new ArrayList<>();
         try {
             Map<String, Entry> entries = new LinkedHashMap<>();
@@ -89,7 +97,7 @@ public final class TorchCheckpoint implements Checkpoint {
                 if (shard == null) {
                     Arena arena = Arena.ofShared();
                     arenas.add(arena);
-                    shard = read(index.resolveSibling(file), arena);
+                    shard = read(index.resolveSibling(file), mode, arena);
                     shards.put(file, shard);
                 }
                 Entry entry = shard.get(e.getKey());
@@ -133,15 +141,9 @@ public final class TorchCheckpoint implements Checkpoint {
         return file;
     }
 
-    /** Maps the file into arena and reads every tensor of its state dict. */
-    private static Map<String, Entry> read(Path file, Arena arena) {
-        long size = SafeFiles.requireRegularFile(file, "PyTorch weights file");
-        MemorySegment all;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            all = ch.map(FileChannel.MapMode.READ_ONLY, 0, Math.min(size, ch.size()), arena);
-        } catch (IOException e) {
-            throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
-        }
+    /** Reads the file into arena (copied or mapped) and every tensor of its state dict. */
+    private static Map<String, Entry> read(Path file, LoadMode mode, Arena arena) {
+        MemorySegment all = FileBytes.load(file, "PyTorch weights file", mode, arena);
         if (!StoredZip.looksLikeZip(all)) {
             boolean pickle = all.byteSize() > 0 && all.get(ValueLayout.JAVA_BYTE, 0) == (byte) 0x80;
             throw new CheckpointException(file + ": not a zip archive" + (pickle

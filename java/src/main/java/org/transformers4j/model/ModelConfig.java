@@ -27,11 +27,8 @@ public final class ModelConfig {
 
     /** Reads and parses a config.json file. */
     public static ModelConfig read(Path file) {
-        try {
-            return parse(Files.readString(file), file.toString());
-        } catch (IOException e) {
-            throw new CheckpointException(file + ": cannot read config: " + e.getMessage(), e);
-        }
+        return parse(org.transformers4j.util.SafeFiles.readText(file, "config", org.transformers4j.util.SafeFiles.MAX_JSON_BYTES),
+                file.toString());
     }
 
     /** Parses config.json text; source names it in messages. */
