@@ -3,6 +3,7 @@ package org.transformers4j.nn;
 import org.transformers4j.backend.Backend;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.util.CloseGuard;
 
 /**
  * Keys and values of every layer for a batch of sequences, filled step by step. Stored head-major,
@@ -19,6 +20,7 @@ public final class KvCache implements AutoCloseable {
     private final Tensor[] values;
     private final int batch;
     private final int capacity;
+    private final CloseGuard guard;
     private int length;
 
     /** A cache whose copies run on the backend of the model that fills it. */
@@ -31,6 +33,7 @@ public final class KvCache implements AutoCloseable {
         this.arena = backend.longLived();
         this.batch = batch;
         this.capacity = capacity;
+        this.guard = new CloseGuard("KV cache", arena::close);
         keys = new Tensor[layers];
         values = new Tensor[layers];
         try {
@@ -74,6 +77,7 @@ public final class KvCache implements AutoCloseable {
      * values of positions [0, length + S) as views {keys, values}.
      */
     public Tensor[] append(int layer, Tensor k, Tensor v) {
+        guard.ensureOpen();
         int s = (int) k.dim(1);
         requireRoom(s);
         backend.copy(k, positionMajor(keys[layer], length, s));
@@ -102,6 +106,15 @@ public final class KvCache implements AutoCloseable {
 
     /** Row i takes what row from[i] held (beam search keeps the cache of the beams it continues). */
     public void reorder(int[] from) {
+        enter();
+        try {
+            reorderOpen(from);
+        } finally {
+            exit();
+        }
+    }
+
+    private void reorderOpen(int[] from) {
         if (from.length != batch) {
             throw new IllegalArgumentException("reorder needs " + batch + " rows, got " + from.length);
         }
@@ -132,9 +145,23 @@ public final class KvCache implements AutoCloseable {
         }
     }
 
-    /** Frees the cache. */
+    /**
+     * Starts a pass that reads or writes the cache (a model's forward brackets its layers with
+     * enter and {@link #exit()}): close waits for it, and it fails with IllegalStateException once
+     * the cache is closed.
+     */
+    public void enter() {
+        guard.enter();
+    }
+
+    /** Ends a pass started by {@link #enter()}. */
+    public void exit() {
+        guard.exit();
+    }
+
+    /** Frees the cache once no pass is in flight; a second close does nothing. */
     @Override
     public void close() {
-        arena.close();
+        guard.close();
     }
 }

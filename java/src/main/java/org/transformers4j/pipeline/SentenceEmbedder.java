@@ -10,6 +10,7 @@ import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 import org.transformers4j.tokenizer.BatchEncoding;
 import org.transformers4j.tokenizer.Tokenizer;
+import org.transformers4j.util.CloseGuard;
 
 /**
  * Feature extraction and sentence embeddings, as sentence-transformers computes them: the mean of
@@ -20,12 +21,14 @@ public final class SentenceEmbedder implements AutoCloseable {
     private final EncoderModel model;
     private final Tokenizer tokenizer;
     private final boolean normalize;
+    private final CloseGuard guard;
     private int batchSize = 32;
 
     public SentenceEmbedder(EncoderModel model, Tokenizer tokenizer, boolean normalize) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.normalize = normalize;
+        this.guard = new CloseGuard("SentenceEmbedder", this::release);
     }
 
     /** Texts per forward pass (default 32). */
@@ -52,45 +55,65 @@ public final class SentenceEmbedder implements AutoCloseable {
 
     /** One embedding per text, in the order given. */
     public float[][] embed(List<String> texts) {
-        float[][] out = new float[texts.size()][];
-        List<int[]> lengths = new ArrayList<>();
-        for (int i = 0; i < texts.size(); i++) {
-            lengths.add(new int[] {i, tokenizer.encode(texts.get(i)).length()});
-        }
-        lengths.sort(Comparator.comparingInt(a -> a[1]));
-        for (int from = 0; from < lengths.size(); from += batchSize) {
-            List<int[]> chunk = lengths.subList(from, Math.min(lengths.size(), from + batchSize));
-            float[][] e = embedBatch(chunk.stream().map(a -> texts.get(a[0])).toList());
-            for (int i = 0; i < chunk.size(); i++) {
-                out[chunk.get(i)[0]] = e[i];
+        guard.enter();
+        try {
+            float[][] out = new float[texts.size()][];
+            List<int[]> lengths = new ArrayList<>();
+            for (int i = 0; i < texts.size(); i++) {
+                lengths.add(new int[] {i, tokenizer.encode(texts.get(i)).length()});
             }
+            lengths.sort(Comparator.comparingInt(a -> a[1]));
+            for (int from = 0; from < lengths.size(); from += batchSize) {
+                List<int[]> chunk = lengths.subList(from, Math.min(lengths.size(), from + batchSize));
+                float[][] e = embedBatch(chunk.stream().map(a -> texts.get(a[0])).toList());
+                for (int i = 0; i < chunk.size(); i++) {
+                    out[chunk.get(i)[0]] = e[i];
+                }
+            }
+            return out;
+        } finally {
+            guard.exit();
         }
-        return out;
     }
 
     /** The embedding of one text. */
     public float[] embed(String text) {
-        return embedBatch(List.of(text))[0];
+        guard.enter();
+        try {
+            return embedBatch(List.of(text))[0];
+        } finally {
+            guard.exit();
+        }
     }
 
     /** Texts embedded in one forward pass, padded to the longest. */
     public float[][] embedBatch(List<String> texts) {
-        BatchEncoding enc = tokenizer.encodeBatch(texts);
-        try (TensorArena arena = TensorArena.confined()) {
-            Tensor h = model.forward(input(enc), false, arena).lastHiddenState();
-            return pool(h.toFloatArray(), enc.attentionMask(), enc.batch(), enc.seq(), (int) h.dim(2));
+        guard.enter();
+        try {
+            BatchEncoding enc = tokenizer.encodeBatch(texts);
+            try (TensorArena arena = TensorArena.confined()) {
+                Tensor h = model.forward(input(enc), false, arena).lastHiddenState();
+                return pool(h.toFloatArray(), enc.attentionMask(), enc.batch(), enc.seq(), (int) h.dim(2));
+            }
+        } finally {
+            guard.exit();
         }
     }
 
     /** Token vectors [tokens][C] of one text (feature extraction), special tokens included. */
     public float[][] tokenVectors(String text) {
-        BatchEncoding enc = tokenizer.encodeBatch(List.of(text));
-        try (TensorArena arena = TensorArena.confined()) {
-            Tensor h = model.forward(input(enc), false, arena).lastHiddenState();
-            float[] v = h.toFloatArray();
-            int c = (int) h.dim(2);
-            return IntStream.range(0, enc.seq())
-                    .mapToObj(t -> java.util.Arrays.copyOfRange(v, t * c, (t + 1) * c)).toArray(float[][]::new);
+        guard.enter();
+        try {
+            BatchEncoding enc = tokenizer.encodeBatch(List.of(text));
+            try (TensorArena arena = TensorArena.confined()) {
+                Tensor h = model.forward(input(enc), false, arena).lastHiddenState();
+                float[] v = h.toFloatArray();
+                int c = (int) h.dim(2);
+                return IntStream.range(0, enc.seq())
+                        .mapToObj(t -> java.util.Arrays.copyOfRange(v, t * c, (t + 1) * c)).toArray(float[][]::new);
+            }
+        } finally {
+            guard.exit();
         }
     }
 
@@ -136,9 +159,20 @@ public final class SentenceEmbedder implements AutoCloseable {
         return dot / Math.sqrt(na * nb);
     }
 
+    /**
+     * Closes the model and the tokenizer once the calls in flight have finished; calls after it
+     * fail with IllegalStateException. A second close does nothing.
+     */
     @Override
     public void close() {
-        model.close();
-        tokenizer.close();
+        guard.close();
+    }
+
+    private void release() {
+        try {
+            model.close();
+        } finally {
+            tokenizer.close();
+        }
     }
 }

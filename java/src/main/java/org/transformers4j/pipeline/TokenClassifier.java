@@ -9,6 +9,7 @@ import org.transformers4j.tensor.TensorArena;
 import org.transformers4j.tokenizer.BatchEncoding;
 import org.transformers4j.tokenizer.Encoding;
 import org.transformers4j.tokenizer.Tokenizer;
+import org.transformers4j.util.CloseGuard;
 
 /**
  * Token classification (named-entity recognition): a label per token, and entities merged from
@@ -26,6 +27,7 @@ public final class TokenClassifier implements AutoCloseable {
     private final EncoderModel model;
     private final Tokenizer tokenizer;
     private final Map<Integer, String> labels;
+    private final CloseGuard guard;
 
     public TokenClassifier(EncoderModel model, Tokenizer tokenizer) {
         if (model.head() != EncoderModel.Head.TOKEN_CLASSIFICATION) {
@@ -35,28 +37,34 @@ public final class TokenClassifier implements AutoCloseable {
         this.model = model;
         this.tokenizer = tokenizer;
         this.labels = model.config().id2label();
+        this.guard = new CloseGuard("TokenClassifier", this::release);
     }
 
     /** The most likely label of every non-special token. */
     public List<TokenLabel> labelTokens(String text) {
-        BatchEncoding enc = tokenizer.encodeBatch(List.of(text));
-        Encoding e = enc.encodings().get(0);
-        try (TensorArena arena = TensorArena.confined()) {
-            var logits = model.forward(new EncoderInput(1, enc.seq(), enc.ids(), enc.attentionMask(), enc.typeIds()),
-                    false, arena).logits();
-            int n = (int) logits.dim(2);
-            float[] v = logits.toFloatArray();
-            List<TokenLabel> out = new ArrayList<>();
-            for (int t = 0; t < e.length(); t++) {
-                if (e.specialTokens()[t]) {
-                    continue;
+        guard.enter();
+        try {
+            BatchEncoding enc = tokenizer.encodeBatch(List.of(text));
+            Encoding e = enc.encodings().get(0);
+            try (TensorArena arena = TensorArena.confined()) {
+                var logits = model.forward(new EncoderInput(1, enc.seq(), enc.ids(), enc.attentionMask(), enc.typeIds()),
+                        false, arena).logits();
+                int n = (int) logits.dim(2);
+                float[] v = logits.toFloatArray();
+                List<TokenLabel> out = new ArrayList<>();
+                for (int t = 0; t < e.length(); t++) {
+                    if (e.specialTokens()[t]) {
+                        continue;
+                    }
+                    double[] p = Scores.softmax(v, t * n, n);
+                    int best = Scores.topK(p, 1)[0];
+                    out.add(new TokenLabel(e.tokens()[t], labels.getOrDefault(best, "LABEL_" + best), p[best],
+                            e.starts()[t], e.ends()[t]));
                 }
-                double[] p = Scores.softmax(v, t * n, n);
-                int best = Scores.topK(p, 1)[0];
-                out.add(new TokenLabel(e.tokens()[t], labels.getOrDefault(best, "LABEL_" + best), p[best],
-                        e.starts()[t], e.ends()[t]));
+                return out;
             }
-            return out;
+        } finally {
+            guard.exit();
         }
     }
 
@@ -99,9 +107,20 @@ public final class TokenClassifier implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Closes the model and the tokenizer once the calls in flight have finished; calls after it
+     * fail with IllegalStateException. A second close does nothing.
+     */
     @Override
     public void close() {
-        model.close();
-        tokenizer.close();
+        guard.close();
+    }
+
+    private void release() {
+        try {
+            model.close();
+        } finally {
+            tokenizer.close();
+        }
     }
 }
