@@ -1,5 +1,6 @@
 package org.transformers4j.tokenizer;
 
+import org.transformers4j.util.JsonFields;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;

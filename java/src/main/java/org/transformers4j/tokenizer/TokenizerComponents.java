@@ -1,5 +1,6 @@
 package org.transformers4j.tokenizer;
 
+import org.transformers4j.util.JsonFields;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import java.util.Map;
@@ -117,15 +118,15 @@ final class TokenizerComponents {
         switch (type) {
             case "RobertaProcessing" -> {
                 p.only(Set.of("type", "sep", "cls", "trim_offsets", "add_prefix_space"));
-                JsonFields.stringAndId(p.require("sep"), p.at("sep"), p.source());
-                JsonFields.stringAndId(p.require("cls"), p.at("cls"), p.source());
+                stringAndId(p.require("sep"), p.at("sep"), p.source());
+                stringAndId(p.require("cls"), p.at("cls"), p.source());
                 p.bool("trim_offsets");
                 p.bool("add_prefix_space");
             }
             case "BertProcessing" -> {
                 p.only(Set.of("type", "sep", "cls"));
-                JsonFields.stringAndId(p.require("sep"), p.at("sep"), p.source());
-                JsonFields.stringAndId(p.require("cls"), p.at("cls"), p.source());
+                stringAndId(p.require("sep"), p.at("sep"), p.source());
+                stringAndId(p.require("cls"), p.at("cls"), p.source());
             }
             case "ByteLevel" -> byteLevel(p);
             case "TemplateProcessing" -> template(p);
@@ -181,6 +182,16 @@ final class TokenizerComponents {
         for (int i = 0; i < items.size(); i++) {
             check.accept(JsonFields.of(items.get(i), parent.at(key) + "[" + i + "]", parent.source()));
         }
+    }
+
+    /** A two-element array [string, unsigned integer] (a Rust (String, u32) tuple). */
+    private static void stringAndId(JsonElement e, String path, String source) {
+        JsonArray a = JsonFields.array(e, path, source);
+        if (a.size() != 2) {
+            throw JsonFields.fail(source, path, "must be [token, id], got " + JsonFields.describe(e));
+        }
+        JsonFields.string(a.get(0), path + "[0]", source);
+        JsonFields.unsigned(a.get(1), path + "[1]", source, TokenizerJson.MAX_U32);
     }
 
     private static void byteLevel(JsonFields f) {

@@ -1,5 +1,6 @@
 package org.transformers4j.tokenizer;
 
+import org.transformers4j.util.JsonFields;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
