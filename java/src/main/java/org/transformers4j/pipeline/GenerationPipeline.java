@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
 import org.transformers4j.generation.GeneratedSequence;
 import org.transformers4j.generation.GenerationConfig;
 import org.transformers4j.generation.TokenListener;
@@ -38,14 +39,19 @@ abstract class GenerationPipeline<M extends AutoCloseable> implements AutoClosea
         this.guard = new CloseGuard(getClass().getSimpleName(), this::release);
     }
 
-    /** Loads tokenizer.json, then the model, then the defaults of a directory; closes what it opened on failure. */
+    /**
+     * Loads tokenizer.json, then the model, then the defaults of a directory (generation_config.json
+     * checked against the model's vocabulary); closes what it opened on failure.
+     */
     static <M extends AutoCloseable, P> P load(Path dir, Function<Path, M> loadModel,
-                                               Function<M, SpecialTokens> special, Builder<M, P> build) {
+                                               Function<M, SpecialTokens> special, ToIntFunction<M> vocabSize,
+                                               Builder<M, P> build) {
         Tokenizer tokenizer = Tokenizer.inDirectory(dir);
         M model = null;
         try {
             model = loadModel.apply(dir);
-            return build.build(model, tokenizer, GenerationConfig.forModel(special.apply(model), dir));
+            GenerationConfig defaults = GenerationConfig.forModel(special.apply(model), dir, vocabSize.applyAsInt(model));
+            return build.build(model, tokenizer, defaults);
         } catch (RuntimeException e) {
             tokenizer.close();
             if (model != null) {
