@@ -28,7 +28,18 @@ import org.transformers4j.util.SafeFiles;
  * is closed")}.
  */
 public final class Tokenizer implements AutoCloseable {
+    /** DJL's switch for its telemetry, read from the environment or the system properties. */
+    static final String TRACKING = "OPT_OUT_TRACKING";
     private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
+
+    static {
+        // Making a tokenizer calls DJL's telemetry: an HTTP request to the EC2 metadata address, then
+        // to DJL's servers. A library inside a service makes no network requests of its own accord:
+        // off unless the environment or the application says otherwise.
+        if (System.getenv(TRACKING) == null && System.getProperty(TRACKING) == null) {
+            System.setProperty(TRACKING, "true");
+        }
+    }
 
     private final HuggingFaceTokenizer hf;
     private final String json;

@@ -59,6 +59,16 @@ class TokenizerJsonTest {
         assertTrue(e.getMessage().contains("not a regular file"), e.getMessage());
     }
 
+    /** A fuzzing finding: making a tokenizer let DJL send a request to the EC2 metadata address. */
+    @Test
+    void makingATokenizerMakesNoNetworkRequest() {
+        try (Tokenizer t = Tokenizer.fromJson(TokenizerJsonCases.base().toString())) {
+            assertEquals(System.getenv(Tokenizer.TRACKING) == null ? "true" : null,
+                    System.getProperty(Tokenizer.TRACKING), "DJL's telemetry is off unless the environment sets it");
+            assertEquals(1, t.encode("hello").length());
+        }
+    }
+
     @Test
     void aMissingFileNamesTheFolder(@TempDir Path dir) {
         var e = assertThrows(IllegalArgumentException.class, () -> Tokenizer.inDirectory(dir));
