@@ -17,7 +17,8 @@ import java.util.function.Consumer;
  * <li>a pre_tokenizer FixedLength of {@code length} 0 splits into chunks of 0;
  * <li>a TemplateProcessing whose single template uses sequence B, or that names a special token
  *     missing from its special_tokens, indexes what is not there (the library checks neither
- *     when it reads the file);
+ *     when it reads the file); a second TemplateProcessing after a first in a Sequence hits a
+ *     todo!();
  * <li>a Precompiled normalizer whose charsmap does not parse or whose trie points outside
  *     itself ({@link PrecompiledCharsmap}).
  * </ul>
@@ -112,7 +113,16 @@ final class TokenizerComponents {
         }
     }
 
+    /**
+     * The post_processor. A template turns its input into one part per piece, and a second
+     * template (later in a Sequence) given other than one or two parts hits the library's
+     * todo!() (a panic): one TemplateProcessing per chain.
+     */
     static void postProcessor(JsonFields p) {
+        postProcessor(p, new int[1]);
+    }
+
+    private static void postProcessor(JsonFields p, int[] templates) {
         String type = p.oneOf("type", Set.of("RobertaProcessing", "BertProcessing", "ByteLevel", "TemplateProcessing",
                 "Sequence"));
         switch (type) {
@@ -129,10 +139,16 @@ final class TokenizerComponents {
                 stringAndId(p.require("cls"), p.at("cls"), p.source());
             }
             case "ByteLevel" -> byteLevel(p);
-            case "TemplateProcessing" -> template(p);
+            case "TemplateProcessing" -> {
+                if (templates[0]++ > 0) {
+                    throw JsonFields.fail(p.source(), p.path(), "is a second TemplateProcessing in one chain, which "
+                            + "the library cannot run (it gets the first one's parts)");
+                }
+                template(p);
+            }
             default -> {
                 p.only(Set.of("type", "processors"));
-                each(p, "processors", TokenizerComponents::postProcessor);
+                each(p, "processors", q -> postProcessor(q, templates));
             }
         }
     }

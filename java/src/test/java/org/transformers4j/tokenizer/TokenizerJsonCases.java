@@ -335,6 +335,11 @@ public final class TokenizerJsonCases {
                 List.of(seq("A", 0)), List.of(seq("A", 0), seq("B", 1)), obj("[CLS]", obj("id", "[CLS]",
                         "ids", List.of(1, 1), "tokens", List.of("[CLS]"))))).toString(),
                 "$.post_processor.special_tokens.[CLS].tokens"));
+        JsonObject threeParts = template(List.of(seq("A", 0), seq("A", 0), seq("A", 0)),
+                List.of(seq("A", 0), seq("B", 1)), obj());
+        out.add(new Case("template after a template (a fuzzing finding)", base("post_processor", obj("type", "Sequence",
+                "processors", List.of(threeParts, obj("type", "Sequence", "processors", List.of(byteLevel(),
+                        threeParts))))).toString(), "$.post_processor.processors[1].processors[1]: is a second"));
         out.add(new Case("Bert processing sep not a pair", base("post_processor", obj("type", "BertProcessing",
                 "sep", List.of("[SEP]"), "cls", List.of("[CLS]", 1))).toString(), "$.post_processor.sep"));
         out.add(new Case("decoder Strip stop 1", base("decoder", obj("type", "Strip", "content", " ", "start", 0,
@@ -353,6 +358,29 @@ public final class TokenizerJsonCases {
         out.add(new Case("padding strategy unknown", base("padding", obj("strategy", "Longest", "direction", "Right",
                 "pad_id", 0, "pad_type_id", 0, "pad_token", "[UNK]")).toString(), "$.padding.strategy"));
         return out;
+    }
+
+    /**
+     * Files that pass the static checks but that only the library can tell are bad, refused before
+     * the tokenizer is made: a fuzzing finding, an added token marked normalized that the
+     * normalizer turns into nothing made the library panic on the first non-ASCII text.
+     */
+    static List<Case> refusedAfterNormalizing() {
+        JsonObject crlf = obj("id", 20, "content", "\r\n", "single_word", true, "lstrip", false, "rstrip", false,
+                "normalized", true, "special", true);
+        JsonObject accent = obj("id", 21, "content", "\u0301", "single_word", false, "lstrip", false, "rstrip", false,
+                "normalized", true, "special", false);
+        return List.of(
+                new Case("added token stripped to nothing", base("normalizer", obj("type", "Strip", "strip_left", false,
+                        "strip_right", true), "added_tokens", List.of(crlf)).toString(), "$.added_tokens[0].content"),
+                new Case("added token replaced by nothing", base("normalizer", obj("type", "Sequence", "normalizers",
+                        List.of(obj("type", "Lowercase"), obj("type", "Replace", "pattern", obj("Regex", "[a-z]+"),
+                                "content", ""))), "added_tokens", List.of(obj("id", 20, "content", "ABC",
+                        "single_word", false, "lstrip", false, "rstrip", false, "normalized", true, "special", false)))
+                        .toString(), "$.added_tokens[0].content"),
+                new Case("added token of accents stripped", base("normalizer", obj("type", "StripAccents"),
+                        "added_tokens", List.of(crlf.deepCopy(), accent)).toString().replace("\"normalized\":true,"
+                        + "\"special\":true", "\"normalized\":false,\"special\":true"), "$.added_tokens[1].content"));
     }
 
     /** A charsmap declaring one 256-unit block whose root sends every byte into a second, missing block. */
@@ -383,6 +411,7 @@ public final class TokenizerJsonCases {
     public static void main(String[] args) {
         List<Case> cases = new ArrayList<>(accepted());
         cases.addAll(refused());
+        cases.addAll(refusedAfterNormalizing());
         for (Case c : cases) {
             if (args.length > 0 && !c.name().contains(args[0])) {
                 continue;

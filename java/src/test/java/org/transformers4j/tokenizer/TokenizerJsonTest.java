@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -66,6 +67,25 @@ class TokenizerJsonTest {
             assertEquals(System.getenv(Tokenizer.TRACKING) == null ? "true" : null,
                     System.getProperty(Tokenizer.TRACKING), "DJL's telemetry is off unless the environment sets it");
             assertEquals(1, t.encode("hello").length());
+        }
+    }
+
+    /**
+     * A fuzzing finding: post-processors chained in a Sequence number the parts of one text 1 and
+     * up, and the offsets of those tokens were looked up in a pair text that is not there.
+     */
+    @Test
+    void aSingleTextWhosePartsAreNumberedAsAPairGetsOffsetsIntoItself() {
+        var template = TokenizerJsonCases.template(List.of(TokenizerJsonCases.seq("A", 0), TokenizerJsonCases.seq("A", 0)),
+                List.of(TokenizerJsonCases.seq("A", 0), TokenizerJsonCases.seq("B", 1)), TokenizerJsonCases.obj());
+        var chain = TokenizerJsonCases.obj("type", "Sequence", "processors", List.of(template,
+                TokenizerJsonCases.obj("type", "BertProcessing", "sep", List.of("[SEP]", 2), "cls", List.of("[CLS]", 1))));
+        try (Tokenizer t = Tokenizer.fromJson(TokenizerJsonCases.base("post_processor", chain).toString())) {
+            Encoding e = t.encode("hello world");
+            for (int i = 0; i < e.length(); i++) {
+                assertTrue(e.starts()[i] >= 0 && e.ends()[i] <= "hello world".length(), e.toString());
+            }
+            assertTrue(java.util.Arrays.stream(e.sequence()).anyMatch(s -> s == 1), "the case needs a part numbered 1");
         }
     }
 
