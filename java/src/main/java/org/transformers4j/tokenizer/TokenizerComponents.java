@@ -3,6 +3,8 @@ package org.transformers4j.tokenizer;
 import org.transformers4j.util.JsonFields;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -15,6 +17,8 @@ import java.util.function.Consumer;
  * <ul>
  * <li>a decoder Strip with {@code stop} above 0 indexes before the start of a short token;
  * <li>a pre_tokenizer FixedLength of {@code length} 0 splits into chunks of 0;
+ * <li>a normalizer Prepend of "", or a normalizer Replace whose pattern matches the empty string,
+ *     misaligns the text, and a later step indexes past it;
  * <li>a TemplateProcessing whose single template uses sequence B, or that names a special token
  *     missing from its special_tokens, indexes what is not there (the library checks neither
  *     when it reads the file); a second TemplateProcessing after a first in a Sequence hits a
@@ -65,10 +69,16 @@ final class TokenizerComponents {
                 n.only(Set.of("type", "precompiled_charsmap"));
                 PrecompiledCharsmap.check(n.string("precompiled_charsmap"), n.at("precompiled_charsmap"), n.source());
             }
-            case "Replace" -> replace(n);
+            case "Replace" -> {
+                replace(n);
+                requireNoEmptyMatch(n);
+            }
             case "Prepend" -> {
                 n.only(Set.of("type", "prepend"));
-                n.string("prepend");
+                if (n.string("prepend").isEmpty()) {
+                    throw n.fail("prepend", "must not be empty: prepending nothing corrupts the library's offsets "
+                            + "and a later step panics");
+                }
             }
             default -> n.only(TYPE_ONLY);
         }
@@ -233,6 +243,38 @@ final class TokenizerComponents {
         f.only(Set.of("type", "pattern", "content"));
         pattern(f);
         f.string("content");
+    }
+
+    /**
+     * A Replace normalizer whose pattern matches the empty string (anywhere) inserts text that
+     * the library misaligns; a later normalizer or pre-tokenizer then indexes past its offsets (a
+     * panic). Regexes are Oniguruma's; they are tried here with java.util.regex on texts made of
+     * common characters and of the pattern's own (which a lookaround would look for), and one
+     * that Java cannot compile is refused rather than guessed at.
+     */
+    private static void requireNoEmptyMatch(JsonFields f) {
+        JsonFields pattern = f.object("pattern");
+        String kind = pattern.json().keySet().iterator().next();
+        String p = pattern.string(kind);
+        java.util.regex.Pattern re;
+        try {
+            re = java.util.regex.Pattern.compile(kind.equals("String") ? java.util.regex.Pattern.quote(p) : p);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw f.fail("pattern", "is a regex this library cannot check: " + e.getDescription());
+        }
+        StringBuilder all = new StringBuilder("a A0 \t\n.é\u0301你\uD83E\uDD17_\u2581-'");
+        all.append(p);
+        List<String> texts = new ArrayList<>(List.of("", all.toString(), new StringBuilder(all).reverse().toString()));
+        p.codePoints().forEach(c -> texts.add(Character.toString(c)));
+        for (String text : texts) {
+            java.util.regex.Matcher m = re.matcher(text);
+            while (m.find()) {
+                if (m.start() == m.end()) {
+                    throw f.fail("pattern", "matches the empty string (at " + m.start() + " of \"" + text + "\"); "
+                            + "the library misaligns what it inserts there and then panics");
+                }
+            }
+        }
     }
 
     /** A pattern: {"String": "..."} or {"Regex": "..."}. */

@@ -316,6 +316,18 @@ public final class TokenizerJsonCases {
                 "precompiled_charsmap", ruleBeyondStrings())).toString(), "$.normalizer.precompiled_charsmap"));
         out.add(new Case("Replace pattern of two kinds", base("normalizer", obj("type", "Replace", "pattern",
                 obj("String", "a", "Regex", "b"), "content", "")).toString(), "$.normalizer.pattern"));
+        out.add(new Case("Prepend of nothing (a fuzzing finding)", base("normalizer", obj("type", "Prepend", "prepend", ""),
+                "pre_tokenizer", obj("type", "ByteLevel", "add_prefix_space", false, "trim_offsets", false,
+                        "use_regex", false)).toString(), "$.normalizer.prepend"));
+        for (String re : new String[] {"^", "x*", "(?=h)", "\\b"}) {
+            out.add(new Case("Replace matching nothing " + re + " (a fuzzing finding)", base("normalizer", obj("type",
+                    "Sequence", "normalizers", List.of(obj("type", "Replace", "pattern", obj("Regex", re), "content", "a"),
+                            obj("type", "NFD")))).toString(), "$.normalizer.normalizers[0].pattern"));
+        }
+        out.add(new Case("Replace of the empty string", base("normalizer", obj("type", "Replace", "pattern",
+                obj("String", ""), "content", "a")).toString(), "$.normalizer.pattern"));
+        out.add(new Case("Replace regex Java cannot read", base("normalizer", obj("type", "Replace", "pattern",
+                obj("Regex", "\\p{Hiragana}"), "content", "a")).toString(), "$.normalizer.pattern"));
         out.add(new Case("FixedLength 0", base("pre_tokenizer", obj("type", "FixedLength", "length", 0)).toString(),
                 "$.pre_tokenizer.length"));
         out.add(new Case("FixedLength null", base("pre_tokenizer", obj("type", "FixedLength", "length", null)).toString(),
