@@ -28,7 +28,8 @@ final class PrecompiledCharsmap {
     private PrecompiledCharsmap() {
     }
 
-    static void check(String base64, String path, String source) {
+    /** Checks the charsmap; returns the most characters one rule puts in place of its match (at least 1). */
+    static double check(String base64, String path, String source) {
         byte[] bytes = decode(base64, path, source);
         if (bytes.length < 4) {
             throw JsonFields.fail(source, path, "holds " + bytes.length + " bytes, fewer than its 4-byte header");
@@ -50,7 +51,7 @@ final class PrecompiledCharsmap {
         byte[] strings = new byte[bytes.length - stringsAt];
         System.arraycopy(bytes, stringsAt, strings, 0, strings.length);
         requireUtf8(strings, path, source);
-        walk(trie, strings, path, source);
+        return Math.max(1, walk(trie, strings, path, source));
     }
 
     /** Canonical base64 (padded, no stray bits), as the library's decoder requires. */
@@ -79,7 +80,8 @@ final class PrecompiledCharsmap {
      * byte c (1..255) goes to unit p ^ c, which matches when its label is c; the next state is
      * that unit's position ^ its offset, and a leaf there holds an index into strings.
      */
-    private static void walk(long[] trie, byte[] strings, String path, String source) {
+    private static int walk(long[] trie, byte[] strings, String path, String source) {
+        int longest = 0;
         Set<Long> seen = new HashSet<>();
         ArrayDeque<Long> todo = new ArrayDeque<>();
         todo.add(offset(trie[0]));
@@ -100,15 +102,19 @@ final class PrecompiledCharsmap {
                 }
                 long next = unit ^ offset(u);
                 if (((u >>> 8) & 1) == 1) {
-                    leaf(trie, strings, next, path, source);
+                    longest = Math.max(longest, leaf(trie, strings, next, path, source));
                 }
                 todo.add(next);
             }
         }
+        return longest;
     }
 
-    /** The leaf at position next must exist and start a replacement string at a character boundary. */
-    private static void leaf(long[] trie, byte[] strings, long next, String path, String source) {
+    /**
+     * The leaf at position next must exist and start a replacement string at a character
+     * boundary; returns the length of that replacement in characters.
+     */
+    private static int leaf(long[] trie, byte[] strings, long next, String path, String source) {
         if (next >= trie.length) {
             throw JsonFields.fail(source, path, "has a trie leaf at unit " + next + ", outside its " + trie.length
                     + " units");
@@ -118,6 +124,12 @@ final class PrecompiledCharsmap {
             throw JsonFields.fail(source, path, "has a rule pointing at byte " + value + " of its " + strings.length
                     + " bytes of replacements, " + (value > strings.length ? "past the end" : "inside a character"));
         }
+        int end = (int) value;
+        while (end < strings.length && strings[end] != 0) {
+            end++;
+        }
+        String replacement = new String(strings, (int) value, end - (int) value, StandardCharsets.UTF_8);
+        return replacement.codePointCount(0, replacement.length());
     }
 
     /** darts-clone's offset field: bits 10.. shifted left by 8 when bit 9 is set. */

@@ -45,16 +45,26 @@ final class TokenizerComponents {
         }
     }
 
-    static void normalizer(JsonFields n) {
+    /**
+     * Checks a normalizer; returns how many times longer it can make a text at most (chained
+     * steps multiply: nine Replace steps each inserting a dozen characters make a text 12^9 times
+     * longer, and the library runs out of time, then memory, and aborts). Refused above
+     * {@link #MAX_GROWTH}.
+     */
+    static double normalizer(JsonFields n) {
+        return requireGrowth(n, normalizerGrowth(n));
+    }
+
+    private static double normalizerGrowth(JsonFields n) {
         String type = n.oneOf("type", Set.of("BertNormalizer", "Strip", "StripAccents", "NFC", "NFD", "NFKC", "NFKD",
                 "Sequence", "Lowercase", "Nmt", "Precompiled", "Replace", "Prepend", "ByteLevel"));
         switch (type) {
             case "BertNormalizer" -> {
                 n.only(Set.of("type", "clean_text", "handle_chinese_chars", "strip_accents", "lowercase"));
                 n.bool("clean_text");
-                n.bool("handle_chinese_chars");
                 n.optionalBool("strip_accents");
                 n.bool("lowercase");
+                return n.bool("handle_chinese_chars") ? 3 : 1; // spaces around each Chinese character
             }
             case "Strip" -> {
                 n.only(Set.of("type", "strip_left", "strip_right"));
@@ -63,25 +73,34 @@ final class TokenizerComponents {
             }
             case "Sequence" -> {
                 n.only(Set.of("type", "normalizers"));
-                each(n, "normalizers", TokenizerComponents::normalizer);
+                return each(n, "normalizers", TokenizerComponents::normalizer);
             }
             case "Precompiled" -> {
                 n.only(Set.of("type", "precompiled_charsmap"));
-                PrecompiledCharsmap.check(n.string("precompiled_charsmap"), n.at("precompiled_charsmap"), n.source());
+                return PrecompiledCharsmap.check(n.string("precompiled_charsmap"), n.at("precompiled_charsmap"),
+                        n.source());
             }
             case "Replace" -> {
                 replace(n);
                 requireNoEmptyMatch(n);
+                return replaceGrowth(n);
             }
             case "Prepend" -> {
                 n.only(Set.of("type", "prepend"));
-                if (n.string("prepend").isEmpty()) {
+                String prepend = n.string("prepend");
+                if (prepend.isEmpty()) {
                     throw n.fail("prepend", "must not be empty: prepending nothing corrupts the library's offsets "
                             + "and a later step panics");
                 }
+                return 1 + prepend.codePointCount(0, prepend.length());
+            }
+            case "ByteLevel" -> {
+                n.only(TYPE_ONLY);
+                return 4; // a character per byte
             }
             default -> n.only(TYPE_ONLY);
         }
+        return 1;
     }
 
     static void preTokenizer(JsonFields p) {
@@ -97,7 +116,10 @@ final class TokenizerComponents {
             case "Metaspace" -> metaspace(p);
             case "Sequence" -> {
                 p.only(Set.of("type", "pretokenizers"));
-                each(p, "pretokenizers", TokenizerComponents::preTokenizer);
+                each(p, "pretokenizers", q -> {
+                    preTokenizer(q);
+                    return 1;
+                });
             }
             case "Split" -> {
                 p.only(Set.of("type", "pattern", "behavior", "invert"));
@@ -158,37 +180,50 @@ final class TokenizerComponents {
             }
             default -> {
                 p.only(Set.of("type", "processors"));
-                each(p, "processors", q -> postProcessor(q, templates));
+                each(p, "processors", q -> {
+                    postProcessor(q, templates);
+                    return 1;
+                });
             }
         }
     }
 
-    static void decoder(JsonFields d) {
+    /** Checks a decoder; returns how many times longer it can make the text at most (see {@link #normalizer}). */
+    static double decoder(JsonFields d) {
+        return requireGrowth(d, decoderGrowth(d));
+    }
+
+    private static double decoderGrowth(JsonFields d) {
         String type = d.oneOf("type", Set.of("BPEDecoder", "ByteLevel", "WordPiece", "Metaspace", "CTC", "Sequence",
                 "Replace", "Fuse", "Strip", "ByteFallback"));
         switch (type) {
             case "BPEDecoder" -> {
                 d.only(Set.of("type", "suffix"));
-                d.string("suffix");
+                return d.string("suffix").isEmpty() ? 2 : 1; // an empty suffix is replaced between every character
             }
             case "ByteLevel" -> byteLevel(d);
             case "WordPiece" -> {
                 d.only(Set.of("type", "prefix", "cleanup"));
                 d.string("prefix");
                 d.bool("cleanup");
+                return 2; // a space before each token
             }
             case "Metaspace" -> metaspace(d);
             case "CTC" -> {
                 d.only(Set.of("type", "pad_token", "word_delimiter_token", "cleanup"));
                 d.string("pad_token");
-                d.string("word_delimiter_token");
-                d.bool("cleanup");
+                boolean empty = d.string("word_delimiter_token").isEmpty();
+                return d.bool("cleanup") && empty ? 2 : 1; // an empty delimiter is replaced between every character
             }
             case "Sequence" -> {
                 d.only(Set.of("type", "decoders"));
-                each(d, "decoders", TokenizerComponents::decoder);
+                return each(d, "decoders", TokenizerComponents::decoder);
             }
-            case "Replace" -> replace(d);
+            case "Replace" -> {
+                replace(d);
+                requireNoEmptyMatch(d);
+                return replaceGrowth(d);
+            }
             case "Strip" -> {
                 d.only(Set.of("type", "content", "start", "stop"));
                 d.character("content");
@@ -200,14 +235,38 @@ final class TokenizerComponents {
             }
             default -> d.only(TYPE_ONLY);
         }
+        return 1;
     }
 
-    /** Each element of the array at key, as an object, checked by check. */
-    private static void each(JsonFields parent, String key, Consumer<JsonFields> check) {
+    /** Each element of the array at key, as an object, checked by check; the product of their growths. */
+    private static double each(JsonFields parent, String key, java.util.function.ToDoubleFunction<JsonFields> check) {
         JsonArray items = parent.array(key);
+        double growth = 1;
         for (int i = 0; i < items.size(); i++) {
-            check.accept(JsonFields.of(items.get(i), parent.at(key) + "[" + i + "]", parent.source()));
+            growth *= check.applyAsDouble(JsonFields.of(items.get(i), parent.at(key) + "[" + i + "]", parent.source()));
         }
+        return growth;
+    }
+
+    /** The longest a text can grow through normalizers or decoders: generous for real files (2 to 20). */
+    static final double MAX_GROWTH = 1024;
+
+    private static double requireGrowth(JsonFields f, double growth) {
+        if (growth > MAX_GROWTH) {
+            throw JsonFields.fail(f.source(), f.path(), "can make a text up to " + (growth > 1e12 ? "more than 10^12"
+                    : String.format("%.0f", growth)) + " times longer (its steps multiply), more than the "
+                    + (int) MAX_GROWTH + " this library allows");
+        }
+        return growth;
+    }
+
+    /** A replacement: content for every match of at least one character (the empty match is refused). */
+    private static double replaceGrowth(JsonFields f) {
+        JsonFields pattern = f.object("pattern");
+        String kind = pattern.json().keySet().iterator().next();
+        String p = pattern.string(kind), content = f.string("content");
+        int match = kind.equals("String") ? p.codePointCount(0, p.length()) : 1;
+        return Math.max(1.0, (double) content.codePointCount(0, content.length()) / match);
     }
 
     /** A two-element array [string, unsigned integer] (a Rust (String, u32) tuple). */
@@ -248,7 +307,7 @@ final class TokenizerComponents {
     /**
      * A Replace normalizer whose pattern matches the empty string (anywhere) inserts text that
      * the library misaligns; a later normalizer or pre-tokenizer then indexes past its offsets (a
-     * panic). Regexes are Oniguruma's; they are tried here with java.util.regex on texts made of
+     * panic). In a decoder it inserts between every two characters, the engine of runaway growth. Regexes are Oniguruma's; they are tried here with java.util.regex on texts made of
      * common characters and of the pattern's own (which a lookaround would look for), and one
      * that Java cannot compile is refused rather than guessed at.
      */
@@ -270,8 +329,8 @@ final class TokenizerComponents {
             java.util.regex.Matcher m = re.matcher(text);
             while (m.find()) {
                 if (m.start() == m.end()) {
-                    throw f.fail("pattern", "matches the empty string (at " + m.start() + " of \"" + text + "\"); "
-                            + "the library misaligns what it inserts there and then panics");
+                    throw f.fail("pattern", "matches the empty string (at " + m.start() + " of \"" + text + "\"), "
+                            + "which the library cannot replace safely");
                 }
             }
         }
@@ -310,8 +369,12 @@ final class TokenizerComponents {
         pieces(p, "pair", specials.json().keySet(), true);
     }
 
-    /** A template: pieces {"Sequence": {"id": "A"|"B", "type_id": n}} or {"SpecialToken": {"id": s, "type_id": n}}. */
+    /**
+     * A template: pieces {"Sequence": {"id": "A"|"B", "type_id": n}} or {"SpecialToken": {"id": s,
+     * "type_id": n}}. Each sequence appears at most once: every appearance copies the whole text.
+     */
     private static void pieces(JsonFields p, String key, Set<String> specials, boolean pair) {
+        Set<String> used = new java.util.HashSet<>();
         JsonArray pieces = p.array(key);
         for (int i = 0; i < pieces.size(); i++) {
             JsonFields piece = JsonFields.of(pieces.get(i), p.at(key) + "[" + i + "]", p.source());
@@ -328,6 +391,9 @@ final class TokenizerComponents {
                 String id = body.oneOf("id", Set.of("A", "B"));
                 if (!pair && id.equals("B")) {
                     throw body.fail("id", "must be A: a single text has no sequence B");
+                }
+                if (!used.add(id)) {
+                    throw body.fail("id", "repeats sequence " + id + ": each sequence appears once in a template");
                 }
             } else {
                 String id = body.string("id");

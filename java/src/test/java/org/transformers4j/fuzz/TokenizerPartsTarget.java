@@ -376,12 +376,14 @@ public final class TokenizerPartsTarget {
         p.add("special_tokens", specials);
     }
 
+    /** Template pieces: each sequence at most once (the checks refuse more), special tokens around them. */
     static JsonArray pieces(FuzzBytes in, List<String> specials, boolean pair) {
         JsonArray out = new JsonArray();
-        for (int i = in.choose(6); i >= 0; i--) {
+        List<String> sequences = new ArrayList<>(pair ? List.of("A", "B") : List.of("A"));
+        for (int i = in.choose(6); i >= 0 && !(sequences.isEmpty() && specials.isEmpty()); i--) {
             JsonObject body = new JsonObject(), piece = new JsonObject();
-            if (specials.isEmpty() || in.bool()) {
-                body.addProperty("id", pair && in.bool() ? "B" : "A");
+            if (!sequences.isEmpty() && (specials.isEmpty() || in.bool())) {
+                body.addProperty("id", sequences.remove(in.choose(sequences.size())));
                 body.addProperty("type_id", in.number() % 3);
                 piece.add("Sequence", body);
             } else {

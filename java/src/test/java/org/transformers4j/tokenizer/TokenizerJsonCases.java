@@ -328,6 +328,15 @@ public final class TokenizerJsonCases {
                 obj("String", ""), "content", "a")).toString(), "$.normalizer.pattern"));
         out.add(new Case("Replace regex Java cannot read", base("normalizer", obj("type", "Replace", "pattern",
                 obj("Regex", "\\p{Hiragana}"), "content", "a")).toString(), "$.normalizer.pattern"));
+        JsonObject insert = obj("type", "Replace", "pattern", obj("String", "a"), "content", "aaaaaaaa");
+        out.add(new Case("decoders growing the text 8^4 times (a fuzzing finding)", base("decoder", obj("type",
+                "Sequence", "decoders", List.of(insert, insert, insert, insert))).toString(), "$.decoder: can make a text"));
+        out.add(new Case("normalizer growing the text 2000 times", base("normalizer", obj("type", "Replace",
+                "pattern", obj("String", "a"), "content", "b".repeat(2000))).toString(), "$.normalizer: can make a text"));
+        out.add(new Case("decoder Replace matching nothing", base("decoder", obj("type", "Replace", "pattern",
+                obj("Regex", "\\b"), "content", "x")).toString(), "$.decoder.pattern"));
+        out.add(new Case("template repeating sequence A", base("post_processor", template(List.of(seq("A", 0),
+                seq("A", 1)), List.of(seq("A", 0), seq("B", 1)), obj())).toString(), "$.post_processor.single[1].Sequence.id"));
         out.add(new Case("FixedLength 0", base("pre_tokenizer", obj("type", "FixedLength", "length", 0)).toString(),
                 "$.pre_tokenizer.length"));
         out.add(new Case("FixedLength null", base("pre_tokenizer", obj("type", "FixedLength", "length", null)).toString(),
@@ -347,8 +356,8 @@ public final class TokenizerJsonCases {
                 List.of(seq("A", 0)), List.of(seq("A", 0), seq("B", 1)), obj("[CLS]", obj("id", "[CLS]",
                         "ids", List.of(1, 1), "tokens", List.of("[CLS]"))))).toString(),
                 "$.post_processor.special_tokens.[CLS].tokens"));
-        JsonObject threeParts = template(List.of(seq("A", 0), seq("A", 0), seq("A", 0)),
-                List.of(seq("A", 0), seq("B", 1)), obj());
+        JsonObject threeParts = template(List.of(special("[CLS]", 0), seq("A", 0), special("[SEP]", 0)),
+                List.of(seq("A", 0), seq("B", 1)), clsSep());
         out.add(new Case("template after a template (a fuzzing finding)", base("post_processor", obj("type", "Sequence",
                 "processors", List.of(threeParts, obj("type", "Sequence", "processors", List.of(byteLevel(),
                         threeParts))))).toString(), "$.post_processor.processors[1].processors[1]: is a second"));

@@ -76,8 +76,9 @@ class TokenizerJsonTest {
      */
     @Test
     void aSingleTextWhosePartsAreNumberedAsAPairGetsOffsetsIntoItself() {
-        var template = TokenizerJsonCases.template(List.of(TokenizerJsonCases.seq("A", 0), TokenizerJsonCases.seq("A", 0)),
-                List.of(TokenizerJsonCases.seq("A", 0), TokenizerJsonCases.seq("B", 1)), TokenizerJsonCases.obj());
+        var template = TokenizerJsonCases.template(List.of(TokenizerJsonCases.special("[CLS]", 0),
+                TokenizerJsonCases.seq("A", 0)), List.of(TokenizerJsonCases.seq("A", 0), TokenizerJsonCases.seq("B", 1)),
+                TokenizerJsonCases.clsSep());
         var chain = TokenizerJsonCases.obj("type", "Sequence", "processors", List.of(template,
                 TokenizerJsonCases.obj("type", "BertProcessing", "sep", List.of("[SEP]", 2), "cls", List.of("[CLS]", 1))));
         try (Tokenizer t = Tokenizer.fromJson(TokenizerJsonCases.base("post_processor", chain).toString())) {
