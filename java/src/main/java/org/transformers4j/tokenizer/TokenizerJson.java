@@ -5,6 +5,8 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.transformers4j.util.StrictJson;
@@ -50,9 +52,9 @@ public final class TokenizerJson {
         }
         truncation(top);
         padding(top);
-        addedTokens(top);
         model(top.object("model"));
         TokenizerComponents.optional(top, "normalizer", TokenizerComponents::normalizer);
+        addedTokens(top);
         TokenizerComponents.optional(top, "pre_tokenizer", TokenizerComponents::preTokenizer);
         TokenizerComponents.optional(top, "post_processor", TokenizerComponents::postProcessor);
         TokenizerComponents.optional(top, "decoder", TokenizerComponents::decoder);
@@ -100,6 +102,7 @@ public final class TokenizerJson {
             return;
         }
         JsonArray tokens = top.array("added_tokens");
+        List<JsonFields> checked = new ArrayList<>();
         for (int i = 0; i < tokens.size(); i++) {
             JsonFields t = JsonFields.of(tokens.get(i), top.at("added_tokens") + "[" + i + "]", top.source());
             t.only(ADDED_TOKEN);
@@ -110,7 +113,54 @@ public final class TokenizerJson {
             for (String flag : new String[] {"single_word", "lstrip", "rstrip", "normalized", "special"}) {
                 t.bool(flag);
             }
+            checked.add(t);
         }
+        requireNoStripOverlap(checked, top.has("normalizer") && mayMakeWhitespace(top.get("normalizer")));
+    }
+
+    /**
+     * A token with rstrip takes the whitespace after it; a token made only of whitespace with
+     * lstrip, matched inside that whitespace, then gets a span that ends before it starts, and
+     * the library panics ("AddedVocabulary bad split"). A token matched in normalized form
+     * counts as whitespace when the normalizer can turn text into whitespace.
+     */
+    private static void requireNoStripOverlap(List<JsonFields> tokens, boolean normalizerMakesWhitespace) {
+        for (JsonFields y : tokens) {
+            String content = y.string("content");
+            boolean whitespace = content.codePoints().allMatch(TokenizerJson::isWhitespace)
+                    || (normalizerMakesWhitespace && y.bool("normalized"));
+            if (!y.bool("lstrip") || !whitespace) {
+                continue;
+            }
+            for (JsonFields x : tokens) {
+                if (x != y && x.bool("rstrip")) {
+                    throw y.fail("lstrip", "must be false for a token that is (or may normalize to) whitespace while "
+                            + x.path() + " has rstrip: the library cannot split text where both apply");
+                }
+            }
+        }
+    }
+
+    /** Whether a normalizer has a step that can put whitespace where there was none. */
+    private static boolean mayMakeWhitespace(JsonElement normalizer) {
+        JsonObject n = normalizer.getAsJsonObject();
+        String type = n.get("type").getAsString();
+        if (type.equals("Sequence")) {
+            for (JsonElement e : n.getAsJsonArray("normalizers")) {
+                if (mayMakeWhitespace(e)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        return Set.of("Replace", "Precompiled", "Nmt", "Prepend").contains(type);
+    }
+
+    /** Rust's char::is_whitespace (Unicode White_Space), which the library's \\s follows. */
+    static boolean isWhitespace(int c) {
+        return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680
+                || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F
+                || c == 0x3000;
     }
 
     private static void model(JsonFields m) {

@@ -374,6 +374,18 @@ public final class TokenizerJsonCases {
         out.add(new Case("added token empty", base("added_tokens", List.of(obj("id", 1, "content", "",
                 "single_word", false, "lstrip", false, "rstrip", false, "normalized", false, "special", true)))
                 .toString(), "$.added_tokens[0].content"));
+        JsonObject rstrip = obj("id", 5, "content", "a", "single_word", false, "lstrip", false, "rstrip", true,
+                "normalized", false, "special", false);
+        JsonObject newline = obj("id", 6, "content", "\r\n", "single_word", false, "lstrip", true, "rstrip", false,
+                "normalized", false, "special", false);
+        out.add(new Case("whitespace token with lstrip beside one with rstrip (a fuzzing finding)", base("added_tokens",
+                List.of(newline, rstrip)).toString(), "$.added_tokens[0].lstrip"));
+        JsonObject word = newline.deepCopy();
+        word.addProperty("content", "b");
+        word.addProperty("normalized", true);
+        out.add(new Case("normalized token with lstrip beside one with rstrip under Replace", base("added_tokens",
+                List.of(word, rstrip), "normalizer", obj("type", "Replace", "pattern", obj("String", "b"), "content", " "))
+                .toString(), "$.added_tokens[0].lstrip"));
         out.add(new Case("truncation stride not below max_length", base("truncation", obj("max_length", 4,
                 "strategy", "LongestFirst", "stride", 4)).toString(), "$.truncation.stride"));
         out.add(new Case("padding strategy unknown", base("padding", obj("strategy", "Longest", "direction", "Right",
