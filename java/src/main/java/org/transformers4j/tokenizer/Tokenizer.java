@@ -87,61 +87,12 @@ public final class Tokenizer implements AutoCloseable {
     /** Loads tokenizer.json text; source names it in messages. */
     public static Tokenizer fromJson(String json, String source) {
         JsonObject root = TokenizerJson.check(json, source);
-        requireNormalizedAddedTokens(root, source);
+        NativeChecks.check(root, source);
         return new Tokenizer(GSON.toJson(root), source, 0, findPadId(root));
     }
 
-    /**
-     * An added token marked normalized is matched in its normalized form; one that the normalizer
-     * turns into nothing (whitespace under Strip, say) matches everywhere, between the bytes of a
-     * character too, and the library panics on the first non-ASCII text. Only the library knows
-     * exactly what its normalizer does, so each such token is normalized by a tokenizer made of
-     * the file's normalizer alone (no added tokens, a one-word model): no ids means nothing left.
-     */
-    private static void requireNormalizedAddedTokens(JsonObject root, String source) {
-        if (!root.has("normalizer") || root.get("normalizer").isJsonNull() || !root.has("added_tokens")) {
-            return;
-        }
-        var tokens = root.getAsJsonArray("added_tokens");
-        HuggingFaceTokenizer normalizer = null;
-        try {
-            for (int i = 0; i < tokens.size(); i++) {
-                JsonObject t = tokens.get(i).getAsJsonObject();
-                if (!t.get("normalized").getAsBoolean()) {
-                    continue;
-                }
-                if (normalizer == null) {
-                    normalizer = load(normalizerOnly(root), source, Map.of("padding", "false", "truncation", "false"));
-                }
-                String content = t.get("content").getAsString();
-                if (normalizer.encode(content, false, false).getIds().length == 0) {
-                    throw new IllegalArgumentException(source + ": $.added_tokens[" + i + "].content: "
-                            + GSON.toJson(content) + " is normalized to nothing by the normalizer, and the library then "
-                            + "panics on text that is not ASCII; mark it \"normalized\": false");
-                }
-            }
-        } finally {
-            if (normalizer != null) {
-                normalizer.close();
-            }
-        }
-    }
-
-    /** A tokenizer.json of the root's normalizer and a model that makes one token of any text. */
-    private static String normalizerOnly(JsonObject root) {
-        JsonObject vocab = new JsonObject();
-        vocab.addProperty("[UNK]", 0);
-        JsonObject model = new JsonObject();
-        model.addProperty("type", "WordLevel");
-        model.add("vocab", vocab);
-        model.addProperty("unk_token", "[UNK]");
-        JsonObject probe = new JsonObject();
-        probe.add("normalizer", root.get("normalizer"));
-        probe.add("model", model);
-        return GSON.toJson(probe);
-    }
-
-    private static HuggingFaceTokenizer load(String json, String source, Map<String, String> options) {
+    /** The native tokenizer of checked JSON; the library's refusal as an IllegalArgumentException naming source. */
+    static HuggingFaceTokenizer load(String json, String source, Map<String, String> options) {
         try (InputStream in = new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8))) {
             return HuggingFaceTokenizer.newInstance(in, options);
         } catch (IOException | RuntimeException e) {

@@ -3,8 +3,6 @@ package org.transformers4j.tokenizer;
 import org.transformers4j.util.JsonFields;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -17,8 +15,8 @@ import java.util.function.Consumer;
  * <ul>
  * <li>a decoder Strip with {@code stop} above 0 indexes before the start of a short token;
  * <li>a pre_tokenizer FixedLength of {@code length} 0 splits into chunks of 0;
- * <li>a normalizer Prepend of "", or a normalizer Replace whose pattern matches the empty string,
- *     misaligns the text, and a later step indexes past it;
+ * <li>a normalizer Prepend of "" misaligns the text, and a later step indexes past it (a Replace
+ *     whose pattern matches the empty string does too: {@link NativeChecks} refuses it);
  * <li>a TemplateProcessing whose single template uses sequence B, or that names a special token
  *     missing from its special_tokens, indexes what is not there (the library checks neither
  *     when it reads the file); a second TemplateProcessing after a first in a Sequence hits a
@@ -81,8 +79,7 @@ final class TokenizerComponents {
                         n.source());
             }
             case "Replace" -> {
-                replace(n);
-                requireNoEmptyMatch(n);
+                replace(n); // its pattern matching the empty string is refused by NativeChecks
                 return replaceGrowth(n);
             }
             case "Prepend" -> {
@@ -221,7 +218,6 @@ final class TokenizerComponents {
             }
             case "Replace" -> {
                 replace(d);
-                requireNoEmptyMatch(d);
                 return replaceGrowth(d);
             }
             case "Strip" -> {
@@ -304,38 +300,6 @@ final class TokenizerComponents {
         f.string("content");
     }
 
-    /**
-     * A Replace normalizer whose pattern matches the empty string (anywhere) inserts text that
-     * the library misaligns; a later normalizer or pre-tokenizer then indexes past its offsets (a
-     * panic). In a decoder it inserts between every two characters, the engine of runaway growth. Regexes are Oniguruma's; they are tried here with java.util.regex on texts made of
-     * common characters and of the pattern's own (which a lookaround would look for), and one
-     * that Java cannot compile is refused rather than guessed at.
-     */
-    private static void requireNoEmptyMatch(JsonFields f) {
-        JsonFields pattern = f.object("pattern");
-        String kind = pattern.json().keySet().iterator().next();
-        String p = pattern.string(kind);
-        java.util.regex.Pattern re;
-        try {
-            re = java.util.regex.Pattern.compile(kind.equals("String") ? java.util.regex.Pattern.quote(p) : p);
-        } catch (java.util.regex.PatternSyntaxException e) {
-            throw f.fail("pattern", "is a regex this library cannot check: " + e.getDescription());
-        }
-        StringBuilder all = new StringBuilder("a A0 \t\n.é\u0301你\uD83E\uDD17_\u2581-'");
-        all.append(p);
-        List<String> texts = new ArrayList<>(List.of("", all.toString(), new StringBuilder(all).reverse().toString()));
-        p.codePoints().forEach(c -> texts.add(Character.toString(c)));
-        for (String text : texts) {
-            java.util.regex.Matcher m = re.matcher(text);
-            while (m.find()) {
-                if (m.start() == m.end()) {
-                    throw f.fail("pattern", "matches the empty string (at " + m.start() + " of \"" + text + "\"), "
-                            + "which the library cannot replace safely");
-                }
-            }
-        }
-    }
-
     /** A pattern: {"String": "..."} or {"Regex": "..."}. */
     private static void pattern(JsonFields f) {
         JsonFields pattern = f.object("pattern");
@@ -344,7 +308,9 @@ final class TokenizerComponents {
         }
         String kind = pattern.json().keySet().iterator().next();
         pattern.only(Set.of("String", "Regex"));
-        pattern.string(kind);
+        if (pattern.string(kind).isEmpty()) {
+            throw f.fail("pattern", "must not be empty: the empty pattern matches between every two characters");
+        }
     }
 
     private static void template(JsonFields p) {
