@@ -17,6 +17,7 @@ public final class GenerationConfigTarget {
     private GenerationConfigTarget() {
     }
 
+    /** One input: refused with an IllegalArgumentException, or run through to the end. */
     public static void fuzzerTestOneInput(byte[] data) {
         try {
             String text = SafeFiles.decodeUtf8(data, "generation_config.json");

@@ -18,6 +18,7 @@ public final class TokenizerJsonTarget {
     private TokenizerJsonTarget() {
     }
 
+    /** One input: refused with an IllegalArgumentException, or run through to the end. */
     public static void fuzzerTestOneInput(byte[] data) {
         String text;
         try {

@@ -34,6 +34,7 @@ public final class TokenizerPartsTarget {
     private TokenizerPartsTarget() {
     }
 
+    /** One input: refused with an IllegalArgumentException, or run through to the end. */
     public static void fuzzerTestOneInput(byte[] data) {
         FuzzBytes in = new FuzzBytes(data);
         JsonObject json;
