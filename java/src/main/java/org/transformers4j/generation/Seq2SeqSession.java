@@ -13,6 +13,14 @@ import org.transformers4j.tensor.TensorArena;
  * attends to its source's encoder output through keys and values computed once.
  */
 public final class Seq2SeqSession implements DecodingSession {
+    /**
+     * The target positions given to a decoder without a position limit (T5's relative
+     * positions): the cache is allocated whole before the first step, so it needs a bound;
+     * generation stops there with {@link FinishReason#CONTEXT_LIMIT}. Eight times the 512
+     * positions T5 was trained on.
+     */
+    public static final int UNBOUNDED_TARGET_LIMIT = 4096;
+
     private final Seq2SeqModel model;
     private final Seq2SeqCache cache;
     private final int rows;
@@ -40,7 +48,8 @@ public final class Seq2SeqSession implements DecodingSession {
                 mask[r * longest + j] = j < s.length ? 1 : 0;
             }
         }
-        int capacity = (int) Math.min(1L + newTokens, model.maxTargetPositions());
+        int limit = model.maxTargetPositions() == Integer.MAX_VALUE ? UNBOUNDED_TARGET_LIMIT : model.maxTargetPositions();
+        int capacity = (int) Math.min(1L + newTokens, limit);
         this.cache = model.encodeToCache(new EncoderInput(rows, longest, ids, mask, null), capacity);
     }
 

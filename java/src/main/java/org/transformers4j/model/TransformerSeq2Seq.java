@@ -15,6 +15,7 @@ import org.transformers4j.nn.TokenEmbeddings;
 import org.transformers4j.nn.TransformerLayer;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.util.CloseGuard;
 
 /**
  * An encoder stack and a decoder stack with cross-attention, and the LM head: what BART, Marian
@@ -47,6 +48,7 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
     private final TensorArena weights;
     private final Parts parts;
     private final SpecialTokens special;
+    private final CloseGuard guard;
 
     /** Assembles a model; it owns the weights arena and the checkpoint and closes both. */
     public TransformerSeq2Seq(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
@@ -57,6 +59,7 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
         this.weights = weights;
         this.parts = parts;
         this.special = special;
+        this.guard = new CloseGuard("model " + config.source(), this::release);
     }
 
     @Override
@@ -91,6 +94,15 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
 
     @Override
     public EncoderOutput encode(EncoderInput in, boolean allHiddenStates, TensorArena out) {
+        guard.enter();
+        try {
+            return encodeOpen(in, allHiddenStates, out);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private EncoderOutput encodeOpen(EncoderInput in, boolean allHiddenStates, TensorArena out) {
         int b = in.batch(), s = in.seq();
         if (s > maxSourcePositions()) {
             throw new IllegalArgumentException("a source of " + s + " tokens is longer than the " + maxSourcePositions()
@@ -113,6 +125,15 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
 
     @Override
     public Seq2SeqCache newCache(Tensor encoded, long[] sourceMask, int capacity) {
+        guard.enter();
+        try {
+            return newCacheOpen(encoded, sourceMask, capacity);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private Seq2SeqCache newCacheOpen(Tensor encoded, long[] sourceMask, int capacity) {
         if (encoded.rank() != 3 || encoded.dim(2) != hiddenSize()) {
             throw new IllegalArgumentException("encoded must be [B, T, " + hiddenSize() + "], has shape "
                     + encoded.shape());
@@ -159,9 +180,24 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
         return decode(in, cache, false, false, true, out).logits();
     }
 
-    /** decode, with the last hidden state copied out only when lastHidden. */
+    /** decode, with the last hidden state copied out only when lastHidden; the model and cache stay open meanwhile. */
     private DecoderOutput decode(DecoderInput in, Seq2SeqCache cache, boolean allHiddenStates, boolean lastHidden,
                                  boolean lastLogitsOnly, TensorArena out) {
+        guard.enter();
+        try {
+            cache.enter();
+            try {
+                return decodeOpen(in, cache, allHiddenStates, lastHidden, lastLogitsOnly, out);
+            } finally {
+                cache.exit();
+            }
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private DecoderOutput decodeOpen(DecoderInput in, Seq2SeqCache cache, boolean allHiddenStates, boolean lastHidden,
+                                     boolean lastLogitsOnly, TensorArena out) {
         KvCache self = cache.self();
         int b = in.batch(), s = in.seq(), past = self.length(), keys = past + s;
         if (self.batch() != b) {
@@ -242,9 +278,17 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
         return backend.toHost(logits, out);
     }
 
+    /** Frees the weights once no pass is in flight; later calls fail, a second close does nothing. */
     @Override
     public void close() {
-        weights.close();
-        checkpoint.close();
+        guard.close();
+    }
+
+    private void release() {
+        try {
+            weights.close();
+        } finally {
+            checkpoint.close();
+        }
     }
 }

@@ -6,22 +6,47 @@ import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import com.google.gson.Strictness;
-import com.google.gson.internal.LazilyParsedNumber;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import java.io.IOException;
 import java.io.StringReader;
+import java.math.BigInteger;
 import org.transformers4j.checkpoint.CheckpointException;
 
 /**
- * JSON as RFC 8259 writes it, for files of a model folder: Gson's own parser is lenient (comments,
- * unquoted names, single quotes, NaN) and keeps the last of two equal keys silently, which would let
- * a corrupt file mean something else than it says. Here a syntax error, trailing text or a duplicate
- * key is a {@link CheckpointException} naming the source and where. Nesting is bounded by Gson's
- * reader (255 levels), so no input can exhaust the stack.
+ * JSON parsed as RFC 8259 says and no further: no comments, single quotes, unquoted names, NaN,
+ * leading zeros or trailing data; plus what other parsers of the same file refuse or get wrong,
+ * so that a file accepted here reads the same everywhere: a duplicate name in an object, nesting
+ * deeper than {@link #MAX_DEPTH}, a number beyond the range of a double, a string with an unpaired
+ * surrogate. Integer literals become {@code Long} (or {@code BigInteger} when larger) and other
+ * numbers {@code Double}, so that readers can tell {@code 1} from {@code 1.0}. Every error is a
+ * {@link CheckpointException} (an IllegalArgumentException) naming the source and the place.
  */
 public final class StrictJson {
+    /** Deepest nesting of arrays and objects accepted (serde_json stops at 128). */
+    public static final int MAX_DEPTH = 64;
+
     private StrictJson() {
+    }
+
+    /**
+     * Parses text; an error is a {@link CheckpointException} whose message starts with source and
+     * names the place (JSON path, line and column) and what is wrong there.
+     */
+    public static JsonElement parse(String text, String source) {
+        JsonReader reader = new JsonReader(new StringReader(text));
+        reader.setStrictness(Strictness.STRICT);
+        try {
+            JsonElement root = read(reader, 0, source);
+            if (reader.peek() != JsonToken.END_DOCUMENT) {
+                throw fail(source, reader, "data after the end of the JSON value");
+            }
+            return root;
+        } catch (IOException | IllegalStateException e) { // gson's syntax errors (MalformedJsonException is an IOException)
+            throw new CheckpointException(source + ": not valid JSON: " + withoutLink(e.getMessage()), e);
+        } catch (StackOverflowError e) {
+            throw new CheckpointException(source + ": JSON nested too deeply to read", e);
+        }
     }
 
     /** Parses text that must be one JSON object; source names it in messages. */
@@ -33,36 +58,12 @@ public final class StrictJson {
         return root.getAsJsonObject();
     }
 
-    /** Parses text that must be one JSON value; source names it in messages. */
-    public static JsonElement parse(String text, String source) {
-        JsonReader r = new JsonReader(new StringReader(text));
-        r.setStrictness(Strictness.STRICT);
-        try {
-            JsonElement value = read(r, source);
-            if (r.peek() != JsonToken.END_DOCUMENT) {
-                throw new CheckpointException(source + ": text after the JSON value at " + r.getPath());
-            }
-            return value;
-        } catch (IOException | IllegalStateException e) {
-            // MalformedJsonException and EOFException are IOExceptions; their messages say where
-            throw new CheckpointException(source + ": not valid JSON: " + describe(e), e);
-        }
-    }
-
-    /**
-     * Gson's message for a parse error without its advice to parse leniently and its link: where
-     * the error is (line, column, JSON path) and what was found.
-     */
+    /** A parse error's message without gson's advice to parse leniently and its link. */
     public static String describe(Exception e) {
-        String m = String.valueOf(e.getMessage());
-        int see = m.indexOf("\nSee https://");
-        if (see >= 0) {
-            m = m.substring(0, see);
-        }
-        return m.replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "malformed JSON");
+        return withoutLink(e.getMessage());
     }
 
-    /** What a JSON value is, for messages: object, array, string, number, boolean or null. */
+    /** What a JSON value is, for messages: an object, an array, a string, a number, a boolean or null. */
     public static String kind(JsonElement e) {
         if (e == null || e.isJsonNull()) {
             return "null";
@@ -77,44 +78,105 @@ public final class StrictJson {
         return p.isString() ? "a string" : p.isNumber() ? "a number" : "a boolean";
     }
 
-    private static JsonElement read(JsonReader r, String source) throws IOException {
-        switch (r.peek()) {
-            case BEGIN_OBJECT -> {
-                JsonObject o = new JsonObject();
-                r.beginObject();
-                while (r.hasNext()) {
-                    String name = r.nextName();
-                    if (o.has(name)) {
-                        throw new CheckpointException(source + ": key \"" + name + "\" appears twice at " + r.getPath());
-                    }
-                    o.add(name, read(r, source));
+    private static JsonElement read(JsonReader in, int depth, String source) throws IOException {
+        JsonToken token = in.peek();
+        switch (token) {
+            case BEGIN_ARRAY, BEGIN_OBJECT -> {
+                if (depth >= MAX_DEPTH) {
+                    throw fail(source, in, "nested deeper than " + MAX_DEPTH + " levels");
                 }
-                r.endObject();
-                return o;
-            }
-            case BEGIN_ARRAY -> {
-                JsonArray a = new JsonArray();
-                r.beginArray();
-                while (r.hasNext()) {
-                    a.add(read(r, source));
-                }
-                r.endArray();
-                return a;
+                return token == JsonToken.BEGIN_ARRAY ? array(in, depth, source) : object(in, depth, source);
             }
             case STRING -> {
-                return new JsonPrimitive(r.nextString());
+                return new JsonPrimitive(checked(in.nextString(), in, source));
             }
             case NUMBER -> {
-                return new JsonPrimitive(new LazilyParsedNumber(r.nextString()));
+                return new JsonPrimitive(number(in.nextString(), in, source));
             }
             case BOOLEAN -> {
-                return new JsonPrimitive(r.nextBoolean());
+                return new JsonPrimitive(in.nextBoolean());
             }
             case NULL -> {
-                r.nextNull();
+                in.nextNull();
                 return JsonNull.INSTANCE;
             }
-            default -> throw new CheckpointException(source + ": unexpected " + r.peek() + " at " + r.getPath());
+            default -> throw fail(source, in, "expected a value, found " + token);
         }
+    }
+
+    private static JsonArray array(JsonReader in, int depth, String source) throws IOException {
+        JsonArray out = new JsonArray();
+        in.beginArray();
+        while (in.hasNext()) {
+            out.add(read(in, depth + 1, source));
+        }
+        in.endArray();
+        return out;
+    }
+
+    private static JsonObject object(JsonReader in, int depth, String source) throws IOException {
+        JsonObject out = new JsonObject();
+        in.beginObject();
+        while (in.hasNext()) {
+            String name = checked(in.nextName(), in, source);
+            if (out.has(name)) {
+                throw fail(source, in, "the name \"" + name + "\" occurs twice in one object");
+            }
+            out.add(name, read(in, depth + 1, source));
+        }
+        in.endObject();
+        return out;
+    }
+
+    /** Integers as Long (BigInteger when larger), anything else as a finite Double. */
+    private static Number number(String literal, JsonReader in, String source) {
+        boolean integer = literal.chars().allMatch(c -> c == '-' || (c >= '0' && c <= '9'));
+        if (integer && literal.length() <= 18) { // the common case, quickly: fits a long
+            return Long.parseLong(literal);
+        }
+        double value = Double.parseDouble(literal);
+        if (!Double.isFinite(value)) {
+            throw fail(source, in, "the number " + shorten(literal) + " is beyond the range of a double");
+        }
+        if (!integer) {
+            return value;
+        }
+        BigInteger big = new BigInteger(literal);
+        return big.bitLength() < 64 ? (Number) big.longValue() : big;
+    }
+
+    /** The string, refused when it holds a surrogate without its pair (not Unicode text). */
+    private static String checked(String s, JsonReader in, String source) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw fail(source, in, String.format("a string holds the unpaired surrogate \\u%04X", (int) c));
+            }
+        }
+        return s;
+    }
+
+    private static String shorten(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 37) + "...";
+    }
+
+    /** gson's message without the link to its troubleshooting page it appends. */
+    private static String withoutLink(String message) {
+        if (message == null) {
+            return "syntax error";
+        }
+        int see = message.indexOf("\nSee ");
+        String m = (see < 0 ? message : message.substring(0, see)).replaceFirst("\\.$", "");
+        // gson's advice to parse leniently is no advice for a file: say what it is
+        return m.replaceFirst("^Use JsonReader.setStrictness\\(Strictness.LENIENT\\) to accept malformed JSON", "syntax error");
+    }
+
+    private static CheckpointException fail(String source, JsonReader in, String problem) {
+        // JsonReader.toString() is "JsonReader at line L column C path P"
+        String where = in.toString().replaceFirst("^JsonReader ", "");
+        return new CheckpointException(source + ": " + problem + ", " + (where.length() <= 200 ? where
+                : where.substring(0, 197) + "..."));
     }
 }

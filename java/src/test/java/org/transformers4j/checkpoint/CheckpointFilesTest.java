@@ -108,7 +108,7 @@ class CheckpointFilesTest {
         indexRefused("weight_map entry a is a number, not a shard file name", "{\"weight_map\":{\"a\":1}}");
         indexRefused("weight_map entry a is null, not a shard file name", "{\"weight_map\":{\"a\":null}}");
         indexRefused("weight_map entry a is an object", "{\"weight_map\":{\"a\":{\"file\":\"one.safetensors\"}}}");
-        indexRefused("key \"a\" appears twice", "{\"weight_map\":{\"a\":\"one.safetensors\",\"a\":\"two.safetensors\"}}");
+        indexRefused("the name \"a\" occurs twice", "{\"weight_map\":{\"a\":\"one.safetensors\",\"a\":\"two.safetensors\"}}");
         indexRefused("not valid JSON", "{\"weight_map\":{'a':'one.safetensors'}}");
         indexRefused("not valid JSON", "{\"weight_map\":{\"a\":\"one.safetensors\"}} trailing");
         indexRefused("expected a JSON object, found an array", "[]");
