@@ -91,7 +91,12 @@ public final class SentenceEmbedder implements AutoCloseable {
 
     /** Texts embedded in one forward pass, padded to the longest. */
     public float[][] embedBatch(List<String> texts) {
-        return embedEncoded(texts.stream().map(tokenizer::encode).toList());
+        guard.enter();
+        try {
+            return embedEncoded(texts.stream().map(tokenizer::encode).toList());
+        } finally {
+            guard.exit();
+        }
     }
 
     /**
