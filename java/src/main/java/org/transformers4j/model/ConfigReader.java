@@ -51,11 +51,13 @@ public final class ConfigReader {
             }
         }
         // bound from text, not from the tree: the tree reader truncates 1.5 and 2^31 to ints silently
-        JsonReader reader = new JsonReader(new StringReader(GSON.toJson(json)));
+        JsonReader reader = null;
         try {
+            reader = new JsonReader(new StringReader(GSON.toJson(json)));
             return GSON.fromJson(reader, type);
         } catch (JsonParseException | IllegalArgumentException e) {
-            throw new CheckpointException(config.source() + ": " + describe(e, reader.getPath()), e);
+            throw new CheckpointException(config.source() + ": " + describe(e, reader == null ? "$" : reader.getPath()),
+                    e);
         } catch (RuntimeException e) {
             // Gson wraps what the record's constructor throws; only its refusals are about the file
             if (e.getCause() instanceof IllegalArgumentException refused) {

@@ -219,6 +219,9 @@ public final class Weights {
 
     /** Several [rows_i, cols] parameters stacked into one [sum rows_i, cols] tensor (a fused projection). */
     public Tensor concatRows(long cols, String[] names, long[] rows) {
+        for (int i = 0; i < names.length; i++) { // sizes come from the config: the checkpoint confirms them first
+            checkShape(names[i], new long[] {rows[i], cols});
+        }
         long total = Arrays.stream(rows).sum();
         if (backend.weightType() == DType.BF16 && convertsMatrices() && arena.device().equals(Device.CPU)) {
             Tensor stored = concatStoredBf16(cols, names, rows, total);
@@ -279,6 +282,9 @@ public final class Weights {
 
     /** Several [n_i] vectors concatenated into one. */
     public Tensor concat(String[] names, long[] sizes) {
+        for (int i = 0; i < names.length; i++) {
+            checkShape(names[i], new long[] {sizes[i]});
+        }
         long total = Arrays.stream(sizes).sum();
         float[] out = new float[Math.toIntExact(total)];
         int at = 0;

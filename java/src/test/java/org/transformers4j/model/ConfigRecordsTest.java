@@ -50,7 +50,8 @@ class ConfigRecordsTest {
         assertTrue(t5.gated());
         assertEquals("gelu_new", t5.activationName());
         assertEquals(2, t5.decoderLayers());
-        assertEquals(List.of("global", "local"), GptNeoConfig.from(fixture("gpt-neo")).layerKinds());
+        var neo = GptNeoConfig.from(fixture("gpt-neo"));
+        assertEquals(List.of("global", "local"), List.of(neo.layerKind(0), neo.layerKind(1)));
         assertEquals(3, BertConfig.from(fixture("bert-seqcls")).numLabels());
         assertEquals(64, BertConfig.from(fixture("roberta-mlm")).maxTokens());
     }
@@ -72,7 +73,8 @@ class ConfigRecordsTest {
                 gpt2.n_embd(), gpt2.n_layer(), gpt2.n_head(), gpt2.inner()));
         assertEquals(50256, gpt2.specialTokens().bos());
         var neo = GptNeoConfig.from(config("{\"model_type\": \"gpt_neo\"}"));
-        assertEquals(24, neo.layerKinds().size());
+        assertEquals(List.of("global", "local", "local"), List.of(neo.layerKind(0), neo.layerKind(21),
+                neo.layerKind(23)));
         assertEquals(List.of(2048, 256, 8192), List.of(neo.hidden_size(), neo.window_size(), neo.inner()));
         var llama = LlamaConfig.from(config("{\"model_type\": \"llama\"}"));
         assertEquals(List.of(32000, 4096, 11008, 32, 32, 128), List.of(llama.vocab_size(), llama.hidden_size(),
@@ -210,11 +212,14 @@ class ConfigRecordsTest {
     @Test
     void gptNeoAttentionTypesMustGiveOneKindPerLayerWithoutBeingExpandedFirst() {
         refused(with("gpt-neo", "attention_types", JsonParser.parseString("[[[\"global\"], 2000000000]]")),
-                "does not give one kind for each of num_layers 2 layers");
+                "gives 2000000000 layers, num_layers is 2");
         refused(with("gpt-neo", "attention_types", JsonParser.parseString("[[[\"global\", \"sparse\"], 1]]")),
                 "attention_types must be a list");
         refused(with("gpt-neo", "attention_layers", JsonParser.parseString("[\"local\", \"local\"]")),
                 "attention_layers [local, local] disagrees");
+        refused(with(with("gpt-neo", "num_layers", Integer.MAX_VALUE).json(), "attention_types",
+                JsonParser.parseString("[[[\"global\", \"local\"], 1073741823], [[\"global\"], 1]]")),
+                "disagrees"); // counted, not expanded: 2^31 - 1 layers checked without allocating them
         refused(with("gpt-neo", "attention_types", JsonParser.parseString("[[[\"global\"], 1.5]]")),
                 "attention_types must be a list");
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonPrimitive;
 import java.util.ArrayList;
@@ -203,6 +204,24 @@ class ParameterAccountingTest {
         load("bert-mlm", c -> without(c, "bert.embeddings.token_type_embeddings.weight"), Map.of("type_vocab_size", 0))
                 .close();
         assertEquals(List.of(), messages());
+    }
+
+    @Test
+    void aComputedPositionTableTooLargeForTheHeapIsRefusedBeforeItIsMade() throws Exception {
+        long positions = Runtime.getRuntime().maxMemory() / (4 * 48 * 4) + 1000; // a quarter of the heap, and more
+        assumeTrue(positions * 48 < Integer.MAX_VALUE - 8, "a heap this large takes a table the config check refuses");
+        var e = assertThrows(CheckpointException.class, () -> load("marian", c -> c,
+                Map.of("max_position_embeddings", positions)));
+        assertTrue(e.getMessage().contains("max_position_embeddings " + positions + " x d_model 48 make a sinusoidal"
+                + " position table of "), e.getMessage());
+    }
+
+    @Test
+    void sizesOnlyTheConfigGivesAreConfirmedByTheCheckpointBeforeAnythingIsAllocated() throws Exception {
+        // q, k and v of 2^28 + 2 x 2^27 rows would take 96 GiB once concatenated: the stored shapes refuse them first
+        var e = assertThrows(CheckpointException.class, () -> load("llama", c -> c, Map.of("head_dim", 1 << 26)));
+        assertTrue(e.getMessage().contains("parameter model.layers.0.self_attn.q_proj.weight has shape [48, 48], the"
+                + " config implies [268435456, 48]"), e.getMessage());
     }
 
     private List<String> messages() {

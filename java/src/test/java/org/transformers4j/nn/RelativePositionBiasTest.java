@@ -12,7 +12,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.transformers4j.backend.AttentionOptions;
+import org.transformers4j.backend.Backend;
 import org.transformers4j.backend.cpu.CpuBackend;
+import org.transformers4j.tensor.SimulatedGpuBackend;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
@@ -78,18 +80,34 @@ class RelativePositionBiasTest {
         assertEquals(31, causal.bucket(-100000));
     }
 
-    /** out of attention with the position bias over random q, k, v, with padding of the kind named. */
+    @ParameterizedTest(name = "bidirectional {0}, padding {1}")
+    @CsvSource({"true, none", "true, scattered", "false, ranges", "false, scattered"})
+    void onADeviceTheTilesAreMadeThereAndGiveTheSame(boolean bidirectional, String padding) {
+        try (SimulatedGpuBackend gpu = new SimulatedGpuBackend()) {
+            float[] whole = attend(cpu, bidirectional, 2, 13, 23, padding, Long.MAX_VALUE / 2);
+            float[] tiled = attend(gpu, bidirectional, 2, 13, 23, padding, 4L * H * 23);
+            assertArrayEquals(whole, tiled, 1e-6f);
+        }
+    }
+
     private static float[] attend(boolean bidirectional, int b, int s, int t, String padding, long tile) {
+        return attend(cpu, bidirectional, b, s, t, padding, tile);
+    }
+
+    /** out of attention with the position bias over random q, k, v, with padding of the kind named. */
+    private static float[] attend(Backend backend, boolean bidirectional, int b, int s, int t, String padding,
+                                  long tile) {
         var bias = new RelativePositionBias(table(), H, BUCKETS, MAX_DISTANCE, bidirectional, tile);
         SplittableRandom rnd = new SplittableRandom(b * 1000L + s * 10L + t);
-        try (TensorArena arena = TensorArena.confined()) {
-            Tensor q = random(arena, rnd, b, s, H, D), k = random(arena, rnd, b, t, H, D);
-            Tensor v = random(arena, rnd, b, t, H, D), out = arena.empty(b, s, H, D);
-            AttentionOptions options = PaddingMask.apply(cpu, AttentionOptions.scaled(1f), mask(padding, b, t), b, t,
-                    arena);
-            var pass = bias.pass(cpu, b, s, t, options, arena);
-            pass.attend(cpu, q, k, v, bidirectional ? options : options.withCausal(), out);
-            return out.toFloatArray();
+        try (TensorArena host = TensorArena.confined(); TensorArena arena = backend.scratch()) {
+            Tensor q = backend.toDevice(random(host, rnd, b, s, H, D), arena);
+            Tensor k = backend.toDevice(random(host, rnd, b, t, H, D), arena);
+            Tensor v = backend.toDevice(random(host, rnd, b, t, H, D), arena), out = arena.empty(b, s, H, D);
+            AttentionOptions options = PaddingMask.apply(backend, AttentionOptions.scaled(1f), mask(padding, b, t), b,
+                    t, arena);
+            var pass = bias.pass(backend, b, s, t, options, arena);
+            pass.attend(backend, q, k, v, bidirectional ? options : options.withCausal(), out);
+            return backend.toHost(out, host).toFloatArray();
         }
     }
 

@@ -3,6 +3,7 @@ package org.transformers4j.model.bart;
 import java.util.ArrayList;
 import java.util.List;
 import org.transformers4j.backend.Activation;
+import org.transformers4j.checkpoint.CheckpointException;
 import org.transformers4j.model.ModelConfig;
 import org.transformers4j.model.Seq2SeqModel;
 import org.transformers4j.model.TransformerSeq2Seq;
@@ -44,6 +45,9 @@ public final class BartModel {
             sourceTokens = w.first(new long[] {vocab, d}, encoderName, sharedName);
             targetTokens = w.get(decoderName, target, d);
         }
+        if (marian) {
+            requireHeapFor(config, positions, d);
+        }
         var encoder = new TransformerSeq2Seq.Stack(embeddings(w, p + "encoder.", sourceTokens, scale, positions, d,
                 marian), layers(w, p + "encoder.", cfg, false, act), null, null);
         var decoder = new TransformerSeq2Seq.Stack(embeddings(w, p + "decoder.", targetTokens, scale, positions, d,
@@ -54,6 +58,16 @@ public final class BartModel {
         int heads = cfg.decoder_attention_heads();
         var parts = new TransformerSeq2Seq.Parts(encoder, decoder, new Linear(head, bias), 1f, heads, d / heads);
         return new TransformerSeq2Seq(config, w.backend(), w.checkpoint(), w.arena(), parts, cfg.specialTokens());
+    }
+
+    /** Marian's sinusoidal table is computed on the heap, sized by the config alone: it must fit easily. */
+    private static void requireHeapFor(ModelConfig config, int positions, int d) {
+        long bytes = 4L * positions * d, heap = Runtime.getRuntime().maxMemory();
+        if (bytes > heap / 4) {
+            throw new CheckpointException(config.source() + ": max_position_embeddings " + positions + " x d_model " + d
+                    + " make a sinusoidal position table of " + (bytes >> 20) + " MiB, more than a quarter of the "
+                    + (heap >> 20) + " MiB heap");
+        }
     }
 
     private static TokenEmbeddings embeddings(Weights w, String stack, Tensor tokens, float scale, int positions, int d,

@@ -13,7 +13,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import java.math.BigDecimal;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.transformers4j.model.ConfigReader;
@@ -57,10 +56,9 @@ public record GptNeoConfig(int vocab_size, int max_position_embeddings, int hidd
         positive("window_size", window_size);
         activation("activation_function", activation_function);
         finitePositive("layer_norm_epsilon", layer_norm_epsilon);
-        List<String> kinds = expand(attention_types, num_layers);
-        if (attention_layers != null && !attention_layers.equals(kinds)) {
-            throw new IllegalArgumentException("attention_layers " + attention_layers + " disagrees with"
-                    + " attention_types, which gives " + kinds);
+        countKinds(attention_types, num_layers);
+        if (attention_layers != null) {
+            sameAsTypes(attention_layers, attention_types, num_layers);
         }
         tensor("vocab_size", vocab_size, "hidden_size", hidden_size);
         tensor("max_position_embeddings", max_position_embeddings, "hidden_size", hidden_size);
@@ -75,9 +73,22 @@ public record GptNeoConfig(int vocab_size, int max_position_embeddings, int hidd
         return ConfigReader.read(c, GptNeoConfig.class, ALIASES, DEFAULTS);
     }
 
-    /** "global" or "local" for each layer. */
-    public List<String> layerKinds() {
-        return expand(attention_types, num_layers);
+    /** "global" or "local": the kind of layer i (0 &lt;= i &lt; num_layers) attention_types gives. */
+    public String layerKind(int layer) {
+        return kindOf(attention_types, layer);
+    }
+
+    private static String kindOf(JsonArray types, int layer) {
+        long first = 0;
+        for (JsonElement group : types) {
+            JsonArray kinds = group.getAsJsonArray().get(0).getAsJsonArray();
+            long span = group.getAsJsonArray().get(1).getAsLong() * kinds.size();
+            if (layer < first + span) {
+                return kinds.get((int) ((layer - first) % kinds.size())).getAsString();
+            }
+            first += span;
+        }
+        throw new IndexOutOfBoundsException("layer " + layer + " of attention_types " + types);
     }
 
     /** The feed-forward size: intermediate_size, else 4 hidden_size. */
@@ -95,39 +106,49 @@ public record GptNeoConfig(int vocab_size, int max_position_embeddings, int hidd
         return SpecialTokens.of(bos_token_id, eos_token_id, pad_token_id, null);
     }
 
-    /** attention_types expanded; exactly one kind per layer, counted before anything is expanded. */
-    private static List<String> expand(JsonArray types, int layers) {
+    /**
+     * attention_types gives exactly one kind ("global" or "local") per layer; counted, not
+     * expanded, so that no repeat count can make it allocate.
+     */
+    private static void countKinds(JsonArray types, int layers) {
         String form = "attention_types must be a list of [[\"global\" or \"local\", ...], repeat] pairs, is ";
         if (types == null) {
             throw new IllegalArgumentException(form + "null");
         }
-        List<String> out = new ArrayList<>();
+        long count = 0;
         for (JsonElement group : types) {
             if (!group.isJsonArray() || group.getAsJsonArray().size() != 2 || !group.getAsJsonArray().get(0).isJsonArray()
                     || !isCount(group.getAsJsonArray().get(1))) {
                 throw new IllegalArgumentException(form + types);
             }
             JsonArray kinds = group.getAsJsonArray().get(0).getAsJsonArray();
-            long repeat = group.getAsJsonArray().get(1).getAsLong();
-            if (kinds.isEmpty() || out.size() + repeat * kinds.size() > layers) {
-                throw new IllegalArgumentException("attention_types " + types + " does not give one kind for each of"
-                        + " num_layers " + layers + " layers");
-            }
-            for (long r = 0; r < repeat; r++) {
-                for (JsonElement kind : kinds) {
-                    if (!kind.isJsonPrimitive() || !(kind.getAsString().equals("global")
-                            || kind.getAsString().equals("local"))) {
-                        throw new IllegalArgumentException(form + types);
-                    }
-                    out.add(kind.getAsString());
+            for (JsonElement kind : kinds) {
+                if (!kind.isJsonPrimitive() || !kind.getAsJsonPrimitive().isString()
+                        || !(kind.getAsString().equals("global") || kind.getAsString().equals("local"))) {
+                    throw new IllegalArgumentException(form + types);
                 }
             }
+            count += group.getAsJsonArray().get(1).getAsLong() * kinds.size();
+            if (count > layers) {
+                break;
+            }
         }
-        if (out.size() != layers) {
-            throw new IllegalArgumentException("attention_types " + types + " gives " + out.size() + " layers,"
-                    + " num_layers is " + layers);
+        if (count != layers) {
+            throw new IllegalArgumentException("attention_types " + types + " gives " + count + " layers, num_layers is "
+                    + layers);
         }
-        return out;
+    }
+
+    /** The expansion transformers saves must agree with attention_types. */
+    private static void sameAsTypes(List<String> layers, JsonArray types, int count) {
+        boolean same = layers.size() == count;
+        for (int i = 0; same && i < count; i++) {
+            same = kindOf(types, i).equals(layers.get(i));
+        }
+        if (!same) {
+            throw new IllegalArgumentException("attention_layers " + layers + " disagrees with attention_types "
+                    + types);
+        }
     }
 
     private static boolean isCount(JsonElement e) {

@@ -27,7 +27,6 @@ public final class GptNeoModel {
         int c = cfg.hidden_size(), heads = cfg.num_heads(), d = cfg.headDim(), inner = cfg.inner();
         double eps = cfg.layer_norm_epsilon();
         Activation act = Activation.fromConfigName(cfg.activation_function());
-        List<String> kinds = cfg.layerKinds();
         String p = w.has("transformer.wte.weight") ? "transformer." : "";
         var tokens = w.get(p + "wte.weight", cfg.vocab_size(), c);
         List<TransformerLayer> stack = new ArrayList<>();
@@ -37,7 +36,7 @@ public final class GptNeoModel {
             var qkv = new Linear(w.concatRows(c, new String[] {a + "q_proj.weight", a + "k_proj.weight",
                     a + "v_proj.weight"}, rows), null);
             var attention = new SelfAttention(qkv, Linear.load(w, a + "out_proj", c, c), heads, heads, d, 1f,
-                    kinds.get(i).equals("local") ? cfg.window_size() : 0, null, true);
+                    cfg.layerKind(i).equals("local") ? cfg.window_size() : 0, null, true);
             var ff = new FeedForward.Plain(Linear.load(w, l + "mlp.c_fc", inner, c), act,
                     Linear.load(w, l + "mlp.c_proj", c, inner));
             stack.add(TransformerLayer.preNorm(LayerNorm.load(w, l + "ln_1", c, eps), attention,

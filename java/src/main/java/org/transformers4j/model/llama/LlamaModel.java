@@ -30,8 +30,7 @@ public final class LlamaModel {
         double eps = cfg.rms_norm_eps();
         boolean attnBias = cfg.attention_bias(), mlpBias = cfg.mlp_bias();
         Activation act = Activation.fromConfigName(cfg.hidden_act());
-        float[] invFreq = RopeFrequencies.of(cfg.rope(), d);
-        var rope = new SelfAttention.Rope(w.backend().floats(invFreq, w.arena(), invFreq.length));
+        SelfAttention.Rope rope = null;
         String p = w.has("model.embed_tokens.weight") ? "model." : "";
         var tokens = w.get(p + "embed_tokens.weight", cfg.vocab_size(), c);
         List<TransformerLayer> stack = new ArrayList<>();
@@ -42,6 +41,10 @@ public final class LlamaModel {
             String[] names = {a + "q_proj", a + "k_proj", a + "v_proj"};
             var qkv = new Linear(w.concatRows(c, suffixed(names, ".weight"), rows),
                     attnBias ? w.concat(suffixed(names, ".bias"), rows) : null);
+            if (rope == null) { // sized by head_dim once the checkpoint has confirmed it
+                float[] invFreq = RopeFrequencies.of(cfg.rope(), d);
+                rope = new SelfAttention.Rope(w.backend().floats(invFreq, w.arena(), invFreq.length));
+            }
             var attention = new SelfAttention(qkv, Linear.load(w, a + "o_proj", c, q, attnBias), heads, kvHeads, d,
                     (float) (1 / Math.sqrt(d)), 0, rope, true);
             String[] gateUp = {m + "gate_proj", m + "up_proj"};
