@@ -134,7 +134,8 @@ public final class ModelRegistry {
     }
 
     private static final Family<EncoderModel> ENCODERS = new Family<>(Kind.ENCODER,
-            Map.of("bert", entry(BertConfig::from, BertModel::load), "roberta", entry(BertConfig::from, BertModel::load),
+            Map.of("bert", entry(BertConfig::from, BertModel::load),
+                    "roberta", entry(BertConfig::from, BertModel::load),
                     "distilbert", entry(DistilBertConfig::from, DistilBertModel::load)),
             List.of("BertModel", "BertForMaskedLM", "BertForSequenceClassification", "BertForTokenClassification",
                     "RobertaModel", "RobertaForMaskedLM", "RobertaForTokenClassification", "DistilBertModel",

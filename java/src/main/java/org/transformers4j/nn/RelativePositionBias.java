@@ -118,7 +118,8 @@ public record RelativePositionBias(float[] table, int heads, int numBuckets, int
         // tiles of a pass come in two sizes (full, last) unless causal: kept for the pass's other layers
         private final Map<Integer, float[]> buffers = new LinkedHashMap<>();
 
-        private Pass(RelativePositionBias bias, float[][] distances, float[] padding, int batch, int queries, int keys) {
+        private Pass(RelativePositionBias bias, float[][] distances, float[] padding, int batch, int queries,
+                     int keys) {
             this.bias = bias;
             this.distances = distances;
             this.padding = padding;

@@ -28,7 +28,8 @@ public record TransformerLayer(boolean preNorm, Norm selfNorm, SelfAttention sel
      */
     public void forward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer, long[] positions,
                           AttentionOptions selfMask, Tensor[] crossKv, AttentionOptions crossMask, TensorArena arena) {
-        forward(backend, x, batch, seq, cache, layer, positions, new SelfMask(selfMask, null), crossKv, crossMask, arena);
+        forward(backend, x, batch, seq, cache, layer, positions, new SelfMask(selfMask, null), crossKv, crossMask,
+                arena);
     }
 
     /**

@@ -66,7 +66,8 @@ class ConfigRecordsTest {
         assertEquals("gelu", bert.hidden_act());
         assertEquals(0, bert.pad_token_id());
         var roberta = BertConfig.from(config("{\"model_type\": \"roberta\"}"));
-        assertEquals(List.of(50265, 1, 0), List.of(roberta.vocab_size(), roberta.pad_token_id(), roberta.bos_token_id()));
+        assertEquals(List.of(50265, 1, 0), List.of(roberta.vocab_size(), roberta.pad_token_id(),
+                roberta.bos_token_id()));
         assertEquals(List.of(2L), roberta.eos_token_id().ids());
         var gpt2 = Gpt2Config.from(config("{\"model_type\": \"gpt2\"}"));
         assertEquals(List.of(50257, 1024, 768, 12, 12, 3072), List.of(gpt2.vocab_size(), gpt2.n_positions(),

@@ -74,8 +74,8 @@ public final class BartModel {
                                               boolean marian) {
         if (marian) {
             w.skip(stack + "embed_positions.weight", positions, d); // stored by older versions; computed here
-            return new TokenEmbeddings(tokens, scale, TokenEmbeddings.sinusoidal(w.backend(), positions, d, w.arena()), 0,
-                    null);
+            Tensor table = TokenEmbeddings.sinusoidal(w.backend(), positions, d, w.arena());
+            return new TokenEmbeddings(tokens, scale, table, 0, null);
         }
         return new TokenEmbeddings(tokens, scale, w.get(stack + "embed_positions.weight", positions + 2L, d), 2,
                 LayerNorm.load(w, stack + "layernorm_embedding", d, BartConfig.LAYER_NORM_EPS));

@@ -39,8 +39,8 @@ public final class BertModel {
         long c = cfg.hidden_size();
         Embeddings emb = new Embeddings(w.get(p + "embeddings.word_embeddings.weight", cfg.vocab_size(), c),
                 w.get(p + "embeddings.position_embeddings.weight", cfg.max_position_embeddings(), c),
-                cfg.type_vocab_size() > 0 ? w.get(p + "embeddings.token_type_embeddings.weight", cfg.type_vocab_size(), c)
-                        : null,
+                cfg.type_vocab_size() > 0
+                        ? w.get(p + "embeddings.token_type_embeddings.weight", cfg.type_vocab_size(), c) : null,
                 LayerNorm.load(w, p + "embeddings.LayerNorm", c, cfg.layer_norm_eps()));
         Activation act = Activation.fromConfigName(cfg.hidden_act());
         List<TransformerLayer> layers = new ArrayList<>();
@@ -88,7 +88,7 @@ public final class BertModel {
         };
     }
 
-    /** The LM decoder: its own weight if stored, else tied to the word embeddings; its bias stored under either name. */
+    /** The LM decoder: its own weight if stored, else tied to the word embeddings; its bias under either name. */
     private static Linear decoder(Weights w, BertConfig cfg, Embeddings emb, String weightName, String... biasNames) {
         long v = cfg.vocab_size(), c = cfg.hidden_size();
         var weight = w.tiedOr(weightName, new long[] {v, c}, emb.word(), cfg.tie_word_embeddings());

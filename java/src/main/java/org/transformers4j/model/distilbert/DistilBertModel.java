@@ -41,9 +41,11 @@ public final class DistilBertModel {
         }
         EncoderHead head = Heads.NONE;
         if (architecture.equals("DistilBertForMaskedLM")) {
-            var projector = w.tiedOr("vocab_projector.weight", new long[] {v, c}, emb.word(), cfg.tie_word_embeddings());
+            var projector = w.tiedOr("vocab_projector.weight", new long[] {v, c}, emb.word(),
+                    cfg.tie_word_embeddings());
             head = new Heads.MaskedLm(Linear.load(w, "vocab_transform", c, c), act,
-                    LayerNorm.load(w, "vocab_layer_norm", c, eps), new Linear(projector, w.get("vocab_projector.bias", v)));
+                    LayerNorm.load(w, "vocab_layer_norm", c, eps),
+                    new Linear(projector, w.get("vocab_projector.bias", v)));
         }
         return new TransformerEncoder(config, w.backend(), w.checkpoint(), w.arena(), emb, layers, head, cfg.n_heads(),
                 cfg.max_position_embeddings(), EncoderInput::absolutePositions);

@@ -117,8 +117,8 @@ public record GptNeoConfig(int vocab_size, int max_position_embeddings, int hidd
         }
         long count = 0;
         for (JsonElement group : types) {
-            if (!group.isJsonArray() || group.getAsJsonArray().size() != 2 || !group.getAsJsonArray().get(0).isJsonArray()
-                    || !isCount(group.getAsJsonArray().get(1))) {
+            if (!group.isJsonArray() || group.getAsJsonArray().size() != 2
+                    || !group.getAsJsonArray().get(0).isJsonArray() || !isCount(group.getAsJsonArray().get(1))) {
                 throw new IllegalArgumentException(form + types);
             }
             JsonArray kinds = group.getAsJsonArray().get(0).getAsJsonArray();
@@ -134,8 +134,8 @@ public record GptNeoConfig(int vocab_size, int max_position_embeddings, int hidd
             }
         }
         if (count != layers) {
-            throw new IllegalArgumentException("attention_types " + types + " gives " + count + " layers, num_layers is "
-                    + layers);
+            throw new IllegalArgumentException("attention_types " + types + " gives " + count + " layers, num_layers"
+                    + " is " + layers);
         }
     }
 
