@@ -24,12 +24,18 @@ import org.transformers4j.util.CloseGuard;
 public final class TransformerSeq2Seq implements Seq2SeqModel {
     /**
      * One stack: embeddings, layers, an optional final norm and an optional relative position
-     * bias (T5).
+     * bias (T5), which every layer's self-attention adds and which bounds the positions.
      */
     public record Stack(TokenEmbeddings embeddings, List<TransformerLayer> layers, Norm finalNorm,
                         RelativePositionBias positionBias) {
         public Stack {
             layers = List.copyOf(layers);
+        }
+
+        /** Positions the stack takes: its position table's, or as many as its position bias allows. */
+        int maxPositions() {
+            int table = embeddings.maxPositions();
+            return positionBias == null ? table : Math.min(table, positionBias.maxKeys());
         }
     }
 
@@ -79,12 +85,12 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
 
     @Override
     public int maxSourcePositions() {
-        return parts.encoder().embeddings().maxPositions();
+        return parts.encoder().maxPositions();
     }
 
     @Override
     public int maxTargetPositions() {
-        return parts.decoder().embeddings().maxPositions();
+        return parts.decoder().maxPositions();
     }
 
     @Override
@@ -114,10 +120,8 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
             long[] positions = in.absolutePositions();
             Tensor x = enc.embeddings().forward(backend, in.ids(), positions, work);
             AttentionOptions mask = PaddingMask.apply(backend, AttentionOptions.scaled(1f), in.attentionMask(), b, s, work);
-            if (enc.positionBias() != null) {
-                mask = withPositionBias(mask, enc.positionBias().bias(backend, s, s, 0, work), b, work);
-            }
-            x = runStack(enc, x, b, s, null, positions, mask, allHiddenStates, hidden, work, out);
+            x = runStack(enc, x, b, s, null, positions, selfMask(enc, mask, b, s, s, work), allHiddenStates, hidden,
+                    work, out);
             hidden.add(Rows.copyOut(backend, x, b, s, out));
             return new EncoderOutput(List.copyOf(hidden), null);
         }
@@ -213,10 +217,8 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
         try (TensorArena work = backend.scratch()) {
             Tensor x = dec.embeddings().forward(backend, in.ids(), positions, work);
             AttentionOptions mask = PaddingMask.apply(backend, AttentionOptions.scaled(1f), in.attentionMask(), b, keys, work);
-            if (dec.positionBias() != null) {
-                mask = withPositionBias(mask, dec.positionBias().bias(backend, s, keys, past, work), b, work);
-            }
-            x = runStack(dec, x, b, s, cache, positions, mask, allHiddenStates, hidden, work, out);
+            x = runStack(dec, x, b, s, cache, positions, selfMask(dec, mask, b, s, keys, work), allHiddenStates,
+                    hidden, work, out);
             self.advance(s);
             if (lastHidden) {
                 hidden.add(Rows.copyOut(backend, x, b, s, out));
@@ -229,7 +231,8 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
 
     /** The layers of a stack (the decoder's with the cache's cross keys), then its final norm. */
     private Tensor runStack(Stack stack, Tensor x, int b, int s, Seq2SeqCache cache, long[] positions,
-                            AttentionOptions mask, boolean allHiddenStates, List<Tensor> hidden, TensorArena work, TensorArena out) {
+                            TransformerLayer.SelfMask mask, boolean allHiddenStates, List<Tensor> hidden, TensorArena work,
+                            TensorArena out) {
         for (int i = 0; i < stack.layers().size(); i++) {
             if (allHiddenStates) {
                 hidden.add(Rows.copyOut(backend, x, b, s, out));
@@ -246,23 +249,12 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
         return stack.finalNorm() == null ? x : stack.finalNorm().forward(backend, x, null, work);
     }
 
-    /** The position bias [1, H, S, T] combined with the padding: as a bias of its own, or added to the mask's. */
-    private AttentionOptions withPositionBias(AttentionOptions mask, Tensor positionBias, int b, TensorArena work) {
-        if (mask.bias() == null) {
-            return mask.withBias(positionBias);
-        }
-        int h = (int) positionBias.dim(1), s = (int) positionBias.dim(2), t = (int) positionBias.dim(3);
-        float[] pos, pad, sum = new float[b * h * s * t];
-        try (TensorArena host = TensorArena.confined()) {
-            pos = backend.toHost(positionBias, host).toFloatArray();
-            pad = backend.toHost(mask.bias(), host).toFloatArray();
-        }
-        for (int bi = 0; bi < b; bi++) {
-            for (int i = 0; i < h * s * t; i++) {
-                sum[bi * h * s * t + i] = pos[i] + pad[bi * t + i % t];
-            }
-        }
-        return mask.withBias(backend.floats(sum, work, b, h, s, t));
+    /** The self-attention's padding and, for a stack with one, this pass's position bias over keys keys. */
+    private TransformerLayer.SelfMask selfMask(Stack stack, AttentionOptions padding, int b, int s, int keys,
+                                               TensorArena work) {
+        RelativePositionBias bias = stack.positionBias();
+        return new TransformerLayer.SelfMask(padding, bias == null ? null : bias.pass(backend, b, s, keys, padding,
+                work));
     }
 
     private Tensor logits(Tensor rows, TensorArena out, TensorArena work) {
