@@ -20,6 +20,11 @@ public final class Seq2SeqSession implements DecodingSession {
      * positions T5 was trained on.
      */
     public static final int UNBOUNDED_TARGET_LIMIT = 4096;
+    /**
+     * More target positions than this means the decoder has no table of positions (T5's limit is
+     * what its position bias can hold, about a million), not a context it was trained for.
+     */
+    private static final int POSITION_TABLE_LIMIT = 1 << 16;
 
     private final Seq2SeqModel model;
     private final Seq2SeqCache cache;
@@ -48,7 +53,7 @@ public final class Seq2SeqSession implements DecodingSession {
                 mask[r * longest + j] = j < s.length ? 1 : 0;
             }
         }
-        int limit = model.maxTargetPositions() == Integer.MAX_VALUE ? UNBOUNDED_TARGET_LIMIT : model.maxTargetPositions();
+        int limit = model.maxTargetPositions() > POSITION_TABLE_LIMIT ? UNBOUNDED_TARGET_LIMIT : model.maxTargetPositions();
         int capacity = (int) Math.min(1L + newTokens, limit);
         this.cache = model.encodeToCache(new EncoderInput(rows, longest, ids, mask, null), capacity);
     }
