@@ -141,10 +141,11 @@ static int32_t linear(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
     for (int64_t r = 0; r < m; r++) round_row(a + r * lda, k, ar + r * ld_a, ld_a);
     const job j = {m, n, (k + 1) / 2, ld_a, ar, w, bias, act, c, ldc, act_rows};
     int64_t panels = (n + PANEL - 1) / PANEL, row_tasks = (m + RB - 1) / RB, col_tasks = (panels + PG - 1) / PG;
+    /* consecutive tasks share a block of rows, which stays in L2 while the weights pass by */
 #pragma omp parallel for schedule(dynamic, 1) if (m * n * k > 100000)
     for (int64_t t = 0; t < row_tasks * col_tasks; t++) {
         float acc[RB * PG * PANEL] __attribute__((aligned(64)));
-        int64_t r0 = (t % row_tasks) * RB, p0 = (t / row_tasks) * PG;
+        int64_t r0 = (t / col_tasks) * RB, p0 = (t % col_tasks) * PG;
         run_task(&j, r0, m - r0 < RB ? m - r0 : RB, p0, p0 + PG < panels ? p0 + PG : panels, acc);
     }
     free(ar);
