@@ -225,7 +225,7 @@ static inline vf vrcp(vf d) { return vrcp_finite(vmin(d, vset(1e30f))); }
  * a degree-6 polynomial for exp(r), then scale by 2^n. Relative error about
  * 1e-7. AVX-512: roundscale and scalef; inputs below -87 (including -inf)
  * give exactly 0 (never a denormal: producing one costs a microcode assist),
- * large inputs overflow to +inf.
+ * inputs above 88.7 (including +inf) give +inf.
  * Otherwise: 2^n through the exponent bits, inputs below -87.3 give exactly
  * 0 and inputs are clamped at 88.3.
  */
@@ -244,7 +244,9 @@ static inline vf vexp_poly(vf x, vf n) {
 static inline vf vexp(vf x) {
     /* below -87 the result would underflow (a microcode assist each): give 0 instead */
     vi under = x < -87.0f;
-    x = vmax(x, vset(-87.0f));
+    /* above 89 the result is +inf (scalef by 2^128); unclamped, the reduction lost all precision
+     * and very large inputs (GELU-tanh of 1e4) gave NaN */
+    x = vmin(vmax(x, vset(-87.0f)), vset(89.0f));
     vf n = (vf)_mm512_roundscale_ps((__m512)(x * 1.44269504088896341f), _MM_FROUND_TO_NEAREST_INT);
     vf e = (vf)_mm512_scalef_ps((__m512)vexp_poly(x, n), (__m512)n);
     return vselect(under, vset(0.0f), e);

@@ -371,3 +371,8 @@ int32_t t4j_linear_packed(int64_t m, int64_t n, int64_t k, const float *a, int64
     kernels_for(h->isa)->linear_packed(m, n, k, a, lda, (const float *)(h + 1), bias, act, c, ldc);
     return T4J_OK;
 }
+
+/* For the int8 and bfloat16-dot entry points (t4j_lowp.c), which share the float tables' epilogue. */
+const t4j_kernels *t4j_cpu_kernels(void) { return kernels(); }
+const t4j_kernels *t4j_cpu_kernels_for(int32_t isa) { return kernels_for(isa); }
+int32_t t4j_cpu_best_isa(void) { return detect_isa(); }
