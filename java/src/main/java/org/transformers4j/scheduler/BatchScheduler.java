@@ -64,12 +64,22 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
         final long chars;
         final long submitted = System.nanoTime();
         final CompletableFuture<O> future = new CompletableFuture<>();
+        long deadline = submitted + Long.MAX_VALUE / 2;
         Object prepared;
         int tokens;
 
         Request(I input, long chars) {
             this.input = input;
             this.chars = chars;
+        }
+
+        /** Fails the request once its deadline has passed (however late the timer thread runs); true then. */
+        boolean expire(long now) {
+            if (now - deadline < 0) {
+                return false;
+            }
+            future.completeExceptionally(new TimeoutException("no answer within the request's timeout"));
+            return true;
         }
     }
 
@@ -134,7 +144,11 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
             if (input == null) {
                 throw new IllegalArgumentException("an input is null");
             }
-            requests.add(new Request<>(input, task.chars(input)));
+            Request<I, O> r = new Request<>(input, task.chars(input));
+            if (timeout != null) { // set before the queue publishes the request to the worker
+                r.deadline = r.submitted + Math.max(1, timeout.toNanos());
+            }
+            requests.add(r);
         }
         try {
             queue.addAll(requests);
@@ -211,7 +225,7 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
     private void process(List<Request<I, O>> window) {
         List<Request<I, O>> ready = new ArrayList<>();
         for (Request<I, O> r : window) {
-            if (r.future.isDone()) {
+            if (r.expire(System.nanoTime()) || r.future.isDone()) {
                 continue;
             }
             try {
@@ -244,7 +258,8 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
 
     /** One pass; if it fails, each request alone, so that one bad input fails only itself. */
     private void run(List<Request<I, O>> batch) {
-        List<Request<I, O>> live = batch.stream().filter(r -> !r.future.isDone()).toList();
+        long now = System.nanoTime();
+        List<Request<I, O>> live = batch.stream().filter(r -> !r.expire(now) && !r.future.isDone()).toList();
         if (live.isEmpty()) {
             return;
         }

@@ -38,7 +38,20 @@ import org.transformers4j.tokenizer.Tokenizer;
 public final class GenerationScheduler implements AutoCloseable {
     /** A request as submitted, and its flight-recorder event (begun at submission). */
     private record Request(String prompt, GenerationConfig config, GenerationStream stream, long submitted,
-                           GenerationEvent event) {
+                           long deadline, GenerationEvent event) {
+
+        /**
+         * Fails the request with a TimeoutException once its deadline (System.nanoTime) has passed;
+         * true then. The worker checks at every step, so a deadline holds however late the timer
+         * thread behind orTimeout runs.
+         */
+        boolean expire(long now) {
+            if (now - deadline < 0) {
+                return false;
+            }
+            stream.result().completeExceptionally(new TimeoutException("no answer within the request's timeout"));
+            return true;
+        }
     }
 
     /** A request being generated: its prompt, settings, random source and one row per output. */
@@ -163,7 +176,9 @@ public final class GenerationScheduler implements AutoCloseable {
         }
         GenerationEvent event = new GenerationEvent();
         event.begin();
-        Request r = new Request(prompt, cfg, new GenerationStream(), System.nanoTime(), event);
+        long now = System.nanoTime();
+        long deadline = timeout == null ? now + Long.MAX_VALUE / 2 : now + Math.max(1, timeout.toNanos());
+        Request r = new Request(prompt, cfg, new GenerationStream(), now, deadline, event);
         try {
             queue.addAll(List.of(r));
         } catch (SchedulerFullException e) {
@@ -250,7 +265,7 @@ public final class GenerationScheduler implements AutoCloseable {
         }
         boolean beamRan = false;
         for (Request r; !closing && (r = queue.peek()) != null; ) {
-            boolean live = !r.stream().result().isDone();
+            boolean live = !r.expire(System.nanoTime()) && !r.stream().result().isDone();
             boolean beams = r.config().numBeams() > 1;
             if (live && (beams ? beamRan && !active.isEmpty() : freeSlots() < r.config().numReturnSequences())) {
                 return; // it waits, first in line, for rows to free up (or for the next step: one beam search a step)
@@ -408,6 +423,7 @@ public final class GenerationScheduler implements AutoCloseable {
     private void dropEnded() {
         for (var it = active.iterator(); it.hasNext(); ) {
             Active a = it.next();
+            a.request.expire(System.nanoTime());
             boolean gone = a.request.stream().result().isDone();
             if (!gone && !a.finished()) {
                 continue;
