@@ -184,6 +184,6 @@ class MainTest {
         assertTrue(r.err().contains("at least one"), r.err());
         r = run("verify", "--model", "x", "--reference", "y", "--dtype", "f8");
         assertEquals(2, r.status());
-        assertTrue(r.err().contains("Invalid value for option '--dtype': must be f32, f16 or bf16, got 'f8'"), r.err());
+        assertTrue(r.err().contains("Invalid value for option '--dtype': must be f32, f16, bf16 or int8, got 'f8'"), r.err());
     }
 }
