@@ -33,6 +33,11 @@ class OnnxInt8LayerTest {
 
     /** int8 weights with zero point 0, or uint8 weights around 128 (imported as q - 128). */
     static byte[] layer(boolean unsigned, long seed) {
+        return layer(unsigned, seed, unsigned ? 128 : 0);
+    }
+
+    /** As {@link #layer(boolean, long)} with the weights' zero point given (values still drawn around 128 or 0). */
+    static byte[] layer(boolean unsigned, long seed, int zeroPoint) {
         SplittableRandom rnd = new SplittableRandom(seed);
         byte[] q = new byte[K * N];
         for (int i = 0; i < q.length; i++) {
@@ -43,7 +48,7 @@ class OnnxInt8LayerTest {
         for (int n = 0; n < N; n++) {
             scale[n] = (float) rnd.nextDouble(1e-3, 2e-2);
             bias[n] = (float) rnd.nextDouble(-1, 1);
-            zero.varint(unsigned ? 128 : 0);
+            zero.varint(zeroPoint);
         }
         int type = unsigned ? 2 : 3;
         Proto graph = new Proto()
