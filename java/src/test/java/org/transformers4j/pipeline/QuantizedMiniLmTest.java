@@ -1,18 +1,24 @@
 package org.transformers4j.pipeline;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.transformers4j.backend.cpu.CpuBackend;
+import org.transformers4j.checkpoint.Int8Layout;
 import org.transformers4j.checkpoint.OnnxCheckpoint;
+import org.transformers4j.checkpoint.SafeTensors;
+import org.transformers4j.checkpoint.SafeTensorsWriter;
 import org.transformers4j.model.ModelRegistry;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.util.ResourceCache;
@@ -117,6 +123,24 @@ class QuantizedMiniLmTest {
         System.out.printf("int8 vs float32, worst cosine over %d sentences: ours %.6f, ONNX Runtime's quantized file"
                 + " %.6f%n", SENTENCES.size(), ours, theirs);
         assertTrue(ours >= theirs, "our int8 reaches " + ours + ", ONNX Runtime's quantized file " + theirs);
+    }
+
+    /** Written by convert --dtype int8 (per-tensor activations kept), loaded in place: the same embeddings. */
+    @Test
+    void theQuantizedFileConvertedToSafetensorsGivesTheSameEmbeddings(@TempDir Path tmp) throws IOException {
+        try (OnnxCheckpoint q = OnnxCheckpoint.open(quantizedOnnxFile())) {
+            SafeTensorsWriter.writeCheckpoint(tmp, DefaultModels.miniLmConfig().json(), q, DType.I8);
+        }
+        try (SafeTensors file = SafeTensors.open(tmp.resolve("model.safetensors"))) {
+            assertEquals(Int8Layout.PER_TENSOR, file.metadata().get(Int8Layout.ACTIVATIONS));
+            assertEquals(36, file.names().stream().filter(file::isInt8).count());
+        }
+        try (SentenceEmbedder converted = new SentenceEmbedder(ModelRegistry.loadEncoder(tmp, int8),
+                DefaultModels.miniLmTokenizer(), true)) {
+            for (String text : SENTENCES.subList(0, 6)) {
+                assertArrayEquals(quantizedFile.embed(text), converted.embed(text), text);
+            }
+        }
     }
 
     @Test
