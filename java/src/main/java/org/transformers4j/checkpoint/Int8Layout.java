@@ -30,8 +30,8 @@ public final class Int8Layout {
 
     /**
      * Module names of embedding tables, which stay float32 when a checkpoint is written in int8:
-     * any path part naming an embedding (word_embeddings, embed_tokens, embed_positions, wte, wpe,
-     * shared) and T5's relative position bias tables.
+     * the module's own name (the part before .weight) naming an embedding (word_embeddings,
+     * embed_tokens, embed_positions, wte, wpe, shared) and T5's relative position bias tables.
      */
     private static final Pattern TABLE = Pattern.compile(
             "(.*\\.)?(\\w*embed\\w*|wte|wpe|shared|relative_attention_bias)\\.weight");

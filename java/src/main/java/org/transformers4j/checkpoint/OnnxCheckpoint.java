@@ -140,6 +140,9 @@ public final class OnnxCheckpoint implements Checkpoint {
         checkQuantizedBytes(src, r);
         long in = r.dims()[0], outFeatures = r.dims()[1];
         Shape shape = checkedShape(src, r, new long[] {outFeatures, in}, BYTES);
+        if (in < 1 || outFeatures < 1) { // else its scales' count would not be bounded by the file
+            throw new CheckpointException(where + " has dims " + Arrays.toString(r.dims()) + ", an empty matrix");
+        }
         if (outFeatures > Integer.MAX_VALUE - 8) {
             throw new CheckpointException(where + " has " + outFeatures + " output channels");
         }

@@ -131,4 +131,27 @@ class Int8LayoutTest {
             refused("is outside int8", () -> c.load("dense.weight", a));
         }
     }
+
+    /** A quantized graph cut short or with bytes flipped: a model or a message naming the file, never anything else. */
+    @Test
+    void everyPrefixAndManyByteFlipsOfAQuantizedGraphGiveAModelOrAMessage() {
+        byte[] good = OnnxInt8LayerTest.layer(true, 5);
+        java.util.Random random = new java.util.Random(19);
+        for (int i = 0; i < 3000; i++) {
+            byte[] bad = i < 300 ? java.util.Arrays.copyOf(good, random.nextInt(good.length)) : good.clone();
+            for (int flips = i < 300 ? 0 : 1 + random.nextInt(3); flips > 0; flips--) {
+                bad[random.nextInt(bad.length)] = (byte) random.nextInt(256);
+            }
+            try (OnnxCheckpoint c = OnnxCheckpoint.fromBytes(bad, "m.onnx"); TensorArena a = TensorArena.confined()) {
+                for (String n : c.names()) {
+                    c.load(n, a);
+                    if (c.isInt8(n)) {
+                        c.int8Values(n, a);
+                    }
+                }
+            } catch (CheckpointException expected) {
+                assertTrue(expected.getMessage().startsWith("m.onnx: "), expected.getMessage());
+            }
+        }
+    }
 }
