@@ -23,7 +23,8 @@ import org.transformers4j.tensor.TensorArena;
  * GPT-2 small (124M parameters, random weights), batch 1: one decode step against a KV cache
  * holding 128 to 255 positions, a 512-token prefill, and a copy of 256 MB that gives the
  * memory bandwidth, and with it the decode bound (weight bytes read per token / bandwidth);
- * with float32 weights and with bfloat16 weights (half the bytes, products in float32).
+ * with float32 weights, bfloat16 weights (half the bytes, products in float32) and int8 linear
+ * layers (a quarter of the bytes, products in int8, activations quantized per row).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -32,7 +33,7 @@ public class DecodeBench {
     static final int CONTEXT_FROM = 128, CONTEXT_TO = 256, PREFILL = 512;
     static final long COPY_BYTES = 256L << 20;
 
-    @Param({"f32", "bf16"})
+    @Param({"f32", "bf16", "int8"})
     public String weights;
 
     CpuBackend cpu;
@@ -45,7 +46,11 @@ public class DecodeBench {
 
     @Setup(Level.Trial)
     public void setup() {
-        cpu = weights.equals("bf16") ? CpuBackend.withBf16Weights() : CpuBackend.create();
+        cpu = switch (weights) {
+            case "bf16" -> CpuBackend.withBf16Weights();
+            case "int8" -> CpuBackend.withInt8Weights();
+            default -> CpuBackend.create();
+        };
         model = ModelRegistry.loadDecoder(RandomCheckpoints.gpt2Small(), cpu);
         prompt = new long[PREFILL];
         for (int i = 0; i < PREFILL; i++) {

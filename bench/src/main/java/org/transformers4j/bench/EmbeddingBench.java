@@ -18,11 +18,15 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import java.nio.file.Path;
 import org.transformers4j.backend.cpu.CpuBackend;
+import org.transformers4j.checkpoint.OnnxCheckpoint;
+import org.transformers4j.model.ModelRegistry;
 import org.transformers4j.pipeline.DefaultModels;
 import org.transformers4j.pipeline.SentenceEmbedder;
 import org.transformers4j.tokenizer.BatchEncoding;
 import org.transformers4j.tokenizer.Tokenizer;
+import org.transformers4j.util.ResourceCache;
 
 /**
  * Sentence embedding with all-MiniLM-L6-v2: Transformers4J on its kernels beside ONNX Runtime
@@ -30,6 +34,11 @@ import org.transformers4j.tokenizer.Tokenizer;
  * tokenizer, mean-pooled and normalised the same way). One operation embeds one batch;
  * sentences/s = batch / time. "varied" cycles 32 sentences of mixed length; "tokens128" is 32
  * texts of exactly 128 tokens.
+ *
+ * <p>Int8: the file ONNX Runtime quantized (all-minilm-l6-v2-q.onnx, MatMulInteger after
+ * DynamicQuantizeLinear) on our int8 kernels ({@code transformers4jInt8}) beside ONNX Runtime on the
+ * same file ({@code onnxRuntimeInt8}). Bfloat16: our bfloat16 products on the float file
+ * ({@code transformers4jBf16}) beside ONNX Runtime's float32 ({@code onnxRuntime}).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -60,15 +69,55 @@ public class EmbeddingBench {
 
         @Setup(Level.Trial)
         public void setup() {
-            cpu = CpuBackend.create();
+            cpu = backend();
             cpu.setThreads(2);
-            embedder = DefaultModels.miniLmEmbedder(cpu);
+            embedder = embedder(cpu);
+        }
+
+        CpuBackend backend() {
+            return CpuBackend.create();
+        }
+
+        SentenceEmbedder embedder(CpuBackend backend) {
+            return DefaultModels.miniLmEmbedder(backend);
         }
 
         @TearDown(Level.Trial)
         public void tearDown() {
             embedder.close();
             cpu.close();
+        }
+    }
+
+    /** The quantized file, copied once from the class path into the cache folder. */
+    static Path quantizedOnnxFile() {
+        byte[] onnx = ResourceCache.read("all-minilm-l6-v2-q.onnx");
+        return ResourceCache.extract(ResourceCache.root().resolve("all-minilm-l6-v2-q-" + ResourceCache.hash(onnx)),
+                "model.onnx", onnx);
+    }
+
+    /** Transformers4J on the quantized file, its products on the int8 kernels. */
+    @State(Scope.Benchmark)
+    public static class OursInt8 extends Ours {
+        @Override
+        CpuBackend backend() {
+            return CpuBackend.withInt8Weights();
+        }
+
+        @Override
+        SentenceEmbedder embedder(CpuBackend backend) {
+            OnnxCheckpoint checkpoint = OnnxCheckpoint.open(quantizedOnnxFile());
+            return new SentenceEmbedder(ModelRegistry.loadEncoder(DefaultModels.miniLmConfig(), checkpoint, backend),
+                    DefaultModels.miniLmTokenizer(), true);
+        }
+    }
+
+    /** Transformers4J on the float file with bfloat16 products. */
+    @State(Scope.Benchmark)
+    public static class OursBf16 extends Ours {
+        @Override
+        CpuBackend backend() {
+            return CpuBackend.withBf16Compute();
         }
     }
 
@@ -81,12 +130,20 @@ public class EmbeddingBench {
 
         @Setup(Level.Trial)
         public void setup() throws OrtException {
+            open(file());
+        }
+
+        Path file() {
+            return DefaultModels.miniLmOnnxFile();
+        }
+
+        void open(Path file) throws OrtException {
             env = OrtEnvironment.getEnvironment();
             OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
             opts.setIntraOpNumThreads(2);
             opts.setInterOpNumThreads(1);
             opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            session = env.createSession(DefaultModels.miniLmOnnxFile().toString(), opts);
+            session = env.createSession(file.toString(), opts);
             tokenizer = DefaultModels.miniLmTokenizer();
         }
 
@@ -132,6 +189,30 @@ public class EmbeddingBench {
             }
             return out;
         }
+    }
+
+    /** ONNX Runtime on the quantized file. */
+    @State(Scope.Benchmark)
+    public static class OnnxRuntimeInt8 extends OnnxRuntime {
+        @Override
+        Path file() {
+            return quantizedOnnxFile();
+        }
+    }
+
+    @Benchmark
+    public float[][] transformers4jInt8(Texts t, OursInt8 ours) {
+        return ours.embedder.embedBatch(t.input);
+    }
+
+    @Benchmark
+    public float[][] onnxRuntimeInt8(Texts t, OnnxRuntimeInt8 ort) throws OrtException {
+        return ort.embed(t.input);
+    }
+
+    @Benchmark
+    public float[][] transformers4jBf16(Texts t, OursBf16 ours) {
+        return ours.embedder.embedBatch(t.input);
     }
 
     @Benchmark

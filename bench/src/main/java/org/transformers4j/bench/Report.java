@@ -76,14 +76,20 @@ public final class Report {
         System.out.println();
         System.out.printf(Locale.ROOT, "%-10s %6s %18s %18s %8s%n", "texts", "batch", "Transformers4J", "ONNX Runtime",
                 "ratio");
-        for (String texts : new String[] {"varied", "tokens128"}) {
-            for (int batch : new int[] {1, 8, 32}) {
-                Double ours = ms.get("transformers4j/" + texts + "/" + batch), ort = ms.get("onnxRuntime/" + texts + "/" + batch);
-                if (ours == null || ort == null) {
-                    continue;
+        String[][] pairs = {{"float32 (both)", "transformers4j", "onnxRuntime"},
+                {"int8, the quantized file (both)", "transformers4jInt8", "onnxRuntimeInt8"},
+                {"ours bfloat16 products, ONNX Runtime float32", "transformers4jBf16", "onnxRuntime"}};
+        for (String[] pair : pairs) {
+            System.out.printf(Locale.ROOT, "%n%s%n", pair[0]);
+            for (String texts : new String[] {"varied", "tokens128"}) {
+                for (int batch : new int[] {1, 8, 32}) {
+                    Double ours = ms.get(pair[1] + "/" + texts + "/" + batch), ort = ms.get(pair[2] + "/" + texts + "/" + batch);
+                    if (ours == null || ort == null) {
+                        continue;
+                    }
+                    System.out.printf(Locale.ROOT, "%-10s %6d %12.1f sent/s %12.1f sent/s %7.2fx%n", texts, batch,
+                            batch * 1000 / ours, batch * 1000 / ort, ort / ours);
                 }
-                System.out.printf(Locale.ROOT, "%-10s %6d %12.1f sent/s %12.1f sent/s %7.2fx%n", texts, batch,
-                        batch * 1000 / ours, batch * 1000 / ort, ort / ours);
             }
         }
     }
@@ -101,17 +107,23 @@ public final class Report {
         }
         // a copy reads and writes every byte: its memory traffic is twice the bytes copied (STREAM's count);
         // the copy ran in both trials, so the bound takes the mean of the two
-        double copyMs = (ms.get("f32/copy256MB") + ms.get("bf16/copy256MB")) / 2;
+        double copyMs = ms.entrySet().stream().filter(e -> e.getKey().endsWith("/copy256MB"))
+                .mapToDouble(Map.Entry::getValue).average().orElseThrow();
         double bandwidth = 2.0 * DecodeBench.COPY_BYTES / (copyMs / 1e3);
         System.out.println();
         System.out.printf(Locale.ROOT, "GPT-2 small (124M parameters, random weights), batch 1, computing in float32%n");
         System.out.printf(Locale.ROOT, "copy bandwidth (same run)      %8.1f GB/s read + written%n", bandwidth / 1e9);
-        for (String weights : new String[] {"f32", "bf16"}) {
-            // per token the model reads every weight once, except the position table (one row)
+        for (String weights : new String[] {"f32", "bf16", "int8"}) {
+            if (!ms.containsKey(weights + "/decodeToken")) {
+                continue;
+            }
+            // per token the model reads every weight once, except the position table (one row); int8 reads
+            // its matrices (the tied head too) at a byte per weight, the rest, a few percent, in float32
             long weightBytes = RandomCheckpoints.parameterBytes(RandomCheckpoints.gpt2Small(), "wpe",
-                    weights.equals("bf16") ? 2 : 4);
+                    weights.equals("bf16") ? 2 : weights.equals("int8") ? 1 : 4);
             double bound = bandwidth / weightBytes, decode = 1e3 / ms.get(weights + "/decodeToken");
-            System.out.printf(Locale.ROOT, "%n%s weights%n", weights.equals("bf16") ? "bfloat16" : "float32");
+            System.out.printf(Locale.ROOT, "%n%s weights%n", weights.equals("bf16") ? "bfloat16"
+                    : weights.equals("int8") ? "int8 (linear layers; activations quantized per row)" : "float32");
             System.out.printf(Locale.ROOT, "weights read per token         %8.1f MB%n", weightBytes / 1e6);
             System.out.printf(Locale.ROOT, "decode (context %d-%d)       %8.1f tokens/s  (%.1f ms/token)%n",
                     DecodeBench.CONTEXT_FROM, DecodeBench.CONTEXT_TO - 1, decode, ms.get(weights + "/decodeToken"));
@@ -120,8 +132,13 @@ public final class Report {
             System.out.printf(Locale.ROOT, "prefill, 512-token prompt      %8.1f tokens/s  (%.0f ms)%n",
                     DecodeBench.PREFILL * 1e3 / ms.get(weights + "/prefill512"), ms.get(weights + "/prefill512"));
         }
-        System.out.printf(Locale.ROOT, "%nbfloat16 / float32 weights: decode %.2fx, prefill %.2fx%n",
-                ms.get("f32/decodeToken") / ms.get("bf16/decodeToken"), ms.get("f32/prefill512") / ms.get("bf16/prefill512"));
+        for (String weights : new String[] {"bf16", "int8"}) {
+            if (ms.containsKey(weights + "/decodeToken") && ms.containsKey("f32/decodeToken")) {
+                System.out.printf(Locale.ROOT, "%n%s / float32 weights: decode %.2fx, prefill %.2fx%n", weights,
+                        ms.get("f32/decodeToken") / ms.get(weights + "/decodeToken"),
+                        ms.get("f32/prefill512") / ms.get(weights + "/prefill512"));
+            }
+        }
     }
 
     /** T5-small and BART-base: encoder and decoder tokens/s, then where the time goes. */

@@ -18,7 +18,9 @@ import picocli.CommandLine.Option;
 /** t4j convert: a checkpoint (sharded, ONNX) rewritten as config.json + model.safetensors. */
 @Command(name = "convert", sortOptions = false,
         description = {"Write the checkpoint (--model DIR, or --onnx FILE with --config FILE) as config.json +"
-                + " model.safetensors in --out DIR; with --dtype bf16 its matrices in bfloat16, half the bytes."})
+                + " model.safetensors in --out DIR; with --dtype bf16 its matrices in bfloat16, half the bytes; with"
+                + " --dtype int8 its linear layers' weights quantized per output channel (docs/int8.md), loaded in"
+                + " place by --dtype int8."})
 final class ConvertCommand extends CliCommand {
     @Option(names = "--model", paramLabel = "DIR", description = "a checkpoint folder: config.json and safetensors")
     Path model;
@@ -33,8 +35,8 @@ final class ConvertCommand extends CliCommand {
     Path out;
 
     @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "f32",
-            converter = BackendOptions.DTypeConverter.class, description = "f32 (default) or bf16: how matrices are"
-                    + " stored")
+            converter = BackendOptions.DTypeConverter.class, description = "f32 (default), bf16 or int8: how"
+                    + " matrices are stored")
     DType dtype;
 
     @Mixin
@@ -44,7 +46,8 @@ final class ConvertCommand extends CliCommand {
     public Integer call() throws IOException {
         check(model == null ? onnx != null && config != null : onnx == null && config == null,
                 "give --model DIR, or --onnx FILE with --config FILE");
-        check(dtype == DType.F32 || dtype == DType.BF16, "--dtype must be f32 or bf16 for convert, got " + dtype);
+        check(dtype == DType.F32 || dtype == DType.BF16 || dtype == DType.I8,
+                "--dtype must be f32, bf16 or int8 for convert, got " + dtype);
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new IOException("--out " + out + " exists and is not a folder");
         }

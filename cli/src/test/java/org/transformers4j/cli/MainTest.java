@@ -171,6 +171,28 @@ class MainTest {
         assertTrue(r.out().contains("top-1 agrees at 100.0%"), r.out());
     }
 
+    /**
+     * Linear layers in int8 (GPT-2's Conv1D weights turned output channels first): a smaller file,
+     * loaded in place by --dtype int8, the same top-1 logits.
+     */
+    @Test
+    void convertWritesInt8Matrices(@TempDir Path tmp) throws IOException {
+        Path src = FIXTURES.resolve("gpt2"), out = tmp.resolve("int8");
+        assertEquals(0, run("convert", "--model", src.toString(), "--out", out.toString(), "--dtype", "int8").status());
+        long before = Files.size(src.resolve("model.safetensors")), after = Files.size(out.resolve("model.safetensors"));
+        assertTrue(after < 0.9 * before, "int8 file " + after + " bytes against " + before);
+        Run r = run("verify", "--model", out.toString(), "--reference", src.resolve("reference.safetensors").toString(),
+                "--dtype", "int8");
+        assertTrue(r.out().contains("top-1 agrees at 100.0%"), r.out() + r.err());
+        r = run("verify", "--model", src.toString(), "--reference", src.resolve("reference.safetensors").toString(),
+                "--dtype", "bf16", "--compute", "bf16");
+        assertTrue(r.out().contains("top-1 agrees at 100.0%"), r.out());
+        r = run("verify", "--model", src.toString(), "--reference", src.resolve("reference.safetensors").toString(),
+                "--dtype", "f32", "--compute", "bf16");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("compute type BF16 does not go with F32 weights"), r.err());
+    }
+
     @Test
     void badArgumentsAreNamed() {
         Run r = run("verify", "--model", "x");
@@ -184,6 +206,6 @@ class MainTest {
         assertTrue(r.err().contains("at least one"), r.err());
         r = run("verify", "--model", "x", "--reference", "y", "--dtype", "f8");
         assertEquals(2, r.status());
-        assertTrue(r.err().contains("Invalid value for option '--dtype': must be f32, f16 or bf16, got 'f8'"), r.err());
+        assertTrue(r.err().contains("Invalid value for option '--dtype': must be f32, f16, bf16 or int8, got 'f8'"), r.err());
     }
 }

@@ -112,6 +112,25 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * A weight matrix stored quantized to int8 (docs/int8.md): q [N, K] I8, row n the output channel
+     * n quantized symmetrically, and scale [N] F32, so that w[n, k] = q[n, k] * scale[n]; host
+     * tensors that must stay alive as long as the model. With perTensorActivations the activations
+     * meeting it are quantized with one scale over all rows of a product (as ONNX Runtime's
+     * DynamicQuantizeLinear does), else per row. A backend with int8 products keeps the integers
+     * (a tensor of dtype I8 that only it can use); this default gives the dequantized values as
+     * {@link #weightMatrix} keeps float matrices.
+     */
+    default Tensor int8Matrix(Tensor q, Tensor scale, boolean perTensorActivations, TensorArena arena) {
+        Checks.int8Matrix(q, scale);
+        try (TensorArena staging = TensorArena.confined()) {
+            Tensor host = staging.empty(DType.F32, q.dim(0), q.dim(1));
+            Checks.dequantize(q, scale, host);
+            Tensor w = weightMatrix(host, arena);
+            return w == host ? place(host, arena) : w; // kept as given: it must outlive the staging arena
+        }
+    }
+
+    /**
      * An arena for one computation's intermediate results on this backend's device, confined to
      * the calling thread; its memory is reused after close, so contents start undefined.
      */

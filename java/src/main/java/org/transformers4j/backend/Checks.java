@@ -1,5 +1,7 @@
 package org.transformers4j.backend;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Device;
@@ -7,6 +9,9 @@ import org.transformers4j.tensor.Tensor;
 
 /** Argument checks shared by every backend; each failure names the argument and the value. */
 public final class Checks {
+    /** The most input features of an int8 product (t4j_packed_int8_bytes). */
+    public static final long MAX_INT8_K = 65536;
+
     private Checks() {
     }
 
@@ -124,6 +129,41 @@ public final class Checks {
     public static void finite(String name, float value) {
         if (!Float.isFinite(value)) {
             throw new IllegalArgumentException(name + " must be finite, got " + value);
+        }
+    }
+
+    /**
+     * An int8 weight matrix (see {@link Backend#int8Matrix}): q a contiguous host I8 [N, K] with K of
+     * at most 65536 (the int8 products sum exactly in int32 up to there), scale a host F32 [N] of
+     * finite values.
+     */
+    public static void int8Matrix(Tensor q, Tensor scale) {
+        tensor("q", q, 2, Device.CPU, DType.I8);
+        contiguous("q", q);
+        if (q.dim(1) > MAX_INT8_K) {
+            throw new IllegalArgumentException("q has shape " + q.shape() + ": int8 products take at most "
+                    + MAX_INT8_K + " input features");
+        }
+        tensor("scale", scale, 1, Device.CPU, DType.F32);
+        shape("scale", scale, q.dim(0));
+        for (long n = 0; n < scale.dim(0); n++) {
+            float s = scale.getFloat(n);
+            if (!Float.isFinite(s)) {
+                throw new IllegalArgumentException("scale[" + n + "] of an int8 matrix is " + s + ", not finite");
+            }
+        }
+    }
+
+    /** w[n, k] = q[n, k] * scale[n] for checked int8 q [N, K], scale [N] into F32 w [N, K] (contiguous). */
+    public static void dequantize(Tensor q, Tensor scale, Tensor w) {
+        long n = q.dim(0), k = q.dim(1);
+        MemorySegment src = q.segment(), dst = w.segment();
+        for (long r = 0; r < n; r++) {
+            float s = scale.getFloat(r);
+            for (long c = 0; c < k; c++) {
+                dst.setAtIndex(ValueLayout.JAVA_FLOAT, r * k + c,
+                        src.get(ValueLayout.JAVA_BYTE, r * k + c) * s);
+            }
         }
     }
 }

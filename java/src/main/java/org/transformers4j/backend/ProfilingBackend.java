@@ -110,6 +110,11 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public Tensor int8Matrix(Tensor q, Tensor scale, boolean perTensorActivations, TensorArena arena) {
+        return inner.int8Matrix(q, scale, perTensorActivations, arena);
+    }
+
+    @Override
     public void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, float alpha, float beta) {
         time("matmul", () -> inner.matmul(a, transA, b, transB, c, alpha, beta));
     }

@@ -24,6 +24,14 @@ public abstract class ValidatingBackend implements Backend {
         return floatType();
     }
 
+    /**
+     * Whether linear layers take int8 weight matrices this backend made ({@link #int8Matrix}); the
+     * implementation checks that it made them.
+     */
+    protected boolean int8Products() {
+        return false;
+    }
+
     /** A weight matrix may be in the weight type or the float type (one computed at run time). */
     private DType matrixType(Tensor w) {
         return w != null && w.dtype() == weightType() ? weightType() : floatType();
@@ -52,7 +60,8 @@ public abstract class ValidatingBackend implements Backend {
     @Override
     public final void linear(Tensor x, Tensor w, Tensor bias, Activation act, Tensor y) {
         Checks.tensor("x", x, 2, device(), floatType());
-        Checks.tensor("w", w, 2, device(), matrixType(w));
+        Checks.tensor("w", w, 2, device(), w != null && w.dtype() == DType.I8 && int8Products() ? DType.I8
+                : matrixType(w));
         Checks.tensor("y", y, 2, device(), floatType());
         Checks.dim("input features of w", w.dim(1), x.dim(1));
         Checks.shape("y", y, x.dim(0), w.dim(0));

@@ -35,6 +35,38 @@ public interface Checkpoint extends AutoCloseable {
         return null;
     }
 
+    /** The suffix of the scales of a parameter stored in int8: NAME_scale beside NAME (docs/int8.md). */
+    String INT8_SCALE_SUFFIX = "_scale";
+
+    /**
+     * Whether the parameter is stored quantized to int8 (docs/int8.md): NAME as I8 [N, K], row n
+     * the quantized output channel n whatever orientation the float tensor had, and NAME_scale as
+     * F32 [N], w[n, k] = NAME[n, k] * NAME_scale[n]. {@link #load} gives it dequantized to float32.
+     * Throws {@link CheckpointException} naming the parameter when absent, or when its scales are
+     * missing or of the wrong shape.
+     */
+    default boolean isInt8(String name) {
+        shape(name);
+        return false;
+    }
+
+    /**
+     * The int8 values [N, K] (dtype I8) of a parameter {@link #isInt8 stored in int8}, viewing the
+     * checkpoint's bytes where it can; its scales are the float32 parameter NAME_scale.
+     */
+    default Tensor int8Values(String name, TensorArena arena) {
+        throw new CheckpointException(source() + ": parameter " + name + " is not stored in int8");
+    }
+
+    /**
+     * Whether the activations meeting this checkpoint's int8 weights are quantized with one scale
+     * and zero point per tensor (ONNX Runtime's dynamic quantization, which an imported graph asks
+     * for) rather than per row.
+     */
+    default boolean int8PerTensorActivations() {
+        return false;
+    }
+
     /** Where the checkpoint came from, for messages. */
     String source();
 

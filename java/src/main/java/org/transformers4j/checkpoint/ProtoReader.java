@@ -94,6 +94,23 @@ final class ProtoReader {
         return java.util.Arrays.copyOf(tmp, n);
     }
 
+    /** Packed little-endian floats of the current length-delimited field, or the single float of a fixed32 field. */
+    float[] packedFloats() {
+        if (wireType == 5) {
+            return new float[] {data.get(LittleEndianFloats.FLOAT_LE, pos - 4)};
+        }
+        requireWireType(2, "packed floats");
+        if (length % 4 != 0 || length / 4 > Integer.MAX_VALUE - 8) {
+            throw new CheckpointException(source + ": packed float field of " + length + " bytes (before byte " + pos
+                    + ")");
+        }
+        float[] out = new float[(int) (length / 4)];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = data.get(LittleEndianFloats.FLOAT_LE, start + 4L * i);
+        }
+        return out;
+    }
+
     private void requireWireType(int expected, String what) {
         if (wireType != expected) {
             throw new CheckpointException(source + ": corrupt protobuf (field " + field + " has wire type " + wireType

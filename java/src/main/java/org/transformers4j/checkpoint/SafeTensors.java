@@ -21,7 +21,9 @@ import org.transformers4j.tensor.TensorArena;
  * exactly). The bytes are held as {@link LoadMode} says: by default copied into memory the
  * checkpoint owns, so that a file rewritten in place cannot reach the model; optionally mapped.
  * Float32 tensors are viewed in place, F16 and BF16 are converted to float32 (or BF16 viewed in
- * place, for a backend that keeps weights in bfloat16: {@link #viewBf16}).
+ * place, for a backend that keeps weights in bfloat16: {@link #viewBf16}). A file whose metadata
+ * declares the int8 layout ({@link Int8Layout}) holds I8 matrices with their scales, viewed in place
+ * by {@link #int8Values} or dequantized by {@link #load}.
  */
 public final class SafeTensors implements Checkpoint {
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -130,9 +132,42 @@ public final class SafeTensors implements Checkpoint {
                 }
                 return t;
             }
+            case "I8" -> {
+                if (!isInt8(name)) {
+                    throw new CheckpointException(source + ": tensor " + name + " is I8 and the metadata declares no "
+                            + Int8Layout.QUANTIZATION + " = " + Int8Layout.INT8 + ": it cannot be loaded as float32");
+                }
+                return Int8Layout.dequantize(src, dims[0], dims[1], load(name + INT8_SCALE_SUFFIX, into), into);
+            }
             default -> throw new CheckpointException(source + ": tensor " + name + " is " + e.dtype()
                     + ", which cannot be loaded as float32 parameters");
         }
+    }
+
+    @Override
+    public boolean isInt8(String name) {
+        Entry e = entry(name);
+        if (!e.dtype().equals("I8") || !Int8Layout.declared(source, metadata)) {
+            return false;
+        }
+        Entry scale = entries.get(name + INT8_SCALE_SUFFIX);
+        Int8Layout.checkScales(source, name, e.shape(), scale == null ? null : scale.dtype(),
+                scale == null ? null : scale.shape());
+        return true;
+    }
+
+    @Override
+    public Tensor int8Values(String name, TensorArena into) {
+        if (!isInt8(name)) {
+            return Checkpoint.super.int8Values(name, into);
+        }
+        Entry e = entry(name);
+        return into.wrap(data.asSlice(e.begin(), e.end() - e.begin()), DType.I8, e.shape().toArray());
+    }
+
+    @Override
+    public boolean int8PerTensorActivations() {
+        return Int8Layout.declared(source, metadata) && Int8Layout.perTensor(source, metadata);
     }
 
     @Override

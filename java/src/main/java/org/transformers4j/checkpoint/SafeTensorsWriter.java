@@ -28,8 +28,9 @@ import org.transformers4j.tensor.TensorArena;
 import org.transformers4j.util.ResourceCache;
 
 /**
- * Writes float32 tensors as a .safetensors file, and whole checkpoints as config.json +
- * model.safetensors. Nothing is left half-written: each file is written under a temporary name
+ * Writes float32 tensors (bfloat16 and int8 ones too) as a .safetensors file, and whole checkpoints
+ * as config.json + model.safetensors (float32, bfloat16 matrices, or the int8 layout of
+ * {@link Int8Layout}). Nothing is left half-written: each file is written under a temporary name
  * beside its target (with the permissions a new file gets, 0644 under the usual umask) and moved
  * into place only when complete; a checkpoint's two files are moved only when both are complete,
  * and the previous model.safetensors is put back if config.json cannot be moved after it. On
@@ -74,16 +75,16 @@ public final class SafeTensorsWriter {
         long offset = 0;
         for (var e : sorted.entrySet()) {
             Tensor t = e.getValue();
-            boolean bf16 = t.dtype() == DType.BF16;
-            if (t.dtype() != DType.F32 && !(bf16 && t.isContiguous())) {
+            boolean bf16 = t.dtype() == DType.BF16, i8 = t.dtype() == DType.I8;
+            if (t.dtype() != DType.F32 && !((bf16 || i8) && t.isContiguous())) {
                 throw new IllegalArgumentException("tensor " + e.getKey() + " is " + t.dtype()
-                        + "; F32 and contiguous BF16 are written");
+                        + "; F32, and contiguous BF16 and I8, are written");
             }
             if (!t.isAlive()) {
                 throw new IllegalArgumentException("tensor " + e.getKey() + " belongs to a closed arena");
             }
             JsonObject entry = new JsonObject();
-            entry.addProperty("dtype", bf16 ? "BF16" : "F32");
+            entry.addProperty("dtype", bf16 ? "BF16" : i8 ? "I8" : "F32");
             JsonArray shape = new JsonArray();
             for (long d : t.shape().toArray()) {
                 shape.add(d);
@@ -117,7 +118,7 @@ public final class SafeTensorsWriter {
     }
 
     private static void writeTensor(FileChannel ch, Tensor t) throws IOException {
-        if (t.isContiguous() && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+        if (t.isContiguous() && (t.dtype() == DType.I8 || ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN)) {
             writeFully(ch, t.segment().asByteBuffer());
             return;
         }
@@ -141,14 +142,17 @@ public final class SafeTensorsWriter {
     /**
      * Writes config (as config.json) and the checkpoint (as model.safetensors) into dir, creating
      * it if needed: matrices (2-D parameters) as matrixType, F32 or BF16 (rounded to nearest even,
-     * as torch rounds), everything else as float32. Both files appear together or not at all; an
-     * {@link IOException} names the file and the reason (dir is a file, permission denied, no space
-     * left on the device).
+     * as torch rounds), everything else as float32. With I8, the matrices {@link Int8Layout#quantizes}
+     * chooses are written in the int8 layout (quantized per output channel as the CPU backend's
+     * t4j_quantize_weights_int8 does, GPT-2's Conv1D weights turned output channels first), others
+     * as float32, and parameters the checkpoint stores in int8 as they are; with F32 or BF16 those
+     * are dequantized. Both files appear together or not at all; an {@link IOException} names the
+     * file and the reason (dir is a file, permission denied, no space left on the device).
      */
     public static void writeCheckpoint(Path dir, JsonObject config, Checkpoint checkpoint, DType matrixType)
             throws IOException {
-        if (matrixType != DType.F32 && matrixType != DType.BF16) {
-            throw new IllegalArgumentException("matrices are written as F32 or BF16, not " + matrixType);
+        if (matrixType != DType.F32 && matrixType != DType.BF16 && matrixType != DType.I8) {
+            throw new IllegalArgumentException("matrices are written as F32, BF16 or I8, not " + matrixType);
         }
         boolean created = !Files.exists(dir, LinkOption.NOFOLLOW_LINKS);
         Path folder = null, tmpModel = null, tmpConfig = null;
@@ -156,12 +160,27 @@ public final class SafeTensorsWriter {
         try (TensorArena arena = TensorArena.confined()) {
             folder = createFolder(dir);
             Map<String, Tensor> tensors = new TreeMap<>();
+            String modelType = config.has("model_type") && config.get("model_type").isJsonPrimitive()
+                    ? config.get("model_type").getAsString() : "";
             for (String name : checkpoint.names()) {
+                if (isScaleOfInt8(checkpoint, name)) {
+                    continue; // written with its matrix, or not at all
+                }
+                if (matrixType == DType.I8) {
+                    Int8Writing.put(tensors, checkpoint, name, modelType, arena);
+                    continue;
+                }
                 Tensor t = checkpoint.load(name, arena);
                 tensors.put(name, matrixType == DType.BF16 && t.rank() == 2 ? BFloat16.rounded(t, arena) : t);
             }
+            Map<String, String> metadata = new TreeMap<>(Map.of("format", "pt"));
+            if (tensors.values().stream().anyMatch(t -> t.dtype() == DType.I8)) {
+                metadata.put(Int8Layout.QUANTIZATION, Int8Layout.INT8);
+                metadata.put(Int8Layout.ACTIVATIONS, checkpoint.int8PerTensorActivations() ? Int8Layout.PER_TENSOR
+                        : Int8Layout.PER_ROW);
+            }
             tmpModel = temporary(folder, "model.safetensors");
-            fill(tmpModel, header(tensors, Map.of("format", "pt")), tensors);
+            fill(tmpModel, header(tensors, metadata), tensors);
             tmpConfig = temporary(folder, "config.json");
             Files.writeString(tmpConfig, new GsonBuilder().setPrettyPrinting().create().toJson(config) + "\n");
             moveBoth(tmpModel, folder.resolve("model.safetensors"), tmpConfig, folder.resolve("config.json"));
@@ -177,6 +196,15 @@ public final class SafeTensorsWriter {
                 }
             }
         }
+    }
+
+    /** NAME_scale beside a NAME stored in int8. */
+    private static boolean isScaleOfInt8(Checkpoint checkpoint, String name) {
+        if (!name.endsWith(Checkpoint.INT8_SCALE_SUFFIX)) {
+            return false;
+        }
+        String base = name.substring(0, name.length() - Checkpoint.INT8_SCALE_SUFFIX.length());
+        return checkpoint.has(base) && checkpoint.isInt8(base);
     }
 
     /** Moves both files into place; if the second cannot follow the first, the first target is restored. */

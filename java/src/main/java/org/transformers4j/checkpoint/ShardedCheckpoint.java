@@ -123,6 +123,23 @@ public final class ShardedCheckpoint implements Checkpoint {
         return shard(name).viewBf16(name, arena);
     }
 
+    /** Stored in int8 where its shard says so (NAME_scale must be in the same shard). */
+    @Override
+    public boolean isInt8(String name) {
+        return shard(name).isInt8(name);
+    }
+
+    @Override
+    public Tensor int8Values(String name, TensorArena arena) {
+        return shard(name).int8Values(name, arena);
+    }
+
+    /** Per tensor when any shard says so. */
+    @Override
+    public boolean int8PerTensorActivations() {
+        return shards.values().stream().anyMatch(SafeTensors::int8PerTensorActivations);
+    }
+
     @Override
     public String source() {
         return index.toString();

@@ -21,7 +21,9 @@ import org.transformers4j.tensor.TensorArena;
  * where they can (no copy); on a GPU each is copied there once. Whatever is computed from them at
  * load time (transposes, concatenations) is computed on the host first. Matrices (2-D parameters:
  * linear layers' weights, embedding tables) go to the backend's {@link Backend#weightType()}
- * where that differs from what the model computes in (bfloat16 weights on the CPU).
+ * where that differs from what the model computes in (bfloat16 weights on the CPU). Matrices stored
+ * in int8 ({@link Checkpoint#isInt8}) go to {@link Backend#int8Matrix}, which keeps them in int8 where
+ * it has int8 products and dequantizes them otherwise.
  *
  * <p>It keeps count of what it read: once a model is built, {@link #reportUnused} warns of stored
  * tensors that no module read, as transformers warns of "weights of the model checkpoint not used".
@@ -68,6 +70,9 @@ public final class Weights {
 
     /** The parameter, which must exist with exactly these dimensions, on the backend's device. */
     public Tensor get(String name, long... dims) {
+        if (dims.length == 2 && checkpoint.has(name) && checkpoint.isInt8(name)) {
+            return int8(name, dims[0], dims[1]);
+        }
         if (dims.length == 2 && convertsMatrices()) {
             checkShape(name, dims);
             Tensor stored = backend.weightType() == DType.BF16 && arena.device().equals(Device.CPU)
@@ -125,11 +130,35 @@ public final class Weights {
         return checkpoint.load(name, into);
     }
 
+    /** A matrix stored in int8 as [rows, cols] (output channels first), as the backend computes with it. */
+    private Tensor int8(String name, long rows, long cols) {
+        checkShape(name, new long[] {rows, cols});
+        try (TensorArena staging = TensorArena.confined()) {
+            TensorArena host = arena.device().equals(Device.CPU) ? arena : staging; // views of the checkpoint
+            Tensor q = checkpoint.int8Values(name, host);
+            return backend.int8Matrix(q, int8Scales(name, host), checkpoint.int8PerTensorActivations(), arena);
+        }
+    }
+
+    private Tensor int8Scales(String name, TensorArena into) {
+        Tensor scale = checkpoint.load(name + Checkpoint.INT8_SCALE_SUFFIX, into);
+        for (long n = 0; n < scale.dim(0); n++) {
+            if (!Float.isFinite(scale.getFloat(n))) {
+                throw new CheckpointException(checkpoint.source() + ": " + name + Checkpoint.INT8_SCALE_SUFFIX + "["
+                        + n + "] is " + scale.getFloat(n) + ", not finite");
+            }
+        }
+        return scale;
+    }
+
     private void checkShape(String name, long[] dims) {
         if (!checkpoint.has(name)) {
             throw new CheckpointException(checkpoint.source() + ": missing parameter " + name);
         }
         read.add(name);
+        if (checkpoint.isInt8(name)) {
+            read.add(name + Checkpoint.INT8_SCALE_SUFFIX);
+        }
         long[] stored = checkpoint.shape(name).toArray();
         if (!Arrays.equals(stored, dims)) {
             throw new CheckpointException(checkpoint.source() + ": parameter " + name + " has shape "
@@ -223,6 +252,9 @@ public final class Weights {
             checkShape(names[i], new long[] {rows[i], cols});
         }
         long total = Arrays.stream(rows).sum();
+        if (Arrays.stream(names).allMatch(checkpoint::isInt8)) {
+            return concatInt8(cols, names, rows, total);
+        }
         if (backend.weightType() == DType.BF16 && convertsMatrices() && arena.device().equals(Device.CPU)) {
             Tensor stored = concatStoredBf16(cols, names, rows, total);
             if (stored != null) {
@@ -242,6 +274,22 @@ public final class Weights {
                 return out;
             }
             return convertsMatrices() ? backend.weightMatrix(out, arena) : backend.toDevice(out, arena);
+        }
+    }
+
+    /** Parts stored in int8 stacked with their scales (quantized per row, so stacking changes nothing). */
+    private Tensor concatInt8(long cols, String[] names, long[] rows, long total) {
+        try (TensorArena staging = TensorArena.confined()) {
+            TensorArena host = arena.device().equals(Device.CPU) ? arena : staging;
+            Tensor q = host.empty(DType.I8, total, cols), scale = host.empty(DType.F32, total);
+            long at = 0;
+            for (int i = 0; i < names.length; i++) {
+                Tensor part = checkpoint.int8Values(names[i], staging);
+                MemorySegment.copy(part.segment(), 0, q.segment(), at * cols, rows[i] * cols);
+                MemorySegment.copy(int8Scales(names[i], staging).segment(), 0, scale.segment(), at * 4, rows[i] * 4);
+                at += rows[i];
+            }
+            return backend.int8Matrix(q, scale, checkpoint.int8PerTensorActivations(), arena);
         }
     }
 
@@ -266,9 +314,13 @@ public final class Weights {
 
     /**
      * A parameter stored [in, out] (GPT-2's Conv1D) as the [out, in] tensor a linear layer takes:
-     * transposed once, at load time.
+     * transposed once, at load time. Stored in int8, it is [out, in] already (the int8 layout keeps
+     * output channels as rows).
      */
     public Tensor transposed(String name, long in, long out) {
+        if (checkpoint.has(name) && checkpoint.isInt8(name)) { // stored output channels first
+            return int8(name, out, in);
+        }
         float[] src = hostFloats(name, in, out);
         float[] dst = new float[src.length];
         int rows = (int) in, cols = (int) out;

@@ -102,7 +102,7 @@ class BadInputTest {
         rejects("ids has dtype F32", () -> cpu.embedding(arena.zeros(7, 4), arena.zeros(2), arena.zeros(2, 4)));
         rejects("tensor is I32", () -> ints.getFloat(0, 0));
         rejects("bad device name", () -> Device.parse("tpu"));
-        rejects("keeps weights in F32 or BF16, not F16", () -> Backends.create(Device.CPU, DType.F16));
+        rejects("keeps weights in F32, BF16 or I8, not F16", () -> Backends.create(Device.CPU, DType.F16));
         Tensor half = arena.allocate(DType.F16, 3, 8);
         rejects("x has dtype F16", () -> cpu.layerNorm(half, null, null, g, null, 1e-5f, y));
     }

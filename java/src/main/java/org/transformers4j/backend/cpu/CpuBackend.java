@@ -28,6 +28,12 @@ import org.transformers4j.tensor.TensorArena;
  * The CPU backend: libt4j_cpu's kernels (AVX-512, AVX2 or plain, chosen at
  * run time) and OpenBLAS for matrix products, or libt4j_cpu's built-in GEMM
  * where OpenBLAS cannot be loaded. Safe to share between threads.
+ *
+ * <p>Its weight policy, one per backend: float32 weights ({@link #create()}); bfloat16 weights with
+ * float32 arithmetic ({@link #withBf16Weights()}); bfloat16 weights with bfloat16 products of many
+ * rows ({@link #withBf16Compute()}); int8 linear layers ({@link #withInt8Weights()}). Whatever the
+ * policy, weights stored in int8 ({@link #int8Matrix}) run on the int8 products; norms, softmax,
+ * attention, residuals and caches are float32 in every case.
  */
 public final class CpuBackend extends ValidatingBackend {
     private static final String[] ISA_NAMES = {"scalar", "avx2", "avx512"};
@@ -50,6 +56,11 @@ public final class CpuBackend extends ValidatingBackend {
      * (widened to float32), at the rate of the float32 packed product.
      */
     private static final long STREAMED_BF16_ROWS = 4;
+    /**
+     * With bfloat16 arithmetic, linear layers of more rows than this (encoders, prefill) run on
+     * vdpbf16ps; fewer stream the bfloat16 weights as {@link #withBf16Weights()} does.
+     */
+    private static final long BF16_DOT_MIN_ROWS = STREAMED_BF16_ROWS + 1;
     /** Copies smaller than this run on the calling thread. */
     private static final long PARALLEL_COPY_BYTES = 1 << 20;
 
@@ -57,12 +68,19 @@ public final class CpuBackend extends ValidatingBackend {
     private final MemorySegment blasSgemm;
     /** Weights packed on first use, freed with the weight tensor (automatic arenas). */
     private final Map<Tensor, MemorySegment> packed = Collections.synchronizedMap(new WeakHashMap<>());
+    /** bfloat16 weights packed on first use for t4j_linear_bf16dot (bfloat16 arithmetic only). */
+    private final Map<Tensor, MemorySegment> bf16Dot = Collections.synchronizedMap(new WeakHashMap<>());
+    private final Int8Weights int8 = new Int8Weights();
     private final String gemmProvider;
     private final DType weightType;
+    private final boolean bf16Compute;
+    private final boolean int8Linear;
 
-    private CpuBackend(boolean allowOpenBlas, DType weightType) {
+    private CpuBackend(boolean allowOpenBlas, DType weightType, boolean bf16Compute, boolean int8Linear) {
         loadKernels();
         this.weightType = weightType;
+        this.bf16Compute = bf16Compute;
+        this.int8Linear = int8Linear;
         OpenBlas.Status blas = allowOpenBlas ? OpenBlas.load() : new OpenBlas.Status(false, "OpenBLAS not requested");
         this.useOpenBlas = blas.available();
         this.blasSgemm = blas.available() ? OpenBlas.sgemmAddress() : MemorySegment.NULL;
@@ -72,7 +90,7 @@ public final class CpuBackend extends ValidatingBackend {
 
     /** The CPU backend with OpenBLAS where it loads, the built-in GEMM otherwise. */
     public static CpuBackend create() {
-        return new CpuBackend(true, DType.F32);
+        return new CpuBackend(true, DType.F32, false, false);
     }
 
     /**
@@ -80,12 +98,34 @@ public final class CpuBackend extends ValidatingBackend {
      * computing in float32 as the other: each weight is widened as it is loaded.
      */
     public static CpuBackend withBf16Weights() {
-        return new CpuBackend(true, DType.BF16);
+        return new CpuBackend(true, DType.BF16, false, false);
+    }
+
+    /**
+     * The CPU backend with bfloat16 weights and bfloat16 arithmetic in linear layers of many rows
+     * (t4j_linear_bf16dot: activations rounded to bfloat16 at the product's input, float32 sums;
+     * vdpbf16ps where the CPU has AVX-512 BF16). Products of few rows (decoding) stream the weights
+     * as {@link #withBf16Weights()} does; norms, softmax, attention and residuals stay float32.
+     */
+    public static CpuBackend withBf16Compute() {
+        return new CpuBackend(true, DType.BF16, true, false);
+    }
+
+    /**
+     * The CPU backend with int8 linear layers: each float32 weight matrix a product meets is quantized
+     * symmetrically per output channel and packed on its first product (t4j_quantize_weights_int8),
+     * and every product, whatever its rows, quantizes the activations per row to uint8 on the fly
+     * and sums in int32 (t4j_linear_int8: VNNI where the CPU has it). Embedding tables, norms,
+     * attention and the KV cache stay float32; a head tied to the embedding table is quantized as a
+     * product weight.
+     */
+    public static CpuBackend withInt8Weights() {
+        return new CpuBackend(true, DType.F32, false, true);
     }
 
     /** The CPU backend with the built-in GEMM only (for tests and comparisons). */
     public static CpuBackend withBuiltInGemm() {
-        return new CpuBackend(false, DType.F32);
+        return new CpuBackend(false, DType.F32, false, false);
     }
 
     private static synchronized void loadKernels() {
@@ -113,8 +153,38 @@ public final class CpuBackend extends ValidatingBackend {
 
     @Override
     public String kernelProvider() {
-        return "libt4j_cpu " + ISA_NAMES[t4j_isa()] + ", " + t4j_num_threads() + " threads"
-                + (weightType == DType.BF16 ? ", bfloat16 weights" : "");
+        int features = t4j_cpu_features();
+        String precision = int8Linear ? ", int8 linear layers (" + ((features & T4J_CPU_INT8_VNNI()) != 0
+                ? "AVX-512 VNNI" : "no VNNI") + ")"
+                : bf16Compute ? ", bfloat16 products (" + ((features & T4J_CPU_BF16_DOT()) != 0 ? "AVX-512 BF16"
+                : "no AVX-512 BF16: float32 products of bfloat16 values") + ")"
+                : weightType == DType.BF16 ? ", bfloat16 weights" : "";
+        return "libt4j_cpu " + ISA_NAMES[t4j_isa()] + ", " + t4j_num_threads() + " threads" + precision;
+    }
+
+    /** Whether linear layers run on int8 products ({@link #withInt8Weights()}). */
+    public boolean int8Linear() {
+        return int8Linear;
+    }
+
+    /** Whether linear layers of many rows run on bfloat16 products ({@link #withBf16Compute()}). */
+    public boolean bf16Compute() {
+        return bf16Compute;
+    }
+
+    @Override
+    protected boolean int8Products() {
+        return true;
+    }
+
+    /**
+     * Keeps the int8 values (q itself, which must outlive the model) and packs them with their
+     * scales: products with the returned tensor run on the int8 kernels, whatever this backend's
+     * policy for float weights.
+     */
+    @Override
+    public Tensor int8Matrix(Tensor q, Tensor scale, boolean perTensorActivations, TensorArena arena) {
+        return int8.register(q, scale, perTensorActivations);
     }
 
     @Override
@@ -172,6 +242,17 @@ public final class CpuBackend extends ValidatingBackend {
     @Override
     protected void linearImpl(Tensor x, Tensor w, Tensor bias, Activation act, Tensor y) {
         long m = x.dim(0), n = w.dim(0), k = w.dim(1);
+        Int8Weights.Packed q = int8.of(w, int8Linear);
+        if (q != null) {
+            Int8Weights.linear(q, x, bias, act.code(), y);
+            return;
+        }
+        if (bf16Compute && w.dtype() == DType.BF16 && m >= BF16_DOT_MIN_ROWS) {
+            MemorySegment p = bf16Dot.computeIfAbsent(w, CpuBackend::packBf16Dot);
+            check(t4j_linear_bf16dot(m, n, k, x.segment(), rowStride(x), p, seg(bias), act.code(), y.segment(),
+                    rowStride(y)), "linear_bf16dot");
+            return;
+        }
         if (w.dtype() == DType.BF16 && (m <= STREAMED_BF16_ROWS || !w.isContiguous())) {
             check(t4j_linear_bf16(m, n, k, x.segment(), rowStride(x), w.segment(), rowStride(w), seg(bias), act.code(),
                     y.segment(), rowStride(y)), "linear_bf16");
@@ -198,6 +279,17 @@ public final class CpuBackend extends ValidatingBackend {
         } else {
             check(t4j_pack_weights(w.segment(), w.dim(0), w.dim(1), w.dim(1), dst), "pack_weights");
         }
+        return dst;
+    }
+
+    private static MemorySegment packBf16Dot(Tensor w) {
+        long bytes = t4j_packed_bf16dot_bytes(w.dim(0), w.dim(1));
+        if (bytes < 0) {
+            throw new IllegalArgumentException("bfloat16 weights " + w.shape() + " cannot be packed (status " + bytes
+                    + ")");
+        }
+        MemorySegment dst = Arena.ofAuto().allocate(bytes, 64);
+        check(t4j_pack_weights_bf16dot(w.segment(), w.dim(0), w.dim(1), rowStride(w), dst), "pack_weights_bf16dot");
         return dst;
     }
 
@@ -288,7 +380,7 @@ public final class CpuBackend extends ValidatingBackend {
     }
 
     /** Native status codes after Java-side checks mean a bug or exhausted memory, never bad input. */
-    private static void check(int status, String op) {
+    static void check(int status, String op) {
         if (status == T4J_ERR_ALLOC()) {
             throw new OutOfMemoryError("t4j_" + op + ": native scratch memory could not be allocated");
         }
