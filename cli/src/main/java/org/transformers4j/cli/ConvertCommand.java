@@ -17,13 +17,13 @@ import picocli.CommandLine.Option;
 
 /** t4j convert: a checkpoint (sharded, ONNX) rewritten as config.json + model.safetensors. */
 @Command(name = "convert", sortOptions = false,
-        description = {"Write the checkpoint (--model DIR, or --onnx FILE with --config FILE) as config.json +"
+        description = {"Write the checkpoint (--model, or --onnx FILE with --config FILE) as config.json +"
                 + " model.safetensors in --out DIR; with --dtype bf16 its matrices in bfloat16, half the bytes; with"
                 + " --dtype int8 its linear layers' weights quantized per output channel (docs/int8.md), loaded in"
                 + " place by --dtype int8."})
 final class ConvertCommand extends CliCommand {
-    @Option(names = "--model", paramLabel = "DIR", description = "a checkpoint folder: config.json and safetensors")
-    Path model;
+    @Mixin
+    ModelOption.Optional model;
 
     @Option(names = "--onnx", paramLabel = "FILE", description = "an ONNX export (with --config)")
     Path onnx;
@@ -44,15 +44,16 @@ final class ConvertCommand extends CliCommand {
 
     @Override
     public Integer call() throws IOException {
-        check(model == null ? onnx != null && config != null : onnx == null && config == null,
-                "give --model DIR, or --onnx FILE with --config FILE");
+        check(!model.given() ? onnx != null && config != null : onnx == null && config == null,
+                "give --model MODEL, or --onnx FILE with --config FILE");
+        model.check(this);
         check(dtype == DType.F32 || dtype == DType.BF16 || dtype == DType.I8,
                 "--dtype must be f32, bf16 or int8 for convert, got " + dtype);
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new IOException("--out " + out + " exists and is not a folder");
         }
-        ModelConfig cfg = ModelConfig.read(model == null ? config : model.resolve("config.json"));
-        Checkpoint checkpoint = model == null ? OnnxCheckpoint.open(onnx) : Checkpoints.open(model);
+        ModelConfig cfg = ModelConfig.read(!model.given() ? config : model.dir().resolve("config.json"));
+        Checkpoint checkpoint = !model.given() ? OnnxCheckpoint.open(onnx) : Checkpoints.open(model.dir());
         int count;
         try (checkpoint; Progress p = Progress.start(io, "converting to " + out)) {
             count = checkpoint.names().size();

@@ -21,8 +21,11 @@ import picocli.CommandLine.Parameters;
  * each batch written as soon as it is ready, so memory stays flat however many lines come in.
  */
 @Command(name = "embed", sortOptions = false,
-        description = {"Embeddings (all-MiniLM-L6-v2) as JSON lines {\"text\":...,\"embedding\":[...]}, for the texts"
-                + " or, without texts, for each line of standard input, written batch by batch as they are ready."})
+        description = {"Embeddings as JSON lines {\"text\":...,\"embedding\":[...]}, for the texts or, without texts,"
+                + " for each line of standard input, written batch by batch as they are ready.",
+            "The model is all-MiniLM-L6-v2 unless --model names one: a sentence-transformers folder (modules.json) is"
+                    + " pooled, normalised, truncated and prompted as its files say, a plain checkpoint folder is"
+                    + " mean-pooled; the options override."})
 final class EmbedCommand extends CliCommand {
     /** Texts to vectors. */
     interface Embedder extends AutoCloseable {
@@ -32,21 +35,8 @@ final class EmbedCommand extends CliCommand {
         void close();
     }
 
-    /** Makes the embedder: the default model; tests of the streaming put a stand-in of its width here. */
-    static volatile BiFunction<Io, Backend, Embedder> embedders = (io, backend) -> {
-        SentenceEmbedder e = Models.defaultEmbedder(io, backend);
-        return new Embedder() {
-            @Override
-            public float[][] embed(List<String> texts) {
-                return e.embed(texts);
-            }
-
-            @Override
-            public void close() {
-                e.close();
-            }
-        };
-    };
+    /** A stand-in for the model (tests of the streaming put one of the default model's width here); null: the model. */
+    static volatile BiFunction<Io, Backend, Embedder> embedders;
 
     @Parameters(arity = "0..*", paramLabel = "TEXT", description = "texts to embed (default: the lines of standard input)")
     List<String> texts;
@@ -54,6 +44,9 @@ final class EmbedCommand extends CliCommand {
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "64",
             description = "lines embedded and written together (default 64)")
     int batchSize;
+
+    @Mixin
+    EmbedderOptions embedding;
 
     @Mixin
     BackendOptions backendOptions;
@@ -64,6 +57,7 @@ final class EmbedCommand extends CliCommand {
     @Override
     public Integer call() throws IOException {
         inRange("--batch-size", batchSize, 1, 4096);
+        embedding.options(this); // checked before any input is read
         BufferedReader stdin = texts == null ? new BufferedReader(new InputStreamReader(io.in(), StandardCharsets.UTF_8))
                 : null;
         Iterator<String> lines = texts != null ? texts.iterator() : stdin.lines().iterator();
@@ -71,7 +65,9 @@ final class EmbedCommand extends CliCommand {
         if (batch.isEmpty()) {
             throw usage("no texts given as arguments or on standard input");
         }
-        try (Backend backend = backendOptions.create(); Embedder e = embedders.apply(io, backend);
+        BiFunction<Io, Backend, Embedder> standIn = embedders;
+        try (Backend backend = backendOptions.create();
+             Embedder e = standIn != null ? standIn.apply(io, backend) : embedder(embedding.load(this, io, backend));
              Progress progress = Progress.counting(io, "embedding", "lines")) {
             for (; !batch.isEmpty(); batch = next(lines)) {
                 write(io.out(), batch, e.embed(batch));
@@ -83,6 +79,20 @@ final class EmbedCommand extends CliCommand {
             progress.done();
             return 0;
         }
+    }
+
+    private static Embedder embedder(SentenceEmbedder e) {
+        return new Embedder() {
+            @Override
+            public float[][] embed(List<String> texts) {
+                return e.embed(texts);
+            }
+
+            @Override
+            public void close() {
+                e.close();
+            }
+        };
     }
 
     private List<String> next(Iterator<String> lines) {

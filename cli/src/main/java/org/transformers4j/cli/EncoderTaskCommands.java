@@ -1,6 +1,5 @@
 package org.transformers4j.cli;
 
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -29,9 +28,8 @@ final class EncoderTaskCommands {
 
     /** What the three share: the model folder, the backend and --json. */
     abstract static class EncoderTask extends CliCommand {
-        @Option(names = "--model", required = true, paramLabel = "DIR", description = "the checkpoint and"
-                + " tokenizer.json")
-        Path model;
+        @Mixin
+        ModelOption.Required model;
 
         @Mixin
         BackendOptions backendOptions;
@@ -62,7 +60,7 @@ final class EncoderTaskCommands {
         public Integer call() {
             inRange("--top", top, 1, 1000);
             try (Backend backend = backendOptions.create();
-                 FillMask fm = new FillMask(Models.encoder(io, model, backend), Tokenizer.inDirectory(model),
+                 FillMask fm = new FillMask(Models.encoder(io, model.dir(), backend), Tokenizer.inDirectory(model.dir()),
                          text.contains("<mask>") ? "<mask>" : "[MASK]")) {
                 int mask = 0;
                 for (List<FillMask.Prediction> predictions : fm.fill(text, top)) {
@@ -92,7 +90,7 @@ final class EncoderTaskCommands {
         @Override
         public Integer call() {
             try (Backend backend = backendOptions.create();
-                 TextClassifier tc = new TextClassifier(Models.encoder(io, model, backend), Tokenizer.inDirectory(model))) {
+                 TextClassifier tc = new TextClassifier(Models.encoder(io, model.dir(), backend), Tokenizer.inDirectory(model.dir()))) {
                 List<List<TextClassifier.Label>> all = tc.classify(texts);
                 for (int i = 0; i < all.size(); i++) {
                     if (output.json) {
@@ -120,7 +118,7 @@ final class EncoderTaskCommands {
         @Override
         public Integer call() {
             try (Backend backend = backendOptions.create();
-                 TokenClassifier tc = new TokenClassifier(Models.encoder(io, model, backend), Tokenizer.inDirectory(model))) {
+                 TokenClassifier tc = new TokenClassifier(Models.encoder(io, model.dir(), backend), Tokenizer.inDirectory(model.dir()))) {
                 for (TokenClassifier.Entity e : tc.entities(text)) {
                     Map<String, Object> line = new LinkedHashMap<>();
                     line.put("type", e.type());

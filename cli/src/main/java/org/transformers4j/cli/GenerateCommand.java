@@ -1,6 +1,5 @@
 package org.transformers4j.cli;
 
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,12 +16,12 @@ import picocli.CommandLine.Parameters;
 
 /** t4j generate: a decoder continues a prompt, the text streamed as it comes. */
 @Command(name = "generate", sortOptions = false,
-        description = {"Continue the prompt, streaming the text as it comes (DIR holds a GPT-2, GPT-Neo or Llama"
+        description = {"Continue the prompt, streaming the text as it comes (the model: a GPT-2, GPT-Neo or Llama"
                 + " checkpoint and tokenizer.json). Sampling when any of --temperature, --top-k, --top-p or --seed is"
                 + " given; greedy otherwise."})
 final class GenerateCommand extends CliCommand {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "the checkpoint and tokenizer.json")
-    Path model;
+    @Mixin
+    ModelOption.Required model;
 
     @Parameters(arity = "1", paramLabel = "PROMPT", description = "the text to continue")
     String prompt;
@@ -68,8 +67,8 @@ final class GenerateCommand extends CliCommand {
     }
 
     private TextGenerator load(Backend backend) {
-        try (Progress p = Progress.start(io, "loading " + model)) {
-            return p.done(TextGenerator.load(model, backend));
+        try (Progress p = Progress.start(io, "loading " + model.value())) {
+            return p.done(TextGenerator.load(model.dir(), backend));
         }
     }
 }

@@ -18,9 +18,14 @@ import picocli.CommandLine.Option;
             "A model's kind decides its endpoints; without --model, all-MiniLM-L6-v2 serves embeddings. "
                     + "SIGTERM or SIGINT stops accepting, lets running requests finish within --grace, exits 0."})
 final class ServeCommand extends CliCommand {
-    @Option(names = "--model", paramLabel = "[NAME=]DIR", description = "a model folder, named NAME (else after the"
-            + " folder); repeat for several, chosen by each request's model field")
+    @Option(names = "--model", paramLabel = "[NAME=]MODEL", description = "a model folder or a model id (ORG/NAME"
+            + " or NAME) in the Hugging Face cache (offline), named NAME (else after the folder, or by the id);"
+            + " repeat for several, chosen by each request's model field")
     List<String> models = new ArrayList<>();
+
+    @Option(names = "--revision", paramLabel = "REV",
+            description = "with model ids: the branch, tag or commit hash in the cache (default main)")
+    String revision;
 
     @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
             description = "the address to listen on (default ${DEFAULT-VALUE}: this machine only)")
@@ -74,6 +79,7 @@ final class ServeCommand extends CliCommand {
         inRange("--max-wait-ms", maxWaitMs, 0, 10_000);
         inRange("--timeout", timeout, 1, 86_400);
         inRange("--grace", grace, 0, 3600);
+        check(revision == null || !models.isEmpty(), "--revision " + revision + " needs a model id given with --model");
         SchedulerOptions scheduling;
         ServerOptions server;
         try {
@@ -86,7 +92,7 @@ final class ServeCommand extends CliCommand {
             throw usage(e.getMessage());
         }
         try (Backend backend = backendOptions.create()) {
-            ServeMain.run(models, backend, scheduling, server, io.out());
+            ServeMain.run(models, revision, ModelOption.hubCache.get(), backend, scheduling, server, io.out());
         }
         return 0;
     }

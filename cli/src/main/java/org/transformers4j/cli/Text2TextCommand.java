@@ -1,6 +1,5 @@
 package org.transformers4j.cli;
 
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -20,8 +19,8 @@ import picocli.CommandLine.Parameters;
         description = {"An encoder-decoder model (BART, Marian, T5) on each text: one output line per text,"
                 + " streamed as it comes. Generation options as for generate."})
 final class Text2TextCommand extends CliCommand {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "the checkpoint and tokenizer.json")
-    Path model;
+    @Mixin
+    ModelOption.Required model;
 
     @Parameters(arity = "1..*", paramLabel = "TEXT", description = "the texts, each generated from on its own")
     List<String> texts;
@@ -63,8 +62,8 @@ final class Text2TextCommand extends CliCommand {
     }
 
     private Text2TextGenerator load(Backend backend) {
-        try (Progress p = Progress.start(io, "loading " + model)) {
-            return p.done(Text2TextGenerator.load(model, backend));
+        try (Progress p = Progress.start(io, "loading " + model.value())) {
+            return p.done(Text2TextGenerator.load(model.dir(), backend));
         }
     }
 }

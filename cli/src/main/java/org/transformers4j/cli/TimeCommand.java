@@ -1,6 +1,5 @@
 package org.transformers4j.cli;
 
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -16,7 +15,7 @@ import picocli.CommandLine.Option;
 
 /** t4j time: the median time of an encoder's forward pass on random tokens. */
 @Command(name = "time", sortOptions = false,
-        description = {"Median time of a forward pass of the encoder in DIR on random tokens (hidden states back on the"
+        description = {"Median time of a forward pass of the encoder --model on random tokens (hidden states back on the"
                 + " host included), after warming up for 3 passes and --warmup seconds."})
 final class TimeCommand extends CliCommand {
     /** At most this many tokens in one pass (batch x seq): beyond, the activations alone take gigabytes. */
@@ -25,8 +24,8 @@ final class TimeCommand extends CliCommand {
     static final double MAX_WARMUP_S = 3600;
     static final int MAX_RUNS = 100_000;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "an encoder checkpoint")
-    Path model;
+    @Mixin
+    ModelOption.Required model;
 
     @Option(names = "--batch", paramLabel = "B", defaultValue = "32", description = "sequences per pass (default 32)")
     int batch;
@@ -56,9 +55,9 @@ final class TimeCommand extends CliCommand {
         long tokens = (long) batch * seq; // both below 2^31: no overflow in a long
         check(tokens <= MAX_TOKENS, "--batch " + batch + " x --seq " + seq + " = " + tokens + " tokens, more than the "
                 + MAX_TOKENS + " one pass may take");
-        try (Backend backend = backendOptions.create(); EncoderModel m = Models.encoder(io, model, backend)) {
+        try (Backend backend = backendOptions.create(); EncoderModel m = Models.encoder(io, model.dir(), backend)) {
             check(seq <= m.maxPositions(), "--seq " + seq + " is longer than the " + m.maxPositions()
-                    + " positions of the model in " + model);
+                    + " positions of the model in " + model.dir());
             EncoderInput in = randomInput(m);
             // warm-up: at least three passes and `warmup` seconds, for the JIT compiler to finish
             // (the host side of a GPU pass needs several hundred passes to reach its steady state)

@@ -28,9 +28,8 @@ final class VerifyCommand extends CliCommand {
     /** In half precision, the share of positions whose top logit must be the reference's. */
     static final double HALF_TOP1 = 0.99;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "the checkpoint: config.json and"
-            + " safetensors")
-    Path model;
+    @Mixin
+    ModelOption.Required model;
 
     @Option(names = "--reference", required = true, paramLabel = "FILE",
             description = "reference.safetensors: inputs and the outputs transformers computed")
@@ -49,28 +48,29 @@ final class VerifyCommand extends CliCommand {
     @Override
     public Integer call() {
         check(Double.isFinite(tolerance) && tolerance >= 0, "--tolerance must be a finite number >= 0, got " + tolerance);
-        ModelConfig config = ModelConfig.read(model.resolve("config.json"));
+        Path dir = model.dir();
+        ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
         double tol = backendOptions.dtype == DType.F32 ? tolerance : Double.NaN; // NaN: judged by top-1
         try (Backend backend = backendOptions.create()) {
             ModelRegistry.Kind kind = ModelRegistry.kind(config);
             if (kind == ModelRegistry.Kind.ENCODER) {
-                try (EncoderModel m = Models.encoder(io, model, backend)) {
+                try (EncoderModel m = Models.encoder(io, dir, backend)) {
                     return report(ParityCheck.encoder(m, reference), List.of(), tol);
                 }
             }
             if (kind == ModelRegistry.Kind.SEQ2SEQ) {
-                try (Seq2SeqModel m = load(() -> ModelRegistry.loadSeq2Seq(model, backend))) {
+                try (Seq2SeqModel m = load(() -> ModelRegistry.loadSeq2Seq(dir, backend))) {
                     return report(ParityCheck.seq2seq(m, reference), GenerationCheck.run(m, reference), tol);
                 }
             }
-            try (DecoderModel m = load(() -> ModelRegistry.loadDecoder(model, backend))) {
+            try (DecoderModel m = load(() -> ModelRegistry.loadDecoder(dir, backend))) {
                 return report(ParityCheck.decoder(m, reference), GenerationCheck.run(m, reference), tol);
             }
         }
     }
 
     private <T> T load(java.util.function.Supplier<T> loader) {
-        try (Progress p = Progress.start(io, "loading " + model)) {
+        try (Progress p = Progress.start(io, "loading " + model.value())) {
             return p.done(loader.get());
         }
     }

@@ -1,8 +1,10 @@
 package org.transformers4j.pipeline;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.IntStream;
 import org.transformers4j.model.EncoderInput;
 import org.transformers4j.model.EncoderModel;
@@ -14,22 +16,67 @@ import org.transformers4j.tokenizer.Tokenizer;
 import org.transformers4j.util.CloseGuard;
 
 /**
- * Feature extraction and sentence embeddings, as sentence-transformers computes them: the mean of
- * the last hidden state over real tokens, optionally L2-normalised. Texts are batched in order of
- * length so that little padding is computed. Thread-safe; close it to free the model.
+ * Feature extraction and sentence embeddings, as sentence-transformers computes them: the text
+ * prepared as its {@link EmbeddingSettings} say (prompt, strip, lowercase, truncation), the last
+ * hidden state pooled ({@link Pooling}: mean, CLS, max, last token, ...), optionally
+ * L2-normalised. Texts are batched in order of length so that little padding is computed.
+ * {@link EmbeddingModels} makes one from a model folder with the folder's settings. Thread-safe;
+ * close it to free the model.
  */
 public final class SentenceEmbedder implements AutoCloseable {
     private final EncoderModel model;
     private final Tokenizer tokenizer;
     private final CloseGuard guard;
-    private final boolean normalize;
+    private final EmbeddingSettings settings;
+    private final int promptLength;
     private int batchSize = 32;
 
+    /** Mean pooling, normalised or not, with the tokenizer as it is; takes both over (close frees them). */
     public SentenceEmbedder(EncoderModel model, Tokenizer tokenizer, boolean normalize) {
+        this(model, tokenizer, EmbeddingSettings.mean(normalize));
+    }
+
+    /**
+     * An embedder with these settings; takes the model and the tokenizer over (close frees them).
+     * A maxLength in the settings replaces the tokenizer's truncation (the tokenizer given is then
+     * closed at once, a copy truncating kept); it may not exceed the model's positions. When this
+     * throws, the caller still owns the model and the tokenizer.
+     */
+    public SentenceEmbedder(EncoderModel model, Tokenizer tokenizer, EmbeddingSettings settings) {
+        if (settings.maxLength() > model.maxPositions()) {
+            throw new IllegalArgumentException("maxLength " + settings.maxLength() + " is more than the "
+                    + model.maxPositions() + " positions of " + model.config().source());
+        }
+        Tokenizer t = settings.maxLength() == 0 || tokenizer.maxTokens() == settings.maxLength() ? tokenizer
+                : tokenizer.withTruncation(settings.maxLength());
+        try {
+            this.promptLength = settings.pooling().includePrompt() ? 0 : promptTokens(t, settings);
+        } catch (RuntimeException e) {
+            if (t != tokenizer) {
+                t.close();
+            }
+            throw e;
+        }
+        if (t != tokenizer) {
+            tokenizer.close();
+        }
         this.model = model;
-        this.tokenizer = tokenizer;
-        this.normalize = normalize;
+        this.tokenizer = t;
+        this.settings = settings;
         this.guard = new CloseGuard("SentenceEmbedder", this::release);
+    }
+
+    /**
+     * The prompt's tokens that pooling leaves out: the prompt alone tokenized, without a special
+     * token at its end (sentence-transformers' _get_prompt_length); 0 without a prompt.
+     */
+    private static int promptTokens(Tokenizer tokenizer, EmbeddingSettings settings) {
+        if (settings.prompt().isEmpty()) {
+            return 0;
+        }
+        Encoding e = tokenizer.encode(prepared(settings.prompt(), settings.lowercase()));
+        int n = e.length();
+        return n > 0 && e.specialTokens()[n - 1] ? n - 1 : n;
     }
 
     /** Texts per forward pass (default 32). */
@@ -41,9 +88,14 @@ public final class SentenceEmbedder implements AutoCloseable {
         return this;
     }
 
-    /** Embedding size. */
+    /** Embedding size: the hidden size times the number of pooling modes. */
     public int dimension() {
-        return model.hiddenSize();
+        return settings.pooling().dimension(model.hiddenSize());
+    }
+
+    /** How texts are prepared, pooled and normalised. */
+    public EmbeddingSettings settings() {
+        return settings;
     }
 
     public EncoderModel model() {
@@ -60,13 +112,13 @@ public final class SentenceEmbedder implements AutoCloseable {
         try {
             List<Encoding> encodings = new ArrayList<>(texts.size());
             for (String t : texts) {
-                encodings.add(tokenizer.encode(t));
+                encodings.add(encode(t));
             }
             Integer[] order = new Integer[texts.size()];
             for (int i = 0; i < order.length; i++) {
                 order[i] = i;
             }
-            java.util.Arrays.sort(order, Comparator.comparingInt(i -> encodings.get(i).length()));
+            Arrays.sort(order, Comparator.comparingInt(i -> encodings.get(i).length()));
             float[][] out = new float[texts.size()][];
             for (int from = 0; from < order.length; from += batchSize) {
                 List<Encoding> chunk = new ArrayList<>();
@@ -93,15 +145,28 @@ public final class SentenceEmbedder implements AutoCloseable {
     public float[][] embedBatch(List<String> texts) {
         guard.enter();
         try {
-            return embedEncoded(texts.stream().map(tokenizer::encode).toList());
+            return embedEncoded(texts.stream().map(this::encode).toList());
         } finally {
             guard.exit();
         }
     }
 
     /**
-     * Texts that this embedder's {@link #tokenizer()} encoded, embedded in one forward pass
-     * padded to the longest (what a scheduler runs after tokenizing requests to size batches).
+     * A text as this embedder tokenizes it: the prompt put before it, surrounding whitespace
+     * stripped, lowercased where the settings say, truncated to the settings' maxLength.
+     */
+    public Encoding encode(String text) {
+        guard.enter();
+        try {
+            return tokenizer.encode(prepared(settings.prompt() + text, settings.lowercase()));
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /**
+     * Texts that {@link #encode} encoded, embedded in one forward pass padded to the longest (what
+     * a scheduler runs after tokenizing requests to size batches).
      */
     public float[][] embedEncoded(List<Encoding> encodings) {
         guard.enter();
@@ -109,7 +174,8 @@ public final class SentenceEmbedder implements AutoCloseable {
             BatchEncoding enc = BatchEncoding.pad(encodings, tokenizer.padId());
             try (TensorArena arena = TensorArena.confined()) {
                 Tensor h = model.forward(input(enc), false, arena).lastHiddenState();
-                return pool(h.toFloatArray(), enc.attentionMask(), enc.batch(), enc.seq(), (int) h.dim(2));
+                return settings.pooling().pool(h.toFloatArray(), enc.attentionMask(), enc.batch(), enc.seq(),
+                        (int) h.dim(2), promptLength, settings.normalize());
             }
         } finally {
             guard.exit();
@@ -126,7 +192,7 @@ public final class SentenceEmbedder implements AutoCloseable {
                 float[] v = h.toFloatArray();
                 int c = (int) h.dim(2);
                 return IntStream.range(0, enc.seq())
-                        .mapToObj(t -> java.util.Arrays.copyOfRange(v, t * c, (t + 1) * c)).toArray(float[][]::new);
+                        .mapToObj(t -> Arrays.copyOfRange(v, t * c, (t + 1) * c)).toArray(float[][]::new);
             }
         } finally {
             guard.exit();
@@ -137,31 +203,29 @@ public final class SentenceEmbedder implements AutoCloseable {
         return new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(), enc.typeIds());
     }
 
-    private float[][] pool(float[] h, long[] mask, int b, int s, int c) {
-        float[][] out = new float[b][c];
-        for (int i = 0; i < b; i++) {
-            double[] sum = new double[c];
-            int n = 0;
-            for (int t = 0; t < s; t++) {
-                if (mask[i * s + t] == 0) {
-                    continue;
-                }
-                n++;
-                for (int k = 0; k < c; k++) {
-                    sum[k] += h[(i * s + t) * c + k];
-                }
-            }
-            double norm = 0;
-            for (int k = 0; k < c; k++) {
-                sum[k] /= Math.max(n, 1);
-                norm += sum[k] * sum[k];
-            }
-            double scale = normalize ? 1 / Math.max(Math.sqrt(norm), 1e-12) : 1;
-            for (int k = 0; k < c; k++) {
-                out[i][k] = (float) (sum[k] * scale);
-            }
+    /** The text as sentence-transformers' Transformer module gives it to the tokenizer: stripped, maybe lowercased. */
+    static String prepared(String text, boolean lowercase) {
+        String s = strip(text);
+        return lowercase ? s.toLowerCase(Locale.ROOT) : s;
+    }
+
+    /** Python's str.strip(): the whitespace it removes includes no-break spaces, which String.strip() keeps. */
+    static String strip(String s) {
+        int from = 0, to = s.length();
+        while (from < to && isPythonSpace(s.charAt(from))) {
+            from++;
         }
-        return out;
+        while (to > from && isPythonSpace(s.charAt(to - 1))) {
+            to--;
+        }
+        return s.substring(from, to);
+    }
+
+    /** Python's str.isspace() for one character (all such characters are in the Basic Multilingual Plane). */
+    static boolean isPythonSpace(char ch) {
+        return (ch >= 0x09 && ch <= 0x0D) || (ch >= 0x1C && ch <= 0x20) || ch == 0x85 || ch == 0xA0 || ch == 0x1680
+                || (ch >= 0x2000 && ch <= 0x200A) || ch == 0x2028 || ch == 0x2029 || ch == 0x202F || ch == 0x205F
+                || ch == 0x3000;
     }
 
     /** Cosine similarity of two vectors. */

@@ -41,7 +41,12 @@ public final class Schedulers {
                         out.add(new Embedding(vectors[i], encodings.get(i).length()));
                     }
                     return out;
-                }), options);
+                }) {
+            @Override
+            Encoding encode(String text) {
+                return embedder.encode(text); // with the embedder's prompt, stripping and truncation
+            }
+        }, options);
     }
 
     /** Text classification (every label with its probability, most likely first), batched. */
@@ -129,9 +134,14 @@ public final class Schedulers {
             return input.length();
         }
 
+        /** The text's tokens, as the pipeline makes them. */
+        Encoding encode(String text) {
+            return tokenizer.encode(text);
+        }
+
         @Override
         public Prepared prepare(String text) {
-            Encoding e = tokenizer.encode(text);
+            Encoding e = encode(text);
             if (e.length() > model.maxPositions()) {
                 throw new IllegalArgumentException("the text has " + e.length() + " tokens, more than the "
                         + model.maxPositions() + " positions of " + model.config().source());

@@ -146,6 +146,8 @@ class LifecycleTest {
         assertClosed("SentenceEmbedder", () -> emb.embed("paris"));
         assertClosed("SentenceEmbedder", () -> emb.embed(List.of("paris", "france")));
         assertClosed("SentenceEmbedder", () -> emb.tokenVectors("paris"));
+        assertClosed("SentenceEmbedder", () -> emb.encode("paris"));
+        assertClosed("SentenceEmbedder", () -> emb.embedEncoded(List.of()));
         assertClosed("TextGenerator", () -> gen.generate("paris"));
         assertClosed("Text2TextGenerator", () -> t2t.generate("paris"));
         assertClosed("model " + gpt2.config().source(), () -> gpt2.newCache(1, 2));

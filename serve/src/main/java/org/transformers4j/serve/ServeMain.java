@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.transformers4j.backend.Backend;
+import org.transformers4j.checkpoint.HubCache;
 import org.transformers4j.scheduler.SchedulerOptions;
 
 /**
@@ -22,6 +23,16 @@ public final class ServeMain {
      */
     public static void run(List<String> models, Backend backend, SchedulerOptions scheduling, ServerOptions options,
                            java.io.PrintStream out) throws Exception {
+        run(models, null, HubCache.fromEnvironment(), backend, scheduling, options, out);
+    }
+
+    /**
+     * Loads the models ([NAME=]MODEL: a folder, named after it, or a model id in the Hugging Face
+     * cache at revision (null: main), named by the id; the default model when there is none),
+     * serves them, and blocks until a signal stops the server. Prints where it listens.
+     */
+    public static void run(List<String> models, String revision, HubCache cache, Backend backend,
+                           SchedulerOptions scheduling, ServerOptions options, java.io.PrintStream out) throws Exception {
         List<ServedModel> served = new ArrayList<>();
         try {
             if (models.isEmpty()) {
@@ -29,8 +40,11 @@ public final class ServeMain {
             }
             for (String spec : models) {
                 int eq = spec.indexOf('=');
-                Path dir = Path.of(eq < 0 ? spec : spec.substring(eq + 1));
-                String name = eq < 0 ? String.valueOf(dir.toAbsolutePath().normalize().getFileName()) : spec.substring(0, eq);
+                String model = eq < 0 ? spec : spec.substring(eq + 1);
+                Path dir = cache.locate(model, revision);
+                boolean folder = dir.equals(Path.of(model));
+                String name = eq >= 0 ? spec.substring(0, eq)
+                        : folder ? String.valueOf(dir.toAbsolutePath().normalize().getFileName()) : model;
                 if (name.isBlank()) {
                     throw new IllegalArgumentException("--model " + spec + ": the name before = is empty");
                 }

@@ -1,5 +1,6 @@
 package org.transformers4j.serve;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.transformers4j.backend.Backend;
@@ -7,6 +8,10 @@ import org.transformers4j.model.EncoderModel;
 import org.transformers4j.model.ModelConfig;
 import org.transformers4j.model.ModelRegistry;
 import org.transformers4j.pipeline.DefaultModels;
+import org.transformers4j.pipeline.EmbeddingFolder;
+import org.transformers4j.pipeline.EmbeddingModels;
+import org.transformers4j.pipeline.EmbeddingOptions;
+import org.transformers4j.pipeline.EmbeddingSettings;
 import org.transformers4j.pipeline.SentenceEmbedder;
 import org.transformers4j.pipeline.TextClassifier;
 import org.transformers4j.pipeline.TextGenerator;
@@ -52,6 +57,9 @@ public final class ServedModel implements AutoCloseable {
         this.generation = generation;
     }
 
+    /** How the server builds embedders: normalising is the API's to do. */
+    private static final EmbeddingOptions UNNORMALISED = EmbeddingOptions.defaults().withNormalize(false);
+
     /** An embedding model; the embedder's vectors are normalised by the server where the API asks. */
     static ServedModel embedding(String name, SentenceEmbedder embedder, SchedulerOptions options) {
         return new ServedModel(name, Kind.EMBEDDING, Schedulers.embeddings(name, embedder, options), null, null);
@@ -76,8 +84,16 @@ public final class ServedModel implements AutoCloseable {
         return embedding("all-MiniLM-L6-v2", e, options);
     }
 
-    /** The model in a folder (config.json, weights, tokenizer.json), served by what its config describes. */
+    /**
+     * The model in a folder (config.json, weights, tokenizer.json), served by what its config
+     * describes; a sentence-transformers folder (modules.json) serves embeddings with its pooling,
+     * prompts and length. Embedders are built without normalisation: the APIs normalise where
+     * they ask for it (OpenAI's always, TEI's unless normalize is false).
+     */
     public static ServedModel load(String name, Path dir, Backend backend, SchedulerOptions options) {
+        if (Files.exists(dir.resolve("modules.json"))) {
+            return embedding(name, EmbeddingModels.load(dir, backend, UNNORMALISED), options);
+        }
         ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
         return switch (ModelRegistry.kind(config)) {
             case DECODER -> generation(name, TextGenerator.load(dir, backend), options);
@@ -103,8 +119,24 @@ public final class ServedModel implements AutoCloseable {
                 tokenizer.close();
                 throw new IllegalArgumentException(dir + ": token-classification models have no endpoint in the server");
             }
-            default -> embedding(name, new SentenceEmbedder(model, tokenizer, false), options);
+            default -> embedding(name, plainEmbedder(dir, model, tokenizer), options);
         };
+    }
+
+    /**
+     * A plain checkpoint folder as an embedding model: mean pooling, as sentence-transformers makes
+     * it, with its tokenizer as it is: a text longer than the model is refused (400) rather than cut.
+     */
+    private static SentenceEmbedder plainEmbedder(Path dir, EncoderModel model, Tokenizer tokenizer) {
+        try {
+            EmbeddingSettings settings = EmbeddingModels.settings(EmbeddingFolder.read(dir), UNNORMALISED,
+                    model.hiddenSize(), model.maxPositions()).withMaxLength(0);
+            return new SentenceEmbedder(model, tokenizer, settings);
+        } catch (RuntimeException e) {
+            model.close();
+            tokenizer.close();
+            throw e;
+        }
     }
 
     /** The name requests select it by. */
