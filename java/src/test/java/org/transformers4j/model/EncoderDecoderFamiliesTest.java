@@ -17,10 +17,12 @@ import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.transformers4j.Fixtures;
 import org.transformers4j.backend.cpu.CpuBackend;
 import org.transformers4j.checkpoint.Checkpoint;
@@ -188,6 +191,70 @@ class EncoderDecoderFamiliesTest {
         }
     }
 
+    /** For an odd d_model too: transformers' layout puts ceil(d/2) sines first, then floor(d/2) cosines. */
+    @Test
+    void theSinusoidalLayoutHoldsForAnOddWidth() {
+        int n = 9, d = 7, sentinel = d / 2 + 1;
+        try (TensorArena arena = TensorArena.confined()) {
+            float[] got = TokenEmbeddings.sinusoidal(cpu, n, d, arena).toFloatArray();
+            for (int pos = 0; pos < n; pos++) {
+                for (int j = 0; j < d; j++) { // position_enc[pos, j] = pos / 10000^(2 (j // 2) / d)
+                    double angle = pos / Math.pow(10000, 2.0 * (j / 2) / d);
+                    int col = j % 2 == 0 ? j / 2 : sentinel + j / 2; // out[:, :sentinel] = sin(enc[:, 0::2]) ...
+                    assertEquals((float) (j % 2 == 0 ? Math.sin(angle) : Math.cos(angle)), got[pos * d + col], 1e-7);
+                }
+            }
+        }
+    }
+
+    /**
+     * scale_embedding (true in google/pegasus-* and some mBART checkpoints): the token rows are
+     * multiplied by sqrt(d_model) before the positions are added (and, for mBART, before
+     * layernorm_embedding), checked on the embedding output against the stored tables.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"mbart", "pegasus"})
+    void scaledEmbeddingsMultiplyTheTokenRowsBySqrtDModel(String name) {
+        Path dir = Fixtures.model(name);
+        JsonObject json = ModelConfig.read(dir.resolve("config.json")).json();
+        json.addProperty("scale_embedding", true);
+        long[] ids = {5, 17, 999, 0, 42};
+        int d = 48, offset = name.equals("mbart") ? 2 : 0;
+        try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(config(json.toString()), Checkpoints.open(dir), cpu);
+             SafeTensors weights = SafeTensors.open(dir.resolve("model.safetensors"));
+             TensorArena arena = TensorArena.confined()) {
+            float[] got = model.encode(new EncoderInput(1, ids.length, ids, new long[] {1, 1, 1, 1, 1}, null), true,
+                    arena).hiddenStates().get(0).toFloatArray();
+            float[] tokens = weights.load("model.shared.weight", arena).toFloatArray();
+            float[] positions = weights.load("model.encoder.embed_positions.weight", arena).toFloatArray();
+            for (int p = 0; p < ids.length; p++) {
+                double[] row = new double[d];
+                for (int c = 0; c < d; c++) {
+                    row[c] = Math.sqrt(d) * tokens[(int) ids[p] * d + c] + positions[(p + offset) * d + c];
+                }
+                if (name.equals("mbart")) {
+                    row = layerNorm(row, weights.load("model.encoder.layernorm_embedding.weight", arena).toFloatArray(),
+                            weights.load("model.encoder.layernorm_embedding.bias", arena).toFloatArray());
+                }
+                for (int c = 0; c < d; c++) {
+                    assertEquals(row[c], got[p * d + c], 1e-4 * Math.max(1, Math.abs(row[c])), name + " " + p + "," + c);
+                }
+            }
+        }
+    }
+
+    private static double[] layerNorm(double[] x, float[] gain, float[] bias) {
+        double mean = Arrays.stream(x).average().orElseThrow(), var = 0;
+        for (double v : x) {
+            var += (v - mean) * (v - mean) / x.length;
+        }
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = (x[i] - mean) / Math.sqrt(var + BartConfig.LAYER_NORM_EPS) * gain[i] + bias[i];
+        }
+        return out;
+    }
+
     /** Without the stored table (older or trimmed checkpoints) the computed one gives the same outputs. */
     @Test
     void pegasusWithoutItsStoredPositionsMatchesTransformers(@TempDir Path tmp) throws IOException {
@@ -260,7 +327,7 @@ class EncoderDecoderFamiliesTest {
     private static long[] teacherForcedGreedy(Seq2SeqModel model, long[] source, long[] prefix, int n) {
         long[] seq = prefix.clone();
         long[] mask = new long[source.length];
-        java.util.Arrays.fill(mask, 1);
+        Arrays.fill(mask, 1);
         var in = new EncoderInput(1, source.length, source, mask, null);
         int v = model.vocabSize();
         for (int step = 0; step < n; step++) {
@@ -271,7 +338,7 @@ class EncoderDecoderFamiliesTest {
                 for (int j = 1; j < v; j++) {
                     best = logits[last + j] > logits[last + best] ? j : best;
                 }
-                seq = java.util.Arrays.copyOf(seq, seq.length + 1);
+                seq = Arrays.copyOf(seq, seq.length + 1);
                 seq[seq.length - 1] = best;
             }
         }
@@ -379,7 +446,7 @@ class EncoderDecoderFamiliesTest {
      * A copy of a fixture's folder into to: config.json and generation_config.json as they are
      * (the latter changed by editGeneration, if given), the weights renamed by rename (null drops one).
      */
-    private static void rewrite(Path from, Path to, java.util.function.Consumer<JsonObject> editGeneration,
+    private static void rewrite(Path from, Path to, Consumer<JsonObject> editGeneration,
                                 Function<String, String> rename) throws IOException {
         Files.copy(from.resolve("config.json"), to.resolve("config.json"));
         JsonObject generation = JsonParser.parseString(Files.readString(from.resolve("generation_config.json")))
