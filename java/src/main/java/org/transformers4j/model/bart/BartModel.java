@@ -64,7 +64,7 @@ public final class BartModel {
         return new TransformerSeq2Seq(config, w.backend(), w.checkpoint(), w.arena(), parts, cfg.specialTokens());
     }
 
-    /** Marian's sinusoidal table is computed on the heap, sized by the config alone: it must fit easily. */
+    /** A sinusoidal table (Marian, Pegasus) is computed on the heap, sized by the config alone: it must fit easily. */
     private static void requireHeapFor(ModelConfig config, int positions, int d) {
         long bytes = 4L * positions * d, heap = Runtime.getRuntime().maxMemory();
         if (bytes > heap / 4) {
@@ -87,8 +87,8 @@ public final class BartModel {
 
     /**
      * The sinusoidal position table: Pegasus checkpoints store it (transformers saves and loads it
-     * as a parameter), so the stored one is used where present; Marian's is never saved by
-     * transformers and is computed (a stored one from older versions is ignored, as there).
+     * as a parameter), so the stored one is used where present, else it is computed; Marian's is
+     * computed as before (transformers does not save it; older checkpoints hold the same values).
      */
     private static Tensor sinusoidalTable(Weights w, String name, BartConfig cfg) {
         int positions = cfg.max_position_embeddings(), d = cfg.d_model();
