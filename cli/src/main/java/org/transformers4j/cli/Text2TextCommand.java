@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
 
 /** t4j translate (or text2text): an encoder-decoder on each text, one output line per text. */
 @Command(name = "translate", aliases = "text2text", sortOptions = false,
-        description = {"An encoder-decoder model (BART, Marian, T5) on each text: one output line per text,"
+        description = {"An encoder-decoder model (BART, Marian, mBART, Pegasus, T5, mT5) on each text: one output line per text,"
                 + " streamed as it comes. Generation options as for generate."})
 final class Text2TextCommand extends CliCommand {
     @Mixin

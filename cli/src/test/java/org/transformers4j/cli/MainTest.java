@@ -65,7 +65,7 @@ class MainTest {
 
     @Test
     void verifyCoversEncoderDecoderFixtures() throws IOException {
-        for (String m : new String[] {"bart", "t5", "t5-gated", "marian"}) {
+        for (String m : new String[] {"bart", "t5", "t5-gated", "marian", "mbart", "pegasus"}) {
             Path dir = FIXTURES.resolve(m);
             Run r = run("verify", "--model", dir.toString(), "--reference", dir.resolve("reference.safetensors").toString());
             assertEquals(0, r.status(), r.out());

@@ -111,7 +111,8 @@ public final class GenerationCheck {
 
     /**
      * The model's tokens overridden by the generate.settings of the reference.json beside the file
-     * (a null eos_token_id there means none); maxNewTokens 0 when the settings give no length.
+     * (a null eos_token_id there means none; forced_bos_token_id and forced_eos_token_id apply
+     * when not null); maxNewTokens 0 when the settings give no length.
      */
     private static GenerationConfig settings(Path reference, SpecialTokens special) {
         JsonObject s = settingsJson(reference);
@@ -131,6 +132,12 @@ public final class GenerationCheck {
         }
         if (s.has("no_repeat_ngram_size")) {
             b.noRepeatNgramSize(s.get("no_repeat_ngram_size").getAsInt());
+        }
+        if (s.has("forced_bos_token_id") && !s.get("forced_bos_token_id").isJsonNull()) {
+            b.forcedBos(s.get("forced_bos_token_id").getAsLong()); // mBART's target language code
+        }
+        if (s.has("forced_eos_token_id") && !s.get("forced_eos_token_id").isJsonNull()) {
+            b.forcedEos(s.get("forced_eos_token_id").getAsLong());
         }
         return b.build();
     }

@@ -7,6 +7,7 @@ import java.util.SplittableRandom;
 import java.util.function.Function;
 import org.transformers4j.model.DecoderModel;
 import org.transformers4j.model.Seq2SeqModel;
+import org.transformers4j.model.SpecialTokens;
 
 /**
  * Text generation with the semantics of Hugging Face generate: greedy search, sampling
@@ -53,19 +54,15 @@ public final class Generator {
 
     /**
      * Generates from an encoder-decoder model: for each source (token ids, not empty) the decoder
-     * starts from the decoder start token (generation_config's, else the model's) and generates
-     * numReturnSequences sequences; GeneratedSequence.prompt() is that start token.
+     * starts from the decoder start token (generation_config's, else the model's, else, as in
+     * Hugging Face, the model's bos_token_id: mBART's config has no decoder start of its own) and
+     * generates numReturnSequences sequences; GeneratedSequence.prompt() is that start token.
      */
     public static List<List<GeneratedSequence>> generate(Seq2SeqModel model, List<long[]> sources,
                                                          GenerationConfig config, Function<long[], String> decode,
                                                          TokenListener listener) {
         config.validate().requireVocabulary(model.vocabSize(), model.config().source());
-        long start = config.decoderStartTokenId() >= 0 ? config.decoderStartTokenId()
-                : model.specialTokens().decoderStart();
-        if (start < 0) {
-            throw new IllegalArgumentException(model.config().source() + " has no decoder_start_token_id (in "
-                    + "config.json or generation_config.json); generation cannot start");
-        }
+        long start = decoderStart(model, config);
         for (long[] s : sources) {
             if (s.length == 0) {
                 throw new IllegalArgumentException("a source is empty");
@@ -76,6 +73,17 @@ public final class Generator {
         long pad = config.effectivePad();
         SessionFactory factory = (rows, n) -> new Seq2SeqSession(model, sources, rows, pad, start, n);
         return generate(starts, factory, config, decode, listener, false);
+    }
+
+    private static long decoderStart(Seq2SeqModel model, GenerationConfig config) {
+        SpecialTokens special = model.specialTokens();
+        long start = config.decoderStartTokenId() >= 0 ? config.decoderStartTokenId()
+                : special.decoderStart() >= 0 ? special.decoderStart() : special.bos();
+        if (start < 0) {
+            throw new IllegalArgumentException(model.config().source() + " has no decoder_start_token_id nor "
+                    + "bos_token_id (in config.json or generation_config.json); generation cannot start");
+        }
+        return start;
     }
 
     /**

@@ -149,8 +149,12 @@ public final class ModelRegistry {
 
     private static final Family<Seq2SeqModel> SEQ2SEQ = new Family<>(Kind.SEQ2SEQ,
             Map.of("bart", entry(BartConfig::from, BartModel::load), "marian", entry(BartConfig::from, BartModel::load),
-                    "t5", entry(T5Config::from, T5Model::load)),
-            List.of("BartForConditionalGeneration", "MarianMTModel", "T5ForConditionalGeneration"), Map.of());
+                    "t5", entry(T5Config::from, T5Model::load),
+                    "mbart", entry(BartConfig::from, BartModel::load), "pegasus", entry(BartConfig::from, BartModel::load),
+                    "mt5", entry(T5Config::from, T5Model::load)),
+            List.of("BartForConditionalGeneration", "MarianMTModel", "T5ForConditionalGeneration",
+                    "MBartForConditionalGeneration", "PegasusForConditionalGeneration", "MT5ForConditionalGeneration"),
+            Map.of());
 
     private ModelRegistry() {
     }

@@ -3,7 +3,7 @@ package org.transformers4j.model;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
-/** An encoder-decoder model (BART, Marian, T5) ready to run; safe to share between threads. */
+/** An encoder-decoder model (BART, Marian, mBART, Pegasus, T5, mT5) ready to run; safe to share between threads. */
 public interface Seq2SeqModel extends AutoCloseable {
 
     /** The model's config.json. */

@@ -18,8 +18,8 @@ import org.transformers4j.tensor.TensorArena;
 import org.transformers4j.util.CloseGuard;
 
 /**
- * An encoder stack and a decoder stack with cross-attention, and the LM head: what BART, Marian
- * and T5 share. The family classes load the parameters under their own names.
+ * An encoder stack and a decoder stack with cross-attention, and the LM head: what BART, Marian,
+ * mBART, Pegasus, T5 and mT5 share. The family classes load the parameters under their own names.
  */
 public final class TransformerSeq2Seq implements Seq2SeqModel {
     /**

@@ -8,7 +8,7 @@ import org.transformers4j.tensor.TensorArena;
  * The input of an encoder-decoder stack: norm(scale * tokens[ids] + positions[offset + position]).
  *
  * @param scale sqrt(d_model) where the config sets scale_embedding, else 1
- * @param positions a learned (BART) or computed sinusoidal (Marian) table, or null (T5)
+ * @param positions a learned (BART, mBART) or sinusoidal (Marian, Pegasus) table, or null (T5)
  * @param offset rows of the position table before position 0 (2 for BART)
  * @param norm layer norm after the sum (BART's layernorm_embedding), or null
  */
@@ -41,8 +41,9 @@ public record TokenEmbeddings(Tensor tokens, float scale, Tensor positions, int 
     }
 
     /**
-     * Marian's sinusoidal table [n, d]: column i &lt; d/2 holds sin(pos / 10000^(2i/d)), column
-     * d/2 + i the cosine of the same angle (computed in double, stored as float like the reference).
+     * Marian's and Pegasus' sinusoidal table [n, d]: column i &lt; d/2 holds sin(pos / 10000^(2i/d)),
+     * column d/2 + i the cosine of the same angle (computed in double, stored as float like the
+     * reference; for an odd d the sines take the first (d + 1) / 2 columns).
      */
     public static Tensor sinusoidal(Backend backend, int n, int d, TensorArena arena) {
         float[] out = new float[n * d];

@@ -8,8 +8,8 @@ import org.transformers4j.tensor.TensorArena;
 /**
  * A transformer layer: self-attention, cross-attention to an encoder (decoders of
  * encoder-decoder models only) and a feed-forward block, each with a residual connection and a
- * norm, the norm before the block (pre-norm: GPT-2, Llama, T5) or after the residual add
- * (post-norm: BART, Marian).
+ * norm, the norm before the block (pre-norm: GPT-2, Llama, T5, mBART, Pegasus) or after the
+ * residual add (post-norm: BART, Marian).
  *
  * @param crossNorm null, with cross, in layers without cross-attention
  */

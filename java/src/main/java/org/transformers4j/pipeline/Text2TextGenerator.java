@@ -9,9 +9,9 @@ import org.transformers4j.model.Seq2SeqModel;
 import org.transformers4j.tokenizer.Tokenizer;
 
 /**
- * The text2text-generation pipeline of encoder-decoder models (BART, Marian, T5): translation and
- * summarisation are the same call with another checkpoint (and, for T5, a task prefix in the
- * text). Thread-safe.
+ * The text2text-generation pipeline of encoder-decoder models (BART, Marian, mBART, Pegasus, T5,
+ * mT5): translation and summarisation are the same call with another checkpoint (and, for T5, a
+ * task prefix in the text). Thread-safe.
  */
 public final class Text2TextGenerator extends GenerationPipeline<Seq2SeqModel> {
 

@@ -263,7 +263,7 @@ class TorchCheckpointTest {
     /** Every fixture model, its weights saved as a .bin (half of its matrices as transposed views), runs as from safetensors. */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"bert-mlm", "bert-seqcls", "bert-tokcls", "distilbert-mlm", "roberta-mlm", "gpt2", "gpt-neo",
-            "llama", "bart", "marian", "t5", "t5-gated"})
+            "llama", "bart", "marian", "t5", "t5-gated", "mbart", "pegasus"})
     void everyFixtureModelLoadsFromABinFolder(String name) throws IOException {
         Path src = Fixtures.model(name);
         Path dir = Files.createDirectories(tmp.resolve(name));

@@ -30,7 +30,8 @@ class GenerationConfigFileTest {
 
     @Test
     void everyFixtureFileReadsAgainstItsVocabulary() {
-        for (String m : List.of("bart", "gpt-neo", "gpt2", "llama", "marian", "t5", "t5-gated")) {
+        for (String m : List.of("bart", "gpt-neo", "gpt2", "llama", "marian", "t5", "t5-gated", "mbart",
+                "pegasus")) {
             GenerationConfig cfg = GenerationConfig.forModel(NONE, Fixtures.model(m), 1000);
             assertEquals(1, cfg.eosTokenIds().size(), m);
         }

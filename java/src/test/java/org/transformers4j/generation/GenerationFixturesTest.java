@@ -46,7 +46,7 @@ class GenerationFixturesTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"bart", "t5", "t5-gated", "marian"})
+    @ValueSource(strings = {"bart", "t5", "t5-gated", "marian", "mbart", "pegasus"})
     void encoderDecoderGreedyAndBeamSearchMatchTransformers(String name) {
         Path dir = Fixtures.model(name);
         try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(dir, cpu)) {

@@ -102,12 +102,29 @@ class Seq2SeqGenerationTest {
         Path dir = Fixtures.model("bart");
         var json = ModelConfig.read(dir.resolve("config.json")).json();
         json.add("decoder_start_token_id", JsonNull.INSTANCE); // absent would mean transformers' default
+        json.add("bos_token_id", JsonNull.INSTANCE); // else generation starts from it, as in transformers
         ModelConfig config = ModelConfig.parse(json.toString(), "bart without decoder_start_token_id");
         try (Seq2SeqModel m = ModelRegistry.loadSeq2Seq(config, Checkpoints.open(dir), cpu)) {
             var cfg = GenerationConfig.forModel(m.specialTokens()).withMaxNewTokens(3);
             var e = assertThrows(IllegalArgumentException.class,
                     () -> Generator.generate(m, List.of(SOURCE), cfg, null, TokenListener.NONE));
-            assertTrue(e.getMessage().contains("no decoder_start_token_id"), e.getMessage());
+            assertTrue(e.getMessage().contains("no decoder_start_token_id nor bos_token_id"), e.getMessage());
+        }
+    }
+
+    /** mBART's config has no decoder start by default: transformers' generate then starts from bos_token_id. */
+    @Test
+    void withoutADecoderStartTokenGenerationStartsFromBos() {
+        Path dir = Fixtures.model("mbart");
+        var json = ModelConfig.read(dir.resolve("config.json")).json();
+        json.remove("decoder_start_token_id");
+        json.addProperty("bos_token_id", 7);
+        ModelConfig config = ModelConfig.parse(json.toString(), "mbart without decoder_start_token_id");
+        try (Seq2SeqModel m = ModelRegistry.loadSeq2Seq(config, Checkpoints.open(dir), cpu)) {
+            assertEquals(-1, m.specialTokens().decoderStart(), "mBART has no default decoder start");
+            var cfg = GenerationConfig.forModel(m.specialTokens()).withMaxNewTokens(3);
+            var out = Generator.generate(m, List.of(SOURCE), cfg, null, TokenListener.NONE).get(0).get(0);
+            assertArrayEquals(new long[] {7}, out.prompt());
         }
     }
 

@@ -65,7 +65,7 @@ class Bf16WeightsFixturesTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"bart", "t5", "t5-gated", "marian"})
+    @ValueSource(strings = {"bart", "t5", "t5-gated", "marian", "mbart", "pegasus"})
     void encoderDecoders(String name) {
         Path dir = Fixtures.model(name);
         try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(dir, cpu)) {

@@ -33,7 +33,8 @@ import org.transformers4j.model.t5.T5Config;
  */
 class ConfigRecordsTest {
     static final List<String> FIXTURES = List.of("bert-mlm", "bert-seqcls", "bert-tokcls", "roberta-mlm",
-            "distilbert-mlm", "gpt2", "gpt-neo", "llama", "bart", "marian", "t5", "t5-gated");
+            "distilbert-mlm", "gpt2", "gpt-neo", "llama", "bart", "marian", "t5", "t5-gated",
+            "mbart", "pegasus");
 
     @Test
     void everyFixtureConfigReadsAsItsFamilysRecord() {

@@ -15,7 +15,7 @@ import org.transformers4j.checkpoint.SafeTensors;
 import org.transformers4j.tensor.TensorArena;
 
 /**
- * The encoder-decoder fixtures (BART, T5, T5 gated, Marian): encoder and decoder hidden states
+ * The encoder-decoder fixtures (BART, T5, T5 gated, Marian, mBART, Pegasus): encoder and decoder hidden states
  * and logits within 1e-4 of Hugging Face, and decoding step by step through the caches equal to
  * the teacher-forced pass.
  */
@@ -34,7 +34,7 @@ class Seq2SeqFixturesTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"bart", "t5", "t5-gated", "marian"})
+    @ValueSource(strings = {"bart", "t5", "t5-gated", "marian", "mbart", "pegasus"})
     void forwardMatchesTransformers(String name) {
         Path dir = Fixtures.model(name);
         try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(dir, cpu)) {
@@ -45,7 +45,7 @@ class Seq2SeqFixturesTest {
 
     /** One target token at a time, with the self-attention cache and the cached cross keys. */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"bart", "t5", "t5-gated", "marian"})
+    @ValueSource(strings = {"bart", "t5", "t5-gated", "marian", "mbart", "pegasus"})
     void incrementalDecodingMatchesTheFullPass(String name) {
         Path dir = Fixtures.model(name);
         try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(dir, cpu);

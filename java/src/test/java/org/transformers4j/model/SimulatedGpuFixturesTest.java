@@ -53,7 +53,7 @@ class SimulatedGpuFixturesTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"bart", "t5", "t5-gated", "marian"})
+    @ValueSource(strings = {"bart", "t5", "t5-gated", "marian", "mbart", "pegasus"})
     void encoderDecodersAndTheirGeneration(String name) {
         Path dir = Fixtures.model(name);
         try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(dir, gpu)) {

@@ -442,14 +442,17 @@ class ServerTest {
             }
         }
         assertTrue(url != null, "the server started");
-        var inFlight = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(url + "/v1/completions"))
+        // the stream's headers have arrived: the request is running (a fixed sleep raced a busy machine)
+        HttpResponse<InputStream> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/v1/completions"))
                 .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"t5\", \"max_tokens\": 50, \"temperature\": 0.8,"
-                        + " \"seed\": 3, \"stream\": true}")).build(), HttpResponse.BodyHandlers.ofString());
-        Thread.sleep(300);
-        new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor();
-        HttpResponse<String> r = inFlight.get();
+                        + " \"seed\": 3, \"stream\": true}")).build(), HttpResponse.BodyHandlers.ofInputStream());
         assertEquals(200, r.statusCode());
-        assertTrue(r.body().strip().endsWith("data: [DONE]"), "the running request finished: " + r.body());
+        new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor();
+        String body;
+        try (InputStream in = r.body()) {
+            body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertTrue(body.strip().endsWith("data: [DONE]"), "the running request finished: " + body);
         assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the server exited");
         assertEquals(0, p.exitValue());
     }

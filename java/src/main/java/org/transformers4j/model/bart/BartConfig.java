@@ -18,10 +18,13 @@ import org.transformers4j.model.SpecialTokens;
 import org.transformers4j.model.TokenIds;
 
 /**
- * The keys of a BART or Marian config.json (model_type "bart" or "marian"), with Hugging Face's
- * defaults for missing ones (transformers' BartConfig and MarianConfig, whose attribute_map also
- * accepts hidden_size and num_attention_heads for d_model and encoder_attention_heads), checked
- * when made.
+ * The keys of a BART, Marian, mBART or Pegasus config.json (model_type "bart", "marian", "mbart"
+ * or "pegasus"), with Hugging Face's defaults for missing ones (transformers' BartConfig,
+ * MarianConfig, MBartConfig and PegasusConfig, whose attribute_map also accepts hidden_size and
+ * num_attention_heads for d_model and encoder_attention_heads, and for mBART and Pegasus
+ * num_hidden_layers for encoder_layers), checked when made. The four share one architecture and
+ * differ in where the norms sit and how positions are made (see {@link #preNorm()},
+ * {@link #learnedPositions()}, {@link #embeddingNorm()}).
  *
  * @param decoder_vocab_size Marian's target vocabulary when it is not shared, or null for vocab_size
  * @param share_encoder_decoder_embeddings Marian: one table for source and target tokens
@@ -38,6 +41,8 @@ public record BartConfig(String model_type, int vocab_size, Integer decoder_voca
 
     private static final Map<String, String> ALIASES = Map.of("hidden_size", "d_model", "num_attention_heads",
             "encoder_attention_heads");
+    private static final Map<String, String> ALIASES_WITH_LAYERS = Map.of("hidden_size", "d_model",
+            "num_attention_heads", "encoder_attention_heads", "num_hidden_layers", "encoder_layers");
     private static final JsonObject BART = ConfigReader.defaults("""
             {"vocab_size": 50265, "max_position_embeddings": 1024, "d_model": 1024, "encoder_layers": 12,
              "encoder_ffn_dim": 4096, "encoder_attention_heads": 16, "decoder_layers": 12, "decoder_ffn_dim": 4096,
@@ -50,9 +55,22 @@ public record BartConfig(String model_type, int vocab_size, Integer decoder_voca
              "decoder_attention_heads": 16, "activation_function": "gelu", "scale_embedding": false,
              "pad_token_id": 58100, "eos_token_id": 0, "decoder_start_token_id": 58100, "forced_eos_token_id": 0,
              "share_encoder_decoder_embeddings": true, "tie_word_embeddings": true}""");
+    // mBART has no decoder_start_token_id default: generation then starts from bos_token_id
+    private static final JsonObject MBART = ConfigReader.defaults("""
+            {"vocab_size": 50265, "max_position_embeddings": 1024, "d_model": 1024, "encoder_layers": 12,
+             "encoder_ffn_dim": 4096, "encoder_attention_heads": 16, "decoder_layers": 12, "decoder_ffn_dim": 4096,
+             "decoder_attention_heads": 16, "activation_function": "gelu", "scale_embedding": false,
+             "pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2, "forced_eos_token_id": 2,
+             "share_encoder_decoder_embeddings": true, "tie_word_embeddings": true}""");
+    private static final JsonObject PEGASUS = ConfigReader.defaults("""
+            {"vocab_size": 50265, "max_position_embeddings": 1024, "d_model": 1024, "encoder_layers": 12,
+             "encoder_ffn_dim": 4096, "encoder_attention_heads": 16, "decoder_layers": 12, "decoder_ffn_dim": 4096,
+             "decoder_attention_heads": 16, "activation_function": "gelu", "scale_embedding": false,
+             "pad_token_id": 0, "eos_token_id": 1, "decoder_start_token_id": 0, "forced_eos_token_id": 1,
+             "share_encoder_decoder_embeddings": true, "tie_word_embeddings": true}""");
 
     public BartConfig {
-        oneOf("model_type", model_type, "bart", "marian");
+        oneOf("model_type", model_type, "bart", "marian", "mbart", "pegasus");
         positive("vocab_size", vocab_size);
         int target = target(model_type, vocab_size, decoder_vocab_size, share_encoder_decoder_embeddings);
         positive("decoder_vocab_size", target);
@@ -64,7 +82,7 @@ public record BartConfig(String model_type, int vocab_size, Integer decoder_voca
         tensor("vocab_size", vocab_size, "d_model", d_model);
         tensor("decoder_vocab_size", target, "d_model", d_model);
         tensor("max_position_embeddings + 2", max_position_embeddings + 2L, "d_model", d_model);
-        if (model_type.equals("marian")) { // Marian's sinusoidal table is computed here
+        if (!learnedPositions(model_type)) { // the sinusoidal table is computed here
             heapTable("max_position_embeddings", max_position_embeddings, "d_model", d_model);
         }
         tokenId("pad_token_id", pad_token_id, "vocab_size", Math.min(vocab_size, target));
@@ -85,11 +103,41 @@ public record BartConfig(String model_type, int vocab_size, Integer decoder_voca
 
     /** Reads and checks config.json with the defaults of its model_type. */
     public static BartConfig from(ModelConfig c) {
-        return ConfigReader.read(c, BartConfig.class, ALIASES, c.modelType().equals("marian") ? MARIAN : BART);
+        return switch (c.modelType()) {
+            case "marian" -> ConfigReader.read(c, BartConfig.class, ALIASES, MARIAN);
+            case "mbart" -> ConfigReader.read(c, BartConfig.class, ALIASES_WITH_LAYERS, MBART);
+            case "pegasus" -> ConfigReader.read(c, BartConfig.class, ALIASES_WITH_LAYERS, PEGASUS);
+            default -> ConfigReader.read(c, BartConfig.class, ALIASES, BART);
+        };
     }
 
     public boolean isMarian() {
         return model_type.equals("marian");
+    }
+
+    /**
+     * Whether each block normalises its input (mBART, Pegasus: x + f(norm(x))), with a layer norm
+     * after each stack's last layer; otherwise the norm follows the residual sum (BART, Marian).
+     */
+    public boolean preNorm() {
+        return model_type.equals("mbart") || model_type.equals("pegasus");
+    }
+
+    /**
+     * Whether positions come from a learned table read from the checkpoint, offset by 2 (BART,
+     * mBART); otherwise from the sinusoidal table of Marian and Pegasus.
+     */
+    public boolean learnedPositions() {
+        return learnedPositions(model_type);
+    }
+
+    private static boolean learnedPositions(String type) {
+        return type.equals("bart") || type.equals("mbart");
+    }
+
+    /** Whether a layer norm (layernorm_embedding) follows the sum of token and position embeddings (BART, mBART). */
+    public boolean embeddingNorm() {
+        return learnedPositions();
     }
 
     /** Rows of the decoder's token table and of the LM head. */

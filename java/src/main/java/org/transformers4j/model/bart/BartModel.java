@@ -11,6 +11,7 @@ import org.transformers4j.nn.CrossAttention;
 import org.transformers4j.nn.FeedForward;
 import org.transformers4j.nn.LayerNorm;
 import org.transformers4j.nn.Linear;
+import org.transformers4j.nn.Norm;
 import org.transformers4j.nn.SelfAttention;
 import org.transformers4j.nn.TokenEmbeddings;
 import org.transformers4j.nn.TransformerLayer;
@@ -19,8 +20,11 @@ import org.transformers4j.tensor.Tensor;
 
 /**
  * BART (BartForConditionalGeneration: learned positions offset by 2, layer norm after the
- * embeddings) and Marian (MarianMTModel: sinusoidal positions computed, not read), both
- * post-norm, with final_logits_bias and optionally scaled embeddings.
+ * embeddings, post-norm), Marian (MarianMTModel: sinusoidal positions computed, not read,
+ * post-norm), mBART (MBartForConditionalGeneration: BART's embeddings, pre-norm layers and a
+ * layer norm after each stack) and Pegasus (PegasusForConditionalGeneration: sinusoidal
+ * positions, pre-norm layers and a layer norm after each stack), all with final_logits_bias and
+ * optionally scaled embeddings.
  */
 public final class BartModel {
     private BartModel() {
@@ -45,13 +49,13 @@ public final class BartModel {
             sourceTokens = w.first(new long[] {vocab, d}, encoderName, sharedName);
             targetTokens = w.get(decoderName, target, d);
         }
-        if (marian) {
+        if (!cfg.learnedPositions()) {
             requireHeapFor(config, positions, d);
         }
-        var encoder = new TransformerSeq2Seq.Stack(embeddings(w, p + "encoder.", sourceTokens, scale, positions, d,
-                marian), layers(w, p + "encoder.", cfg, false, act), null, null);
-        var decoder = new TransformerSeq2Seq.Stack(embeddings(w, p + "decoder.", targetTokens, scale, positions, d,
-                marian), layers(w, p + "decoder.", cfg, true, act), null, null);
+        var encoder = new TransformerSeq2Seq.Stack(embeddings(w, p + "encoder.", sourceTokens, scale, cfg),
+                layers(w, p + "encoder.", cfg, false, act), finalNorm(w, p + "encoder.", cfg), null);
+        var decoder = new TransformerSeq2Seq.Stack(embeddings(w, p + "decoder.", targetTokens, scale, cfg),
+                layers(w, p + "decoder.", cfg, true, act), finalNorm(w, p + "decoder.", cfg), null);
         Tensor head = w.tiedOr("lm_head.weight", new long[] {target, d}, targetTokens, cfg.tie_word_embeddings());
         // a buffer of zeros where older checkpoints lack it, as transformers
         Tensor bias = w.has("final_logits_bias") ? w.vector("final_logits_bias", 1, target) : null;
@@ -60,7 +64,7 @@ public final class BartModel {
         return new TransformerSeq2Seq(config, w.backend(), w.checkpoint(), w.arena(), parts, cfg.specialTokens());
     }
 
-    /** Marian's sinusoidal table is computed on the heap, sized by the config alone: it must fit easily. */
+    /** A sinusoidal table (Marian, Pegasus) is computed on the heap, sized by the config alone: it must fit easily. */
     private static void requireHeapFor(ModelConfig config, int positions, int d) {
         long bytes = 4L * positions * d, heap = Runtime.getRuntime().maxMemory();
         if (bytes > heap / 4) {
@@ -70,15 +74,34 @@ public final class BartModel {
         }
     }
 
-    private static TokenEmbeddings embeddings(Weights w, String stack, Tensor tokens, float scale, int positions, int d,
-                                              boolean marian) {
-        if (marian) {
-            w.skip(stack + "embed_positions.weight", positions, d); // stored by older versions; computed here
-            Tensor table = TokenEmbeddings.sinusoidal(w.backend(), positions, d, w.arena());
-            return new TokenEmbeddings(tokens, scale, table, 0, null);
+    private static TokenEmbeddings embeddings(Weights w, String stack, Tensor tokens, float scale, BartConfig cfg) {
+        int positions = cfg.max_position_embeddings(), d = cfg.d_model();
+        String name = stack + "embed_positions.weight";
+        if (cfg.learnedPositions()) {
+            Norm norm = cfg.embeddingNorm()
+                    ? LayerNorm.load(w, stack + "layernorm_embedding", d, BartConfig.LAYER_NORM_EPS) : null;
+            return new TokenEmbeddings(tokens, scale, w.get(name, positions + 2L, d), 2, norm);
         }
-        return new TokenEmbeddings(tokens, scale, w.get(stack + "embed_positions.weight", positions + 2L, d), 2,
-                LayerNorm.load(w, stack + "layernorm_embedding", d, BartConfig.LAYER_NORM_EPS));
+        return new TokenEmbeddings(tokens, scale, sinusoidalTable(w, name, cfg), 0, null);
+    }
+
+    /**
+     * The sinusoidal position table: Pegasus checkpoints store it (transformers saves and loads it
+     * as a parameter), so the stored one is used where present, else it is computed; Marian's is
+     * computed as before (transformers does not save it; older checkpoints hold the same values).
+     */
+    private static Tensor sinusoidalTable(Weights w, String name, BartConfig cfg) {
+        int positions = cfg.max_position_embeddings(), d = cfg.d_model();
+        if (!cfg.isMarian() && w.has(name)) {
+            return w.get(name, positions, d);
+        }
+        w.skip(name, positions, d);
+        return TokenEmbeddings.sinusoidal(w.backend(), positions, d, w.arena());
+    }
+
+    /** The layer norm after a pre-norm stack's last layer (mBART, Pegasus), or none. */
+    private static Norm finalNorm(Weights w, String stack, BartConfig cfg) {
+        return cfg.preNorm() ? LayerNorm.load(w, stack + "layer_norm", cfg.d_model(), BartConfig.LAYER_NORM_EPS) : null;
     }
 
     private static List<TransformerLayer> layers(Weights w, String stack, BartConfig cfg, boolean decoder,
@@ -103,7 +126,7 @@ public final class BartModel {
                         hd, scale);
                 crossNorm = LayerNorm.load(w, l + "encoder_attn_layer_norm", d, eps);
             }
-            out.add(new TransformerLayer(false, LayerNorm.load(w, l + "self_attn_layer_norm", d, eps), self, crossNorm,
+            out.add(new TransformerLayer(cfg.preNorm(), LayerNorm.load(w, l + "self_attn_layer_norm", d, eps), self, crossNorm,
                     cross, LayerNorm.load(w, l + "final_layer_norm", d, eps),
                     new FeedForward.Plain(Linear.load(w, l + "fc1", ff, d), act, Linear.load(w, l + "fc2", d, ff))));
         }

@@ -3,6 +3,7 @@ package org.transformers4j.model.t5;
 import static org.transformers4j.model.ConfigChecks.activation;
 import static org.transformers4j.model.ConfigChecks.finitePositive;
 import static org.transformers4j.model.ConfigChecks.intProduct;
+import static org.transformers4j.model.ConfigChecks.oneOf;
 import static org.transformers4j.model.ConfigChecks.positive;
 import static org.transformers4j.model.ConfigChecks.tensor;
 import static org.transformers4j.model.ConfigChecks.tokenId;
@@ -17,32 +18,44 @@ import org.transformers4j.model.SpecialTokens;
 import org.transformers4j.model.TokenIds;
 
 /**
- * The keys of a T5 config.json (T5, T5 v1.1, Flan-T5), with Hugging Face's defaults for missing
- * ones (transformers' T5Config, whose attribute_map also accepts hidden_size, num_attention_heads
- * and num_hidden_layers for d_model, num_heads and num_layers), checked when made.
+ * The keys of a T5 config.json (model_type "t5": T5, T5 v1.1, Flan-T5) or mT5 config.json
+ * (model_type "mt5"), with Hugging Face's defaults for missing ones (transformers' T5Config and
+ * MT5Config, whose attribute_map also accepts hidden_size, num_attention_heads, num_hidden_layers
+ * and head_dim for d_model, num_heads, num_layers and d_kv), checked when made. mT5 is T5 v1.1's
+ * layout under its own defaults (gated-gelu, 250112 tokens, decoder start 0); its LM head is
+ * never preceded by the d_model^-0.5 scaling (see {@link #scalesDecoderOutputs()}).
  *
  * @param num_decoder_layers or null for as many as num_layers
  * @param feed_forward_proj "ACT" or "gated-ACT"
  * @param dense_act_fn the activation, or null for the one feed_forward_proj names ("gated-gelu" means gelu_new)
  * @param is_gated_act or null for whether feed_forward_proj starts with "gated-"
  * @param scale_decoder_outputs whether the last hidden state is scaled by d_model^-0.5 before the
- *     LM head, or null for tie_word_embeddings
+ *     LM head, or null for tie_word_embeddings (T5 only: mT5 reads neither)
+ * @param tie_word_embeddings whether a checkpoint without lm_head.weight uses the shared table
+ *     as the head (a stored lm_head.weight is used either way, as transformers does when both are stored)
  */
-public record T5Config(int vocab_size, int d_model, int d_kv, int d_ff, int num_layers, Integer num_decoder_layers,
-                       int num_heads, int relative_attention_num_buckets, int relative_attention_max_distance,
-                       double layer_norm_epsilon, String feed_forward_proj, String dense_act_fn, Boolean is_gated_act,
+public record T5Config(String model_type, int vocab_size, int d_model, int d_kv, int d_ff, int num_layers,
+                       Integer num_decoder_layers, int num_heads, int relative_attention_num_buckets,
+                       int relative_attention_max_distance, double layer_norm_epsilon, String feed_forward_proj,
+                       String dense_act_fn, Boolean is_gated_act,
                        Integer pad_token_id, Integer bos_token_id, TokenIds eos_token_id, Integer decoder_start_token_id,
                        boolean tie_word_embeddings, Boolean scale_decoder_outputs) implements FamilyConfig {
 
     private static final Map<String, String> ALIASES = Map.of("hidden_size", "d_model", "num_attention_heads",
-            "num_heads", "num_hidden_layers", "num_layers");
+            "num_heads", "num_hidden_layers", "num_layers", "head_dim", "d_kv");
     private static final JsonObject DEFAULTS = ConfigReader.defaults("""
             {"vocab_size": 32128, "d_model": 512, "d_kv": 64, "d_ff": 2048, "num_layers": 6, "num_heads": 8,
              "relative_attention_num_buckets": 32, "relative_attention_max_distance": 128,
              "layer_norm_epsilon": 1e-6, "feed_forward_proj": "relu", "pad_token_id": 0, "eos_token_id": 1,
              "tie_word_embeddings": true}""");
+    private static final JsonObject MT5 = ConfigReader.defaults("""
+            {"vocab_size": 250112, "d_model": 512, "d_kv": 64, "d_ff": 1024, "num_layers": 8, "num_heads": 6,
+             "relative_attention_num_buckets": 32, "relative_attention_max_distance": 128,
+             "layer_norm_epsilon": 1e-6, "feed_forward_proj": "gated-gelu", "pad_token_id": 0, "eos_token_id": 1,
+             "decoder_start_token_id": 0, "tie_word_embeddings": true}""");
 
     public T5Config {
+        oneOf("model_type", model_type, "t5", "mt5");
         positive("vocab_size", vocab_size);
         positive("d_model", d_model);
         positive("d_kv", d_kv);
@@ -89,9 +102,13 @@ public record T5Config(int vocab_size, int d_model, int d_kv, int d_ff, int num_
         return proj.equals("gated-gelu") ? "gelu_new" : parts[parts.length - 1];
     }
 
-    /** Reads and checks config.json. */
+    /** Reads and checks config.json with the defaults of its model_type. */
     public static T5Config from(ModelConfig c) {
-        return ConfigReader.read(c, T5Config.class, ALIASES, DEFAULTS);
+        return ConfigReader.read(c, T5Config.class, ALIASES, c.modelType().equals("mt5") ? MT5 : DEFAULTS);
+    }
+
+    public boolean isMt5() {
+        return model_type.equals("mt5");
     }
 
     public int decoderLayers() {
@@ -108,8 +125,15 @@ public record T5Config(int vocab_size, int d_model, int d_kv, int d_ff, int num_
         return dense_act_fn != null ? dense_act_fn : projectionActivation(feed_forward_proj);
     }
 
-    /** Whether the last hidden state is scaled by d_model^-0.5 before the LM head. */
+    /**
+     * Whether the last hidden state is scaled by d_model^-0.5 before the LM head: for T5 as
+     * scale_decoder_outputs says (configs that predate it: tie_word_embeddings); never for mT5,
+     * whose MT5ForConditionalGeneration applies the head directly, whatever either key holds.
+     */
     public boolean scalesDecoderOutputs() {
+        if (isMt5()) {
+            return false;
+        }
         return scale_decoder_outputs != null ? scale_decoder_outputs : tie_word_embeddings;
     }
 

@@ -21,7 +21,8 @@ import org.transformers4j.tensor.Tensor;
  * T5 (T5ForConditionalGeneration; T5 v1.1 and Flan-T5 with feed_forward_proj "gated-gelu"):
  * pre-norm with RMS norms, unscaled attention, relative position buckets (bidirectional in the
  * encoder, causal in the decoder) added to every self-attention's scores, an LM head tied to the
- * embeddings (scaled by d_model^-0.5) or stored apart.
+ * embeddings (scaled by d_model^-0.5) or stored apart; and mT5 (MT5ForConditionalGeneration, the
+ * same modules under the same names), whose head is never scaled.
  */
 public final class T5Model {
     private T5Model() {
