@@ -58,7 +58,7 @@ public record GemmaConfig(int vocab_size, int hidden_size, int intermediate_size
         labels(id2label);
         RopeParameters rope = rope(rope_theta, rope_scaling, rope_parameters, original_max_position_embeddings,
                 max_position_embeddings);
-        Rotary.of(rope, rope.fullRotaryDim(head_dim), max_position_embeddings);
+        Rotary.check(rope, rope.fullRotaryDim(head_dim));
     }
 
     /** Reads and checks config.json. */
@@ -78,11 +78,15 @@ public record GemmaConfig(int vocab_size, int hidden_size, int intermediate_size
         return rope;
     }
 
-    /** The rotary embedding. */
-    public Rotary rotary() {
-        RopeParameters rope = rope(rope_theta, rope_scaling, rope_parameters, original_max_position_embeddings,
+    /** The rotary settings as transformers standardises them. */
+    public RopeParameters rope() {
+        return rope(rope_theta, rope_scaling, rope_parameters, original_max_position_embeddings,
                 max_position_embeddings);
-        return Rotary.of(rope, rope.fullRotaryDim(head_dim), max_position_embeddings);
+    }
+
+    /** The rotated dimensions of each head: all of them. */
+    public int rotaryDim() {
+        return rope().fullRotaryDim(head_dim);
     }
 
     /**

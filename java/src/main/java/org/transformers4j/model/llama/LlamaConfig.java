@@ -69,7 +69,7 @@ public record LlamaConfig(int vocab_size, int hidden_size, int intermediate_size
         tokenIds("eos_token_id", eos_token_id, "vocab_size", vocab_size);
         RopeParameters rope = merge(rope_theta, rope_scaling, rope_parameters, max_position_embeddings);
         rope.check();
-        Rotary.of(rope, rope.fullRotaryDim(d), max_position_embeddings);
+        Rotary.check(rope, rope.fullRotaryDim(d));
         labels(id2label);
     }
 
@@ -91,6 +91,11 @@ public record LlamaConfig(int vocab_size, int hidden_size, int intermediate_size
     /** D, the size of a head. */
     public int headDim() {
         return head_dim != null ? head_dim : hidden_size / num_attention_heads;
+    }
+
+    /** The rotated dimensions of each head: all of them. */
+    public int rotaryDim() {
+        return rope().fullRotaryDim(headDim());
     }
 
     /** The rotary settings of both forms merged, with rope_type and rope_theta filled in. */

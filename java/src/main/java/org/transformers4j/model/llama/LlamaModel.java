@@ -32,7 +32,7 @@ public final class LlamaModel {
                 cfg.kvHeads(), d, cfg.intermediate_size(), cfg.max_position_embeddings(), cfg.rms_norm_eps(),
                 Activation.fromConfigName(cfg.hidden_act()), cfg.attention_bias(), cfg.attention_bias(), cfg.mlp_bias(),
                 false, false, false, 1f, new int[cfg.num_hidden_layers()],
-                Rotary.of(cfg.rope(), d, cfg.max_position_embeddings()), cfg.tie_word_embeddings(),
+                cfg.rope(), cfg.rotaryDim(), cfg.tie_word_embeddings(),
                 cfg.specialTokens());
     }
 }

@@ -35,21 +35,25 @@ import org.transformers4j.tensor.Tensor;
  * @param qkNorm Qwen3's q_norm and k_norm over D of each head, before the rotary embedding
  * @param embedScale multiplies the token embeddings (Gemma: sqrt(hidden)); 1 for none
  * @param windows per layer, the sliding window (0: global attention)
+ * @param rope the checked rotary settings
+ * @param rotaryDim the dimensions of each head that rotate (all of them but with Phi-3's partial rotary)
  * @param tieWordEmbeddings the LM head is the token embedding table
  */
 public record LlamaShape(int vocab, int hidden, int layers, int heads, int kvHeads, int headDim, int intermediate,
                          int maxPositions, double eps, Activation act, boolean qkvBias, boolean outBias,
                          boolean mlpBias, boolean fused, boolean normOffsetFromOne, boolean qkNorm, float embedScale,
-                         int[] windows, Rotary rotary, boolean tieWordEmbeddings, SpecialTokens special) {
+                         int[] windows, RopeParameters rope, int rotaryDim, boolean tieWordEmbeddings,
+                         SpecialTokens special) {
 
     public LlamaShape {
         windows = windows.clone();
         if (windows.length != layers) {
             throw new IllegalArgumentException(windows.length + " layer windows for " + layers + " layers");
         }
-        if (rotary.dims() > headDim) {
-            throw new IllegalArgumentException("the rotary dimension " + rotary.dims() + " exceeds head_dim " + headDim);
+        if (rotaryDim > headDim) {
+            throw new IllegalArgumentException("the rotary dimension " + rotaryDim + " exceeds head_dim " + headDim);
         }
+        Rotary.check(rope, rotaryDim);
     }
 
     /** The causal LM (XForCausalLM): the stack and lm_head, tied to the embeddings where the config says. */
@@ -89,18 +93,24 @@ public record LlamaShape(int vocab, int hidden, int layers, int heads, int kvHea
     }
 
     private TransformerDecoder.Parts parts(Weights w, String p, Tensor tokens, Linear head) {
-        var rope = rope(w);
+        SelfAttention.Rope rotation = null;
         List<TransformerLayer> stack = new ArrayList<>();
         for (int i = 0; i < layers; i++) {
-            String l = p + "layers." + i + ".";
-            stack.add(TransformerLayer.preNorm(norm(w, l + "input_layernorm", hidden), attention(w, l + "self_attn.", i,
-                    rope), norm(w, l + "post_attention_layernorm", hidden), feedForward(w, l + "mlp.")));
+            String l = p + "layers." + i + ".", a = l + "self_attn.";
+            Norm inputNorm = norm(w, l + "input_layernorm", hidden);
+            Linear qkv = qkv(w, a);
+            if (rotation == null) { // its tables are sized by head_dim once the checkpoint has confirmed it
+                rotation = rotation(w);
+            }
+            stack.add(TransformerLayer.preNorm(inputNorm, attention(w, a, qkv, i, rotation),
+                    norm(w, l + "post_attention_layernorm", hidden), feedForward(w, l + "mlp.")));
         }
         return new TransformerDecoder.Parts(tokens, null, stack, norm(w, p + "norm", hidden), head, kvHeads, headDim,
                 maxPositions, embedScale);
     }
 
-    private SelfAttention.Rope rope(Weights w) {
+    private SelfAttention.Rope rotation(Weights w) {
+        Rotary rotary = Rotary.of(rope, rotaryDim, maxPositions);
         var b = w.backend();
         Tensor shortInv = b.floats(rotary.invFreq(), w.arena(), rotary.invFreq().length);
         if (rotary.longInvFreq() == null) {
@@ -110,20 +120,23 @@ public record LlamaShape(int vocab, int hidden, int layers, int heads, int kvHea
         return new SelfAttention.Rope(shortInv, longInv, rotary.longAbove());
     }
 
-    private SelfAttention attention(Weights w, String a, int layer, SelfAttention.Rope rope) {
+    /** The fused q | k | v projection, with the rotary attention factor folded into its rotated rows. */
+    private Linear qkv(Weights w, String a) {
         long q = (long) heads * headDim, kv = (long) kvHeads * headDim;
-        long[] rows = {q, kv, kv};
         float[] rowScale = rotaryScale();
-        Linear qkv;
         if (fused) {
             String[] name = {a + "qkv_proj"};
-            qkv = new Linear(w.concatRows(hidden, suffixed(name, ".weight"), new long[] {q + 2 * kv}, rowScale),
+            return new Linear(w.concatRows(hidden, suffixed(name, ".weight"), new long[] {q + 2 * kv}, rowScale),
                     qkvBias ? w.concat(suffixed(name, ".bias"), new long[] {q + 2 * kv}, rowScale) : null);
-        } else {
-            String[] names = {a + "q_proj", a + "k_proj", a + "v_proj"};
-            qkv = new Linear(w.concatRows(hidden, suffixed(names, ".weight"), rows, rowScale),
-                    qkvBias ? w.concat(suffixed(names, ".bias"), rows, rowScale) : null);
         }
+        String[] names = {a + "q_proj", a + "k_proj", a + "v_proj"};
+        long[] rows = {q, kv, kv};
+        return new Linear(w.concatRows(hidden, suffixed(names, ".weight"), rows, rowScale),
+                qkvBias ? w.concat(suffixed(names, ".bias"), rows, rowScale) : null);
+    }
+
+    private SelfAttention attention(Weights w, String a, Linear qkv, int layer, SelfAttention.Rope rope) {
+        long q = (long) heads * headDim;
         SelfAttention.QkNorm norms = qkNorm ? new SelfAttention.QkNorm(RmsNorm.load(w, a + "q_norm", headDim, eps),
                 RmsNorm.load(w, a + "k_norm", headDim, eps)) : null;
         return new SelfAttention(qkv, Linear.load(w, a + "o_proj", hidden, q, outBias), heads, kvHeads, headDim,
@@ -136,15 +149,16 @@ public record LlamaShape(int vocab, int hidden, int layers, int heads, int kvHea
      * (Rotation is linear, so scaling its input scales cos and sin, as transformers does.)
      */
     private float[] rotaryScale() {
-        if (rotary.attentionFactor() == 1.0) {
+        double factor = Rotary.attentionFactor(rope, maxPositions);
+        if (factor == 1.0) {
             return null;
         }
         int rows = (heads + 2 * kvHeads) * headDim;
         float[] scale = new float[rows];
         java.util.Arrays.fill(scale, 1f);
         for (int h = 0; h < heads + kvHeads; h++) { // query heads, then key heads
-            for (int j = 0; j < rotary.dims(); j++) {
-                scale[h * headDim + j] = (float) rotary.attentionFactor();
+            for (int j = 0; j < rotaryDim; j++) {
+                scale[h * headDim + j] = (float) factor;
             }
         }
         return scale;

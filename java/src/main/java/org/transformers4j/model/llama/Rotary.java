@@ -19,13 +19,44 @@ public record Rotary(float[] invFreq, float[] longInvFreq, int longAbove, double
     }
 
     /**
+     * Checks that settings checked by {@link RopeParameters#check} fit a rotary dimension, without
+     * computing anything the size of it: even and &gt; 0, and LongRoPE's factors one per frequency.
+     */
+    public static void check(RopeParameters rope, int rotaryDim) {
+        if (rotaryDim < 2 || rotaryDim % 2 != 0) {
+            throw new IllegalArgumentException("the rotary dimension must be even and > 0, is " + rotaryDim);
+        }
+        if (rope.kind().equals("longrope")) {
+            for (var factors : java.util.List.of(rope.short_factor(), rope.long_factor())) {
+                if (factors.size() != rotaryDim / 2) {
+                    throw new IllegalArgumentException("longrope's short_factor and long_factor need " + rotaryDim / 2
+                            + " values each (one per frequency of the rotary dimension " + rotaryDim + "), have "
+                            + rope.short_factor().size() + " and " + rope.long_factor().size());
+                }
+            }
+            double original = rope.original_max_position_embeddings();
+            if (original != Math.rint(original) || original > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("longrope's original_max_position_embeddings must be a whole number"
+                        + " of positions, is " + original);
+            }
+        }
+    }
+
+    /** The factor of cos and sin for checked settings (yarn, LongRoPE; 1 for the others). */
+    public static double attentionFactor(RopeParameters rope, int maxPositions) {
+        return switch (rope.kind()) {
+            case "yarn" -> yarnAttentionFactor(rope);
+            case "longrope" -> longRopeAttentionFactor(rope, maxPositions);
+            default -> 1.0;
+        };
+    }
+
+    /**
      * The embedding of checked settings rotating rotaryDim dimensions of each head, in a model of
      * maxPositions positions (LongRoPE's default factor is maxPositions / original context).
      */
     public static Rotary of(RopeParameters rope, int rotaryDim, int maxPositions) {
-        if (rotaryDim < 2 || rotaryDim % 2 != 0) {
-            throw new IllegalArgumentException("the rotary dimension must be even and > 0, is " + rotaryDim);
-        }
+        check(rope, rotaryDim);
         float[] standard = RopeFrequencies.standard(rope.theta(), rotaryDim);
         return switch (rope.kind()) {
             case "linear" -> plain(RopeFrequencies.linear(standard, rope.factor()));
@@ -35,6 +66,13 @@ public record Rotary(float[] invFreq, float[] longInvFreq, int longAbove, double
             case "longrope" -> longRope(rope, rotaryDim, maxPositions);
             default -> plain(standard);
         };
+    }
+
+    private static double longRopeAttentionFactor(RopeParameters rope, int maxPositions) {
+        double original = rope.original_max_position_embeddings();
+        double factor = rope.factor() != null ? rope.factor() : maxPositions / original;
+        return rope.attention_factor() != null ? rope.attention_factor()
+                : factor <= 1 ? 1.0 : Math.sqrt(1 + Math.log(factor) / Math.log(original));
     }
 
     private static Rotary plain(float[] invFreq) {
@@ -68,13 +106,7 @@ public record Rotary(float[] invFreq, float[] longInvFreq, int longAbove, double
      */
     private static Rotary longRope(RopeParameters rope, int rotaryDim, int maxPositions) {
         double original = rope.original_max_position_embeddings();
-        if (original != Math.rint(original) || original > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("longrope's original_max_position_embeddings must be a whole number of"
-                    + " positions, is " + original);
-        }
-        double factor = rope.factor() != null ? rope.factor() : maxPositions / original;
-        double attention = rope.attention_factor() != null ? rope.attention_factor()
-                : factor <= 1 ? 1.0 : Math.sqrt(1 + Math.log(factor) / Math.log(original));
+        double attention = longRopeAttentionFactor(rope, maxPositions);
         float[] shortInv = RopeFrequencies.longRope(rope.theta(), rotaryDim, "short_factor", rope.short_factor());
         float[] longInv = RopeFrequencies.longRope(rope.theta(), rotaryDim, "long_factor", rope.long_factor());
         return new Rotary(shortInv, longInv, (int) original, attention);

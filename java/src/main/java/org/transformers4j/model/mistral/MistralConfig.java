@@ -54,7 +54,7 @@ public record MistralConfig(int vocab_size, int hidden_size, int intermediate_si
         RopeParameters rope = RopeParameters.standardized(rope_theta, rope_scaling, rope_parameters,
                 original_max_position_embeddings, max_position_embeddings);
         rope.check(RopeParameters.LLAMA_TYPES);
-        Rotary.of(rope, rope.fullRotaryDim(d), max_position_embeddings);
+        Rotary.check(rope, rope.fullRotaryDim(d));
     }
 
     /** Reads and checks config.json. */
@@ -79,14 +79,15 @@ public record MistralConfig(int vocab_size, int hidden_size, int intermediate_si
 
     /** The rotary settings as transformers standardises them. */
     public RopeParameters rope() {
-        return RopeParameters.standardized(rope_theta, rope_scaling, rope_parameters, original_max_position_embeddings,
-                max_position_embeddings);
+        RopeParameters rope = RopeParameters.standardized(rope_theta, rope_scaling, rope_parameters,
+                original_max_position_embeddings, max_position_embeddings);
+        rope.check(RopeParameters.LLAMA_TYPES);
+        return rope;
     }
 
-    /** The rotary embedding. */
-    public Rotary rotary() {
-        RopeParameters rope = rope();
-        return Rotary.of(rope, rope.fullRotaryDim(headDim()), max_position_embeddings);
+    /** The rotated dimensions of each head: all of them. */
+    public int rotaryDim() {
+        return rope().fullRotaryDim(headDim());
     }
 
     /** Classes of the sequence-classification head: id2label's size, 2 without one. */

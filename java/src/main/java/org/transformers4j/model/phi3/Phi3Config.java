@@ -58,8 +58,9 @@ public record Phi3Config(int vocab_size, int hidden_size, int intermediate_size,
         tokenId("bos_token_id", bos_token_id, "vocab_size", vocab_size);
         tokenIds("eos_token_id", eos_token_id, "vocab_size", vocab_size);
         labels(id2label);
-        rotary(rope(rope_theta, rope_scaling, rope_parameters, partial_rotary_factor, original_max_position_embeddings,
-                max_position_embeddings), d, max_position_embeddings);
+        RopeParameters rope = rope(rope_theta, rope_scaling, rope_parameters, partial_rotary_factor,
+                original_max_position_embeddings, max_position_embeddings);
+        Rotary.check(rope, rotaryDim(rope, d));
     }
 
     /** Reads and checks config.json. */
@@ -88,9 +89,9 @@ public record Phi3Config(int vocab_size, int hidden_size, int intermediate_size,
                 max_position_embeddings);
     }
 
-    /** The rotary embedding: int(head_dim x partial_rotary_factor) dimensions of each head rotate. */
-    public Rotary rotary() {
-        return rotary(rope(), headDim(), max_position_embeddings);
+    /** The rotated dimensions of each head: int(head_dim x partial_rotary_factor). */
+    public int rotaryDim() {
+        return rotaryDim(rope(), headDim());
     }
 
     private static RopeParameters rope(Double theta, RopeParameters scaling, RopeParameters parameters,
@@ -106,9 +107,9 @@ public record Phi3Config(int vocab_size, int hidden_size, int intermediate_size,
         return rope;
     }
 
-    private static Rotary rotary(RopeParameters rope, int headDim, int maxPositions) {
+    private static int rotaryDim(RopeParameters rope, int headDim) {
         double share = rope.partial_rotary_factor() != null ? rope.partial_rotary_factor() : 1.0;
-        return Rotary.of(rope, (int) (headDim * share), maxPositions);
+        return (int) (headDim * share);
     }
 
     /** Classes of the sequence-classification head: id2label's size, 2 without one. */

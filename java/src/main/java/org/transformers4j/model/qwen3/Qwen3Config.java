@@ -56,8 +56,9 @@ public record Qwen3Config(int vocab_size, int hidden_size, int intermediate_size
         tokenId("bos_token_id", bos_token_id, "vocab_size", vocab_size);
         tokenIds("eos_token_id", eos_token_id, "vocab_size", vocab_size);
         labels(id2label);
-        rotary(rope(rope_theta, rope_scaling, rope_parameters, original_max_position_embeddings,
-                max_position_embeddings), d, max_position_embeddings);
+        RopeParameters rope = rope(rope_theta, rope_scaling, rope_parameters, original_max_position_embeddings,
+                max_position_embeddings);
+        Rotary.check(rope, rope.fullRotaryDim(d));
     }
 
     /** Reads and checks config.json. */
@@ -91,9 +92,9 @@ public record Qwen3Config(int vocab_size, int hidden_size, int intermediate_size
                 max_position_embeddings);
     }
 
-    /** The rotary embedding. */
-    public Rotary rotary() {
-        return rotary(rope(), headDim(), max_position_embeddings);
+    /** The rotated dimensions of each head: all of them. */
+    public int rotaryDim() {
+        return rope().fullRotaryDim(headDim());
     }
 
     private static RopeParameters rope(Double theta, RopeParameters scaling, RopeParameters parameters,
@@ -101,10 +102,6 @@ public record Qwen3Config(int vocab_size, int hidden_size, int intermediate_size
         RopeParameters rope = RopeParameters.standardized(theta, scaling, parameters, originalMax, maxPositions);
         rope.check(RopeParameters.LLAMA_TYPES);
         return rope;
-    }
-
-    private static Rotary rotary(RopeParameters rope, int headDim, int maxPositions) {
-        return Rotary.of(rope, rope.fullRotaryDim(headDim), maxPositions);
     }
 
     /** Classes of the sequence-classification head: id2label's size, 2 without one. */
