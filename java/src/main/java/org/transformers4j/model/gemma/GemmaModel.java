@@ -46,6 +46,6 @@ public final class GemmaModel {
                 cfg.kvHeads(), cfg.head_dim(), cfg.intermediate_size(), cfg.max_position_embeddings(),
                 cfg.rms_norm_eps(), Activation.fromConfigName(cfg.hidden_act()), cfg.attention_bias(),
                 cfg.attention_bias(), false, false, true, false, cfg.embedScale(),
-                new int[cfg.num_hidden_layers()], cfg.rope(), cfg.rotaryDim(), cfg.tie_word_embeddings(), cfg.specialTokens());
+                layer -> 0, cfg.rope(), cfg.rotaryDim(), cfg.tie_word_embeddings(), cfg.specialTokens());
     }
 }

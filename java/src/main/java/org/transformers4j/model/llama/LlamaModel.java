@@ -31,7 +31,7 @@ public final class LlamaModel {
         return new LlamaShape(cfg.vocab_size(), cfg.hidden_size(), cfg.num_hidden_layers(), cfg.num_attention_heads(),
                 cfg.kvHeads(), d, cfg.intermediate_size(), cfg.max_position_embeddings(), cfg.rms_norm_eps(),
                 Activation.fromConfigName(cfg.hidden_act()), cfg.attention_bias(), cfg.attention_bias(), cfg.mlp_bias(),
-                false, false, false, 1f, new int[cfg.num_hidden_layers()],
+                false, false, false, 1f, layer -> 0,
                 cfg.rope(), cfg.rotaryDim(), cfg.tie_word_embeddings(),
                 cfg.specialTokens());
     }

@@ -2,6 +2,7 @@ package org.transformers4j.model.llama;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntUnaryOperator;
 import org.transformers4j.backend.Activation;
 import org.transformers4j.model.DecoderModel;
 import org.transformers4j.model.DecoderSequenceClassifier;
@@ -34,7 +35,7 @@ import org.transformers4j.tensor.Tensor;
  * @param normOffsetFromOne Gemma's norms: the weight is an offset from 1
  * @param qkNorm Qwen3's q_norm and k_norm over D of each head, before the rotary embedding
  * @param embedScale multiplies the token embeddings (Gemma: sqrt(hidden)); 1 for none
- * @param windows per layer, the sliding window (0: global attention)
+ * @param windows the sliding window of a layer (0: global attention)
  * @param rope the checked rotary settings
  * @param rotaryDim the dimensions of each head that rotate (all of them but with Phi-3's partial rotary)
  * @param tieWordEmbeddings the LM head is the token embedding table
@@ -42,14 +43,10 @@ import org.transformers4j.tensor.Tensor;
 public record LlamaShape(int vocab, int hidden, int layers, int heads, int kvHeads, int headDim, int intermediate,
                          int maxPositions, double eps, Activation act, boolean qkvBias, boolean outBias,
                          boolean mlpBias, boolean fused, boolean normOffsetFromOne, boolean qkNorm, float embedScale,
-                         int[] windows, RopeParameters rope, int rotaryDim, boolean tieWordEmbeddings,
+                         IntUnaryOperator windows, RopeParameters rope, int rotaryDim, boolean tieWordEmbeddings,
                          SpecialTokens special) {
 
     public LlamaShape {
-        windows = windows.clone();
-        if (windows.length != layers) {
-            throw new IllegalArgumentException(windows.length + " layer windows for " + layers + " layers");
-        }
         if (rotaryDim > headDim) {
             throw new IllegalArgumentException("the rotary dimension " + rotaryDim + " exceeds head_dim " + headDim);
         }
@@ -140,7 +137,7 @@ public record LlamaShape(int vocab, int hidden, int layers, int heads, int kvHea
         SelfAttention.QkNorm norms = qkNorm ? new SelfAttention.QkNorm(RmsNorm.load(w, a + "q_norm", headDim, eps),
                 RmsNorm.load(w, a + "k_norm", headDim, eps)) : null;
         return new SelfAttention(qkv, Linear.load(w, a + "o_proj", hidden, q, outBias), heads, kvHeads, headDim,
-                (float) (1 / Math.sqrt(headDim)), windows[layer], rope, true, norms);
+                (float) (1 / Math.sqrt(headDim)), windows.applyAsInt(layer), rope, true, norms);
     }
 
     /**

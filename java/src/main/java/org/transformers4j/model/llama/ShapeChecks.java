@@ -56,47 +56,42 @@ public final class ShapeChecks {
      * Qwen2's and Qwen3's windows: sliding_window applies only with use_sliding_window (else
      * transformers sets it to None); the layers that slide are those layer_types names
      * "sliding_attention", or without layer_types those from max_window_layers on. A sliding layer
-     * without a window is what transformers cannot mask (it raises): refused.
+     * without a window is what transformers cannot mask (it raises): refused. Checks without
+     * allocating anything the size of num_hidden_layers.
      */
-    public static int[] qwenWindows(boolean useSlidingWindow, Integer slidingWindow, int maxWindowLayers,
-                                    List<String> layerTypes, int layers) {
+    public static void qwenWindows(boolean useSlidingWindow, Integer slidingWindow, List<String> layerTypes, int layers) {
         Integer window = useSlidingWindow ? slidingWindow : null;
         if (window != null) {
             positive("sliding_window", window);
         }
-        int[] out = new int[layers];
-        if (layerTypes != null && layerTypes.size() != layers) {
+        if (layerTypes == null) {
+            return;
+        }
+        if (layerTypes.size() != layers) {
             throw new IllegalArgumentException("layer_types has " + layerTypes.size() + " entries for "
                     + layers + " layers (num_hidden_layers)");
         }
         for (int i = 0; i < layers; i++) {
-            boolean sliding;
-            if (layerTypes != null) {
-                String t = layerTypes.get(i);
-                if (!"full_attention".equals(t) && !"sliding_attention".equals(t)) {
-                    throw new IllegalArgumentException("layer_types[" + i + "] " + t + " is not supported; supported:"
-                            + " full_attention, sliding_attention");
-                }
-                sliding = t.equals("sliding_attention");
-            } else {
-                sliding = window != null && i >= maxWindowLayers;
+            String t = layerTypes.get(i);
+            if (!"full_attention".equals(t) && !"sliding_attention".equals(t)) {
+                throw new IllegalArgumentException("layer_types[" + i + "] " + t + " is not supported; supported:"
+                        + " full_attention, sliding_attention");
             }
-            if (sliding && window == null) {
+            if (t.equals("sliding_attention") && window == null) {
                 throw new IllegalArgumentException("layer_types[" + i + "] is sliding_attention but there is no"
                         + " window (use_sliding_window " + useSlidingWindow + ", sliding_window " + slidingWindow + ")");
             }
-            out[i] = sliding ? window : 0;
         }
-        return out;
     }
 
-    /** Every layer with the same window (Mistral, Phi-3): sliding_window, or 0 for global attention when null. */
-    public static int[] sameWindow(Integer slidingWindow, int layers) {
-        if (slidingWindow != null) {
-            positive("sliding_window", slidingWindow);
+    /** The window of one layer of a Qwen2 or Qwen3 config checked by {@link #qwenWindows}, 0 for global attention. */
+    public static int qwenWindow(boolean useSlidingWindow, Integer slidingWindow, int maxWindowLayers,
+                                 List<String> layerTypes, int layer) {
+        Integer window = useSlidingWindow ? slidingWindow : null;
+        if (window == null) {
+            return 0;
         }
-        int[] out = new int[layers];
-        java.util.Arrays.fill(out, slidingWindow == null ? 0 : slidingWindow);
-        return out;
+        boolean sliding = layerTypes != null ? layerTypes.get(layer).equals("sliding_attention") : layer >= maxWindowLayers;
+        return sliding ? window : 0;
     }
 }

@@ -1,6 +1,7 @@
 package org.transformers4j.model.mistral;
 
 import static org.transformers4j.model.ConfigChecks.labels;
+import static org.transformers4j.model.ConfigChecks.positive;
 import static org.transformers4j.model.ConfigChecks.tokenId;
 import static org.transformers4j.model.ConfigChecks.tokenIds;
 
@@ -46,7 +47,9 @@ public record MistralConfig(int vocab_size, int hidden_size, int intermediate_si
         ShapeChecks.sizes(vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
                 num_key_value_heads != null ? num_key_value_heads : num_attention_heads, d, max_position_embeddings,
                 rms_norm_eps, hidden_act);
-        ShapeChecks.sameWindow(sliding_window, num_hidden_layers);
+        if (sliding_window != null) {
+            positive("sliding_window", sliding_window);
+        }
         tokenId("pad_token_id", pad_token_id, "vocab_size", vocab_size);
         tokenId("bos_token_id", bos_token_id, "vocab_size", vocab_size);
         tokenIds("eos_token_id", eos_token_id, "vocab_size", vocab_size);
@@ -72,9 +75,9 @@ public record MistralConfig(int vocab_size, int hidden_size, int intermediate_si
         return ShapeChecks.headDim(head_dim, hidden_size, num_attention_heads);
     }
 
-    /** Per layer, the sliding window (the same for all), or 0 for global attention. */
-    public int[] windows() {
-        return ShapeChecks.sameWindow(sliding_window, num_hidden_layers);
+    /** The sliding window of a layer (the same for all), or 0 for global attention. */
+    public int window(int layer) {
+        return sliding_window == null ? 0 : sliding_window;
     }
 
     /** The rotary settings as transformers standardises them. */

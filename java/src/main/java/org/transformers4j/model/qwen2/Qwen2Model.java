@@ -43,6 +43,6 @@ public final class Qwen2Model {
         return new LlamaShape(cfg.vocab_size(), cfg.hidden_size(), cfg.num_hidden_layers(), cfg.num_attention_heads(),
                 cfg.kvHeads(), cfg.headDim(), cfg.intermediate_size(), cfg.max_position_embeddings(),
                 cfg.rms_norm_eps(), Activation.fromConfigName(cfg.hidden_act()), true, false, false, false, false, false,
-                1f, cfg.windows(), cfg.rope(), cfg.rotaryDim(), cfg.tie_word_embeddings(), cfg.specialTokens());
+                1f, cfg::window, cfg.rope(), cfg.rotaryDim(), cfg.tie_word_embeddings(), cfg.specialTokens());
     }
 }

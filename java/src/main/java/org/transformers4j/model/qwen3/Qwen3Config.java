@@ -51,7 +51,7 @@ public record Qwen3Config(int vocab_size, int hidden_size, int intermediate_size
         ShapeChecks.sizes(vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
                 kvHeads(num_key_value_heads, num_attention_heads), d, max_position_embeddings, rms_norm_eps, hidden_act);
         nonNegative("max_window_layers", max_window_layers);
-        ShapeChecks.qwenWindows(use_sliding_window, sliding_window, max_window_layers, layer_types, num_hidden_layers);
+        ShapeChecks.qwenWindows(use_sliding_window, sliding_window, layer_types, num_hidden_layers);
         tokenId("pad_token_id", pad_token_id, "vocab_size", vocab_size);
         tokenId("bos_token_id", bos_token_id, "vocab_size", vocab_size);
         tokenIds("eos_token_id", eos_token_id, "vocab_size", vocab_size);
@@ -80,10 +80,9 @@ public record Qwen3Config(int vocab_size, int hidden_size, int intermediate_size
         return head_dim;
     }
 
-    /** Per layer, the sliding window, or 0 for global attention. */
-    public int[] windows() {
-        return ShapeChecks.qwenWindows(use_sliding_window, sliding_window, max_window_layers, layer_types,
-                num_hidden_layers);
+    /** The sliding window of a layer, or 0 for global attention. */
+    public int window(int layer) {
+        return ShapeChecks.qwenWindow(use_sliding_window, sliding_window, max_window_layers, layer_types, layer);
     }
 
     /** The rotary settings as transformers standardises them. */

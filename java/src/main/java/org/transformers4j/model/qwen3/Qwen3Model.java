@@ -41,7 +41,7 @@ public final class Qwen3Model {
         return new LlamaShape(cfg.vocab_size(), cfg.hidden_size(), cfg.num_hidden_layers(), cfg.num_attention_heads(),
                 cfg.kvHeads(), cfg.headDim(), cfg.intermediate_size(), cfg.max_position_embeddings(),
                 cfg.rms_norm_eps(), Activation.fromConfigName(cfg.hidden_act()), cfg.attention_bias(),
-                cfg.attention_bias(), false, false, false, true, 1f, cfg.windows(), cfg.rope(), cfg.rotaryDim(),
+                cfg.attention_bias(), false, false, false, true, 1f, cfg::window, cfg.rope(), cfg.rotaryDim(),
                 cfg.tie_word_embeddings(), cfg.specialTokens());
     }
 }
