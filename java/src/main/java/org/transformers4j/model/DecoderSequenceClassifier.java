@@ -31,7 +31,7 @@ public final class DecoderSequenceClassifier implements EncoderModel {
      * @param padTokenId the config's pad_token_id, or null
      */
     public DecoderSequenceClassifier(TransformerDecoder decoder, int vocab, Integer padTokenId) {
-        this.decoder = decoder;
+        this.decoder = java.util.Objects.requireNonNull(decoder, "decoder");
         this.vocab = vocab;
         this.padTokenId = padTokenId;
     }
@@ -76,7 +76,7 @@ public final class DecoderSequenceClassifier implements EncoderModel {
             int labels = (int) full.logits().dim(2);
             float[] all = full.logits().toFloatArray(), pooled = new float[b * labels];
             for (int r = 0; r < b; r++) {
-                int at = pooledPosition(in.ids(), in.attentionMask(), b, s, r);
+                int at = pooledPosition(padTokenId, in.ids(), in.attentionMask(), b, s, r);
                 System.arraycopy(all, (r * s + at) * labels, pooled, r * labels, labels);
             }
             List<Tensor> hidden = full.hiddenStates();
@@ -86,8 +86,8 @@ public final class DecoderSequenceClassifier implements EncoderModel {
         }
     }
 
-    /** The position whose labels row r keeps (see the class comment). */
-    int pooledPosition(long[] ids, long[] mask, int batch, int seq, int row) {
+    /** The position whose labels row r keeps (see the class comment); padTokenId may be null. */
+    static int pooledPosition(Integer padTokenId, long[] ids, long[] mask, int batch, int seq, int row) {
         if (padTokenId != null) {
             int last = 0;
             for (int j = 0; j < seq; j++) {
