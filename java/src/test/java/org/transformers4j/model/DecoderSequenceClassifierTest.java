@@ -57,16 +57,18 @@ class DecoderSequenceClassifierTest {
             7, 0, 0, 0, 0}; // the first position: 0
         int[] want = {2, 4, 3, 0, 0};
         for (int r = 0; r < want.length; r++) {
-            assertEquals(want[r], DecoderSequenceClassifier.pooledPosition(0, ids, null, want.length, 5, r), "row " + r);
+            assertEquals(want[r], DecoderSequenceClassifier.pooledPosition(0, ids, null, want.length, 5, r),
+                    "row " + r);
         }
         // transformers reads the ids, not the mask: a real last token equal to pad_token_id is skipped
         long[] mask = {1, 1, 1, 1, 1};
         assertEquals(3, DecoderSequenceClassifier.pooledPosition(0, new long[] {7, 8, 9, 5, 0}, mask, 1, 5, 0));
-        assertEquals(4, DecoderSequenceClassifier.pooledPosition(null, new long[] {7, 8, 9, 5, 3}, new long[] {1, 1, 1, 0, 0}, 1, 5, 0),
-                "one row without pad_token_id: the last position, as transformers' -1");
+        assertEquals(4, DecoderSequenceClassifier.pooledPosition(null, new long[] {7, 8, 9, 5, 3},
+                new long[] {1, 1, 1, 0, 0}, 1, 5, 0), "one row without pad_token_id: the last position, as transformers' -1");
         long[] twoRows = {7, 8, 9, 5, 3, 7, 8, 9, 5, 3};
         long[] twoMasks = {1, 1, 1, 0, 0, 1, 1, 1, 1, 1};
-        assertEquals(2, DecoderSequenceClassifier.pooledPosition(null, twoRows, twoMasks, 2, 5, 0), "a batch: the last real position");
+        assertEquals(2, DecoderSequenceClassifier.pooledPosition(null, twoRows, twoMasks, 2, 5, 0),
+                "a batch: the last real position");
         assertEquals(4, DecoderSequenceClassifier.pooledPosition(null, twoRows, twoMasks, 2, 5, 1));
     }
 
