@@ -4,7 +4,7 @@ import org.transformers4j.nn.KvCache;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
-/** A decoder-only language model (GPT-2, GPT-Neo, Llama) ready to run; safe to share between threads. */
+/** A decoder-only language model (GPT-2, GPT-Neo, Llama and its kin) ready to run; safe to share between threads. */
 public interface DecoderModel extends AutoCloseable {
 
     /** The model's config.json. */

@@ -72,16 +72,16 @@ public final class DecoderSequenceClassifier implements EncoderModel {
             }
         }
         try (TensorArena work = TensorArena.confined()) {
-            DecoderOutput full = decoder.forward(new DecoderInput(b, s, in.ids(), in.attentionMask(), null), true, work);
+            DecoderOutput full = decoder.forward(new DecoderInput(b, s, in.ids(), in.attentionMask(), null),
+                    allHiddenStates, work);
             int labels = (int) full.logits().dim(2);
             float[] all = full.logits().toFloatArray(), pooled = new float[b * labels];
             for (int r = 0; r < b; r++) {
                 int at = pooledPosition(padTokenId, in.ids(), in.attentionMask(), b, s, r);
                 System.arraycopy(all, (r * s + at) * labels, pooled, r * labels, labels);
             }
-            List<Tensor> hidden = full.hiddenStates();
-            List<Tensor> kept = allHiddenStates ? hidden : List.of(hidden.get(hidden.size() - 1));
-            return new EncoderOutput(kept.stream().map(h -> out.of(h.toFloatArray(), h.shape().toArray())).toList(),
+            List<Tensor> hidden = full.hiddenStates(); // all of them, or the last only
+            return new EncoderOutput(hidden.stream().map(h -> out.of(h.toFloatArray(), h.shape().toArray())).toList(),
                     out.of(pooled, b, labels));
         }
     }

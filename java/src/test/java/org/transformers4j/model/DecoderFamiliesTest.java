@@ -318,6 +318,50 @@ class DecoderFamiliesTest {
         }
     }
 
+    /**
+     * A generation session over phi3-longrope re-runs its rows whole when they reach 9 tokens, after
+     * beam-style reordering of its rows: each row's logits there are those of a fresh pass over that
+     * row's own tokens.
+     */
+    @Test
+    void aSessionReRunsReorderedRowsWholeAtTheLongRopeSwitch() {
+        Path dir = PortedReferencesTest.ported("phi3-longrope");
+        long[][] prompts = {{5, 6, 7, 8, 9}, {20, 21, 22, 23, 24}, {40, 41, 42, 43, 44}};
+        try (DecoderModel model = ModelRegistry.loadDecoder(dir, cpu);
+             var session = new org.transformers4j.generation.CausalSession(model, Arrays.asList(prompts), 0, 8)) {
+            session.start();
+            long[][] rows = {prompts[0].clone(), prompts[1].clone(), prompts[2].clone()};
+            long[][] steps = {{50, 51, 52}, {60, 61, 62}, {70, 71, 72}, {80, 81, 82}};
+            float[][] logits = null;
+            for (int i = 0; i < steps.length; i++) {
+                if (i == 1) {
+                    int[] from = {2, 0, 0};
+                    session.reorder(from);
+                    rows = new long[][] {rows[from[0]], rows[from[1]], rows[from[2]]};
+                }
+                logits = session.next(steps[i]);
+                for (int r = 0; r < 3; r++) {
+                    rows[r] = java.util.stream.LongStream.concat(Arrays.stream(rows[r]),
+                            java.util.stream.LongStream.of(steps[i][r])).toArray();
+                }
+            }
+            assertEquals(9, rows[0].length, "the last step reached the switch");
+            try (TensorArena arena = TensorArena.confined()) {
+                for (int r = 0; r < 3; r++) {
+                    float[] alone = model.forward(DecoderInput.of(1, 9, rows[r]), false, arena).logits()
+                            .toFloatArray();
+                    float[] want = Arrays.copyOfRange(alone, 8 * model.vocabSize(), 9 * model.vocabSize());
+                    double err = 0, mag = 0;
+                    for (int j = 0; j < want.length; j++) {
+                        err = Math.max(err, Math.abs(logits[r][j] - want[j]));
+                        mag = Math.max(mag, Math.abs(want[j]));
+                    }
+                    assertTrue(err / mag < 1e-5, "row " + r + ": " + err / mag);
+                }
+            }
+        }
+    }
+
     @Test
     void gemmaScalesEmbeddingsBySqrtHiddenInTheModelsType() {
         float scale = (float) Math.sqrt(3072);
