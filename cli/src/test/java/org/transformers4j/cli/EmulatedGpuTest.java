@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * memory, a reference GEMM as cuBLAS). The same commands as bench/gpu/run.sh on a GPU: the demo,
  * the bad-input checks, and verify on every model fixture in float32, float16 and bfloat16; and
  * the main job (similarity on all-MiniLM-L6-v2), generation (greedy and beams; GPT-2, GPT-Neo,
- * Llama) and translation (T5, BART, Marian, mBART, Pegasus) through the commands, whose output must be the CPU's.
+ * Llama, Qwen2, Gemma, Phi-3) and translation (T5, BART, Marian, mBART, Pegasus) through the commands, whose
+ * output must be the CPU's.
  */
 class EmulatedGpuTest {
     static final Path TOOLKIT = Path.of("../java/target/native/emu-toolkit").toAbsolutePath().normalize();
@@ -73,7 +74,7 @@ class EmulatedGpuTest {
     @Test
     void generationAndTranslationGiveTheCpusTokensOnTheGpu(@TempDir Path tmp) throws Exception {
         List<List<String>> commands = new ArrayList<>();
-        for (String model : new String[] {"gpt2", "gpt-neo", "llama"}) {
+        for (String model : new String[] {"gpt2", "gpt-neo", "llama", "qwen2", "gemma", "phi3"}) {
             String dir = MainTest.withWordTokenizer(tmp, model).toString();
             commands.add(List.of("generate", "--model", dir, "--max-new-tokens", "6", "w428 w603 w230 w127 w522"));
             commands.add(List.of("generate", "--model", dir, "--max-new-tokens", "6", "--beams", "3", "w428 w603"));
@@ -117,7 +118,7 @@ class EmulatedGpuTest {
         try (Stream<Path> dirs = Files.list(MainTest.FIXTURES)) {
             models = dirs.filter(d -> Files.isRegularFile(d.resolve("reference.safetensors"))).sorted().toList();
         }
-        assertEquals(14, models.size(), "model fixtures: " + models);
+        assertEquals(17, models.size(), "model fixtures: " + models);
         for (Path dir : models) {
             for (String dtype : new String[] {"f32", "f16", "bf16"}) {
                 Run r = onEmulatedGpu("org.transformers4j.cli.Main", "verify", "--device", "cuda:0", "--dtype", dtype,

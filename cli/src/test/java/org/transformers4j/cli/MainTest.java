@@ -54,12 +54,24 @@ class MainTest {
 
     @Test
     void verifyCoversDecoderFixturesWithTheirGeneratedTokens() throws IOException {
-        for (String m : new String[] {"gpt2", "gpt-neo", "llama"}) {
+        for (String m : new String[] {"gpt2", "gpt-neo", "llama", "qwen2", "gemma", "phi3"}) {
             Path dir = FIXTURES.resolve(m);
             Run r = run("verify", "--model", dir.toString(), "--reference", dir.resolve("reference.safetensors").toString());
             assertEquals(0, r.status(), r.out());
             assertTrue(r.out().contains("logits") && r.out().contains("generate.greedy      16 of 16 new tokens identical")
                     && r.out().contains("generate.beam3       24 of 24"), r.out());
+        }
+    }
+
+    /** Decoder-only classifiers verify as encoders: hidden states and the pooled labels (references of fixtures/ported). */
+    @Test
+    void verifyCoversDecoderSequenceClassifiers() throws IOException {
+        for (String m : new String[] {"qwen2-seqcls", "gemma-seqcls"}) {
+            Path dir = FIXTURES.resolveSibling("ported").resolve(m);
+            Run r = run("verify", "--model", dir.toString(), "--reference", dir.resolve("reference.safetensors").toString());
+            assertEquals(0, r.status(), r.out());
+            assertTrue(r.out().contains("logits") && r.out().contains("hidden_states.3")
+                    && r.out().contains("all outputs within"), r.out());
         }
     }
 

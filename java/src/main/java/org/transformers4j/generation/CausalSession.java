@@ -1,5 +1,6 @@
 package org.transformers4j.generation;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.transformers4j.model.DecoderInput;
 import org.transformers4j.model.DecoderModel;
@@ -9,7 +10,9 @@ import org.transformers4j.tensor.TensorArena;
 
 /**
  * A decoder-only model generating for a batch of prompts, left-padded to one length as Hugging
- * Face does: the attention mask hides the padding, and position ids count real tokens only.
+ * Face does: the attention mask hides the padding, and position ids count real tokens only. For a
+ * model whose cache must be rebuilt at some length ({@link DecoderModel#recomputeAt()}), the
+ * session keeps every token and re-runs the whole sequence there.
  */
 public final class CausalSession implements DecodingSession {
     private final DecoderModel model;
@@ -18,6 +21,7 @@ public final class CausalSession implements DecodingSession {
     private final int promptLength;
     private long[] ids;
     private long[] mask;
+    private final List<long[]> steps; // the tokens of each step, kept only for a model that rebuilds its cache
 
     /**
      * @param prompts one token array per row, none empty and none longer than the context
@@ -51,6 +55,7 @@ public final class CausalSession implements DecodingSession {
             }
         }
         int capacity = (int) Math.min((long) longest + newTokens, model.maxPositions());
+        this.steps = model.recomputeAt() >= 0 ? new ArrayList<>() : null;
         this.cache = model.newCache(rows, capacity);
     }
 
@@ -70,14 +75,33 @@ public final class CausalSession implements DecodingSession {
         if (tokens.length != rows) {
             throw new IllegalArgumentException("next needs one token per row (" + rows + "), got " + tokens.length);
         }
-        int t = cache.length() + 1;
+        int past = cache.length(), t = past + 1;
         long[] grown = new long[rows * t];
         for (int r = 0; r < rows; r++) {
             System.arraycopy(mask, r * (t - 1), grown, r * t, t - 1);
             grown[r * t + t - 1] = 1;
         }
         mask = grown;
+        if (steps != null) {
+            steps.add(tokens.clone());
+            if (past == model.recomputeAt()) {
+                cache.truncate(0);
+                return run(new DecoderInput(rows, t, everyToken(t), mask, DecoderInput.positionsFromMask(mask, rows, t)));
+            }
+        }
         return run(new DecoderInput(rows, 1, tokens, mask, DecoderInput.positionsFromMask(mask, rows, 1)));
+    }
+
+    /** [rows, t]: the padded prompts and every step's tokens. */
+    private long[] everyToken(int t) {
+        long[] all = new long[rows * t];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(ids, r * promptLength, all, r * t, promptLength);
+            for (int j = 0; j < steps.size(); j++) {
+                all[r * t + promptLength + j] = steps.get(j)[r];
+            }
+        }
+        return all;
     }
 
     @Override
@@ -94,6 +118,20 @@ public final class CausalSession implements DecodingSession {
             System.arraycopy(mask, from[r] * t, moved, r * t, t);
         }
         mask = moved;
+        if (steps != null) {
+            long[] prompts = new long[ids.length];
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(ids, from[r] * promptLength, prompts, r * promptLength, promptLength);
+            }
+            ids = prompts;
+            for (int j = 0; j < steps.size(); j++) {
+                long[] step = steps.get(j), reordered = new long[rows];
+                for (int r = 0; r < rows; r++) {
+                    reordered[r] = step[from[r]];
+                }
+                steps.set(j, reordered);
+            }
+        }
     }
 
     private float[][] run(DecoderInput in) {

@@ -4,7 +4,7 @@ import org.transformers4j.nn.KvCache;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
-/** A decoder-only language model (GPT-2, GPT-Neo, Llama) ready to run; safe to share between threads. */
+/** A decoder-only language model (GPT-2, GPT-Neo, Llama and its kin) ready to run; safe to share between threads. */
 public interface DecoderModel extends AutoCloseable {
 
     /** The model's config.json. */
@@ -21,6 +21,17 @@ public interface DecoderModel extends AutoCloseable {
 
     /** The special tokens of config.json (and generation_config.json where the loader read it). */
     SpecialTokens specialTokens();
+
+    /**
+     * The number of cached positions at which the next token's pass needs a cache rebuilt from
+     * the whole sequence, or -1 (every model but LongRoPE ones). Phi-3's LongRoPE rotates by other
+     * frequencies once a sequence passes original_max_position_embeddings, and transformers'
+     * generate then re-runs the whole sequence from an empty cache
+     * (Phi3ForCausalLM.prepare_inputs_for_generation); generation does the same at this length.
+     */
+    default int recomputeAt() {
+        return -1;
+    }
 
     /** A cache for batch sequences of up to capacity positions, owned by the caller. */
     KvCache newCache(int batch, int capacity);

@@ -18,9 +18,19 @@ import org.transformers4j.model.distilbert.DistilBertModel;
 import org.transformers4j.model.gpt2.Gpt2Config;
 import org.transformers4j.model.gpt2.Gpt2Model;
 import org.transformers4j.model.gptneo.GptNeoConfig;
+import org.transformers4j.model.gemma.GemmaConfig;
+import org.transformers4j.model.gemma.GemmaModel;
 import org.transformers4j.model.gptneo.GptNeoModel;
 import org.transformers4j.model.llama.LlamaConfig;
 import org.transformers4j.model.llama.LlamaModel;
+import org.transformers4j.model.mistral.MistralConfig;
+import org.transformers4j.model.mistral.MistralModel;
+import org.transformers4j.model.phi3.Phi3Config;
+import org.transformers4j.model.phi3.Phi3Model;
+import org.transformers4j.model.qwen2.Qwen2Config;
+import org.transformers4j.model.qwen2.Qwen2Model;
+import org.transformers4j.model.qwen3.Qwen3Config;
+import org.transformers4j.model.qwen3.Qwen3Model;
 import org.transformers4j.model.t5.T5Config;
 import org.transformers4j.model.t5.T5Model;
 import org.transformers4j.nn.Weights;
@@ -144,8 +154,29 @@ public final class ModelRegistry {
 
     private static final Family<DecoderModel> DECODERS = new Family<>(Kind.DECODER,
             Map.of("gpt2", entry(Gpt2Config::from, Gpt2Model::load), "gpt_neo", entry(GptNeoConfig::from,
-                    GptNeoModel::load), "llama", entry(LlamaConfig::from, LlamaModel::load)),
-            List.of("GPT2LMHeadModel", "GPTNeoForCausalLM", "LlamaForCausalLM"), Map.of());
+                    GptNeoModel::load), "llama", entry(LlamaConfig::from, LlamaModel::load),
+                    "qwen2", entry(Qwen2Config::from, Qwen2Model::load),
+                    "qwen3", entry(Qwen3Config::from, Qwen3Model::load),
+                    "mistral", entry(MistralConfig::from, MistralModel::load),
+                    "gemma", entry(GemmaConfig::from, GemmaModel::load),
+                    "phi3", entry(Phi3Config::from, Phi3Model::load)),
+            List.of("GPT2LMHeadModel", "GPTNeoForCausalLM", "LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM",
+                    "MistralForCausalLM", "GemmaForCausalLM", "Phi3ForCausalLM"), Map.of());
+
+    /**
+     * Decoder-only families with a sequence-classification head: built as encoders (a stack read
+     * whole, labels per text), chosen by the architecture where the model_type is a decoder's.
+     */
+    private static final Family<EncoderModel> DECODER_CLASSIFIERS = new Family<>(Kind.ENCODER,
+            Map.of("llama", entry(LlamaConfig::from, LlamaModel::loadClassifier),
+                    "qwen2", entry(Qwen2Config::from, Qwen2Model::loadClassifier),
+                    "qwen3", entry(Qwen3Config::from, Qwen3Model::loadClassifier),
+                    "mistral", entry(MistralConfig::from, MistralModel::loadClassifier),
+                    "gemma", entry(GemmaConfig::from, GemmaModel::loadClassifier),
+                    "phi3", entry(Phi3Config::from, Phi3Model::loadClassifier)),
+            List.of("LlamaForSequenceClassification", "Qwen2ForSequenceClassification",
+                    "Qwen3ForSequenceClassification", "MistralForSequenceClassification",
+                    "GemmaForSequenceClassification", "Phi3ForSequenceClassification"), Map.of());
 
     private static final Family<Seq2SeqModel> SEQ2SEQ = new Family<>(Kind.SEQ2SEQ,
             Map.of("bart", entry(BartConfig::from, BartModel::load), "marian", entry(BartConfig::from, BartModel::load),
@@ -159,9 +190,11 @@ public final class ModelRegistry {
     private ModelRegistry() {
     }
 
-    /** The architectures of encoder models this registry builds. */
+    /** The architectures of encoder models this registry builds (decoders with a classification head included). */
     public static List<String> encoderArchitectures() {
-        return ENCODERS.architectures();
+        List<String> all = new java.util.ArrayList<>(ENCODERS.architectures());
+        all.addAll(DECODER_CLASSIFIERS.architectures());
+        return List.copyOf(all);
     }
 
     /** The architectures of decoder-only models this registry builds. */
@@ -190,6 +223,9 @@ public final class ModelRegistry {
 
     /** What the config describes; names the known types when it is none of them. */
     public static Kind kind(ModelConfig config) {
+        if (isDecoderClassifier(config)) {
+            return Kind.ENCODER;
+        }
         String type = config.modelType();
         for (Family<?> f : List.of(ENCODERS, DECODERS, SEQ2SEQ)) {
             if (f.byType().containsKey(type)) {
@@ -205,14 +241,27 @@ public final class ModelRegistry {
                 + ", encoder-decoder types: " + SEQ2SEQ.byType().keySet());
     }
 
+    /**
+     * Whether the config is a decoder-only family's with a sequence-classification head
+     * (architectures[0] LlamaForSequenceClassification and the like): an encoder to its users.
+     */
+    private static boolean isDecoderClassifier(ModelConfig config) {
+        List<String> architectures = config.architectures();
+        return !architectures.isEmpty() && DECODER_CLASSIFIERS.architectures().contains(architectures.get(0))
+                && DECODER_CLASSIFIERS.byType().containsKey(config.modelType());
+    }
+
     /** Loads the encoder model in a directory holding config.json and its weights. */
     public static EncoderModel loadEncoder(Path dir, Backend backend) {
+        if (isDecoderClassifier(ModelConfig.read(dir.resolve("config.json")))) {
+            return DECODER_CLASSIFIERS.open(dir, backend);
+        }
         return ENCODERS.open(dir, backend);
     }
 
     /** Builds an encoder model from a config and a checkpoint (which the model then owns). */
     public static EncoderModel loadEncoder(ModelConfig config, Checkpoint checkpoint, Backend backend) {
-        return ENCODERS.build(config, checkpoint, backend);
+        return (isDecoderClassifier(config) ? DECODER_CLASSIFIERS : ENCODERS).build(config, checkpoint, backend);
     }
 
     /** Loads the decoder-only model in a directory holding config.json and its weights. */

@@ -11,21 +11,33 @@ import org.transformers4j.nn.KvCache;
 import org.transformers4j.nn.Linear;
 import org.transformers4j.nn.Norm;
 import org.transformers4j.nn.PaddingMask;
+import org.transformers4j.tensor.BFloat16;
+import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 import org.transformers4j.util.CloseGuard;
 
 /**
  * Token (and learned position) embeddings, a stack of pre-norm decoder layers, a final norm and
- * the LM head: what GPT-2, GPT-Neo and Llama share. The family classes load the parameters under
- * their own names.
+ * the LM head: what GPT-2, GPT-Neo, Llama and the Llama-shaped families share. The family classes
+ * load the parameters under their own names.
  */
 public final class TransformerDecoder implements DecoderModel {
-    /** The parts of a decoder; positions is null for models with rotary embeddings. */
+    /**
+     * The parts of a decoder; positions is null for models with rotary embeddings. embedScale
+     * multiplies the token embeddings (Gemma's sqrt(hidden_size)), rounded to the type the model
+     * computes in as transformers rounds it; 1 for none.
+     */
     public record Parts(Tensor tokens, Tensor positions, List<TransformerLayer> layers, Norm finalNorm, Linear lmHead,
-                        int kvHeads, int headDim, int maxPositions) {
+                        int kvHeads, int headDim, int maxPositions, float embedScale) {
         public Parts {
             layers = List.copyOf(layers);
+        }
+
+        /** Parts with unscaled token embeddings. */
+        public Parts(Tensor tokens, Tensor positions, List<TransformerLayer> layers, Norm finalNorm, Linear lmHead,
+                     int kvHeads, int headDim, int maxPositions) {
+            this(tokens, positions, layers, finalNorm, lmHead, kvHeads, headDim, maxPositions, 1f);
         }
     }
 
@@ -82,6 +94,13 @@ public final class TransformerDecoder implements DecoderModel {
                     + maxPositions() + " positions of " + config.source());
         }
         return new KvCache(backend, parts.layers().size(), batch, capacity, parts.kvHeads(), parts.headDim());
+    }
+
+    /** The cache length at which LongRoPE's frequencies switch (see {@link DecoderModel#recomputeAt()}), else -1. */
+    @Override
+    public int recomputeAt() {
+        var rope = parts.layers().isEmpty() ? null : parts.layers().get(0).self().rope();
+        return rope != null && rope.longInvFreq() != null ? rope.longAbove() : -1;
     }
 
     @Override
@@ -183,12 +202,24 @@ public final class TransformerDecoder implements DecoderModel {
         int n = ids.length;
         Tensor x = work.empty(n, hiddenSize());
         backend.embedding(parts.tokens(), backend.longs(ids, work, n), x);
+        if (parts.embedScale() != 1f) {
+            backend.scale(x, inType(parts.embedScale(), x.dtype()), x);
+        }
         if (parts.positions() != null) {
             Tensor p = work.empty(n, hiddenSize());
             backend.embedding(parts.positions(), backend.longs(positions, work, n), p);
             backend.add(x, p, x);
         }
         return x;
+    }
+
+    /** v rounded to the type t holds (transformers multiplies by the scale cast to the model's dtype). */
+    static float inType(float v, DType t) {
+        return switch (t) {
+            case F16 -> Float.float16ToFloat(Float.floatToFloat16(v));
+            case BF16 -> BFloat16.widen(BFloat16.round(v));
+            default -> v;
+        };
     }
 
     /** Frees the weights once no forward pass is in flight; later calls fail, a second close does nothing. */

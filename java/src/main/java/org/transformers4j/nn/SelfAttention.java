@@ -8,23 +8,72 @@ import org.transformers4j.tensor.TensorArena;
 
 /**
  * Multi-head self-attention: one fused projection to queries, keys and values (rows q | k | v,
- * grouped-query when kvHeads &lt; heads), optional rotary positions, the fused attention kernel
- * (over a KV cache in decoders), and the output projection.
+ * grouped-query when kvHeads &lt; heads), optional per-head norms of queries and keys, optional
+ * rotary positions, the fused attention kernel (over a KV cache in decoders), and the output
+ * projection.
  *
  * @param scale multiplies q k^T (1/sqrt(D) usually, 1 for GPT-Neo)
  * @param window sliding window length, or 0 for global attention
  * @param rope rotary embedding of queries and keys, or null for models with learned positions
  * @param causal whether a position sees only those before it (decoders)
+ * @param qkNorm norms of each query and key head before the rotary embedding (Qwen3), or null
  */
 public record SelfAttention(Linear qkv, Linear out, int heads, int kvHeads, int headDim, float scale, int window,
-                            Rope rope, boolean causal) {
+                            Rope rope, boolean causal, QkNorm qkNorm) {
+
+    /** Attention without norms of the query and key heads. */
+    public SelfAttention(Linear qkv, Linear out, int heads, int kvHeads, int headDim, float scale, int window, Rope rope,
+                         boolean causal) {
+        this(qkv, out, heads, kvHeads, headDim, scale, window, rope, causal, null);
+    }
 
     /**
-     * Rotary embedding, rotate-half convention, of the first 2R dimensions of each head.
+     * Rotary embedding, rotate-half convention, of the first 2R dimensions of each head. LongRoPE
+     * (Phi-3) has a second set of frequencies for passes that reach past longAbove positions, as
+     * transformers' rotary embedding switches on max(position_ids) + 1 &gt; original_max_position_embeddings.
      *
      * @param invFreq float32 [R] on the backend's device: the inverse frequencies
+     * @param longInvFreq float32 [R]: those of passes reaching past longAbove positions, or null
+     * @param longAbove the original context: a pass whose highest position is at least this uses longInvFreq
      */
-    public record Rope(Tensor invFreq) {
+    public record Rope(Tensor invFreq, Tensor longInvFreq, int longAbove) {
+        /** One set of frequencies for every pass. */
+        public Rope(Tensor invFreq) {
+            this(invFreq, null, 0);
+        }
+
+        /**
+         * The frequencies of a pass at these positions. Keys a cache holds were rotated by the
+         * frequencies of the pass that wrote them; a pass that switches to the long ones while the
+         * cache holds keys of short ones would mix both, which transformers never does (its
+         * generate re-runs the whole sequence there): that is refused, naming the lengths.
+         */
+        Tensor frequencies(long[] positions, KvCache cache) {
+            if (longInvFreq == null) {
+                return invFreq;
+            }
+            long highest = 0;
+            for (long p : positions) {
+                highest = Math.max(highest, p);
+            }
+            if (highest + 1 <= longAbove) {
+                return invFreq;
+            }
+            for (int r = 0; cache != null && r < cache.batch(); r++) {
+                int held = cache.length(r);
+                if (held > 0 && held <= longAbove) {
+                    throw new IllegalStateException("LongRoPE: a pass reaching position " + highest + " uses the long"
+                            + " frequencies, but cache row " + r + " holds " + held + " positions rotated by the short"
+                            + " ones (original_max_position_embeddings " + longAbove + "); re-run the whole sequence"
+                            + " from an empty cache, as transformers' generate does at this length");
+                }
+            }
+            return longInvFreq;
+        }
+    }
+
+    /** RMS norms over D of each query head and each key head (Qwen3's q_norm and k_norm). */
+    public record QkNorm(Norm q, Norm k) {
     }
 
     /**
@@ -45,9 +94,14 @@ public record SelfAttention(Linear qkv, Linear out, int heads, int kvHeads, int 
                 headDim);
         Tensor q = fused.narrow(2, 0, heads), k = fused.narrow(2, heads, kvHeads);
         Tensor v = fused.narrow(2, heads + (long) kvHeads, kvHeads);
+        if (qkNorm != null) {
+            q = perHead(backend, qkNorm.q(), q, arena);
+            k = perHead(backend, qkNorm.k(), k, arena);
+        }
         if (rope != null) {
-            backend.rope(q, positions, rope.invFreq());
-            backend.rope(k, positions, rope.invFreq());
+            Tensor invFreq = rope.frequencies(positions, cache);
+            backend.rope(q, positions, invFreq);
+            backend.rope(k, positions, invFreq);
         }
         Tensor[] kv = cache == null ? new Tensor[] {k, v} : cache.append(layer, k, v);
         AttentionOptions options = mask.withScale(scale);
@@ -64,6 +118,15 @@ public record SelfAttention(Linear qkv, Linear out, int heads, int kvHeads, int 
             positionBias.attend(backend, q, kv[0], kv[1], options, context);
         }
         return out.forward(backend, context.reshape((long) batch * seq, (long) heads * headDim), Activation.NONE, arena);
+    }
+
+    /** x: [B, S, N, D] (a view into the fused projection) normalised over D, head by head, into a new tensor. */
+    private static Tensor perHead(Backend backend, Norm norm, Tensor x, TensorArena arena) {
+        long[] shape = x.shape().toArray();
+        Tensor heads = arena.empty(shape);
+        backend.copy(x, heads);
+        long rows = shape[0] * shape[1] * shape[2];
+        return norm.forward(backend, heads.reshape(rows, shape[3]), null, arena).reshape(shape);
     }
 
     /**

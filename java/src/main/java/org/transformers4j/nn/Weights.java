@@ -332,8 +332,63 @@ public final class Weights {
         return matrix(dst, out, in);
     }
 
+    /**
+     * As {@link #concatRows(long, String[], long[])}, with row i of the result multiplied by
+     * rowScale[i] in float32 before the matrix takes the backend's weight type: a constant factor
+     * of what the projection feeds folded into it at load time. rowScale null: the rows as stored.
+     */
+    public Tensor concatRows(long cols, String[] names, long[] rows, float[] rowScale) {
+        if (rowScale == null) {
+            return concatRows(cols, names, rows);
+        }
+        float[] values = concatHost(cols, names, rows, rowScale.length);
+        int n = (int) cols;
+        for (int r = 0; r < rowScale.length; r++) {
+            for (int j = 0; j < n; j++) {
+                values[r * n + j] *= rowScale[r];
+            }
+        }
+        return matrix(values, rowScale.length, cols);
+    }
+
+    private float[] concatHost(long cols, String[] names, long[] rows, long total) {
+        if (Arrays.stream(rows).sum() != total) {
+            throw new IllegalArgumentException("row factors: " + total + " for " + Arrays.stream(rows).sum() + " rows of "
+                    + String.join(", ", names));
+        }
+        float[] values = new float[Math.toIntExact(Math.multiplyExact(total, cols))];
+        int at = 0;
+        for (int i = 0; i < names.length; i++) {
+            float[] part = hostFloats(names[i], rows[i], cols);
+            System.arraycopy(part, 0, values, at, part.length);
+            at += part.length;
+        }
+        return values;
+    }
+
+    /** As {@link #concat(String[], long[])}, element i multiplied by scale[i] in float32; scale null: as stored. */
+    public Tensor concat(String[] names, long[] sizes, float[] scale) {
+        if (scale == null) {
+            return concat(names, sizes);
+        }
+        float[] out = concatVectors(names, sizes);
+        if (out.length != scale.length) {
+            throw new IllegalArgumentException("factors: " + scale.length + " for " + out.length + " values of "
+                    + String.join(", ", names));
+        }
+        for (int i = 0; i < out.length; i++) {
+            out[i] *= scale[i];
+        }
+        return backend.values(out, arena, out.length);
+    }
+
     /** Several [n_i] vectors concatenated into one. */
     public Tensor concat(String[] names, long[] sizes) {
+        float[] out = concatVectors(names, sizes);
+        return backend.values(out, arena, out.length);
+    }
+
+    private float[] concatVectors(String[] names, long[] sizes) {
         for (int i = 0; i < names.length; i++) {
             checkShape(names[i], new long[] {sizes[i]});
         }
@@ -345,6 +400,6 @@ public final class Weights {
             System.arraycopy(part, 0, out, at, part.length);
             at += part.length;
         }
-        return backend.values(out, arena, total);
+        return out;
     }
 }

@@ -8,9 +8,15 @@ import org.transformers4j.model.ModelConfig;
 import org.transformers4j.model.ModelRegistry;
 import org.transformers4j.model.bart.BartConfig;
 import org.transformers4j.model.bert.BertConfig;
+import org.transformers4j.model.gemma.GemmaConfig;
 import org.transformers4j.model.gpt2.Gpt2Config;
 import org.transformers4j.model.gptneo.GptNeoConfig;
 import org.transformers4j.model.llama.LlamaConfig;
+import org.transformers4j.model.llama.Rotary;
+import org.transformers4j.model.mistral.MistralConfig;
+import org.transformers4j.model.phi3.Phi3Config;
+import org.transformers4j.model.qwen2.Qwen2Config;
+import org.transformers4j.model.qwen3.Qwen3Config;
 import org.transformers4j.model.t5.T5Config;
 
 /**
@@ -21,7 +27,7 @@ import org.transformers4j.model.t5.T5Config;
  */
 public final class ConfigTarget {
     static final List<String> TYPES = List.of("bert", "roberta", "distilbert", "gpt2", "gpt_neo", "llama", "bart",
-            "marian", "t5");
+            "marian", "t5", "qwen2", "qwen3", "mistral", "gemma", "phi3");
 
     private ConfigTarget() {
     }
@@ -74,6 +80,39 @@ public final class ConfigTarget {
                 c.rope().theta();
                 c.kvHeads();
                 c.headDim();
+                c.rotaryDim();
+                c.numLabels();
+            }
+            case Qwen2Config c -> {
+                c.window(c.num_hidden_layers() - 1);
+                c.kvHeads();
+                c.headDim();
+                Rotary.attentionFactor(c.rope(), c.max_position_embeddings());
+                c.rotaryDim();
+            }
+            case Qwen3Config c -> {
+                c.window(c.num_hidden_layers() - 1);
+                c.kvHeads();
+                Rotary.attentionFactor(c.rope(), c.max_position_embeddings());
+                c.rotaryDim();
+            }
+            case MistralConfig c -> {
+                c.window(c.num_hidden_layers() - 1);
+                c.kvHeads();
+                c.headDim();
+                Rotary.attentionFactor(c.rope(), c.max_position_embeddings());
+                c.rotaryDim();
+            }
+            case GemmaConfig c -> {
+                c.kvHeads();
+                c.embedScale();
+                c.rotaryDim();
+            }
+            case Phi3Config c -> {
+                c.window(c.num_hidden_layers() - 1);
+                c.headDim();
+                Rotary.attentionFactor(c.rope(), c.max_position_embeddings());
+                c.rotaryDim();
             }
             case BartConfig c -> c.targetVocabSize();
             case T5Config c -> {

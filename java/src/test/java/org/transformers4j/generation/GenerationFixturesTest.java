@@ -37,7 +37,7 @@ class GenerationFixturesTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"gpt2", "gpt-neo", "llama"})
+    @ValueSource(strings = {"gpt2", "gpt-neo", "llama", "qwen2", "gemma", "phi3"})
     void greedyAndBeamSearchMatchTransformers(String name) {
         Path dir = Fixtures.model(name);
         try (DecoderModel model = ModelRegistry.loadDecoder(dir, cpu)) {
@@ -56,7 +56,7 @@ class GenerationFixturesTest {
 
     /** The same, spelled out: the left-padded second prompt, the three beams in order. */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"gpt2", "gpt-neo", "llama"})
+    @ValueSource(strings = {"gpt2", "gpt-neo", "llama", "qwen2", "gemma", "phi3"})
     void sequencesSpelledOut(String name) {
         Path dir = Fixtures.model(name);
         try (DecoderModel model = ModelRegistry.loadDecoder(dir, cpu);

@@ -247,8 +247,8 @@ class ConfigRecordsTest {
         refused(with("gpt2", "add_cross_attention", JsonParser.parseString("true")), "add_cross_attention true");
         refused(with("bert-seqcls", "id2label", JsonParser.parseString("{\"0\": \"a\", \"2\": \"b\"}")),
                 "id2label must have the keys 0 .. 1");
-        refused(with("llama", "rope_parameters", JsonParser.parseString("{\"rope_type\": \"yarn\"}")),
-                "rope type yarn is not supported");
+        refused(with("llama", "rope_parameters", JsonParser.parseString("{\"rope_type\": \"dynamic\"}")),
+                "rope type dynamic is not supported");
     }
 
     @Test

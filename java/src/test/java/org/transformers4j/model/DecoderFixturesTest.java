@@ -35,7 +35,7 @@ class DecoderFixturesTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"gpt2", "gpt-neo", "llama"})
+    @ValueSource(strings = {"gpt2", "gpt-neo", "llama", "qwen2", "gemma", "phi3"})
     void forwardMatchesTransformers(String name) {
         Path dir = Fixtures.model(name);
         try (DecoderModel model = ModelRegistry.loadDecoder(dir, cpu)) {
@@ -49,7 +49,7 @@ class DecoderFixturesTest {
      * and compares each step's logits with the full pass at that position.
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"gpt2", "gpt-neo", "llama"})
+    @ValueSource(strings = {"gpt2", "gpt-neo", "llama", "qwen2", "gemma", "phi3"})
     void incrementalDecodingMatchesFullPass(String name) {
         Path dir = Fixtures.model(name);
         try (DecoderModel model = ModelRegistry.loadDecoder(dir, cpu);

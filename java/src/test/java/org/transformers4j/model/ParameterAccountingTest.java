@@ -84,7 +84,7 @@ class ParameterAccountingTest {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"bert-mlm", "bert-seqcls", "bert-tokcls", "roberta-mlm", "distilbert-mlm", "gpt2",
-        "gpt-neo", "llama", "bart", "marian", "t5", "t5-gated", "mbart", "pegasus"})
+        "gpt-neo", "llama", "bart", "marian", "t5", "t5-gated", "mbart", "pegasus", "qwen2", "gemma", "phi3"})
     void everyFixtureLoadsWithoutAWarning(String name) throws Exception {
         load(name, c -> c, Map.of()).close();
         assertEquals(List.of(), messages());
@@ -99,7 +99,9 @@ class ParameterAccountingTest {
         "bart, model.decoder.layers.1.encoder_attn.k_proj.bias", "marian, model.encoder.layers.0.fc2.bias",
         "t5, decoder.block.1.layer.0.SelfAttention.o.weight", "llama, model.layers.1.mlp.down_proj.weight",
         "mbart, model.encoder.layer_norm.weight", "mbart, model.decoder.layernorm_embedding.bias",
-        "pegasus, model.decoder.layer_norm.bias", "pegasus, model.encoder.layers.1.self_attn_layer_norm.weight"})
+        "pegasus, model.decoder.layer_norm.bias", "pegasus, model.encoder.layers.1.self_attn_layer_norm.weight",
+        "qwen2, model.layers.1.self_attn.v_proj.bias", "gemma, model.layers.0.post_attention_layernorm.weight",
+        "phi3, model.layers.1.self_attn.qkv_proj.weight", "phi3, model.layers.0.mlp.gate_up_proj.weight"})
     void aMissingParameterOfTheArchitectureIsNamed(String name, String tensor) throws Exception {
         var e = assertThrows(CheckpointException.class, () -> load(name, c -> without(c, tensor), Map.of()));
         assertTrue(e.getMessage().contains("missing parameter " + tensor), e.getMessage());

@@ -43,7 +43,7 @@ class SimulatedGpuFixturesTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"gpt2", "gpt-neo", "llama"})
+    @ValueSource(strings = {"gpt2", "gpt-neo", "llama", "qwen2", "gemma", "phi3"})
     void decodersAndTheirGeneration(String name) {
         Path dir = Fixtures.model(name);
         try (DecoderModel model = ModelRegistry.loadDecoder(dir, gpu)) {

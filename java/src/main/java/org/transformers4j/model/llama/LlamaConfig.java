@@ -3,6 +3,7 @@ package org.transformers4j.model.llama;
 import static org.transformers4j.model.ConfigChecks.activation;
 import static org.transformers4j.model.ConfigChecks.finitePositive;
 import static org.transformers4j.model.ConfigChecks.intProduct;
+import static org.transformers4j.model.ConfigChecks.labels;
 import static org.transformers4j.model.ConfigChecks.multipleOf;
 import static org.transformers4j.model.ConfigChecks.positive;
 import static org.transformers4j.model.ConfigChecks.tensor;
@@ -27,13 +28,14 @@ import org.transformers4j.model.TokenIds;
  * @param head_dim D, or null for hidden_size / num_attention_heads
  * @param attention_bias whether the q, k, v and o projections have biases
  * @param mlp_bias whether the gate, up and down projections have biases
+ * @param id2label class labels by index (LlamaForSequenceClassification), or null (two classes)
  */
 public record LlamaConfig(int vocab_size, int hidden_size, int intermediate_size, int num_hidden_layers,
                           int num_attention_heads, Integer num_key_value_heads, String hidden_act,
                           int max_position_embeddings, double rms_norm_eps, Integer pad_token_id, Integer bos_token_id,
                           TokenIds eos_token_id, boolean tie_word_embeddings, Double rope_theta,
                           RopeParameters rope_scaling, RopeParameters rope_parameters, boolean attention_bias,
-                          boolean mlp_bias, Integer head_dim) implements FamilyConfig {
+                          boolean mlp_bias, Integer head_dim, Map<Integer, String> id2label) implements FamilyConfig {
 
     private static final JsonObject DEFAULTS = ConfigReader.defaults("""
             {"vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
@@ -65,7 +67,15 @@ public record LlamaConfig(int vocab_size, int hidden_size, int intermediate_size
         tokenId("pad_token_id", pad_token_id, "vocab_size", vocab_size);
         tokenId("bos_token_id", bos_token_id, "vocab_size", vocab_size);
         tokenIds("eos_token_id", eos_token_id, "vocab_size", vocab_size);
-        merge(rope_theta, rope_scaling, rope_parameters).check();
+        RopeParameters rope = merge(rope_theta, rope_scaling, rope_parameters, max_position_embeddings);
+        rope.check();
+        Rotary.check(rope, rope.fullRotaryDim(d));
+        labels(id2label);
+    }
+
+    /** Classes of the sequence-classification head: id2label's size, 2 without one (transformers' num_labels). */
+    public int numLabels() {
+        return id2label == null || id2label.isEmpty() ? 2 : id2label.size();
     }
 
     /** Reads and checks config.json. */
@@ -83,17 +93,26 @@ public record LlamaConfig(int vocab_size, int hidden_size, int intermediate_size
         return head_dim != null ? head_dim : hidden_size / num_attention_heads;
     }
 
-    /** The rotary settings of both forms merged, with rope_type and rope_theta filled in. */
-    public RopeParameters rope() {
-        return merge(rope_theta, rope_scaling, rope_parameters);
+    /** The rotated dimensions of each head: all of them. */
+    public int rotaryDim() {
+        return rope().fullRotaryDim(headDim());
     }
 
-    private static RopeParameters merge(Double theta, RopeParameters scaling, RopeParameters parameters) {
-        RopeParameters base = new RopeParameters(null, null, theta != null ? theta : RopeParameters.DEFAULT_THETA, null,
-                null, null, null);
+    /** The rotary settings of both forms merged, with rope_type and rope_theta filled in. */
+    public RopeParameters rope() {
+        return merge(rope_theta, rope_scaling, rope_parameters, max_position_embeddings);
+    }
+
+    /** Both forms merged; llama3 and yarn without an original context take max_position_embeddings, as transformers does. */
+    private static RopeParameters merge(Double theta, RopeParameters scaling, RopeParameters parameters,
+                                        int maxPositions) {
+        RopeParameters base = RopeParameters.theta(theta != null ? theta : RopeParameters.DEFAULT_THETA);
         RopeParameters merged = base.overriddenBy(scaling).overriddenBy(parameters);
-        return new RopeParameters(merged.kind(), null, merged.rope_theta(), merged.factor(), merged.low_freq_factor(),
-                merged.high_freq_factor(), merged.original_max_position_embeddings());
+        Double originalMax = merged.original_max_position_embeddings();
+        if (originalMax == null && (merged.kind().equals("llama3") || merged.kind().equals("yarn"))) {
+            originalMax = (double) maxPositions;
+        }
+        return merged.with(merged.kind(), merged.rope_theta(), originalMax);
     }
 
     @Override

@@ -4,21 +4,15 @@ package org.transformers4j.model.llama;
  * The rotary embedding's inverse frequencies for the settings of {@link RopeParameters}, computed
  * in float32 step by step as transformers' rope initialisation computes them (each within an ulp
  * of its own; powers are rounded from double here): rope types "default", "linear" (position
- * interpolation) and "llama3" (Llama 3.1 and later).
+ * interpolation), "llama3" (Llama 3.1 and later), "yarn" and "longrope" (Phi-3).
  */
 final class RopeFrequencies {
     private RopeFrequencies() {
     }
 
-    /** rotaryDim / 2 inverse frequencies for settings checked by {@link LlamaConfig}. */
+    /** rotaryDim / 2 inverse frequencies for settings checked by {@link LlamaConfig} (LongRoPE's short ones). */
     static float[] of(RopeParameters rope, int rotaryDim) {
-        float[] inv = standard(rope.theta(), rotaryDim);
-        return switch (rope.kind()) {
-            case "linear" -> linear(inv, rope.factor());
-            case "llama3" -> llama3(inv, rope.factor(), rope.low_freq_factor(), rope.high_freq_factor(),
-                    rope.original_max_position_embeddings());
-            default -> inv;
-        };
+        return Rotary.of(rope, rotaryDim, 1).invFreq();
     }
 
     /** 1 / theta^(2i / dim) for i &lt; dim / 2, in float32 as transformers computes it. */
@@ -60,5 +54,54 @@ final class RopeFrequencies {
             out[i] = scaled;
         }
         return out;
+    }
+
+    /**
+     * YaRN (transformers' _compute_yarn_parameters): per frequency, a blend of the extrapolated
+     * (theta's own) and the interpolated (divided by factor) one by a linear ramp between the
+     * dimensions where beta_fast and beta_slow rotations fit the original context.
+     */
+    static float[] yarn(RopeParameters rope, int dim) {
+        double base = rope.theta(), factor = rope.factor(), original = rope.original_max_position_embeddings();
+        double betaFast = rope.beta_fast() == null || rope.beta_fast() == 0 ? 32 : rope.beta_fast();
+        double betaSlow = rope.beta_slow() == null || rope.beta_slow() == 0 ? 1 : rope.beta_slow();
+        double low = correctionDim(betaFast, dim, base, original), high = correctionDim(betaSlow, dim, base, original);
+        if (rope.truncate() == null || rope.truncate()) {
+            low = Math.floor(low);
+            high = Math.ceil(high);
+        }
+        low = Math.max(low, 0);
+        high = Math.min(high, dim - 1);
+        if (low == high) {
+            high += 0.001; // transformers' guard against a zero-width ramp
+        }
+        float[] inv = new float[dim / 2];
+        for (int i = 0; i < inv.length; i++) {
+            float posFreq = (float) Math.pow((float) base, (float) (2 * i) / dim);
+            float extrapolation = 1.0f / posFreq, interpolation = 1.0f / ((float) factor * posFreq);
+            float ramp = Math.min(1f, Math.max(0f, ((float) i - (float) low) / (float) (high - low)));
+            float extrapolationShare = 1f - ramp;
+            inv[i] = interpolation * (1f - extrapolationShare) + extrapolation * extrapolationShare;
+        }
+        return inv;
+    }
+
+    /** The dimension at which numRotations rotations fit in the original context. */
+    private static double correctionDim(double numRotations, int dim, double base, double original) {
+        return dim * Math.log(original / (numRotations * 2 * Math.PI)) / (2 * Math.log(base));
+    }
+
+    /** LongRoPE: 1 / (factor_i * theta^(2i / dim)) in float32, one factor per frequency. */
+    static float[] longRope(double theta, int dim, String key, java.util.List<Double> factors) {
+        if (factors.size() != dim / 2) {
+            throw new IllegalArgumentException("longrope's " + key + " has " + factors.size() + " values; the rotary"
+                    + " dimension " + dim + " needs " + dim / 2);
+        }
+        float[] inv = new float[dim / 2];
+        for (int i = 0; i < inv.length; i++) {
+            float exponent = (float) (2 * i) / dim;
+            inv[i] = 1.0f / (factors.get(i).floatValue() * (float) Math.pow((float) theta, exponent));
+        }
+        return inv;
     }
 }

@@ -100,9 +100,9 @@ class RopeScalingTest {
 
     @Test
     void unsupportedOrIncompleteScalingIsRefusedByName() {
-        var yarn = "{\"rope_parameters\": {\"rope_type\": \"yarn\", \"factor\": 4.0}}";
-        var e = assertThrows(CheckpointException.class, () -> frequencies(yarn));
-        assertTrue(e.getMessage().contains("rope type yarn is not supported"), e.getMessage());
+        var dynamic = "{\"rope_parameters\": {\"rope_type\": \"dynamic\", \"factor\": 4.0}}";
+        var e = assertThrows(CheckpointException.class, () -> frequencies(dynamic));
+        assertTrue(e.getMessage().contains("rope type dynamic is not supported"), e.getMessage());
         var noLow = "{\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0, \"high_freq_factor\": 4.0,"
                 + " \"original_max_position_embeddings\": 8192}}";
         e = assertThrows(CheckpointException.class, () -> frequencies(noLow));

@@ -1,0 +1,167 @@
+package org.transformers4j.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.transformers4j.Fixtures;
+import org.transformers4j.backend.cpu.CpuBackend;
+import org.transformers4j.checkpoint.Checkpoint;
+import org.transformers4j.checkpoint.CheckpointException;
+import org.transformers4j.checkpoint.Checkpoints;
+import org.transformers4j.checkpoint.SafeTensors;
+import org.transformers4j.checkpoint.SafeTensorsWriter;
+import org.transformers4j.pipeline.TextClassifier;
+import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tokenizer.Tokenizer;
+
+/**
+ * Decoder-only sequence classifiers (GenericForSequenceClassification): the pooling rule on
+ * hand-made rows, and LlamaForSequenceClassification on the llama fixture's weights with a score
+ * head added, whose labels must be the score of transformers' own last hidden state (the
+ * fixture's hidden_states[2]) at the pooled position.
+ */
+class DecoderSequenceClassifierTest {
+    static CpuBackend cpu;
+
+    @BeforeAll
+    static void open() {
+        cpu = CpuBackend.create();
+    }
+
+    @AfterAll
+    static void close() {
+        cpu.close();
+    }
+
+    @Test
+    void theRightmostTokenThatIsNotPaddingIsPooled() {
+        long[] ids = {
+            7, 8, 9, 0, 0, // right padding: 2
+            0, 0, 7, 8, 9, // left padding: 4
+            7, 0, 8, 9, 0, // a pad id inside, another at the end: 3
+            0, 0, 0, 0, 0, // only padding: 0 (argmax of zeros)
+            7, 0, 0, 0, 0}; // the first position: 0
+        int[] want = {2, 4, 3, 0, 0};
+        for (int r = 0; r < want.length; r++) {
+            assertEquals(want[r], DecoderSequenceClassifier.pooledPosition(0, ids, null, want.length, 5, r),
+                    "row " + r);
+        }
+        // transformers reads the ids, not the mask: a real last token equal to pad_token_id is skipped
+        long[] mask = {1, 1, 1, 1, 1};
+        assertEquals(3, DecoderSequenceClassifier.pooledPosition(0, new long[] {7, 8, 9, 5, 0}, mask, 1, 5, 0));
+        assertEquals(4, DecoderSequenceClassifier.pooledPosition(null, new long[] {7, 8, 9, 5, 3},
+                new long[] {1, 1, 1, 0, 0}, 1, 5, 0), "one row without pad_token_id: the last position, as transformers' -1");
+        long[] twoRows = {7, 8, 9, 5, 3, 7, 8, 9, 5, 3};
+        long[] twoMasks = {1, 1, 1, 0, 0, 1, 1, 1, 1, 1};
+        assertEquals(2, DecoderSequenceClassifier.pooledPosition(null, twoRows, twoMasks, 2, 5, 0),
+                "a batch: the last real position");
+        assertEquals(4, DecoderSequenceClassifier.pooledPosition(null, twoRows, twoMasks, 2, 5, 1));
+    }
+
+    /** The llama fixture as LlamaForSequenceClassification with a random score [3, 48] beside its weights. */
+    static Path llamaClassifier(Path tmp, float[] score) throws IOException {
+        Path src = Fixtures.model("llama");
+        try (Checkpoint ckpt = Checkpoints.open(src); TensorArena arena = TensorArena.confined()) {
+            Map<String, Tensor> tensors = new HashMap<>();
+            for (String name : ckpt.names()) {
+                if (!name.equals("lm_head.weight")) {
+                    tensors.put(name, ckpt.load(name, arena));
+                }
+            }
+            tensors.put("score.weight", arena.of(score, 3, 48));
+            SafeTensorsWriter.write(tmp.resolve("model.safetensors"), tensors, Map.of());
+        }
+        var json = ModelConfig.read(src.resolve("config.json")).json();
+        json.add("architectures", JsonParser.parseString("[\"LlamaForSequenceClassification\"]"));
+        json.add("id2label", JsonParser.parseString("{\"0\": \"a\", \"1\": \"b\", \"2\": \"c\"}"));
+        Files.writeString(tmp.resolve("config.json"), json.toString());
+        return tmp;
+    }
+
+    @Test
+    void llamaForSequenceClassificationScoresTransformersLastHiddenStateAtThePooledToken(@TempDir Path tmp)
+            throws IOException {
+        float[] score = new float[3 * 48];
+        Random rnd = new Random(5);
+        for (int i = 0; i < score.length; i++) {
+            score[i] = (float) (rnd.nextGaussian() * 0.3);
+        }
+        Path dir = llamaClassifier(tmp, score);
+        Path ref = Fixtures.model("llama").resolve("reference.safetensors");
+        try (EncoderModel model = ModelRegistry.loadEncoder(dir, cpu); SafeTensors want = SafeTensors.open(ref);
+             TensorArena arena = TensorArena.confined()) {
+            assertEquals(EncoderModel.Head.SEQUENCE_CLASSIFICATION, model.head());
+            assertEquals(ModelRegistry.Kind.ENCODER, ModelRegistry.kind(model.config()));
+            long[] ids = want.loadLongs("input_ids"), mask = want.loadLongs("attention_mask");
+            float[] got = model.forward(new EncoderInput(2, 10, ids, mask, null), false, arena).logits().toFloatArray();
+            float[] last = want.load("hidden_states.2", arena).toFloatArray(); // transformers' [2, 10, 48]
+            int[] pooled = {9, 5}; // row 0 is all real; row 1 is right-padded with pad_token_id 0 after 6 tokens
+            double err = 0, mag = 0;
+            for (int r = 0; r < 2; r++) {
+                for (int label = 0; label < 3; label++) {
+                    double expected = 0;
+                    for (int c = 0; c < 48; c++) {
+                        expected += (double) score[label * 48 + c] * last[(r * 10 + pooled[r]) * 48 + c];
+                    }
+                    err = Math.max(err, Math.abs(got[r * 3 + label] - expected));
+                    mag = Math.max(mag, Math.abs(expected));
+                }
+            }
+            assertTrue(err / mag < 1e-5, "relative error " + err / mag);
+        }
+    }
+
+    /**
+     * TextClassifier over a decoder classifier: a batch padded with the tokenizer's pad id (0, the
+     * config's pad_token_id) gives each text the labels it gets alone; ids outside the vocabulary
+     * and loading it as a causal LM are refused by name.
+     */
+    @Test
+    void theTextClassifierPipelineTakesADecoderClassifier(@TempDir Path tmp) throws IOException {
+        float[] score = new float[3 * 48];
+        Random rnd = new Random(9);
+        for (int i = 0; i < score.length; i++) {
+            score[i] = (float) (rnd.nextGaussian() * 0.3);
+        }
+        Path dir = llamaClassifier(tmp, score);
+        StringBuilder vocab = new StringBuilder();
+        for (int i = 0; i < 1000; i++) {
+            vocab.append(i == 0 ? "" : ",").append("\"w").append(i).append("\":").append(i);
+        }
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"version\":\"1.0\",\"truncation\":null,"
+                + "\"padding\":null,\"added_tokens\":[],\"normalizer\":null,"
+                + "\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"post_processor\":null,\"decoder\":null,"
+                + "\"model\":{\"type\":\"WordLevel\",\"vocab\":{" + vocab + "},\"unk_token\":\"w0\"}}");
+        try (EncoderModel model = ModelRegistry.loadEncoder(dir, cpu);
+             TextClassifier classifier = new TextClassifier(model, Tokenizer.inDirectory(dir))) {
+            var batch = classifier.classify(List.of("w5 w6 w7 w8", "w9"));
+            for (int r = 0; r < 2; r++) {
+                var alone = classifier.classify(List.of(r == 0 ? "w5 w6 w7 w8" : "w9")).get(0);
+                assertEquals(alone.get(0).label(), batch.get(r).get(0).label());
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(alone.get(i).score(), batch.get(r).get(i).score(), 1e-6, "row " + r);
+                }
+            }
+            var e = assertThrows(IllegalArgumentException.class, () -> model.forward(new EncoderInput(1, 2,
+                    new long[] {5, 1000}, null, null), false, TensorArena.confined()));
+            assertTrue(e.getMessage().contains("token id 1000 is outside the vocabulary of 1000"), e.getMessage());
+        }
+        var lm = assertThrows(CheckpointException.class, () -> ModelRegistry.loadDecoder(dir, cpu));
+        assertTrue(lm.getMessage().contains("architecture LlamaForSequenceClassification is not supported"),
+                lm.getMessage());
+    }
+}
