@@ -117,7 +117,7 @@ class EmulatedGpuTest {
         try (Stream<Path> dirs = Files.list(MainTest.FIXTURES)) {
             models = dirs.filter(d -> Files.isRegularFile(d.resolve("reference.safetensors"))).sorted().toList();
         }
-        assertEquals(12, models.size(), "model fixtures: " + models);
+        assertEquals(15, models.size(), "model fixtures: " + models);
         for (Path dir : models) {
             for (String dtype : new String[] {"f32", "f16", "bf16"}) {
                 Run r = onEmulatedGpu("org.transformers4j.cli.Main", "verify", "--device", "cuda:0", "--dtype", dtype,
