@@ -26,6 +26,7 @@ import org.transformers4j.checkpoint.Checkpoint;
 import org.transformers4j.checkpoint.Checkpoints;
 import org.transformers4j.checkpoint.SafeTensors;
 import org.transformers4j.checkpoint.SafeTensorsWriter;
+import org.transformers4j.tensor.SimulatedGpuBackend;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
@@ -243,8 +244,20 @@ class EncoderHeadsTest {
         assertClose(dir, got, want, ref.mask, n);
     }
 
+    /** The logits on the CPU, after checking the simulated GPU (device tensors never read on the host) gives them too. */
     private static float[] logits(Path dir, EncoderModel.Head kind) {
-        try (EncoderModel model = ModelRegistry.loadEncoder(dir, cpu); SafeTensors ref = SafeTensors.open(
+        float[] onCpu = logits(dir, kind, cpu);
+        try (SimulatedGpuBackend gpu = new SimulatedGpuBackend()) {
+            float[] onGpu = logits(dir, kind, gpu);
+            for (int i = 0; i < onCpu.length; i++) {
+                assertEquals(onCpu[i], onGpu[i], 1e-5 * (1 + Math.abs(onCpu[i])), dir.getFileName() + " [" + i + "]");
+            }
+        }
+        return onCpu;
+    }
+
+    private static float[] logits(Path dir, EncoderModel.Head kind, org.transformers4j.backend.Backend backend) {
+        try (EncoderModel model = ModelRegistry.loadEncoder(dir, backend); SafeTensors ref = SafeTensors.open(
                 dir.resolve("reference.safetensors")); TensorArena arena = TensorArena.confined()) {
             assertEquals(kind, model.head(), dir.toString());
             var shape = ref.shape("input_ids");
