@@ -11,7 +11,6 @@ import static org.transformers4j.model.ConfigChecks.tokenId;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.transformers4j.model.ConfigReader;
@@ -92,19 +91,15 @@ public record ModernBertConfig(int vocab_size, int hidden_size, int intermediate
         // the embedding's padding_idx must be a row (torch checks it); the other ids the model never reads
         tokenId("pad_token_id", pad_token_id, "vocab_size", vocab_size);
         labels(id2label);
-        layer_types = layerTypes(layer_types, num_hidden_layers, global_attn_every_n_layers);
-        rope_parameters = rope_parameters == null ? Map.of() : Map.copyOf(rope_parameters);
+        layer_types = layerTypes(layer_types, num_hidden_layers);
+        rope_parameters = ropeParameters(rope_parameters);
         checkRope(rope_parameters, global_rope_theta, local_rope_theta);
     }
 
-    /** The given layer types, checked, or those global_attn_every_n_layers implies. */
-    private static List<String> layerTypes(List<String> given, int layers, int every) {
+    /** The given layer types, checked; null (derived from global_attn_every_n_layers when asked) if none. */
+    private static List<String> layerTypes(List<String> given, int layers) {
         if (given == null) {
-            List<String> types = new ArrayList<>();
-            for (int i = 0; i < layers; i++) {
-                types.add(i % every != 0 ? SLIDING : FULL);
-            }
-            return List.copyOf(types);
+            return null;
         }
         if (given.size() != layers) {
             throw new IllegalArgumentException("layer_types has " + given.size() + " entries, num_hidden_layers is "
@@ -116,14 +111,27 @@ public record ModernBertConfig(int vocab_size, int hidden_size, int intermediate
         return List.copyOf(given);
     }
 
+    /** The entries given; a null one is as absent (transformers skips it, and the defaults fill in). */
+    private static Map<String, Rope> ropeParameters(Map<String, Rope> given) {
+        Map<String, Rope> out = new java.util.HashMap<>();
+        if (given != null) {
+            given.forEach((k, v) -> {
+                if (k != null && v != null) {
+                    out.put(k, v);
+                }
+            });
+        }
+        return Map.copyOf(out);
+    }
+
     private static void checkRope(Map<String, Rope> rope, Double globalTheta, Double localTheta) {
         for (Map.Entry<String, Rope> e : rope.entrySet()) {
             oneOf("rope_parameters key", e.getKey(), FULL, SLIDING);
             Rope r = e.getValue();
-            if (r != null && r.rope_type() != null) {
+            if (r.rope_type() != null) {
                 oneOf("rope_parameters." + e.getKey() + ".rope_type", r.rope_type(), "default");
             }
-            if (r != null && r.rope_theta() != null) {
+            if (r.rope_theta() != null) {
                 finitePositive("rope_parameters." + e.getKey() + ".rope_theta", r.rope_theta());
             }
         }
@@ -140,9 +148,15 @@ public record ModernBertConfig(int vocab_size, int hidden_size, int intermediate
         return ConfigReader.read(c, ModernBertConfig.class, Map.of(), DEFAULTS);
     }
 
-    /** Whether layer i attends within the sliding window. */
+    /**
+     * Whether layer i attends within the sliding window: as layer_types says, else unless i is a
+     * multiple of global_attn_every_n_layers.
+     */
     public boolean sliding(int layer) {
-        return layer_types.get(layer).equals(SLIDING);
+        if (layer < 0 || layer >= num_hidden_layers) {
+            throw new IndexOutOfBoundsException("layer " + layer + " of " + num_hidden_layers);
+        }
+        return layer_types != null ? layer_types.get(layer).equals(SLIDING) : layer % global_attn_every_n_layers != 0;
     }
 
     /** Keys a sliding layer's token sees on each side: local_attention / 2 (transformers' sliding_window). */
