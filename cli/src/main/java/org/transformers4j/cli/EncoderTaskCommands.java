@@ -5,7 +5,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.transformers4j.backend.Backend;
+import org.transformers4j.model.EncoderModel;
 import org.transformers4j.pipeline.FillMask;
+import org.transformers4j.pipeline.QuestionAnswerer;
 import org.transformers4j.pipeline.TextClassifier;
 import org.transformers4j.pipeline.TokenClassifier;
 import org.transformers4j.tokenizer.Tokenizer;
@@ -14,7 +16,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** The encoder pipelines: fill-mask, classify and ner, on a checkpoint folder with its tokenizer.json. */
+/** The encoder pipelines: fill-mask, classify, ner and answer, on a checkpoint folder with its tokenizer.json. */
 final class EncoderTaskCommands {
     private EncoderTaskCommands() {
     }
@@ -26,7 +28,7 @@ final class EncoderTaskCommands {
         return m;
     }
 
-    /** What the three share: the model folder, the backend and --json. */
+    /** What they share: the model folder, the backend and --json. */
     abstract static class EncoderTask extends CliCommand {
         @Mixin
         ModelOption.Required model;
@@ -130,6 +132,75 @@ final class EncoderTaskCommands {
                             e.end(), e.word()));
                 }
                 return 0;
+            }
+        }
+    }
+
+    @Command(name = "answer", sortOptions = false, description = {"The answer to a question found in a context, with"
+            + " character offsets (extractive question answering).",
+        "As transformers' question-answering pipeline: the context read in overlapping windows of --max-seq-len tokens,"
+            + " answers scored by their start and end probabilities, [start, end) indexing the context."})
+    static final class AnswerCommand extends EncoderTask {
+        @Option(names = "--question", required = true, paramLabel = "Q", description = "the question")
+        String question;
+
+        @Option(names = "--context", required = true, paramLabel = "C", description = "the text holding the answer")
+        String context;
+
+        @Option(names = "--top-k", paramLabel = "K", defaultValue = "1", description = "answers to print (default 1)")
+        int topK;
+
+        @Option(names = "--max-answer-len", paramLabel = "N", defaultValue = "15",
+                description = "longest answer in tokens (default 15)")
+        int maxAnswerLength;
+
+        @Option(names = "--handle-impossible-answer", description = "let \"no answer\" (printed as an empty answer)"
+                + " compete")
+        boolean impossible;
+
+        @Option(names = "--max-seq-len", paramLabel = "N", description = "tokens of a window (default: 384 or the"
+                + " model's positions if fewer)")
+        Integer maxSeqLength;
+
+        @Option(names = "--doc-stride", paramLabel = "N", description = "context tokens consecutive windows share"
+                + " (default: half a window, at most 128)")
+        Integer docStride;
+
+        @Override
+        public Integer call() {
+            inRange("--top-k", topK, 1, 1000);
+            inRange("--max-answer-len", maxAnswerLength, 1, 100_000);
+            check(!question.isEmpty() && !context.isEmpty(), "--question and --context must not be empty");
+            var options = new QuestionAnswerer.Options(topK, maxAnswerLength, impossible);
+            try (Backend backend = backendOptions.create(); QuestionAnswerer qa = open(backend)) {
+                for (QuestionAnswerer.Answer a : qa.answer(question, context, options)) {
+                    Map<String, Object> line = new LinkedHashMap<>();
+                    line.put("score", a.score());
+                    line.put("start", a.start());
+                    line.put("end", a.end());
+                    line.put("answer", a.answer());
+                    emit(line, String.format(Locale.ROOT, "%.4f  [%d, %d)  %s", a.score(), a.start(), a.end(),
+                            a.answer()));
+                }
+                return 0;
+            }
+        }
+
+        private QuestionAnswerer open(Backend backend) {
+            EncoderModel m = Models.encoder(io, model, backend);
+            Tokenizer tokenizer = null;
+            try {
+                tokenizer = Tokenizer.inDirectory(model);
+                int seq = maxSeqLength != null ? inRange("--max-seq-len", maxSeqLength, 1, m.maxPositions())
+                        : Math.min(384, m.maxPositions());
+                int stride = docStride != null ? inRange("--doc-stride", docStride, 0, seq) : Math.min(seq / 2, 128);
+                return new QuestionAnswerer(m, tokenizer, seq, stride);
+            } catch (RuntimeException e) {
+                m.close();
+                if (tokenizer != null) {
+                    tokenizer.close();
+                }
+                throw e;
             }
         }
     }

@@ -22,6 +22,7 @@ import picocli.CommandLine.IVersionProvider;
             EncoderTaskCommands.FillMaskCommand.class,
             EncoderTaskCommands.ClassifyCommand.class,
             EncoderTaskCommands.NerCommand.class,
+            EncoderTaskCommands.AnswerCommand.class,
             TimeCommand.class,
             DemoCommand.class,
             ServeCommand.class,

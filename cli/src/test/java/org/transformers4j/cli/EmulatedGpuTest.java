@@ -118,7 +118,7 @@ class EmulatedGpuTest {
         try (Stream<Path> dirs = Files.list(MainTest.FIXTURES)) {
             models = dirs.filter(d -> Files.isRegularFile(d.resolve("reference.safetensors"))).sorted().toList();
         }
-        assertEquals(17, models.size(), "model fixtures: " + models);
+        assertEquals(20, models.size(), "model fixtures: " + models);
         for (Path dir : models) {
             for (String dtype : new String[] {"f32", "f16", "bf16"}) {
                 Run r = onEmulatedGpu("org.transformers4j.cli.Main", "verify", "--device", "cuda:0", "--dtype", dtype,

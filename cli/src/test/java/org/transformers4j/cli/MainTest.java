@@ -39,7 +39,8 @@ class MainTest {
 
     @Test
     void verifyPassesOnEveryEncoderFixtureAndFailsAboveATinyTolerance() throws IOException {
-        for (String m : new String[] {"bert-mlm", "bert-seqcls", "bert-tokcls", "roberta-mlm", "distilbert-mlm"}) {
+        for (String m : new String[] {"bert-mlm", "bert-seqcls", "bert-tokcls", "roberta-mlm", "distilbert-mlm",
+            "electra-disc", "modernbert-mlm", "bert-qa"}) {
             Path dir = FIXTURES.resolve(m);
             Run r = run("verify", "--model", dir.toString(), "--reference", dir.resolve("reference.safetensors").toString());
             assertEquals(0, r.status(), r.out());

@@ -11,4 +11,12 @@ public interface EncoderHead {
 
     /** Logits from the last hidden state x: [B * S, C], allocated in out; intermediates in work. */
     Tensor forward(Backend backend, Tensor x, int batch, int seq, TensorArena work, TensorArena out);
+
+    /**
+     * As above, for heads that read the input too (mean pooling over the attention mask); the
+     * others ignore it.
+     */
+    default Tensor forward(Backend backend, Tensor x, EncoderInput in, TensorArena work, TensorArena out) {
+        return forward(backend, x, in.batch(), in.seq(), work, out);
+    }
 }

@@ -20,8 +20,13 @@ public interface EncoderModel extends AutoCloseable {
     /** Which head the checkpoint's architecture has. */
     Head head();
 
-    /** The heads of encoder models. */
-    enum Head { NONE, MASKED_LM, SEQUENCE_CLASSIFICATION, TOKEN_CLASSIFICATION }
+    /**
+     * The heads of encoder models. Logits: [B, S, V] for masked LM, [B, labels] for sequence
+     * classification, [B, S, labels] for token classification, [B, S, 2] for question answering
+     * (start logits at index 0, end logits at 1), [B, S] for ELECTRA's replaced-token detection.
+     */
+    enum Head { NONE, MASKED_LM, SEQUENCE_CLASSIFICATION, TOKEN_CLASSIFICATION, QUESTION_ANSWERING,
+        REPLACED_TOKEN_DETECTION }
 
     /**
      * Runs the model; outputs are allocated in {@code out} (intermediates are freed before return).

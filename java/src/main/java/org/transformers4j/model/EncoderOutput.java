@@ -6,7 +6,7 @@ import org.transformers4j.tensor.Tensor;
 /**
  * What an encoder computed: the hidden states after the embeddings and after each layer
  * ([B, S, C] each; the last is the model's output) and the head's logits, or null without a head
- * ([B, S, V] for masked LM and token classification, [B, labels] for sequence classification).
+ * (shapes per head kind: {@link EncoderModel.Head}).
  */
 public record EncoderOutput(List<Tensor> hiddenStates, Tensor logits) {
 

@@ -2,14 +2,26 @@ package org.transformers4j.model;
 
 import org.transformers4j.backend.Activation;
 import org.transformers4j.backend.Backend;
+import org.transformers4j.checkpoint.CheckpointException;
 import org.transformers4j.nn.LayerNorm;
 import org.transformers4j.nn.Linear;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
-/** The heads shared by the BERT family. */
+/** The heads shared by the BERT family (BERT, RoBERTa, XLM-RoBERTa, DistilBERT, ELECTRA). */
 public final class Heads {
     private Heads() {
+    }
+
+    /**
+     * transformers splits the num_labels outputs of a question-answering head into start and end
+     * logits: a config whose id2label gives another count cannot be one.
+     */
+    public static void checkQuestionAnsweringLabels(ModelConfig config, int labels) {
+        if (labels != 2) {
+            throw new CheckpointException(config.source() + ": a question-answering model has 2 labels (start and"
+                    + " end logits), id2label gives " + labels);
+        }
     }
 
     /** No head: the model returns hidden states only. */
@@ -41,8 +53,16 @@ public final class Heads {
         }
     }
 
-    /** Sequence classification: classifier(tanh(pooler(x at the first token))). */
-    public record SequenceClassification(Linear pooler, Linear classifier) implements EncoderHead {
+    /**
+     * Sequence classification on the first token: classifier(act(dense(x[:, 0]))), with act tanh
+     * where it is null (BERT's pooler, RoBERTa's classification head) and GELU for ELECTRA's.
+     */
+    public record SequenceClassification(Linear dense, Activation act, Linear classifier) implements EncoderHead {
+        /** BERT's pooler and classifier: the activation is tanh. */
+        public SequenceClassification(Linear pooler, Linear classifier) {
+            this(pooler, null, classifier);
+        }
+
         @Override
         public EncoderModel.Head kind() {
             return EncoderModel.Head.SEQUENCE_CLASSIFICATION;
@@ -52,7 +72,15 @@ public final class Heads {
         public Tensor forward(Backend backend, Tensor x, int batch, int seq, TensorArena work, TensorArena out) {
             long c = x.dim(1);
             Tensor first = x.reshape(batch, seq * c).narrow(1, 0, c); // [B, C], row stride S * C
-            Tensor pooled = pooler.forward(backend, first, Activation.NONE, work);
+            Tensor pooled = act != null ? dense.forward(backend, first, act, work) : tanh(backend,
+                    dense.forward(backend, first, Activation.NONE, work), work);
+            Tensor logits = Rows.target(backend, out, work).empty(batch, classifier.outFeatures());
+            backend.linear(pooled, classifier.weight(), classifier.bias(), Activation.NONE, logits);
+            return backend.toHost(logits, out);
+        }
+
+        /** tanh has no kernel: computed on the host, over B x C values. */
+        private static Tensor tanh(Backend backend, Tensor pooled, TensorArena work) {
             float[] v;
             try (TensorArena host = TensorArena.confined()) {
                 v = backend.toHost(pooled, host).toFloatArray();
@@ -60,10 +88,7 @@ public final class Heads {
             for (int i = 0; i < v.length; i++) {
                 v[i] = (float) Math.tanh(v[i]);
             }
-            pooled = backend.values(v, work, pooled.shape().toArray());
-            Tensor logits = Rows.target(backend, out, work).empty(batch, classifier.outFeatures());
-            backend.linear(pooled, classifier.weight(), classifier.bias(), Activation.NONE, logits);
-            return backend.toHost(logits, out);
+            return backend.values(v, work, pooled.shape().toArray());
         }
     }
 
@@ -79,6 +104,50 @@ public final class Heads {
             Tensor logits = Rows.target(backend, out, work).empty(batch * (long) seq, classifier.outFeatures());
             backend.linear(x, classifier.weight(), classifier.bias(), Activation.NONE, logits);
             return backend.toHost(logits, out).reshape(batch, seq, classifier.outFeatures());
+        }
+    }
+
+    /**
+     * Question answering (extractive): qa_outputs(x) at every token, [B, S, 2], start logits at
+     * index 0 and end logits at 1 (transformers splits the last axis into the two).
+     */
+    public record QuestionAnswering(Linear qa) implements EncoderHead {
+        public QuestionAnswering {
+            if (qa.outFeatures() != 2) {
+                throw new IllegalArgumentException("a question-answering head has 2 outputs (start, end), this one "
+                        + qa.outFeatures());
+            }
+        }
+
+        @Override
+        public EncoderModel.Head kind() {
+            return EncoderModel.Head.QUESTION_ANSWERING;
+        }
+
+        @Override
+        public Tensor forward(Backend backend, Tensor x, int batch, int seq, TensorArena work, TensorArena out) {
+            Tensor logits = Rows.target(backend, out, work).empty(batch * (long) seq, 2);
+            backend.linear(x, qa.weight(), qa.bias(), Activation.NONE, logits);
+            return backend.toHost(logits, out).reshape(batch, seq, 2);
+        }
+    }
+
+    /**
+     * ELECTRA's discriminator: prediction(act(dense(x))) at every token, one logit each ([B, S];
+     * positive where the token looks replaced).
+     */
+    public record ReplacedTokenDetection(Linear dense, Activation act, Linear prediction) implements EncoderHead {
+        @Override
+        public EncoderModel.Head kind() {
+            return EncoderModel.Head.REPLACED_TOKEN_DETECTION;
+        }
+
+        @Override
+        public Tensor forward(Backend backend, Tensor x, int batch, int seq, TensorArena work, TensorArena out) {
+            Tensor h = dense.forward(backend, x, act, work);
+            Tensor logits = Rows.target(backend, out, work).empty(batch * (long) seq, 1);
+            backend.linear(h, prediction.weight(), prediction.bias(), Activation.NONE, logits);
+            return backend.toHost(logits, out).reshape(batch, seq);
         }
     }
 }

@@ -15,6 +15,8 @@ import org.transformers4j.model.bert.BertConfig;
 import org.transformers4j.model.bert.BertModel;
 import org.transformers4j.model.distilbert.DistilBertConfig;
 import org.transformers4j.model.distilbert.DistilBertModel;
+import org.transformers4j.model.electra.ElectraConfig;
+import org.transformers4j.model.electra.ElectraModel;
 import org.transformers4j.model.gpt2.Gpt2Config;
 import org.transformers4j.model.gpt2.Gpt2Model;
 import org.transformers4j.model.gptneo.GptNeoConfig;
@@ -25,6 +27,8 @@ import org.transformers4j.model.llama.LlamaConfig;
 import org.transformers4j.model.llama.LlamaModel;
 import org.transformers4j.model.mistral.MistralConfig;
 import org.transformers4j.model.mistral.MistralModel;
+import org.transformers4j.model.modernbert.ModernBertConfig;
+import org.transformers4j.model.modernbert.ModernBertModel;
 import org.transformers4j.model.phi3.Phi3Config;
 import org.transformers4j.model.phi3.Phi3Model;
 import org.transformers4j.model.qwen2.Qwen2Config;
@@ -146,11 +150,22 @@ public final class ModelRegistry {
     private static final Family<EncoderModel> ENCODERS = new Family<>(Kind.ENCODER,
             Map.of("bert", entry(BertConfig::from, BertModel::load),
                     "roberta", entry(BertConfig::from, BertModel::load),
-                    "distilbert", entry(DistilBertConfig::from, DistilBertModel::load)),
+                    "distilbert", entry(DistilBertConfig::from, DistilBertModel::load),
+                    "xlm-roberta", entry(BertConfig::from, BertModel::load),
+                    "electra", entry(ElectraConfig::from, ElectraModel::load),
+                    "modernbert", entry(ModernBertConfig::from, ModernBertModel::load)),
             List.of("BertModel", "BertForMaskedLM", "BertForSequenceClassification", "BertForTokenClassification",
                     "RobertaModel", "RobertaForMaskedLM", "RobertaForTokenClassification", "DistilBertModel",
-                    "DistilBertForMaskedLM"),
-            Map.of("bert", "BertModel", "roberta", "RobertaModel", "distilbert", "DistilBertModel"));
+                    "DistilBertForMaskedLM",
+                    "BertForQuestionAnswering", "RobertaForSequenceClassification", "RobertaForQuestionAnswering",
+                    "DistilBertForQuestionAnswering", "XLMRobertaModel", "XLMRobertaForMaskedLM",
+                    "XLMRobertaForSequenceClassification", "XLMRobertaForTokenClassification",
+                    "XLMRobertaForQuestionAnswering", "ElectraModel", "ElectraForPreTraining", "ElectraForMaskedLM",
+                    "ElectraForSequenceClassification", "ElectraForTokenClassification", "ElectraForQuestionAnswering",
+                    "ModernBertModel", "ModernBertForMaskedLM", "ModernBertForSequenceClassification",
+                    "ModernBertForTokenClassification", "ModernBertForQuestionAnswering"),
+            Map.of("bert", "BertModel", "roberta", "RobertaModel", "distilbert", "DistilBertModel",
+                    "xlm-roberta", "XLMRobertaModel", "electra", "ElectraModel", "modernbert", "ModernBertModel"));
 
     private static final Family<DecoderModel> DECODERS = new Family<>(Kind.DECODER,
             Map.of("gpt2", entry(Gpt2Config::from, Gpt2Model::load), "gpt_neo", entry(GptNeoConfig::from,

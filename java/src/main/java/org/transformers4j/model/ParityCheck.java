@@ -10,8 +10,9 @@ import org.transformers4j.tensor.TensorArena;
 
 /**
  * Runs a model on the inputs stored in a reference file (the format of Hugging Face fixture
- * dumps: input_ids, attention_mask, token_type_ids, hidden_states.N, logits) and compares every
- * output the file holds, at positions whose attention mask is 1.
+ * dumps: input_ids, attention_mask, token_type_ids, hidden_states.N, logits, or start_logits and
+ * end_logits for question answering) and compares every output the file holds, at positions
+ * whose attention mask is 1.
  */
 public final class ParityCheck {
     /**
@@ -49,11 +50,34 @@ public final class ParityCheck {
                     results.add(compare(name, out.hiddenStates().get(i), ref.load(name, arena), mask, b, s));
                 }
             }
-            if (out.logits() != null && ref.has("logits")) {
+            if (out.logits() != null && model.head() == EncoderModel.Head.QUESTION_ANSWERING) {
+                compareSpans(results, out.logits(), ref, mask, b, s, arena);
+            } else if (out.logits() != null && ref.has("logits")) {
                 Tensor want = ref.load("logits", arena);
-                results.add(compare("logits", out.logits(), want, want.rank() == 3 ? mask : null, b, s));
+                boolean perToken = want.rank() == 3 || model.head() == EncoderModel.Head.REPLACED_TOKEN_DETECTION;
+                results.add(compare("logits", out.logits(), want, perToken ? mask : null, b, s));
             }
             return results;
+        }
+    }
+
+    /**
+     * A question-answering head's [B, S, 2] logits as transformers returns them, start_logits and
+     * end_logits ([B, S] each), against those the reference holds.
+     */
+    private static void compareSpans(List<Result> results, Tensor logits, SafeTensors ref, long[] mask, int b, int s,
+                                     TensorArena arena) {
+        float[] both = logits.toFloatArray();
+        String[] names = {"start_logits", "end_logits"};
+        for (int k = 0; k < 2; k++) {
+            if (!ref.has(names[k])) {
+                continue;
+            }
+            float[] part = new float[b * s];
+            for (int i = 0; i < part.length; i++) {
+                part[i] = both[2 * i + k];
+            }
+            results.add(compare(names[k], arena.of(part, b, s), ref.load(names[k], arena), mask, b, s));
         }
     }
 

@@ -5,12 +5,12 @@ import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
 /** Copies of hidden states [B * S, C] that the model classes hand out. */
-final class Rows {
+public final class Rows {
     private Rows() {
     }
 
     /** x: [B * S, C] copied into a new [B, S, C] tensor of out (a host arena). */
-    static Tensor copyOut(Backend backend, Tensor x, int b, int s, TensorArena out) {
+    public static Tensor copyOut(Backend backend, Tensor x, int b, int s, TensorArena out) {
         if (!out.device().equals(backend.device())) {
             return backend.toHost(x.reshape(b, s, x.dim(1)), out);
         }
@@ -23,7 +23,7 @@ final class Rows {
      * Where a result for the caller's arena out is computed: out itself when it is on the backend's
      * device (then {@link Backend#toHost} hands it back as it is), else work.
      */
-    static TensorArena target(Backend backend, TensorArena out, TensorArena work) {
+    public static TensorArena target(Backend backend, TensorArena out, TensorArena work) {
         return out.device().equals(backend.device()) ? out : work;
     }
 

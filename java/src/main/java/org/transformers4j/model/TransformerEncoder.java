@@ -3,20 +3,23 @@ package org.transformers4j.model;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import org.transformers4j.backend.Activation;
 import org.transformers4j.backend.AttentionOptions;
 import org.transformers4j.backend.Backend;
 import org.transformers4j.checkpoint.Checkpoint;
 import org.transformers4j.nn.TransformerLayer;
 import org.transformers4j.nn.Embeddings;
+import org.transformers4j.nn.Linear;
 import org.transformers4j.nn.PaddingMask;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 import org.transformers4j.util.CloseGuard;
 
 /**
- * Embeddings, a stack of post-norm encoder layers and a head: what BERT, RoBERTa and DistilBERT
- * share. The family classes load the parameters under their own names and say how position ids
- * are made.
+ * Embeddings, a stack of post-norm encoder layers and a head: what BERT, RoBERTa, XLM-RoBERTa,
+ * DistilBERT and ELECTRA share. The family classes load the parameters under their own names and
+ * say how position ids are made; ELECTRA's embeddings, narrower than its layers, pass through a
+ * projection first.
  */
 public final class TransformerEncoder implements EncoderModel {
     private final ModelConfig config;
@@ -24,6 +27,7 @@ public final class TransformerEncoder implements EncoderModel {
     private final Checkpoint checkpoint;
     private final TensorArena weights;
     private final Embeddings embeddings;
+    private final Linear projection;
     private final List<TransformerLayer> layers;
     private final EncoderHead head;
     private final int heads;
@@ -35,11 +39,22 @@ public final class TransformerEncoder implements EncoderModel {
     public TransformerEncoder(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
                        Embeddings embeddings, List<TransformerLayer> layers, EncoderHead head, int heads, int maxPositions,
                        Function<EncoderInput, long[]> positionIds) {
+        this(config, backend, checkpoint, weights, embeddings, null, layers, head, heads, maxPositions, positionIds);
+    }
+
+    /**
+     * As above, with a projection of the embeddings to the layers' width (ELECTRA's
+     * embeddings_project), or null for none.
+     */
+    public TransformerEncoder(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
+                       Embeddings embeddings, Linear projection, List<TransformerLayer> layers, EncoderHead head,
+                       int heads, int maxPositions, Function<EncoderInput, long[]> positionIds) {
         this.config = config;
         this.backend = backend;
         this.checkpoint = checkpoint;
         this.weights = weights;
         this.embeddings = embeddings;
+        this.projection = projection;
         this.layers = List.copyOf(layers);
         this.head = head;
         this.heads = heads;
@@ -60,7 +75,7 @@ public final class TransformerEncoder implements EncoderModel {
 
     @Override
     public int hiddenSize() {
-        return (int) embeddings.word().dim(1);
+        return (int) (projection != null ? projection.outFeatures() : embeddings.word().dim(1));
     }
 
     @Override
@@ -93,6 +108,9 @@ public final class TransformerEncoder implements EncoderModel {
         List<Tensor> hidden = new ArrayList<>();
         try (TensorArena work = backend.scratch()) {
             Tensor x = embeddings.forward(backend, in.ids(), positionIds.apply(in), in.tokenTypeIds(), work);
+            if (projection != null) {
+                x = projection.forward(backend, x, Activation.NONE, work);
+            }
             if (allHiddenStates) {
                 hidden.add(Rows.copyOut(backend, x, b, s, out));
             }
@@ -109,7 +127,7 @@ public final class TransformerEncoder implements EncoderModel {
             if (!allHiddenStates) {
                 hidden.add(Rows.copyOut(backend, x, b, s, out));
             }
-            Tensor logits = head.forward(backend, x.reshape(n, c), b, s, work, out);
+            Tensor logits = head.forward(backend, x.reshape(n, c), in, work, out);
             return new EncoderOutput(List.copyOf(hidden), logits);
         }
     }

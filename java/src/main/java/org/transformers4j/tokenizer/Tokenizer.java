@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.transformers4j.util.CloseGuard;
 import org.transformers4j.util.SafeFiles;
 
@@ -46,19 +47,25 @@ public final class Tokenizer implements AutoCloseable {
     private final String source;
     private final int maxTokens;
     private final long padId;
+    private final long clsId;
     private final CloseGuard guard;
+    /** Instances that cut a pair into windows, by max length and stride (few: one per setting in use). */
+    private final Map<List<Integer>, HuggingFaceTokenizer> windowers = new ConcurrentHashMap<>();
+    /** An instance that does not truncate, where hf does (made on first use). */
+    private volatile HuggingFaceTokenizer untruncated;
 
     /** json has passed {@link TokenizerJson#check}; source names it in messages. */
-    private Tokenizer(String json, String source, int maxTokens, long padId) {
+    private Tokenizer(String json, String source, int maxTokens, long padId, long clsId) {
         this.json = json;
         this.source = source;
         this.maxTokens = maxTokens;
         this.padId = padId;
+        this.clsId = clsId;
         Map<String, String> options = maxTokens > 0
                 ? Map.of("padding", "false", "truncation", "true", "maxLength", Integer.toString(maxTokens))
                 : Map.of("padding", "false", "truncation", "false");
         this.hf = load(json, source, options);
-        this.guard = new CloseGuard("tokenizer", hf::close);
+        this.guard = new CloseGuard("tokenizer", this::release);
     }
 
     /**
@@ -88,7 +95,7 @@ public final class Tokenizer implements AutoCloseable {
     public static Tokenizer fromJson(String json, String source) {
         JsonObject root = TokenizerJson.check(json, source);
         NativeChecks.check(root, source);
-        return new Tokenizer(GSON.toJson(root), source, 0, findPadId(root));
+        return new Tokenizer(GSON.toJson(root), source, 0, findPadId(root), findAddedToken(root, "[CLS]", "<s>"));
     }
 
     /** The native tokenizer of checked JSON; the library's refusal as an IllegalArgumentException naming source. */
@@ -106,7 +113,7 @@ public final class Tokenizer implements AutoCloseable {
             throw new IllegalArgumentException("maxTokens must be >= 1, got " + maxTokens);
         }
         guard.ensureOpen();
-        return new Tokenizer(json, source, maxTokens, padId);
+        return new Tokenizer(json, source, maxTokens, padId, clsId);
     }
 
     /** The truncation length, or 0 for none. */
@@ -140,6 +147,103 @@ public final class Tokenizer implements AutoCloseable {
             throw refused(e);
         } finally {
             guard.exit();
+        }
+    }
+
+    /**
+     * The id of the classification token, [CLS] or &lt;s&gt; among the added tokens (transformers'
+     * cls_token of BERT-like and RoBERTa-like tokenizers), or -1 when there is neither.
+     */
+    public long clsId() {
+        return clsId;
+    }
+
+    /**
+     * A text pair whose pair is cut into overlapping windows, as transformers' tokenizer call with
+     * truncation="only_second", max_length, stride and return_overflowing_tokens does for
+     * question answering: each window holds the whole text (the question), the template's special
+     * tokens and at most what remains of maxLength of the pair; consecutive windows share stride
+     * tokens of the pair. One window when everything fits. The limits are checked here, before the
+     * native library, which would abort the JVM on a stride that leaves a window no new token.
+     *
+     * @throws IllegalArgumentException when the text with the special tokens leaves no room for
+     *     the pair, or stride is not less than the room left
+     */
+    public List<Encoding> encodeWindows(String text, String pair, int maxLength, int stride) {
+        if (maxLength < 1 || stride < 0) {
+            throw new IllegalArgumentException("maxLength must be >= 1 and stride >= 0, got " + maxLength + " and "
+                    + stride);
+        }
+        guard.enter();
+        try {
+            checkRoom(untruncated().encode(text, pair, true, false), maxLength, stride);
+            var e = windower(maxLength, stride).encode(text, pair, true, true);
+            List<Encoding> out = new ArrayList<>();
+            out.add(convert(text, pair, e));
+            for (var o : e.getOverflowing()) {
+                out.add(convert(text, pair, o));
+            }
+            return out;
+        } catch (RuntimeException e) {
+            throw refused(e);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /** Rust's truncation asserts stride &lt; room: an assertion there ends the process, so it is checked here. */
+    private void checkRoom(ai.djl.huggingface.tokenizers.Encoding full, int maxLength, int stride) {
+        long[] special = full.getSpecialTokenMask(), seq = full.getSequenceIds();
+        int pairTokens = 0;
+        for (int i = 0; i < special.length; i++) {
+            pairTokens += special[i] == 0 && seq[i] == 1 ? 1 : 0;
+        }
+        int fixed = special.length - pairTokens;
+        if (special.length <= maxLength) {
+            return;
+        }
+        int room = maxLength - fixed;
+        if (room < 1) {
+            throw new IllegalArgumentException(source + ": the first text and the special tokens take " + fixed
+                    + " tokens, leaving none of the " + maxLength + " for the second; shorten the first text");
+        }
+        if (stride >= room) {
+            throw new IllegalArgumentException("stride " + stride + " must be less than the " + room + " tokens of the"
+                    + " second text a window of " + maxLength + " holds beside the first text (" + fixed
+                    + " tokens with the special ones)");
+        }
+    }
+
+    private HuggingFaceTokenizer untruncated() {
+        if (maxTokens == 0) {
+            return hf;
+        }
+        HuggingFaceTokenizer u = untruncated;
+        if (u == null) {
+            synchronized (this) {
+                if (untruncated == null) {
+                    untruncated = load(json, source, Map.of("padding", "false", "truncation", "false"));
+                }
+                u = untruncated;
+            }
+        }
+        return u;
+    }
+
+    private HuggingFaceTokenizer windower(int maxLength, int stride) {
+        return windowers.computeIfAbsent(List.of(maxLength, stride), k -> load(json, source, Map.of("padding",
+                "false", "truncation", "only_second", "maxLength", Integer.toString(maxLength), "modelMaxLength",
+                Integer.toString(maxLength), "stride", Integer.toString(stride))));
+    }
+
+    private void release() {
+        try {
+            windowers.values().forEach(HuggingFaceTokenizer::close);
+            if (untruncated != null) {
+                untruncated.close();
+            }
+        } finally {
+            hf.close();
         }
     }
 
@@ -181,10 +285,12 @@ public final class Tokenizer implements AutoCloseable {
         long[] special = e.getSpecialTokenMask();
         int[] starts = new int[ids.length], ends = new int[ids.length];
         boolean[] isSpecial = new boolean[ids.length];
-        int[] sequence = new int[ids.length];
+        int[] sequence = new int[ids.length], words = new int[ids.length];
+        long[] wordIds = e.getWordIds();
         for (int i = 0; i < ids.length; i++) {
             isSpecial[i] = special[i] != 0;
             sequence[i] = isSpecial[i] ? -1 : (int) seqIds[i];
+            words[i] = isSpecial[i] ? -1 : (int) wordIds[i];
             if (spans[i] == null || isSpecial[i]) {
                 continue;
             }
@@ -194,7 +300,7 @@ public final class Tokenizer implements AutoCloseable {
             starts[i] = utf16Index(source, spans[i].getStart());
             ends[i] = utf16Index(source, spans[i].getEnd());
         }
-        return new Encoding(ids, e.getTypeIds(), e.getTokens(), starts, ends, isSpecial, sequence);
+        return new Encoding(ids, e.getTypeIds(), e.getTokens(), starts, ends, isSpecial, sequence, words);
     }
 
     private static int utf16Index(String s, int codePoints) {
@@ -207,15 +313,20 @@ public final class Tokenizer implements AutoCloseable {
         if (root.has("padding") && root.get("padding").isJsonObject()) {
             return root.getAsJsonObject("padding").get("pad_id").getAsLong();
         }
+        return Math.max(0, findAddedToken(root, "[PAD]", "<pad>"));
+    }
+
+    /** The id of the first added token whose content is one of the names, else -1. */
+    private static long findAddedToken(JsonObject root, String... names) {
         if (root.has("added_tokens")) {
             for (var t : root.getAsJsonArray("added_tokens")) {
                 String content = t.getAsJsonObject().get("content").getAsString();
-                if (content.equals("[PAD]") || content.equals("<pad>")) {
+                if (List.of(names).contains(content)) {
                     return t.getAsJsonObject().get("id").getAsLong();
                 }
             }
         }
-        return 0;
+        return -1;
     }
 
     /** Frees the native tokenizer once no call is in flight; a second close does nothing. */

@@ -8,12 +8,14 @@ import org.transformers4j.model.ModelConfig;
 import org.transformers4j.model.ModelRegistry;
 import org.transformers4j.model.bart.BartConfig;
 import org.transformers4j.model.bert.BertConfig;
+import org.transformers4j.model.electra.ElectraConfig;
 import org.transformers4j.model.gemma.GemmaConfig;
 import org.transformers4j.model.gpt2.Gpt2Config;
 import org.transformers4j.model.gptneo.GptNeoConfig;
 import org.transformers4j.model.llama.LlamaConfig;
 import org.transformers4j.model.llama.Rotary;
 import org.transformers4j.model.mistral.MistralConfig;
+import org.transformers4j.model.modernbert.ModernBertConfig;
 import org.transformers4j.model.phi3.Phi3Config;
 import org.transformers4j.model.qwen2.Qwen2Config;
 import org.transformers4j.model.qwen3.Qwen3Config;
@@ -27,7 +29,7 @@ import org.transformers4j.model.t5.T5Config;
  */
 public final class ConfigTarget {
     static final List<String> TYPES = List.of("bert", "roberta", "distilbert", "gpt2", "gpt_neo", "llama", "bart",
-            "marian", "t5", "qwen2", "qwen3", "mistral", "gemma", "phi3");
+            "marian", "t5", "qwen2", "qwen3", "mistral", "gemma", "phi3", "xlm-roberta", "electra", "modernbert", "mbart", "pegasus", "mt5");
 
     private ConfigTarget() {
     }
@@ -115,6 +117,21 @@ public final class ConfigTarget {
                 c.rotaryDim();
             }
             case BartConfig c -> c.targetVocabSize();
+            case ElectraConfig c -> {
+                c.projectsEmbeddings();
+                c.numLabels();
+            }
+            case ModernBertConfig c -> {
+                for (int i = 0; i < Math.min(c.num_hidden_layers(), 64); i++) {
+                    c.sliding(i);
+                }
+                c.sliding(c.num_hidden_layers() - 1);
+                c.theta(ModernBertConfig.FULL);
+                c.theta(ModernBertConfig.SLIDING);
+                c.halfWindow();
+                c.headDim();
+                c.numLabels();
+            }
             case T5Config c -> {
                 c.gated();
                 c.activationName();

@@ -34,7 +34,8 @@ class EncoderFixturesTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({"bert-mlm, MASKED_LM, 4", "bert-seqcls, SEQUENCE_CLASSIFICATION, 4",
-        "bert-tokcls, TOKEN_CLASSIFICATION, 4", "roberta-mlm, MASKED_LM, 4", "distilbert-mlm, MASKED_LM, 4"})
+        "bert-tokcls, TOKEN_CLASSIFICATION, 4", "roberta-mlm, MASKED_LM, 4", "distilbert-mlm, MASKED_LM, 4",
+        "electra-disc, TOKEN_CLASSIFICATION, 4", "modernbert-mlm, MASKED_LM, 5", "bert-qa, QUESTION_ANSWERING, 5"})
     void matchesTransformers(String name, EncoderModel.Head head, int expectedTensors) {
         Path dir = Fixtures.model(name);
         try (EncoderModel model = ModelRegistry.loadEncoder(dir, cpu)) {

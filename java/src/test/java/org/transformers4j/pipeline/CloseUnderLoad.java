@@ -94,6 +94,13 @@ public final class CloseUnderLoad {
                             return new Answer(labels.stream().map(l -> l.label() + "@" + l.start()).toList().toString(),
                                     labels.stream().mapToDouble(TokenClassifier.TokenLabel::score).toArray());
                         }),
+                kind("QuestionAnswerer", () -> new QuestionAnswerer(ModelRegistry.loadEncoder(Fixtures.model("bert-qa"),
+                        cpu), QuestionAnswererTest.wordTokenizer()), (p, i) -> {
+                            var answers = ((QuestionAnswerer) p).answer(QuestionAnswererTest.words(3, i),
+                                    QuestionAnswererTest.words(90, i), new QuestionAnswerer.Options(2, 15, true));
+                            return new Answer(answers.stream().map(a -> a.start() + ":" + a.end()).toList().toString(),
+                                    answers.stream().mapToDouble(QuestionAnswerer.Answer::score).toArray());
+                        }),
                 kind("TextGenerator", () -> {
                     var model = ModelRegistry.loadDecoder(Fixtures.model("gpt2"), cpu);
                     return new TextGenerator(model, PipelinesTest.wordTokenizer(),

@@ -18,7 +18,7 @@ import org.transformers4j.testing.ForkedJvm;
  */
 class CloseUnderLoadTest {
     static final List<String> PIPELINES = List.of("SentenceEmbedder", "FillMask", "TextClassifier", "TokenClassifier",
-            "TextGenerator", "Text2TextGenerator");
+            "TextGenerator", "Text2TextGenerator", "QuestionAnswerer");
 
     @Test
     void closingUnderLoadNeverCrashesAndEveryCallIsRightOrRefused() {

@@ -20,8 +20,9 @@ import org.transformers4j.model.SpecialTokens;
 import org.transformers4j.model.TokenIds;
 
 /**
- * The keys of a BERT or RoBERTa config.json (model_type "bert" or "roberta"), with Hugging Face's
- * defaults for missing ones (transformers' BertConfig and RobertaConfig), checked when made.
+ * The keys of a BERT, RoBERTa or XLM-RoBERTa config.json (model_type "bert", "roberta" or
+ * "xlm-roberta"), with Hugging Face's defaults for missing ones (transformers' BertConfig,
+ * RobertaConfig and XLMRobertaConfig, which differ only in defaults), checked when made.
  *
  * @param type_vocab_size rows of token_type_embeddings; 0 for a model without them
  * @param position_embedding_type only "absolute" (or null, which transformers reads the same)
@@ -43,9 +44,15 @@ public record BertConfig(String model_type, int vocab_size, int hidden_size, int
              "intermediate_size": 3072, "hidden_act": "gelu", "max_position_embeddings": 512, "type_vocab_size": 2,
              "layer_norm_eps": 1e-12, "pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2,
              "position_embedding_type": "absolute", "tie_word_embeddings": true}""");
+    /** XLMRobertaConfig: RoBERTa's, except the vocabulary size BERT's (the checkpoints set their own). */
+    private static final JsonObject XLM_ROBERTA = ConfigReader.defaults("""
+            {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+             "intermediate_size": 3072, "hidden_act": "gelu", "max_position_embeddings": 512, "type_vocab_size": 2,
+             "layer_norm_eps": 1e-12, "pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2,
+             "position_embedding_type": "absolute", "tie_word_embeddings": true}""");
 
     public BertConfig {
-        oneOf("model_type", model_type, "bert", "roberta");
+        oneOf("model_type", model_type, "bert", "roberta", "xlm-roberta");
         positive("vocab_size", vocab_size);
         positive("hidden_size", hidden_size);
         positive("num_hidden_layers", num_hidden_layers);
@@ -67,7 +74,7 @@ public record BertConfig(String model_type, int vocab_size, int hidden_size, int
         tokenId("bos_token_id", bos_token_id, "vocab_size", vocab_size);
         tokenIds("eos_token_id", eos_token_id, "vocab_size", vocab_size);
         labels(id2label);
-        if (model_type.equals("roberta")) {
+        if (!model_type.equals("bert")) {
             robertaPositions(pad_token_id, max_position_embeddings);
         }
     }
@@ -85,11 +92,17 @@ public record BertConfig(String model_type, int vocab_size, int hidden_size, int
 
     /** Reads and checks config.json with the defaults of its model_type. */
     public static BertConfig from(ModelConfig c) {
-        return ConfigReader.read(c, BertConfig.class, Map.of(), c.modelType().equals("roberta") ? ROBERTA : BERT);
+        JsonObject defaults = switch (c.modelType()) {
+            case "roberta" -> ROBERTA;
+            case "xlm-roberta" -> XLM_ROBERTA;
+            default -> BERT;
+        };
+        return ConfigReader.read(c, BertConfig.class, Map.of(), defaults);
     }
 
+    /** RoBERTa's layout (positions after padding_idx, "roberta." prefix): RoBERTa and XLM-RoBERTa. */
     public boolean isRoberta() {
-        return model_type.equals("roberta");
+        return !model_type.equals("bert");
     }
 
     /** Longest input: RoBERTa's positions start after padding_idx. */

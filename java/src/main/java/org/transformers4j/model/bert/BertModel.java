@@ -17,12 +17,14 @@ import org.transformers4j.nn.Linear;
 import org.transformers4j.nn.Weights;
 
 /**
- * BERT and RoBERTa (BertModel, BertForMaskedLM, BertForSequenceClassification,
- * BertForTokenClassification, RobertaModel, RobertaForMaskedLM): parameter names as the Hub
- * writes them, with or without the "bert." / "roberta." prefix.
+ * BERT, RoBERTa and XLM-RoBERTa (the last is RoBERTa's architecture under its own names, its
+ * weights under "roberta."): the bare model and its masked-LM, sequence-classification,
+ * token-classification and question-answering heads, parameter names as the Hub writes them, with
+ * or without the "bert." / "roberta." prefix.
  */
 public final class BertModel {
-    static final EncoderLayer.Names LAYER = new EncoderLayer.Names("attention.self.query", "attention.self.key",
+    /** Parameter names of one layer (BertLayer), shared by ELECTRA. */
+    public static final EncoderLayer.Names LAYER = new EncoderLayer.Names("attention.self.query", "attention.self.key",
             "attention.self.value", "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense",
             "output.dense", "output.LayerNorm");
 
@@ -32,7 +34,7 @@ public final class BertModel {
     /** Builds the model for the architecture named in the config from the checkpoint's weights. */
     public static EncoderModel load(ModelConfig config, BertConfig cfg, Weights w, String architecture) {
         // buffers older checkpoints store; the pooler of checkpoints whose head does not use it (as transformers)
-        w.ignore("((bert|roberta)\\.)?embeddings\\.position_ids");
+        w.ignore("((bert|roberta)\\.)?embeddings\\.(position_ids|token_type_ids)");
         w.ignore("((bert|roberta)\\.)?pooler\\..*");
         String base = cfg.isRoberta() ? "roberta." : "bert.";
         String p = w.has(base + "embeddings.word_embeddings.weight") ? base : "";
@@ -47,6 +49,9 @@ public final class BertModel {
         for (int i = 0; i < cfg.num_hidden_layers(); i++) {
             layers.add(EncoderLayer.load(w, p + "encoder.layer." + i + ".", LAYER, c, cfg.intermediate_size(),
                     cfg.num_attention_heads(), act, cfg.layer_norm_eps()));
+        }
+        if (architecture.endsWith("ForQuestionAnswering")) {
+            Heads.checkQuestionAnsweringLabels(config, cfg.numLabels());
         }
         EncoderHead head = head(architecture, cfg, w, p, emb, act);
         return new TransformerEncoder(config, w.backend(), w.checkpoint(), w.arena(), emb, layers, head,
@@ -77,13 +82,20 @@ public final class BertModel {
                     LayerNorm.load(w, "cls.predictions.transform.LayerNorm", c, cfg.layer_norm_eps()),
                     decoder(w, cfg, emb, "cls.predictions.decoder.weight", "cls.predictions.bias",
                             "cls.predictions.decoder.bias"));
-            case "RobertaForMaskedLM" -> new Heads.MaskedLm(Linear.load(w, "lm_head.dense", c, c), Activation.GELU,
+            case "RobertaForMaskedLM", "XLMRobertaForMaskedLM" -> new Heads.MaskedLm(
+                    Linear.load(w, "lm_head.dense", c, c), Activation.GELU,
                     LayerNorm.load(w, "lm_head.layer_norm", c, cfg.layer_norm_eps()),
                     decoder(w, cfg, emb, "lm_head.decoder.weight", "lm_head.bias", "lm_head.decoder.bias"));
             case "BertForSequenceClassification" -> new Heads.SequenceClassification(
                     Linear.load(w, p + "pooler.dense", c, c), Linear.load(w, "classifier", labels, c));
-            case "BertForTokenClassification", "RobertaForTokenClassification" ->
+            // RobertaClassificationHead: dense, tanh, out_proj on the first token
+            case "RobertaForSequenceClassification", "XLMRobertaForSequenceClassification" ->
+                    new Heads.SequenceClassification(Linear.load(w, "classifier.dense", c, c),
+                            Linear.load(w, "classifier.out_proj", labels, c));
+            case "BertForTokenClassification", "RobertaForTokenClassification", "XLMRobertaForTokenClassification" ->
                     new Heads.TokenClassification(Linear.load(w, "classifier", labels, c));
+            case "BertForQuestionAnswering", "RobertaForQuestionAnswering", "XLMRobertaForQuestionAnswering" ->
+                    new Heads.QuestionAnswering(Linear.load(w, "qa_outputs", 2, c));
             default -> Heads.NONE;
         };
     }

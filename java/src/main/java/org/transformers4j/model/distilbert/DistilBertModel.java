@@ -16,7 +16,10 @@ import org.transformers4j.nn.LayerNorm;
 import org.transformers4j.nn.Linear;
 import org.transformers4j.nn.Weights;
 
-/** DistilBERT (DistilBertModel, DistilBertForMaskedLM) with the Hub's parameter names. */
+/**
+ * DistilBERT (DistilBertModel, DistilBertForMaskedLM, DistilBertForQuestionAnswering) with the
+ * Hub's parameter names.
+ */
 public final class DistilBertModel {
     static final EncoderLayer.Names LAYER = new EncoderLayer.Names("attention.q_lin", "attention.k_lin",
             "attention.v_lin", "attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm");
@@ -40,6 +43,11 @@ public final class DistilBertModel {
                     cfg.n_heads(), act, eps));
         }
         EncoderHead head = Heads.NONE;
+        if (architecture.equals("DistilBertForQuestionAnswering")) {
+            int labels = config.id2label().isEmpty() ? 2 : config.id2label().size();
+            Heads.checkQuestionAnsweringLabels(config, labels);
+            head = new Heads.QuestionAnswering(Linear.load(w, "qa_outputs", 2, c));
+        }
         if (architecture.equals("DistilBertForMaskedLM")) {
             var projector = w.tiedOr("vocab_projector.weight", new long[] {v, c}, emb.word(),
                     cfg.tie_word_embeddings());

@@ -1,0 +1,86 @@
+package org.transformers4j.model.electra;
+
+import static org.transformers4j.model.ConfigChecks.activation;
+import static org.transformers4j.model.ConfigChecks.finitePositive;
+import static org.transformers4j.model.ConfigChecks.labels;
+import static org.transformers4j.model.ConfigChecks.multipleOf;
+import static org.transformers4j.model.ConfigChecks.oneOf;
+import static org.transformers4j.model.ConfigChecks.positive;
+import static org.transformers4j.model.ConfigChecks.tensor;
+import static org.transformers4j.model.ConfigChecks.tokenId;
+import static org.transformers4j.model.ConfigChecks.tokenIds;
+
+import com.google.gson.JsonObject;
+import java.util.Map;
+import org.transformers4j.model.ConfigReader;
+import org.transformers4j.model.FamilyConfig;
+import org.transformers4j.model.ModelConfig;
+import org.transformers4j.model.SpecialTokens;
+import org.transformers4j.model.TokenIds;
+
+/**
+ * The keys of an ELECTRA config.json, with transformers' ElectraConfig defaults for missing ones
+ * (those of electra-small), checked when made. BERT's layers, with embeddings of their own width.
+ *
+ * @param embedding_size width of the embedding tables; a projection to hidden_size follows where they differ
+ * @param position_embedding_type only "absolute" (or null, which transformers reads the same)
+ * @param id2label class labels by index, or null (two classes)
+ */
+public record ElectraConfig(int vocab_size, int embedding_size, int hidden_size, int num_hidden_layers,
+                            int num_attention_heads, int intermediate_size, String hidden_act,
+                            int max_position_embeddings, int type_vocab_size, double layer_norm_eps,
+                            Integer pad_token_id, Integer bos_token_id, TokenIds eos_token_id,
+                            String position_embedding_type, boolean tie_word_embeddings, Map<Integer, String> id2label)
+        implements FamilyConfig {
+
+    private static final JsonObject DEFAULTS = ConfigReader.defaults("""
+            {"vocab_size": 30522, "embedding_size": 128, "hidden_size": 256, "num_hidden_layers": 12,
+             "num_attention_heads": 4, "intermediate_size": 1024, "hidden_act": "gelu", "max_position_embeddings": 512,
+             "type_vocab_size": 2, "layer_norm_eps": 1e-12, "pad_token_id": 0, "position_embedding_type": "absolute",
+             "tie_word_embeddings": true}""");
+
+    public ElectraConfig {
+        positive("vocab_size", vocab_size);
+        positive("embedding_size", embedding_size);
+        positive("hidden_size", hidden_size);
+        positive("num_hidden_layers", num_hidden_layers);
+        positive("num_attention_heads", num_attention_heads);
+        multipleOf("hidden_size", hidden_size, "num_attention_heads", num_attention_heads);
+        positive("intermediate_size", intermediate_size);
+        activation("hidden_act", hidden_act);
+        positive("max_position_embeddings", max_position_embeddings);
+        positive("type_vocab_size", type_vocab_size);
+        finitePositive("layer_norm_eps", layer_norm_eps);
+        if (position_embedding_type != null) {
+            oneOf("position_embedding_type", position_embedding_type, "absolute");
+        }
+        tensor("vocab_size", vocab_size, "embedding_size", embedding_size);
+        tensor("max_position_embeddings", max_position_embeddings, "embedding_size", embedding_size);
+        tensor("intermediate_size", intermediate_size, "hidden_size", hidden_size);
+        tensor("hidden_size", hidden_size, "embedding_size", embedding_size);
+        tokenId("pad_token_id", pad_token_id, "vocab_size", vocab_size);
+        tokenId("bos_token_id", bos_token_id, "vocab_size", vocab_size);
+        tokenIds("eos_token_id", eos_token_id, "vocab_size", vocab_size);
+        labels(id2label);
+    }
+
+    /** Reads and checks config.json. */
+    public static ElectraConfig from(ModelConfig c) {
+        return ConfigReader.read(c, ElectraConfig.class, Map.of(), DEFAULTS);
+    }
+
+    /** Whether the embeddings are projected to the layers' width (embeddings_project). */
+    public boolean projectsEmbeddings() {
+        return embedding_size != hidden_size;
+    }
+
+    /** Classes of a classification head: id2label's size, 2 without one (as transformers' num_labels). */
+    public int numLabels() {
+        return id2label == null || id2label.isEmpty() ? 2 : id2label.size();
+    }
+
+    @Override
+    public SpecialTokens specialTokens() {
+        return SpecialTokens.of(bos_token_id, eos_token_id, pad_token_id, null);
+    }
+}
