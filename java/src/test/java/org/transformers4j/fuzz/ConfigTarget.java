@@ -29,7 +29,8 @@ import org.transformers4j.model.t5.T5Config;
  */
 public final class ConfigTarget {
     static final List<String> TYPES = List.of("bert", "roberta", "distilbert", "gpt2", "gpt_neo", "llama", "bart",
-            "marian", "t5", "qwen2", "qwen3", "mistral", "gemma", "phi3", "xlm-roberta", "electra", "modernbert", "mbart", "pegasus", "mt5");
+            "marian", "t5", "qwen2", "qwen3", "mistral", "gemma", "phi3", "xlm-roberta", "electra", "modernbert",
+            "mbart", "pegasus", "mt5");
 
     private ConfigTarget() {
     }
