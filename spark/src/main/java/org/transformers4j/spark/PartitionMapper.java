@@ -11,8 +11,8 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 
 /**
- * A partition's rows through the executor's model: read batchSize rows, hand their non-null texts
- * to the runner at once, give the rows back in order with the result (and the error) appended.
+ * A partition's rows through the executor's model: read {@link T4jOptions#rowsPerSubmit()} rows,
+ * hand their non-null texts to the runner at once, give the rows back in order with the result (and the error) appended.
  * Rows are read as they are consumed, so a partition's memory is one batch.
  */
 final class PartitionMapper implements MapPartitionsFunction<Row, Row> {
@@ -63,7 +63,7 @@ final class PartitionMapper implements MapPartitionsFunction<Row, Row> {
     private List<Row> batch(Iterator<Row> rows, long first) {
         List<Row> batch = new ArrayList<>();
         List<String> texts = new ArrayList<>();
-        while (batch.size() < options.batchSize() && rows.hasNext()) {
+        while (batch.size() < options.rowsPerSubmit() && rows.hasNext()) {
             Row r = rows.next();
             batch.add(r);
             if (!r.isNullAt(input)) {

@@ -131,7 +131,7 @@ final class Runners {
     /**
      * An encoder-decoder model, which has no scheduler in the library: one batch at a time under a
      * lock (the pipeline is thread-safe, but one model's passes at a time keep the executor's
-     * memory at one batch). Greedy and beam search run a task's texts as one batch; sampling runs
+     * memory at one batch). Greedy and beam search run a task's texts in batches of batchSize; sampling runs
      * each text alone, so that a row's text depends on its seed only. A batch that fails is run
      * again text by text, so that one bad text fails only its row.
      */
@@ -146,29 +146,38 @@ final class Runners {
         @Override
         public List<Outcome> run(List<String> texts, T4jOptions options) {
             GenerationConfig config = ExecutorModels.generationConfig(generator.defaults(), options);
-            try {
-                lock.lockInterruptibly();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new Interrupted(e);
-            }
-            try {
-                if (!config.doSample() && texts.size() > 1) {
-                    try {
-                        return generator.generate(texts, config, null).stream()
-                                .map(g -> Outcome.ok(g.get(0).text())).toList();
-                    } catch (RuntimeException e) {
-                        // one text spoilt the batch: each alone below
-                    }
+            List<Outcome> out = new ArrayList<>();
+            for (int from = 0; from < texts.size(); from += options.batchSize()) {
+                List<String> batch = texts.subList(from, Math.min(texts.size(), from + options.batchSize()));
+                try {
+                    lock.lockInterruptibly();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new Interrupted(e);
                 }
-                List<Outcome> out = new ArrayList<>();
-                for (String t : texts) {
-                    out.add(alone(t, config));
+                try {
+                    out.addAll(batch(batch, config));
+                } finally {
+                    lock.unlock();
                 }
-                return out;
-            } finally {
-                lock.unlock();
             }
+            return out;
+        }
+
+        /** One batch of at most batchSize texts (each alone when sampling, or when the batch fails). */
+        private List<Outcome> batch(List<String> texts, GenerationConfig config) {
+            if (!config.doSample() && texts.size() > 1) {
+                try {
+                    return generator.generate(texts, config, null).stream().map(g -> Outcome.ok(g.get(0).text())).toList();
+                } catch (RuntimeException e) {
+                    // one text spoilt the batch: each alone below
+                }
+            }
+            List<Outcome> out = new ArrayList<>();
+            for (String t : texts) {
+                out.add(alone(t, config));
+            }
+            return out;
         }
 
         private Outcome alone(String text, GenerationConfig config) {

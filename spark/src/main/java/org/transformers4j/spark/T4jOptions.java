@@ -107,7 +107,11 @@ public final class T4jOptions implements Serializable {
         return o;
     }
 
-    /** Rows a task hands to the model at once, and the most rows in one forward pass (default 32). */
+    /**
+     * The most rows in one forward pass (default 32). A task hands the model {@link #rowsPerSubmit()}
+     * rows at once, which the scheduler sorts by length into passes of at most this many rows, so
+     * that little padding is computed.
+     */
     public T4jOptions withBatchSize(int n) {
         T4jOptions o = copy();
         o.batchSize = atLeast("batchSize", n, 1);
@@ -283,6 +287,14 @@ public final class T4jOptions implements Serializable {
 
     public int batchSize() {
         return batchSize;
+    }
+
+    /**
+     * Rows a task reads and hands to the model at once: 4 x batchSize, the most the library's
+     * batch scheduler sorts by length together.
+     */
+    public int rowsPerSubmit() {
+        return Math.multiplyExact(4, batchSize);
     }
 
     public int maxBatchTokens() {
