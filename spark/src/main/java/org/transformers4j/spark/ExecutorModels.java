@@ -44,7 +44,7 @@ public final class ExecutorModels {
             boolean encoder = task.kind() == ModelRegistry.Kind.ENCODER;
             return new Key(task, folder, o.maxTokens(), task == Task.EMBED && o.normalize(),
                     task == Task.FILL_MASK ? o.candidates() : 0, task == Task.FILL_MASK ? o.maskToken() : "",
-                    task == Task.TEXT2TEXT ? 0 : o.batchSize(), encoder ? o.maxBatchTokens() : 0,
+                    encoder ? o.batchSize() : 0, encoder ? o.maxBatchTokens() : 0,
                     task == Task.GENERATE ? o.maxRows() : 0);
         }
     }

@@ -15,10 +15,19 @@ final class SqlFunction implements UDF1<String, Object> {
 
     private final Task task;
     private final T4jOptions options;
+    /** The executor's runner, looked up by the first row of each deserialised copy (one per task). */
+    private transient Runner runner;
 
     SqlFunction(Task task, T4jOptions options) {
         this.task = task;
         this.options = options;
+    }
+
+    private Runner runner() {
+        if (runner == null) {
+            runner = ExecutorModels.runner(task, options);
+        }
+        return runner;
     }
 
     @Override
@@ -26,7 +35,7 @@ final class SqlFunction implements UDF1<String, Object> {
         if (text == null) {
             return null;
         }
-        Runner.Outcome o = ExecutorModels.runner(task, options).run(List.of(text), options).get(0);
+        Runner.Outcome o = runner().run(List.of(text), options).get(0);
         if (o.error() != null && options.onError() == T4jOptions.OnError.FAIL) {
             TaskContext context = TaskContext.get();
             throw new T4jRowException(task, context == null ? -1 : context.partitionId(), -1, text, o.error());
