@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import org.apache.spark.sql.Dataset;
@@ -27,11 +29,14 @@ import org.transformers4j.scheduler.Schedulers;
  * after the other: the library alone (SentenceEmbedder.embed of the whole list, sorted by length
  * into batches of 32), the library's scheduler fed 128 rows at a time in input order as a Spark
  * task feeds it (4 x batchSize), then T4jSpark.embed at local[1] and local[2] (written to Spark's noop sink, so every
- * row is computed and nothing is collected). Each is warmed up first (model loaded, one small
- * run). The overhead of Spark per row is the difference of the times per row.
+ * row is computed and nothing is collected). The four run in turn for several rounds after a
+ * warm-up (2,000 sentences through each library path; a small Spark job per session), and each is
+ * reported by its median and best rate, so that a busy moment of a shared machine shows as a
+ * spread rather than as a difference. The overhead of Spark per row is the difference of the
+ * median times per row.
  *
  * <p>Not a test: run it by hand on a quiet machine (docs/spark.md gives the command line). Args:
- * [rows, default 20000] [partitions, default 8].
+ * [rows, default 20000] [partitions, default 8] [rounds, default 3].
  */
 public final class EmbedBench {
     private static final String[] SUBJECTS = {"The committee", "A small dog", "My neighbour", "The new model",
@@ -70,32 +75,46 @@ public final class EmbedBench {
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
         int partitions = args.length > 1 ? Integer.parseInt(args[1]) : 8;
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         List<String> texts = sentences(n);
         CpuBackend cpu = CpuBackend.create();
-        System.out.printf("EmbedBench: %d sentences (%.1f words on average), %d partitions; %s; %s%n", n,
-                texts.stream().mapToInt(t -> t.split(" ").length).average().orElse(0), partitions,
+        System.out.printf("EmbedBench: %d sentences (%.1f words on average), %d partitions, %d rounds; %s; %s%n", n,
+                texts.stream().mapToInt(t -> t.split(" ").length).average().orElse(0), partitions, rounds,
                 cpu.kernelProvider(), cpu.gemmProvider());
         System.out.println("load average at start: " + loadAverage());
-        List<String[]> results = new ArrayList<>();
-        try (SentenceEmbedder lib = DefaultModels.miniLmEmbedder(cpu)) {
-            lib.embed(texts.subList(0, Math.min(500, n)));
-            results.add(timed("library: SentenceEmbedder.embed(List)", n, () -> lib.embed(texts)));
-        }
-        try (BatchScheduler<String, Embedding> s = Schedulers.embeddings("bench", DefaultModels.miniLmEmbedder(cpu),
-                SchedulerOptions.defaults())) {
-            fedInBatches(s, texts.subList(0, Math.min(500, n)));
-            results.add(timed("library: scheduler, 128-row submits in order", n, () -> fedInBatches(s, texts)));
-        }
-        for (int threads : new int[] {1, 2}) {
-            results.add(spark(threads, texts, partitions));
+        Map<String, List<Double>> rates = new LinkedHashMap<>();
+        try (SentenceEmbedder lib = DefaultModels.miniLmEmbedder(cpu);
+             BatchScheduler<String, Embedding> s = Schedulers.embeddings("bench", DefaultModels.miniLmEmbedder(cpu),
+                     SchedulerOptions.defaults())) {
+            List<String> warm = texts.subList(0, Math.min(2000, n));
+            lib.embed(warm);
+            fedInBatches(s, warm);
+            for (int round = 1; round <= rounds; round++) {
+                System.out.println("round " + round + ", load average " + loadAverage());
+                record(rates, timed("library: SentenceEmbedder.embed(List)", n, () -> lib.embed(texts)));
+                record(rates, timed("library: scheduler, 128-row submits in order", n, () -> fedInBatches(s, texts)));
+                for (int threads : new int[] {1, 2}) {
+                    record(rates, spark(threads, texts, partitions));
+                }
+            }
         }
         System.out.println("load average at end: " + loadAverage());
-        double base = Double.parseDouble(results.get(0)[1]);
-        System.out.printf("%n%-48s %10s %14s %16s%n", "", "rows/s", "ms per row", "overhead/row");
-        for (String[] r : results) {
-            double rate = Double.parseDouble(r[1]);
-            System.out.printf("%-48s %10.1f %14.3f %13.3f ms%n", r[0], rate, 1000 / rate, 1000 / rate - 1000 / base);
-        }
+        double base = median(rates.values().iterator().next());
+        System.out.printf("%n%-48s %14s %12s %12s %16s%n", "", "median rows/s", "best rows/s", "ms per row",
+                "overhead/row");
+        rates.forEach((what, r) -> System.out.printf("%-48s %14.1f %12.1f %12.3f %13.3f ms%n", what, median(r),
+                r.stream().mapToDouble(Double::doubleValue).max().orElse(0), 1000 / median(r),
+                1000 / median(r) - 1000 / base));
+    }
+
+    private static void record(Map<String, List<Double>> rates, String[] result) {
+        rates.computeIfAbsent(result[0], k -> new ArrayList<>()).add(Double.parseDouble(result[1]));
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> v = values.stream().sorted().toList();
+        int m = v.size() / 2;
+        return v.size() % 2 == 1 ? v.get(m) : (v.get(m - 1) + v.get(m)) / 2;
     }
 
     /** What a Spark task does: submit 128 rows, wait for them, the next 128. */
