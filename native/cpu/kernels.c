@@ -114,7 +114,7 @@ static void layer_norm(const float *x, const float *r, float *sum_out, float *y,
         norm_row(x + o, r ? r + o : NULL, sum_out ? sum_out + o : NULL, y + o, gamma, beta,
                  cols, eps, rms, stream);
     }
-    if (stream) _mm_sfence();
+    if (stream) vstream_fence();
 }
 
 /* -------------------------------------------------------------- softmax */
@@ -240,7 +240,7 @@ static int32_t softmax(const t4j_softmax_params *p, const float *x, float *y) {
         }
         free(tmp);
     }
-    if (stream) _mm_sfence();
+    if (stream) vstream_fence();
     return failed ? T4J_ERR_ALLOC : T4J_OK;
 }
 
@@ -414,7 +414,7 @@ static void prefetch_plan(const t4j_attention_params *p, const float *q, const f
 }
 
 static inline void prefetch_lines(const char *row, int64_t bytes) {
-    for (int64_t off = 0; off < bytes; off += 64) _mm_prefetch(row + off, _MM_HINT_T1);
+    for (int64_t off = 0; off < bytes; off += 64) vprefetch_l2(row + off);
 }
 
 /* The next rows of the planned head: evenly over the steps this head takes. */
@@ -846,7 +846,7 @@ static inline void gemm_tile_rows_pf(const float *const a[4], int64_t kc, const 
     vf a0[NV] = {0}, a1[NV] = {0}, a2[NV] = {0}, a3[NV] = {0};
     for (int64_t kk = 0; kk < kc; kk++) {
         if (pf && kk % PF_EVERY == 0)
-            for (int64_t l = 0; l < lines; l++) _mm_prefetch(pf + (kk / PF_EVERY * lines + l) * 64, _MM_HINT_T1);
+            for (int64_t l = 0; l < lines; l++) vprefetch_l2(pf + (kk / PF_EVERY * lines + l) * 64);
         float x0 = a[0][kk], x1 = a[1][kk], x2 = a[2][kk], x3 = a[3][kk];
         const float *row = bp + kk * TC;
 #pragma GCC unroll 8
@@ -1220,7 +1220,7 @@ static void copy(void *dst, const void *src, int64_t n) {
         }
         memcpy(d + i, s + i, (size_t)(len - i));
     }
-    if (stream) _mm_sfence();
+    if (stream) vstream_fence();
 }
 
 static void add(const float *a, const float *b, float *y, int64_t n) {

@@ -45,4 +45,45 @@ extern const t4j_kernels t4j_kernels_avx512;
 extern const t4j_kernels t4j_kernels_avx2;
 extern const t4j_kernels t4j_kernels_scalar;
 
+/* The float table of the instruction set in use, or of a given one (t4j_cpu.c). */
+const t4j_kernels *t4j_cpu_kernels(void);
+const t4j_kernels *t4j_cpu_kernels_for(int32_t isa);
+/* The best instruction set the CPU has (T4J_ISA_*), whatever t4j_set_isa forced. */
+int32_t t4j_cpu_best_isa(void);
+
+/* y = act(y) on rows x cols of row stride ldy: the epilogue the low-precision products share */
+typedef void (*t4j_act_rows_fn)(int32_t act, float *y, int64_t ldy, int64_t rows, int64_t cols);
+
+/*
+ * int8 kernels (int8.c), one instance per instruction set: vnni512 (AVX-512 VNNI), avx2, scalar.
+ * Packed weights as t4j_pack_weights_int8 lays them out (t4j_lowp.c); qa holds m rows of ldq
+ * bytes, ldq a multiple of 4 with zeros past K.
+ */
+typedef struct t4j_int8_kernels {
+    const char *name;
+    /* lo = min(0, min a), hi = max(0, max a) over a[0..k); returns 0 when a holds NaN or infinity */
+    int (*row_range)(const float *a, int64_t k, float *lo, float *hi);
+    /* q[c] = rint(clamp(a[c] / scale, -zp, 255 - zp)) + zp for c < k */
+    void (*quantize_row)(const float *a, int64_t k, float scale, int32_t zp, uint8_t *q);
+    /* c = act((float)(sum_k (qa - zp) w) * (a_scale w_scale) + bias); status T4J_OK or T4J_ERR_ALLOC */
+    int32_t (*linear)(int64_t m, int64_t n, int64_t k, const uint8_t *qa, int64_t ldq, const float *a_scale,
+                      const int32_t *a_zp, const int8_t *w, const float *w_scale, const int32_t *w_sum,
+                      const float *bias, int32_t act, float *c, int64_t ldc, t4j_act_rows_fn act_rows);
+} t4j_int8_kernels;
+
+extern const t4j_int8_kernels t4j_int8_kernels_vnni512;
+extern const t4j_int8_kernels t4j_int8_kernels_avx2;
+extern const t4j_int8_kernels t4j_int8_kernels_scalar;
+
+/*
+ * bfloat16 products on vdpbf16ps (bf16dot.c, AVX-512 BF16 only): c = act(bf16(a) w^T + bias) with w
+ * packed by t4j_pack_weights_bf16dot in its native layout. Status T4J_OK or T4J_ERR_ALLOC.
+ */
+typedef struct t4j_bf16dot_kernels {
+    int32_t (*linear)(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const uint16_t *w,
+                      const float *bias, int32_t act, float *c, int64_t ldc, t4j_act_rows_fn act_rows);
+} t4j_bf16dot_kernels;
+
+extern const t4j_bf16dot_kernels t4j_bf16dot_kernels_avx512bf16;
+
 #endif

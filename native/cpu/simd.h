@@ -4,6 +4,8 @@
  * kernels.c is compiled once per instruction set (see CMakeLists.txt) with
  * T4J_VARIANT set to avx512, avx2 or scalar. GCC vector extensions give one
  * source for all three: the compiler lowers `vf` to zmm, ymm or xmm registers.
+ * Elsewhere than x86-64 only `scalar` is built, with no intrinsics at all: 16-byte
+ * vectors the compiler lowers to the target's (NEON q registers on aarch64).
  *   VW  floats per vector (16, 8, 4)
  *   NV  vectors per row in the register-blocked micro-kernels (4 rows x NV)
  */
@@ -11,7 +13,12 @@
 #define T4J_SIMD_H
 
 #include <stdint.h>
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#define T4J_X86 1
+#else
+#define T4J_X86 0
+#endif
 
 #if defined(__AVX512F__)
 #define VW 16
@@ -39,9 +46,13 @@ static inline vf vload_bf16(const uint16_t *p) {
     return (vf)_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)), 16);
 #elif defined(__AVX2__)
     return (vf)_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16);
-#else
+#elif T4J_X86
     /* zeros interleaved below the values: each 32-bit lane is its value shifted up by 16 */
     return (vf)_mm_unpacklo_epi16(_mm_setzero_si128(), _mm_loadl_epi64((const __m128i *)p));
+#else
+    typedef uint16_t vh __attribute__((vector_size(VW * 2), aligned(2)));
+    typedef uint32_t vu __attribute__((vector_size(VW * 4)));
+    return (vf)(__builtin_convertvector(*(const vh *)p, vu) << 16);
 #endif
 }
 static inline float bf16_to_float(uint16_t h) {
@@ -57,8 +68,26 @@ static inline void vstream(float *p, vf v) {
     _mm512_stream_ps(p, (__m512)v);
 #elif defined(__AVX2__)
     _mm256_stream_ps(p, (__m256)v);
-#else
+#elif T4J_X86
     _mm_stream_ps(p, (__m128)v);
+#else
+    vstore(p, v); /* a plain store: no portable non-temporal one */
+#endif
+}
+
+/* Orders non-temporal stores before what follows (nothing to order where they are plain stores). */
+static inline void vstream_fence(void) {
+#if T4J_X86
+    _mm_sfence();
+#endif
+}
+
+/* Brings a cache line towards the core (to L2 on x86); never faults. */
+static inline void vprefetch_l2(const void *p) {
+#if T4J_X86
+    _mm_prefetch((const char *)p, _MM_HINT_T1);
+#else
+    __builtin_prefetch(p, 0, 2);
 #endif
 }
 
@@ -75,8 +104,10 @@ static inline vf vmax(vf a, vf b) {
     return (vf)_mm512_max_ps((__m512)a, (__m512)b);
 #elif defined(__AVX2__)
     return (vf)_mm256_max_ps((__m256)a, (__m256)b);
-#else
+#elif T4J_X86
     return (vf)_mm_max_ps((__m128)a, (__m128)b);
+#else
+    return vselect(a > b, a, b); /* as maxps: b where either is NaN */
 #endif
 }
 
@@ -108,8 +139,10 @@ static inline vf vmin(vf a, vf b) {
     return (vf)_mm512_min_ps((__m512)a, (__m512)b);
 #elif defined(__AVX2__)
     return (vf)_mm256_min_ps((__m256)a, (__m256)b);
-#else
+#elif T4J_X86
     return (vf)_mm_min_ps((__m128)a, (__m128)b);
+#else
+    return vselect(a < b, a, b); /* as minps: b where either is NaN */
 #endif
 }
 
@@ -174,10 +207,14 @@ static inline vf vrcp_finite(vf d) {
     vf r = (vf)_mm512_rcp14_ps((__m512)d);
 #elif defined(__AVX2__)
     vf r = (vf)_mm256_rcp_ps((__m256)d);
-#else
+#elif T4J_X86
     vf r = (vf)_mm_rcp_ps((__m128)d);
 #endif
+#if T4J_X86
     return r * (2.0f - d * r);
+#else
+    return 1.0f / d; /* exact: no estimate instruction to refine portably */
+#endif
 }
 
 /* 1/d for d > 0, clamped at 1e30 so that an infinite d gives a tiny result, not NaN. */
@@ -188,7 +225,7 @@ static inline vf vrcp(vf d) { return vrcp_finite(vmin(d, vset(1e30f))); }
  * a degree-6 polynomial for exp(r), then scale by 2^n. Relative error about
  * 1e-7. AVX-512: roundscale and scalef; inputs below -87 (including -inf)
  * give exactly 0 (never a denormal: producing one costs a microcode assist),
- * large inputs overflow to +inf.
+ * inputs above 88.7 (including +inf) give +inf.
  * Otherwise: 2^n through the exponent bits, inputs below -87.3 give exactly
  * 0 and inputs are clamped at 88.3.
  */
@@ -207,7 +244,9 @@ static inline vf vexp_poly(vf x, vf n) {
 static inline vf vexp(vf x) {
     /* below -87 the result would underflow (a microcode assist each): give 0 instead */
     vi under = x < -87.0f;
-    x = vmax(x, vset(-87.0f));
+    /* above 89 the result is +inf (scalef by 2^128); unclamped, the reduction lost all precision
+     * and very large inputs (GELU-tanh of 1e4) gave NaN */
+    x = vmin(vmax(x, vset(-87.0f)), vset(89.0f));
     vf n = (vf)_mm512_roundscale_ps((__m512)(x * 1.44269504088896341f), _MM_FROUND_TO_NEAREST_INT);
     vf e = (vf)_mm512_scalef_ps((__m512)vexp_poly(x, n), (__m512)n);
     return vselect(under, vset(0.0f), e);

@@ -12,10 +12,12 @@
 #include "t4j.h"
 
 static int32_t detect_isa(void) {
+#if defined(__x86_64__)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f")) return T4J_ISA_AVX512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return T4J_ISA_AVX2;
-    return T4J_ISA_SCALAR;
+#endif
+    return T4J_ISA_SCALAR; /* elsewhere: the portable kernels, the only ones built */
 }
 
 static int32_t forced_isa = -1;
@@ -30,13 +32,18 @@ int32_t t4j_set_isa(int32_t isa) {
     return t4j_isa();
 }
 
-static const t4j_kernels *kernels(void) {
-    switch (t4j_isa()) {
+/* The kernel table of an instruction set (only the portable one is built elsewhere than x86-64). */
+static const t4j_kernels *kernels_for(int32_t isa) {
+    switch (isa) {
+#if defined(__x86_64__)
     case T4J_ISA_AVX512: return &t4j_kernels_avx512;
     case T4J_ISA_AVX2: return &t4j_kernels_avx2;
+#endif
     default: return &t4j_kernels_scalar;
     }
 }
+
+static const t4j_kernels *kernels(void) { return kernels_for(t4j_isa()); }
 
 int32_t t4j_version(void) { return 100; }
 
@@ -324,14 +331,6 @@ typedef struct {
 
 #define PACKED_MAGIC 0x7434504b
 
-static const t4j_kernels *kernels_for(int32_t isa) {
-    switch (isa) {
-    case T4J_ISA_AVX512: return &t4j_kernels_avx512;
-    case T4J_ISA_AVX2: return &t4j_kernels_avx2;
-    default: return &t4j_kernels_scalar;
-    }
-}
-
 int64_t t4j_packed_bytes(int64_t n, int64_t k) {
     if (n < 1 || k < 1) return -T4J_ERR_SIZE;
     return (int64_t)sizeof(packed_header) + kernels()->packed_floats(n, k) * (int64_t)sizeof(float);
@@ -372,3 +371,8 @@ int32_t t4j_linear_packed(int64_t m, int64_t n, int64_t k, const float *a, int64
     kernels_for(h->isa)->linear_packed(m, n, k, a, lda, (const float *)(h + 1), bias, act, c, ldc);
     return T4J_OK;
 }
+
+/* For the int8 and bfloat16-dot entry points (t4j_lowp.c), which share the float tables' epilogue. */
+const t4j_kernels *t4j_cpu_kernels(void) { return kernels(); }
+const t4j_kernels *t4j_cpu_kernels_for(int32_t isa) { return kernels_for(isa); }
+int32_t t4j_cpu_best_isa(void) { return detect_isa(); }

@@ -23,6 +23,7 @@ extern "C" {
 #define T4J_ERR_NULL 1     /* a required pointer was NULL */
 #define T4J_ERR_SIZE 2     /* a size, stride or length was out of range */
 #define T4J_ERR_ALLOC 3    /* scratch memory could not be allocated */
+#define T4J_ERR_VALUE 4    /* a value was out of its range (NaN or infinity where a finite one is needed) */
 
 /* Instruction set the dispatcher chose. */
 #define T4J_ISA_SCALAR 0
@@ -262,6 +263,90 @@ int32_t t4j_linear_bf16(int64_t m, int64_t n, int64_t k, const float *a, int64_t
 int32_t t4j_pack_weights_bf16(const uint16_t *w, int64_t n, int64_t k, int64_t ldw, void *dst);
 int32_t t4j_embedding_bf16(const uint16_t *table, int64_t vocab, int64_t cols, const int64_t *ids,
                            int64_t n, float *out);
+
+/*
+ * int8 linear layers: integer products, float32 outside them.
+ *
+ * Weights w [N, K] are quantized symmetrically per output channel (per row of w), by
+ * t4j_quantize_weights_int8 (all values finite, else T4J_ERR_VALUE before anything is written):
+ *   scale[n] = max_k |w[n, k]| / 127        (1 where that is below FLT_MIN: a zero row)
+ *   q[n, k]  = clamp(rint(w[n, k] / scale[n]), -127, 127)      (rint: to nearest even)
+ * q: [N, K] int8 of row stride ldq, scale: [N]. This is ONNX Runtime's per-channel symmetric int8
+ * quantization; the packing accepts any int8 values (ONNX Runtime's reduce-range files use -64..64).
+ * Kept in a safetensors file as two tensors per layer: NAME (dtype I8, shape [N, K], row n the
+ * quantized output channel n, whatever orientation the float tensor had) and NAME_scale (F32,
+ * [N]); the weight row sums the product needs are computed at packing, not stored.
+ *
+ * Activations are quantized on the fly to uint8 with a zero point, as ONNX's DynamicQuantizeLinear
+ * computes it, over each row (t4j_linear_int8) or over what the caller chooses (t4j_quantize_u8):
+ *   lo = min(0, min a), hi = max(0, max a)
+ *   scale = hi == lo ? 1 : (hi - lo) / 255              (1 also where that is below FLT_MIN)
+ *   zp = rint(clamp(0 - lo / scale, 0, 255))
+ *   q[r, k] = rint(clamp(a[r, k] / scale, -zp, 255 - zp)) + zp
+ * A row (or tensor) holding NaN or infinity gets scale NaN, zero point 0 and q = 0: its outputs
+ * are NaN.
+ *
+ * The product, exact in int32 (K at most 65536), then float32:
+ *   acc[m, n] = sum_k (q_a[m, k] - zp[m]) q_w[n, k]
+ *   c[m, n] = act((float) acc[m, n] * (a_scale[m] * w_scale[n]) + bias[n])
+ * with AVX-512 VNNI (vpdpbusd) where the CPU has it and the instruction set in use is AVX-512, the
+ * same sums from vpmaddwd on AVX2, plain C otherwise: every path computes the same integers.
+ *
+ * t4j_quantize_weights_int8: as above; q and scale are the caller's.
+ * t4j_quantize_u8: a [M, K] of row stride lda into q [M, K] of row stride ldq (bytes past K in a
+ *   row are not written), scale [M] and zero_point [M]: per row, or with per_tensor nonzero one
+ *   scale and zero point over all of a (written for every row), as DynamicQuantizeLinear.
+ * t4j_packed_int8_bytes: the size of a packing of [N, K] weights (K <= 65536, else -T4J_ERR_SIZE);
+ *   use a 64-byte aligned buffer. One layout for every instruction set: a 64-byte header, the
+ *   scales and weight row sums padded to N rounded up to 16, then panels of 16 output channels,
+ *   each whole over K in groups of four along K (64 bytes a group), zero-padded.
+ * t4j_pack_weights_int8: packs q [N, K] (row stride ldq) with its scales [N] (finite, else
+ *   T4J_ERR_VALUE).
+ * t4j_linear_int8: c = act(a w^T + bias) as above, a [M, K] float32 of row stride lda quantized
+ *   per row, bias [N] or NULL, c [M, N] of row stride ldc (must not overlap a). Weights are read
+ *   once per call whatever M is: decoding steps stream them at memory bandwidth.
+ * t4j_linear_int8_quantized: the same from activations already quantized (q [M, K] of row stride
+ *   ldq with scale [M] and zero_point [M] in 0..255, else T4J_ERR_VALUE): for graphs that quantize
+ *   per tensor (t4j_quantize_u8 with per_tensor) as ONNX Runtime's do.
+ * T4J_ERR_SIZE where n or k differ from the packing.
+ */
+int32_t t4j_quantize_weights_int8(const float *w, int64_t n, int64_t k, int64_t ldw, int8_t *q, int64_t ldq,
+                                  float *scale);
+int32_t t4j_quantize_u8(const float *a, int64_t m, int64_t k, int64_t lda, int32_t per_tensor, uint8_t *q,
+                        int64_t ldq, float *scale, int32_t *zero_point);
+int64_t t4j_packed_int8_bytes(int64_t n, int64_t k);
+int32_t t4j_pack_weights_int8(const int8_t *q, int64_t n, int64_t k, int64_t ldq, const float *scale, void *dst);
+int32_t t4j_linear_int8(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed,
+                        const float *bias, int32_t act, float *c, int64_t ldc);
+int32_t t4j_linear_int8_quantized(int64_t m, int64_t n, int64_t k, const uint8_t *q, int64_t ldq,
+                                  const float *scale, const int32_t *zero_point, const void *packed,
+                                  const float *bias, int32_t act, float *c, int64_t ldc);
+
+/*
+ * bfloat16 arithmetic for products of many rows (encoders, prefill):  c = act(bf16(a) w^T + bias)
+ * w [N, K] bfloat16 (row stride ldw, elements) packed once by t4j_pack_weights_bf16dot into a
+ * buffer of t4j_packed_bf16dot_bytes (64-byte aligned); a [M, K] float32 (row stride lda) is rounded
+ * to bfloat16 at the product's input only (to nearest even; denormals to zero, as the hardware
+ * does); sums, bias, activation and c [M, N] (row stride ldc, not overlapping a) are float32.
+ * With AVX-512 BF16 (and AVX-512 the instruction set in use at packing): vdpbf16ps, each product of
+ * two bfloat16 exact, added in pairs to float32 sums (bfloat16 denormals read as zero).
+ * Otherwise (the packing records which): the float32 packed product of the instruction set in use
+ * (t4j_linear_packed) on the weights widened to float32 and the rounded activations: the same exact
+ * products, summed in float32 in another order (results differ in the last bits, not by rounding
+ * either input differently), at the float32 rate and twice the weight memory.
+ * The packed size depends on the instruction set in use, as t4j_packed_bytes. T4J_ERR_SIZE where n
+ * or k differ from the packing, or the packing needs an instruction set the CPU lacks.
+ */
+int64_t t4j_packed_bf16dot_bytes(int64_t n, int64_t k);
+int32_t t4j_pack_weights_bf16dot(const uint16_t *w, int64_t n, int64_t k, int64_t ldw, void *dst);
+int32_t t4j_linear_bf16dot(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed,
+                           const float *bias, int32_t act, float *c, int64_t ldc);
+
+/* What the int8 and bfloat16-dot products use at the instruction set in use (bits below). */
+#define T4J_CPU_INT8_VNNI 1 /* int8: AVX-512 VNNI (else vpmaddwd on AVX2, or plain C) */
+#define T4J_CPU_BF16_DOT 2  /* bfloat16 dot: AVX-512 BF16 (else the float32 product) */
+
+int32_t t4j_cpu_features(void);
 
 #ifdef __cplusplus
 }

@@ -1,8 +1,10 @@
 /* t4j_ref.c: scalar references, double accumulation (see t4j_ref.h). */
 #include "t4j_ref.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void norm(const float *x, const float *r, float *sum_out, float *y, const float *gamma,
                  const float *beta, int64_t rows, int64_t cols, float eps, int rms) {
@@ -178,5 +180,120 @@ void t4j_ref_sgemm(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64
                        (trans_b ? b[j * ldb + kk] : b[kk * ldb + j]);
             double prev = beta == 0.0f ? 0.0 : (double)beta * c[i * ldc + j];
             c[i * ldc + j] = (float)(alpha * acc + prev);
+        }
+}
+
+/* ------------------------------------------------------------ int8, bfloat16 dot */
+
+void t4j_ref_quantize_weights_int8(const float *w, int64_t n, int64_t k, int64_t ldw, int8_t *q, int64_t ldq,
+                                   float *scale) {
+    for (int64_t r = 0; r < n; r++) {
+        float mx = 0.0f;
+        for (int64_t c = 0; c < k; c++)
+            if (fabsf(w[r * ldw + c]) > mx) mx = fabsf(w[r * ldw + c]);
+        float s = mx / 127.0f;
+        if (!(s >= FLT_MIN)) s = 1.0f;
+        for (int64_t c = 0; c < k; c++) {
+            float v = rintf(w[r * ldw + c] / s);
+            if (v < -127.0f) v = -127.0f;
+            if (v > 127.0f) v = 127.0f;
+            q[r * ldq + c] = (int8_t)v;
+        }
+        scale[r] = s;
+    }
+}
+
+/* DynamicQuantizeLinear's scale and zero point for the range [lo, hi] (which includes 0). */
+static void u8_params(float lo, float hi, int finite, float *scale, int32_t *zp) {
+    if (!finite) {
+        *scale = NAN;
+        *zp = 0;
+        return;
+    }
+    float s = hi == lo ? 1.0f : (hi - lo) / 255.0f;
+    if (!(s >= FLT_MIN)) s = 1.0f;
+    float z = 0.0f - lo / s;
+    if (z < 0.0f) z = 0.0f;
+    if (z > 255.0f) z = 255.0f;
+    *scale = s;
+    *zp = (int32_t)rintf(z);
+}
+
+void t4j_ref_quantize_u8(const float *a, int64_t m, int64_t k, int64_t lda, int32_t per_tensor, uint8_t *q,
+                         int64_t ldq, float *scale, int32_t *zero_point) {
+    float tlo = 0.0f, thi = 0.0f;
+    int tfinite = 1;
+    for (int64_t r = 0; r < m; r++)
+        for (int64_t c = 0; c < k; c++) {
+            float v = a[r * lda + c];
+            tfinite &= isfinite(v) != 0;
+            if (v < tlo) tlo = v;
+            if (v > thi) thi = v;
+        }
+    for (int64_t r = 0; r < m; r++) {
+        float lo = tlo, hi = thi;
+        int finite = tfinite;
+        if (!per_tensor) {
+            lo = hi = 0.0f;
+            finite = 1;
+            for (int64_t c = 0; c < k; c++) {
+                float v = a[r * lda + c];
+                finite &= isfinite(v) != 0;
+                if (v < lo) lo = v;
+                if (v > hi) hi = v;
+            }
+        }
+        u8_params(lo, hi, finite, &scale[r], &zero_point[r]);
+        int32_t zp = zero_point[r];
+        for (int64_t c = 0; c < k; c++) {
+            if (!finite) {
+                q[r * ldq + c] = 0;
+                continue;
+            }
+            float v = a[r * lda + c] / scale[r];
+            if (v < (float)-zp) v = (float)-zp;
+            if (v > (float)(255 - zp)) v = (float)(255 - zp);
+            q[r * ldq + c] = (uint8_t)((int32_t)rintf(v) + zp);
+        }
+    }
+}
+
+void t4j_ref_linear_int8_quantized(int64_t m, int64_t n, int64_t k, const uint8_t *q, int64_t ldq,
+                                   const float *a_scale, const int32_t *a_zp, const int8_t *w, int64_t ldw,
+                                   const float *w_scale, const float *bias, int32_t act, float *c, int64_t ldc) {
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            int64_t acc = 0;
+            for (int64_t x = 0; x < k; x++) acc += (int64_t)(q[i * ldq + x] - a_zp[i]) * w[j * ldw + x];
+            float v = (float)(int32_t)acc * (a_scale[i] * w_scale[j]);
+            if (bias) v += bias[j];
+            c[i * ldc + j] = t4j_ref_act(act, v);
+        }
+}
+
+uint16_t t4j_ref_bf16(float x) {
+    uint32_t b;
+    memcpy(&b, &x, sizeof b);
+    if ((b & 0x7f800000u) == 0) return (uint16_t)((b >> 16) & 0x8000u);
+    if ((b & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((b >> 16) | 0x40u);
+    return (uint16_t)((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
+}
+
+/* A bfloat16 value as the dot-product instruction reads it: denormals as zero. */
+static double bf16_value(uint16_t h) {
+    if ((h & 0x7f80u) == 0) return 0.0;
+    uint32_t b = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
+void t4j_ref_linear_bf16dot(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const uint16_t *w,
+                            int64_t ldw, const float *bias, int32_t act, float *c, int64_t ldc) {
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double acc = 0.0;
+            for (int64_t x = 0; x < k; x++) acc += bf16_value(t4j_ref_bf16(a[i * lda + x])) * bf16_value(w[j * ldw + x]);
+            c[i * ldc + j] = t4j_ref_act(act, (float)(acc + (bias ? bias[j] : 0.0)));
         }
 }

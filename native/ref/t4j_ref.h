@@ -31,4 +31,23 @@ void t4j_ref_sgemm(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64
                    const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                    int64_t ldc);
 
+/*
+ * int8 and bfloat16-dot references (t4j.h). The quantizations compute exactly what the kernels
+ * must (the same float operations in the same order); the products take weights unpacked:
+ * q_w [N, K] int8 (row stride ldw) with w_scale [N], or w [N, K] bfloat16 (row stride ldw).
+ * int8: acc is summed exactly in 64 bits, then c = act((float) acc * (a_scale * w_scale) + bias).
+ * bfloat16: bf16(a) w summed in double (bfloat16 denormals read as zero), then bias and act.
+ */
+void t4j_ref_quantize_weights_int8(const float *w, int64_t n, int64_t k, int64_t ldw, int8_t *q, int64_t ldq,
+                                   float *scale);
+void t4j_ref_quantize_u8(const float *a, int64_t m, int64_t k, int64_t lda, int32_t per_tensor, uint8_t *q,
+                         int64_t ldq, float *scale, int32_t *zero_point);
+void t4j_ref_linear_int8_quantized(int64_t m, int64_t n, int64_t k, const uint8_t *q, int64_t ldq,
+                                   const float *a_scale, const int32_t *a_zp, const int8_t *w, int64_t ldw,
+                                   const float *w_scale, const float *bias, int32_t act, float *c, int64_t ldc);
+/* float32 to bfloat16 as vcvtne2ps2bf16: to nearest even, denormals to signed zero, NaN kept quiet */
+uint16_t t4j_ref_bf16(float x);
+void t4j_ref_linear_bf16dot(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const uint16_t *w,
+                            int64_t ldw, const float *bias, int32_t act, float *c, int64_t ldc);
+
 #endif

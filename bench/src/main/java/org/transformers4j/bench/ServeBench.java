@@ -44,8 +44,23 @@ public final class ServeBench {
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 2;
+        scratchAtTheLimits();
         embeddings(rounds);
         completions(rounds);
+    }
+
+    /** The scratch memory one full batch of the default model takes at the default limits (32 texts of 256 tokens). */
+    static void scratchAtTheLimits() {
+        try (CpuBackend cpu = CpuBackend.create();
+             var s = org.transformers4j.scheduler.Schedulers.embeddings("minilm", DefaultModels.miniLmEmbedder(cpu),
+                     SchedulerOptions.defaults())) {
+            org.transformers4j.tensor.TensorArena.trimPool();
+            String longest = "word ".repeat(400); // truncated to 256 tokens by the model's tokenizer
+            s.submitAll(java.util.Collections.nCopies(s.options().maxBatchSize(), longest), null)
+                    .forEach(java.util.concurrent.CompletableFuture::join);
+            System.out.printf(Locale.ROOT, "scratch memory of one full batch (32 x 256 tokens, all-MiniLM-L6-v2): %.1f MiB%n",
+                    org.transformers4j.tensor.TensorArena.poolBytes() / 1048576.0);
+        }
     }
 
     static List<String> texts(int n) {

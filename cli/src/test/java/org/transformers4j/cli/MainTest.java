@@ -1,12 +1,13 @@
 package org.transformers4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonParser;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,14 +19,21 @@ import org.junit.jupiter.api.io.TempDir;
 class MainTest {
     static final Path FIXTURES = Path.of("../java/src/test/resources/fixtures/models");
 
-    record Run(int status, String out) {
+    /** A command's exit code, standard output and standard error. */
+    record Run(int status, String out, String err) {
     }
 
-    static Run run(String... args) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (PrintStream ps = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
-            int status = Main.run(args, ps);
-            return new Run(status, bytes.toString(StandardCharsets.UTF_8));
+    static Run run(String... args) {
+        return runWithInput(new ByteArrayInputStream(new byte[0]), args);
+    }
+
+    /** Runs t4j in-process with the given standard input. */
+    static Run runWithInput(InputStream in, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            int status = Main.run(args, in, o, e);
+            return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         }
     }
 
@@ -116,9 +124,9 @@ class MainTest {
                 "--temperature", "1.3", "w428");
         assertEquals(sampled.out(), run("generate", "--model", dir.toString(), "--max-new-tokens", "6", "--seed", "3",
                 "--temperature", "1.3", "w428").out());
-        var e = assertThrows(IllegalArgumentException.class, () -> run("generate", "--model", dir.toString(),
-                "--top-p", "1.5", "w428"));
-        assertTrue(e.getMessage().contains("topP"), e.getMessage());
+        Run bad = run("generate", "--model", dir.toString(), "--top-p", "1.5", "w428");
+        assertEquals(2, bad.status(), bad.err());
+        assertTrue(bad.err().startsWith("t4j: --top-p must be in (0, 1], got 1.5"), bad.err());
     }
 
     @Test
@@ -165,14 +173,17 @@ class MainTest {
 
     @Test
     void badArgumentsAreNamed() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> run("verify", "--model", "x"));
-        assertTrue(e.getMessage().contains("missing option --reference"));
-        e = assertThrows(IllegalArgumentException.class, () -> run("frobnicate"));
-        assertTrue(e.getMessage().contains("unknown command frobnicate"));
-        e = assertThrows(IllegalArgumentException.class, () -> run("similarity", "only one"));
-        assertTrue(e.getMessage().contains("at least one"));
-        e = assertThrows(IllegalArgumentException.class, () -> run("verify", "--model", "x", "--reference", "y",
-                "--dtype", "f8"));
-        assertTrue(e.getMessage().contains("--dtype must be f32, f16 or bf16"), e.getMessage());
+        Run r = run("verify", "--model", "x");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("Missing required option: '--reference=FILE'"), r.err());
+        r = run("frobnicate");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("unknown command 'frobnicate'"), r.err());
+        r = run("similarity", "only one");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("at least one"), r.err());
+        r = run("verify", "--model", "x", "--reference", "y", "--dtype", "f8");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("Invalid value for option '--dtype': must be f32, f16 or bf16, got 'f8'"), r.err());
     }
 }

@@ -20,7 +20,7 @@ public interface Checkpoint extends AutoCloseable {
     Shape shape(String name);
 
     /**
-     * The parameter as float32: a view of the file where it is stored as aligned float32, a
+     * The parameter as float32: a view of the checkpoint's bytes where it is stored as aligned float32, a
      * converted copy in the arena otherwise. Throws {@link CheckpointException} naming it when absent.
      */
     Tensor load(String name, TensorArena arena);
@@ -38,7 +38,10 @@ public interface Checkpoint extends AutoCloseable {
     /** Where the checkpoint came from, for messages. */
     String source();
 
-    /** Releases mapped files; tensors viewing them must not be used afterwards. */
+    /**
+     * Releases the checkpoint's bytes (its own copy or its mapping); tensors viewing them must not
+     * be used afterwards. Closing again does nothing.
+     */
     @Override
     void close();
 }

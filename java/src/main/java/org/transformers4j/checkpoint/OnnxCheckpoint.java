@@ -1,19 +1,18 @@
 package org.transformers4j.checkpoint;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Shape;
 import org.transformers4j.tensor.Tensor;
@@ -34,42 +33,64 @@ public final class OnnxCheckpoint implements Checkpoint {
     private record Init(Shape stored, long offset, long bytes, boolean transpose) {
     }
 
-    private final Path file;
+    private final String source;
     private final Arena arena;
     private final MemorySegment data;
     private final Map<String, Init> inits;
 
-    private OnnxCheckpoint(Path file, Arena arena, MemorySegment data, Map<String, Init> inits) {
-        this.file = file;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private OnnxCheckpoint(String source, Arena arena, MemorySegment data, Map<String, Init> inits) {
+        this.source = source;
         this.arena = arena;
         this.data = data;
         this.inits = inits;
     }
 
-    /** Maps and parses the ONNX file; throws {@link CheckpointException} naming the file and the fault. */
+    /** {@link #open(Path, LoadMode)} in the default mode ({@link LoadMode#byDefault()}). */
     public static OnnxCheckpoint open(Path file) {
+        return open(file, LoadMode.byDefault());
+    }
+
+    /**
+     * Reads (or maps, as mode says) and parses the ONNX file; throws {@link CheckpointException}
+     * naming the file and the fault.
+     */
+    public static OnnxCheckpoint open(Path file, LoadMode mode) {
         Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            MemorySegment data = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            return new OnnxCheckpoint(file, arena, data, parse(file, data));
-        } catch (IOException e) {
+        try {
+            return create(file.toString(), arena, FileBytes.load(file, "ONNX model", mode, arena));
+        } catch (RuntimeException | Error e) {
             arena.close();
-            throw new CheckpointException(file + ": cannot read: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e instanceof CheckpointException ? e : new CheckpointException(file + ": " + e.getMessage(), e);
+            throw e;
         }
+    }
+
+    /** An ONNX model held in memory (copied from bytes); source names it in messages. */
+    public static OnnxCheckpoint fromBytes(byte[] bytes, String source) {
+        Arena arena = Arena.ofShared();
+        try {
+            MemorySegment owned = arena.allocate(Math.max(bytes.length, 1), 64).asSlice(0, bytes.length);
+            MemorySegment.copy(MemorySegment.ofArray(bytes), 0, owned, 0, bytes.length);
+            return create(source, arena, owned);
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    private static OnnxCheckpoint create(String source, Arena arena, MemorySegment data) {
+        return new OnnxCheckpoint(source, arena, data, parse(source, data));
     }
 
     private record RawInit(String name, long[] dims, int dataType, long offset, long bytes) {
     }
 
-    private static Map<String, Init> parse(Path file, MemorySegment data) {
-        String src = file.toString();
+    private static Map<String, Init> parse(String src, MemorySegment data) {
         ProtoReader model = new ProtoReader(data, 0, data.byteSize(), src);
         ProtoReader graph = null;
         while (model.next()) {
-            if (model.field == 7 && model.wireType == 2) {
+            if (model.field == 7) {
                 graph = model.message();
             }
         }
@@ -79,9 +100,9 @@ public final class OnnxCheckpoint implements Checkpoint {
         List<RawInit> raw = new ArrayList<>();
         Map<String, String> matmulConsumer = new HashMap<>();
         while (graph.next()) {
-            if (graph.field == 1 && graph.wireType == 2) {
+            if (graph.field == 1) {
                 readNode(graph.message(), matmulConsumer);
-            } else if (graph.field == 5 && graph.wireType == 2) {
+            } else if (graph.field == 5) {
                 raw.add(readTensor(graph.message(), src, data.byteSize()));
             }
         }
@@ -94,16 +115,35 @@ public final class OnnxCheckpoint implements Checkpoint {
             boolean renamed = r.name().startsWith("onnx::") && consumer != null && r.dims().length == 2;
             String name = renamed ? hubName(consumer) : r.name();
             long[] dims = renamed ? new long[] {r.dims()[1], r.dims()[0]} : r.dims();
-            Shape shape = Shape.of(dims);
-            if (shape.elements() * 4 != r.bytes()) {
-                throw new CheckpointException(src + ": initializer " + r.name() + " has " + r.bytes()
-                        + " bytes of raw_data for shape " + Shape.of(r.dims()));
-            }
+            Shape shape = floatShape(src, r, dims);
             if (out.put(name, new Init(shape, r.offset(), r.bytes(), renamed)) != null) {
                 throw new CheckpointException(src + ": two initializers map to " + name);
             }
         }
         return Collections.unmodifiableMap(out);
+    }
+
+    /** The shape of a float initializer, checked against its raw_data with overflow-safe sizes. */
+    private static Shape floatShape(String src, RawInit r, long[] dims) {
+        String where = src + ": initializer " + r.name();
+        for (long d : r.dims()) {
+            if (d < 0) {
+                throw new CheckpointException(where + " has dims " + Arrays.toString(r.dims()) + ", one of them negative");
+            }
+        }
+        Shape shape = Shape.of(dims);
+        long bytes;
+        try {
+            bytes = Math.multiplyExact(shape.elements(), 4L);
+        } catch (ArithmeticException e) {
+            throw new CheckpointException(where + " has dims " + Arrays.toString(r.dims())
+                    + ", more float bytes than a 64-bit size");
+        }
+        if (bytes != r.bytes()) {
+            throw new CheckpointException(where + " has " + r.bytes() + " bytes of raw_data for dims "
+                    + Arrays.toString(r.dims()) + " (" + bytes + " bytes of float32)");
+        }
+        return shape;
     }
 
     /** /encoder/layer.0/attention/self/query/MatMul -> encoder.layer.0.attention.self.query.weight */
@@ -146,9 +186,10 @@ public final class OnnxCheckpoint implements Checkpoint {
                         dims.add(d);
                     }
                 }
-                case 2 -> dataType = (int) t.varint;
+                case 2 -> dataType = (int) Math.clamp(t.varint(), -1, Integer.MAX_VALUE);
                 case 8 -> name = t.string();
                 case 9 -> {
+                    t.message(); // checks that raw_data is length-delimited
                     offset = t.start;
                     bytes = t.length;
                 }
@@ -171,9 +212,12 @@ public final class OnnxCheckpoint implements Checkpoint {
     }
 
     private Init init(String name) {
+        if (closed.get()) {
+            throw new IllegalStateException(source + ": closed");
+        }
         Init i = inits.get(name);
         if (i == null) {
-            throw new CheckpointException(file + ": no initializer for " + name);
+            throw new CheckpointException(source + ": no initializer for " + name);
         }
         return i;
     }
@@ -204,11 +248,13 @@ public final class OnnxCheckpoint implements Checkpoint {
 
     @Override
     public String source() {
-        return file.toString();
+        return source;
     }
 
     @Override
     public void close() {
-        arena.close();
+        if (closed.compareAndSet(false, true)) {
+            arena.close();
+        }
     }
 }

@@ -32,7 +32,12 @@ final class ProtoReader {
         if (pos >= end) {
             return false;
         }
+        long at = pos;
         long key = readVarint();
+        if ((key >>> 3) == 0 || (key >>> 3) > Integer.MAX_VALUE) {
+            throw new CheckpointException(source + ": corrupt protobuf (field number " + Long.toUnsignedString(key >>> 3)
+                    + " at byte " + at + ")");
+        }
         field = (int) (key >>> 3);
         wireType = (int) (key & 7);
         switch (wireType) {
@@ -52,11 +57,20 @@ final class ProtoReader {
 
     /** A nested reader over the current length-delimited field. */
     ProtoReader message() {
+        requireWireType(2, "a message");
         return new ProtoReader(data, start, start + length, source);
     }
 
+    /** The current field as a plain varint. */
+    long varint() {
+        requireWireType(0, "a varint");
+        return varint;
+    }
+
+    /** The current length-delimited field as UTF-8 text. */
     String string() {
-        if (length > Integer.MAX_VALUE) {
+        requireWireType(2, "a string");
+        if (length > Integer.MAX_VALUE - 8) {
             throw new CheckpointException(source + ": string field of " + length + " bytes");
         }
         return new String(data.asSlice(start, length).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
@@ -67,6 +81,7 @@ final class ProtoReader {
         if (wireType == 0) {
             return new long[] {varint};
         }
+        requireWireType(2, "packed varints");
         ProtoReader r = new ProtoReader(data, start, start + length, source);
         long[] tmp = new long[(int) Math.min(length, 64)];
         int n = 0;
@@ -77,6 +92,13 @@ final class ProtoReader {
             tmp[n++] = r.readVarint();
         }
         return java.util.Arrays.copyOf(tmp, n);
+    }
+
+    private void requireWireType(int expected, String what) {
+        if (wireType != expected) {
+            throw new CheckpointException(source + ": corrupt protobuf (field " + field + " has wire type " + wireType
+                    + " where " + what + " belongs, before byte " + pos + ")");
+        }
     }
 
     private long readVarint() {
@@ -95,7 +117,7 @@ final class ProtoReader {
     }
 
     private void skip(long n) {
-        if (n < 0 || pos + n > end) {
+        if (n < 0 || n > end - pos) { // pos + n could overflow
             throw new CheckpointException(source + ": protobuf field runs past the end of its message (byte " + pos + ")");
         }
         pos += n;

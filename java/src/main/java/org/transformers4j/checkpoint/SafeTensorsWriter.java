@@ -1,5 +1,6 @@
 package org.transformers4j.checkpoint;
 
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.io.IOException;
@@ -8,12 +9,18 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 import java.util.Map;
 import java.util.TreeMap;
-import org.transformers4j.model.ModelConfig;
 import org.transformers4j.tensor.BFloat16;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Tensor;
@@ -22,16 +29,42 @@ import org.transformers4j.util.ResourceCache;
 
 /**
  * Writes float32 tensors as a .safetensors file, and whole checkpoints as config.json +
- * model.safetensors. Each file is written under a temporary name beside its target and moved
- * into place only when complete, so a failure leaves no half-written file.
+ * model.safetensors. Nothing is left half-written: each file is written under a temporary name
+ * beside its target (with the permissions a new file gets, 0644 under the usual umask) and moved
+ * into place only when complete; a checkpoint's two files are moved only when both are complete,
+ * and the previous model.safetensors is put back if config.json cannot be moved after it. On
+ * failure the temporary files are removed, and so is an output folder this created.
  */
 public final class SafeTensorsWriter {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
     private SafeTensorsWriter() {
     }
 
-    /** Writes the tensors (sorted by name) with the given metadata. */
+    /**
+     * Writes the tensors (sorted by name) with the given metadata; throws
+     * {@link IllegalArgumentException} for a tensor that cannot be written and
+     * {@link UncheckedIOException} naming the file and the reason when writing fails.
+     */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
         Map<String, Tensor> sorted = new TreeMap<>(tensors);
+        byte[] header = header(sorted, metadata);
+        Path tmp = null;
+        try {
+            Path dir = createFolder(file.toAbsolutePath().getParent());
+            tmp = temporary(dir, file.getFileName().toString());
+            fill(tmp, header, sorted);
+            ResourceCache.moveIntoPlace(tmp, file);
+            tmp = null;
+        } catch (IOException e) {
+            throw new UncheckedIOException(describe(file, e), e);
+        } finally {
+            deleteQuietly(tmp);
+        }
+    }
+
+    /** The length-prefixed JSON header, padded with spaces so that the data starts 8-byte aligned. */
+    private static byte[] header(Map<String, Tensor> sorted, Map<String, String> metadata) {
         JsonObject header = new JsonObject();
         if (!metadata.isEmpty()) {
             JsonObject meta = new JsonObject();
@@ -56,51 +89,30 @@ public final class SafeTensorsWriter {
                 shape.add(d);
             }
             entry.add("shape", shape);
-            long bytes = t.shape().elements() * t.dtype().byteSize();
+            long bytes = Math.multiplyExact(t.shape().elements(), (long) t.dtype().byteSize());
             JsonArray offsets = new JsonArray();
             offsets.add(offset);
             offsets.add(offset + bytes);
             entry.add("data_offsets", offsets);
             header.add(e.getKey(), entry);
-            offset += bytes;
+            offset = Math.addExact(offset, bytes);
         }
         byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8; // data starts 8-byte aligned, as the Hub's files do
-        writeAtomically(file, tmp -> {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-                head.putLong(padded).put(json);
-                while (head.hasRemaining()) {
-                    head.put((byte) ' ');
-                }
-                head.flip();
-                writeFully(ch, head);
-                for (Tensor t : sorted.values()) {
-                    writeTensor(ch, t);
-                }
+        ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+        head.putLong(padded).put(json);
+        while (head.hasRemaining()) {
+            head.put((byte) ' ');
+        }
+        return head.array();
+    }
+
+    private static void fill(Path tmp, byte[] header, Map<String, Tensor> sorted) throws IOException {
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            writeFully(ch, ByteBuffer.wrap(header));
+            for (Tensor t : sorted.values()) {
+                writeTensor(ch, t);
             }
-        });
-    }
-
-    /** What fills a temporary file. */
-    @FunctionalInterface
-    private interface FileFiller {
-        void fill(Path tmp) throws IOException;
-    }
-
-    /** Fills a temporary file beside the target, then moves it into place; on failure removes it. */
-    private static void writeAtomically(Path file, FileFiller filler) {
-        Path tmp = null;
-        try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            tmp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName().toString(), ".tmp");
-            filler.fill(tmp);
-            ResourceCache.moveIntoPlace(tmp, file);
-            tmp = null;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        } finally {
-            deleteQuietly(tmp);
         }
     }
 
@@ -122,32 +134,112 @@ public final class SafeTensorsWriter {
     }
 
     /** Writes config.json and model.safetensors (every parameter as float32) into dir. */
-    public static void writeCheckpoint(Path dir, ModelConfig config, Checkpoint checkpoint) {
+    public static void writeCheckpoint(Path dir, JsonObject config, Checkpoint checkpoint) throws IOException {
         writeCheckpoint(dir, config, checkpoint, DType.F32);
     }
 
     /**
-     * Writes config.json and model.safetensors into dir: matrices (2-D parameters) as matrixType,
-     * F32 or BF16 (rounded to nearest even, as torch rounds), everything else as float32.
+     * Writes config (as config.json) and the checkpoint (as model.safetensors) into dir, creating
+     * it if needed: matrices (2-D parameters) as matrixType, F32 or BF16 (rounded to nearest even,
+     * as torch rounds), everything else as float32. Both files appear together or not at all; an
+     * {@link IOException} names the file and the reason (dir is a file, permission denied, no space
+     * left on the device).
      */
-    public static void writeCheckpoint(Path dir, ModelConfig config, Checkpoint checkpoint, DType matrixType) {
+    public static void writeCheckpoint(Path dir, JsonObject config, Checkpoint checkpoint, DType matrixType)
+            throws IOException {
         if (matrixType != DType.F32 && matrixType != DType.BF16) {
             throw new IllegalArgumentException("matrices are written as F32 or BF16, not " + matrixType);
         }
+        boolean created = !Files.exists(dir, LinkOption.NOFOLLOW_LINKS);
+        Path folder = null, tmpModel = null, tmpConfig = null;
+        boolean done = false;
         try (TensorArena arena = TensorArena.confined()) {
+            folder = createFolder(dir);
             Map<String, Tensor> tensors = new TreeMap<>();
             for (String name : checkpoint.names()) {
                 Tensor t = checkpoint.load(name, arena);
                 tensors.put(name, matrixType == DType.BF16 && t.rank() == 2 ? BFloat16.rounded(t, arena) : t);
             }
-            write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+            tmpModel = temporary(folder, "model.safetensors");
+            fill(tmpModel, header(tensors, Map.of("format", "pt")), tensors);
+            tmpConfig = temporary(folder, "config.json");
+            Files.writeString(tmpConfig, new GsonBuilder().setPrettyPrinting().create().toJson(config) + "\n");
+            moveBoth(tmpModel, folder.resolve("model.safetensors"), tmpConfig, folder.resolve("config.json"));
+            done = true;
+        } catch (IOException e) {
+            throw new IOException(describe(dir, e), e);
+        } finally {
+            if (!done) {
+                deleteQuietly(tmpModel);
+                deleteQuietly(tmpConfig);
+                if (created && folder != null) {
+                    deleteQuietly(folder); // removed only while empty: a folder this made for a failed write
+                }
+            }
         }
-        writeText(dir.resolve("config.json"), new com.google.gson.GsonBuilder().setPrettyPrinting().create()
-                .toJson(config.json()) + "\n");
     }
 
-    private static void writeText(Path file, String text) {
-        writeAtomically(file, tmp -> Files.writeString(tmp, text));
+    /** Moves both files into place; if the second cannot follow the first, the first target is restored. */
+    private static void moveBoth(Path tmpModel, Path model, Path tmpConfig, Path config) throws IOException {
+        Path backup = null;
+        if (Files.exists(model, LinkOption.NOFOLLOW_LINKS)) {
+            backup = temporary(model.getParent(), "model.safetensors.previous");
+            ResourceCache.moveIntoPlace(model, backup);
+        }
+        try {
+            ResourceCache.moveIntoPlace(tmpModel, model);
+            try {
+                ResourceCache.moveIntoPlace(tmpConfig, config);
+            } catch (IOException e) {
+                Files.deleteIfExists(model);
+                throw new IOException(describe(config, e), e);
+            }
+        } catch (IOException e) {
+            if (backup != null) {
+                ResourceCache.moveIntoPlace(backup, model);
+                backup = null;
+            }
+            throw e;
+        } finally {
+            deleteQuietly(backup);
+        }
+    }
+
+    /** The folder, created if missing; a clear message when it is a file or cannot be made. */
+    private static Path createFolder(Path dir) throws IOException {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new FileSystemException(dir.toString(), null, "exists and is not a folder");
+        }
+        return Files.createDirectories(dir);
+    }
+
+    /** A new, empty, hidden file beside the target, with the permissions any new file gets (umask applied). */
+    private static Path temporary(Path dir, String target) throws IOException {
+        while (true) {
+            Path tmp = dir.resolve("." + target + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
+            try {
+                return Files.createFile(tmp);
+            } catch (FileAlreadyExistsException e) {
+                // another name
+            }
+        }
+    }
+
+    /** "cannot write FILE: reason", with the reason in words where Java gives only a path. */
+    static String describe(Path file, IOException e) {
+        String message = e.getMessage();
+        if (message != null && message.startsWith("cannot write ")) {
+            return message;
+        }
+        String reason = switch (e) {
+            case AccessDeniedException a -> (a.getFile() != null ? a.getFile() + ": " : "") + "permission denied";
+            case NoSuchFileException n -> n.getFile() + ": no such file or folder";
+            case NotDirectoryException n -> n.getFile() + ": not a folder";
+            case FileSystemException f when f.getReason() != null -> (f.getFile() != null ? f.getFile() + ": " : "")
+                    + f.getReason();
+            default -> message;
+        };
+        return "cannot write " + file + ": " + reason;
     }
 
     private static void deleteQuietly(Path p) {
@@ -155,7 +247,7 @@ public final class SafeTensorsWriter {
             try {
                 Files.deleteIfExists(p);
             } catch (IOException ignored) {
-                // nothing more to do: the temporary file is all that is left
+                // nothing more to do: a temporary file (or a non-empty folder) is all that is left
             }
         }
     }

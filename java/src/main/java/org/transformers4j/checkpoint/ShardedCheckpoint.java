@@ -1,9 +1,7 @@
 package org.transformers4j.checkpoint;
 
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -11,6 +9,8 @@ import java.util.Set;
 import org.transformers4j.tensor.Shape;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.util.SafeFiles;
+import org.transformers4j.util.StrictJson;
 
 /** A checkpoint split over several safetensors files, as model.safetensors.index.json maps them. */
 public final class ShardedCheckpoint implements Checkpoint {
@@ -24,23 +24,42 @@ public final class ShardedCheckpoint implements Checkpoint {
         this.shards = shards;
     }
 
-    /** Opens every shard the index names and checks that each mapped tensor is in its shard. */
+    /** Opens every shard the index names, in the default {@link LoadMode}; see {@link #open(Path, LoadMode)}. */
     public static ShardedCheckpoint open(Path index) {
+        return open(index, LoadMode.byDefault());
+    }
+
+    /**
+     * Opens every shard the index names (each a file name in the index's folder, held as mode says)
+     * and checks that each mapped tensor is in its shard. The index is read as strict JSON under
+     * {@link SafeFiles#MAX_JSON_BYTES}; every fault is a {@link CheckpointException} naming the
+     * index and the entry.
+     */
+    public static ShardedCheckpoint open(Path index, LoadMode mode) {
+        return open(index, SafeFiles.readText(index, "index", SafeFiles.MAX_JSON_BYTES), mode);
+    }
+
+    /**
+     * As {@link #open(Path, LoadMode)}, with the index's text given rather than read from the
+     * file: index names it in messages and its folder holds the shards.
+     */
+    public static ShardedCheckpoint open(Path index, String text, LoadMode mode) {
+        JsonObject root = StrictJson.parseObject(text, index.toString());
+        JsonElement mapElement = root.get("weight_map");
+        if (mapElement == null || !mapElement.isJsonObject()) {
+            throw new CheckpointException(index + ": weight_map is " + (mapElement == null ? "missing"
+                    : StrictJson.kind(mapElement)) + ", expected an object of tensor name to shard file");
+        }
+        JsonObject map = mapElement.getAsJsonObject();
+        if (map.isEmpty()) {
+            throw new CheckpointException(index + ": weight_map is empty");
+        }
         Map<String, SafeTensors> shards = new LinkedHashMap<>();
         try {
-            JsonObject root = JsonParser.parseString(Files.readString(index)).getAsJsonObject();
-            JsonObject map = root.getAsJsonObject("weight_map");
-            if (map == null) {
-                throw new CheckpointException(index + ": no weight_map");
-            }
             Map<String, SafeTensors> byName = new LinkedHashMap<>();
             for (var e : map.entrySet()) {
-                String file = e.getValue().getAsString();
-                Path shardPath = index.resolveSibling(file).normalize();
-                if (file.contains("/") || file.contains("\\") || file.startsWith(".")) {
-                    throw new CheckpointException(index + ": shard " + file + " is not a file name in the checkpoint folder");
-                }
-                SafeTensors shard = shards.computeIfAbsent(file, f -> SafeTensors.open(shardPath));
+                String file = shardFile(index, e.getKey(), e.getValue());
+                SafeTensors shard = shards.computeIfAbsent(file, f -> openShard(index, e.getKey(), f, mode));
                 if (!shard.has(e.getKey())) {
                     throw new CheckpointException(index + ": tensor " + e.getKey() + " is mapped to " + file
                             + ", which does not contain it");
@@ -48,16 +67,32 @@ public final class ShardedCheckpoint implements Checkpoint {
                 byName.put(e.getKey(), shard);
             }
             return new ShardedCheckpoint(index, byName, shards);
-        } catch (IOException e) {
+        } catch (RuntimeException | Error e) {
             shards.values().forEach(SafeTensors::close);
-            throw new CheckpointException(index + ": cannot read: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            shards.values().forEach(SafeTensors::close);
-            if (e instanceof CheckpointException) {
-                throw e;
-            }
-            throw new CheckpointException(index + ": malformed index: " + e.getMessage(), e);
+            throw e;
         }
+    }
+
+    private static SafeTensors openShard(Path index, String tensor, String file, LoadMode mode) {
+        try {
+            return SafeTensors.open(index.resolveSibling(file), mode);
+        } catch (CheckpointException e) {
+            throw new CheckpointException(index + ": shard " + file + " (of tensor " + tensor + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** The shard a weight_map entry names: a plain file name in the index's folder. */
+    private static String shardFile(Path index, String tensor, JsonElement value) {
+        if (!value.isJsonPrimitive() || !value.getAsJsonPrimitive().isString()) {
+            throw new CheckpointException(index + ": weight_map entry " + tensor + " is " + StrictJson.kind(value)
+                    + ", not a shard file name");
+        }
+        String file = value.getAsString();
+        if (file.isEmpty() || file.contains("/") || file.contains("\\") || file.startsWith(".") || file.indexOf('\0') >= 0) {
+            throw new CheckpointException(index + ": weight_map entry " + tensor + " names shard \"" + file
+                    + "\", which is not a file name in the checkpoint folder");
+        }
+        return file;
     }
 
     @Override

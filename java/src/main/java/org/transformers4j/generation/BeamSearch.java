@@ -27,13 +27,15 @@ final class BeamSearch {
     static List<List<GeneratedSequence>> run(List<long[]> prompts, List<long[]> histories,
                                              Generator.SessionFactory factory, GenerationConfig cfg,
                                              Function<long[], String> decode, TokenListener listener) {
-        int batch = prompts.size(), beams = cfg.numBeams(), rows = batch * beams;
-        int keep = Math.max(2, 1 + cfg.eosTokenIds().size()) * beams;
+        int batch = prompts.size(), beams = cfg.numBeams(), rows = Generator.rows(batch, beams);
         int[] promptOfRow = new int[rows];
         Arrays.setAll(promptOfRow, r -> r / beams);
         try (DecodingSession session = factory.open(promptOfRow, cfg.maxNewTokens())) {
             float[][] logits = session.start();
-            int maxNew = Math.min(cfg.maxNewTokens(), session.room() + 1);
+            // as many continuations as there are (many end-of-sequence ids, a small vocabulary)
+            int keep = (int) Math.min((long) Math.max(2, 1 + cfg.eosTokenIds().size()) * beams,
+                    (long) beams * logits[0].length);
+            int maxNew = Generator.producible(cfg, session);
             State[] states = new State[batch];
             Arrays.setAll(states, b -> new State(beams, maxNew));
             for (int n = 0; n < maxNew; n++) {

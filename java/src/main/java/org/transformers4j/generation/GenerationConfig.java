@@ -1,8 +1,9 @@
 package org.transformers4j.generation;
 
-import java.util.ArrayList;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import org.transformers4j.model.ModelConfig;
 import org.transformers4j.model.SpecialTokens;
 
@@ -43,6 +44,13 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
     /** Beam search stopping: Hugging Face's early_stopping true, false, "never". */
     public enum EarlyStopping { TRUE, FALSE, NEVER }
 
+    /**
+     * The most beams (and sequences returned per prompt): each beam holds a row of the KV cache
+     * for the whole context (64 rows of a 1B model's 2,048 positions are 8 GiB) and every step
+     * ranks beams x vocabulary candidates, while beam search gains little past a handful of beams.
+     */
+    public static final int MAX_BEAMS = 64;
+
     public GenerationConfig {
         eosTokenIds = List.copyOf(eosTokenIds);
         suppressTokens = List.copyOf(suppressTokens);
@@ -59,11 +67,31 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
         return defaults().toBuilder().eos(special.eos()).pad(special.pad()).decoderStart(special.decoderStart()).build();
     }
 
-    /** The model's tokens overridden by the generation_config.json of its directory, if there is one. */
-    public static GenerationConfig forModel(SpecialTokens special, java.nio.file.Path dir) {
+    /**
+     * The model's tokens overridden by the generation_config.json of its directory, if there is
+     * one, without a vocabulary check (see {@link #forModel(SpecialTokens, Path, int)}).
+     */
+    public static GenerationConfig forModel(SpecialTokens special, Path dir) {
+        return forModel(special, dir, Integer.MAX_VALUE);
+    }
+
+    /**
+     * The model's tokens overridden by the generation_config.json of its directory, if there is
+     * one: every key checked for type and range, every token id against the vocabulary of
+     * vocabSize tokens; errors are IllegalArgumentExceptions naming the file and the key.
+     */
+    public static GenerationConfig forModel(SpecialTokens special, Path dir, int vocabSize) {
         GenerationConfig cfg = forModel(special);
-        java.nio.file.Path file = dir.resolve("generation_config.json");
-        return java.nio.file.Files.isRegularFile(file) ? cfg.overriddenBy(ModelConfig.read(file)) : cfg;
+        Path file = dir.resolve("generation_config.json");
+        return Files.exists(file, LinkOption.NOFOLLOW_LINKS) ? GenerationConfigFile.read(file, cfg, vocabSize) : cfg;
+    }
+
+    /**
+     * These settings overridden by generation_config.json text (see {@link #overriddenBy}); source
+     * names it in messages, token ids must be below vocabSize.
+     */
+    public GenerationConfig overriddenBy(String json, String source, int vocabSize) {
+        return GenerationConfigFile.parse(json, source, this, vocabSize);
     }
 
     /** A builder holding these settings. */
@@ -76,65 +104,20 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
      * max_length, min_new_tokens, min_length, do_sample, temperature, top_k, top_p,
      * repetition_penalty, no_repeat_ngram_size, num_beams, num_return_sequences, length_penalty,
      * early_stopping, eos_token_id, pad_token_id, decoder_start_token_id, forced_bos_token_id,
-     * forced_eos_token_id, bad_words_ids of single tokens, suppress_tokens).
+     * forced_eos_token_id, bad_words_ids of single tokens, suppress_tokens, stop_strings), each
+     * checked for type and range; keys of generation methods not implemented here are refused
+     * unless neutral. Errors name the file and the key.
      */
     public GenerationConfig overriddenBy(ModelConfig g) {
-        var json = g.json();
-        Builder b = toBuilder();
-        if (g.has("max_new_tokens")) {
-            b.maxNewTokens(g.requireInt("max_new_tokens"));
-        } else if (g.has("max_length")) {
-            b.maxNewTokens(0).maxLength(g.requireInt("max_length"));
-        }
-        b.minNewTokens(g.getInt("min_new_tokens", minNewTokens)).minLength(g.getInt("min_length", minLength))
-                .doSample(g.getBoolean("do_sample", doSample)).temperature(g.getDouble("temperature", temperature))
-                .topK(g.getInt("top_k", topK)).topP(g.getDouble("top_p", topP))
-                .repetitionPenalty(g.getDouble("repetition_penalty", repetitionPenalty))
-                .noRepeatNgramSize(g.getInt("no_repeat_ngram_size", noRepeatNgramSize))
-                .beams(g.getInt("num_beams", numBeams)).numReturnSequences(g.getInt("num_return_sequences",
-                        numReturnSequences))
-                .lengthPenalty(g.getDouble("length_penalty", lengthPenalty))
-                .pad(g.getInt("pad_token_id", (int) padTokenId))
-                .decoderStart(g.getInt("decoder_start_token_id", (int) decoderStartTokenId))
-                .forcedBos(g.getInt("forced_bos_token_id", (int) forcedBosTokenId))
-                .forcedEos(g.getInt("forced_eos_token_id", (int) forcedEosTokenId));
-        if (json.has("early_stopping") && !json.get("early_stopping").isJsonNull()) {
-            var e = json.get("early_stopping").getAsJsonPrimitive();
-            b.earlyStopping(e.isBoolean() ? (e.getAsBoolean() ? EarlyStopping.TRUE : EarlyStopping.FALSE)
-                    : EarlyStopping.valueOf(e.getAsString().toUpperCase(Locale.ROOT)));
-        }
-        if (g.has("eos_token_id")) {
-            b.eos(ids(json.get("eos_token_id")));
-        }
-        List<Long> suppressed = new ArrayList<>(suppressTokens);
-        if (g.has("suppress_tokens")) {
-            suppressed.addAll(ids(json.get("suppress_tokens")));
-        }
-        if (g.has("bad_words_ids")) {
-            for (var word : json.getAsJsonArray("bad_words_ids")) {
-                if (word.getAsJsonArray().size() != 1) {
-                    throw new IllegalArgumentException(g.source() + ": bad_words_ids of several tokens are not supported");
-                }
-                suppressed.add(word.getAsJsonArray().get(0).getAsLong());
-            }
-        }
-        return b.suppress(suppressed).build();
-    }
-
-    private static List<Long> ids(com.google.gson.JsonElement e) {
-        List<Long> out = new ArrayList<>();
-        if (e.isJsonArray()) {
-            e.getAsJsonArray().forEach(x -> out.add(x.getAsLong()));
-        } else if (!e.isJsonNull()) {
-            out.add(e.getAsLong());
-        }
-        return out;
+        return overriddenBy(g.json().toString(), g.source(), Integer.MAX_VALUE);
     }
 
     /** Throws IllegalArgumentException naming the first setting out of range. */
     public GenerationConfig validate() {
         require(maxNewTokens >= 1 || (maxNewTokens == 0 && maxLength >= 1),
                 "maxNewTokens must be >= 1 (or 0 with maxLength >= 1), got " + maxNewTokens);
+        require(maxLength >= 0, "maxLength must be >= 0, got " + maxLength);
+        require(minLength >= 0, "minLength must be >= 0, got " + minLength);
         require(minNewTokens >= 0 && (maxNewTokens == 0 || minNewTokens <= maxNewTokens),
                 "minNewTokens must be in [0, maxNewTokens = " + maxNewTokens + "], got " + minNewTokens);
         require(Double.isFinite(temperature) && temperature >= 0, "temperature must be finite and >= 0, got " + temperature);
@@ -143,8 +126,10 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
         require(Double.isFinite(repetitionPenalty) && repetitionPenalty > 0,
                 "repetitionPenalty must be finite and > 0, got " + repetitionPenalty);
         require(noRepeatNgramSize >= 0, "noRepeatNgramSize must be >= 0, got " + noRepeatNgramSize);
-        require(numBeams >= 1, "numBeams must be >= 1, got " + numBeams);
-        require(numReturnSequences >= 1, "numReturnSequences must be >= 1, got " + numReturnSequences);
+        require(numBeams >= 1 && numBeams <= MAX_BEAMS, "numBeams must be in [1, " + MAX_BEAMS + "] (each beam "
+                + "holds a KV cache row for the whole context), got " + numBeams);
+        require(numReturnSequences >= 1 && numReturnSequences <= MAX_BEAMS, "numReturnSequences must be in [1, "
+                + MAX_BEAMS + "] (each holds a KV cache row for the whole context), got " + numReturnSequences);
         require(numBeams == 1 || numReturnSequences <= numBeams,
                 "numReturnSequences (" + numReturnSequences + ") must not exceed numBeams (" + numBeams + ")");
         require(numBeams > 1 || doSample || numReturnSequences == 1,
@@ -155,7 +140,37 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
         for (String s : stopStrings) {
             require(s != null && !s.isEmpty(), "stop strings must not be empty");
         }
+        requireIds(Long.MAX_VALUE, "");
         return this;
+    }
+
+    /**
+     * Throws IllegalArgumentException naming the first token id (eos, pad, decoder start, forced
+     * first or last, suppressed) outside the vocabulary [0, vocabSize) of model (which names it).
+     * An unset id (-1) passes. Without this, an id past the vocabulary is never generated and a
+     * forced one forces nothing: every score becomes -infinity and token 0 wins.
+     */
+    public GenerationConfig requireVocabulary(int vocabSize, String model) {
+        return requireIds(vocabSize, " of the " + vocabSize + "-token vocabulary of " + model);
+    }
+
+    private GenerationConfig requireIds(long vocab, String of) {
+        for (long id : eosTokenIds) {
+            requireId("eosTokenIds", id, vocab, of, false);
+        }
+        for (long id : suppressTokens) {
+            requireId("suppressTokens", id, vocab, of, false);
+        }
+        requireId("padTokenId", padTokenId, vocab, of, true);
+        requireId("decoderStartTokenId", decoderStartTokenId, vocab, of, true);
+        requireId("forcedBosTokenId", forcedBosTokenId, vocab, of, true);
+        requireId("forcedEosTokenId", forcedEosTokenId, vocab, of, true);
+        return this;
+    }
+
+    private static void requireId(String name, long id, long vocab, String of, boolean unset) {
+        require((unset && id == -1) || (id >= 0 && id < vocab), name + " " + id + " is outside [0, "
+                + (vocab == Long.MAX_VALUE ? "..." : vocab) + ")" + of + (unset ? " (-1 for none)" : ""));
     }
 
     /**

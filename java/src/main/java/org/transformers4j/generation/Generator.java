@@ -31,6 +31,7 @@ public final class Generator {
     public static List<List<GeneratedSequence>> generate(DecoderModel model, List<long[]> prompts,
                                                          GenerationConfig config, Function<long[], String> decode,
                                                          TokenListener listener) {
+        config.validate().requireVocabulary(model.vocabSize(), model.config().source());
         List<long[]> starts = new ArrayList<>();
         for (long[] p : prompts) {
             if (p.length == 0 && model.specialTokens().bos() < 0) {
@@ -58,6 +59,7 @@ public final class Generator {
     public static List<List<GeneratedSequence>> generate(Seq2SeqModel model, List<long[]> sources,
                                                          GenerationConfig config, Function<long[], String> decode,
                                                          TokenListener listener) {
+        config.validate().requireVocabulary(model.vocabSize(), model.config().source());
         long start = config.decoderStartTokenId() >= 0 ? config.decoderStartTokenId()
                 : model.specialTokens().decoderStart();
         if (start < 0) {
@@ -103,17 +105,18 @@ public final class Generator {
                                                                 SessionFactory factory, GenerationConfig cfg,
                                                                 Function<long[], String> decode,
                                                                 TokenListener listener) {
-        int copies = cfg.numReturnSequences(), rows = prompts.size() * copies;
+        int copies = cfg.numReturnSequences(), rows = rows(prompts.size(), copies);
         int[] promptOfRow = new int[rows];
         for (int r = 0; r < rows; r++) {
             promptOfRow[r] = r / copies;
         }
-        long[][] generated = new long[rows][cfg.maxNewTokens()];
         int[] lengths = new int[rows];
         FinishReason[] finished = new FinishReason[rows];
         SplittableRandom random = new SplittableRandom(cfg.seed());
+        long[][] generated;
         try (DecodingSession session = factory.open(promptOfRow, cfg.maxNewTokens())) {
             float[][] logits = session.start();
+            generated = new long[rows][producible(cfg, session)];
             while (true) {
                 long[] tokens = new long[rows];
                 for (int r = 0; r < rows; r++) {
@@ -138,6 +141,30 @@ public final class Generator {
             }
         }
         return collect(prompts, generated, lengths, finished, copies);
+    }
+
+    /** Rows of a batch: prompts x copies each, refused when that does not fit an int. */
+    static int rows(int prompts, int copies) {
+        long rows = (long) prompts * copies;
+        if (rows > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(prompts + " prompts x " + copies + " sequences each are too many rows");
+        }
+        return (int) rows;
+    }
+
+    /**
+     * How many tokens a started session can produce: maxNewTokens, or fewer when the context
+     * (the session's room, plus the token chosen from the last logits) ends first. Arrays are
+     * sized by this, so a huge maxNewTokens costs nothing; minNewTokens beyond it cannot be met
+     * and is refused.
+     */
+    static int producible(GenerationConfig cfg, DecodingSession session) {
+        int n = (int) Math.min(cfg.maxNewTokens(), session.room() + 1L);
+        if (cfg.minNewTokens() > n) {
+            throw new IllegalArgumentException("minNewTokens " + cfg.minNewTokens() + " cannot be met: the context "
+                    + "leaves room for " + n + " new tokens after the prompt");
+        }
+        return n;
     }
 
     /** The next token for one row: processors, then argmax or a draw. */

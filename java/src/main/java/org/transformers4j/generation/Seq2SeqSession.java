@@ -13,6 +13,19 @@ import org.transformers4j.tensor.TensorArena;
  * attends to its source's encoder output through keys and values computed once.
  */
 public final class Seq2SeqSession implements DecodingSession {
+    /**
+     * The target positions given to a decoder without a position limit (T5's relative
+     * positions): the cache is allocated whole before the first step, so it needs a bound;
+     * generation stops there with {@link FinishReason#CONTEXT_LIMIT}. Eight times the 512
+     * positions T5 was trained on.
+     */
+    public static final int UNBOUNDED_TARGET_LIMIT = 4096;
+    /**
+     * More target positions than this means the decoder has no table of positions (T5's limit is
+     * what its position bias can hold, about a million), not a context it was trained for.
+     */
+    private static final int POSITION_TABLE_LIMIT = 1 << 16;
+
     private final Seq2SeqModel model;
     private final Seq2SeqCache cache;
     private final int rows;
@@ -40,7 +53,8 @@ public final class Seq2SeqSession implements DecodingSession {
                 mask[r * longest + j] = j < s.length ? 1 : 0;
             }
         }
-        int capacity = (int) Math.min(1L + newTokens, model.maxTargetPositions());
+        int limit = model.maxTargetPositions() > POSITION_TABLE_LIMIT ? UNBOUNDED_TARGET_LIMIT : model.maxTargetPositions();
+        int capacity = (int) Math.min(1L + newTokens, limit);
         this.cache = model.encodeToCache(new EncoderInput(rows, longest, ids, mask, null), capacity);
     }
 

@@ -77,6 +77,14 @@ public final class SequenceState {
         return Arrays.copyOf(tokens, length);
     }
 
+    /** The generated tokens [from, to). */
+    public long[] tokens(int from, int to) {
+        if (from < 0 || from > to || to > length) {
+            throw new IllegalArgumentException("tokens [" + from + ", " + to + ") are outside the " + length + " generated");
+        }
+        return Arrays.copyOfRange(tokens, from, to);
+    }
+
     /** How many tokens were generated. */
     public int length() {
         return length;

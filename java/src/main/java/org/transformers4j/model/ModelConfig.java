@@ -27,11 +27,8 @@ public final class ModelConfig {
 
     /** Reads and parses a config.json file. */
     public static ModelConfig read(Path file) {
-        try {
-            return parse(Files.readString(file), file.toString());
-        } catch (IOException e) {
-            throw new CheckpointException(file + ": cannot read config: " + e.getMessage(), e);
-        }
+        return parse(org.transformers4j.util.SafeFiles.readText(file, "config", org.transformers4j.util.SafeFiles.MAX_JSON_BYTES),
+                file.toString());
     }
 
     /** Parses config.json text; source names it in messages. */
@@ -61,7 +58,7 @@ public final class ModelConfig {
     public List<String> architectures() {
         List<String> out = new ArrayList<>();
         if (json.has("architectures") && json.get("architectures").isJsonArray()) {
-            json.getAsJsonArray("architectures").forEach(e -> out.add(e.getAsString()));
+            json.getAsJsonArray("architectures").forEach(e -> out.add(string("architectures", e)));
         }
         return out;
     }
@@ -70,14 +67,19 @@ public final class ModelConfig {
         return json.has(key) && !json.get(key).isJsonNull();
     }
 
-    /** An integer key, required. */
+    /** An integer key, required: a number without a fraction that fits an int. */
     public int requireInt(String key) {
-        return number(key).getAsInt();
+        JsonElement e = number(key);
+        try {
+            return e.getAsBigDecimal().intValueExact();
+        } catch (ArithmeticException | NumberFormatException notAnInt) {
+            throw new CheckpointException(source + ": key " + key + " is not an integer that fits an int: " + e);
+        }
     }
 
     /** An integer key, or the default when absent or null. */
     public int getInt(String key, int dflt) {
-        return has(key) ? number(key).getAsInt() : dflt;
+        return has(key) ? requireInt(key) : dflt;
     }
 
     /** A floating-point key, or the default when absent or null. */
@@ -87,27 +89,49 @@ public final class ModelConfig {
 
     /** A boolean key, or the default when absent or null. */
     public boolean getBoolean(String key, boolean dflt) {
-        return has(key) ? json.get(key).getAsBoolean() : dflt;
+        if (!has(key)) {
+            return dflt;
+        }
+        JsonElement e = json.get(key);
+        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isBoolean()) {
+            throw new CheckpointException(source + ": key " + key + " is not true or false: " + e);
+        }
+        return e.getAsBoolean();
     }
 
     /** A string key, or the default when absent or null. */
     public String getString(String key, String dflt) {
-        return has(key) ? json.get(key).getAsString() : dflt;
+        return has(key) ? string(key, json.get(key)) : dflt;
     }
 
+    /** A string key, required. */
     public String requireString(String key) {
         if (!has(key)) {
             throw new CheckpointException(source + ": missing key " + key);
         }
-        return json.get(key).getAsString();
+        return string(key, json.get(key));
+    }
+
+    private String string(String key, JsonElement e) {
+        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+            throw new CheckpointException(source + ": key " + key + " is not a string: " + e);
+        }
+        return e.getAsString();
     }
 
     /** id2label as a map from class index to label, or an empty map. */
     public Map<Integer, String> id2label() {
         Map<Integer, String> out = new TreeMap<>();
         if (has("id2label")) {
+            if (!json.get("id2label").isJsonObject()) {
+                throw new CheckpointException(source + ": key id2label is not an object: " + json.get("id2label"));
+            }
             for (Map.Entry<String, JsonElement> e : json.getAsJsonObject("id2label").entrySet()) {
-                out.put(Integer.parseInt(e.getKey()), e.getValue().getAsString());
+                try {
+                    out.put(Integer.parseInt(e.getKey()), string("id2label", e.getValue()));
+                } catch (NumberFormatException notAnIndex) {
+                    throw new CheckpointException(source + ": id2label key " + e.getKey() + " is not a class index");
+                }
             }
         }
         return out;

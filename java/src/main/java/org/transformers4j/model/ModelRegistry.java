@@ -4,27 +4,77 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.transformers4j.backend.Backend;
 import org.transformers4j.checkpoint.Checkpoint;
 import org.transformers4j.checkpoint.CheckpointException;
 import org.transformers4j.checkpoint.Checkpoints;
+import org.transformers4j.model.bart.BartConfig;
 import org.transformers4j.model.bart.BartModel;
+import org.transformers4j.model.bert.BertConfig;
 import org.transformers4j.model.bert.BertModel;
+import org.transformers4j.model.distilbert.DistilBertConfig;
 import org.transformers4j.model.distilbert.DistilBertModel;
+import org.transformers4j.model.gpt2.Gpt2Config;
 import org.transformers4j.model.gpt2.Gpt2Model;
+import org.transformers4j.model.gptneo.GptNeoConfig;
 import org.transformers4j.model.gptneo.GptNeoModel;
+import org.transformers4j.model.llama.LlamaConfig;
 import org.transformers4j.model.llama.LlamaModel;
+import org.transformers4j.model.t5.T5Config;
 import org.transformers4j.model.t5.T5Model;
+import org.transformers4j.nn.Weights;
+import org.transformers4j.tensor.TensorArena;
 
 /**
  * The architecture registry: picks the model class from config.json's {@code architectures}
  * (else its {@code model_type}), so one class serves every checkpoint of its shape.
  */
 public final class ModelRegistry {
-    /** A family's loader: config, weights and backend to a model of the named architecture. */
+    /**
+     * A family's loader: the checked config record and the weights to a model of the named
+     * architecture. The weights' arena is the model's to own; the registry closes it if loading fails.
+     */
     @FunctionalInterface
-    interface Loader<M> {
-        M load(ModelConfig config, Checkpoint checkpoint, Backend backend, String architecture);
+    interface Loader<C, M> {
+        M load(ModelConfig config, C typed, Weights weights, String architecture);
+    }
+
+    /** One model_type: how its config.json reads into its record, and how the model is built. */
+    private record Entry<C extends FamilyConfig, M>(Function<ModelConfig, C> read, Loader<C, M> loader) {
+
+        M build(ModelConfig config, C typed, Checkpoint checkpoint, Backend backend, String architecture) {
+            TensorArena arena = backend.longLived();
+            try {
+                Weights weights = new Weights(checkpoint, arena, backend);
+                M model = loader.load(config, typed, weights, architecture);
+                weights.reportUnused(architecture.isEmpty() ? config.modelType() : architecture);
+                return model;
+            } catch (RuntimeException | Error e) {
+                arena.close();
+                throw e;
+            }
+        }
+
+        M build(ModelConfig config, Checkpoint checkpoint, Backend backend, String architecture) {
+            return build(config, read.apply(config), checkpoint, backend, architecture);
+        }
+
+        /** Checks the config before anything is mapped, then opens the weights beside it; the model owns them. */
+        M open(ModelConfig config, Path dir, Backend backend, String architecture) {
+            C typed = read.apply(config);
+            Checkpoint checkpoint = Checkpoints.open(dir);
+            try {
+                return build(config, typed, checkpoint, backend, architecture);
+            } catch (RuntimeException | Error e) {
+                checkpoint.close();
+                throw e;
+            }
+        }
+    }
+
+    private static <C extends FamilyConfig, M> Entry<C, M> entry(Function<ModelConfig, C> read, Loader<C, M> loader) {
+        return new Entry<>(read, loader);
     }
 
     /** What a config describes. */
@@ -44,54 +94,62 @@ public final class ModelRegistry {
     }
 
     /**
-     * The loaders of one kind of model by model_type, the architectures they build, and the
+     * The entries of one kind of model by model_type, the architectures they build, and the
      * architecture assumed when a config names none (or none: then the loader decides).
      */
-    private record Family<M>(Kind kind, Map<String, Loader<M>> byType, List<String> architectures,
+    private record Family<M>(Kind kind, Map<String, Entry<?, M>> byType, List<String> architectures,
                              Map<String, String> defaultArchitecture) {
 
-        M build(ModelConfig config, Checkpoint checkpoint, Backend backend) {
+        Entry<?, M> entry(ModelConfig config) {
             String type = config.modelType();
-            Loader<M> loader = byType.get(type);
-            if (loader == null) {
+            Entry<?, M> entry = byType.get(type);
+            if (entry == null) {
                 throw new CheckpointException(config.source() + ": model_type " + type + " belongs to the "
                         + ModelRegistry.kind(config) + " models; this loads " + kind + " models (types " + byType.keySet() + ")");
             }
-            String architecture = config.architectures().isEmpty() ? defaultArchitecture.getOrDefault(type, "")
-                    : config.architectures().get(0);
+            return entry;
+        }
+
+        String architecture(ModelConfig config) {
+            String architecture = config.architectures().isEmpty()
+                    ? defaultArchitecture.getOrDefault(config.modelType(), "") : config.architectures().get(0);
             if (!architecture.isEmpty() && !architectures.contains(architecture)) {
                 throw new CheckpointException(config.source() + ": architecture " + architecture
                         + " is not supported; supported: " + architectures);
             }
-            return loader.load(config, checkpoint, backend, architecture);
+            return architecture;
         }
 
-        /** Reads config.json, opens the weights beside it and builds; the model owns the checkpoint. */
+        M build(ModelConfig config, Checkpoint checkpoint, Backend backend) {
+            Entry<?, M> entry = entry(config);
+            return entry.build(config, checkpoint, backend, architecture(config));
+        }
+
+        /** Reads config.json, checks it, opens the weights beside it and builds; the model owns the checkpoint. */
         M open(Path dir, Backend backend) {
             ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
-            Checkpoint checkpoint = Checkpoints.open(dir);
-            try {
-                return build(config, checkpoint, backend);
-            } catch (RuntimeException e) {
-                checkpoint.close();
-                throw e;
-            }
+            Entry<?, M> entry = entry(config);
+            return entry.open(config, dir, backend, architecture(config));
         }
     }
 
     private static final Family<EncoderModel> ENCODERS = new Family<>(Kind.ENCODER,
-            Map.of("bert", BertModel::load, "roberta", BertModel::load, "distilbert", DistilBertModel::load),
+            Map.of("bert", entry(BertConfig::from, BertModel::load),
+                    "roberta", entry(BertConfig::from, BertModel::load),
+                    "distilbert", entry(DistilBertConfig::from, DistilBertModel::load)),
             List.of("BertModel", "BertForMaskedLM", "BertForSequenceClassification", "BertForTokenClassification",
                     "RobertaModel", "RobertaForMaskedLM", "RobertaForTokenClassification", "DistilBertModel",
                     "DistilBertForMaskedLM"),
             Map.of("bert", "BertModel", "roberta", "RobertaModel", "distilbert", "DistilBertModel"));
 
     private static final Family<DecoderModel> DECODERS = new Family<>(Kind.DECODER,
-            Map.of("gpt2", Gpt2Model::load, "gpt_neo", GptNeoModel::load, "llama", LlamaModel::load),
+            Map.of("gpt2", entry(Gpt2Config::from, Gpt2Model::load), "gpt_neo", entry(GptNeoConfig::from,
+                    GptNeoModel::load), "llama", entry(LlamaConfig::from, LlamaModel::load)),
             List.of("GPT2LMHeadModel", "GPTNeoForCausalLM", "LlamaForCausalLM"), Map.of());
 
     private static final Family<Seq2SeqModel> SEQ2SEQ = new Family<>(Kind.SEQ2SEQ,
-            Map.of("bart", BartModel::load, "marian", BartModel::load, "t5", T5Model::load),
+            Map.of("bart", entry(BartConfig::from, BartModel::load), "marian", entry(BartConfig::from, BartModel::load),
+                    "t5", entry(T5Config::from, T5Model::load)),
             List.of("BartForConditionalGeneration", "MarianMTModel", "T5ForConditionalGeneration"), Map.of());
 
     private ModelRegistry() {
@@ -112,6 +170,20 @@ public final class ModelRegistry {
         return SEQ2SEQ.architectures();
     }
 
+    /**
+     * The config.json read as its family's record and checked (every size, ratio and token id
+     * the family reads), without loading anything: a {@link CheckpointException} names the file,
+     * the key and the value of the first thing wrong.
+     */
+    public static FamilyConfig readConfig(ModelConfig config) {
+        for (Family<?> f : List.of(ENCODERS, DECODERS, SEQ2SEQ)) {
+            if (f.byType().containsKey(config.modelType())) {
+                return f.byType().get(config.modelType()).read().apply(config);
+            }
+        }
+        throw unknownType(config);
+    }
+
     /** What the config describes; names the known types when it is none of them. */
     public static Kind kind(ModelConfig config) {
         String type = config.modelType();
@@ -120,8 +192,12 @@ public final class ModelRegistry {
                 return f.kind();
             }
         }
-        throw new CheckpointException(config.source() + ": unknown model_type " + type + "; encoder types: "
-                + ENCODERS.byType().keySet() + ", decoder types: " + DECODERS.byType().keySet()
+        throw unknownType(config);
+    }
+
+    private static CheckpointException unknownType(ModelConfig config) {
+        return new CheckpointException(config.source() + ": unknown model_type " + config.modelType()
+                + "; encoder types: " + ENCODERS.byType().keySet() + ", decoder types: " + DECODERS.byType().keySet()
                 + ", encoder-decoder types: " + SEQ2SEQ.byType().keySet());
     }
 

@@ -5,6 +5,7 @@ import org.transformers4j.backend.Backend;
 import org.transformers4j.nn.KvCache;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.util.CloseGuard;
 
 /**
  * What a decoder of an encoder-decoder model keeps between steps: its self-attention KV cache,
@@ -18,6 +19,7 @@ public final class Seq2SeqCache implements AutoCloseable {
     private final Tensor[][] crossKv;
     private AttentionOptions sourceMask;
     private final int sourceLength;
+    private final CloseGuard guard = new CloseGuard("encoder-decoder cache", this::release);
 
     Seq2SeqCache(Backend backend, KvCache self, TensorArena arena, Tensor[][] crossKv, AttentionOptions sourceMask,
                  int sourceLength) {
@@ -49,6 +51,34 @@ public final class Seq2SeqCache implements AutoCloseable {
 
     /** Row i continues what row from[i] held: self-attention cache, cross keys and values, source mask. */
     public void reorder(int[] from) {
+        enter();
+        try {
+            reorderOpen(from);
+        } finally {
+            exit();
+        }
+    }
+
+    /** Starts a decoding pass over the caches: close waits for it; fails once either cache is closed. */
+    void enter() {
+        guard.enter();
+        try {
+            self.enter();
+        } catch (RuntimeException e) {
+            guard.exit();
+            throw e;
+        }
+    }
+
+    void exit() {
+        try {
+            self.exit();
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private void reorderOpen(int[] from) {
         self.reorder(from);
         for (Tensor[] kv : crossKv) {
             for (Tensor t : kv) {
@@ -76,9 +106,17 @@ public final class Seq2SeqCache implements AutoCloseable {
         return out;
     }
 
+    /** Frees the caches once no decoding pass is in flight; a second close does nothing. */
     @Override
     public void close() {
-        self.close();
-        arena.close();
+        guard.close();
+    }
+
+    private void release() {
+        try {
+            self.close();
+        } finally {
+            arena.close();
+        }
     }
 }

@@ -14,10 +14,15 @@ public record SpecialTokens(long bos, List<Long> eos, long pad, long decoderStar
         eos = List.copyOf(eos);
     }
 
-    /** Reads bos_token_id, eos_token_id (a number or a list), pad_token_id, decoder_start_token_id. */
+    /** The ids of a checked family config; null where the config has none. */
+    public static SpecialTokens of(Integer bos, TokenIds eos, Integer pad, Integer decoderStart) {
+        return new SpecialTokens(bos == null ? -1 : bos, eos == null ? List.of() : eos.ids(), pad == null ? -1 : pad,
+                decoderStart == null ? -1 : decoderStart);
+    }
+
+    /** The ids of config.json, read and checked as its family's record (every id inside the vocabulary). */
     public static SpecialTokens from(ModelConfig config) {
-        return new SpecialTokens(config.getInt("bos_token_id", -1), ids(config, "eos_token_id"),
-                config.getInt("pad_token_id", -1), config.getInt("decoder_start_token_id", -1));
+        return ModelRegistry.readConfig(config).specialTokens();
     }
 
     /** These tokens with the keys a generation_config.json sets overriding them. */

@@ -13,6 +13,7 @@ import org.transformers4j.nn.Norm;
 import org.transformers4j.nn.PaddingMask;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.util.CloseGuard;
 
 /**
  * Token (and learned position) embeddings, a stack of pre-norm decoder layers, a final norm and
@@ -34,6 +35,7 @@ public final class TransformerDecoder implements DecoderModel {
     private final TensorArena weights;
     private final Parts parts;
     private final SpecialTokens special;
+    private final CloseGuard guard;
 
     /** Assembles a model; it owns the weights arena and the checkpoint and closes both. */
     public TransformerDecoder(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
@@ -44,6 +46,7 @@ public final class TransformerDecoder implements DecoderModel {
         this.weights = weights;
         this.parts = parts;
         this.special = special;
+        this.guard = new CloseGuard("model " + config.source(), this::release);
     }
 
     @Override
@@ -73,6 +76,7 @@ public final class TransformerDecoder implements DecoderModel {
 
     @Override
     public KvCache newCache(int batch, int capacity) {
+        guard.ensureOpen();
         if (capacity > maxPositions()) {
             throw new IllegalArgumentException("a cache of " + capacity + " positions exceeds the context of "
                     + maxPositions() + " positions of " + config.source());
@@ -91,11 +95,31 @@ public final class TransformerDecoder implements DecoderModel {
         return run(in, cache, false, false, true, out).logits();
     }
 
-    /** forward, with the last hidden state copied out only when lastHidden. */
+    /** forward, with the last hidden state copied out only when lastHidden; the model and cache stay open meanwhile. */
     private DecoderOutput run(DecoderInput in, KvCache cache, boolean allHiddenStates, boolean lastHidden,
                               boolean lastLogitsOnly, TensorArena out) {
+        guard.enter();
+        try {
+            cache.enter();
+            try {
+                return runOpen(in, cache, allHiddenStates, lastHidden, lastLogitsOnly, out);
+            } finally {
+                cache.exit();
+            }
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private DecoderOutput runOpen(DecoderInput in, KvCache cache, boolean allHiddenStates, boolean lastHidden,
+                                  boolean lastLogitsOnly, TensorArena out) {
         int b = in.batch(), s = in.seq(), c = hiddenSize();
         int keys = checkInput(in, cache);
+        if (s > 1 && !cache.uniform()) {
+            // causal masking places every row's queries at the end of the longest row
+            throw new IllegalArgumentException("rows of the cache hold different lengths; they can take one new "
+                    + "token each, not " + s + " (prefill each row through its own view, KvCache.rows)");
+        }
         long[] positions = in.positions() != null ? in.positions()
                 : cache.uniform() ? defaultPositions(b, s, cache.length()) : cache.positions(s);
         // rows holding different lengths (a continuous batch) see only their own positions
@@ -167,9 +191,17 @@ public final class TransformerDecoder implements DecoderModel {
         return x;
     }
 
+    /** Frees the weights once no forward pass is in flight; later calls fail, a second close does nothing. */
     @Override
     public void close() {
-        weights.close();
-        checkpoint.close();
+        guard.close();
+    }
+
+    private void release() {
+        try {
+            weights.close();
+        } finally {
+            checkpoint.close();
+        }
     }
 }

@@ -11,6 +11,7 @@ import org.transformers4j.nn.Embeddings;
 import org.transformers4j.nn.PaddingMask;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.util.CloseGuard;
 
 /**
  * Embeddings, a stack of post-norm encoder layers and a head: what BERT, RoBERTa and DistilBERT
@@ -28,6 +29,7 @@ public final class TransformerEncoder implements EncoderModel {
     private final int heads;
     private final int maxPositions;
     private final Function<EncoderInput, long[]> positionIds;
+    private final CloseGuard guard;
 
     /** Assembles a model; it owns the weights arena and the checkpoint and closes both. */
     public TransformerEncoder(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
@@ -43,6 +45,7 @@ public final class TransformerEncoder implements EncoderModel {
         this.heads = heads;
         this.maxPositions = maxPositions;
         this.positionIds = positionIds;
+        this.guard = new CloseGuard("model " + config.source(), this::release);
     }
 
     @Override
@@ -72,6 +75,15 @@ public final class TransformerEncoder implements EncoderModel {
 
     @Override
     public EncoderOutput forward(EncoderInput in, boolean allHiddenStates, TensorArena out) {
+        guard.enter();
+        try {
+            return run(in, allHiddenStates, out);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private EncoderOutput run(EncoderInput in, boolean allHiddenStates, TensorArena out) {
         if (in.seq() > maxPositions) {
             throw new IllegalArgumentException("sequence of " + in.seq() + " tokens is longer than the "
                     + maxPositions + " positions of " + config.source() + "; truncate the input");
@@ -102,9 +114,17 @@ public final class TransformerEncoder implements EncoderModel {
         }
     }
 
+    /** Frees the weights once no forward pass is in flight; later calls fail, a second close does nothing. */
     @Override
     public void close() {
-        weights.close();
-        checkpoint.close();
+        guard.close();
+    }
+
+    private void release() {
+        try {
+            weights.close();
+        } finally {
+            checkpoint.close();
+        }
     }
 }

@@ -15,6 +15,7 @@ import org.transformers4j.nn.TokenEmbeddings;
 import org.transformers4j.nn.TransformerLayer;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.util.CloseGuard;
 
 /**
  * An encoder stack and a decoder stack with cross-attention, and the LM head: what BART, Marian
@@ -23,12 +24,18 @@ import org.transformers4j.tensor.TensorArena;
 public final class TransformerSeq2Seq implements Seq2SeqModel {
     /**
      * One stack: embeddings, layers, an optional final norm and an optional relative position
-     * bias (T5).
+     * bias (T5), which every layer's self-attention adds and which bounds the positions.
      */
     public record Stack(TokenEmbeddings embeddings, List<TransformerLayer> layers, Norm finalNorm,
                         RelativePositionBias positionBias) {
         public Stack {
             layers = List.copyOf(layers);
+        }
+
+        /** Positions the stack takes: its position table's, or as many as its position bias allows. */
+        int maxPositions() {
+            int table = embeddings.maxPositions();
+            return positionBias == null ? table : Math.min(table, positionBias.maxKeys());
         }
     }
 
@@ -47,6 +54,7 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
     private final TensorArena weights;
     private final Parts parts;
     private final SpecialTokens special;
+    private final CloseGuard guard;
 
     /** Assembles a model; it owns the weights arena and the checkpoint and closes both. */
     public TransformerSeq2Seq(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
@@ -57,6 +65,7 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
         this.weights = weights;
         this.parts = parts;
         this.special = special;
+        this.guard = new CloseGuard("model " + config.source(), this::release);
     }
 
     @Override
@@ -76,12 +85,12 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
 
     @Override
     public int maxSourcePositions() {
-        return parts.encoder().embeddings().maxPositions();
+        return parts.encoder().maxPositions();
     }
 
     @Override
     public int maxTargetPositions() {
-        return parts.decoder().embeddings().maxPositions();
+        return parts.decoder().maxPositions();
     }
 
     @Override
@@ -91,6 +100,15 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
 
     @Override
     public EncoderOutput encode(EncoderInput in, boolean allHiddenStates, TensorArena out) {
+        guard.enter();
+        try {
+            return encodeOpen(in, allHiddenStates, out);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private EncoderOutput encodeOpen(EncoderInput in, boolean allHiddenStates, TensorArena out) {
         int b = in.batch(), s = in.seq();
         if (s > maxSourcePositions()) {
             throw new IllegalArgumentException("a source of " + s + " tokens is longer than the " + maxSourcePositions()
@@ -102,10 +120,8 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
             long[] positions = in.absolutePositions();
             Tensor x = enc.embeddings().forward(backend, in.ids(), positions, work);
             AttentionOptions mask = PaddingMask.apply(backend, AttentionOptions.scaled(1f), in.attentionMask(), b, s, work);
-            if (enc.positionBias() != null) {
-                mask = withPositionBias(mask, enc.positionBias().bias(backend, s, s, 0, work), b, work);
-            }
-            x = runStack(enc, x, b, s, null, positions, mask, allHiddenStates, hidden, work, out);
+            x = runStack(enc, x, b, s, null, positions, selfMask(enc, mask, b, s, s, work), allHiddenStates, hidden,
+                    work, out);
             hidden.add(Rows.copyOut(backend, x, b, s, out));
             return new EncoderOutput(List.copyOf(hidden), null);
         }
@@ -113,6 +129,15 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
 
     @Override
     public Seq2SeqCache newCache(Tensor encoded, long[] sourceMask, int capacity) {
+        guard.enter();
+        try {
+            return newCacheOpen(encoded, sourceMask, capacity);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private Seq2SeqCache newCacheOpen(Tensor encoded, long[] sourceMask, int capacity) {
         if (encoded.rank() != 3 || encoded.dim(2) != hiddenSize()) {
             throw new IllegalArgumentException("encoded must be [B, T, " + hiddenSize() + "], has shape "
                     + encoded.shape());
@@ -159,9 +184,24 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
         return decode(in, cache, false, false, true, out).logits();
     }
 
-    /** decode, with the last hidden state copied out only when lastHidden. */
+    /** decode, with the last hidden state copied out only when lastHidden; the model and cache stay open meanwhile. */
     private DecoderOutput decode(DecoderInput in, Seq2SeqCache cache, boolean allHiddenStates, boolean lastHidden,
                                  boolean lastLogitsOnly, TensorArena out) {
+        guard.enter();
+        try {
+            cache.enter();
+            try {
+                return decodeOpen(in, cache, allHiddenStates, lastHidden, lastLogitsOnly, out);
+            } finally {
+                cache.exit();
+            }
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private DecoderOutput decodeOpen(DecoderInput in, Seq2SeqCache cache, boolean allHiddenStates, boolean lastHidden,
+                                     boolean lastLogitsOnly, TensorArena out) {
         KvCache self = cache.self();
         int b = in.batch(), s = in.seq(), past = self.length(), keys = past + s;
         if (self.batch() != b) {
@@ -177,10 +217,8 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
         try (TensorArena work = backend.scratch()) {
             Tensor x = dec.embeddings().forward(backend, in.ids(), positions, work);
             AttentionOptions mask = PaddingMask.apply(backend, AttentionOptions.scaled(1f), in.attentionMask(), b, keys, work);
-            if (dec.positionBias() != null) {
-                mask = withPositionBias(mask, dec.positionBias().bias(backend, s, keys, past, work), b, work);
-            }
-            x = runStack(dec, x, b, s, cache, positions, mask, allHiddenStates, hidden, work, out);
+            x = runStack(dec, x, b, s, cache, positions, selfMask(dec, mask, b, s, keys, work), allHiddenStates,
+                    hidden, work, out);
             self.advance(s);
             if (lastHidden) {
                 hidden.add(Rows.copyOut(backend, x, b, s, out));
@@ -193,7 +231,8 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
 
     /** The layers of a stack (the decoder's with the cache's cross keys), then its final norm. */
     private Tensor runStack(Stack stack, Tensor x, int b, int s, Seq2SeqCache cache, long[] positions,
-                            AttentionOptions mask, boolean allHiddenStates, List<Tensor> hidden, TensorArena work, TensorArena out) {
+                            TransformerLayer.SelfMask mask, boolean allHiddenStates, List<Tensor> hidden, TensorArena work,
+                            TensorArena out) {
         for (int i = 0; i < stack.layers().size(); i++) {
             if (allHiddenStates) {
                 hidden.add(Rows.copyOut(backend, x, b, s, out));
@@ -210,23 +249,12 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
         return stack.finalNorm() == null ? x : stack.finalNorm().forward(backend, x, null, work);
     }
 
-    /** The position bias [1, H, S, T] combined with the padding: as a bias of its own, or added to the mask's. */
-    private AttentionOptions withPositionBias(AttentionOptions mask, Tensor positionBias, int b, TensorArena work) {
-        if (mask.bias() == null) {
-            return mask.withBias(positionBias);
-        }
-        int h = (int) positionBias.dim(1), s = (int) positionBias.dim(2), t = (int) positionBias.dim(3);
-        float[] pos, pad, sum = new float[b * h * s * t];
-        try (TensorArena host = TensorArena.confined()) {
-            pos = backend.toHost(positionBias, host).toFloatArray();
-            pad = backend.toHost(mask.bias(), host).toFloatArray();
-        }
-        for (int bi = 0; bi < b; bi++) {
-            for (int i = 0; i < h * s * t; i++) {
-                sum[bi * h * s * t + i] = pos[i] + pad[bi * t + i % t];
-            }
-        }
-        return mask.withBias(backend.floats(sum, work, b, h, s, t));
+    /** The self-attention's padding and, for a stack with one, this pass's position bias over keys keys. */
+    private TransformerLayer.SelfMask selfMask(Stack stack, AttentionOptions padding, int b, int s, int keys,
+                                               TensorArena work) {
+        RelativePositionBias bias = stack.positionBias();
+        return new TransformerLayer.SelfMask(padding, bias == null ? null : bias.pass(backend, b, s, keys, padding,
+                work));
     }
 
     private Tensor logits(Tensor rows, TensorArena out, TensorArena work) {
@@ -242,9 +270,17 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
         return backend.toHost(logits, out);
     }
 
+    /** Frees the weights once no pass is in flight; later calls fail, a second close does nothing. */
     @Override
     public void close() {
-        weights.close();
-        checkpoint.close();
+        guard.close();
+    }
+
+    private void release() {
+        try {
+            weights.close();
+        } finally {
+            checkpoint.close();
+        }
     }
 }

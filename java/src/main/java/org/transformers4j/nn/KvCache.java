@@ -4,6 +4,7 @@ import java.util.Arrays;
 import org.transformers4j.backend.Backend;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.util.CloseGuard;
 
 /**
  * Keys and values of every layer for a batch of sequences, filled step by step. Stored head-major,
@@ -29,6 +30,7 @@ public final class KvCache implements AutoCloseable {
     private final int capacity;
     private final int[] lengths; // shared with views; rows [first, first + batch) are this cache's
     private final int first;
+    private final CloseGuard guard; // shared with views: closing the cache waits for passes through any of them
 
     /** A cache whose copies run on the backend of the model that fills it. */
     public KvCache(Backend backend, int layers, int batch, int capacity, int kvHeads, int headDim) {
@@ -42,6 +44,7 @@ public final class KvCache implements AutoCloseable {
         this.capacity = capacity;
         this.lengths = new int[batch];
         this.first = 0;
+        this.guard = new CloseGuard("KV cache", arena::close);
         keys = new Tensor[layers];
         values = new Tensor[layers];
         try {
@@ -62,6 +65,7 @@ public final class KvCache implements AutoCloseable {
         this.capacity = of.capacity;
         this.lengths = of.lengths;
         this.first = of.first + from;
+        this.guard = of.guard;
         keys = new Tensor[of.keys.length];
         values = new Tensor[of.values.length];
         for (int i = 0; i < keys.length; i++) {
@@ -167,6 +171,7 @@ public final class KvCache implements AutoCloseable {
      * and values of positions [0, length() + S) as views {keys, values}.
      */
     public Tensor[] append(int layer, Tensor k, Tensor v) {
+        guard.ensureOpen();
         int s = (int) k.dim(1);
         requireRoom(s);
         if (uniform()) {
@@ -215,6 +220,15 @@ public final class KvCache implements AutoCloseable {
      * Every row keeps [0, length()) of the row it copies, and its length.
      */
     public void reorder(int[] from) {
+        enter();
+        try {
+            reorderOpen(from);
+        } finally {
+            exit();
+        }
+    }
+
+    private void reorderOpen(int[] from) {
         if (from.length != batch) {
             throw new IllegalArgumentException("reorder needs " + batch + " rows, got " + from.length);
         }
@@ -238,6 +252,7 @@ public final class KvCache implements AutoCloseable {
      * values into the rows of its other samples) and gives dst that length.
      */
     public void copyRow(int src, int dst, int n) {
+        guard.ensureOpen();
         checkRow(src);
         checkRow(dst);
         if (n < 0 || n > lengths[first + src]) {
@@ -277,11 +292,28 @@ public final class KvCache implements AutoCloseable {
         }
     }
 
-    /** Frees the cache (a view of another cache's rows frees nothing). */
+    /**
+     * Starts a pass that reads or writes the cache (a model's forward brackets its layers with
+     * enter and {@link #exit()}): close waits for it, and it fails with IllegalStateException once
+     * the cache is closed.
+     */
+    public void enter() {
+        guard.enter();
+    }
+
+    /** Ends a pass started by {@link #enter()}. */
+    public void exit() {
+        guard.exit();
+    }
+
+    /**
+     * Frees the cache once no pass is in flight; a second close does nothing. A view of another
+     * cache's rows frees nothing.
+     */
     @Override
     public void close() {
         if (arena != null) {
-            arena.close();
+            guard.close();
         }
     }
 }

@@ -8,9 +8,14 @@ import org.transformers4j.tensor.TensorArena;
 /** y = act(x w^T + b) with w: [out, in] as Hugging Face stores nn.Linear. */
 public record Linear(Tensor weight, Tensor bias) {
 
-    /** Loads {prefix}.weight [out, in] and {prefix}.bias [out] (the bias may be absent). */
+    /** Loads {prefix}.weight [out, in] and {prefix}.bias [out], both of which must be stored. */
     public static Linear load(Weights w, String prefix, long out, long in) {
-        return new Linear(w.get(prefix + ".weight", out, in), w.optional(prefix + ".bias", out));
+        return load(w, prefix, out, in, true);
+    }
+
+    /** Loads {prefix}.weight [out, in] and, where the config says the layer has one, {prefix}.bias [out]. */
+    public static Linear load(Weights w, String prefix, long out, long in, boolean bias) {
+        return new Linear(w.get(prefix + ".weight", out, in), bias ? w.get(prefix + ".bias", out) : null);
     }
 
     public long outFeatures() {

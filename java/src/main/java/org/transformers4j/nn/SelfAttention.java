@@ -35,6 +35,12 @@ public record SelfAttention(Linear qkv, Linear out, int heads, int kvHeads, int 
      */
     public Tensor forward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer, long[] positions,
                           AttentionOptions mask, TensorArena arena) {
+        return forward(backend, x, batch, seq, cache, layer, positions, mask, null, arena);
+    }
+
+    /** As above, with T5's relative position bias of this pass added to the scores (null: none). */
+    public Tensor forward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer, long[] positions,
+                          AttentionOptions mask, RelativePositionBias.Pass positionBias, TensorArena arena) {
         Tensor fused = qkv.forward(backend, x, Activation.NONE, arena).reshape(batch, seq, heads + 2L * kvHeads,
                 headDim);
         Tensor q = fused.narrow(2, 0, heads), k = fused.narrow(2, heads, kvHeads);
@@ -52,7 +58,11 @@ public record SelfAttention(Linear qkv, Linear out, int heads, int kvHeads, int 
             options = seq == 1 ? windowAsKeyRange(options, batch, (int) kv[0].dim(1)) : options.withWindow(window);
         }
         Tensor context = arena.empty(batch, seq, heads, headDim);
-        backend.attention(q, kv[0], kv[1], options, context);
+        if (positionBias == null) {
+            backend.attention(q, kv[0], kv[1], options, context);
+        } else {
+            positionBias.attend(backend, q, kv[0], kv[1], options, context);
+        }
         return out.forward(backend, context.reshape((long) batch * seq, (long) heads * headDim), Activation.NONE, arena);
     }
 

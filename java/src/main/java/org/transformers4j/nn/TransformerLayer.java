@@ -28,6 +28,20 @@ public record TransformerLayer(boolean preNorm, Norm selfNorm, SelfAttention sel
      */
     public void forward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer, long[] positions,
                           AttentionOptions selfMask, Tensor[] crossKv, AttentionOptions crossMask, TensorArena arena) {
+        forward(backend, x, batch, seq, cache, layer, positions, new SelfMask(selfMask, null), crossKv, crossMask,
+                arena);
+    }
+
+    /**
+     * The self-attention's padding options and, for T5, the relative position bias of the pass
+     * (or null).
+     */
+    public record SelfMask(AttentionOptions options, RelativePositionBias.Pass positionBias) {
+    }
+
+    /** As above, with the self-attention's mask and position bias together. */
+    public void forward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer, long[] positions,
+                        SelfMask selfMask, Tensor[] crossKv, AttentionOptions crossMask, TensorArena arena) {
         if (preNorm) {
             preNormForward(backend, x, batch, seq, cache, layer, positions, selfMask, crossKv, crossMask, arena);
         } else {
@@ -37,11 +51,11 @@ public record TransformerLayer(boolean preNorm, Norm selfNorm, SelfAttention sel
 
     /** h = x + self(n1(x)); h += cross(n2(h)); x = h + ff(n3(h)); each norm also makes the residual sum. */
     private void preNormForward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer,
-                                  long[] positions, AttentionOptions selfMask, Tensor[] crossKv,
+                                  long[] positions, SelfMask selfMask, Tensor[] crossKv,
                                   AttentionOptions crossMask, TensorArena arena) {
         long[] shape = x.shape().toArray();
         Tensor attended = self.forward(backend, selfNorm.forward(backend, x, null, arena), batch, seq, cache, layer,
-                positions, selfMask, arena);
+                positions, selfMask.options(), selfMask.positionBias(), arena);
         Tensor h = arena.empty(shape), normed = arena.empty(shape);
         if (cross != null) {
             crossNorm.apply(backend, attended, x, h, normed);
@@ -57,9 +71,10 @@ public record TransformerLayer(boolean preNorm, Norm selfNorm, SelfAttention sel
 
     /** h = n1(x + self(x)); h = n2(h + cross(h)); x = n3(h + ff(h)). */
     private void postNormForward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer,
-                                   long[] positions, AttentionOptions selfMask, Tensor[] crossKv,
+                                   long[] positions, SelfMask selfMask, Tensor[] crossKv,
                                    AttentionOptions crossMask, TensorArena arena) {
-        Tensor attended = self.forward(backend, x, batch, seq, cache, layer, positions, selfMask, arena);
+        Tensor attended = self.forward(backend, x, batch, seq, cache, layer, positions, selfMask.options(),
+                selfMask.positionBias(), arena);
         Tensor h = selfNorm.forward(backend, attended, x, arena);
         if (cross != null) {
             Tensor crossed = cross.forward(backend, h, batch, seq, crossKv, crossMask, arena);

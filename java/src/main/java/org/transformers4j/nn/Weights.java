@@ -1,7 +1,12 @@
 package org.transformers4j.nn;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
 import org.transformers4j.backend.Backend;
 import org.transformers4j.checkpoint.Checkpoint;
 import org.transformers4j.checkpoint.CheckpointException;
@@ -17,11 +22,21 @@ import org.transformers4j.tensor.TensorArena;
  * load time (transposes, concatenations) is computed on the host first. Matrices (2-D parameters:
  * linear layers' weights, embedding tables) go to the backend's {@link Backend#weightType()}
  * where that differs from what the model computes in (bfloat16 weights on the CPU).
+ *
+ * <p>It keeps count of what it read: once a model is built, {@link #reportUnused} warns of stored
+ * tensors that no module read, as transformers warns of "weights of the model checkpoint not used".
+ * Tied copies and tables a model computes itself are {@link #skip skipped}, stored buffers that are
+ * no parameters (position ids, causal masks) {@link #ignore ignored}; neither is reported.
  */
 public final class Weights {
+    /** Unused names listed in the warning at most; the rest are counted. */
+    static final int LISTED = 20;
+    private static final System.Logger LOG = System.getLogger(Weights.class.getName());
     private final Checkpoint checkpoint;
     private final TensorArena arena;
     private final Backend backend;
+    private final Set<String> read = new HashSet<>();
+    private final List<Pattern> ignored = new ArrayList<>();
 
     /** Parameters in arena, an arena of the backend's device (from {@link Backend#longLived()}). */
     public Weights(Checkpoint checkpoint, TensorArena arena, Backend backend) {
@@ -40,6 +55,11 @@ public final class Weights {
 
     public Backend backend() {
         return backend;
+    }
+
+    /** The checkpoint the parameters come from. */
+    public Checkpoint checkpoint() {
+        return checkpoint;
     }
 
     public boolean has(String name) {
@@ -109,6 +129,7 @@ public final class Weights {
         if (!checkpoint.has(name)) {
             throw new CheckpointException(checkpoint.source() + ": missing parameter " + name);
         }
+        read.add(name);
         long[] stored = checkpoint.shape(name).toArray();
         if (!Arrays.equals(stored, dims)) {
             throw new CheckpointException(checkpoint.source() + ": parameter " + name + " has shape "
@@ -116,23 +137,91 @@ public final class Weights {
         }
     }
 
-    /** The parameter if present (shape checked), else null. */
-    public Tensor optional(String name, long... dims) {
-        return checkpoint.has(name) ? get(name, dims) : null;
-    }
-
-    /** The first of the names that exists (shape checked); names them all when none does. */
+    /**
+     * One parameter stored under any of several names (a table shared by the encoder and the
+     * decoder, a bias stored twice): the first name present, its shape checked; the others present
+     * are copies of it, their shapes checked too. Names them all when none is stored.
+     */
     public Tensor first(long[] dims, String... names) {
+        Tensor found = null;
         for (String n : names) {
             if (checkpoint.has(n)) {
-                return get(n, dims);
+                if (found == null) {
+                    found = get(n, dims);
+                } else {
+                    skip(n, dims);
+                }
             }
         }
-        throw new CheckpointException(checkpoint.source() + ": missing parameter " + String.join(" or ", names));
+        if (found == null) {
+            throw new CheckpointException(checkpoint.source() + ": missing parameter " + String.join(" or ", names));
+        }
+        return found;
+    }
+
+    /**
+     * The parameter if stored; else, where the config ties it (tie_word_embeddings), the tensor it
+     * is tied to; else missing.
+     */
+    public Tensor tiedOr(String name, long[] dims, Tensor tiedTo, boolean tied) {
+        if (checkpoint.has(name)) {
+            return get(name, dims);
+        }
+        if (!tied) {
+            throw new CheckpointException(checkpoint.source() + ": missing parameter " + name
+                    + " (tie_word_embeddings is false)");
+        }
+        return tiedTo;
+    }
+
+    /**
+     * A parameter the model has but does not read, if stored: a tied copy of one it reads, or a
+     * table it computes itself (Marian's sinusoidal positions). Its shape is checked.
+     */
+    public void skip(String name, long... dims) {
+        if (checkpoint.has(name)) {
+            checkShape(name, dims);
+        }
+    }
+
+    /**
+     * Stored names that are no parameters of the model (buffers such as position_ids or GPT-2's
+     * causal mask, transformers' _keys_to_ignore_on_load_unexpected): those matching the regular
+     * expression, whole, are not reported as unused.
+     */
+    public void ignore(String regex) {
+        ignored.add(Pattern.compile(regex));
+    }
+
+    /** Stored names that were neither read, skipped nor ignored, sorted. */
+    public List<String> unused() {
+        return checkpoint.names().stream().filter(n -> !read.contains(n))
+                .filter(n -> ignored.stream().noneMatch(p -> p.matcher(n).matches())).sorted().toList();
+    }
+
+    /**
+     * Warns (System.Logger, level WARNING) of the stored tensors that building model left unread,
+     * listing at most {@value #LISTED} of them; says nothing when every one was read.
+     */
+    public void reportUnused(String model) {
+        List<String> unused = unused();
+        if (!unused.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, unusedMessage(checkpoint.source(), model, unused));
+        }
+    }
+
+    static String unusedMessage(String source, String model, List<String> unused) {
+        String listed = String.join(", ", unused.subList(0, Math.min(LISTED, unused.size())));
+        String more = unused.size() > LISTED ? ", ... and " + (unused.size() - LISTED) + " more" : "";
+        return "Some weights of the model checkpoint at " + source + " were not used when initializing " + model
+                + " (" + unused.size() + "): [" + listed + more + "]";
     }
 
     /** Several [rows_i, cols] parameters stacked into one [sum rows_i, cols] tensor (a fused projection). */
     public Tensor concatRows(long cols, String[] names, long[] rows) {
+        for (int i = 0; i < names.length; i++) { // sizes come from the config: the checkpoint confirms them first
+            checkShape(names[i], new long[] {rows[i], cols});
+        }
         long total = Arrays.stream(rows).sum();
         if (backend.weightType() == DType.BF16 && convertsMatrices() && arena.device().equals(Device.CPU)) {
             Tensor stored = concatStoredBf16(cols, names, rows, total);
@@ -193,6 +282,9 @@ public final class Weights {
 
     /** Several [n_i] vectors concatenated into one. */
     public Tensor concat(String[] names, long[] sizes) {
+        for (int i = 0; i < names.length; i++) {
+            checkShape(names[i], new long[] {sizes[i]});
+        }
         long total = Arrays.stream(sizes).sum();
         float[] out = new float[Math.toIntExact(total)];
         int at = 0;

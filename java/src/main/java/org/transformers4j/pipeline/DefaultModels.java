@@ -54,8 +54,10 @@ public final class DefaultModels {
 
     /** Its tokenizer, truncating at 256 tokens as sentence-transformers does, not padding. */
     public static Tokenizer miniLmTokenizer() {
-        return Tokenizer.fromJson(new String(ResourceCache.read(MINILM_TOKENIZER), StandardCharsets.UTF_8))
-                .withTruncation(MINILM_MAX_TOKENS);
+        try (Tokenizer full = Tokenizer.fromJson(new String(ResourceCache.read(MINILM_TOKENIZER), StandardCharsets.UTF_8),
+                MINILM_TOKENIZER)) {
+            return full.withTruncation(MINILM_MAX_TOKENS);
+        }
     }
 
     /** The sentence-embedding pipeline on all-MiniLM-L6-v2 (mean pooling, L2-normalised). */

@@ -8,6 +8,7 @@ import org.transformers4j.tensor.TensorArena;
 import org.transformers4j.tokenizer.BatchEncoding;
 import org.transformers4j.tokenizer.Encoding;
 import org.transformers4j.tokenizer.Tokenizer;
+import org.transformers4j.util.CloseGuard;
 
 /** Fill-mask: the most likely tokens at each mask token of a text, with probabilities. Thread-safe. */
 public final class FillMask implements AutoCloseable {
@@ -17,6 +18,7 @@ public final class FillMask implements AutoCloseable {
 
     private final EncoderModel model;
     private final Tokenizer tokenizer;
+    private final CloseGuard guard;
     private final String maskToken;
 
     /** maskToken is the tokenizer's mask ("[MASK]" for BERT, "&lt;mask&gt;" for RoBERTa). */
@@ -28,13 +30,19 @@ public final class FillMask implements AutoCloseable {
         this.model = model;
         this.tokenizer = tokenizer;
         this.maskToken = maskToken;
+        this.guard = new CloseGuard("FillMask", this::release);
     }
 
     /** For each mask token in the text (in order), its topK candidates, most likely first. */
     public List<List<Prediction>> fill(String text, int topK) {
-        Encoding e = tokenizer.encode(text);
-        masks(e, text);
-        return fillEncoded(List.of(e), topK).get(0);
+        guard.enter();
+        try {
+            Encoding e = tokenizer.encode(text);
+            masks(e, text);
+            return fillEncoded(List.of(e), topK).get(0);
+        } finally {
+            guard.exit();
+        }
     }
 
     /**
@@ -42,24 +50,29 @@ public final class FillMask implements AutoCloseable {
      * one forward pass padded to the longest.
      */
     public List<List<List<Prediction>>> fillEncoded(List<Encoding> encodings, int topK) {
-        if (topK < 1) {
-            throw new IllegalArgumentException("topK must be >= 1, got " + topK);
-        }
-        BatchEncoding enc = BatchEncoding.pad(encodings, tokenizer.padId());
-        try (TensorArena arena = TensorArena.confined()) {
-            float[] logits = model.forward(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
-                    enc.typeIds()), false, arena).logits().toFloatArray();
-            int v = model.vocabSize();
-            List<List<List<Prediction>>> out = new ArrayList<>();
-            for (int b = 0; b < enc.batch(); b++) {
-                Encoding e = encodings.get(b);
-                List<List<Prediction>> row = new ArrayList<>();
-                for (int pos : masks(e, null)) {
-                    row.add(predictions(logits, ((long) b * enc.seq() + pos) * v, v, e, pos, topK));
-                }
-                out.add(row);
+        guard.enter();
+        try {
+            if (topK < 1) {
+                throw new IllegalArgumentException("topK must be >= 1, got " + topK);
             }
-            return out;
+            BatchEncoding enc = BatchEncoding.pad(encodings, tokenizer.padId());
+            try (TensorArena arena = TensorArena.confined()) {
+                float[] logits = model.forward(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
+                        enc.typeIds()), false, arena).logits().toFloatArray();
+                int v = model.vocabSize();
+                List<List<List<Prediction>>> out = new ArrayList<>();
+                for (int b = 0; b < enc.batch(); b++) {
+                    Encoding e = encodings.get(b);
+                    List<List<Prediction>> row = new ArrayList<>();
+                    for (int pos : masks(e, null)) {
+                        row.add(predictions(logits, ((long) b * enc.seq() + pos) * v, v, e, pos, topK));
+                    }
+                    out.add(row);
+                }
+                return out;
+            }
+        } finally {
+            guard.exit();
         }
     }
 
@@ -100,9 +113,20 @@ public final class FillMask implements AutoCloseable {
         return tokenizer;
     }
 
+    /**
+     * Frees the model and the tokenizer once the calls in flight have finished; later calls fail
+     * with IllegalStateException. A second close does nothing.
+     */
     @Override
     public void close() {
-        model.close();
-        tokenizer.close();
+        guard.close();
+    }
+
+    private void release() {
+        try {
+            model.close();
+        } finally {
+            tokenizer.close();
+        }
     }
 }

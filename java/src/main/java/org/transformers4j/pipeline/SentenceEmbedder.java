@@ -11,6 +11,7 @@ import org.transformers4j.tensor.TensorArena;
 import org.transformers4j.tokenizer.BatchEncoding;
 import org.transformers4j.tokenizer.Encoding;
 import org.transformers4j.tokenizer.Tokenizer;
+import org.transformers4j.util.CloseGuard;
 
 /**
  * Feature extraction and sentence embeddings, as sentence-transformers computes them: the mean of
@@ -20,6 +21,7 @@ import org.transformers4j.tokenizer.Tokenizer;
 public final class SentenceEmbedder implements AutoCloseable {
     private final EncoderModel model;
     private final Tokenizer tokenizer;
+    private final CloseGuard guard;
     private final boolean normalize;
     private int batchSize = 32;
 
@@ -27,6 +29,7 @@ public final class SentenceEmbedder implements AutoCloseable {
         this.model = model;
         this.tokenizer = tokenizer;
         this.normalize = normalize;
+        this.guard = new CloseGuard("SentenceEmbedder", this::release);
     }
 
     /** Texts per forward pass (default 32). */
@@ -53,27 +56,32 @@ public final class SentenceEmbedder implements AutoCloseable {
 
     /** One embedding per text, in the order given; texts are tokenized once and batched by length. */
     public float[][] embed(List<String> texts) {
-        List<Encoding> encodings = new ArrayList<>(texts.size());
-        for (String t : texts) {
-            encodings.add(tokenizer.encode(t));
-        }
-        Integer[] order = new Integer[texts.size()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        java.util.Arrays.sort(order, Comparator.comparingInt(i -> encodings.get(i).length()));
-        float[][] out = new float[texts.size()][];
-        for (int from = 0; from < order.length; from += batchSize) {
-            List<Encoding> chunk = new ArrayList<>();
-            for (int i = from; i < Math.min(order.length, from + batchSize); i++) {
-                chunk.add(encodings.get(order[i]));
+        guard.enter();
+        try {
+            List<Encoding> encodings = new ArrayList<>(texts.size());
+            for (String t : texts) {
+                encodings.add(tokenizer.encode(t));
             }
-            float[][] e = embedEncoded(chunk);
-            for (int i = 0; i < chunk.size(); i++) {
-                out[order[from + i]] = e[i];
+            Integer[] order = new Integer[texts.size()];
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
             }
+            java.util.Arrays.sort(order, Comparator.comparingInt(i -> encodings.get(i).length()));
+            float[][] out = new float[texts.size()][];
+            for (int from = 0; from < order.length; from += batchSize) {
+                List<Encoding> chunk = new ArrayList<>();
+                for (int i = from; i < Math.min(order.length, from + batchSize); i++) {
+                    chunk.add(encodings.get(order[i]));
+                }
+                float[][] e = embedEncoded(chunk);
+                for (int i = 0; i < chunk.size(); i++) {
+                    out[order[from + i]] = e[i];
+                }
+            }
+            return out;
+        } finally {
+            guard.exit();
         }
-        return out;
     }
 
     /** The embedding of one text. */
@@ -83,7 +91,12 @@ public final class SentenceEmbedder implements AutoCloseable {
 
     /** Texts embedded in one forward pass, padded to the longest. */
     public float[][] embedBatch(List<String> texts) {
-        return embedEncoded(texts.stream().map(tokenizer::encode).toList());
+        guard.enter();
+        try {
+            return embedEncoded(texts.stream().map(tokenizer::encode).toList());
+        } finally {
+            guard.exit();
+        }
     }
 
     /**
@@ -91,22 +104,32 @@ public final class SentenceEmbedder implements AutoCloseable {
      * padded to the longest (what a scheduler runs after tokenizing requests to size batches).
      */
     public float[][] embedEncoded(List<Encoding> encodings) {
-        BatchEncoding enc = BatchEncoding.pad(encodings, tokenizer.padId());
-        try (TensorArena arena = TensorArena.confined()) {
-            Tensor h = model.forward(input(enc), false, arena).lastHiddenState();
-            return pool(h.toFloatArray(), enc.attentionMask(), enc.batch(), enc.seq(), (int) h.dim(2));
+        guard.enter();
+        try {
+            BatchEncoding enc = BatchEncoding.pad(encodings, tokenizer.padId());
+            try (TensorArena arena = TensorArena.confined()) {
+                Tensor h = model.forward(input(enc), false, arena).lastHiddenState();
+                return pool(h.toFloatArray(), enc.attentionMask(), enc.batch(), enc.seq(), (int) h.dim(2));
+            }
+        } finally {
+            guard.exit();
         }
     }
 
     /** Token vectors [tokens][C] of one text (feature extraction), special tokens included. */
     public float[][] tokenVectors(String text) {
-        BatchEncoding enc = tokenizer.encodeBatch(List.of(text));
-        try (TensorArena arena = TensorArena.confined()) {
-            Tensor h = model.forward(input(enc), false, arena).lastHiddenState();
-            float[] v = h.toFloatArray();
-            int c = (int) h.dim(2);
-            return IntStream.range(0, enc.seq())
-                    .mapToObj(t -> java.util.Arrays.copyOfRange(v, t * c, (t + 1) * c)).toArray(float[][]::new);
+        guard.enter();
+        try {
+            BatchEncoding enc = tokenizer.encodeBatch(List.of(text));
+            try (TensorArena arena = TensorArena.confined()) {
+                Tensor h = model.forward(input(enc), false, arena).lastHiddenState();
+                float[] v = h.toFloatArray();
+                int c = (int) h.dim(2);
+                return IntStream.range(0, enc.seq())
+                        .mapToObj(t -> java.util.Arrays.copyOfRange(v, t * c, (t + 1) * c)).toArray(float[][]::new);
+            }
+        } finally {
+            guard.exit();
         }
     }
 
@@ -152,9 +175,20 @@ public final class SentenceEmbedder implements AutoCloseable {
         return dot / Math.sqrt(na * nb);
     }
 
+    /**
+     * Frees the model and the tokenizer once the calls in flight have finished; later calls fail
+     * with IllegalStateException. A second close does nothing.
+     */
     @Override
     public void close() {
-        model.close();
-        tokenizer.close();
+        guard.close();
+    }
+
+    private void release() {
+        try {
+            model.close();
+        } finally {
+            tokenizer.close();
+        }
     }
 }

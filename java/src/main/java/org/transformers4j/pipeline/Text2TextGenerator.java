@@ -21,7 +21,7 @@ public final class Text2TextGenerator extends GenerationPipeline<Seq2SeqModel> {
 
     /** Loads the model, tokenizer.json and generation_config.json (if present) of a directory. */
     public static Text2TextGenerator load(Path dir, Backend backend) {
-        return load(dir, d -> ModelRegistry.loadSeq2Seq(d, backend), Seq2SeqModel::specialTokens,
+        return load(dir, d -> ModelRegistry.loadSeq2Seq(d, backend), Seq2SeqModel::specialTokens, Seq2SeqModel::vocabSize,
                 Text2TextGenerator::new);
     }
 }

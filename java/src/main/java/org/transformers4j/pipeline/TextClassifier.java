@@ -9,6 +9,7 @@ import org.transformers4j.tensor.TensorArena;
 import org.transformers4j.tokenizer.BatchEncoding;
 import org.transformers4j.tokenizer.Encoding;
 import org.transformers4j.tokenizer.Tokenizer;
+import org.transformers4j.util.CloseGuard;
 
 /** Text classification: label probabilities per text, names from the config's id2label. Thread-safe. */
 public final class TextClassifier implements AutoCloseable {
@@ -18,6 +19,7 @@ public final class TextClassifier implements AutoCloseable {
 
     private final EncoderModel model;
     private final Tokenizer tokenizer;
+    private final CloseGuard guard;
     private final Map<Integer, String> labels;
 
     public TextClassifier(EncoderModel model, Tokenizer tokenizer) {
@@ -28,34 +30,45 @@ public final class TextClassifier implements AutoCloseable {
         this.model = model;
         this.tokenizer = tokenizer;
         this.labels = model.config().id2label();
+        this.guard = new CloseGuard("TextClassifier", this::release);
     }
 
     /** Every label with its probability, most likely first, for each text. */
     public List<List<Label>> classify(List<String> texts) {
-        if (texts.isEmpty()) {
-            throw new IllegalArgumentException("texts is empty");
+        guard.enter();
+        try {
+            if (texts.isEmpty()) {
+                throw new IllegalArgumentException("texts is empty");
+            }
+            return classifyEncoded(texts.stream().map(tokenizer::encode).toList());
+        } finally {
+            guard.exit();
         }
-        return classifyEncoded(texts.stream().map(tokenizer::encode).toList());
     }
 
     /** As {@link #classify(List)}, for texts this classifier's tokenizer encoded: one forward pass. */
     public List<List<Label>> classifyEncoded(List<Encoding> encodings) {
-        BatchEncoding enc = BatchEncoding.pad(encodings, tokenizer.padId());
-        try (TensorArena arena = TensorArena.confined()) {
-            var logits = model.forward(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
-                    enc.typeIds()), false, arena).logits();
-            int n = (int) logits.dim(1);
-            float[] v = logits.toFloatArray();
-            List<List<Label>> out = new ArrayList<>();
-            for (int b = 0; b < enc.batch(); b++) {
-                double[] p = Scores.softmax(v, b * n, n);
-                List<Label> ranked = new ArrayList<>();
-                for (int id : Scores.topK(p, n)) {
-                    ranked.add(new Label(labels.getOrDefault(id, "LABEL_" + id), p[id]));
+        guard.enter();
+        try {
+            BatchEncoding enc = BatchEncoding.pad(encodings, tokenizer.padId());
+            try (TensorArena arena = TensorArena.confined()) {
+                var logits = model.forward(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
+                        enc.typeIds()), false, arena).logits();
+                int n = (int) logits.dim(1);
+                float[] v = logits.toFloatArray();
+                List<List<Label>> out = new ArrayList<>();
+                for (int b = 0; b < enc.batch(); b++) {
+                    double[] p = Scores.softmax(v, b * n, n);
+                    List<Label> ranked = new ArrayList<>();
+                    for (int id : Scores.topK(p, n)) {
+                        ranked.add(new Label(labels.getOrDefault(id, "LABEL_" + id), p[id]));
+                    }
+                    out.add(ranked);
                 }
-                out.add(ranked);
+                return out;
             }
-            return out;
+        } finally {
+            guard.exit();
         }
     }
 
@@ -74,9 +87,20 @@ public final class TextClassifier implements AutoCloseable {
         return classify(List.of(text)).get(0);
     }
 
+    /**
+     * Frees the model and the tokenizer once the calls in flight have finished; later calls fail
+     * with IllegalStateException. A second close does nothing.
+     */
     @Override
     public void close() {
-        model.close();
-        tokenizer.close();
+        guard.close();
+    }
+
+    private void release() {
+        try {
+            model.close();
+        } finally {
+            tokenizer.close();
+        }
     }
 }

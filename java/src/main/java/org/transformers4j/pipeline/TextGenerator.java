@@ -20,6 +20,7 @@ public final class TextGenerator extends GenerationPipeline<DecoderModel> {
 
     /** Loads the model, tokenizer.json and generation_config.json (if present) of a directory. */
     public static TextGenerator load(Path dir, Backend backend) {
-        return load(dir, d -> ModelRegistry.loadDecoder(d, backend), DecoderModel::specialTokens, TextGenerator::new);
+        return load(dir, d -> ModelRegistry.loadDecoder(d, backend), DecoderModel::specialTokens, DecoderModel::vocabSize,
+                TextGenerator::new);
     }
 }

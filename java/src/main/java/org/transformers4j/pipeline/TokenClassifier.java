@@ -9,6 +9,7 @@ import org.transformers4j.tensor.TensorArena;
 import org.transformers4j.tokenizer.BatchEncoding;
 import org.transformers4j.tokenizer.Encoding;
 import org.transformers4j.tokenizer.Tokenizer;
+import org.transformers4j.util.CloseGuard;
 
 /**
  * Token classification (named-entity recognition): a label per token, and entities merged from
@@ -25,6 +26,7 @@ public final class TokenClassifier implements AutoCloseable {
 
     private final EncoderModel model;
     private final Tokenizer tokenizer;
+    private final CloseGuard guard;
     private final Map<Integer, String> labels;
 
     public TokenClassifier(EncoderModel model, Tokenizer tokenizer) {
@@ -35,11 +37,17 @@ public final class TokenClassifier implements AutoCloseable {
         this.model = model;
         this.tokenizer = tokenizer;
         this.labels = model.config().id2label();
+        this.guard = new CloseGuard("TokenClassifier", this::release);
     }
 
     /** The most likely label of every non-special token. */
     public List<TokenLabel> labelTokens(String text) {
-        return labelEncoded(List.of(tokenizer.encode(text))).get(0);
+        guard.enter();
+        try {
+            return labelEncoded(List.of(tokenizer.encode(text))).get(0);
+        } finally {
+            guard.exit();
+        }
     }
 
     /**
@@ -47,28 +55,33 @@ public final class TokenClassifier implements AutoCloseable {
      * encoded, in one forward pass padded to the longest.
      */
     public List<List<TokenLabel>> labelEncoded(List<Encoding> encodings) {
-        BatchEncoding enc = BatchEncoding.pad(encodings, tokenizer.padId());
-        try (TensorArena arena = TensorArena.confined()) {
-            var logits = model.forward(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
-                    enc.typeIds()), false, arena).logits();
-            int n = (int) logits.dim(2);
-            float[] v = logits.toFloatArray();
-            List<List<TokenLabel>> out = new ArrayList<>();
-            for (int b = 0; b < enc.batch(); b++) {
-                Encoding e = encodings.get(b);
-                List<TokenLabel> row = new ArrayList<>();
-                for (int t = 0; t < e.length(); t++) {
-                    if (e.specialTokens()[t]) {
-                        continue;
+        guard.enter();
+        try {
+            BatchEncoding enc = BatchEncoding.pad(encodings, tokenizer.padId());
+            try (TensorArena arena = TensorArena.confined()) {
+                var logits = model.forward(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
+                        enc.typeIds()), false, arena).logits();
+                int n = (int) logits.dim(2);
+                float[] v = logits.toFloatArray();
+                List<List<TokenLabel>> out = new ArrayList<>();
+                for (int b = 0; b < enc.batch(); b++) {
+                    Encoding e = encodings.get(b);
+                    List<TokenLabel> row = new ArrayList<>();
+                    for (int t = 0; t < e.length(); t++) {
+                        if (e.specialTokens()[t]) {
+                            continue;
+                        }
+                        double[] p = Scores.softmax(v, (b * enc.seq() + t) * n, n);
+                        int best = Scores.topK(p, 1)[0];
+                        row.add(new TokenLabel(e.tokens()[t], labels.getOrDefault(best, "LABEL_" + best), p[best],
+                                e.starts()[t], e.ends()[t]));
                     }
-                    double[] p = Scores.softmax(v, (b * enc.seq() + t) * n, n);
-                    int best = Scores.topK(p, 1)[0];
-                    row.add(new TokenLabel(e.tokens()[t], labels.getOrDefault(best, "LABEL_" + best), p[best],
-                            e.starts()[t], e.ends()[t]));
+                    out.add(row);
                 }
-                out.add(row);
+                return out;
             }
-            return out;
+        } finally {
+            guard.exit();
         }
     }
 
@@ -121,9 +134,20 @@ public final class TokenClassifier implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Frees the model and the tokenizer once the calls in flight have finished; later calls fail
+     * with IllegalStateException. A second close does nothing.
+     */
     @Override
     public void close() {
-        model.close();
-        tokenizer.close();
+        guard.close();
+    }
+
+    private void release() {
+        try {
+            model.close();
+        } finally {
+            tokenizer.close();
+        }
     }
 }

@@ -64,6 +64,7 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
         final long chars;
         final long submitted = System.nanoTime();
         final CompletableFuture<O> future = new CompletableFuture<>();
+        long deadline = submitted + Long.MAX_VALUE / 2;
         Object prepared;
         int tokens;
 
@@ -71,7 +72,18 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
             this.input = input;
             this.chars = chars;
         }
+
+        /** Fails the request once its deadline has passed (however late the timer thread runs); true then. */
+        boolean expire(long now) {
+            if (now - deadline < 0) {
+                return false;
+            }
+            future.completeExceptionally(new TimeoutException("no answer within the request's timeout"));
+            return true;
+        }
     }
+
+    private static final System.Logger LOG = System.getLogger(BatchScheduler.class.getName());
 
     private final String name;
     private final Task<I, ?, O> task;
@@ -132,7 +144,11 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
             if (input == null) {
                 throw new IllegalArgumentException("an input is null");
             }
-            requests.add(new Request<>(input, task.chars(input)));
+            Request<I, O> r = new Request<>(input, task.chars(input));
+            if (timeout != null) { // set before the queue publishes the request to the worker
+                r.deadline = r.submitted + Math.max(1, timeout.toNanos());
+            }
+            requests.add(r);
         }
         try {
             queue.addAll(requests);
@@ -142,6 +158,7 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
         }
         metrics.submitted.add(requests.size());
         metrics.queued.addAndGet(requests.size());
+        metrics.unanswered.addAndGet(requests.size());
         List<CompletableFuture<O>> futures = new ArrayList<>();
         for (Request<I, O> r : requests) {
             if (timeout != null) {
@@ -158,6 +175,7 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
         if (queue.remove(r)) {
             metrics.queued.decrementAndGet();
         }
+        metrics.unanswered.decrementAndGet();
         if (e == null) {
             metrics.completed.increment();
         } else if (e instanceof CancellationException) {
@@ -168,6 +186,10 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
         metrics.latency.observe((System.nanoTime() - r.submitted) / 1e9);
     }
 
+    /**
+     * The worker: batches until closed; then it frees the pipeline itself, so that close() from a
+     * future's dependent action (which runs on this thread) cannot wait for this thread.
+     */
     private void work() {
         try {
             while (!closing) {
@@ -187,6 +209,15 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (Throwable e) {
+            // not one request's fault (each batch catches its own): nothing more can be trusted to run
+            LOG.log(System.Logger.Level.ERROR, "scheduler " + name + " stopped: " + e, e);
+            for (Request<I, O> r : queue.close()) {
+                metrics.queued.decrementAndGet();
+                r.future.completeExceptionally(new IllegalStateException("scheduler " + name + " stopped after " + e, e));
+            }
+        } finally {
+            task.close();
         }
     }
 
@@ -194,13 +225,13 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
     private void process(List<Request<I, O>> window) {
         List<Request<I, O>> ready = new ArrayList<>();
         for (Request<I, O> r : window) {
-            if (r.future.isDone()) {
+            if (r.expire(System.nanoTime()) || r.future.isDone()) {
                 continue;
             }
             try {
                 prepare(r);
                 ready.add(r);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 r.future.completeExceptionally(e);
             }
         }
@@ -227,7 +258,8 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
 
     /** One pass; if it fails, each request alone, so that one bad input fails only itself. */
     private void run(List<Request<I, O>> batch) {
-        List<Request<I, O>> live = batch.stream().filter(r -> !r.future.isDone()).toList();
+        long now = System.nanoTime();
+        List<Request<I, O>> live = batch.stream().filter(r -> !r.expire(now) && !r.future.isDone()).toList();
         if (live.isEmpty()) {
             return;
         }
@@ -241,7 +273,7 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
             for (int i = 0; i < live.size(); i++) {
                 live.get(i).future.complete(out.get(i));
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             if (live.size() == 1) {
                 live.get(0).future.completeExceptionally(e);
             } else {
@@ -272,7 +304,7 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
         List<O> out = t.run(prepared);
         event.end();
         metrics.batches.increment();
-        metrics.tokens.add(tokens);
+        metrics.addTokens(tokens);
         metrics.batchRows.observe(live.size());
         metrics.batchTokens.observe((double) live.size() * longest);
         if (event.shouldCommit()) {
@@ -292,30 +324,30 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
     }
 
     /**
-     * Stops taking requests, lets those waiting and running finish for up to grace, then closes
-     * (failing what is left). True when everything finished within grace.
+     * Stops taking requests, lets every request already accepted (waiting, being tokenized or
+     * running) finish within grace, then closes (failing what is left). True when everything
+     * finished in time.
      */
     public boolean shutdown(Duration grace) {
         queue.stopAccepting();
-        boolean drained;
+        long deadline = System.nanoTime() + grace.toNanos();
         try {
-            drained = queue.awaitEmpty(System.nanoTime() + grace.toNanos());
-            long deadline = System.nanoTime() + grace.toNanos();
-            while (drained && metrics.inFlight() > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
+            while (metrics.unanswered() > 0 && System.nanoTime() < deadline && worker.isAlive()) {
+                Thread.sleep(2);
             }
-            drained &= metrics.inFlight() == 0;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            drained = false;
         }
+        boolean drained = metrics.unanswered() == 0;
         close();
         return drained;
     }
 
     /**
      * Fails the requests still waiting, waits for the batch running to finish, then frees the
-     * pipeline. Idempotent.
+     * pipeline. Idempotent. Futures complete on the scheduler's thread: an action that depends on
+     * one runs there (use the *Async variants for slow ones); if it closes the scheduler, the
+     * pipeline is freed once that thread has finished the batch.
      */
     @Override
     public void close() {
@@ -330,6 +362,9 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
             metrics.queued.decrementAndGet();
             r.future.completeExceptionally(new IllegalStateException("scheduler " + name + " is closed"));
         }
+        if (Thread.currentThread() == worker) {
+            return;
+        }
         boolean interrupted = false;
         while (worker.isAlive()) {
             try {
@@ -338,7 +373,6 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
                 interrupted = true;
             }
         }
-        task.close();
         if (interrupted) {
             Thread.currentThread().interrupt();
         }

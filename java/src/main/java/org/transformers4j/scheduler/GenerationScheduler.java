@@ -36,8 +36,22 @@ import org.transformers4j.tokenizer.Tokenizer;
  * shorter), which sizes the cache.
  */
 public final class GenerationScheduler implements AutoCloseable {
-    /** A request as submitted. */
-    private record Request(String prompt, GenerationConfig config, GenerationStream stream, long submitted) {
+    /** A request as submitted, and its flight-recorder event (begun at submission). */
+    private record Request(String prompt, GenerationConfig config, GenerationStream stream, long submitted,
+                           long deadline, GenerationEvent event) {
+
+        /**
+         * Fails the request with a TimeoutException once its deadline (System.nanoTime) has passed;
+         * true then. The worker checks at every step, so a deadline holds however late the timer
+         * thread behind orTimeout runs.
+         */
+        boolean expire(long now) {
+            if (now - deadline < 0) {
+                return false;
+            }
+            stream.result().completeExceptionally(new TimeoutException("no answer within the request's timeout"));
+            return true;
+        }
     }
 
     /** A request being generated: its prompt, settings, random source and one row per output. */
@@ -63,14 +77,20 @@ public final class GenerationScheduler implements AutoCloseable {
         }
     }
 
-    /** One output sequence and the cache row it holds. */
+    /**
+     * One output sequence and the cache row it holds; its text streams by decoding a window of
+     * its tokens, [prefix, end) against [prefix, read), as text-generation-inference does, so
+     * that a step costs the same however long the sequence is.
+     */
     private static final class Row {
         final Active owner;
         final int sequence;
         final int slot;
         final SequenceState state;
+        final StringBuilder sent = new StringBuilder();
         long last;
-        int emitted;
+        int prefix;
+        int read;
 
         Row(Active owner, int sequence, int slot, SequenceState state) {
             this.owner = owner;
@@ -79,6 +99,8 @@ public final class GenerationScheduler implements AutoCloseable {
             this.state = state;
         }
     }
+
+    private static final System.Logger LOG = System.getLogger(GenerationScheduler.class.getName());
 
     private final String name;
     private final TextGenerator generator;
@@ -147,11 +169,16 @@ public final class GenerationScheduler implements AutoCloseable {
             throw new IllegalArgumentException("prompt is null");
         }
         GenerationConfig cfg = (config == null ? defaults() : config).validate();
-        if (cfg.numBeams() == 1 && cfg.numReturnSequences() > options.maxRows()) {
-            throw new IllegalArgumentException(cfg.numReturnSequences() + " sequences asked for, the scheduler "
-                    + "generates at most " + options.maxRows() + " at once (maxRows)");
+        int rows = Math.max(cfg.numBeams(), cfg.numReturnSequences());
+        if (rows > options.maxRows()) {
+            throw new IllegalArgumentException(rows + (cfg.numBeams() > 1 ? " beams" : " sequences") + " asked for, the "
+                    + "scheduler generates at most " + options.maxRows() + " at once (maxRows)");
         }
-        Request r = new Request(prompt, cfg, new GenerationStream(), System.nanoTime());
+        GenerationEvent event = new GenerationEvent();
+        event.begin();
+        long now = System.nanoTime();
+        long deadline = timeout == null ? now + Long.MAX_VALUE / 2 : now + Math.max(1, timeout.toNanos());
+        Request r = new Request(prompt, cfg, new GenerationStream(), now, deadline, event);
         try {
             queue.addAll(List.of(r));
         } catch (SchedulerFullException e) {
@@ -160,6 +187,7 @@ public final class GenerationScheduler implements AutoCloseable {
         }
         metrics.submitted.increment();
         metrics.queued.incrementAndGet();
+        metrics.unanswered.incrementAndGet();
         if (timeout != null) {
             r.stream().result().orTimeout(Math.max(1, timeout.toNanos()), TimeUnit.NANOSECONDS);
         }
@@ -171,6 +199,7 @@ public final class GenerationScheduler implements AutoCloseable {
         if (queue.remove(r)) { // still in the queue: the worker will not see it
             metrics.queued.decrementAndGet();
         }
+        metrics.unanswered.decrementAndGet();
         if (e == null) {
             metrics.completed.increment();
         } else if (e instanceof CancellationException) {
@@ -181,6 +210,10 @@ public final class GenerationScheduler implements AutoCloseable {
         metrics.latency.observe((System.nanoTime() - r.submitted()) / 1e9);
     }
 
+    /**
+     * The worker: generates until closed; then it frees the cache and the pipeline itself, so that
+     * close() from an action depending on a result (which runs on this thread) cannot wait for it.
+     */
     private void work() {
         try {
             while (!closing) {
@@ -192,6 +225,18 @@ public final class GenerationScheduler implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (Throwable e) {
+            // not one request's fault (each is caught where it runs): nothing more can be trusted to run
+            LOG.log(System.Logger.Level.ERROR, "scheduler " + name + " stopped: " + e, e);
+            IllegalStateException stopped = new IllegalStateException("scheduler " + name + " stopped after " + e, e);
+            for (Request r : queue.close()) {
+                metrics.queued.decrementAndGet();
+                r.stream().result().completeExceptionally(stopped);
+            }
+        } finally {
+            fail(active, new IllegalStateException("scheduler " + name + " is closed"));
+            cache.close();
+            generator.close();
         }
     }
 
@@ -199,7 +244,7 @@ public final class GenerationScheduler implements AutoCloseable {
     private void stepOrFail() {
         try {
             step();
-        } catch (RuntimeException | OutOfMemoryError e) {
+        } catch (RuntimeException | Error e) {
             fail(active, e);
             dropEnded();
         }
@@ -218,11 +263,14 @@ public final class GenerationScheduler implements AutoCloseable {
             }
             return;
         }
+        boolean beamRan = false;
         for (Request r; !closing && (r = queue.peek()) != null; ) {
-            boolean live = !r.stream().result().isDone();
-            if (live && r.config().numBeams() == 1 && freeSlots() < r.config().numReturnSequences()) {
-                return; // it waits for rows to free up, first in line
+            boolean live = !r.expire(System.nanoTime()) && !r.stream().result().isDone();
+            boolean beams = r.config().numBeams() > 1;
+            if (live && (beams ? beamRan && !active.isEmpty() : freeSlots() < r.config().numReturnSequences())) {
+                return; // it waits, first in line, for rows to free up (or for the next step: one beam search a step)
             }
+            beamRan |= live && beams;
             if (!queue.remove(r)) {
                 continue; // its caller cancelled it just now
             }
@@ -230,8 +278,9 @@ public final class GenerationScheduler implements AutoCloseable {
             if (live) {
                 try {
                     start(r);
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
                     r.stream().result().completeExceptionally(e);
+                    recordRequest(r, null, "failed");
                 }
             }
         }
@@ -260,8 +309,6 @@ public final class GenerationScheduler implements AutoCloseable {
         }
         Active a = new Active(r, prompt, r.config().forPromptLength(prompt.length));
         prefill(a);
-        active.add(a);
-        metrics.running.incrementAndGet();
     }
 
     /** Beam search, as the pipeline runs it, in a batch of its own. */
@@ -274,12 +321,17 @@ public final class GenerationScheduler implements AutoCloseable {
             }
             metrics.batches.increment();
             r.stream().result().complete(out);
+            recordRequest(r, null, "completed");
         } finally {
             metrics.running.decrementAndGet();
         }
     }
 
-    /** Runs the prompt through the model into a free row, copies it to the request's other rows, and chooses each row's first token. */
+    /**
+     * Runs the prompt through the model into a free row, copies it to the request's other rows,
+     * chooses each row's first token, and makes the request active; rows are taken only once
+     * all of this has worked, so a failure leaves none behind.
+     */
     private void prefill(Active a) {
         int[] free = new int[a.rows.length];
         for (int i = 0, s = 0; i < free.length; s++) {
@@ -298,15 +350,19 @@ public final class GenerationScheduler implements AutoCloseable {
         }
         event.end();
         commit(event, "prefill", 1, a.prompt.length, a.prompt.length, System.nanoTime() - a.request.submitted());
-        metrics.tokens.add(a.prompt.length);
+        metrics.addTokens(a.prompt.length);
         for (int i = 0; i < a.rows.length; i++) {
             cache.copyRow(free[0], free[i], a.prompt.length);
             a.rows[i] = new Row(a, i, free[i], new SequenceState(a.prompt, a.config, t -> tokenizer.decode(t, true)));
-            slots[free[i]] = a.rows[i];
         }
         for (Row row : a.rows) {
             choose(row, logits.clone());
         }
+        for (Row row : a.rows) {
+            slots[row.slot] = row;
+        }
+        active.add(a);
+        metrics.running.incrementAndGet();
     }
 
     private int freeSlots() {
@@ -324,17 +380,38 @@ public final class GenerationScheduler implements AutoCloseable {
         if (a.firstToken == 0) {
             a.firstToken = System.nanoTime();
         }
-        metrics.tokens.increment();
-        String text = tokenizer.decode(row.state.tokens(), true);
+        metrics.addTokens(1);
         if (row.state.finishReason() == null && room(row) < 1) {
             row.state.stop(FinishReason.CONTEXT_LIMIT);
         }
-        if (row.state.finishReason() != null || !text.endsWith("\uFFFD")) {
-            if (text.length() > row.emitted && !a.request.stream().result().isDone()) {
-                a.request.stream().emit(row.sequence, text.substring(row.emitted));
-            }
-            row.emitted = Math.max(row.emitted, text.length());
+        stream(row);
+    }
+
+    /**
+     * Sends what the row's newest token adds to its text: the window [prefix, end) decoded against
+     * [prefix, read), held back while it ends in an incomplete character. At the end, whatever the
+     * whole sequence's text adds to what was sent.
+     */
+    private void stream(Row row) {
+        int end = row.state.length();
+        String before = tokenizer.decode(row.state.tokens(row.prefix, row.read), true);
+        String now = tokenizer.decode(row.state.tokens(row.prefix, end), true);
+        if (now.length() > before.length() && !now.endsWith("\uFFFD") && now.startsWith(before)) {
+            send(row, now.substring(before.length()));
+            row.prefix = row.read;
+            row.read = end;
         }
+        if (row.state.finishReason() != null) {
+            String all = tokenizer.decode(row.state.tokens(), true);
+            if (all.length() > row.sent.length() && all.startsWith(row.sent.toString())) {
+                send(row, all.substring(row.sent.length()));
+            }
+        }
+    }
+
+    private void send(Row row, String text) {
+        row.sent.append(text);
+        row.owner.request.stream().emit(row.sequence, text);
     }
 
     /** How many more tokens the row's cache can take. */
@@ -346,6 +423,7 @@ public final class GenerationScheduler implements AutoCloseable {
     private void dropEnded() {
         for (var it = active.iterator(); it.hasNext(); ) {
             Active a = it.next();
+            a.request.expire(System.nanoTime());
             boolean gone = a.request.stream().result().isDone();
             if (!gone && !a.finished()) {
                 continue;
@@ -359,7 +437,7 @@ public final class GenerationScheduler implements AutoCloseable {
             if (!gone) {
                 complete(a);
             }
-            recordRequest(a, gone ? outcome(a) : "completed");
+            recordRequest(a.request, a, gone ? outcome(a) : "completed");
         }
     }
 
@@ -441,15 +519,17 @@ public final class GenerationScheduler implements AutoCloseable {
         }
     }
 
-    private void recordRequest(Active a, String outcome) {
-        GenerationEvent event = new GenerationEvent();
+    /** Commits the request's flight-recorder event; a is null for requests that never held rows. */
+    private void recordRequest(Request r, Active a, String outcome) {
+        GenerationEvent event = r.event();
+        event.end();
         if (event.shouldCommit()) {
             event.model = name;
-            event.sequences = a.rows.length;
-            event.promptTokens = a.prompt.length;
-            event.generatedTokens = Arrays.stream(a.rows).mapToLong(r -> r.state.length()).sum();
-            event.queueWait = a.started - a.request.submitted();
-            event.firstToken = a.firstToken == 0 ? 0 : a.firstToken - a.request.submitted();
+            event.sequences = a == null ? r.config().numReturnSequences() : a.rows.length;
+            event.promptTokens = Math.max(0, r.stream().promptTokens());
+            event.generatedTokens = a == null ? 0 : Arrays.stream(a.rows).mapToLong(row -> row.state.length()).sum();
+            event.queueWait = a == null ? 0 : a.started - r.submitted();
+            event.firstToken = a == null || a.firstToken == 0 ? 0 : a.firstToken - r.submitted();
             event.outcome = outcome;
             event.commit();
         }
@@ -462,27 +542,30 @@ public final class GenerationScheduler implements AutoCloseable {
     }
 
     /**
-     * Stops taking requests, lets those waiting and running finish for up to grace, then closes
-     * (failing what is left). True when everything finished within grace.
+     * Stops taking requests, lets every request already accepted (waiting, being prefilled or
+     * generating) finish within grace, then closes (failing what is left). True when everything
+     * finished in time.
      */
     public boolean shutdown(Duration grace) {
         queue.stopAccepting();
         long deadline = System.nanoTime() + grace.toNanos();
         try {
-            while ((metrics.queueDepth() > 0 || metrics.inFlight() > 0) && System.nanoTime() < deadline) {
-                Thread.sleep(5);
+            while (metrics.unanswered() > 0 && System.nanoTime() < deadline && worker.isAlive()) {
+                Thread.sleep(2);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        boolean drained = metrics.queueDepth() == 0 && metrics.inFlight() == 0;
+        boolean drained = metrics.unanswered() == 0;
         close();
         return drained;
     }
 
     /**
-     * Fails the requests waiting and running, waits for the step running to finish, then frees
-     * the cache and the pipeline. Idempotent.
+     * Fails the requests waiting and generating, waits for the step running to finish, then frees
+     * the cache and the pipeline. Idempotent. Results complete on the scheduler's thread: an action
+     * depending on one runs there (use the *Async variants for slow ones); if it closes the
+     * scheduler, the cache and pipeline are freed once that thread has finished its step.
      */
     @Override
     public void close() {
@@ -498,6 +581,9 @@ public final class GenerationScheduler implements AutoCloseable {
             metrics.queued.decrementAndGet();
             r.stream().result().completeExceptionally(e);
         }
+        if (Thread.currentThread() == worker) {
+            return;
+        }
         boolean interrupted = false;
         while (worker.isAlive()) {
             try {
@@ -506,9 +592,6 @@ public final class GenerationScheduler implements AutoCloseable {
                 interrupted = true;
             }
         }
-        fail(active, e);
-        cache.close();
-        generator.close();
         if (interrupted) {
             Thread.currentThread().interrupt();
         }

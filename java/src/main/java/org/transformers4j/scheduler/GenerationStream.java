@@ -25,7 +25,11 @@ public final class GenerationStream {
     private volatile int promptTokens = -1;
 
     GenerationStream() {
-        result.whenComplete((v, e) -> pieces.add(END));
+        result.whenComplete((v, e) -> {
+            synchronized (pieces) {
+                pieces.add(END);
+            }
+        });
     }
 
     /**
@@ -77,9 +81,12 @@ public final class GenerationStream {
         result.cancel(false);
     }
 
+    /** Adds a piece, unless the request has ended (its end is the last thing a reader sees). */
     void emit(int sequence, String text) {
-        if (!text.isEmpty()) {
-            pieces.add(new Piece(sequence, text));
+        synchronized (pieces) {
+            if (!text.isEmpty() && !result.isDone()) {
+                pieces.add(new Piece(sequence, text));
+            }
         }
     }
 

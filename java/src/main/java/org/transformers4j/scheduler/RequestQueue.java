@@ -37,6 +37,11 @@ final class RequestQueue<R> {
         for (R r : requests) {
             more += charsOf.applyAsLong(r);
         }
+        if (requests.size() > maxRequests || more > maxChars) {
+            throw new IllegalArgumentException(name + ": " + requests.size() + " inputs of " + more
+                    + " characters in one submission are more than the queue ever holds (" + maxRequests
+                    + " requests, " + maxChars + " characters); send fewer at once");
+        }
         lock.lock();
         try {
             if (!accepting) {

@@ -17,6 +17,8 @@ public final class SchedulerMetrics {
     final LongAdder tokens = new LongAdder();
     final AtomicInteger queued = new AtomicInteger();
     final AtomicInteger running = new AtomicInteger();
+    final AtomicInteger unanswered = new AtomicInteger(); // accepted and not yet completed, wherever they are
+    final TokenRate tokenRate = new TokenRate();
     final Histogram batchRows = Histogram.sizes();
     final Histogram batchTokens = Histogram.sizes();
     final Histogram queueWait = Histogram.seconds();
@@ -57,6 +59,12 @@ public final class SchedulerMetrics {
         return tokens.sum();
     }
 
+    /** Counts n tokens computed now. */
+    void addTokens(long n) {
+        tokens.add(n);
+        tokenRate.add(n);
+    }
+
     /** Requests waiting now. */
     public int queueDepth() {
         return queued.get();
@@ -65,6 +73,16 @@ public final class SchedulerMetrics {
     /** Requests being worked on now (in a batch, or sequences being generated). */
     public int inFlight() {
         return running.get();
+    }
+
+    /** Requests accepted and not yet answered: waiting, being prepared, or running. */
+    public int unanswered() {
+        return unanswered.get();
+    }
+
+    /** Tokens computed per second over the last 10 seconds. */
+    public double tokensPerSecond() {
+        return tokenRate.perSecond();
     }
 
     /** Rows per forward pass. */

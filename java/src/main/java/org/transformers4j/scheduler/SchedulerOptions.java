@@ -13,8 +13,7 @@ import java.time.Duration;
  * @param maxQueued         most requests waiting; more are refused at once with
  *                          {@link SchedulerFullException}
  * @param maxQueuedChars    most characters of text waiting (tokens are not known before the worker
- *                          tokenizes, and no tokenizer has more tokens than characters plus its special
- *                          tokens); more are refused likewise
+ *                          tokenizes them); more are refused likewise
  * @param maxRows           most sequences generated at once (continuous batching): the rows of the
  *                          shared KV cache
  * @param maxContext        most positions (prompt and generated tokens) of one generated sequence; at
@@ -25,12 +24,12 @@ public record SchedulerOptions(int maxBatchSize, int maxBatchTokens, Duration ma
                                long maxQueuedChars, int maxRows, int maxContext, Duration idleTrim) {
 
     /**
-     * 32 requests or 8,192 padded tokens a batch, 2 ms of waiting, 1,024 requests or 4 M characters
+     * 32 requests or 8,192 padded tokens a batch, 2 ms of waiting, 4,096 requests or 4 M characters
      * queued, 16 sequences generated at once with up to 1,024 positions each, idle memory freed
      * after 30 s.
      */
     public static SchedulerOptions defaults() {
-        return new SchedulerOptions(32, 8192, Duration.ofMillis(2), 1024, 4L << 20, 16, 1024, Duration.ofSeconds(30));
+        return new SchedulerOptions(32, 8192, Duration.ofMillis(2), 4096, 4L << 20, 16, 1024, Duration.ofSeconds(30));
     }
 
     public SchedulerOptions {

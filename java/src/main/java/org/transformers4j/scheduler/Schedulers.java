@@ -24,6 +24,9 @@ import org.transformers4j.tokenizer.Tokenizer;
  * }</pre>
  */
 public final class Schedulers {
+    /** Most logits (rows x vocabulary) one fill-mask batch computes. */
+    private static final long FILL_MASK_LOGITS = 64L << 20;
+
     private Schedulers() {
     }
 
@@ -71,6 +74,8 @@ public final class Schedulers {
         if (topK < 1) {
             throw new IllegalArgumentException("topK must be >= 1, got " + topK);
         }
+        // the head gives logits [tokens, V] for every position: bound them to 64 M floats a batch
+        int budget = (int) Math.max(1, Math.min(options.maxBatchTokens(), FILL_MASK_LOGITS / fillMask.model().vocabSize()));
         return new BatchScheduler<>(name, new EncoderTask<>("fill-mask", fillMask, fillMask.model(),
                 fillMask.tokenizer(), encodings -> fillMask.fillEncoded(encodings, topK)) {
             @Override
@@ -79,7 +84,7 @@ public final class Schedulers {
                 fillMask.masks(p.encoding(), text);
                 return p;
             }
-        }, options);
+        }, options.withMaxBatchTokens(budget));
     }
 
     /** Batching in front of any work of one's own (a task prepares inputs and runs lists of them as one pass). */

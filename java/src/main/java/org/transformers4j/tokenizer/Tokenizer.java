@@ -2,64 +2,102 @@ package org.transformers4j.tokenizer;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.transformers4j.util.CloseGuard;
+import org.transformers4j.util.SafeFiles;
 
 /**
- * A Hugging Face tokenizer.json, run by the Rust tokenizers library. Padding and truncation
+ * A Hugging Face tokenizer.json, run by the Rust tokenizers library. The file is checked first
+ * ({@link TokenizerJson}): the library aborts the JVM on some malformed files rather than
+ * failing, so only a checked file, written out again by gson, reaches it. Padding and truncation
  * settings stored in the file are ignored: batches are padded here to their longest text, and
- * truncation happens only when asked for ({@link #withTruncation}). Thread-safe.
+ * truncation happens only when asked for ({@link #withTruncation}). Thread-safe; {@link #close()}
+ * waits for calls in flight, and calls after it fail with {@code IllegalStateException("tokenizer
+ * is closed")}.
  */
 public final class Tokenizer implements AutoCloseable {
+    /** DJL's switch for its telemetry, read from the environment or the system properties. */
+    static final String TRACKING = "OPT_OUT_TRACKING";
+    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
+
+    static {
+        // Making a tokenizer calls DJL's telemetry: an HTTP request to the EC2 metadata address, then
+        // to DJL's servers. A library inside a service makes no network requests of its own accord:
+        // off unless the environment or the application says otherwise.
+        if (System.getenv(TRACKING) == null && System.getProperty(TRACKING) == null) {
+            System.setProperty(TRACKING, "true");
+        }
+    }
+
     private final HuggingFaceTokenizer hf;
     private final String json;
+    private final String source;
     private final int maxTokens;
     private final long padId;
+    private final CloseGuard guard;
 
-    private Tokenizer(String json, int maxTokens) {
+    /** json has passed {@link TokenizerJson#check}; source names it in messages. */
+    private Tokenizer(String json, String source, int maxTokens, long padId) {
         this.json = json;
+        this.source = source;
         this.maxTokens = maxTokens;
+        this.padId = padId;
         Map<String, String> options = maxTokens > 0
                 ? Map.of("padding", "false", "truncation", "true", "maxLength", Integer.toString(maxTokens))
                 : Map.of("padding", "false", "truncation", "false");
-        try (InputStream in = new java.io.ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8))) {
-            this.hf = HuggingFaceTokenizer.newInstance(in, options);
-        } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException("cannot load tokenizer: " + e.getMessage(), e);
-        }
-        this.padId = findPadId(json);
+        this.hf = load(json, source, options);
+        this.guard = new CloseGuard("tokenizer", hf::close);
     }
 
-    /** Loads a tokenizer.json file. */
+    /**
+     * Loads a tokenizer.json file: only a regular file of at most
+     * {@link SafeFiles#MAX_TOKENIZER_BYTES}, valid UTF-8, that passes {@link TokenizerJson#check}.
+     * Errors are {@link IllegalArgumentException}s naming the file.
+     */
     public static Tokenizer load(Path file) {
-        try {
-            return new Tokenizer(Files.readString(file), 0);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read tokenizer " + file, e);
-        }
+        return fromJson(SafeFiles.readText(file, "tokenizer", SafeFiles.MAX_TOKENIZER_BYTES), file.toString());
     }
 
     /** Loads the tokenizer.json of a model directory; the message names the directory when there is none. */
     public static Tokenizer inDirectory(Path dir) {
         Path file = dir.resolve("tokenizer.json");
-        if (!Files.isRegularFile(file)) {
+        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             throw new IllegalArgumentException(dir + " has no tokenizer.json");
         }
         return load(file);
     }
 
-    /** Loads tokenizer.json text. */
+    /** Loads tokenizer.json text (checked as {@link #load} checks a file). */
     public static Tokenizer fromJson(String json) {
-        return new Tokenizer(json, 0);
+        return fromJson(json, "tokenizer.json");
+    }
+
+    /** Loads tokenizer.json text; source names it in messages. */
+    public static Tokenizer fromJson(String json, String source) {
+        JsonObject root = TokenizerJson.check(json, source);
+        NativeChecks.check(root, source);
+        return new Tokenizer(GSON.toJson(root), source, 0, findPadId(root));
+    }
+
+    /** The native tokenizer of checked JSON; the library's refusal as an IllegalArgumentException naming source. */
+    static HuggingFaceTokenizer load(String json, String source, Map<String, String> options) {
+        try (InputStream in = new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8))) {
+            return HuggingFaceTokenizer.newInstance(in, options);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException(source + ": the tokenizers library cannot load it: " + e.getMessage(), e);
+        }
     }
 
     /** The same tokenizer truncating every encoding to at most maxTokens (special tokens included). */
@@ -67,7 +105,8 @@ public final class Tokenizer implements AutoCloseable {
         if (maxTokens < 1) {
             throw new IllegalArgumentException("maxTokens must be >= 1, got " + maxTokens);
         }
-        return new Tokenizer(json, maxTokens);
+        guard.ensureOpen();
+        return new Tokenizer(json, source, maxTokens, padId);
     }
 
     /** The truncation length, or 0 for none. */
@@ -82,12 +121,26 @@ public final class Tokenizer implements AutoCloseable {
 
     /** Tokenizes one text with the model's special tokens. */
     public Encoding encode(String text) {
-        return convert(text, null, hf.encode(text, true, false));
+        guard.enter();
+        try {
+            return convert(text, null, hf.encode(text, true, false));
+        } catch (RuntimeException e) {
+            throw refused(e);
+        } finally {
+            guard.exit();
+        }
     }
 
     /** Tokenizes a text pair (sentence-pair tasks) with the model's template. */
     public Encoding encode(String text, String pair) {
-        return convert(text, pair, hf.encode(text, pair, true, false));
+        guard.enter();
+        try {
+            return convert(text, pair, hf.encode(text, pair, true, false));
+        } catch (RuntimeException e) {
+            throw refused(e);
+        } finally {
+            guard.exit();
+        }
     }
 
     /** Tokenizes texts and pads them to the longest, with the attention mask. */
@@ -96,27 +149,29 @@ public final class Tokenizer implements AutoCloseable {
             throw new IllegalArgumentException("texts is empty");
         }
         List<Encoding> encodings = new ArrayList<>(texts.size());
-        int seq = 1;
         for (String t : texts) {
-            Encoding e = encode(t);
-            encodings.add(e);
-            seq = Math.max(seq, e.length());
+            encodings.add(encode(t));
         }
-        int b = texts.size();
-        long[] ids = new long[b * seq], mask = new long[b * seq], types = new long[b * seq];
-        java.util.Arrays.fill(ids, padId);
-        for (int i = 0; i < b; i++) {
-            Encoding e = encodings.get(i);
-            System.arraycopy(e.ids(), 0, ids, i * seq, e.length());
-            System.arraycopy(e.typeIds(), 0, types, i * seq, e.length());
-            java.util.Arrays.fill(mask, i * seq, i * seq + e.length(), 1L);
-        }
-        return new BatchEncoding(b, seq, ids, mask, types, List.copyOf(encodings));
+        return BatchEncoding.pad(encodings, padId);
     }
 
     /** Turns ids back into text. */
     public String decode(long[] ids, boolean skipSpecialTokens) {
-        return hf.decode(ids, skipSpecialTokens);
+        guard.enter();
+        try {
+            return hf.decode(ids, skipSpecialTokens);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /** The library's errors (a word without an unknown token to stand for it, say) as bad input. */
+    private RuntimeException refused(RuntimeException e) {
+        if (e instanceof IllegalArgumentException || e instanceof NullPointerException
+                || e instanceof IllegalStateException) {
+            return e;
+        }
+        return new IllegalArgumentException(source + ": the tokenizer cannot encode the text: " + e.getMessage(), e);
     }
 
     private static Encoding convert(String text, String pair, ai.djl.huggingface.tokenizers.Encoding e) {
@@ -133,7 +188,8 @@ public final class Tokenizer implements AutoCloseable {
             if (spans[i] == null || isSpecial[i]) {
                 continue;
             }
-            String source = sequence[i] == 1 ? pair : text;
+            // post-processors chained in a Sequence can number the parts of a single text 1 and up
+            String source = sequence[i] == 1 && pair != null ? pair : text;
             // the library counts Unicode code points; Java strings index UTF-16 units
             starts[i] = utf16Index(source, spans[i].getStart());
             ends[i] = utf16Index(source, spans[i].getEnd());
@@ -146,28 +202,25 @@ public final class Tokenizer implements AutoCloseable {
         return s.offsetByCodePoints(0, cp);
     }
 
-    private static long findPadId(String json) {
-        try {
-            JsonObject root = JsonParser.parseString(json).getAsJsonObject();
-            if (root.has("padding") && root.get("padding").isJsonObject()) {
-                return root.getAsJsonObject("padding").get("pad_id").getAsLong();
-            }
-            if (root.has("added_tokens")) {
-                for (var t : root.getAsJsonArray("added_tokens")) {
-                    String content = t.getAsJsonObject().get("content").getAsString();
-                    if (content.equals("[PAD]") || content.equals("<pad>")) {
-                        return t.getAsJsonObject().get("id").getAsLong();
-                    }
+    /** The padding pad_id of the (checked) file, else the id of an added [PAD] or &lt;pad&gt;, else 0. */
+    private static long findPadId(JsonObject root) {
+        if (root.has("padding") && root.get("padding").isJsonObject()) {
+            return root.getAsJsonObject("padding").get("pad_id").getAsLong();
+        }
+        if (root.has("added_tokens")) {
+            for (var t : root.getAsJsonArray("added_tokens")) {
+                String content = t.getAsJsonObject().get("content").getAsString();
+                if (content.equals("[PAD]") || content.equals("<pad>")) {
+                    return t.getAsJsonObject().get("id").getAsLong();
                 }
             }
-        } catch (RuntimeException e) {
-            // a tokenizer.json without the usual fields pads with 0
         }
         return 0;
     }
 
+    /** Frees the native tokenizer once no call is in flight; a second close does nothing. */
     @Override
     public void close() {
-        hf.close();
+        guard.close();
     }
 }

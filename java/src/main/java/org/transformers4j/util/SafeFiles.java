@@ -2,8 +2,10 @@ package org.transformers4j.util;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,6 +13,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.HexFormat;
 import org.transformers4j.checkpoint.CheckpointException;
 
 /**
@@ -95,13 +98,20 @@ public final class SafeFiles {
         return decodeUtf8(bytes, file + ": the " + what);
     }
 
-    /** Strict UTF-8 decoding; the message starts with source. */
+    /** Strict UTF-8 decoding; the message starts with source and gives the offset of the first bad byte. */
     public static String decodeUtf8(byte[] bytes, String source) {
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            throw new CheckpointException(source + " is not valid UTF-8: " + e.getMessage(), e);
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult r = decoder.decode(in, out, true);
+        if (!r.isError()) {
+            r = decoder.flush(out);
         }
+        if (r.isError()) {
+            throw new CheckpointException(source + " is not valid UTF-8: byte " + in.position() + " of " + bytes.length
+                    + " (0x" + HexFormat.of().toHexDigits(bytes[in.position()]) + ") begins a malformed sequence");
+        }
+        return out.flip().toString();
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonNull;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -100,7 +101,7 @@ class Seq2SeqGenerationTest {
     void aMissingDecoderStartTokenIsRefused() {
         Path dir = Fixtures.model("bart");
         var json = ModelConfig.read(dir.resolve("config.json")).json();
-        json.remove("decoder_start_token_id");
+        json.add("decoder_start_token_id", JsonNull.INSTANCE); // absent would mean transformers' default
         ModelConfig config = ModelConfig.parse(json.toString(), "bart without decoder_start_token_id");
         try (Seq2SeqModel m = ModelRegistry.loadSeq2Seq(config, Checkpoints.open(dir), cpu)) {
             var cfg = GenerationConfig.forModel(m.specialTokens()).withMaxNewTokens(3);

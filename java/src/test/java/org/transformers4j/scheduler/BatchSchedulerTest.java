@@ -225,7 +225,7 @@ class BatchSchedulerTest {
             CompletableFuture<Integer> expiring = s.submit("x", Duration.ofMillis(20));
             var e = assertThrows(CompletionException.class, expiring::join);
             assertInstanceOf(TimeoutException.class, e.getCause());
-            var chars = assertThrows(SchedulerFullException.class, () -> s.submit("y".repeat(200)));
+            var chars = assertThrows(SchedulerFullException.class, () -> s.submit("y".repeat(98)));
             assertTrue(chars.getMessage().contains("characters"), chars.getMessage());
             waiting.add(s.submit("zz"));
             gate.release.countDown();
@@ -326,6 +326,99 @@ class BatchSchedulerTest {
         assertEquals(1, generations.size());
         assertEquals(3, generations.get(0).getLong("generatedTokens"));
         assertEquals("completed", generations.get(0).getString("outcome"));
+    }
+
+    @Test
+    void shutdownLetsEveryAcceptedRequestFinish() throws Exception {
+        float[][] want = alone(10);
+        for (int round = 0; round < 20; round++) {
+            BatchScheduler<String, Embedding> s = Schedulers.embeddings("bert", embedder(), SchedulerOptions.defaults());
+            List<CompletableFuture<Embedding>> all = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                all.add(s.submit(text(i)));
+            }
+            assertTrue(s.shutdown(Duration.ofSeconds(30)), "round " + round);
+            for (int i = 0; i < all.size(); i++) {
+                assertClose(want[i], all.get(i).getNow(null).vector(), "round " + round + ", text " + i);
+            }
+            assertThrows(IllegalStateException.class, () -> s.submit("t5"));
+        }
+    }
+
+    /** A task that fails with an Error on "error", as a native allocation failure would. */
+    static final class Erring implements BatchScheduler.Task<String, String, Integer> {
+        final AtomicInteger closed = new AtomicInteger();
+
+        @Override
+        public String kind() {
+            return "erring";
+        }
+
+        @Override
+        public long chars(String input) {
+            return input.length();
+        }
+
+        @Override
+        public String prepare(String input) {
+            return input;
+        }
+
+        @Override
+        public int tokens(String prepared) {
+            return 1;
+        }
+
+        @Override
+        public List<Integer> run(List<String> batch) {
+            if (batch.contains("error")) {
+                throw new OutOfMemoryError("native allocation failed (simulated)");
+            }
+            return batch.stream().map(String::length).toList();
+        }
+
+        @Override
+        public void close() {
+            closed.incrementAndGet();
+        }
+    }
+
+    @Test
+    void anErrorFailsItsRequestAndTheWorkerGoesOn() throws Exception {
+        Erring task = new Erring();
+        try (BatchScheduler<String, Integer> s = Schedulers.batch("erring", task, SchedulerOptions.defaults())) {
+            var e = assertThrows(CompletionException.class, () -> s.submit("error").join());
+            assertInstanceOf(OutOfMemoryError.class, e.getCause());
+            assertEquals(2, s.submit("ok").get(10, TimeUnit.SECONDS));
+        }
+        assertEquals(1, task.closed.get());
+    }
+
+    @Test
+    void closeFromAnActionOnTheSchedulersThreadDoesNotWaitForItself() throws Exception {
+        Erring task = new Erring();
+        BatchScheduler<String, Integer> s = Schedulers.batch("erring", task, SchedulerOptions.defaults()
+                .withMaxWait(Duration.ofMillis(100)));
+        var futures = s.submitAll(List.of("a", "bb", "ccc"), null);
+        futures.get(0).whenComplete((v, e) -> s.close());
+        for (var f : futures.subList(1, 3)) {
+            try {
+                f.get(10, TimeUnit.SECONDS); // answered in the same batch, or failed as closed: never stuck
+            } catch (java.util.concurrent.ExecutionException e) {
+                assertTrue(e.getCause().getMessage().contains("closed"), e.getMessage());
+            }
+        }
+        GenerationSchedulerTest.waitFor(() -> task.closed.get() == 1);
+        assertThrows(IllegalStateException.class, () -> s.submit("d"));
+    }
+
+    @Test
+    void aSubmissionLargerThanTheQueueIsABadRequestNotAFullQueue() {
+        try (BatchScheduler<String, Integer> s = Schedulers.batch("erring", new Erring(),
+                SchedulerOptions.defaults().withMaxQueued(3))) {
+            var e = assertThrows(IllegalArgumentException.class, () -> s.submitAll(List.of("a", "b", "c", "d"), null));
+            assertTrue(e.getMessage().contains("more than the queue ever holds"), e.getMessage());
+        }
     }
 
     @Test

@@ -17,7 +17,6 @@ import org.transformers4j.tensor.TensorArena;
 final class HttpMetrics {
     private final Map<String, Histogram> latency = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
-    private final Map<String, long[]> lastTokens = new ConcurrentHashMap<>(); // model -> {tokens, nanoTime}
 
     /** Records one answered request. */
     void record(String endpoint, int status, long nanos) {
@@ -55,14 +54,8 @@ final class HttpMetrics {
         gauge(sb, models, "t4j_scheduler_in_flight", "Requests being computed", s -> s.inFlight());
         gauge(sb, models, "t4j_scheduler_batches_total", "Forward passes run", SchedulerMetrics::batches);
         gauge(sb, models, "t4j_scheduler_tokens_total", "Tokens computed (prompt and generated)", SchedulerMetrics::tokens);
-        header(sb, "t4j_scheduler_tokens_per_second", "gauge", "Tokens computed per second since the previous scrape");
-        long now = System.nanoTime();
-        for (ServedModel m : models) {
-            long tokens = m.metrics().tokens();
-            long[] last = lastTokens.put(m.name, new long[] {tokens, now});
-            double rate = last == null || now == last[1] ? 0 : (tokens - last[0]) / ((now - last[1]) / 1e9);
-            sample(sb, "t4j_scheduler_tokens_per_second", label(m), rate);
-        }
+        gauge(sb, models, "t4j_scheduler_tokens_per_second", "Tokens computed per second over the last 10 seconds",
+                SchedulerMetrics::tokensPerSecond);
         histograms(sb, models, "t4j_scheduler_batch_rows", "Rows per forward pass", SchedulerMetrics::batchRows);
         histograms(sb, models, "t4j_scheduler_batch_tokens", "Tokens per forward pass, padding counted",
                 SchedulerMetrics::batchTokens);

@@ -63,18 +63,23 @@ final class JsonBody {
         return e.getAsBoolean();
     }
 
-    /** An integer field within [min, max], or dflt when absent or null. */
+    /** An integer field within [min, max], or dflt when absent or null (exact: a seed may need all 64 bits). */
     long integer(String field, long dflt, long min, long max) {
         JsonElement e = get(field);
         if (e == null) {
             return dflt;
         }
-        double d = number(field, e);
-        if (d != Math.rint(d) || d < min || d > max) {
-            throw ApiError.invalid(field, "'" + field + "' must be an integer from " + min + " to " + max + ", got "
-                    + e);
+        number(field, e);
+        java.math.BigDecimal d = e.getAsBigDecimal();
+        try {
+            long v = d.longValueExact();
+            if (v >= min && v <= max) {
+                return v;
+            }
+        } catch (ArithmeticException notAnInteger) {
+            // falls through to the message
         }
-        return (long) d;
+        throw ApiError.invalid(field, "'" + field + "' must be an integer from " + min + " to " + max + ", got " + e);
     }
 
     /** A number within [min, max], or dflt when absent or null. */

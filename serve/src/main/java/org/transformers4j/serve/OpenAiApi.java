@@ -56,7 +56,7 @@ final class OpenAiApi {
             throw ApiError.invalid("encoding_format", "'encoding_format' must be float or base64, got " + format);
         }
         body.unsupported("dimensions", null, "the model's embeddings have a fixed size");
-        List<Embedding> vectors = Futures.all(m.embeddings.submitAll(inputs, null));
+        List<Embedding> vectors = Futures.all(m.embeddings.submitAll(inputs, options.timeout()));
         JsonArray data = new JsonArray();
         int tokens = 0;
         for (int i = 0; i < vectors.size(); i++) {
@@ -96,9 +96,13 @@ final class OpenAiApi {
         List<GenerationStream> streams = new ArrayList<>();
         try {
             for (String p : c.prompts()) {
-                streams.add(c.model().generation.submit(p, c.config(), null));
+                streams.add(c.model().generation.submit(p, c.config(), options.timeout()));
             }
-            x.request.addFailureListener(failure -> streams.forEach(GenerationStream::cancel)); // the client left
+            x.request.addFailureListener(failure -> { // the client left (an idle timeout is not a failure here)
+                if (!(failure instanceof java.util.concurrent.TimeoutException)) {
+                    streams.forEach(GenerationStream::cancel);
+                }
+            });
             if (c.stream()) {
                 streamCompletion(x, c, streams);
             } else {
@@ -176,9 +180,18 @@ final class OpenAiApi {
         return out;
     }
 
-    /** Streams each prompt's sequences in turn (all of them are generated at once), then [DONE]. */
+    /**
+     * Streams each prompt's sequences in turn (all of them are generated at once), then [DONE].
+     * Until the first piece arrives nothing is sent, so a request that fails before it (a prompt
+     * too long, a closed scheduler) gets its error status; a failure after that ends the stream
+     * with an error event and no [DONE].
+     */
     private void streamCompletion(Exchange x, Completion c, List<GenerationStream> streams) throws IOException {
         JsonObject head = head(c);
+        GenerationStream.Piece first = next(streams.get(0));
+        if (first == null) {
+            Futures.get(streams.get(0).result()); // throws its failure, if it failed
+        }
         long promptTokens = 0, completionTokens = 0;
         try (OutputStream out = x.events()) {
             int n = c.config().numReturnSequences();
@@ -188,13 +201,14 @@ final class OpenAiApi {
                 for (int k = 0; k < n; k++) {
                     trimmers.add(new StopTrimmer(c.stop()));
                 }
-                for (GenerationStream.Piece piece; (piece = next(s)) != null; ) {
-                    String text = trimmers.get(piece.sequence()).add(piece.text());
-                    if (!text.isEmpty()) {
-                        Exchange.event(out, chunk(head, p * n + piece.sequence(), text, null));
-                    }
+                List<Generation> gens;
+                try {
+                    gens = streamOne(out, head, s, p, n, trimmers, p == 0 ? first : null);
+                } catch (RuntimeException e) {
+                    Exchange.event(out, errorEvent(e));
+                    x.done();
+                    return;
                 }
-                List<Generation> gens = Futures.get(s.result());
                 promptTokens += s.promptTokens();
                 for (int k = 0; k < gens.size(); k++) {
                     completionTokens += gens.get(k).tokens().length;
@@ -211,6 +225,29 @@ final class OpenAiApi {
             Exchange.event(out, "[DONE]");
         }
         x.done();
+    }
+
+    /** One prompt's pieces as chunks (starting with first, when given); returns its outputs. */
+    private static List<Generation> streamOne(OutputStream out, JsonObject head, GenerationStream s, int p, int n,
+                                              List<StopTrimmer> trimmers, GenerationStream.Piece first)
+            throws IOException {
+        for (GenerationStream.Piece piece = first != null ? first : next(s); piece != null; piece = next(s)) {
+            String text = trimmers.get(piece.sequence()).add(piece.text());
+            if (!text.isEmpty()) {
+                Exchange.event(out, chunk(head, p * n + piece.sequence(), text, null));
+            }
+        }
+        return Futures.get(s.result());
+    }
+
+    /** An error inside a stream that has started, in OpenAI's error shape. */
+    private static String errorEvent(RuntimeException e) {
+        JsonObject err = new JsonObject();
+        err.addProperty("message", e.getMessage());
+        err.addProperty("type", "server_error");
+        JsonObject o = new JsonObject();
+        o.add("error", err);
+        return Exchange.GSON.toJson(o);
     }
 
     private static GenerationStream.Piece next(GenerationStream s) {
@@ -289,6 +326,9 @@ final class OpenAiApi {
                 throw new ApiError(503, "server_error", null, null, "The server is shutting down");
             } catch (java.util.concurrent.ExecutionException e) {
                 Throwable cause = e.getCause();
+                if (cause instanceof java.util.concurrent.TimeoutException) {
+                    throw new T4jServer.UncheckedTimeout(cause);
+                }
                 if (cause instanceof RuntimeException r) {
                     throw r;
                 }

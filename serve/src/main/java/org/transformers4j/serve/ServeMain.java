@@ -42,16 +42,33 @@ public final class ServeMain {
         }
         T4jServer server = T4jServer.start(served, options);
         CountDownLatch stopped = new CountDownLatch(1);
-        Runnable stop = () -> Thread.ofPlatform().name("t4j-shutdown").start(() -> {
-            try {
-                out.println("t4j serve: stopping (up to " + options.grace().toSeconds() + " s for running requests)");
-                server.stop();
-            } catch (Exception e) {
-                out.println("t4j serve: " + e.getMessage());
-            } finally {
-                stopped.countDown();
+        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable stop = () -> {
+            if (!stopping.compareAndSet(false, true)) {
+                return; // a second signal while stopping changes nothing
             }
-        });
+            Thread.ofPlatform().daemon().name("t4j-shutdown-watchdog").start(() -> {
+                try {
+                    Thread.sleep(options.grace().plusSeconds(15).toMillis());
+                    out.println("t4j serve: still stopping " + options.grace().toSeconds() + " s + 15 s after the"
+                            + " signal (a model is stuck); exiting anyway");
+                    out.flush();
+                    Runtime.getRuntime().halt(1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Thread.ofPlatform().name("t4j-shutdown").start(() -> {
+                try {
+                    out.println("t4j serve: stopping (up to " + options.grace().toSeconds() + " s for running requests)");
+                    server.stop();
+                } catch (Exception e) {
+                    out.println("t4j serve: " + e.getMessage());
+                } finally {
+                    stopped.countDown();
+                }
+            });
+        };
         for (String signal : List.of("TERM", "INT")) {
             sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> stop.run());
         }

@@ -34,6 +34,7 @@ public final class T4jServer implements AutoCloseable {
     private final HttpMetrics metrics = new HttpMetrics();
     private final OpenAiApi openAi;
     private final TeiApi tei;
+    private final java.util.concurrent.Semaphore handling;
     private volatile boolean stopping;
     private boolean stopped;
 
@@ -42,6 +43,7 @@ public final class T4jServer implements AutoCloseable {
         this.options = options;
         this.openAi = new OpenAiApi(models, options);
         this.tei = new TeiApi(models, options);
+        this.handling = new java.util.concurrent.Semaphore(options.maxConcurrent());
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("t4j-http");
         threads.setVirtualThreadsExecutor(VirtualThreads.getNamedVirtualThreadsExecutor("t4j-http-"));
@@ -99,7 +101,11 @@ public final class T4jServer implements AutoCloseable {
             clean = false;
         }
         for (ServedModel m : models.all()) {
-            clean &= m.shutdown(java.time.Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            try {
+                clean &= m.shutdown(java.time.Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            } catch (RuntimeException e) {
+                clean = false; // the others still shut down
+            }
         }
         server.stop();
         return clean;
@@ -117,11 +123,19 @@ public final class T4jServer implements AutoCloseable {
             long start = System.nanoTime();
             String path = Request.getPathInContext(request);
             Exchange x = new Exchange(request, response, callback, options.maxBodyBytes());
+            // generation can be silent for longer than the connection's idle timeout: the client still waits
+            request.addIdleTimeoutListener(timeout -> false);
             String endpoint = switch (path) {
                 case "/v1/embeddings", "/v1/completions", "/v1/models", "/embed", "/predict", "/health", "/metrics" -> path;
                 default -> "other";
             };
+            boolean admitted = handling.tryAcquire();
             try {
+                if (!admitted) {
+                    response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+                    throw new ApiError(429, "rate_limit_error", null, "too_many_requests", "The server is handling "
+                            + options.maxConcurrent() + " requests, its limit; try again later");
+                }
                 route(path, request.getMethod(), x);
             } catch (ApiError e) {
                 error(x, e);
@@ -132,11 +146,17 @@ public final class T4jServer implements AutoCloseable {
                 error(x, ApiError.invalid(null, e.getMessage()));
             } catch (CancellationException e) {
                 error(x, new ApiError(499, "invalid_request_error", null, null, "The request was cancelled"));
+            } catch (UncheckedTimeout e) {
+                error(x, new ApiError(504, "timeout_error", null, null, "No answer within the server's timeout of "
+                        + options.timeout().toSeconds() + " s"));
             } catch (IllegalStateException e) {
                 error(x, new ApiError(503, "server_error", null, null, e.getMessage()));
             } catch (Throwable e) {
                 error(x, new ApiError(500, "server_error", null, null, e.getClass().getSimpleName() + ": " + e.getMessage()));
             } finally {
+                if (admitted) {
+                    handling.release();
+                }
                 metrics.record(endpoint, x.status, System.nanoTime() - start);
             }
             return true;
@@ -161,6 +181,13 @@ public final class T4jServer implements AutoCloseable {
             JsonObject o = new JsonObject();
             o.addProperty("status", stopping ? "stopping" : "ok");
             x.json(stopping ? 503 : 200, o);
+        }
+    }
+
+    /** A request's deadline passed while it waited for a scheduler. */
+    static final class UncheckedTimeout extends RuntimeException {
+        UncheckedTimeout(Throwable cause) {
+            super(cause);
         }
     }
 

@@ -27,7 +27,7 @@ final class TeiApi {
         List<String> inputs = body.strings("inputs", options.maxInputs(), true);
         boolean normalize = body.bool("normalize", true);
         body.bool("truncate", false); // type-checked; the model's tokenizer decides truncation
-        List<Embedding> vectors = OpenAiApi.Futures.all(m.embeddings.submitAll(inputs, null));
+        List<Embedding> vectors = OpenAiApi.Futures.all(m.embeddings.submitAll(inputs, options.timeout()));
         JsonArray out = new JsonArray();
         for (Embedding e : vectors) {
             out.add(Vectors.array(normalize ? Vectors.normalized(e.vector()) : e.vector()));
@@ -47,7 +47,7 @@ final class TeiApi {
         if (body.bool("raw_scores", false)) {
             throw ApiError.invalid("raw_scores", "'raw_scores' is not supported: scores are probabilities");
         }
-        List<List<TextClassifier.Label>> labels = OpenAiApi.Futures.all(m.classifier.submitAll(inputs, null));
+        List<List<TextClassifier.Label>> labels = OpenAiApi.Futures.all(m.classifier.submitAll(inputs, options.timeout()));
         JsonArray all = new JsonArray();
         for (List<TextClassifier.Label> ls : labels) {
             JsonArray one = new JsonArray();

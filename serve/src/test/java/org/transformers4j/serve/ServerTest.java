@@ -271,6 +271,10 @@ class ServerTest {
                 "at most 4");
         String longPrompt = "t5 ".repeat(70);
         assertError(post("/v1/completions", "{\"prompt\": \"" + longPrompt + "\"}"), 400, null, "longer than the context");
+        assertError(post("/v1/completions", "{\"prompt\": \"" + longPrompt + "\", \"stream\": true}"), 400, null,
+                "longer than the context");
+        assertError(post("/v1/completions", "{\"prompt\": \"t5\", \"seed\": 1.5, \"temperature\": 1}"), 400, "seed",
+                "integer");
         assertError(post("/embed", "{\"inputs\": \"" + "t5 ".repeat(100) + "\"}"), 400, null, "positions");
         assertError(post("/predict", "{\"inputs\": [[\"t5\", \"t6\"]]}"), 400, "inputs", "pairs");
         assertError(post("/embed", "{\"inputs\": \"" + "x".repeat(1 << 17) + "\"}"), 413, null, "larger than");
@@ -403,6 +407,25 @@ class ServerTest {
             held.release.countDown();
             assertEquals(200, running.get().statusCode());
             assertEquals(200, waiting.get().statusCode());
+        }
+    }
+
+    @Test
+    void moreConcurrentRequestsThanTheLimitGet429() throws Exception {
+        HeldEmbedder held = new HeldEmbedder();
+        var scheduler = Schedulers.batch("held", held, SchedulerOptions.defaults().withMaxWait(Duration.ZERO));
+        try (T4jServer small = T4jServer.start(List.of(ServedModel.embedding("held", scheduler)),
+                ServerOptions.defaults().withPort(0).withMaxConcurrent(1))) {
+            String url = "http://127.0.0.1:" + small.port();
+            HttpRequest req = HttpRequest.newBuilder(URI.create(url + "/embed")).POST(HttpRequest.BodyPublishers
+                    .ofString("{\"inputs\": \"t5\"}")).build();
+            var running = HTTP.sendAsync(req, HttpResponse.BodyHandlers.ofString());
+            assertTrue(held.entered.await(10, TimeUnit.SECONDS));
+            HttpResponse<String> refused = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+            assertError(refused, 429, null, "its limit");
+            held.release.countDown();
+            assertEquals(200, running.get().statusCode());
+            assertEquals(200, HTTP.send(req, HttpResponse.BodyHandlers.ofString()).statusCode());
         }
     }
 

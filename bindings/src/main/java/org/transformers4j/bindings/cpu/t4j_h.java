@@ -59,6 +59,15 @@ public class t4j_h extends t4j_h$shared {
     public static int T4J_ERR_ALLOC() {
         return T4J_ERR_ALLOC;
     }
+    private static final int T4J_ERR_VALUE = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define T4J_ERR_VALUE 4
+     * }
+     */
+    public static int T4J_ERR_VALUE() {
+        return T4J_ERR_VALUE;
+    }
     private static final int T4J_ISA_SCALAR = (int)0L;
     /**
      * {@snippet lang=c :
@@ -130,6 +139,24 @@ public class t4j_h extends t4j_h$shared {
      */
     public static int T4J_ACT_SILU() {
         return T4J_ACT_SILU;
+    }
+    private static final int T4J_CPU_INT8_VNNI = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define T4J_CPU_INT8_VNNI 1
+     * }
+     */
+    public static int T4J_CPU_INT8_VNNI() {
+        return T4J_CPU_INT8_VNNI;
+    }
+    private static final int T4J_CPU_BF16_DOT = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define T4J_CPU_BF16_DOT 2
+     * }
+     */
+    public static int T4J_CPU_BF16_DOT() {
+        return T4J_CPU_BF16_DOT;
     }
 
     private static class t4j_version {
@@ -1745,6 +1772,658 @@ public class t4j_h extends t4j_h$shared {
                 traceDowncall("t4j_embedding_bf16", table, vocab, cols, ids, n, out);
             }
             return (int)mh$.invokeExact(table, vocab, cols, ids, n, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class t4j_quantize_weights_int8 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_INT,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_quantize_weights_int8");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t t4j_quantize_weights_int8(const float *w, int64_t n, int64_t k, int64_t ldw, int8_t *q, int64_t ldq, float *scale)
+     * }
+     */
+    public static FunctionDescriptor t4j_quantize_weights_int8$descriptor() {
+        return t4j_quantize_weights_int8.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t t4j_quantize_weights_int8(const float *w, int64_t n, int64_t k, int64_t ldw, int8_t *q, int64_t ldq, float *scale)
+     * }
+     */
+    public static MethodHandle t4j_quantize_weights_int8$handle() {
+        return t4j_quantize_weights_int8.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t t4j_quantize_weights_int8(const float *w, int64_t n, int64_t k, int64_t ldw, int8_t *q, int64_t ldq, float *scale)
+     * }
+     */
+    public static MemorySegment t4j_quantize_weights_int8$address() {
+        return t4j_quantize_weights_int8.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t t4j_quantize_weights_int8(const float *w, int64_t n, int64_t k, int64_t ldw, int8_t *q, int64_t ldq, float *scale)
+     * }
+     */
+    public static int t4j_quantize_weights_int8(MemorySegment w, long n, long k, long ldw, MemorySegment q, long ldq, MemorySegment scale) {
+        var mh$ = t4j_quantize_weights_int8.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_quantize_weights_int8", w, n, k, ldw, q, ldq, scale);
+            }
+            return (int)mh$.invokeExact(w, n, k, ldw, q, ldq, scale);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class t4j_quantize_u8 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_INT,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_INT,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER,
+            t4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_quantize_u8");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t t4j_quantize_u8(const float *a, int64_t m, int64_t k, int64_t lda, int32_t per_tensor, uint8_t *q, int64_t ldq, float *scale, int32_t *zero_point)
+     * }
+     */
+    public static FunctionDescriptor t4j_quantize_u8$descriptor() {
+        return t4j_quantize_u8.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t t4j_quantize_u8(const float *a, int64_t m, int64_t k, int64_t lda, int32_t per_tensor, uint8_t *q, int64_t ldq, float *scale, int32_t *zero_point)
+     * }
+     */
+    public static MethodHandle t4j_quantize_u8$handle() {
+        return t4j_quantize_u8.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t t4j_quantize_u8(const float *a, int64_t m, int64_t k, int64_t lda, int32_t per_tensor, uint8_t *q, int64_t ldq, float *scale, int32_t *zero_point)
+     * }
+     */
+    public static MemorySegment t4j_quantize_u8$address() {
+        return t4j_quantize_u8.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t t4j_quantize_u8(const float *a, int64_t m, int64_t k, int64_t lda, int32_t per_tensor, uint8_t *q, int64_t ldq, float *scale, int32_t *zero_point)
+     * }
+     */
+    public static int t4j_quantize_u8(MemorySegment a, long m, long k, long lda, int per_tensor, MemorySegment q, long ldq, MemorySegment scale, MemorySegment zero_point) {
+        var mh$ = t4j_quantize_u8.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_quantize_u8", a, m, k, lda, per_tensor, q, ldq, scale, zero_point);
+            }
+            return (int)mh$.invokeExact(a, m, k, lda, per_tensor, q, ldq, scale, zero_point);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class t4j_packed_int8_bytes {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_packed_int8_bytes");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int64_t t4j_packed_int8_bytes(int64_t n, int64_t k)
+     * }
+     */
+    public static FunctionDescriptor t4j_packed_int8_bytes$descriptor() {
+        return t4j_packed_int8_bytes.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int64_t t4j_packed_int8_bytes(int64_t n, int64_t k)
+     * }
+     */
+    public static MethodHandle t4j_packed_int8_bytes$handle() {
+        return t4j_packed_int8_bytes.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int64_t t4j_packed_int8_bytes(int64_t n, int64_t k)
+     * }
+     */
+    public static MemorySegment t4j_packed_int8_bytes$address() {
+        return t4j_packed_int8_bytes.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int64_t t4j_packed_int8_bytes(int64_t n, int64_t k)
+     * }
+     */
+    public static long t4j_packed_int8_bytes(long n, long k) {
+        var mh$ = t4j_packed_int8_bytes.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_packed_int8_bytes", n, k);
+            }
+            return (long)mh$.invokeExact(n, k);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class t4j_pack_weights_int8 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_INT,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER,
+            t4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_pack_weights_int8");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t t4j_pack_weights_int8(const int8_t *q, int64_t n, int64_t k, int64_t ldq, const float *scale, void *dst)
+     * }
+     */
+    public static FunctionDescriptor t4j_pack_weights_int8$descriptor() {
+        return t4j_pack_weights_int8.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t t4j_pack_weights_int8(const int8_t *q, int64_t n, int64_t k, int64_t ldq, const float *scale, void *dst)
+     * }
+     */
+    public static MethodHandle t4j_pack_weights_int8$handle() {
+        return t4j_pack_weights_int8.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t t4j_pack_weights_int8(const int8_t *q, int64_t n, int64_t k, int64_t ldq, const float *scale, void *dst)
+     * }
+     */
+    public static MemorySegment t4j_pack_weights_int8$address() {
+        return t4j_pack_weights_int8.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t t4j_pack_weights_int8(const int8_t *q, int64_t n, int64_t k, int64_t ldq, const float *scale, void *dst)
+     * }
+     */
+    public static int t4j_pack_weights_int8(MemorySegment q, long n, long k, long ldq, MemorySegment scale, MemorySegment dst) {
+        var mh$ = t4j_pack_weights_int8.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_pack_weights_int8", q, n, k, ldq, scale, dst);
+            }
+            return (int)mh$.invokeExact(q, n, k, ldq, scale, dst);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class t4j_linear_int8 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_INT,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER,
+            t4j_h.C_POINTER,
+            t4j_h.C_INT,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_linear_int8");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t t4j_linear_int8(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static FunctionDescriptor t4j_linear_int8$descriptor() {
+        return t4j_linear_int8.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t t4j_linear_int8(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static MethodHandle t4j_linear_int8$handle() {
+        return t4j_linear_int8.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t t4j_linear_int8(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static MemorySegment t4j_linear_int8$address() {
+        return t4j_linear_int8.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t t4j_linear_int8(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static int t4j_linear_int8(long m, long n, long k, MemorySegment a, long lda, MemorySegment packed, MemorySegment bias, int act, MemorySegment c, long ldc) {
+        var mh$ = t4j_linear_int8.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_linear_int8", m, n, k, a, lda, packed, bias, act, c, ldc);
+            }
+            return (int)mh$.invokeExact(m, n, k, a, lda, packed, bias, act, c, ldc);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class t4j_linear_int8_quantized {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_INT,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER,
+            t4j_h.C_POINTER,
+            t4j_h.C_POINTER,
+            t4j_h.C_POINTER,
+            t4j_h.C_INT,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_linear_int8_quantized");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t t4j_linear_int8_quantized(int64_t m, int64_t n, int64_t k, const uint8_t *q, int64_t ldq, const float *scale, const int32_t *zero_point, const void *packed, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static FunctionDescriptor t4j_linear_int8_quantized$descriptor() {
+        return t4j_linear_int8_quantized.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t t4j_linear_int8_quantized(int64_t m, int64_t n, int64_t k, const uint8_t *q, int64_t ldq, const float *scale, const int32_t *zero_point, const void *packed, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static MethodHandle t4j_linear_int8_quantized$handle() {
+        return t4j_linear_int8_quantized.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t t4j_linear_int8_quantized(int64_t m, int64_t n, int64_t k, const uint8_t *q, int64_t ldq, const float *scale, const int32_t *zero_point, const void *packed, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static MemorySegment t4j_linear_int8_quantized$address() {
+        return t4j_linear_int8_quantized.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t t4j_linear_int8_quantized(int64_t m, int64_t n, int64_t k, const uint8_t *q, int64_t ldq, const float *scale, const int32_t *zero_point, const void *packed, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static int t4j_linear_int8_quantized(long m, long n, long k, MemorySegment q, long ldq, MemorySegment scale, MemorySegment zero_point, MemorySegment packed, MemorySegment bias, int act, MemorySegment c, long ldc) {
+        var mh$ = t4j_linear_int8_quantized.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_linear_int8_quantized", m, n, k, q, ldq, scale, zero_point, packed, bias, act, c, ldc);
+            }
+            return (int)mh$.invokeExact(m, n, k, q, ldq, scale, zero_point, packed, bias, act, c, ldc);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class t4j_packed_bf16dot_bytes {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_packed_bf16dot_bytes");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int64_t t4j_packed_bf16dot_bytes(int64_t n, int64_t k)
+     * }
+     */
+    public static FunctionDescriptor t4j_packed_bf16dot_bytes$descriptor() {
+        return t4j_packed_bf16dot_bytes.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int64_t t4j_packed_bf16dot_bytes(int64_t n, int64_t k)
+     * }
+     */
+    public static MethodHandle t4j_packed_bf16dot_bytes$handle() {
+        return t4j_packed_bf16dot_bytes.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int64_t t4j_packed_bf16dot_bytes(int64_t n, int64_t k)
+     * }
+     */
+    public static MemorySegment t4j_packed_bf16dot_bytes$address() {
+        return t4j_packed_bf16dot_bytes.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int64_t t4j_packed_bf16dot_bytes(int64_t n, int64_t k)
+     * }
+     */
+    public static long t4j_packed_bf16dot_bytes(long n, long k) {
+        var mh$ = t4j_packed_bf16dot_bytes.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_packed_bf16dot_bytes", n, k);
+            }
+            return (long)mh$.invokeExact(n, k);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class t4j_pack_weights_bf16dot {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_INT,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_pack_weights_bf16dot");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t t4j_pack_weights_bf16dot(const uint16_t *w, int64_t n, int64_t k, int64_t ldw, void *dst)
+     * }
+     */
+    public static FunctionDescriptor t4j_pack_weights_bf16dot$descriptor() {
+        return t4j_pack_weights_bf16dot.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t t4j_pack_weights_bf16dot(const uint16_t *w, int64_t n, int64_t k, int64_t ldw, void *dst)
+     * }
+     */
+    public static MethodHandle t4j_pack_weights_bf16dot$handle() {
+        return t4j_pack_weights_bf16dot.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t t4j_pack_weights_bf16dot(const uint16_t *w, int64_t n, int64_t k, int64_t ldw, void *dst)
+     * }
+     */
+    public static MemorySegment t4j_pack_weights_bf16dot$address() {
+        return t4j_pack_weights_bf16dot.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t t4j_pack_weights_bf16dot(const uint16_t *w, int64_t n, int64_t k, int64_t ldw, void *dst)
+     * }
+     */
+    public static int t4j_pack_weights_bf16dot(MemorySegment w, long n, long k, long ldw, MemorySegment dst) {
+        var mh$ = t4j_pack_weights_bf16dot.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_pack_weights_bf16dot", w, n, k, ldw, dst);
+            }
+            return (int)mh$.invokeExact(w, n, k, ldw, dst);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class t4j_linear_bf16dot {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_INT,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG,
+            t4j_h.C_POINTER,
+            t4j_h.C_POINTER,
+            t4j_h.C_INT,
+            t4j_h.C_POINTER,
+            t4j_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_linear_bf16dot");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t t4j_linear_bf16dot(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static FunctionDescriptor t4j_linear_bf16dot$descriptor() {
+        return t4j_linear_bf16dot.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t t4j_linear_bf16dot(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static MethodHandle t4j_linear_bf16dot$handle() {
+        return t4j_linear_bf16dot.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t t4j_linear_bf16dot(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static MemorySegment t4j_linear_bf16dot$address() {
+        return t4j_linear_bf16dot.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t t4j_linear_bf16dot(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed, const float *bias, int32_t act, float *c, int64_t ldc)
+     * }
+     */
+    public static int t4j_linear_bf16dot(long m, long n, long k, MemorySegment a, long lda, MemorySegment packed, MemorySegment bias, int act, MemorySegment c, long ldc) {
+        var mh$ = t4j_linear_bf16dot.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_linear_bf16dot", m, n, k, a, lda, packed, bias, act, c, ldc);
+            }
+            return (int)mh$.invokeExact(m, n, k, a, lda, packed, bias, act, c, ldc);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class t4j_cpu_features {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            t4j_h.C_INT    );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("t4j_cpu_features");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t t4j_cpu_features()
+     * }
+     */
+    public static FunctionDescriptor t4j_cpu_features$descriptor() {
+        return t4j_cpu_features.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t t4j_cpu_features()
+     * }
+     */
+    public static MethodHandle t4j_cpu_features$handle() {
+        return t4j_cpu_features.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t t4j_cpu_features()
+     * }
+     */
+    public static MemorySegment t4j_cpu_features$address() {
+        return t4j_cpu_features.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t t4j_cpu_features()
+     * }
+     */
+    public static int t4j_cpu_features() {
+        var mh$ = t4j_cpu_features.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("t4j_cpu_features");
+            }
+            return (int)mh$.invokeExact();
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

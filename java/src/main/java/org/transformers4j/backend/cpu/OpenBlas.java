@@ -14,9 +14,12 @@ import org.transformers4j.bindings.openblas.cblas_h;
  * slowed a MiniLM forward pass tenfold).
  */
 final class OpenBlas {
-    private static final String FOLDER = "org/bytedeco/openblas/" + NativeLibraries.PLATFORM;
+    private static final String FOLDER = "org/bytedeco/openblas/" + NativeLibraries.BYTEDECO_PLATFORM;
     // libopenblas finds libgfortran through its RUNPATH, but libgfortran has none for libquadmath
-    private static final List<String> LIBRARIES = List.of("libquadmath.so.0", "libgfortran.so.5", "libopenblas.so.0");
+    // (which exists on x86 only)
+    private static final List<String> LIBRARIES = NativeLibraries.BYTEDECO_PLATFORM.endsWith("x86_64")
+            ? List.of("libquadmath.so.0", "libgfortran.so.5", "libopenblas.so.0")
+            : List.of("libgfortran.so.5", "libopenblas.so.0");
 
     private static volatile Status status;
 

@@ -1,36 +1,109 @@
 package org.transformers4j.model.bert;
 
+import static org.transformers4j.model.ConfigChecks.activation;
+import static org.transformers4j.model.ConfigChecks.finitePositive;
+import static org.transformers4j.model.ConfigChecks.labels;
+import static org.transformers4j.model.ConfigChecks.multipleOf;
+import static org.transformers4j.model.ConfigChecks.nonNegative;
+import static org.transformers4j.model.ConfigChecks.oneOf;
+import static org.transformers4j.model.ConfigChecks.positive;
+import static org.transformers4j.model.ConfigChecks.tensor;
+import static org.transformers4j.model.ConfigChecks.tokenId;
+import static org.transformers4j.model.ConfigChecks.tokenIds;
+
+import com.google.gson.JsonObject;
 import java.util.Map;
+import org.transformers4j.model.ConfigReader;
+import org.transformers4j.model.FamilyConfig;
 import org.transformers4j.model.ModelConfig;
+import org.transformers4j.model.SpecialTokens;
+import org.transformers4j.model.TokenIds;
 
 /**
  * The keys of a BERT or RoBERTa config.json (model_type "bert" or "roberta"), with Hugging Face's
- * defaults for missing ones.
+ * defaults for missing ones (transformers' BertConfig and RobertaConfig), checked when made.
+ *
+ * @param type_vocab_size rows of token_type_embeddings; 0 for a model without them
+ * @param position_embedding_type only "absolute" (or null, which transformers reads the same)
+ * @param id2label class labels by index, or null (two classes)
  */
 public record BertConfig(String model_type, int vocab_size, int hidden_size, int num_hidden_layers,
                          int num_attention_heads, int intermediate_size, String hidden_act,
-                         int max_position_embeddings, int type_vocab_size, double layer_norm_eps, int pad_token_id,
-                         Map<Integer, String> id2label) {
+                         int max_position_embeddings, int type_vocab_size, double layer_norm_eps, Integer pad_token_id,
+                         Integer bos_token_id, TokenIds eos_token_id, String position_embedding_type,
+                         boolean tie_word_embeddings, Map<Integer, String> id2label) implements FamilyConfig {
 
-    public static BertConfig from(ModelConfig c) {
-        BertConfig cfg = new BertConfig(c.modelType(), c.requireInt("vocab_size"), c.getInt("hidden_size", 768),
-                c.getInt("num_hidden_layers", 12), c.getInt("num_attention_heads", 12),
-                c.getInt("intermediate_size", 3072), c.getString("hidden_act", "gelu"),
-                c.getInt("max_position_embeddings", 512), c.getInt("type_vocab_size", 2),
-                c.getDouble("layer_norm_eps", 1e-12), c.getInt("pad_token_id", 0), c.id2label());
-        if (cfg.hidden_size % cfg.num_attention_heads != 0) {
-            throw new IllegalArgumentException(c.source() + ": hidden_size " + cfg.hidden_size
-                    + " is not a multiple of num_attention_heads " + cfg.num_attention_heads);
+    private static final JsonObject BERT = ConfigReader.defaults("""
+            {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+             "intermediate_size": 3072, "hidden_act": "gelu", "max_position_embeddings": 512, "type_vocab_size": 2,
+             "layer_norm_eps": 1e-12, "pad_token_id": 0, "position_embedding_type": "absolute",
+             "tie_word_embeddings": true}""");
+    private static final JsonObject ROBERTA = ConfigReader.defaults("""
+            {"vocab_size": 50265, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+             "intermediate_size": 3072, "hidden_act": "gelu", "max_position_embeddings": 512, "type_vocab_size": 2,
+             "layer_norm_eps": 1e-12, "pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2,
+             "position_embedding_type": "absolute", "tie_word_embeddings": true}""");
+
+    public BertConfig {
+        oneOf("model_type", model_type, "bert", "roberta");
+        positive("vocab_size", vocab_size);
+        positive("hidden_size", hidden_size);
+        positive("num_hidden_layers", num_hidden_layers);
+        positive("num_attention_heads", num_attention_heads);
+        multipleOf("hidden_size", hidden_size, "num_attention_heads", num_attention_heads);
+        positive("intermediate_size", intermediate_size);
+        activation("hidden_act", hidden_act);
+        positive("max_position_embeddings", max_position_embeddings);
+        nonNegative("type_vocab_size", type_vocab_size);
+        finitePositive("layer_norm_eps", layer_norm_eps);
+        if (position_embedding_type != null) {
+            oneOf("position_embedding_type", position_embedding_type, "absolute");
         }
-        return cfg;
+        tensor("vocab_size", vocab_size, "hidden_size", hidden_size);
+        tensor("max_position_embeddings", max_position_embeddings, "hidden_size", hidden_size);
+        tensor("intermediate_size", intermediate_size, "hidden_size", hidden_size);
+        tensor("type_vocab_size", type_vocab_size, "hidden_size", hidden_size);
+        tokenId("pad_token_id", pad_token_id, "vocab_size", vocab_size);
+        tokenId("bos_token_id", bos_token_id, "vocab_size", vocab_size);
+        tokenIds("eos_token_id", eos_token_id, "vocab_size", vocab_size);
+        labels(id2label);
+        if (model_type.equals("roberta")) {
+            robertaPositions(pad_token_id, max_position_embeddings);
+        }
+    }
+
+    /** RoBERTa's positions start after padding_idx, so the table must reach past it. */
+    private static void robertaPositions(Integer pad, int positions) {
+        if (pad == null) {
+            throw new IllegalArgumentException("pad_token_id must be set for RoBERTa (its positions count from it)");
+        }
+        if (positions <= pad + 1) {
+            throw new IllegalArgumentException("max_position_embeddings " + positions + " leaves no position after"
+                    + " pad_token_id " + pad + " + 1, where RoBERTa's positions start");
+        }
+    }
+
+    /** Reads and checks config.json with the defaults of its model_type. */
+    public static BertConfig from(ModelConfig c) {
+        return ConfigReader.read(c, BertConfig.class, Map.of(), c.modelType().equals("roberta") ? ROBERTA : BERT);
     }
 
     public boolean isRoberta() {
-        return model_type.equals("roberta") || model_type.equals("xlm-roberta");
+        return model_type.equals("roberta");
     }
 
     /** Longest input: RoBERTa's positions start after padding_idx. */
     public int maxTokens() {
         return isRoberta() ? max_position_embeddings - pad_token_id - 1 : max_position_embeddings;
+    }
+
+    /** Classes of a classification head: id2label's size, 2 without one (as transformers' num_labels). */
+    public int numLabels() {
+        return id2label == null || id2label.isEmpty() ? 2 : id2label.size();
+    }
+
+    @Override
+    public SpecialTokens specialTokens() {
+        return SpecialTokens.of(bos_token_id, eos_token_id, pad_token_id, null);
     }
 }

@@ -3,8 +3,6 @@ package org.transformers4j.model.bert;
 import java.util.ArrayList;
 import java.util.List;
 import org.transformers4j.backend.Activation;
-import org.transformers4j.backend.Backend;
-import org.transformers4j.checkpoint.Checkpoint;
 import org.transformers4j.model.EncoderInput;
 import org.transformers4j.model.EncoderModel;
 import org.transformers4j.model.ModelConfig;
@@ -17,7 +15,6 @@ import org.transformers4j.nn.Embeddings;
 import org.transformers4j.nn.LayerNorm;
 import org.transformers4j.nn.Linear;
 import org.transformers4j.nn.Weights;
-import org.transformers4j.tensor.TensorArena;
 
 /**
  * BERT and RoBERTa (BertModel, BertForMaskedLM, BertForSequenceClassification,
@@ -33,32 +30,28 @@ public final class BertModel {
     }
 
     /** Builds the model for the architecture named in the config from the checkpoint's weights. */
-    public static EncoderModel load(ModelConfig config, Checkpoint checkpoint, Backend backend, String architecture) {
-        BertConfig cfg = BertConfig.from(config);
-        TensorArena arena = backend.longLived();
-        try {
-            Weights w = new Weights(checkpoint, arena, backend);
-            String base = cfg.isRoberta() ? "roberta." : "bert.";
-            String p = w.has(base + "embeddings.word_embeddings.weight") ? base : "";
-            long c = cfg.hidden_size();
-            Embeddings emb = new Embeddings(w.get(p + "embeddings.word_embeddings.weight", cfg.vocab_size(), c),
-                    w.get(p + "embeddings.position_embeddings.weight", cfg.max_position_embeddings(), c),
-                    w.optional(p + "embeddings.token_type_embeddings.weight", cfg.type_vocab_size(), c),
-                    LayerNorm.load(w, p + "embeddings.LayerNorm", c, cfg.layer_norm_eps()));
-            Activation act = Activation.fromConfigName(cfg.hidden_act());
-            List<TransformerLayer> layers = new ArrayList<>();
-            for (int i = 0; i < cfg.num_hidden_layers(); i++) {
-                layers.add(EncoderLayer.load(w, p + "encoder.layer." + i + ".", LAYER, c, cfg.intermediate_size(),
-                        cfg.num_attention_heads(), act, cfg.layer_norm_eps()));
-            }
-            EncoderHead head = head(architecture, cfg, w, p, emb, act);
-            return new TransformerEncoder(config, backend, checkpoint, arena, emb, layers, head,
-                    cfg.num_attention_heads(), cfg.maxTokens(),
-                    cfg.isRoberta() ? in -> robertaPositions(in, cfg.pad_token_id()) : EncoderInput::absolutePositions);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
+    public static EncoderModel load(ModelConfig config, BertConfig cfg, Weights w, String architecture) {
+        // buffers older checkpoints store; the pooler of checkpoints whose head does not use it (as transformers)
+        w.ignore("((bert|roberta)\\.)?embeddings\\.position_ids");
+        w.ignore("((bert|roberta)\\.)?pooler\\..*");
+        String base = cfg.isRoberta() ? "roberta." : "bert.";
+        String p = w.has(base + "embeddings.word_embeddings.weight") ? base : "";
+        long c = cfg.hidden_size();
+        Embeddings emb = new Embeddings(w.get(p + "embeddings.word_embeddings.weight", cfg.vocab_size(), c),
+                w.get(p + "embeddings.position_embeddings.weight", cfg.max_position_embeddings(), c),
+                cfg.type_vocab_size() > 0
+                        ? w.get(p + "embeddings.token_type_embeddings.weight", cfg.type_vocab_size(), c) : null,
+                LayerNorm.load(w, p + "embeddings.LayerNorm", c, cfg.layer_norm_eps()));
+        Activation act = Activation.fromConfigName(cfg.hidden_act());
+        List<TransformerLayer> layers = new ArrayList<>();
+        for (int i = 0; i < cfg.num_hidden_layers(); i++) {
+            layers.add(EncoderLayer.load(w, p + "encoder.layer." + i + ".", LAYER, c, cfg.intermediate_size(),
+                    cfg.num_attention_heads(), act, cfg.layer_norm_eps()));
         }
+        EncoderHead head = head(architecture, cfg, w, p, emb, act);
+        return new TransformerEncoder(config, w.backend(), w.checkpoint(), w.arena(), emb, layers, head,
+                cfg.num_attention_heads(), cfg.maxTokens(),
+                cfg.isRoberta() ? in -> robertaPositions(in, cfg.pad_token_id()) : EncoderInput::absolutePositions);
     }
 
     /** RoBERTa: padding_idx + 1 + the count of non-padding tokens so far; padding keeps padding_idx. */
@@ -78,7 +71,7 @@ public final class BertModel {
 
     private static EncoderHead head(String architecture, BertConfig cfg, Weights w, String p, Embeddings emb,
                                     Activation act) {
-        long c = cfg.hidden_size(), labels = Math.max(cfg.id2label().size(), 2);
+        long c = cfg.hidden_size(), labels = cfg.numLabels();
         return switch (architecture) {
             case "BertForMaskedLM" -> new Heads.MaskedLm(Linear.load(w, "cls.predictions.transform.dense", c, c), act,
                     LayerNorm.load(w, "cls.predictions.transform.LayerNorm", c, cfg.layer_norm_eps()),
@@ -95,10 +88,10 @@ public final class BertModel {
         };
     }
 
-    /** The LM decoder: its own weight if stored, else tied to the word embeddings. */
+    /** The LM decoder: its own weight if stored, else tied to the word embeddings; its bias under either name. */
     private static Linear decoder(Weights w, BertConfig cfg, Embeddings emb, String weightName, String... biasNames) {
         long v = cfg.vocab_size(), c = cfg.hidden_size();
-        var weight = w.has(weightName) ? w.get(weightName, v, c) : emb.word();
+        var weight = w.tiedOr(weightName, new long[] {v, c}, emb.word(), cfg.tie_word_embeddings());
         return new Linear(weight, w.first(new long[] {v}, biasNames));
     }
 }

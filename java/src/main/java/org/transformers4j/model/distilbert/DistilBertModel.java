@@ -3,8 +3,6 @@ package org.transformers4j.model.distilbert;
 import java.util.ArrayList;
 import java.util.List;
 import org.transformers4j.backend.Activation;
-import org.transformers4j.backend.Backend;
-import org.transformers4j.checkpoint.Checkpoint;
 import org.transformers4j.model.EncoderHead;
 import org.transformers4j.model.EncoderInput;
 import org.transformers4j.model.EncoderModel;
@@ -17,7 +15,6 @@ import org.transformers4j.nn.Embeddings;
 import org.transformers4j.nn.LayerNorm;
 import org.transformers4j.nn.Linear;
 import org.transformers4j.nn.Weights;
-import org.transformers4j.tensor.TensorArena;
 
 /** DistilBERT (DistilBertModel, DistilBertForMaskedLM) with the Hub's parameter names. */
 public final class DistilBertModel {
@@ -27,35 +24,30 @@ public final class DistilBertModel {
     private DistilBertModel() {
     }
 
-    public static EncoderModel load(ModelConfig config, Checkpoint checkpoint, Backend backend, String architecture) {
-        DistilBertConfig cfg = DistilBertConfig.from(config);
-        TensorArena arena = backend.longLived();
-        try {
-            Weights w = new Weights(checkpoint, arena, backend);
-            String p = w.has("distilbert.embeddings.word_embeddings.weight") ? "distilbert." : "";
-            long c = cfg.dim();
-            Embeddings emb = new Embeddings(w.get(p + "embeddings.word_embeddings.weight", cfg.vocab_size(), c),
-                    w.get(p + "embeddings.position_embeddings.weight", cfg.max_position_embeddings(), c), null,
-                    LayerNorm.load(w, p + "embeddings.LayerNorm", c, DistilBertConfig.LAYER_NORM_EPS));
-            Activation act = Activation.fromConfigName(cfg.activation());
-            List<TransformerLayer> layers = new ArrayList<>();
-            for (int i = 0; i < cfg.n_layers(); i++) {
-                layers.add(EncoderLayer.load(w, p + "transformer.layer." + i + ".", LAYER, c, cfg.hidden_dim(),
-                        cfg.n_heads(), act, DistilBertConfig.LAYER_NORM_EPS));
-            }
-            EncoderHead head = Heads.NONE;
-            if (architecture.equals("DistilBertForMaskedLM")) {
-                var projector = w.has("vocab_projector.weight") ? w.get("vocab_projector.weight", cfg.vocab_size(), c)
-                        : emb.word();
-                head = new Heads.MaskedLm(Linear.load(w, "vocab_transform", c, c), act,
-                        LayerNorm.load(w, "vocab_layer_norm", c, DistilBertConfig.LAYER_NORM_EPS),
-                        new Linear(projector, w.get("vocab_projector.bias", cfg.vocab_size())));
-            }
-            return new TransformerEncoder(config, backend, checkpoint, arena, emb, layers, head, cfg.n_heads(),
-                    cfg.max_position_embeddings(), EncoderInput::absolutePositions);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
+    /** Builds the model for the architecture named in the config from the checkpoint's weights. */
+    public static EncoderModel load(ModelConfig config, DistilBertConfig cfg, Weights w, String architecture) {
+        w.ignore("(distilbert\\.)?embeddings\\.position_ids");
+        String p = w.has("distilbert.embeddings.word_embeddings.weight") ? "distilbert." : "";
+        long c = cfg.dim(), v = cfg.vocab_size();
+        double eps = DistilBertConfig.LAYER_NORM_EPS;
+        Embeddings emb = new Embeddings(w.get(p + "embeddings.word_embeddings.weight", v, c),
+                w.get(p + "embeddings.position_embeddings.weight", cfg.max_position_embeddings(), c), null,
+                LayerNorm.load(w, p + "embeddings.LayerNorm", c, eps));
+        Activation act = Activation.fromConfigName(cfg.activation());
+        List<TransformerLayer> layers = new ArrayList<>();
+        for (int i = 0; i < cfg.n_layers(); i++) {
+            layers.add(EncoderLayer.load(w, p + "transformer.layer." + i + ".", LAYER, c, cfg.hidden_dim(),
+                    cfg.n_heads(), act, eps));
         }
+        EncoderHead head = Heads.NONE;
+        if (architecture.equals("DistilBertForMaskedLM")) {
+            var projector = w.tiedOr("vocab_projector.weight", new long[] {v, c}, emb.word(),
+                    cfg.tie_word_embeddings());
+            head = new Heads.MaskedLm(Linear.load(w, "vocab_transform", c, c), act,
+                    LayerNorm.load(w, "vocab_layer_norm", c, eps),
+                    new Linear(projector, w.get("vocab_projector.bias", v)));
+        }
+        return new TransformerEncoder(config, w.backend(), w.checkpoint(), w.arena(), emb, layers, head, cfg.n_heads(),
+                cfg.max_position_embeddings(), EncoderInput::absolutePositions);
     }
 }

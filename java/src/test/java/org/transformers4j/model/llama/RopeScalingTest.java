@@ -83,35 +83,34 @@ class RopeScalingTest {
 
     @Test
     void configFormatsOfTransformers4And5() {
-        var v4 = config("{\"rope_theta\": 500000.0, \"rope_scaling\": {\"type\": \"linear\", \"factor\": 2.0}}");
-        float[] linear = RopeFrequencies.fromConfig(v4, DIM);
+        var v4 = "{\"rope_theta\": 500000.0, \"rope_scaling\": {\"type\": \"linear\", \"factor\": 2.0}}";
+        float[] linear = frequencies(v4);
         float[] standard = RopeFrequencies.standard(THETA, DIM);
         for (int i = 0; i < standard.length; i++) {
             assertEquals(standard[i] / 2, linear[i]);
         }
-        var v5 = config("{\"rope_parameters\": {\"rope_type\": \"llama3\", \"rope_theta\": 500000.0, \"factor\": 32.0,"
-                + " \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}}");
-        assertArrayEquals(RopeFrequencies.llama3(standard, FACTOR, LOW, HIGH, ORIGINAL),
-                RopeFrequencies.fromConfig(v5, DIM));
-        var v4Llama3 = config("{\"rope_theta\": 500000.0, \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 32.0,"
-                + " \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}}");
-        assertArrayEquals(RopeFrequencies.fromConfig(v5, DIM), RopeFrequencies.fromConfig(v4Llama3, DIM));
-        assertArrayEquals(RopeFrequencies.standard(10000, DIM), RopeFrequencies.fromConfig(config("{}"), DIM));
+        var v5 = "{\"rope_parameters\": {\"rope_type\": \"llama3\", \"rope_theta\": 500000.0, \"factor\": 32.0,"
+                + " \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}}";
+        assertArrayEquals(RopeFrequencies.llama3(standard, FACTOR, LOW, HIGH, ORIGINAL), frequencies(v5));
+        var v4Llama3 = "{\"rope_theta\": 500000.0, \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 32.0,"
+                + " \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}}";
+        assertArrayEquals(frequencies(v5), frequencies(v4Llama3));
+        assertArrayEquals(RopeFrequencies.standard(10000, DIM), frequencies("{}"));
     }
 
     @Test
     void unsupportedOrIncompleteScalingIsRefusedByName() {
-        var yarn = config("{\"rope_parameters\": {\"rope_type\": \"yarn\", \"factor\": 4.0}}");
-        var e = assertThrows(CheckpointException.class, () -> RopeFrequencies.fromConfig(yarn, DIM));
+        var yarn = "{\"rope_parameters\": {\"rope_type\": \"yarn\", \"factor\": 4.0}}";
+        var e = assertThrows(CheckpointException.class, () -> frequencies(yarn));
         assertTrue(e.getMessage().contains("rope type yarn is not supported"), e.getMessage());
-        var noLow = config("{\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0, \"high_freq_factor\": 4.0,"
-                + " \"original_max_position_embeddings\": 8192}}");
-        e = assertThrows(CheckpointException.class, () -> RopeFrequencies.fromConfig(noLow, DIM));
+        var noLow = "{\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0, \"high_freq_factor\": 4.0,"
+                + " \"original_max_position_embeddings\": 8192}}";
+        e = assertThrows(CheckpointException.class, () -> frequencies(noLow));
         assertTrue(e.getMessage().contains("needs low_freq_factor"), e.getMessage());
-        var zero = config("{\"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": 0}}");
-        e = assertThrows(CheckpointException.class, () -> RopeFrequencies.fromConfig(zero, DIM));
+        var zero = "{\"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": 0}}";
+        e = assertThrows(CheckpointException.class, () -> frequencies(zero));
         assertTrue(e.getMessage().contains("factor must be finite and > 0"), e.getMessage());
-        e = assertThrows(CheckpointException.class, () -> RopeFrequencies.fromConfig(config("{}"), 7));
+        e = assertThrows(CheckpointException.class, () -> frequencies("{\"head_dim\": 7}"));
         assertTrue(e.getMessage().contains("must be even"), e.getMessage());
     }
 
@@ -144,7 +143,11 @@ class RopeScalingTest {
         }
     }
 
-    private static ModelConfig config(String json) {
-        return ModelConfig.parse(json, "test config " + json);
+    /** A Llama config of the defaults with head_dim DIM and these keys: read, checked, its frequencies. */
+    private static float[] frequencies(String keys) {
+        JsonObject json = JsonParser.parseString("{\"model_type\": \"llama\", \"head_dim\": " + DIM + "}").getAsJsonObject();
+        JsonParser.parseString(keys).getAsJsonObject().entrySet().forEach(e -> json.add(e.getKey(), e.getValue()));
+        LlamaConfig cfg = LlamaConfig.from(ModelConfig.parse(json.toString(), "test config " + keys));
+        return RopeFrequencies.of(cfg.rope(), cfg.headDim());
     }
 }

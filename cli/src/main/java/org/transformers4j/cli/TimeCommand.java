@@ -1,0 +1,120 @@
+package org.transformers4j.cli;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.transformers4j.backend.Backend;
+import org.transformers4j.model.EncoderInput;
+import org.transformers4j.model.EncoderModel;
+import org.transformers4j.tensor.TensorArena;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** t4j time: the median time of an encoder's forward pass on random tokens. */
+@Command(name = "time", sortOptions = false,
+        description = {"Median time of a forward pass of the encoder in DIR on random tokens (hidden states back on the"
+                + " host included), after warming up for 3 passes and --warmup seconds."})
+final class TimeCommand extends CliCommand {
+    /** At most this many tokens in one pass (batch x seq): beyond, the activations alone take gigabytes. */
+    static final long MAX_TOKENS = 1 << 20;
+    /** The longest warm-up accepted, in seconds. */
+    static final double MAX_WARMUP_S = 3600;
+    static final int MAX_RUNS = 100_000;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "an encoder checkpoint")
+    Path model;
+
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "32", description = "sequences per pass (default 32)")
+    int batch;
+
+    @Option(names = "--seq", paramLabel = "S", defaultValue = "128", description = "tokens per sequence (default 128)")
+    int seq;
+
+    @Option(names = "--runs", paramLabel = "N", defaultValue = "20", description = "timed passes (default 20)")
+    int runs;
+
+    @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "3",
+            description = "least warm-up time, 0 to 3600 seconds (default 3)")
+    double warmup;
+
+    @Mixin
+    BackendOptions backendOptions;
+
+    @Mixin
+    JsonOption output;
+
+    @Override
+    public Integer call() {
+        inRange("--batch", batch, 1, Integer.MAX_VALUE);
+        inRange("--seq", seq, 1, Integer.MAX_VALUE);
+        inRange("--runs", runs, 1, MAX_RUNS);
+        inRange("--warmup", warmup, 0, MAX_WARMUP_S);
+        long tokens = (long) batch * seq; // both below 2^31: no overflow in a long
+        check(tokens <= MAX_TOKENS, "--batch " + batch + " x --seq " + seq + " = " + tokens + " tokens, more than the "
+                + MAX_TOKENS + " one pass may take");
+        try (Backend backend = backendOptions.create(); EncoderModel m = Models.encoder(io, model, backend)) {
+            check(seq <= m.maxPositions(), "--seq " + seq + " is longer than the " + m.maxPositions()
+                    + " positions of the model in " + model);
+            EncoderInput in = randomInput(m);
+            // warm-up: at least three passes and `warmup` seconds, for the JIT compiler to finish
+            // (the host side of a GPU pass needs several hundred passes to reach its steady state)
+            long start = System.nanoTime(), warmupNs = (long) (warmup * 1e9);
+            try (Progress p = Progress.start(io, "warming up")) {
+                for (int w = 0; w < 3 || System.nanoTime() - start < warmupNs; w++) {
+                    pass(m, in);
+                }
+                p.done();
+            }
+            double[] ms = new double[runs];
+            try (Progress p = Progress.counting(io, "timing", "passes")) {
+                for (int r = 0; r < runs; r++) {
+                    long t0 = System.nanoTime();
+                    pass(m, in);
+                    ms[r] = (System.nanoTime() - t0) / 1e6;
+                    p.add(1);
+                }
+                p.done();
+            }
+            Arrays.sort(ms);
+            print(backend, ms[runs / 2]);
+            return 0;
+        }
+    }
+
+    private EncoderInput randomInput(EncoderModel m) {
+        SplittableRandom rnd = new SplittableRandom(1);
+        long[] ids = new long[batch * seq], mask = new long[batch * seq];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = rnd.nextInt(Math.min(1000, m.vocabSize() / 2), m.vocabSize());
+            mask[i] = 1;
+        }
+        return new EncoderInput(batch, seq, ids, mask, null);
+    }
+
+    private static void pass(EncoderModel m, EncoderInput in) {
+        try (TensorArena arena = TensorArena.confined()) {
+            m.forward(in, false, arena);
+        }
+    }
+
+    private void print(Backend backend, double medianMs) {
+        if (output.json) {
+            Map<String, Object> line = new LinkedHashMap<>();
+            line.put("median_ms", medianMs);
+            line.put("runs", runs);
+            line.put("batch", batch);
+            line.put("seq", seq);
+            line.put("device", backend.device().toString());
+            line.put("kernels", backend.kernelProvider());
+            line.put("gemm", backend.gemmProvider());
+            Format.jsonLine(io.out(), line);
+        } else {
+            io.out().printf(Locale.ROOT, "median %.3f ms over %d runs: %d x %d tokens on %s (%s, %s)%n", medianMs, runs,
+                    batch, seq, backend.device(), backend.kernelProvider(), backend.gemmProvider());
+        }
+    }
+}

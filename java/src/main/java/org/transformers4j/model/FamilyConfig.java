@@ -1,0 +1,14 @@
+package org.transformers4j.model;
+
+/**
+ * A family's typed config.json (BertConfig, Gpt2Config, T5Config, ...): its keys as record
+ * components of the same names, Hugging Face's defaults for missing ones, every value checked
+ * when the record is made.
+ */
+public interface FamilyConfig {
+    /** Rows of the token embedding table (the input vocabulary). */
+    int vocab_size();
+
+    /** The token ids with a role in generation, each checked to lie inside the vocabulary. */
+    SpecialTokens specialTokens();
+}

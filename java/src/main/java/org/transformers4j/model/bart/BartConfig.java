@@ -1,0 +1,108 @@
+package org.transformers4j.model.bart;
+
+import static org.transformers4j.model.ConfigChecks.activation;
+import static org.transformers4j.model.ConfigChecks.heapTable;
+import static org.transformers4j.model.ConfigChecks.multipleOf;
+import static org.transformers4j.model.ConfigChecks.oneOf;
+import static org.transformers4j.model.ConfigChecks.positive;
+import static org.transformers4j.model.ConfigChecks.tensor;
+import static org.transformers4j.model.ConfigChecks.tokenId;
+import static org.transformers4j.model.ConfigChecks.tokenIds;
+
+import com.google.gson.JsonObject;
+import java.util.Map;
+import org.transformers4j.model.ConfigReader;
+import org.transformers4j.model.FamilyConfig;
+import org.transformers4j.model.ModelConfig;
+import org.transformers4j.model.SpecialTokens;
+import org.transformers4j.model.TokenIds;
+
+/**
+ * The keys of a BART or Marian config.json (model_type "bart" or "marian"), with Hugging Face's
+ * defaults for missing ones (transformers' BartConfig and MarianConfig, whose attribute_map also
+ * accepts hidden_size and num_attention_heads for d_model and encoder_attention_heads), checked
+ * when made.
+ *
+ * @param decoder_vocab_size Marian's target vocabulary when it is not shared, or null for vocab_size
+ * @param share_encoder_decoder_embeddings Marian: one table for source and target tokens
+ */
+public record BartConfig(String model_type, int vocab_size, Integer decoder_vocab_size, int max_position_embeddings,
+                         int d_model, int encoder_layers, int encoder_ffn_dim, int encoder_attention_heads,
+                         int decoder_layers, int decoder_ffn_dim, int decoder_attention_heads,
+                         String activation_function, boolean scale_embedding, Integer pad_token_id, Integer bos_token_id,
+                         TokenIds eos_token_id, Integer decoder_start_token_id, Integer forced_bos_token_id,
+                         TokenIds forced_eos_token_id, boolean share_encoder_decoder_embeddings,
+                         boolean tie_word_embeddings) implements FamilyConfig {
+    /** BART's and Marian's layer norms use torch's default epsilon. */
+    public static final double LAYER_NORM_EPS = 1e-5;
+
+    private static final Map<String, String> ALIASES = Map.of("hidden_size", "d_model", "num_attention_heads",
+            "encoder_attention_heads");
+    private static final JsonObject BART = ConfigReader.defaults("""
+            {"vocab_size": 50265, "max_position_embeddings": 1024, "d_model": 1024, "encoder_layers": 12,
+             "encoder_ffn_dim": 4096, "encoder_attention_heads": 16, "decoder_layers": 12, "decoder_ffn_dim": 4096,
+             "decoder_attention_heads": 16, "activation_function": "gelu", "scale_embedding": false,
+             "pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2, "decoder_start_token_id": 2,
+             "forced_eos_token_id": 2, "share_encoder_decoder_embeddings": true, "tie_word_embeddings": true}""");
+    private static final JsonObject MARIAN = ConfigReader.defaults("""
+            {"vocab_size": 58101, "max_position_embeddings": 1024, "d_model": 1024, "encoder_layers": 12,
+             "encoder_ffn_dim": 4096, "encoder_attention_heads": 16, "decoder_layers": 12, "decoder_ffn_dim": 4096,
+             "decoder_attention_heads": 16, "activation_function": "gelu", "scale_embedding": false,
+             "pad_token_id": 58100, "eos_token_id": 0, "decoder_start_token_id": 58100, "forced_eos_token_id": 0,
+             "share_encoder_decoder_embeddings": true, "tie_word_embeddings": true}""");
+
+    public BartConfig {
+        oneOf("model_type", model_type, "bart", "marian");
+        positive("vocab_size", vocab_size);
+        int target = target(model_type, vocab_size, decoder_vocab_size, share_encoder_decoder_embeddings);
+        positive("decoder_vocab_size", target);
+        positive("max_position_embeddings", max_position_embeddings);
+        positive("d_model", d_model);
+        stack("encoder", encoder_layers, encoder_ffn_dim, encoder_attention_heads, d_model);
+        stack("decoder", decoder_layers, decoder_ffn_dim, decoder_attention_heads, d_model);
+        activation("activation_function", activation_function);
+        tensor("vocab_size", vocab_size, "d_model", d_model);
+        tensor("decoder_vocab_size", target, "d_model", d_model);
+        tensor("max_position_embeddings + 2", max_position_embeddings + 2L, "d_model", d_model);
+        if (model_type.equals("marian")) { // Marian's sinusoidal table is computed here
+            heapTable("max_position_embeddings", max_position_embeddings, "d_model", d_model);
+        }
+        tokenId("pad_token_id", pad_token_id, "vocab_size", Math.min(vocab_size, target));
+        tokenId("bos_token_id", bos_token_id, "decoder_vocab_size", target);
+        tokenIds("eos_token_id", eos_token_id, "decoder_vocab_size", target);
+        tokenId("decoder_start_token_id", decoder_start_token_id, "decoder_vocab_size", target);
+        tokenId("forced_bos_token_id", forced_bos_token_id, "decoder_vocab_size", target);
+        tokenIds("forced_eos_token_id", forced_eos_token_id, "decoder_vocab_size", target);
+    }
+
+    private static void stack(String side, int layers, int ffn, int heads, int d) {
+        positive(side + "_layers", layers);
+        positive(side + "_ffn_dim", ffn);
+        positive(side + "_attention_heads", heads);
+        multipleOf("d_model", d, side + "_attention_heads", heads);
+        tensor(side + "_ffn_dim", ffn, "d_model", d);
+    }
+
+    /** Reads and checks config.json with the defaults of its model_type. */
+    public static BartConfig from(ModelConfig c) {
+        return ConfigReader.read(c, BartConfig.class, ALIASES, c.modelType().equals("marian") ? MARIAN : BART);
+    }
+
+    public boolean isMarian() {
+        return model_type.equals("marian");
+    }
+
+    /** Rows of the decoder's token table and of the LM head. */
+    public int targetVocabSize() {
+        return target(model_type, vocab_size, decoder_vocab_size, share_encoder_decoder_embeddings);
+    }
+
+    private static int target(String type, int vocab, Integer decoderVocab, boolean shared) {
+        return type.equals("marian") && !shared && decoderVocab != null ? decoderVocab : vocab;
+    }
+
+    @Override
+    public SpecialTokens specialTokens() {
+        return SpecialTokens.of(bos_token_id, eos_token_id, pad_token_id, decoder_start_token_id);
+    }
+}

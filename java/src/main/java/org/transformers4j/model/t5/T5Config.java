@@ -1,0 +1,120 @@
+package org.transformers4j.model.t5;
+
+import static org.transformers4j.model.ConfigChecks.activation;
+import static org.transformers4j.model.ConfigChecks.finitePositive;
+import static org.transformers4j.model.ConfigChecks.intProduct;
+import static org.transformers4j.model.ConfigChecks.positive;
+import static org.transformers4j.model.ConfigChecks.tensor;
+import static org.transformers4j.model.ConfigChecks.tokenId;
+import static org.transformers4j.model.ConfigChecks.tokenIds;
+
+import com.google.gson.JsonObject;
+import java.util.Map;
+import org.transformers4j.model.ConfigReader;
+import org.transformers4j.model.FamilyConfig;
+import org.transformers4j.model.ModelConfig;
+import org.transformers4j.model.SpecialTokens;
+import org.transformers4j.model.TokenIds;
+
+/**
+ * The keys of a T5 config.json (T5, T5 v1.1, Flan-T5), with Hugging Face's defaults for missing
+ * ones (transformers' T5Config, whose attribute_map also accepts hidden_size, num_attention_heads
+ * and num_hidden_layers for d_model, num_heads and num_layers), checked when made.
+ *
+ * @param num_decoder_layers or null for as many as num_layers
+ * @param feed_forward_proj "ACT" or "gated-ACT"
+ * @param dense_act_fn the activation, or null for the one feed_forward_proj names ("gated-gelu" means gelu_new)
+ * @param is_gated_act or null for whether feed_forward_proj starts with "gated-"
+ * @param scale_decoder_outputs whether the last hidden state is scaled by d_model^-0.5 before the
+ *     LM head, or null for tie_word_embeddings
+ */
+public record T5Config(int vocab_size, int d_model, int d_kv, int d_ff, int num_layers, Integer num_decoder_layers,
+                       int num_heads, int relative_attention_num_buckets, int relative_attention_max_distance,
+                       double layer_norm_epsilon, String feed_forward_proj, String dense_act_fn, Boolean is_gated_act,
+                       Integer pad_token_id, Integer bos_token_id, TokenIds eos_token_id, Integer decoder_start_token_id,
+                       boolean tie_word_embeddings, Boolean scale_decoder_outputs) implements FamilyConfig {
+
+    private static final Map<String, String> ALIASES = Map.of("hidden_size", "d_model", "num_attention_heads",
+            "num_heads", "num_hidden_layers", "num_layers");
+    private static final JsonObject DEFAULTS = ConfigReader.defaults("""
+            {"vocab_size": 32128, "d_model": 512, "d_kv": 64, "d_ff": 2048, "num_layers": 6, "num_heads": 8,
+             "relative_attention_num_buckets": 32, "relative_attention_max_distance": 128,
+             "layer_norm_epsilon": 1e-6, "feed_forward_proj": "relu", "pad_token_id": 0, "eos_token_id": 1,
+             "tie_word_embeddings": true}""");
+
+    public T5Config {
+        positive("vocab_size", vocab_size);
+        positive("d_model", d_model);
+        positive("d_kv", d_kv);
+        positive("d_ff", d_ff);
+        positive("num_layers", num_layers);
+        positive("num_decoder_layers", num_decoder_layers != null ? num_decoder_layers : num_layers);
+        positive("num_heads", num_heads);
+        buckets(relative_attention_num_buckets, relative_attention_max_distance);
+        finitePositive("layer_norm_epsilon", layer_norm_epsilon);
+        String projected = projectionActivation(feed_forward_proj);
+        activation(dense_act_fn != null ? "dense_act_fn" : "feed_forward_proj",
+                dense_act_fn != null ? dense_act_fn : projected);
+        tensor("vocab_size", vocab_size, "d_model", d_model);
+        tensor("d_ff", d_ff, "d_model", d_model);
+        tensor("num_heads x d_kv", intProduct("num_heads", num_heads, "d_kv", d_kv), "d_model", d_model);
+        tokenId("pad_token_id", pad_token_id, "vocab_size", vocab_size);
+        tokenId("bos_token_id", bos_token_id, "vocab_size", vocab_size);
+        tokenIds("eos_token_id", eos_token_id, "vocab_size", vocab_size);
+        tokenId("decoder_start_token_id", decoder_start_token_id, "vocab_size", vocab_size);
+    }
+
+    /**
+     * Buckets: half of them per direction in the encoder, half of those exact; the logarithmic
+     * ones must span up to max_distance, so max_distance reaches at least the exact ones.
+     */
+    private static void buckets(int buckets, int maxDistance) {
+        if (buckets < 4) {
+            throw new IllegalArgumentException("relative_attention_num_buckets must be >= 4 (a quarter of them are"
+                    + " exact distances in the encoder), is " + buckets);
+        }
+        if (maxDistance < buckets / 2) {
+            throw new IllegalArgumentException("relative_attention_max_distance " + maxDistance + " must be at least"
+                    + " the " + buckets / 2 + " exact distances of relative_attention_num_buckets " + buckets);
+        }
+    }
+
+    /** The activation feed_forward_proj names, as transformers reads it. */
+    private static String projectionActivation(String proj) {
+        String[] parts = proj == null ? new String[0] : proj.split("-", -1);
+        if (parts.length < 1 || parts.length > 2 || (parts.length == 2 && !parts[0].equals("gated"))) {
+            throw new IllegalArgumentException("feed_forward_proj " + proj + " is not ACT or gated-ACT (for example"
+                    + " relu or gated-gelu)");
+        }
+        return proj.equals("gated-gelu") ? "gelu_new" : parts[parts.length - 1];
+    }
+
+    /** Reads and checks config.json. */
+    public static T5Config from(ModelConfig c) {
+        return ConfigReader.read(c, T5Config.class, ALIASES, DEFAULTS);
+    }
+
+    public int decoderLayers() {
+        return num_decoder_layers != null ? num_decoder_layers : num_layers;
+    }
+
+    /** Whether the feed-forward block is gated: wo(act(wi_0 x) * wi_1 x). */
+    public boolean gated() {
+        return is_gated_act != null ? is_gated_act : feed_forward_proj.startsWith("gated-");
+    }
+
+    /** The feed-forward activation's name. */
+    public String activationName() {
+        return dense_act_fn != null ? dense_act_fn : projectionActivation(feed_forward_proj);
+    }
+
+    /** Whether the last hidden state is scaled by d_model^-0.5 before the LM head. */
+    public boolean scalesDecoderOutputs() {
+        return scale_decoder_outputs != null ? scale_decoder_outputs : tie_word_embeddings;
+    }
+
+    @Override
+    public SpecialTokens specialTokens() {
+        return SpecialTokens.of(bos_token_id, eos_token_id, pad_token_id, decoder_start_token_id);
+    }
+}
