@@ -14,7 +14,11 @@ import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 import org.transformers4j.checkpoint.CheckpointException;
+import org.transformers4j.checkpoint.Checkpoints;
+import org.transformers4j.model.ModelConfig;
+import org.transformers4j.tokenizer.Tokenizer;
 
 /**
  * A missing or wrong model, wrong columns and bad settings fail on the driver when the operation
@@ -28,6 +32,11 @@ class DriverChecksTest {
     static String refusal(Task task, T4jOptions options) {
         return assertThrows(RuntimeException.class, () -> T4jSpark.apply(DOCS, task, "text", "out", options))
                 .getMessage();
+    }
+
+    /** The message the library itself gives for what call does. */
+    static String library(Executable call) {
+        return assertThrows(RuntimeException.class, call).getMessage();
     }
 
     static Path without(String fixture, String file) throws Exception {
@@ -49,15 +58,16 @@ class DriverChecksTest {
         assertTrue(refusal(Task.EMBED, T4jOptions.defaults().withModel(nowhere.toString()))
                 .contains(nowhere + " is not a folder on the driver"));
         Path noTokenizer = without("bert-mlm", "tokenizer.json");
-        assertEquals(noTokenizer + " has no tokenizer.json",
+        assertEquals(library(() -> Tokenizer.inDirectory(noTokenizer)),
                 refusal(Task.EMBED, T4jOptions.defaults().withModel(noTokenizer.toString())));
         Path noWeights = without("bert-mlm", "model.safetensors");
         var e = assertThrows(CheckpointException.class, () -> T4jSpark.embed(DOCS, "text", "v",
                 T4jOptions.defaults().withModel(noWeights.toString())));
-        assertEquals(noWeights + ": no model.safetensors or model.safetensors.index.json", e.getMessage());
+        assertEquals(library(() -> Checkpoints.open(noWeights)), e.getMessage());
+        assertTrue(e.getMessage().startsWith(noWeights + ": no model.safetensors"), e.getMessage());
         Path noConfig = without("bert-mlm", "config.json");
-        assertTrue(refusal(Task.EMBED, T4jOptions.defaults().withModel(noConfig.toString()))
-                .startsWith(noConfig.resolve("config.json") + ": cannot read config"));
+        assertEquals(library(() -> ModelConfig.read(noConfig.resolve("config.json"))),
+                refusal(Task.EMBED, T4jOptions.defaults().withModel(noConfig.toString())));
         assertEquals(0, T4jSpark.modelLoads(Task.EMBED, noWeights.toString()));
     }
 
