@@ -2,10 +2,6 @@ package org.transformers4j.spark;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +24,8 @@ import org.transformers4j.scheduler.Embedding;
 import org.transformers4j.scheduler.SchedulerOptions;
 import org.transformers4j.scheduler.Schedulers;
 import org.transformers4j.tokenizer.Tokenizer;
+import org.transformers4j.tokenizer.TokenizerJson;
+import org.transformers4j.util.SafeFiles;
 
 /**
  * The models of this JVM (an executor, or the driver in local mode): each loaded once, lazily, by
@@ -243,26 +241,24 @@ public final class ExecutorModels {
         return b.build().validate();
     }
 
-    /** The fill-mask token: the option's, else [MASK] or &lt;mask&gt; among tokenizer.json's added tokens. */
+    /**
+     * The fill-mask token: the option's, else [MASK] or &lt;mask&gt; among tokenizer.json's added
+     * tokens (the file read and checked as the library reads it).
+     */
     static String maskToken(Path dir, T4jOptions o) {
         if (!o.maskToken().isEmpty()) {
             return o.maskToken();
         }
         Path file = dir.resolve("tokenizer.json");
-        try {
-            JsonObject root = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
-            if (root.has("added_tokens")) {
-                for (JsonElement t : root.getAsJsonArray("added_tokens")) {
-                    String content = t.getAsJsonObject().get("content").getAsString();
-                    if (content.equals("[MASK]") || content.equals("<mask>")) {
-                        return content;
-                    }
+        JsonObject root = TokenizerJson.check(SafeFiles.readText(file, "tokenizer.json", SafeFiles.MAX_TOKENIZER_BYTES),
+                file.toString());
+        if (root.has("added_tokens")) {
+            for (JsonElement t : root.getAsJsonArray("added_tokens")) {
+                String content = t.getAsJsonObject().get("content").getAsString();
+                if (content.equals("[MASK]") || content.equals("<mask>")) {
+                    return content;
                 }
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException(file + ": cannot find the mask token: " + e.getMessage(), e);
         }
         throw new IllegalArgumentException(file + " has no [MASK] or <mask> among its added tokens; give the "
                 + "mask token with the maskToken option");
