@@ -30,12 +30,17 @@ final class SqlFunction implements UDF1<String, Object> {
         return runner;
     }
 
+    /** The row's outcome from the executor's model. */
+    private Runner.Outcome outcome(String text) {
+        return runner().run(List.of(text), options).get(0);
+    }
+
     @Override
     public Object call(String text) {
         if (text == null) {
             return null;
         }
-        Runner.Outcome o = runner().run(List.of(text), options).get(0);
+        Runner.Outcome o = outcome(text);
         if (o.error() != null && options.onError() == T4jOptions.OnError.FAIL) {
             TaskContext context = TaskContext.get();
             throw new T4jRowException(task, context == null ? -1 : context.partitionId(), -1, text, o.error());
@@ -47,12 +52,10 @@ final class SqlFunction implements UDF1<String, Object> {
     static final class WithError implements UDF1<String, Object> {
         private static final long serialVersionUID = 1L;
 
-        private final Task task;
-        private final T4jOptions options;
+        private final SqlFunction function;
 
         WithError(Task task, T4jOptions options) {
-            this.task = task;
-            this.options = options;
+            this.function = new SqlFunction(task, options);
         }
 
         @Override
@@ -60,8 +63,8 @@ final class SqlFunction implements UDF1<String, Object> {
             if (text == null) {
                 return null;
             }
-            Runner.Outcome o = ExecutorModels.runner(task, options).run(List.of(text), options).get(0);
-            return RowFactory.create(SparkValues.of(task, options, o.value()), o.error());
+            Runner.Outcome o = function.outcome(text);
+            return RowFactory.create(SparkValues.of(function.task, function.options, o.value()), o.error());
         }
     }
 }
