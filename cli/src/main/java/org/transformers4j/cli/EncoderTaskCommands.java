@@ -187,10 +187,10 @@ final class EncoderTaskCommands {
         }
 
         private QuestionAnswerer open(Backend backend) {
-            EncoderModel m = Models.encoder(io, model, backend);
+            EncoderModel m = Models.encoder(io, model.dir(), backend);
             Tokenizer tokenizer = null;
             try {
-                tokenizer = Tokenizer.inDirectory(model);
+                tokenizer = Tokenizer.inDirectory(model.dir());
                 int seq = maxSeqLength != null ? inRange("--max-seq-len", maxSeqLength, 1, m.maxPositions())
                         : Math.min(384, m.maxPositions());
                 int stride = docStride != null ? inRange("--doc-stride", docStride, 0, seq) : Math.min(seq / 2, 128);
