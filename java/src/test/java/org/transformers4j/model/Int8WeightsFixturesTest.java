@@ -134,6 +134,14 @@ class Int8WeightsFixturesTest {
     }
 
     private static void assertLogits(String name, List<ParityCheck.Result> results) {
+        var spans = results.stream().filter(r -> r.tensor().endsWith("_logits")).toList();
+        if (!spans.isEmpty()) { // question answering: start and end logits, no top-1 over a vocabulary
+            for (var r : spans) {
+                System.out.printf("%s int8 linear layers: %s relative error %.2e%n", name, r.tensor(), r.relativeError());
+                assertTrue(r.relativeError() <= LOGITS_BOUND && r.relativeError() > 1e-5, r.toString());
+            }
+            return;
+        }
         var logits = results.stream().filter(r -> r.tensor().equals("logits")).findFirst().orElseThrow();
         System.out.printf("%s int8 linear layers: logits relative error %.2e, top-1 %.1f%% (%d near-ties left out)%n",
                 name, logits.relativeError(), 100 * logits.top1Agreement(), logits.nearTies());
