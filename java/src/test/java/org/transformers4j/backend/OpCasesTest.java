@@ -56,8 +56,15 @@ class OpCasesTest {
         }
     }
 
-    /** A backend under test, with the instruction set it runs on (null: whatever the CPU's best is). */
-    record Target(String name, String isa, Supplier<Backend> open, Backend[] backend) {
+    /**
+     * A backend under test, with the instruction set it runs on (null: whatever the CPU's best is)
+     * and the ops it does not have.
+     */
+    record Target(String name, String isa, Supplier<Backend> open, Backend[] backend, Set<Op> missing) {
+        Target(String name, String isa, Supplier<Backend> open) {
+            this(name, isa, open, new Backend[1], Set.of());
+        }
+
         Backend get() {
             if (backend[0] == null) {
                 backend[0] = open.get();
@@ -72,16 +79,21 @@ class OpCasesTest {
         String best = CpuBackend.limitInstructionSet(null);
         for (String isa : List.of("avx512", "avx2", "scalar")) {
             if (CpuBackend.limitInstructionSet(isa).equals(isa)) { // else this CPU lacks it
-                TARGETS.put("cpu-" + isa, new Target("cpu-" + isa, isa, CpuBackend::withBuiltInGemm, new Backend[1]));
+                TARGETS.put("cpu-" + isa, new Target("cpu-" + isa, isa, CpuBackend::withBuiltInGemm));
             }
         }
         CpuBackend.limitInstructionSet(null);
-        TARGETS.put("cpu-blas", new Target("cpu-blas (" + best + ")", null, CpuBackend::create, new Backend[1]));
-        TARGETS.put("simulated-gpu", new Target("simulated-gpu", null, SimulatedGpuBackend::new, new Backend[1]));
+        TARGETS.put("cpu-blas", new Target("cpu-blas (" + best + ")", null, CpuBackend::create));
+        TARGETS.put("simulated-gpu", new Target("simulated-gpu", null, SimulatedGpuBackend::new));
+        if (CReferenceBackend.available()) { // built with the kernel tests
+            TARGETS.put("c-reference", new Target("c-reference", null, CReferenceBackend::new, new Backend[1],
+                    CReferenceBackend.MISSING));
+        }
         System.out.println("op cases: " + CASES.size() + " per backend, " + Op.values().length + " ops, "
                 + TARGETS.size() + " backends (" + TARGETS.values().stream().map(Target::name)
                 .collect(Collectors.joining(", ")) + "): "
-                + CASES.size() * TARGETS.size() + " checks");
+                + TARGETS.values().stream().mapToLong(t -> CASES.stream().filter(c -> !t.missing().contains(c.op()))
+                .count()).sum() + " checks");
     }
 
     @AfterAll
@@ -97,14 +109,16 @@ class OpCasesTest {
 
     static Stream<Arguments> checks() {
         // every backend that can be present, so that the names are stable; one this machine lacks is skipped
-        return Stream.of("cpu-avx512", "cpu-avx2", "cpu-scalar", "cpu-blas", "simulated-gpu").flatMap(n -> CASES.stream().map(c -> Arguments.of(n, c)));
+        return Stream.of("cpu-avx512", "cpu-avx2", "cpu-scalar", "cpu-blas", "simulated-gpu", "c-reference").flatMap(n -> CASES.stream().map(c -> Arguments.of(n, c)));
     }
 
     @ParameterizedTest(name = "{0}: {1}")
     @MethodSource("checks")
     void opMatchesTheOracle(String backendName, OpCase c) {
         Target target = TARGETS.get(backendName);
-        assumeTrue(target != null, backendName + ": this CPU lacks the instruction set");
+        assumeTrue(target != null, backendName + " is not here (an instruction set this CPU lacks, or a native "
+                + "build without the kernel tests)");
+        assumeTrue(!target.missing().contains(c.op()), backendName + " has no " + c.op());
         List<float[]> want = EXPECTED.computeIfAbsent(c.toString(), k -> run(oracle, c));
         CpuBackend.limitInstructionSet(target.isa());
         try {
