@@ -14,21 +14,8 @@
  */
 #include "variant.h"
 
+#define KERNEL_ENTRY(ret, name, params) .name = KFN(name),
 const t4j_kernels KTABLE = {
     .name = STR(T4J_VARIANT),
-    .layer_norm = KFN(layer_norm),
-    .softmax = KFN(softmax),
-    .attention = KFN(attention),
-    .bias_act = KFN(bias_act),
-    .act_rows = KFN(act_rows),
-    .gated_act = KFN(gated_act),
-    .sgemm = KFN(sgemm),
-    .copy = KFN(copy),
-    .gemm_nt_small = KFN(gemm_nt_small),
-    .gemm_nt_small_bf16 = KFN(gemm_nt_small_bf16),
-    .packed_floats = KFN(packed_floats),
-    .pack_weights = KFN(pack_weights),
-    .pack_weights_bf16 = KFN(pack_weights_bf16),
-    .linear_packed = KFN(linear_packed),
-    .add = KFN(add),
+    T4J_CPU_KERNELS(KERNEL_ENTRY)
 };

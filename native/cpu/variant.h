@@ -42,32 +42,8 @@ static inline void visible_range(const int32_t *key_start, const int32_t *key_le
 #define KFN(name) CAT(CAT(t4j_, T4J_VARIANT), CAT(_, name))
 #define KERNEL __attribute__((visibility("hidden")))
 
-/* norms.c */
-KERNEL void KFN(layer_norm)(const float *x, const float *r, float *sum_out, float *y, const float *gamma,
-                            const float *beta, int64_t rows, int64_t cols, float eps, int rms);
-/* softmax.c */
-KERNEL int32_t KFN(softmax)(const t4j_softmax_params *p, const float *x, float *y);
-/* attention.c */
-KERNEL int32_t KFN(attention)(const t4j_attention_params *p, const float *q, const float *k, const float *v,
-                              float *out);
-/* elementwise.c */
-KERNEL void KFN(act_rows)(int32_t act, float *y, int64_t ldy, int64_t rows, int64_t cols);
-KERNEL void KFN(bias_act)(int32_t act, const float *x, const float *bias, float *y, int64_t rows, int64_t cols);
-KERNEL void KFN(gated_act)(int32_t act, const float *gate, int64_t gate_stride, const float *up,
-                           int64_t up_stride, float *y, int64_t y_stride, int64_t rows, int64_t cols);
-KERNEL void KFN(copy)(void *dst, const void *src, int64_t n);
-KERNEL void KFN(add)(const float *a, const float *b, float *y, int64_t n);
-/* gemm.c */
-KERNEL int32_t KFN(sgemm)(int32_t ta, int32_t tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-                          int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
-KERNEL void KFN(gemm_nt_small)(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
-                               const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
-KERNEL void KFN(gemm_nt_small_bf16)(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
-                                    const uint16_t *b, int64_t ldb, float *c, int64_t ldc);
-KERNEL int64_t KFN(packed_floats)(int64_t n, int64_t k);
-KERNEL void KFN(pack_weights)(const float *w, int64_t n, int64_t k, int64_t ldw, float *dst);
-KERNEL void KFN(pack_weights_bf16)(const uint16_t *w, int64_t n, int64_t k, int64_t ldw, float *dst);
-KERNEL void KFN(linear_packed)(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *packed,
-                               const float *bias, int32_t act, float *c, int64_t ldc);
+#define KERNEL_DECLARATION(ret, name, params) KERNEL ret KFN(name) params;
+T4J_CPU_KERNELS(KERNEL_DECLARATION)
+#undef KERNEL_DECLARATION
 
 #endif
