@@ -26,10 +26,11 @@ public enum Op {
     RMS_NORM("rmsNorm", Family.NORM, "x, residual?, sumOut?, y [rows, C]; gamma [C]",
             "s = x + residual; y = s / sqrt(mean s^2 + eps) * gamma"),
     /** Masked softmax over the last axis. */
-    SOFTMAX("softmax", Family.ATTENTION, "x, y [B, H, S, T]; mask [B or 1, H or 1, S, T]",
+    SOFTMAX("softmax", Family.ATTENTION, "x, y [B, H, S, T]; mask [B or 1, H or 1, S or 1, T]",
             "y = exp(v - max v) / sum exp(v - max v), v = scale x + mask over visible keys, 0 elsewhere"),
     /** Fused attention. */
-    ATTENTION("attention", Family.ATTENTION, "q, out [B, S, H, D]; k, v [B, T, K, D], K divides H; bias [B|1, H|1, S|1, T]",
+    ATTENTION("attention", Family.ATTENTION,
+            "q, out [B, S, H, D]; k, v [B, T, K, D], K divides H; bias [B or 1, H or 1, S or 1, T]",
             "out = softmax(scale q k^T + bias, visible keys) v, per head (head h reads k, v head h / (H / K))"),
     /** Elementwise sum. */
     ADD("add", Family.OTHER, "a, b, y of one shape", "y = a + b"),
@@ -43,7 +44,8 @@ public enum Op {
     GATED_ACTIVATION("gatedActivation", Family.OTHER, "gate, up, y [rows, F]", "y = act(gate) * up"),
     /** Rotary position embedding, in place. */
     ROPE("rope", Family.OTHER, "x [B, S, N, D]; positions [B * S]; invFreq [R], 2R <= D",
-            "(x_i, x_{i+R}) rotated by positions[b, s] * invFreq[i], for i < R"),
+            "(x_i, x_{i+R}) = (x_i cos a - x_{i+R} sin a, x_{i+R} cos a + x_i sin a), "
+                    + "a = positions[b S + s] invFreq[i], i < R"),
     /** Row gather. */
     EMBEDDING("embedding", Family.OTHER, "table [V, C]; ids int64, n elements; out [n, C]",
             "out[i, :] = table[ids[i], :]"),

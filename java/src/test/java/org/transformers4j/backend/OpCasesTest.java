@@ -34,9 +34,11 @@ import org.transformers4j.tensor.TensorArena;
 
 /**
  * Every op of the {@link Op} table, at odd sizes and with each of its options, on every backend
- * present (libt4j_cpu per instruction set the CPU has, with its built-in GEMM and with OpenBLAS,
- * the simulated GPU, CudaBackend on the CUDA emulator or a GPU), against one oracle: {@link ReferenceBackend}. Inputs come from a seed per
- * case, so every backend sees the same values; outputs start as NaN, so an element a kernel
+ * present, against one oracle: {@link ReferenceBackend} (docs/ops.md). The backends: libt4j_cpu
+ * per instruction set the CPU has (built-in GEMM), libt4j_cpu with OpenBLAS, the simulated GPU,
+ * the C references of native/ref (the truth of the C kernel tests, so that they answer to the same
+ * oracle), and CudaBackend on the CUDA emulator (or a GPU) in a child JVM. Inputs come from a seed
+ * per case, so every backend sees the same values; outputs start as NaN, so an element a kernel
  * forgets to write shows. Bound: relative error (max abs error over max abs value) 1e-5, and
  * exact equality for the ops that only move or add values.
  */
@@ -109,7 +111,8 @@ class OpCasesTest {
 
     static Stream<Arguments> checks() {
         // every backend that can be present, so that the names are stable; one this machine lacks is skipped
-        return Stream.of("cpu-avx512", "cpu-avx2", "cpu-scalar", "cpu-blas", "simulated-gpu", "c-reference").flatMap(n -> CASES.stream().map(c -> Arguments.of(n, c)));
+        return Stream.of("cpu-avx512", "cpu-avx2", "cpu-scalar", "cpu-blas", "simulated-gpu", "c-reference")
+                .flatMap(n -> CASES.stream().map(c -> Arguments.of(n, c)));
     }
 
     @ParameterizedTest(name = "{0}: {1}")
@@ -156,7 +159,8 @@ class OpCasesTest {
     void everyCaseOnTheEmulatedCudaBackend() throws Exception {
         Path toolkit = Path.of("target/native/emu-toolkit").toAbsolutePath().normalize();
         Path kernels = toolkit.resolve("lib64/libt4j_cuda_emulated.so");
-        assumeTrue(Files.isRegularFile(kernels), "no emulated CUDA toolkit (built where a C++ compiler is): " + kernels);
+        assumeTrue(Files.isRegularFile(kernels), "no emulated CUDA toolkit (built where a C++ compiler is): "
+                + kernels);
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-Dt4j.cuda.kernels=" + kernels, "-cp",
                 System.getProperty("java.class.path"), OnCuda.class.getName()).redirectErrorStream(true);
@@ -193,9 +197,13 @@ class OpCasesTest {
         }
     }
 
-    /** The table and the interface agree: every op of Backend has one entry, every entry one case. */
+    /**
+     * The table and the interface agree: every op of Backend has one entry, every entry a case and
+     * its row in docs/ops.md.
+     */
     @Test
-    void everyBackendOpIsInTheTableAndHasCases() {
+    void everyBackendOpIsInTheTableAndHasCases() throws Exception {
+        String doc = Files.readString(Path.of("../docs/ops.md"));
         Set<String> ops = Arrays.stream(Backend.class.getDeclaredMethods())
                 .filter(m -> m.getReturnType() == void.class && !m.isDefault() && !m.getName().equals("close"))
                 .map(java.lang.reflect.Method::getName).collect(Collectors.toSet());
@@ -203,6 +211,9 @@ class OpCasesTest {
         assertEquals(ops, table, "Backend's ops against the op table");
         for (Op op : Op.values()) {
             assertTrue(CASES.stream().anyMatch(c -> c.op() == op), op + " has no case");
+            String row = "| `" + op.method() + "` | " + op.family().name().toLowerCase(java.util.Locale.ROOT) + " | `"
+                    + op.shapes() + "` | `" + op.formula() + "` |";
+            assertTrue(doc.contains(row), "docs/ops.md lacks the row of " + op + ", which the table makes:\n" + row);
         }
         for (java.lang.reflect.Method m : Backend.class.getMethods()) {
             assertEquals(ops.contains(m.getName()) ? Op.ofMethod(m.getName()) : null, Op.of(m), m.getName());
@@ -318,7 +329,8 @@ class OpCasesTest {
                     return List.of(y);
                 });
                 add(all, Op.LAYER_NORM, size + " residual, sum, no beta", e -> {
-                    Tensor x = e.in(3, rows, cols), r = e.in(2, rows, cols), s = e.out(rows, cols), y = e.out(rows, cols);
+                    Tensor x = e.in(3, rows, cols), r = e.in(2, rows, cols);
+                    Tensor s = e.out(rows, cols), y = e.out(rows, cols);
                     e.b().layerNorm(x, r, s, e.in(1.5f, cols), null, 1e-5f, y);
                     return List.of(y, s);
                 });
@@ -334,7 +346,8 @@ class OpCasesTest {
                     return List.of(y);
                 });
                 add(all, Op.RMS_NORM, size + " residual, sum", e -> {
-                    Tensor x = e.in(3, rows, cols), r = e.in(2, rows, cols), s = e.out(rows, cols), y = e.out(rows, cols);
+                    Tensor x = e.in(3, rows, cols), r = e.in(2, rows, cols);
+                    Tensor s = e.out(rows, cols), y = e.out(rows, cols);
                     e.b().rmsNorm(x, r, s, e.in(1.5f, cols), 1e-6f, y);
                     return List.of(y, s);
                 });
@@ -430,7 +443,8 @@ class OpCasesTest {
         } else if (!c.padded() && c.window() == 0 && c.s() > 1) {
             float[] mask = new float[c.b() * c.t()]; // a padding mask, broadcast over heads and queries
             for (int i = 0; i < mask.length; i++) {
-                mask[i] = i % c.t() % 3 == 0 && i % c.t() != 1 ? Float.NEGATIVE_INFINITY : (float) e.rnd().nextDouble(-2, 2);
+                boolean masked = i % c.t() % 3 == 0;
+                mask[i] = masked ? Float.NEGATIVE_INFINITY : (float) e.rnd().nextDouble(-2, 2);
             }
             o = o.withBias(e.b().floats(mask, e.device(), c.b(), 1, 1, c.t()));
         }
