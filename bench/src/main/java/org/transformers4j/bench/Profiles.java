@@ -32,7 +32,7 @@ final class Profiles {
     private static void gpt2Decode(boolean bf16Weights) {
         try (CpuBackend cpu = bf16Weights ? CpuBackend.withBf16Weights() : CpuBackend.create()) {
             ProfilingBackend prof = new ProfilingBackend(cpu);
-            try (DecoderModel model = ModelRegistry.loadDecoder(RandomCheckpoints.gpt2Small(), prof);
+            try (DecoderModel model = ModelRegistry.loadDecoder(RandomCheckpoints.gpt2Small(), prof.backend());
                  KvCache cache = model.newCache(1, 256)) {
                 long[] prompt = new long[128];
                 for (int i = 0; i < prompt.length; i++) {
@@ -60,7 +60,7 @@ final class Profiles {
     static void seq2seq(String name) {
         try (CpuBackend cpu = CpuBackend.create()) {
             ProfilingBackend prof = new ProfilingBackend(cpu);
-            try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(Seq2SeqBench.checkpoint(name), prof);
+            try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(Seq2SeqBench.checkpoint(name), prof.backend());
                  TensorArena arena = TensorArena.shared()) {
                 EncoderInput batch = Seq2SeqBench.source(Seq2SeqBench.BATCH, model.vocabSize());
                 Tensor encoded = model.encode(Seq2SeqBench.source(1, model.vocabSize()), false, arena)
@@ -91,7 +91,7 @@ final class Profiles {
     static void miniLm(int batch, int seq) {
         try (CpuBackend cpu = CpuBackend.create()) {
             ProfilingBackend prof = new ProfilingBackend(cpu);
-            try (var model = org.transformers4j.pipeline.DefaultModels.miniLm(prof)) {
+            try (var model = org.transformers4j.pipeline.DefaultModels.miniLm(prof.backend())) {
                 long[] ids = new long[batch * seq];
                 for (int i = 0; i < ids.length; i++) {
                     ids[i] = 1000 + (i * 7919L) % 20000;

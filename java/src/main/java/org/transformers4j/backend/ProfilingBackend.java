@@ -5,25 +5,29 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
-import org.transformers4j.tensor.DType;
-import org.transformers4j.tensor.Device;
-import org.transformers4j.tensor.Tensor;
-import org.transformers4j.tensor.TensorArena;
 
 /**
- * Wraps a backend and adds up the wall time spent in each operation, by kernel family (GEMM,
- * attention, norms, other), so that the next optimisation target is visible.
+ * Adds up the wall time a backend spends in each operation, by kernel family (GEMM, attention,
+ * norms, other), so that the next optimisation target is visible. {@link #backend()} is the
+ * backend to run models on: the inner one with a timer at its one dispatch point
+ * ({@link BackendDecorator}), so no operation needs code here.
  */
-public final class ProfilingBackend implements Backend {
-    private final Backend inner;
+public final class ProfilingBackend {
+    private final Backend backend;
     private final Map<String, LongAdder> nanos = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> calls = new ConcurrentHashMap<>();
 
+    /** A profile of inner's operations; closing {@link #backend()} closes inner. */
     public ProfilingBackend(Backend inner) {
-        this.inner = inner;
+        this.backend = BackendDecorator.decorate(inner, inner.name() + "+profiling", this::time);
     }
 
-    /** Nanoseconds per operation name so far. */
+    /** The profiled backend: inner's operations, each timed. */
+    public Backend backend() {
+        return backend;
+    }
+
+    /** Nanoseconds per operation name ({@link Op#method()}) so far. */
     public Map<String, Long> nanosByOperation() {
         Map<String, Long> out = new TreeMap<>();
         nanos.forEach((k, v) -> out.put(k, v.sum()));
@@ -45,12 +49,8 @@ public final class ProfilingBackend implements Backend {
     }
 
     static String family(String op) {
-        return switch (op) {
-            case "matmul", "linear" -> "gemm";
-            case "attention", "softmax" -> "attention";
-            case "layerNorm", "rmsNorm" -> "norm";
-            default -> "other";
-        };
+        Op o = Op.ofMethod(op);
+        return (o == null ? Op.Family.OTHER : o.family()).name().toLowerCase(Locale.ROOT);
     }
 
     /** One line per family with its share of the total. */
@@ -69,124 +69,14 @@ public final class ProfilingBackend implements Backend {
         calls.clear();
     }
 
-    private void time(String op, Runnable r) {
+    // a linear layer is timed with its bias/activation epilogue, as the backend runs it
+    private void time(Op op, Object[] args, BackendDecorator.Proceed proceed) throws Throwable {
         long t0 = System.nanoTime();
         try {
-            r.run();
+            proceed.run(args);
         } finally {
-            nanos.computeIfAbsent(op, k -> new LongAdder()).add(System.nanoTime() - t0);
-            calls.computeIfAbsent(op, k -> new LongAdder()).increment();
+            nanos.computeIfAbsent(op.method(), k -> new LongAdder()).add(System.nanoTime() - t0);
+            calls.computeIfAbsent(op.method(), k -> new LongAdder()).increment();
         }
-    }
-
-    @Override
-    public String name() {
-        return inner.name() + "+profiling";
-    }
-
-    @Override
-    public Device device() {
-        return inner.device();
-    }
-
-    @Override
-    public String gemmProvider() {
-        return inner.gemmProvider();
-    }
-
-    @Override
-    public String kernelProvider() {
-        return inner.kernelProvider();
-    }
-
-    @Override
-    public DType weightType() {
-        return inner.weightType();
-    }
-
-    @Override
-    public Tensor weightMatrix(Tensor hostValues, TensorArena arena) {
-        return inner.weightMatrix(hostValues, arena);
-    }
-
-    @Override
-    public Tensor int8Matrix(Tensor q, Tensor scale, boolean perTensorActivations, TensorArena arena) {
-        return inner.int8Matrix(q, scale, perTensorActivations, arena);
-    }
-
-    @Override
-    public void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, float alpha, float beta) {
-        time("matmul", () -> inner.matmul(a, transA, b, transB, c, alpha, beta));
-    }
-
-    @Override
-    public void linear(Tensor x, Tensor w, Tensor bias, Activation act, Tensor y) {
-        // the product with its bias/activation epilogue, as the backend runs it
-        time("linear", () -> inner.linear(x, w, bias, act, y));
-    }
-
-    @Override
-    public void layerNorm(Tensor x, Tensor residual, Tensor sumOut, Tensor gamma, Tensor beta, float eps, Tensor y) {
-        time("layerNorm", () -> inner.layerNorm(x, residual, sumOut, gamma, beta, eps, y));
-    }
-
-    @Override
-    public void rmsNorm(Tensor x, Tensor residual, Tensor sumOut, Tensor gamma, float eps, Tensor y) {
-        time("rmsNorm", () -> inner.rmsNorm(x, residual, sumOut, gamma, eps, y));
-    }
-
-    @Override
-    public void softmax(Tensor x, SoftmaxOptions options, Tensor y) {
-        time("softmax", () -> inner.softmax(x, options, y));
-    }
-
-    @Override
-    public void attention(Tensor q, Tensor k, Tensor v, AttentionOptions options, Tensor out) {
-        time("attention", () -> inner.attention(q, k, v, options, out));
-    }
-
-    @Override
-    public void add(Tensor a, Tensor b, Tensor y) {
-        time("add", () -> inner.add(a, b, y));
-    }
-
-    @Override
-    public void activation(Activation act, Tensor x, Tensor y) {
-        time("activation", () -> inner.activation(act, x, y));
-    }
-
-    @Override
-    public void biasActivation(Activation act, Tensor x, Tensor bias, Tensor y) {
-        time("biasActivation", () -> inner.biasActivation(act, x, bias, y));
-    }
-
-    @Override
-    public void gatedActivation(Activation act, Tensor gate, Tensor up, Tensor y) {
-        time("gatedActivation", () -> inner.gatedActivation(act, gate, up, y));
-    }
-
-    @Override
-    public void rope(Tensor x, long[] positions, Tensor invFreq) {
-        time("rope", () -> inner.rope(x, positions, invFreq));
-    }
-
-    @Override
-    public void embedding(Tensor table, Tensor ids, Tensor out) {
-        time("embedding", () -> inner.embedding(table, ids, out));
-    }
-
-    @Override
-    public void scale(Tensor x, float alpha, Tensor y) {
-        time("scale", () -> inner.scale(x, alpha, y));
-    }
-
-    @Override
-    public void copy(Tensor src, Tensor dst) {
-        time("copy", () -> inner.copy(src, dst));
-    }
-
-    @Override
-    public void close() {
-        inner.close();
     }
 }
