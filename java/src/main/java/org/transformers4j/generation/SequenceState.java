@@ -19,6 +19,8 @@ public final class SequenceState {
     private FinishReason finished;
 
     /**
+     * The state of one sequence before its first generated token.
+     *
      * @param history the tokens the repetition penalty and n-gram rules see before generation (the prompt)
      * @param config  settings made concrete for this prompt ({@link GenerationConfig#forPromptLength})
      * @param decode  token ids to text, for stop strings; may be null when there are none

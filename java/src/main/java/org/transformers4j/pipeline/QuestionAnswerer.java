@@ -75,6 +75,10 @@ public final class QuestionAnswerer implements AutoCloseable {
     }
 
     /**
+     * A question answerer whose long contexts are split into overlapping windows.
+     *
+     * @param model an encoder with a question-answering head
+     * @param tokenizer the model's tokenizer
      * @param maxSeqLength tokens of a window (question, context and special tokens), at most the
      *     model's positions
      * @param docStride context tokens consecutive windows share, at most maxSeqLength

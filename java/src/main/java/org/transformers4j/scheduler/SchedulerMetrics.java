@@ -24,6 +24,9 @@ public final class SchedulerMetrics {
     final Histogram queueWait = Histogram.seconds();
     final Histogram latency = Histogram.seconds();
 
+    SchedulerMetrics() { // each scheduler makes its own
+    }
+
     /** Requests accepted into the queue. */
     public long submitted() {
         return submitted.sum();
