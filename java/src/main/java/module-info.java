@@ -12,8 +12,10 @@
  * they are visible, but they are not API and change without notice.
  *
  * <p>Native code runs through the FFM API: start the JVM with
- * {@code --enable-native-access=org.transformers4j} on the module path, or
- * {@code --enable-native-access=ALL-UNNAMED} on the class path.
+ * {@code --enable-native-access=org.transformers4j,org.transformers4j.bindings} on the module path,
+ * or {@code --enable-native-access=ALL-UNNAMED} on the class path. On the module path, OpenBLAS's
+ * platform jar ({@code org.bytedeco:openblas}, classifier {@code linux-x86_64}) stays on the class
+ * path: the library loads its native files as resources and needs none of its classes.
  */
 module org.transformers4j {
     requires transitive com.google.gson;
@@ -45,4 +47,21 @@ module org.transformers4j {
     exports org.transformers4j.scheduler;
     exports org.transformers4j.tensor;
     exports org.transformers4j.tokenizer;
+
+    // config records are bound from config.json by gson's reflection
+    opens org.transformers4j.model to com.google.gson;
+    opens org.transformers4j.model.bart to com.google.gson;
+    opens org.transformers4j.model.bert to com.google.gson;
+    opens org.transformers4j.model.distilbert to com.google.gson;
+    opens org.transformers4j.model.electra to com.google.gson;
+    opens org.transformers4j.model.gemma to com.google.gson;
+    opens org.transformers4j.model.gpt2 to com.google.gson;
+    opens org.transformers4j.model.gptneo to com.google.gson;
+    opens org.transformers4j.model.llama to com.google.gson;
+    opens org.transformers4j.model.mistral to com.google.gson;
+    opens org.transformers4j.model.modernbert to com.google.gson;
+    opens org.transformers4j.model.phi3 to com.google.gson;
+    opens org.transformers4j.model.qwen2 to com.google.gson;
+    opens org.transformers4j.model.qwen3 to com.google.gson;
+    opens org.transformers4j.model.t5 to com.google.gson;
 }
