@@ -8,15 +8,15 @@ import org.transformers4j.tensor.TensorArena;
 /** Named parameters of a model, as the Hugging Face Hub names them. */
 public interface Checkpoint extends AutoCloseable {
 
-    /** Every parameter name. */
+    /** {@return every parameter name} */
     Set<String> names();
 
-    /** Whether the checkpoint has a parameter of that name. */
+    /** {@return whether the checkpoint has a parameter of that name} */
     default boolean has(String name) {
         return names().contains(name);
     }
 
-    /** The stored shape of a parameter; throws {@link CheckpointException} naming it when absent. */
+    /** {@return the stored shape of a parameter; throws {@link CheckpointException} naming it when absent} */
     Shape shape(String name);
 
     /**
@@ -67,7 +67,7 @@ public interface Checkpoint extends AutoCloseable {
         return false;
     }
 
-    /** Where the checkpoint came from, for messages. */
+    /** {@return where the checkpoint came from, for messages} */
     String source();
 
     /**

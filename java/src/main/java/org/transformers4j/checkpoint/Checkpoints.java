@@ -8,7 +8,7 @@ public final class Checkpoints {
     private Checkpoints() {
     }
 
-    /** {@link #open(Path, LoadMode)} in the default mode ({@link LoadMode#byDefault()}). */
+    /** {@return {@link #open(Path, LoadMode)} in the default mode ({@link LoadMode#byDefault()})} */
     public static Checkpoint open(Path dir) {
         return open(dir, LoadMode.byDefault());
     }

@@ -39,7 +39,7 @@ public final class HubCache {
         this.origin = origin;
     }
 
-    /** The cache the environment of this process selects (see the class description). */
+    /** {@return the cache the environment of this process selects (see the class description)} */
     public static HubCache fromEnvironment() {
         return fromEnvironment(System.getenv(), Path.of(System.getProperty("user.home")));
     }
@@ -69,7 +69,7 @@ public final class HubCache {
                 "the default, as none of HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE, HF_HOME, XDG_CACHE_HOME is set");
     }
 
-    /** A cache at the given folder (what HF_HUB_CACHE names). */
+    /** {@return a cache at the given folder (what HF_HUB_CACHE names)} */
     public static HubCache at(Path root) {
         return new HubCache(root, "given");
     }
@@ -85,12 +85,12 @@ public final class HubCache {
         }
     }
 
-    /** The cache folder. */
+    /** {@return the cache folder} */
     public Path root() {
         return root;
     }
 
-    /** Whether s is a Hub model id: NAME or ORG/NAME of letters, digits, '-', '_', '.', without ".." or "--". */
+    /** {@return whether s is a Hub model id: NAME or ORG/NAME of letters, digits, '-', '_', '.', without ".." or "--"} */
     public static boolean isModelId(String s) {
         return idProblem(s) == null;
     }

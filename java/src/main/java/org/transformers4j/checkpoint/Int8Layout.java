@@ -102,7 +102,7 @@ public final class Int8Layout {
         return shape.rank() == 2 && name.endsWith(".weight") && !TABLE.matcher(name).matches();
     }
 
-    /** Whether the model stores the parameter [in, out] (GPT-2's Conv1D), so that its rows are input channels. */
+    /** {@return whether the model stores the parameter [in, out] (GPT-2's Conv1D), so that its rows are input channels} */
     public static boolean storedInputMajor(String modelType, String name) {
         return modelType.equals("gpt2") && CONV1D.matcher(name).matches();
     }

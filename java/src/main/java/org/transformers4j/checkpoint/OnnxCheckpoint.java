@@ -62,7 +62,7 @@ public final class OnnxCheckpoint implements Checkpoint {
         this.quantized = inits.values().stream().anyMatch(i -> i.kind() == Kind.INT8);
     }
 
-    /** {@link #open(Path, LoadMode)} in the default mode ({@link LoadMode#byDefault()}). */
+    /** {@return {@link #open(Path, LoadMode)} in the default mode ({@link LoadMode#byDefault()})} */
     public static OnnxCheckpoint open(Path file) {
         return open(file, LoadMode.byDefault());
     }
@@ -81,7 +81,7 @@ public final class OnnxCheckpoint implements Checkpoint {
         }
     }
 
-    /** An ONNX model held in memory (copied from bytes); source names it in messages. */
+    /** {@return an ONNX model held in memory (copied from bytes); source names it in messages} */
     public static OnnxCheckpoint fromBytes(byte[] bytes, String source) {
         Arena arena = Arena.ofShared();
         try {

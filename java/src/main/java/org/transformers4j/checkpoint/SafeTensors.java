@@ -90,12 +90,12 @@ public final class SafeTensors implements Checkpoint {
         return entry(name).shape();
     }
 
-    /** The dtype of a parameter as the file names it (F32, F16, BF16, I64, ...). */
+    /** {@return the dtype of a parameter as the file names it (F32, F16, BF16, I64, ...)} */
     public String dtype(String name) {
         return entry(name).dtype();
     }
 
-    /** The file's {@code __metadata__} strings. */
+    /** {@return the file's {@code __metadata__} strings} */
     public Map<String, String> metadata() {
         return metadata;
     }
@@ -180,7 +180,7 @@ public final class SafeTensors implements Checkpoint {
         return into.wrap(src, DType.BF16, e.shape().toArray());
     }
 
-    /** An integer tensor (I64 or I32) as a long array, for reference inputs such as token ids. */
+    /** {@return an integer tensor (I64 or I32) as a long array, for reference inputs such as token ids} */
     public long[] loadLongs(String name) {
         Entry e = entry(name);
         MemorySegment src = data.asSlice(e.begin(), e.end() - e.begin());

@@ -57,7 +57,7 @@ public final class TorchCheckpoint implements Checkpoint {
         this.entries = Collections.unmodifiableMap(entries);
     }
 
-    /** {@link #open(Path, LoadMode)} in the default mode ({@link LoadMode#byDefault()}). */
+    /** {@return {@link #open(Path, LoadMode)} in the default mode ({@link LoadMode#byDefault()})} */
     public static TorchCheckpoint open(Path file) {
         return open(file, LoadMode.byDefault());
     }
@@ -85,7 +85,7 @@ public final class TorchCheckpoint implements Checkpoint {
         return openIndex(index, LoadMode.byDefault());
     }
 
-    /** {@link #openIndex(Path)}, each shard held as mode says. */
+    /** {@return {@link #openIndex(Path)}, each shard held as mode says} */
     public static TorchCheckpoint openIndex(Path index, LoadMode mode) {
         List<Arena> arenas = new ArrayList<>();
         try {
@@ -271,7 +271,7 @@ public final class TorchCheckpoint implements Checkpoint {
         return entry(name).shape();
     }
 
-    /** The dtype of a parameter, named as safetensors names it (F32, F16, BF16, I64, ...). */
+    /** {@return the dtype of a parameter, named as safetensors names it (F32, F16, BF16, I64, ...)} */
     public String dtype(String name) {
         return entry(name).type().dtype;
     }

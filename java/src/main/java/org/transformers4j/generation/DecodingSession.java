@@ -5,16 +5,16 @@ package org.transformers4j.generation;
  * strategies feed it one token per row and read the next logits.
  */
 public interface DecodingSession extends AutoCloseable {
-    /** Rows in the batch. */
+    /** {@return rows in the batch} */
     int rows();
 
-    /** Logits [rows][V] for the token after each prompt; called once, first. */
+    /** {@return logits [rows][V] for the token after each prompt; called once, first} */
     float[][] start();
 
     /** Appends one token per row and returns the logits [rows][V] for the token after it. */
     float[][] next(long[] tokens);
 
-    /** How many more tokens {@link #next} can take before the model's context is full. */
+    /** {@return how many more tokens {@link #next} can take before the model's context is full} */
     int room();
 
     /** Row i continues what row from[i] held (beam search). */

@@ -36,7 +36,7 @@ public final class GenerationCheck {
         List<List<GeneratedSequence>> run(List<long[]> inputs, GenerationConfig cfg);
     }
 
-    /** Every generation tensor the file holds, compared; empty when it holds none. */
+    /** {@return every generation tensor the file holds, compared; empty when it holds none} */
     public static List<Result> run(DecoderModel model, Path reference) {
         try (SafeTensors ref = SafeTensors.open(reference)) {
             if (!ref.has("generate.prompt_ids")) {
@@ -157,7 +157,7 @@ public final class GenerationCheck {
         }
     }
 
-    /** The rows of an id tensor without the positions its mask tensor (if present) marks as padding. */
+    /** {@return the rows of an id tensor without the positions its mask tensor (if present) marks as padding} */
     public static List<long[]> prompts(SafeTensors ref, String idsName, String maskName) {
         long[][] ids = rows(ref, idsName);
         long[][] mask = ref.has(maskName) ? rows(ref, maskName) : null;
@@ -178,7 +178,7 @@ public final class GenerationCheck {
         return prompts.stream().mapToInt(p -> p.length).max().orElse(0);
     }
 
-    /** A [N, L] int64 tensor as N rows. */
+    /** {@return a [N, L] int64 tensor as N rows} */
     public static long[][] rows(SafeTensors ref, String name) {
         int n = (int) ref.shape(name).dim(0), len = (int) ref.shape(name).dim(1);
         long[] flat = ref.loadLongs(name);

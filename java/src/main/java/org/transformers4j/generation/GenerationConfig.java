@@ -62,7 +62,7 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
         return new Builder().build();
     }
 
-    /** The defaults with the model's end-of-sequence, padding and decoder start tokens. */
+    /** {@return the defaults with the model's end-of-sequence, padding and decoder start tokens} */
     public static GenerationConfig forModel(SpecialTokens special) {
         return defaults().toBuilder().eos(special.eos()).pad(special.pad()).decoderStart(special.decoderStart()).build();
     }
@@ -94,7 +94,7 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
         return GenerationConfigFile.parse(json, source, this, vocabSize);
     }
 
-    /** A builder holding these settings. */
+    /** {@return a builder holding these settings} */
     public Builder toBuilder() {
         return new Builder(this);
     }
@@ -193,7 +193,7 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
         }
     }
 
-    /** The pad id to use: padTokenId, else the first eos, else 0 (as Hugging Face falls back to eos). */
+    /** {@return the pad id to use: padTokenId, else the first eos, else 0 (as Hugging Face falls back to eos)} */
     public long effectivePad() {
         return padTokenId >= 0 ? padTokenId : eosTokenIds.isEmpty() ? 0 : eosTokenIds.get(0);
     }

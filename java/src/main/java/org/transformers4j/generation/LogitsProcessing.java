@@ -176,7 +176,7 @@ public final class LogitsProcessing {
         }
     }
 
-    /** The index of the highest score (the first of equals). */
+    /** {@return the index of the highest score (the first of equals)} */
     public static int argmax(float[] scores) {
         int best = 0;
         for (int i = 1; i < scores.length; i++) {
@@ -187,7 +187,7 @@ public final class LogitsProcessing {
         return best;
     }
 
-    /** A token drawn from softmax(scores). */
+    /** {@return a token drawn from softmax(scores)} */
     public static int sample(float[] scores, RandomGenerator random) {
         double[] p = softmax(scores);
         double u = random.nextDouble(), cumulative = 0;

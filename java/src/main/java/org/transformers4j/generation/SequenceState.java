@@ -74,12 +74,12 @@ public final class SequenceState {
         return finished;
     }
 
-    /** The tokens generated so far. */
+    /** {@return the tokens generated so far} */
     public long[] tokens() {
         return Arrays.copyOf(tokens, length);
     }
 
-    /** The generated tokens [from, to). */
+    /** {@return the generated tokens [from, to)} */
     public long[] tokens(int from, int to) {
         if (from < 0 || from > to || to > length) {
             throw new IllegalArgumentException("tokens [" + from + ", " + to + ") are outside the " + length + " generated");
@@ -87,7 +87,7 @@ public final class SequenceState {
         return Arrays.copyOfRange(tokens, from, to);
     }
 
-    /** How many tokens were generated. */
+    /** {@return how many tokens were generated} */
     public int length() {
         return length;
     }

@@ -50,7 +50,7 @@ public final class ConfigChecks {
         }
     }
 
-    /** An activation name the kernels know. */
+    /** {@return an activation name the kernels know} */
     public static Activation activation(String key, String name) {
         if (name == null) {
             throw new IllegalArgumentException(key + " must name an activation, is null");

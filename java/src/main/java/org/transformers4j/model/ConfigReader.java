@@ -67,7 +67,7 @@ public final class ConfigReader {
         }
     }
 
-    /** A family's defaults, written as the JSON object Hugging Face would save. */
+    /** {@return a family's defaults, written as the JSON object Hugging Face would save} */
     public static JsonObject defaults(String json) {
         return JsonParser.parseString(json).getAsJsonObject();
     }

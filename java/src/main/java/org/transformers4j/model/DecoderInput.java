@@ -29,7 +29,7 @@ public record DecoderInput(int batch, int seq, long[] ids, long[] attentionMask,
         }
     }
 
-    /** Tokens without padding or cache: every position real, positions 0 .. S - 1. */
+    /** {@return tokens without padding or cache: every position real, positions 0 .} S - 1. */
     public static DecoderInput of(int batch, int seq, long[] ids) {
         return new DecoderInput(batch, seq, ids, null, null);
     }

@@ -7,19 +7,19 @@ import org.transformers4j.tensor.TensorArena;
 /** A decoder-only language model (GPT-2, GPT-Neo, Llama and its kin) ready to run; safe to share between threads. */
 public interface DecoderModel extends AutoCloseable {
 
-    /** The model's config.json. */
+    /** {@return the model's config.json} */
     ModelConfig config();
 
-    /** Vocabulary size (logits per position). */
+    /** {@return vocabulary size (logits per position)} */
     int vocabSize();
 
-    /** Hidden size C. */
+    /** {@return hidden size C} */
     int hiddenSize();
 
-    /** The context length: positions a sequence may hold, prompt and generated tokens together. */
+    /** {@return the context length: positions a sequence may hold, prompt and generated tokens together} */
     int maxPositions();
 
-    /** The special tokens of config.json (and generation_config.json where the loader read it). */
+    /** {@return the special tokens of config.json (and generation_config.json where the loader read it)} */
     SpecialTokens specialTokens();
 
     /**
@@ -33,7 +33,7 @@ public interface DecoderModel extends AutoCloseable {
         return -1;
     }
 
-    /** A cache for batch sequences of up to capacity positions, owned by the caller. */
+    /** {@return a cache for batch sequences of up to capacity positions, owned by the caller} */
     KvCache newCache(int batch, int capacity);
 
     /**
@@ -53,7 +53,7 @@ public interface DecoderModel extends AutoCloseable {
         return forward(input, cache, false, true, out).logits();
     }
 
-    /** A full forward pass without a cache kept for later. */
+    /** {@return a full forward pass without a cache kept for later} */
     default DecoderOutput forward(DecoderInput input, boolean allHiddenStates, TensorArena out) {
         try (KvCache cache = newCache(input.batch(), input.seq())) {
             return forward(input, cache, allHiddenStates, false, out);

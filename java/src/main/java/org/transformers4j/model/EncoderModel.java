@@ -5,19 +5,19 @@ import org.transformers4j.tensor.TensorArena;
 /** An encoder-only model with its head, ready to run; safe to share between threads. */
 public interface EncoderModel extends AutoCloseable {
 
-    /** The model's config.json. */
+    /** {@return the model's config.json} */
     ModelConfig config();
 
-    /** Vocabulary size. */
+    /** {@return vocabulary size} */
     int vocabSize();
 
-    /** Hidden size C. */
+    /** {@return hidden size C} */
     int hiddenSize();
 
-    /** Longest sequence the position embeddings allow. */
+    /** {@return longest sequence the position embeddings allow} */
     int maxPositions();
 
-    /** Which head the checkpoint's architecture has. */
+    /** {@return which head the checkpoint's architecture has} */
     Head head();
 
     /**

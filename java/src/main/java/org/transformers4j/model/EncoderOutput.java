@@ -10,7 +10,7 @@ import org.transformers4j.tensor.Tensor;
  */
 public record EncoderOutput(List<Tensor> hiddenStates, Tensor logits) {
 
-    /** The last hidden state [B, S, C]. */
+    /** {@return the last hidden state [B, S, C]} */
     public Tensor lastHiddenState() {
         return hiddenStates.get(hiddenStates.size() - 1);
     }

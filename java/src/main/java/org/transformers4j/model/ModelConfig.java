@@ -40,7 +40,7 @@ public final class ModelConfig {
         }
     }
 
-    /** The JSON itself (for writing a checkpoint back out). */
+    /** {@return the JSON itself (for writing a checkpoint back out)} */
     public JsonObject json() {
         return json.deepCopy();
     }
@@ -67,7 +67,7 @@ public final class ModelConfig {
         return json.has(key) && !json.get(key).isJsonNull();
     }
 
-    /** An integer key, required: a number without a fraction that fits an int. */
+    /** {@return an integer key, required: a number without a fraction that fits an int} */
     public int requireInt(String key) {
         JsonElement e = number(key);
         try {
@@ -77,17 +77,17 @@ public final class ModelConfig {
         }
     }
 
-    /** An integer key, or the default when absent or null. */
+    /** {@return an integer key, or the default when absent or null} */
     public int getInt(String key, int dflt) {
         return has(key) ? requireInt(key) : dflt;
     }
 
-    /** A floating-point key, or the default when absent or null. */
+    /** {@return a floating-point key, or the default when absent or null} */
     public double getDouble(String key, double dflt) {
         return has(key) ? number(key).getAsDouble() : dflt;
     }
 
-    /** A boolean key, or the default when absent or null. */
+    /** {@return a boolean key, or the default when absent or null} */
     public boolean getBoolean(String key, boolean dflt) {
         if (!has(key)) {
             return dflt;
@@ -99,12 +99,12 @@ public final class ModelConfig {
         return e.getAsBoolean();
     }
 
-    /** A string key, or the default when absent or null. */
+    /** {@return a string key, or the default when absent or null} */
     public String getString(String key, String dflt) {
         return has(key) ? string(key, json.get(key)) : dflt;
     }
 
-    /** A string key, required. */
+    /** {@return a string key, required} */
     public String requireString(String key) {
         if (!has(key)) {
             throw new CheckpointException(source + ": missing key " + key);

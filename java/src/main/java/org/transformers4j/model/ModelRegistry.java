@@ -205,19 +205,19 @@ public final class ModelRegistry {
     private ModelRegistry() {
     }
 
-    /** The architectures of encoder models this registry builds (decoders with a classification head included). */
+    /** {@return the architectures of encoder models this registry builds (decoders with a classification head included)} */
     public static List<String> encoderArchitectures() {
         List<String> all = new java.util.ArrayList<>(ENCODERS.architectures());
         all.addAll(DECODER_CLASSIFIERS.architectures());
         return List.copyOf(all);
     }
 
-    /** The architectures of decoder-only models this registry builds. */
+    /** {@return the architectures of decoder-only models this registry builds} */
     public static List<String> decoderArchitectures() {
         return DECODERS.architectures();
     }
 
-    /** The architectures of encoder-decoder models this registry builds. */
+    /** {@return the architectures of encoder-decoder models this registry builds} */
     public static List<String> seq2seqArchitectures() {
         return SEQ2SEQ.architectures();
     }
@@ -236,7 +236,7 @@ public final class ModelRegistry {
         throw unknownType(config);
     }
 
-    /** What the config describes; names the known types when it is none of them. */
+    /** {@return what the config describes; names the known types when it is none of them} */
     public static Kind kind(ModelConfig config) {
         if (isDecoderClassifier(config)) {
             return Kind.ENCODER;
@@ -299,7 +299,7 @@ public final class ModelRegistry {
         return SEQ2SEQ.build(config, checkpoint, backend);
     }
 
-    /** Whether a directory looks like a model: config.json beside its weights. */
+    /** {@return whether a directory looks like a model: config.json beside its weights} */
     public static boolean isModelDirectory(Path dir) {
         return Files.isRegularFile(dir.resolve("config.json"));
     }

@@ -31,7 +31,7 @@ public final class Seq2SeqCache implements AutoCloseable {
         this.sourceLength = sourceLength;
     }
 
-    /** The decoder's self-attention cache. */
+    /** {@return the decoder's self-attention cache} */
     public KvCache self() {
         return self;
     }

@@ -6,22 +6,22 @@ import org.transformers4j.tensor.TensorArena;
 /** An encoder-decoder model (BART, Marian, mBART, Pegasus, T5, mT5) ready to run; safe to share between threads. */
 public interface Seq2SeqModel extends AutoCloseable {
 
-    /** The model's config.json. */
+    /** {@return the model's config.json} */
     ModelConfig config();
 
-    /** Vocabulary size (logits per position). */
+    /** {@return vocabulary size (logits per position)} */
     int vocabSize();
 
-    /** Hidden size C. */
+    /** {@return hidden size C} */
     int hiddenSize();
 
-    /** Longest source the encoder takes. */
+    /** {@return longest source the encoder takes} */
     int maxSourcePositions();
 
-    /** Longest target the decoder takes (decoder start token and generated tokens together). */
+    /** {@return longest target the decoder takes (decoder start token and generated tokens together)} */
     int maxTargetPositions();
 
-    /** The special tokens of config.json; generation starts from decoderStart. */
+    /** {@return the special tokens of config.json; generation starts from decoderStart} */
     SpecialTokens specialTokens();
 
     /**

@@ -14,18 +14,18 @@ public record SpecialTokens(long bos, List<Long> eos, long pad, long decoderStar
         eos = List.copyOf(eos);
     }
 
-    /** The ids of a checked family config; null where the config has none. */
+    /** {@return the ids of a checked family config; null where the config has none} */
     public static SpecialTokens of(Integer bos, TokenIds eos, Integer pad, Integer decoderStart) {
         return new SpecialTokens(bos == null ? -1 : bos, eos == null ? List.of() : eos.ids(), pad == null ? -1 : pad,
                 decoderStart == null ? -1 : decoderStart);
     }
 
-    /** The ids of config.json, read and checked as its family's record (every id inside the vocabulary). */
+    /** {@return the ids of config.json, read and checked as its family's record (every id inside the vocabulary)} */
     public static SpecialTokens from(ModelConfig config) {
         return ModelRegistry.readConfig(config).specialTokens();
     }
 
-    /** These tokens with the keys a generation_config.json sets overriding them. */
+    /** {@return these tokens with the keys a generation_config.json sets overriding them} */
     public SpecialTokens overriddenBy(ModelConfig generation) {
         return new SpecialTokens(generation.getInt("bos_token_id", (int) bos),
                 generation.has("eos_token_id") ? ids(generation, "eos_token_id") : eos,

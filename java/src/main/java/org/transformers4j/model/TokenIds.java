@@ -21,7 +21,7 @@ public record TokenIds(List<Long> ids) {
         ids = List.copyOf(ids);
     }
 
-    /** One id. */
+    /** {@return one id} */
     public static TokenIds of(long id) {
         return new TokenIds(List.of(id));
     }

@@ -27,7 +27,7 @@ public final class EmbeddingModels {
                 DefaultModels.MINILM_MAX_TOKENS, -1, false, EmbeddingFolder.basePrompts(), null, null);
     }
 
-    /** The embedder of the model in dir, with the folder's settings. */
+    /** {@return the embedder of the model in dir, with the folder's settings} */
     public static SentenceEmbedder load(Path dir, Backend backend) {
         return load(dir, backend, EmbeddingOptions.defaults());
     }

@@ -76,7 +76,7 @@ public final class FillMask implements AutoCloseable {
         }
     }
 
-    /** The positions of the mask tokens; refused when there is none (text, if given, named). */
+    /** {@return the positions of the mask tokens; refused when there is none (text, if given, named)} */
     public List<Integer> masks(Encoding e, String text) {
         List<Integer> masks = new ArrayList<>();
         for (int i = 0; i < e.length(); i++) {
@@ -103,12 +103,12 @@ public final class FillMask implements AutoCloseable {
         return preds;
     }
 
-    /** The model. */
+    /** {@return the model} */
     public EncoderModel model() {
         return model;
     }
 
-    /** The tokenizer, which {@link #fillEncoded} expects encodings from. */
+    /** {@return the tokenizer, which {@link #fillEncoded} expects encodings from} */
     public Tokenizer tokenizer() {
         return tokenizer;
     }

@@ -71,7 +71,7 @@ abstract class GenerationPipeline<M extends AutoCloseable> implements AutoClosea
         P build(M model, Tokenizer tokenizer, GenerationConfig defaults);
     }
 
-    /** The settings used when a call gives none. */
+    /** {@return the settings used when a call gives none} */
     public GenerationConfig defaults() {
         return defaults;
     }
@@ -80,12 +80,12 @@ abstract class GenerationPipeline<M extends AutoCloseable> implements AutoClosea
         return model;
     }
 
-    /** The tokenizer of the model's inputs and outputs. */
+    /** {@return the tokenizer of the model's inputs and outputs} */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
 
-    /** One output for one input with the default settings. */
+    /** {@return one output for one input with the default settings} */
     public Generation generate(String text) {
         return generate(List.of(text), defaults, null).get(0).get(0);
     }

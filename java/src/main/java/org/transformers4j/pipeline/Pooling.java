@@ -44,17 +44,17 @@ public record Pooling(Set<Mode> modes, boolean includePrompt) {
             this.flag = flag;
         }
 
-        /** The name sentence-transformers gives it ({@code "cls"}, {@code "lasttoken"}, ...). */
+        /** {@return the name sentence-transformers gives it ({@code "cls"}, {@code "lasttoken"}, ...)} */
         public String id() {
             return id;
         }
 
-        /** Its flag in a Pooling module's config.json ({@code pooling_mode_cls_token}, ...). */
+        /** {@return its flag in a Pooling module's config.json ({@code pooling_mode_cls_token}, ...)} */
         public String flag() {
             return flag;
         }
 
-        /** The mode of a name, case-insensitive as sentence-transformers reads it; refused naming the valid ones. */
+        /** {@return the mode of a name, case-insensitive as sentence-transformers reads it; refused naming the valid ones} */
         public static Mode parse(String name) {
             String lower = name == null ? "" : name.toLowerCase(Locale.ROOT);
             for (Mode m : values()) {
@@ -65,7 +65,7 @@ public record Pooling(Set<Mode> modes, boolean includePrompt) {
             throw new IllegalArgumentException("unknown pooling mode '" + name + "'; the modes are " + names());
         }
 
-        /** The names of all modes, for messages and help. */
+        /** {@return the names of all modes, for messages and help} */
         public static String names() {
             return Arrays.stream(values()).map(Mode::id).collect(Collectors.joining(", "));
         }
@@ -81,22 +81,22 @@ public record Pooling(Set<Mode> modes, boolean includePrompt) {
         modes = Set.copyOf(EnumSet.copyOf(modes));
     }
 
-    /** One mode, the prompt included. */
+    /** {@return one mode, the prompt included} */
     public static Pooling of(Mode mode) {
         return new Pooling(EnumSet.of(mode), true);
     }
 
-    /** The same modes with include_prompt set to include. */
+    /** {@return the same modes with include_prompt set to include} */
     public Pooling withIncludePrompt(boolean include) {
         return new Pooling(modes, include);
     }
 
-    /** The modes in the order their vectors are concatenated. */
+    /** {@return the modes in the order their vectors are concatenated} */
     public List<Mode> ordered() {
         return EnumSet.copyOf(modes).stream().toList();
     }
 
-    /** The length of a pooled vector for hidden size c. */
+    /** {@return the length of a pooled vector for hidden size c} */
     public int dimension(int c) {
         return modes.size() * c;
     }

@@ -103,12 +103,12 @@ public final class QuestionAnswerer implements AutoCloseable {
         this.guard = new CloseGuard("QuestionAnswerer", this::release);
     }
 
-    /** The best answer to the question in the context, with transformers' defaults ({@link Options#DEFAULTS}). */
+    /** {@return the best answer to the question in the context, with transformers' defaults ({@link Options#DEFAULTS})} */
     public List<Answer> answer(String question, String context) {
         return answer(question, context, Options.DEFAULTS);
     }
 
-    /** The answers to the question in the context, best first. */
+    /** {@return the answers to the question in the context, best first} */
     public List<Answer> answer(String question, String context, Options options) {
         guard.enter();
         try {
@@ -190,12 +190,12 @@ public final class QuestionAnswerer implements AutoCloseable {
         }
     }
 
-    /** The model. */
+    /** {@return the model} */
     public EncoderModel model() {
         return model;
     }
 
-    /** The tokenizer, which {@link #encode} uses. */
+    /** {@return the tokenizer, which {@link #encode} uses} */
     public Tokenizer tokenizer() {
         return tokenizer;
     }

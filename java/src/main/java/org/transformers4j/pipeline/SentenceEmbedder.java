@@ -79,7 +79,7 @@ public final class SentenceEmbedder implements AutoCloseable {
         return n > 0 && e.specialTokens()[n - 1] ? n - 1 : n;
     }
 
-    /** Texts per forward pass (default 32). */
+    /** {@return texts per forward pass (default 32)} */
     public SentenceEmbedder batchSize(int n) {
         if (n < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + n);
@@ -93,7 +93,7 @@ public final class SentenceEmbedder implements AutoCloseable {
         return settings.pooling().dimension(model.hiddenSize());
     }
 
-    /** How texts are prepared, pooled and normalised. */
+    /** {@return how texts are prepared, pooled and normalised} */
     public EmbeddingSettings settings() {
         return settings;
     }
@@ -106,7 +106,7 @@ public final class SentenceEmbedder implements AutoCloseable {
         return tokenizer;
     }
 
-    /** One embedding per text, in the order given; texts are tokenized once and batched by length. */
+    /** {@return one embedding per text, in the order given; texts are tokenized once and batched by length} */
     public float[][] embed(List<String> texts) {
         guard.enter();
         try {
@@ -136,12 +136,12 @@ public final class SentenceEmbedder implements AutoCloseable {
         }
     }
 
-    /** The embedding of one text. */
+    /** {@return the embedding of one text} */
     public float[] embed(String text) {
         return embedBatch(List.of(text))[0];
     }
 
-    /** Texts embedded in one forward pass, padded to the longest. */
+    /** {@return texts embedded in one forward pass, padded to the longest} */
     public float[][] embedBatch(List<String> texts) {
         guard.enter();
         try {
@@ -182,7 +182,7 @@ public final class SentenceEmbedder implements AutoCloseable {
         }
     }
 
-    /** Token vectors [tokens][C] of one text (feature extraction), special tokens included. */
+    /** {@return token vectors [tokens][C] of one text (feature extraction), special tokens included} */
     public float[][] tokenVectors(String text) {
         guard.enter();
         try {

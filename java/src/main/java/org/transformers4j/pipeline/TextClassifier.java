@@ -33,7 +33,7 @@ public final class TextClassifier implements AutoCloseable {
         this.guard = new CloseGuard("TextClassifier", this::release);
     }
 
-    /** Every label with its probability, most likely first, for each text. */
+    /** {@return every label with its probability, most likely first, for each text} */
     public List<List<Label>> classify(List<String> texts) {
         guard.enter();
         try {
@@ -72,17 +72,17 @@ public final class TextClassifier implements AutoCloseable {
         }
     }
 
-    /** The model. */
+    /** {@return the model} */
     public EncoderModel model() {
         return model;
     }
 
-    /** The tokenizer, which {@link #classifyEncoded} expects encodings from. */
+    /** {@return the tokenizer, which {@link #classifyEncoded} expects encodings from} */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
 
-    /** The labels of one text, most likely first. */
+    /** {@return the labels of one text, most likely first} */
     public List<Label> classify(String text) {
         return classify(List.of(text)).get(0);
     }

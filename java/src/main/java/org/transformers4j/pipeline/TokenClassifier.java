@@ -40,7 +40,7 @@ public final class TokenClassifier implements AutoCloseable {
         this.guard = new CloseGuard("TokenClassifier", this::release);
     }
 
-    /** The most likely label of every non-special token. */
+    /** {@return the most likely label of every non-special token} */
     public List<TokenLabel> labelTokens(String text) {
         guard.enter();
         try {
@@ -85,12 +85,12 @@ public final class TokenClassifier implements AutoCloseable {
         }
     }
 
-    /** The model. */
+    /** {@return the model} */
     public EncoderModel model() {
         return model;
     }
 
-    /** The tokenizer, which {@link #labelEncoded} expects encodings from. */
+    /** {@return the tokenizer, which {@link #labelEncoded} expects encodings from} */
     public Tokenizer tokenizer() {
         return tokenizer;
     }

@@ -38,19 +38,19 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
      * @param <O> output
      */
     public interface Task<I, P, O> extends AutoCloseable {
-        /** A short name of the work: embed, classify, token-classify, fill-mask. */
+        /** {@return a short name of the work: embed, classify, token-classify, fill-mask} */
         String kind();
 
-        /** The input's size in characters, for the queue's limit. */
+        /** {@return the input's size in characters, for the queue's limit} */
         long chars(I input);
 
         /** Tokenizes and checks one input; throws IllegalArgumentException for bad input. */
         P prepare(I input);
 
-        /** The tokens of a prepared input (its row's length in a batch). */
+        /** {@return the tokens of a prepared input (its row's length in a batch)} */
         int tokens(P prepared);
 
-        /** One forward pass over the prepared inputs, their results in order. */
+        /** {@return one forward pass over the prepared inputs, their results in order} */
         List<O> run(List<P> batch);
 
         /** Frees the pipeline. */
@@ -103,12 +103,12 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
         worker.start();
     }
 
-    /** The model's name, as metrics and events report it. */
+    /** {@return the model's name, as metrics and events report it} */
     public String name() {
         return name;
     }
 
-    /** What the scheduler does: embed, classify, token-classify or fill-mask. */
+    /** {@return what the scheduler does: embed, classify, token-classify or fill-mask} */
     public String kind() {
         return task.kind();
     }

@@ -144,7 +144,7 @@ public final class GenerationScheduler implements AutoCloseable {
         return metrics;
     }
 
-    /** The settings a request gets when it gives none (the model's generation_config.json). */
+    /** {@return the settings a request gets when it gives none (the model's generation_config.json)} */
     public GenerationConfig defaults() {
         return generator.defaults();
     }

@@ -58,7 +58,7 @@ public final class GenerationStream {
         return p;
     }
 
-    /** Whether the request has ended and every piece has been read. */
+    /** {@return whether the request has ended and every piece has been read} */
     public boolean isDone() {
         return result.isDone() && pieces.peek() == END;
     }
@@ -71,7 +71,7 @@ public final class GenerationStream {
         return result;
     }
 
-    /** Tokens of the prompt, once the worker has tokenized it; -1 before. */
+    /** {@return tokens of the prompt, once the worker has tokenized it; -1 before} */
     public int promptTokens() {
         return promptTokens;
     }

@@ -32,7 +32,7 @@ public final class Histogram {
         return new Histogram(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60);
     }
 
-    /** Size buckets, powers of two to 65,536. */
+    /** {@return size buckets, powers of two to 65,536} */
     public static Histogram sizes() {
         double[] b = new double[17];
         for (int i = 0; i < b.length; i++) {
@@ -52,7 +52,7 @@ public final class Histogram {
         sum.add(value);
     }
 
-    /** The upper bounds of the buckets, without the unbounded last one. */
+    /** {@return the upper bounds of the buckets, without the unbounded last one} */
     public double[] bounds() {
         return bounds.clone();
     }

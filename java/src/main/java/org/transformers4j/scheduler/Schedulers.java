@@ -49,14 +49,14 @@ public final class Schedulers {
         }, options);
     }
 
-    /** Text classification (every label with its probability, most likely first), batched. */
+    /** {@return text classification (every label with its probability, most likely first), batched} */
     public static BatchScheduler<String, List<TextClassifier.Label>> classifier(String name, TextClassifier classifier,
                                                                                SchedulerOptions options) {
         return new BatchScheduler<>(name, new EncoderTask<>("classify", classifier, classifier.model(),
                 classifier.tokenizer(), classifier::classifyEncoded), options);
     }
 
-    /** Token classification merged into entities, batched. */
+    /** {@return token classification merged into entities, batched} */
     public static BatchScheduler<String, List<TokenClassifier.Entity>> entities(String name, TokenClassifier classifier,
                                                                                SchedulerOptions options) {
         return new BatchScheduler<>(name, new EncoderTask<>("token-classify", classifier, classifier.model(),
@@ -98,7 +98,7 @@ public final class Schedulers {
         return new BatchScheduler<>(name, task, options);
     }
 
-    /** Text generation with continuous batching. */
+    /** {@return text generation with continuous batching} */
     public static GenerationScheduler generation(String name, TextGenerator generator, SchedulerOptions options) {
         return new GenerationScheduler(name, generator, options);
     }

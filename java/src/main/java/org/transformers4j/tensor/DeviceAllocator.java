@@ -6,7 +6,7 @@ package org.transformers4j.tensor;
  */
 public interface DeviceAllocator {
 
-    /** The device the memory is on. */
+    /** {@return the device the memory is on} */
     Device device();
 
     /**

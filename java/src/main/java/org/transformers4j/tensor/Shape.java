@@ -10,7 +10,7 @@ public final class Shape {
         this.dims = dims;
     }
 
-    /** A shape of the given sizes; throws if any is negative. */
+    /** {@return a shape of the given sizes; throws if any is negative} */
     public static Shape of(long... dims) {
         for (int i = 0; i < dims.length; i++) {
             if (dims[i] < 0) {
@@ -20,12 +20,12 @@ public final class Shape {
         return new Shape(dims.clone());
     }
 
-    /** Number of dimensions. */
+    /** {@return number of dimensions} */
     public int rank() {
         return dims.length;
     }
 
-    /** Size of dimension i; negative i counts from the end. */
+    /** {@return size of dimension i; negative i counts from the end} */
     public long dim(int i) {
         int j = i < 0 ? dims.length + i : i;
         if (j < 0 || j >= dims.length) {
@@ -43,7 +43,7 @@ public final class Shape {
         return n;
     }
 
-    /** A copy of the sizes. */
+    /** {@return a copy of the sizes} */
     public long[] toArray() {
         return dims.clone();
     }

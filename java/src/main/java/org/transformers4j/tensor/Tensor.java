@@ -35,7 +35,7 @@ public final class Tensor {
         return shape.rank();
     }
 
-    /** Size of dimension i; negative i counts from the end. */
+    /** {@return size of dimension i; negative i counts from the end} */
     public long dim(int i) {
         return shape.dim(i);
     }
@@ -53,7 +53,7 @@ public final class Tensor {
         return strides[i < 0 ? strides.length + i : i];
     }
 
-    /** A copy of the strides in elements. */
+    /** {@return a copy of the strides in elements} */
     public long[] strides() {
         return strides.clone();
     }
@@ -63,12 +63,12 @@ public final class Tensor {
         return offset;
     }
 
-    /** Whether the owning arena is still open. */
+    /** {@return whether the owning arena is still open} */
     public boolean isAlive() {
         return memory.scope().isAlive();
     }
 
-    /** Whether the elements are laid out row-major without gaps. */
+    /** {@return whether the elements are laid out row-major without gaps} */
     public boolean isContiguous() {
         if (shape.elements() <= 1) {
             return true;
@@ -111,7 +111,7 @@ public final class Tensor {
         return memory.asSlice(offset * dtype.byteSize(), (last + 1) * dtype.byteSize());
     }
 
-    /** The same memory with another shape of the same element count (contiguous tensors only). */
+    /** {@return the same memory with another shape of the same element count (contiguous tensors only)} */
     public Tensor reshape(long... dims) {
         Shape s = Shape.of(dims);
         if (s.elements() != shape.elements()) {
@@ -123,7 +123,7 @@ public final class Tensor {
         return new Tensor(memory, offset, s, s.contiguousStrides(), dtype, device);
     }
 
-    /** The view of indices [start, start + length) along dimension dim. */
+    /** {@return the view of indices [start, start + length) along dimension dim} */
     public Tensor narrow(int dim, long start, long length) {
         long size = shape.dim(dim);
         if (start < 0 || length < 0 || start + length > size) {
@@ -136,7 +136,7 @@ public final class Tensor {
         return new Tensor(memory, offset + start * strides[d], Shape.of(dims), strides.clone(), dtype, device);
     }
 
-    /** The view with dimensions a and b swapped (no copy): a head-major cache seen position-major. */
+    /** {@return the view with dimensions a and b swapped (no copy): a head-major cache seen position-major} */
     public Tensor transpose(int a, int b) {
         int da = a < 0 ? rank() + a : a, db = b < 0 ? rank() + b : b;
         long[] dims = shape.toArray(), st = strides.clone();
@@ -149,7 +149,7 @@ public final class Tensor {
         return new Tensor(memory, offset, Shape.of(dims), st, dtype, device);
     }
 
-    /** Element at the given indices as a float (F32 only). */
+    /** {@return element at the given indices as a float (F32 only)} */
     public float getFloat(long... index) {
         requireType(DType.F32);
         return memory.getAtIndex(ValueLayout.JAVA_FLOAT, elementIndex(index));
@@ -161,13 +161,13 @@ public final class Tensor {
         memory.setAtIndex(ValueLayout.JAVA_FLOAT, elementIndex(index), value);
     }
 
-    /** Element at the given indices as a long (I64 only). */
+    /** {@return element at the given indices as a long (I64 only)} */
     public long getLong(long... index) {
         requireType(DType.I64);
         return memory.getAtIndex(ValueLayout.JAVA_LONG, elementIndex(index));
     }
 
-    /** All elements in row-major order (F32 only). */
+    /** {@return all elements in row-major order (F32 only)} */
     public float[] toFloatArray() {
         requireType(DType.F32);
         requireAlive();

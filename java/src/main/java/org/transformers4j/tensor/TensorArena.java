@@ -67,7 +67,7 @@ public final class TensorArena implements AutoCloseable {
         return new TensorArena(scope, allocator.device(), null, allocator, floatType);
     }
 
-    /** The type of tensors made without a dtype: F32 except in half-precision device arenas. */
+    /** {@return the type of tensors made without a dtype: F32 except in half-precision device arenas} */
     public DType floatType() {
         return floatType;
     }
@@ -82,17 +82,17 @@ public final class TensorArena implements AutoCloseable {
         return new TensorArena(Arena.ofConfined(), Device.CPU, SlabPool.lease(), null, DType.F32);
     }
 
-    /** A host-memory arena usable from any thread. */
+    /** {@return a host-memory arena usable from any thread} */
     public static TensorArena shared() {
         return new TensorArena(Arena.ofShared(), Device.CPU);
     }
 
-    /** A host-memory arena usable only from the calling thread (cheaper to close). */
+    /** {@return a host-memory arena usable only from the calling thread (cheaper to close)} */
     public static TensorArena confined() {
         return new TensorArena(Arena.ofConfined(), Device.CPU);
     }
 
-    /** The device this arena allocates on. */
+    /** {@return the device this arena allocates on} */
     public Device device() {
         return device;
     }
@@ -102,22 +102,22 @@ public final class TensorArena implements AutoCloseable {
         SlabPool.trim();
     }
 
-    /** Bytes of native memory the pool of scratch arenas holds, in use or idle. */
+    /** {@return bytes of native memory the pool of scratch arenas holds, in use or idle} */
     public static long poolBytes() {
         return SlabPool.heldBytes();
     }
 
-    /** Bytes of the pool's idle blocks: what {@link #trimPool()} would free now. */
+    /** {@return bytes of the pool's idle blocks: what {@link #trimPool()} would free now} */
     public static long idlePoolBytes() {
         return SlabPool.idleBytes();
     }
 
-    /** Whether the arena is still open. */
+    /** {@return whether the arena is still open} */
     public boolean isOpen() {
         return arena.scope().isAlive();
     }
 
-    /** A new zero-filled contiguous tensor. */
+    /** {@return a new zero-filled contiguous tensor} */
     public Tensor allocate(DType dtype, long... dims) {
         Tensor t = empty(dtype, dims);
         if (allocator != null) {
@@ -162,17 +162,17 @@ public final class TensorArena implements AutoCloseable {
         }
     }
 
-    /** A new tensor of the arena's float type for an operation to overwrite (see {@link #empty(DType, long...)}). */
+    /** {@return a new tensor of the arena's float type for an operation to overwrite (see {@link #empty(DType, long...)})} */
     public Tensor empty(long... dims) {
         return empty(floatType, dims);
     }
 
-    /** A new tensor of the arena's float type, zero-filled. */
+    /** {@return a new tensor of the arena's float type, zero-filled} */
     public Tensor zeros(long... dims) {
         return allocate(floatType, dims);
     }
 
-    /** A new float32 tensor holding a copy of data, with the given shape. */
+    /** {@return a new float32 tensor holding a copy of data, with the given shape} */
     public Tensor of(float[] data, long... dims) {
         requireHost("of(float[])");
         Tensor t = allocate(DType.F32, dims);
@@ -184,7 +184,7 @@ public final class TensorArena implements AutoCloseable {
         return t;
     }
 
-    /** A new int64 tensor holding a copy of data, with the given shape. */
+    /** {@return a new int64 tensor holding a copy of data, with the given shape} */
     public Tensor ofLongs(long[] data, long... dims) {
         requireHost("ofLongs");
         Tensor t = allocate(DType.I64, dims);

@@ -9,7 +9,7 @@ import java.util.List;
 public record BatchEncoding(int batch, int seq, long[] ids, long[] attentionMask, long[] typeIds,
                             List<Encoding> encodings) {
 
-    /** Encodings padded on the right with padId to the longest of them. */
+    /** {@return encodings padded on the right with padId to the longest of them} */
     public static BatchEncoding pad(List<Encoding> encodings, long padId) {
         if (encodings.isEmpty()) {
             throw new IllegalArgumentException("no encodings to pad");

@@ -107,7 +107,7 @@ public final class Tokenizer implements AutoCloseable {
         }
     }
 
-    /** The same tokenizer truncating every encoding to at most maxTokens (special tokens included). */
+    /** {@return the same tokenizer truncating every encoding to at most maxTokens (special tokens included)} */
     public Tokenizer withTruncation(int maxTokens) {
         if (maxTokens < 1) {
             throw new IllegalArgumentException("maxTokens must be >= 1, got " + maxTokens);
@@ -116,12 +116,12 @@ public final class Tokenizer implements AutoCloseable {
         return new Tokenizer(json, source, maxTokens, padId, clsId);
     }
 
-    /** The truncation length, or 0 for none. */
+    /** {@return the truncation length, or 0 for none} */
     public int maxTokens() {
         return maxTokens;
     }
 
-    /** The id used to pad batches: the file's padding pad_id, else [PAD] or &lt;pad&gt;, else 0. */
+    /** {@return the id used to pad batches: the file's padding pad_id, else [PAD] or &lt;pad&gt;, else 0} */
     public long padId() {
         return padId;
     }

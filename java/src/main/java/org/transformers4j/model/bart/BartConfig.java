@@ -135,12 +135,12 @@ public record BartConfig(String model_type, int vocab_size, Integer decoder_voca
         return type.equals("bart") || type.equals("mbart");
     }
 
-    /** Whether a layer norm (layernorm_embedding) follows the sum of token and position embeddings (BART, mBART). */
+    /** {@return whether a layer norm (layernorm_embedding) follows the sum of token and position embeddings (BART, mBART)} */
     public boolean embeddingNorm() {
         return learnedPositions();
     }
 
-    /** Rows of the decoder's token table and of the LM head. */
+    /** {@return rows of the decoder's token table and of the LM head} */
     public int targetVocabSize() {
         return target(model_type, vocab_size, decoder_vocab_size, share_encoder_decoder_embeddings);
     }

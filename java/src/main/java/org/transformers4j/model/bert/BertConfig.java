@@ -100,17 +100,17 @@ public record BertConfig(String model_type, int vocab_size, int hidden_size, int
         return ConfigReader.read(c, BertConfig.class, Map.of(), defaults);
     }
 
-    /** RoBERTa's layout (positions after padding_idx, "roberta." prefix): RoBERTa and XLM-RoBERTa. */
+    /** {@return RoBERTa's layout (positions after padding_idx, "roberta." prefix): RoBERTa and XLM-RoBERTa} */
     public boolean isRoberta() {
         return !model_type.equals("bert");
     }
 
-    /** Longest input: RoBERTa's positions start after padding_idx. */
+    /** {@return longest input: RoBERTa's positions start after padding_idx} */
     public int maxTokens() {
         return isRoberta() ? max_position_embeddings - pad_token_id - 1 : max_position_embeddings;
     }
 
-    /** Classes of a classification head: id2label's size, 2 without one (as transformers' num_labels). */
+    /** {@return classes of a classification head: id2label's size, 2 without one (as transformers' num_labels)} */
     public int numLabels() {
         return id2label == null || id2label.isEmpty() ? 2 : id2label.size();
     }

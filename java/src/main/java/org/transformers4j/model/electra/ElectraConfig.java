@@ -69,12 +69,12 @@ public record ElectraConfig(int vocab_size, int embedding_size, int hidden_size,
         return ConfigReader.read(c, ElectraConfig.class, Map.of(), DEFAULTS);
     }
 
-    /** Whether the embeddings are projected to the layers' width (embeddings_project). */
+    /** {@return whether the embeddings are projected to the layers' width (embeddings_project)} */
     public boolean projectsEmbeddings() {
         return embedding_size != hidden_size;
     }
 
-    /** Classes of a classification head: id2label's size, 2 without one (as transformers' num_labels). */
+    /** {@return classes of a classification head: id2label's size, 2 without one (as transformers' num_labels)} */
     public int numLabels() {
         return id2label == null || id2label.isEmpty() ? 2 : id2label.size();
     }

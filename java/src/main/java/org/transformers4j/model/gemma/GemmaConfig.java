@@ -66,7 +66,7 @@ public record GemmaConfig(int vocab_size, int hidden_size, int intermediate_size
         return ConfigReader.read(c, GemmaConfig.class, Map.of(), DEFAULTS);
     }
 
-    /** K, the key/value heads (1: multi-query attention, as Gemma 2B). */
+    /** {@return K, the key/value heads (1: multi-query attention, as Gemma 2B)} */
     public int kvHeads() {
         return num_key_value_heads != null ? num_key_value_heads : num_attention_heads;
     }
@@ -78,13 +78,13 @@ public record GemmaConfig(int vocab_size, int hidden_size, int intermediate_size
         return rope;
     }
 
-    /** The rotary settings as transformers standardises them. */
+    /** {@return the rotary settings as transformers standardises them} */
     public RopeParameters rope() {
         return rope(rope_theta, rope_scaling, rope_parameters, original_max_position_embeddings,
                 max_position_embeddings);
     }
 
-    /** The rotated dimensions of each head: all of them. */
+    /** {@return the rotated dimensions of each head: all of them} */
     public int rotaryDim() {
         return rope().fullRotaryDim(head_dim);
     }
@@ -97,7 +97,7 @@ public record GemmaConfig(int vocab_size, int hidden_size, int intermediate_size
         return (float) Math.sqrt(hidden_size);
     }
 
-    /** Classes of the sequence-classification head: id2label's size, 2 without one. */
+    /** {@return classes of the sequence-classification head: id2label's size, 2 without one} */
     public int numLabels() {
         return id2label == null || id2label.isEmpty() ? 2 : id2label.size();
     }

@@ -69,12 +69,12 @@ public record Gpt2Config(int vocab_size, int n_positions, int n_embd, int n_laye
         return ConfigReader.read(c, Gpt2Config.class, ALIASES, DEFAULTS);
     }
 
-    /** The feed-forward size: n_inner, else 4 n_embd. */
+    /** {@return the feed-forward size: n_inner, else 4 n_embd} */
     public int inner() {
         return n_inner != null ? n_inner : 4 * n_embd;
     }
 
-    /** D, the size of a head. */
+    /** {@return D, the size of a head} */
     public int headDim() {
         return n_embd / n_head;
     }

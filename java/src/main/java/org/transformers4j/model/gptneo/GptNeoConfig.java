@@ -91,12 +91,12 @@ public record GptNeoConfig(int vocab_size, int max_position_embeddings, int hidd
         throw new IndexOutOfBoundsException("layer " + layer + " of attention_types " + types);
     }
 
-    /** The feed-forward size: intermediate_size, else 4 hidden_size. */
+    /** {@return the feed-forward size: intermediate_size, else 4 hidden_size} */
     public int inner() {
         return intermediate_size != null ? intermediate_size : 4 * hidden_size;
     }
 
-    /** D, the size of a head. */
+    /** {@return D, the size of a head} */
     public int headDim() {
         return hidden_size / num_heads;
     }

@@ -73,7 +73,7 @@ public record LlamaConfig(int vocab_size, int hidden_size, int intermediate_size
         labels(id2label);
     }
 
-    /** Classes of the sequence-classification head: id2label's size, 2 without one (transformers' num_labels). */
+    /** {@return classes of the sequence-classification head: id2label's size, 2 without one (transformers' num_labels)} */
     public int numLabels() {
         return id2label == null || id2label.isEmpty() ? 2 : id2label.size();
     }
@@ -83,22 +83,22 @@ public record LlamaConfig(int vocab_size, int hidden_size, int intermediate_size
         return ConfigReader.read(c, LlamaConfig.class, Map.of(), DEFAULTS);
     }
 
-    /** K, the key/value heads. */
+    /** {@return K, the key/value heads} */
     public int kvHeads() {
         return num_key_value_heads != null ? num_key_value_heads : num_attention_heads;
     }
 
-    /** D, the size of a head. */
+    /** {@return D, the size of a head} */
     public int headDim() {
         return head_dim != null ? head_dim : hidden_size / num_attention_heads;
     }
 
-    /** The rotated dimensions of each head: all of them. */
+    /** {@return the rotated dimensions of each head: all of them} */
     public int rotaryDim() {
         return rope().fullRotaryDim(headDim());
     }
 
-    /** The rotary settings of both forms merged, with rope_type and rope_theta filled in. */
+    /** {@return the rotary settings of both forms merged, with rope_type and rope_theta filled in} */
     public RopeParameters rope() {
         return merge(rope_theta, rope_scaling, rope_parameters, max_position_embeddings);
     }

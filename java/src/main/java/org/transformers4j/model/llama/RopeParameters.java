@@ -89,19 +89,19 @@ public record RopeParameters(String rope_type, String type, Double rope_theta, D
                 short_factor, long_factor);
     }
 
-    /** These settings as another rope type. */
+    /** {@return these settings as another rope type} */
     public RopeParameters renamed(String kind) {
         return with(kind, rope_theta, original_max_position_embeddings);
     }
 
-    /** These settings with partial_rotary_factor replaced. */
+    /** {@return these settings with partial_rotary_factor replaced} */
     public RopeParameters withPartialRotaryFactor(Double share) {
         return new RopeParameters(rope_type, type, rope_theta, factor, low_freq_factor, high_freq_factor,
                 original_max_position_embeddings, share, attention_factor, beta_fast, beta_slow, mscale,
                 mscale_all_dim, truncate, short_factor, long_factor);
     }
 
-    /** The rope type: rope_type, else type, else "default". */
+    /** {@return the rope type: rope_type, else type, else "default"} */
     public String kind() {
         return rope_type != null ? rope_type : type != null ? type : "default";
     }

@@ -65,22 +65,22 @@ public record MistralConfig(int vocab_size, int hidden_size, int intermediate_si
         return ConfigReader.read(c, MistralConfig.class, Map.of(), DEFAULTS);
     }
 
-    /** K, the key/value heads. */
+    /** {@return K, the key/value heads} */
     public int kvHeads() {
         return num_key_value_heads != null ? num_key_value_heads : num_attention_heads;
     }
 
-    /** D, the size of a head. */
+    /** {@return D, the size of a head} */
     public int headDim() {
         return ShapeChecks.headDim(head_dim, hidden_size, num_attention_heads);
     }
 
-    /** The sliding window of a layer (the same for all), or 0 for global attention. */
+    /** {@return the sliding window of a layer (the same for all), or 0 for global attention} */
     public int window(int layer) {
         return sliding_window == null ? 0 : sliding_window;
     }
 
-    /** The rotary settings as transformers standardises them. */
+    /** {@return the rotary settings as transformers standardises them} */
     public RopeParameters rope() {
         RopeParameters rope = RopeParameters.standardized(rope_theta, rope_scaling, rope_parameters,
                 original_max_position_embeddings, max_position_embeddings);
@@ -88,12 +88,12 @@ public record MistralConfig(int vocab_size, int hidden_size, int intermediate_si
         return rope;
     }
 
-    /** The rotated dimensions of each head: all of them. */
+    /** {@return the rotated dimensions of each head: all of them} */
     public int rotaryDim() {
         return rope().fullRotaryDim(headDim());
     }
 
-    /** Classes of the sequence-classification head: id2label's size, 2 without one. */
+    /** {@return classes of the sequence-classification head: id2label's size, 2 without one} */
     public int numLabels() {
         return id2label == null || id2label.isEmpty() ? 2 : id2label.size();
     }

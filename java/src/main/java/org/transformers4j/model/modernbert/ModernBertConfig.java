@@ -179,7 +179,7 @@ public record ModernBertConfig(int vocab_size, int hidden_size, int intermediate
         return hidden_size / num_attention_heads;
     }
 
-    /** Classes of a classification head: id2label's size, 2 without one (as transformers' num_labels). */
+    /** {@return classes of a classification head: id2label's size, 2 without one (as transformers' num_labels)} */
     public int numLabels() {
         return id2label == null || id2label.isEmpty() ? 2 : id2label.size();
     }

@@ -70,28 +70,28 @@ public record Phi3Config(int vocab_size, int hidden_size, int intermediate_size,
         return ConfigReader.read(c, Phi3Config.class, Map.of(), DEFAULTS);
     }
 
-    /** K, the key/value heads. */
+    /** {@return K, the key/value heads} */
     public int kvHeads() {
         return num_key_value_heads != null ? num_key_value_heads : num_attention_heads;
     }
 
-    /** D, the size of a head. */
+    /** {@return D, the size of a head} */
     public int headDim() {
         return ShapeChecks.headDim(head_dim, hidden_size, num_attention_heads);
     }
 
-    /** The sliding window of a layer (the same for all), or 0 for global attention. */
+    /** {@return the sliding window of a layer (the same for all), or 0 for global attention} */
     public int window(int layer) {
         return sliding_window == null ? 0 : sliding_window;
     }
 
-    /** The rotary settings as Phi3Config standardises them. */
+    /** {@return the rotary settings as Phi3Config standardises them} */
     public RopeParameters rope() {
         return rope(rope_theta, rope_scaling, rope_parameters, partial_rotary_factor, original_max_position_embeddings,
                 max_position_embeddings);
     }
 
-    /** The rotated dimensions of each head: int(head_dim x partial_rotary_factor). */
+    /** {@return the rotated dimensions of each head: int(head_dim x partial_rotary_factor)} */
     public int rotaryDim() {
         return rotaryDim(rope(), headDim());
     }
@@ -114,7 +114,7 @@ public record Phi3Config(int vocab_size, int hidden_size, int intermediate_size,
         return (int) (headDim * share);
     }
 
-    /** Classes of the sequence-classification head: id2label's size, 2 without one. */
+    /** {@return classes of the sequence-classification head: id2label's size, 2 without one} */
     public int numLabels() {
         return id2label == null || id2label.isEmpty() ? 2 : id2label.size();
     }

@@ -67,28 +67,28 @@ public record Qwen2Config(int vocab_size, int hidden_size, int intermediate_size
         return kv != null ? kv : heads;
     }
 
-    /** K, the key/value heads. */
+    /** {@return K, the key/value heads} */
     public int kvHeads() {
         return kvHeads(num_key_value_heads, num_attention_heads);
     }
 
-    /** D, the size of a head. */
+    /** {@return D, the size of a head} */
     public int headDim() {
         return ShapeChecks.headDim(head_dim, hidden_size, num_attention_heads);
     }
 
-    /** The sliding window of a layer, or 0 for global attention. */
+    /** {@return the sliding window of a layer, or 0 for global attention} */
     public int window(int layer) {
         return ShapeChecks.qwenWindow(use_sliding_window, sliding_window, max_window_layers, layer_types, layer);
     }
 
-    /** The rotary settings as transformers standardises them. */
+    /** {@return the rotary settings as transformers standardises them} */
     public RopeParameters rope() {
         return rope(rope_theta, rope_scaling, rope_parameters, original_max_position_embeddings,
                 max_position_embeddings);
     }
 
-    /** The rotated dimensions of each head: all of them. */
+    /** {@return the rotated dimensions of each head: all of them} */
     public int rotaryDim() {
         return rope().fullRotaryDim(headDim());
     }
@@ -100,7 +100,7 @@ public record Qwen2Config(int vocab_size, int hidden_size, int intermediate_size
         return rope;
     }
 
-    /** Classes of the sequence-classification head: id2label's size, 2 without one. */
+    /** {@return classes of the sequence-classification head: id2label's size, 2 without one} */
     public int numLabels() {
         return id2label == null || id2label.isEmpty() ? 2 : id2label.size();
     }

@@ -115,12 +115,12 @@ public record T5Config(String model_type, int vocab_size, int d_model, int d_kv,
         return num_decoder_layers != null ? num_decoder_layers : num_layers;
     }
 
-    /** Whether the feed-forward block is gated: wo(act(wi_0 x) * wi_1 x). */
+    /** {@return whether the feed-forward block is gated: wo(act(wi_0 x) * wi_1 x)} */
     public boolean gated() {
         return is_gated_act != null ? is_gated_act : feed_forward_proj.startsWith("gated-");
     }
 
-    /** The feed-forward activation's name. */
+    /** {@return the feed-forward activation's name} */
     public String activationName() {
         return dense_act_fn != null ? dense_act_fn : projectionActivation(feed_forward_proj);
     }
