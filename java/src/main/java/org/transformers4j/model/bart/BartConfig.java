@@ -28,6 +28,25 @@ import org.transformers4j.model.TokenIds;
  *
  * @param decoder_vocab_size Marian's target vocabulary when it is not shared, or null for vocab_size
  * @param share_encoder_decoder_embeddings Marian: one table for source and target tokens
+ * @param model_type the config's model_type, which picks the variant of the layout
+ * @param vocab_size V, rows of the token embedding table
+ * @param max_position_embeddings the longest sequence the position embeddings (or the rotary settings) are made for
+ * @param d_model C, the width of the hidden states
+ * @param encoder_layers the number of encoder layers
+ * @param encoder_ffn_dim F of the encoder layers
+ * @param encoder_attention_heads H of the encoder layers
+ * @param decoder_layers the number of decoder layers
+ * @param decoder_ffn_dim F of the decoder layers
+ * @param decoder_attention_heads H of the decoder layers
+ * @param activation_function the feed-forward activation, by its Hugging Face name
+ * @param scale_embedding whether token embeddings are multiplied by the square root of C
+ * @param pad_token_id the padding token, or null
+ * @param bos_token_id the beginning-of-sequence token, or null
+ * @param eos_token_id the end-of-sequence token or tokens, or null
+ * @param decoder_start_token_id the token the decoder starts from, or null
+ * @param forced_bos_token_id the token forced as the first generated one, or null
+ * @param forced_eos_token_id the token forced when the length limit is reached, or null
+ * @param tie_word_embeddings whether the output projection shares the token embedding table
  */
 public record BartConfig(String model_type, int vocab_size, Integer decoder_vocab_size, int max_position_embeddings,
                          int d_model, int encoder_layers, int encoder_ffn_dim, int encoder_attention_heads,

@@ -25,6 +25,19 @@ import org.transformers4j.model.TokenIds;
  * @param embedding_size width of the embedding tables; a projection to hidden_size follows where they differ
  * @param position_embedding_type only "absolute" (or null, which transformers reads the same)
  * @param id2label class labels by index, or null (two classes)
+ * @param vocab_size V, rows of the token embedding table
+ * @param hidden_size C, the width of the hidden states
+ * @param num_hidden_layers the number of transformer layers
+ * @param num_attention_heads H, the attention heads (C / H is the size of a head unless the config says otherwise)
+ * @param intermediate_size F, the feed-forward width
+ * @param hidden_act the feed-forward activation, by its Hugging Face name
+ * @param max_position_embeddings the longest sequence the position embeddings (or the rotary settings) are made for
+ * @param type_vocab_size rows of the token-type embedding table
+ * @param layer_norm_eps the epsilon of the layer norms
+ * @param pad_token_id the padding token, or null
+ * @param bos_token_id the beginning-of-sequence token, or null
+ * @param eos_token_id the end-of-sequence token or tokens, or null
+ * @param tie_word_embeddings whether the output projection shares the token embedding table
  */
 public record ElectraConfig(int vocab_size, int embedding_size, int hidden_size, int num_hidden_layers,
                             int num_attention_heads, int intermediate_size, String hidden_act,

@@ -25,6 +25,19 @@ import org.transformers4j.model.TokenIds;
  *
  * @param n_inner the feed-forward size, or null for 4 n_embd
  * @param add_cross_attention only false: cross-attention layers need an encoder
+ * @param vocab_size V, rows of the token embedding table
+ * @param n_positions the longest sequence: rows of the position embedding table
+ * @param n_embd C, the width of the hidden states
+ * @param n_layer the number of transformer layers
+ * @param n_head H, the attention heads
+ * @param activation_function the feed-forward activation, by its Hugging Face name
+ * @param layer_norm_epsilon the epsilon of the layer norms
+ * @param scale_attn_weights whether attention scores are divided by the square root of D
+ * @param scale_attn_by_inverse_layer_idx whether attention scores are also divided by the layer's number (1-based)
+ * @param bos_token_id the beginning-of-sequence token, or null
+ * @param eos_token_id the end-of-sequence token or tokens, or null
+ * @param pad_token_id the padding token, or null
+ * @param tie_word_embeddings whether the output projection shares the token embedding table
  */
 public record Gpt2Config(int vocab_size, int n_positions, int n_embd, int n_layer, int n_head, Integer n_inner,
                          String activation_function, double layer_norm_epsilon, boolean scale_attn_weights,

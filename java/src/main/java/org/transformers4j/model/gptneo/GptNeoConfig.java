@@ -29,6 +29,18 @@ import org.transformers4j.model.TokenIds;
  * @param attention_types [[kinds, repeat], ...]: kinds ("global" or "local") repeated, one per layer
  * @param attention_layers the expansion transformers saves beside attention_types; must agree with it
  * @param intermediate_size the feed-forward size, or null for 4 hidden_size
+ * @param vocab_size V, rows of the token embedding table
+ * @param max_position_embeddings the longest sequence the position embeddings (or the rotary settings) are made for
+ * @param hidden_size C, the width of the hidden states
+ * @param num_layers the number of transformer layers
+ * @param num_heads H, the attention heads
+ * @param window_size the local attention layers' window, in tokens
+ * @param activation_function the feed-forward activation, by its Hugging Face name
+ * @param layer_norm_epsilon the epsilon of the layer norms
+ * @param bos_token_id the beginning-of-sequence token, or null
+ * @param eos_token_id the end-of-sequence token or tokens, or null
+ * @param pad_token_id the padding token, or null
+ * @param tie_word_embeddings whether the output projection shares the token embedding table
  */
 public record GptNeoConfig(int vocab_size, int max_position_embeddings, int hidden_size, int num_layers,
                            JsonArray attention_types, List<String> attention_layers, int num_heads,

@@ -18,6 +18,14 @@ import java.util.Set;
  * @param truncate yarn: whether the correction range is rounded to whole dimensions (null: true)
  * @param short_factor LongRoPE's divisors of the frequencies up to the original context
  * @param long_factor LongRoPE's divisors past it
+ * @param rope_type the scaling type ("default", "linear", "dynamic", "llama3", "yarn", "longrope"), or null
+ * @param type transformers 4.x's older key for rope_type, or null
+ * @param rope_theta the base of the rotary frequencies, or null for the family's default
+ * @param factor the scaling factor of the context length, or null
+ * @param low_freq_factor llama3: the divisor that marks the low-frequency end, or null
+ * @param high_freq_factor llama3: the divisor that marks the high-frequency end, or null
+ * @param original_max_position_embeddings the context the model was trained for before scaling, or null
+ * @param mscale_all_dim yarn: with mscale, what derives attention_factor, or null
  */
 public record RopeParameters(String rope_type, String type, Double rope_theta, Double factor, Double low_freq_factor,
                              Double high_freq_factor, Double original_max_position_embeddings,

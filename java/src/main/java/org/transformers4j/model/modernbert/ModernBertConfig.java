@@ -35,6 +35,27 @@ import org.transformers4j.model.TokenIds;
  * @param rope_scaling refused unless null: transformers 5 folds it into rope_parameters
  * @param classifier_pooling "cls" (the first token) or "mean" (over the attention mask)
  * @param bos_token_id read, not checked against the vocabulary (see {@link #specialTokens})
+ * @param vocab_size V, rows of the token embedding table
+ * @param hidden_size C, the width of the hidden states
+ * @param intermediate_size F, the feed-forward width
+ * @param num_hidden_layers the number of transformer layers
+ * @param num_attention_heads H, the attention heads (C / H is the size of a head unless the config says otherwise)
+ * @param hidden_activation the feed-forward activation, by its Hugging Face name
+ * @param max_position_embeddings the longest sequence the position embeddings (or the rotary settings) are made for
+ * @param norm_eps the epsilon of the norms
+ * @param norm_bias whether the norms have a bias
+ * @param pad_token_id the padding token, or null
+ * @param eos_token_id the end-of-sequence token or tokens, or null
+ * @param cls_token_id the classification token, or null
+ * @param sep_token_id the separator token, or null
+ * @param attention_bias whether the attention projections have biases
+ * @param global_attn_every_n_layers every how many layers attention is global (the others are local)
+ * @param mlp_bias whether the feed-forward projections have biases
+ * @param decoder_bias whether the masked-language-model head's decoder has a bias
+ * @param classifier_bias whether the classification head's projection has a bias
+ * @param classifier_activation the classification head's activation, by its Hugging Face name
+ * @param tie_word_embeddings whether the output projection shares the token embedding table
+ * @param id2label the classification head's labels by class index, or null without a head
  */
 public record ModernBertConfig(int vocab_size, int hidden_size, int intermediate_size, int num_hidden_layers,
                                int num_attention_heads, String hidden_activation, int max_position_embeddings,

@@ -32,6 +32,22 @@ import org.transformers4j.model.llama.ShapeChecks;
  *                              the rotary settings; 1 when neither has one
  * @param sliding_window the window of every layer (Phi-3-mini-4k: 2047), or null for none
  * @param id2label class labels by index (Phi3ForSequenceClassification), or null (two classes)
+ * @param vocab_size V, rows of the token embedding table
+ * @param hidden_size C, the width of the hidden states
+ * @param intermediate_size F, the feed-forward width
+ * @param num_hidden_layers the number of transformer layers
+ * @param num_attention_heads H, the attention heads (C / H is the size of a head unless the config says otherwise)
+ * @param num_key_value_heads K, the key/value heads (grouped-query attention; null or equal to H: one per head)
+ * @param hidden_act the feed-forward activation, by its Hugging Face name
+ * @param max_position_embeddings the longest sequence the position embeddings (or the rotary settings) are made for
+ * @param rms_norm_eps the epsilon of the RMS norms
+ * @param tie_word_embeddings whether the output projection shares the token embedding table
+ * @param rope_theta the base of the rotary frequencies, or null for the family's default
+ * @param rope_scaling transformers 4.x's rotary scaling settings, or null
+ * @param rope_parameters transformers 5's rotary settings, or null
+ * @param pad_token_id the padding token, or null
+ * @param bos_token_id the beginning-of-sequence token, or null
+ * @param eos_token_id the end-of-sequence token or tokens, or null
  */
 public record Phi3Config(int vocab_size, int hidden_size, int intermediate_size, int num_hidden_layers,
                          int num_attention_heads, Integer num_key_value_heads, Integer head_dim, String hidden_act,

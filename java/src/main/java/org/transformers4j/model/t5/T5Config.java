@@ -33,6 +33,20 @@ import org.transformers4j.model.TokenIds;
  *     LM head, or null for tie_word_embeddings (T5 only: mT5 reads neither)
  * @param tie_word_embeddings whether a checkpoint without lm_head.weight uses the shared table
  *     as the head (a stored lm_head.weight is used either way, as transformers does when both are stored)
+ * @param model_type the config's model_type, which picks the variant of the layout
+ * @param vocab_size V, rows of the token embedding table
+ * @param d_model C, the width of the hidden states
+ * @param d_kv D, the size of a head
+ * @param d_ff F, the feed-forward width
+ * @param num_layers the number of transformer layers
+ * @param num_heads H, the attention heads
+ * @param relative_attention_num_buckets the buckets of the relative position bias
+ * @param relative_attention_max_distance the distance past which relative positions share a bucket
+ * @param layer_norm_epsilon the epsilon of the layer norms
+ * @param pad_token_id the padding token, or null
+ * @param bos_token_id the beginning-of-sequence token, or null
+ * @param eos_token_id the end-of-sequence token or tokens, or null
+ * @param decoder_start_token_id the token the decoder starts from, or null
  */
 public record T5Config(String model_type, int vocab_size, int d_model, int d_kv, int d_ff, int num_layers,
                        Integer num_decoder_layers, int num_heads, int relative_attention_num_buckets,
