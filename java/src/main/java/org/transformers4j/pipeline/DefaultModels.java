@@ -41,7 +41,11 @@ public final class DefaultModels {
         return ModelConfig.parse(json, "all-MiniLM-L6-v2 config.json");
     }
 
-    /** {@return the encoder, weights imported from the ONNX export} */
+    /**
+     * {@return the encoder, weights imported from the ONNX export}
+     *
+     * @param backend where the model runs
+     */
     public static EncoderModel miniLm(Backend backend) {
         OnnxCheckpoint checkpoint = OnnxCheckpoint.open(miniLmOnnxFile());
         try {
@@ -60,7 +64,11 @@ public final class DefaultModels {
         }
     }
 
-    /** {@return the sentence-embedding pipeline on all-MiniLM-L6-v2 (mean pooling, L2-normalised)} */
+    /**
+     * {@return the sentence-embedding pipeline on all-MiniLM-L6-v2 (mean pooling, L2-normalised)}
+     *
+     * @param backend where the model runs
+     */
     public static SentenceEmbedder miniLmEmbedder(Backend backend) {
         return new SentenceEmbedder(miniLm(backend), miniLmTokenizer(), true);
     }
