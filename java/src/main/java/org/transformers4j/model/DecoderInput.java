@@ -10,6 +10,7 @@ package org.transformers4j.model;
  * @param positions position ids [B, S], or null for P .. P + S - 1 in every row
  */
 public record DecoderInput(int batch, int seq, long[] ids, long[] attentionMask, long[] positions) {
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public DecoderInput {
         if (batch < 1 || seq < 1) {
             throw new IllegalArgumentException("batch and sequence length must be >= 1, got " + batch + " x " + seq);

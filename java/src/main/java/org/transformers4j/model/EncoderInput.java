@@ -8,6 +8,7 @@ package org.transformers4j.model;
  * @param tokenTypeIds segment ids (BERT), or null for all zeros
  */
 public record EncoderInput(int batch, int seq, long[] ids, long[] attentionMask, long[] tokenTypeIds) {
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public EncoderInput {
         long n = (long) batch * seq;
         if (batch < 1 || seq < 1) {

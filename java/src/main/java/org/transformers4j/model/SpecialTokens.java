@@ -10,6 +10,7 @@ import java.util.List;
  */
 public record SpecialTokens(long bos, List<Long> eos, long pad, long decoderStart) {
 
+    /** Copies what could change underneath, so that the record stays as made. */
     public SpecialTokens {
         eos = List.copyOf(eos);
     }

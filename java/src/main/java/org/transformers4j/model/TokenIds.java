@@ -17,6 +17,7 @@ import java.util.List;
 @JsonAdapter(TokenIds.Adapter.class)
 public record TokenIds(List<Long> ids) {
 
+    /** Copies what could change underneath, so that the record stays as made. */
     public TokenIds {
         ids = List.copyOf(ids);
     }

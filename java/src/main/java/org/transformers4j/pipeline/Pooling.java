@@ -74,6 +74,7 @@ public record Pooling(Set<Mode> modes, boolean includePrompt) {
     /** The value sentence-transformers gives padding before taking the maximum. */
     private static final float MASKED = -1e9f;
 
+    /** Checks the values and copies what could change underneath; an IllegalArgumentException names the value out of range. */
     public Pooling {
         if (modes == null || modes.isEmpty()) {
             throw new IllegalArgumentException("pooling needs at least one mode (" + Mode.names() + ")");

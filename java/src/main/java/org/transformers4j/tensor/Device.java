@@ -10,6 +10,7 @@ public record Device(String kind, int index) {
     /** The host CPU. */
     public static final Device CPU = new Device("cpu", 0);
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public Device {
         if (!kind.equals("cpu") && !kind.equals("cuda")) {
             throw new IllegalArgumentException("device kind must be cpu or cuda, got " + kind);

@@ -88,6 +88,7 @@ public record BartConfig(String model_type, int vocab_size, Integer decoder_voca
              "pad_token_id": 0, "eos_token_id": 1, "decoder_start_token_id": 0, "forced_eos_token_id": 1,
              "share_encoder_decoder_embeddings": true, "tie_word_embeddings": true}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public BartConfig {
         oneOf("model_type", model_type, "bart", "marian", "mbart", "pegasus");
         positive("vocab_size", vocab_size);

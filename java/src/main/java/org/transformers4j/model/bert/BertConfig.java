@@ -64,6 +64,7 @@ public record BertConfig(String model_type, int vocab_size, int hidden_size, int
              "layer_norm_eps": 1e-12, "pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2,
              "position_embedding_type": "absolute", "tie_word_embeddings": true}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public BertConfig {
         oneOf("model_type", model_type, "bert", "roberta", "xlm-roberta");
         positive("vocab_size", vocab_size);

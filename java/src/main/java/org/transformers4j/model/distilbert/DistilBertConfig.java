@@ -47,6 +47,7 @@ public record DistilBertConfig(int vocab_size, int dim, int n_layers, int n_head
              "activation": "gelu", "max_position_embeddings": 512, "sinusoidal_pos_embds": false, "pad_token_id": 0,
              "tie_word_embeddings": true}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public DistilBertConfig {
         positive("vocab_size", vocab_size);
         positive("dim", dim);

@@ -52,6 +52,7 @@ public record ElectraConfig(int vocab_size, int embedding_size, int hidden_size,
              "type_vocab_size": 2, "layer_norm_eps": 1e-12, "pad_token_id": 0, "position_embedding_type": "absolute",
              "tie_word_embeddings": true}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public ElectraConfig {
         positive("vocab_size", vocab_size);
         positive("embedding_size", embedding_size);

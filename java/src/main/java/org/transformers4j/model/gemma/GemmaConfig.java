@@ -60,6 +60,7 @@ public record GemmaConfig(int vocab_size, int hidden_size, int intermediate_size
              "tie_word_embeddings": true, "attention_bias": false, "pad_token_id": 0, "eos_token_id": 1,
              "bos_token_id": 2}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public GemmaConfig {
         ShapeChecks.sizes(vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
                 num_key_value_heads != null ? num_key_value_heads : num_attention_heads, head_dim,

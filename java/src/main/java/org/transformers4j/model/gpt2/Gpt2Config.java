@@ -53,6 +53,7 @@ public record Gpt2Config(int vocab_size, int n_positions, int n_embd, int n_laye
              "scale_attn_by_inverse_layer_idx": false, "add_cross_attention": false, "bos_token_id": 50256,
              "eos_token_id": 50256, "tie_word_embeddings": true}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public Gpt2Config {
         positive("vocab_size", vocab_size);
         positive("n_positions", n_positions);

@@ -56,6 +56,7 @@ public record GptNeoConfig(int vocab_size, int max_position_embeddings, int hidd
              "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5, "bos_token_id": 50256,
              "eos_token_id": 50256, "tie_word_embeddings": true}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public GptNeoConfig {
         positive("vocab_size", vocab_size);
         positive("max_position_embeddings", max_position_embeddings);

@@ -58,6 +58,7 @@ public record LlamaConfig(int vocab_size, int hidden_size, int intermediate_size
              "bos_token_id": 1, "eos_token_id": 2, "tie_word_embeddings": false, "attention_bias": false,
              "mlp_bias": false}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public LlamaConfig {
         positive("vocab_size", vocab_size);
         positive("hidden_size", hidden_size);

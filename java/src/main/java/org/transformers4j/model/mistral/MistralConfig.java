@@ -58,6 +58,7 @@ public record MistralConfig(int vocab_size, int hidden_size, int intermediate_si
              "max_position_embeddings": 131072, "rms_norm_eps": 1e-6, "tie_word_embeddings": false,
              "sliding_window": 4096, "bos_token_id": 1, "eos_token_id": 2}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public MistralConfig {
         int d = ShapeChecks.headDim(head_dim, hidden_size, num_attention_heads);
         ShapeChecks.sizes(vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,

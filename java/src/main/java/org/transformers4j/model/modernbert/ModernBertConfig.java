@@ -85,6 +85,7 @@ public record ModernBertConfig(int vocab_size, int hidden_size, int intermediate
              "classifier_pooling": "cls", "classifier_bias": false, "classifier_activation": "gelu",
              "tie_word_embeddings": true}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public ModernBertConfig {
         positive("vocab_size", vocab_size);
         positive("hidden_size", hidden_size);

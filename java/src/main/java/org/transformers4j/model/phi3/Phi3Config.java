@@ -63,6 +63,7 @@ public record Phi3Config(int vocab_size, int hidden_size, int intermediate_size,
              "original_max_position_embeddings": 4096, "rms_norm_eps": 1e-5, "tie_word_embeddings": false,
              "bos_token_id": 1, "eos_token_id": 32000, "pad_token_id": 32000}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public Phi3Config {
         int d = ShapeChecks.headDim(head_dim, hidden_size, num_attention_heads);
         ShapeChecks.sizes(vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,

@@ -61,6 +61,7 @@ public record Qwen2Config(int vocab_size, int hidden_size, int intermediate_size
              "max_position_embeddings": 32768, "rms_norm_eps": 1e-6, "tie_word_embeddings": false,
              "use_sliding_window": false, "sliding_window": 4096, "max_window_layers": 28}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public Qwen2Config {
         int d = ShapeChecks.headDim(head_dim, hidden_size, num_attention_heads);
         ShapeChecks.sizes(vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,

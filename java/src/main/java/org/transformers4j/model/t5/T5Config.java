@@ -68,6 +68,7 @@ public record T5Config(String model_type, int vocab_size, int d_model, int d_kv,
              "layer_norm_epsilon": 1e-6, "feed_forward_proj": "gated-gelu", "pad_token_id": 0, "eos_token_id": 1,
              "decoder_start_token_id": 0, "tie_word_embeddings": true}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public T5Config {
         oneOf("model_type", model_type, "t5", "mt5");
         positive("vocab_size", vocab_size);
