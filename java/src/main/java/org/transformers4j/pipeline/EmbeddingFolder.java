@@ -74,6 +74,9 @@ public record EmbeddingFolder(String source, Path transformer, boolean sentenceT
      * Reads dir: a sentence-transformers folder (modules.json) or a plain checkpoint folder.
      * Malformed files, modules it does not run and inconsistent settings are refused with an
      * {@link IllegalArgumentException} naming the file, the key and the value.
+     *
+     * @param dir the model folder
+     * @return its settings
      */
     public static EmbeddingFolder read(Path dir) {
         if (!Files.isDirectory(dir)) {
@@ -295,6 +298,9 @@ public record EmbeddingFolder(String source, Path transformer, boolean sentenceT
     /**
      * The text of the prompt called name (an {@link IllegalArgumentException} naming the prompts
      * there are, when it is not one), or of the default prompt when name is null ("" without one).
+     *
+     * @param name a prompt's name, or null for the default prompt
+     * @return the prompt's text
      */
     public String prompt(String name) {
         if (name == null) {

@@ -22,7 +22,11 @@ public record EmbeddingOptions(Pooling pooling, Boolean normalize, int maxLength
         }
     }
 
-    /** Everything as the folder says. */
+    /**
+     * Everything as the folder says.
+     *
+     * @return the options
+     */
     public static EmbeddingOptions defaults() {
         return new EmbeddingOptions(null, null, 0, null, null);
     }

@@ -27,7 +27,12 @@ public record EmbeddingSettings(Pooling pooling, boolean normalize, int maxLengt
         }
     }
 
-    /** Mean pooling, no prompt, no lowercasing, the tokenizer's truncation; normalised or not. */
+    /**
+     * Mean pooling, no prompt, no lowercasing, the tokenizer's truncation; normalised or not.
+     *
+     * @param normalize whether vectors are L2-normalised
+     * @return the settings
+     */
     public static EmbeddingSettings mean(boolean normalize) {
         return new EmbeddingSettings(Pooling.MEAN, normalize, 0, "", false);
     }

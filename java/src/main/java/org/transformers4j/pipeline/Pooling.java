@@ -54,7 +54,11 @@ public record Pooling(Set<Mode> modes, boolean includePrompt) {
             return flag;
         }
 
-        /** {@return the mode of a name, case-insensitive as sentence-transformers reads it; refused naming the valid ones} */
+        /**
+         * {@return the mode of a name, case-insensitive as sentence-transformers reads it; refused naming the valid ones}
+         *
+         * @param name a mode's name
+         */
         public static Mode parse(String name) {
             String lower = name == null ? "" : name.toLowerCase(Locale.ROOT);
             for (Mode m : values()) {
@@ -82,12 +86,20 @@ public record Pooling(Set<Mode> modes, boolean includePrompt) {
         modes = Set.copyOf(EnumSet.copyOf(modes));
     }
 
-    /** {@return one mode, the prompt included} */
+    /**
+     * {@return one mode, the prompt included}
+     *
+     * @param mode the mode
+     */
     public static Pooling of(Mode mode) {
         return new Pooling(EnumSet.of(mode), true);
     }
 
-    /** {@return the same modes with include_prompt set to include} */
+    /**
+     * {@return the same modes with include_prompt set to include}
+     *
+     * @param include whether the prompt's tokens are pooled
+     */
     public Pooling withIncludePrompt(boolean include) {
         return new Pooling(modes, include);
     }
@@ -97,7 +109,11 @@ public record Pooling(Set<Mode> modes, boolean includePrompt) {
         return EnumSet.copyOf(modes).stream().toList();
     }
 
-    /** {@return the length of a pooled vector for hidden size c} */
+    /**
+     * {@return the length of a pooled vector for hidden size c}
+     *
+     * @param c C, the hidden size
+     */
     public int dimension(int c) {
         return modes.size() * c;
     }
@@ -116,6 +132,15 @@ public record Pooling(Set<Mode> modes, boolean includePrompt) {
      * of every row count as masked (sentence-transformers clears them in the attention mask after
      * the model ran, so that CLS still reads position 0). Sums are taken in double and each
      * result rounded once to float.
+     *
+     * @param h the hidden states [B, S, C], row-major
+     * @param mask the attention mask [B, S]
+     * @param b B, the rows
+     * @param s S, the positions of a row
+     * @param c C, the hidden size
+     * @param promptLength the prompt's tokens at the start of each row
+     * @param normalize whether the vectors are L2-normalised
+     * @return one vector per row
      */
     public float[][] pool(float[] h, long[] mask, int b, int s, int c, int promptLength, boolean normalize) {
         if (h.length != (long) b * s * c || mask.length != (long) b * s) {

@@ -27,6 +27,8 @@ public record SchedulerOptions(int maxBatchSize, int maxBatchTokens, Duration ma
      * 32 requests or 8,192 padded tokens a batch, 2 ms of waiting, 4,096 requests or 4 M characters
      * queued, 16 sequences generated at once with up to 1,024 positions each, idle memory freed
      * after 30 s.
+     *
+     * @return the options
      */
     public static SchedulerOptions defaults() {
         return new SchedulerOptions(32, 8192, Duration.ofMillis(2), 4096, 4L << 20, 16, 1024, Duration.ofSeconds(30));

@@ -20,7 +20,12 @@ public record Device(String kind, int index) {
         }
     }
 
-    /** Parses "cpu", "cuda" or "cuda:N". */
+    /**
+     * Parses "cpu", "cuda" or "cuda:N".
+     *
+     * @param name the device's name
+     * @return the device
+     */
     public static Device parse(String name) {
         if (name.equals("cpu")) {
             return CPU;
