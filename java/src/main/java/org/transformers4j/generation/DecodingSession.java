@@ -11,13 +11,22 @@ public interface DecodingSession extends AutoCloseable {
     /** {@return logits [rows][V] for the token after each prompt; called once, first} */
     float[][] start();
 
-    /** Appends one token per row and returns the logits [rows][V] for the token after it. */
+    /**
+     * Appends one token per row and returns the logits [rows][V] for the token after it.
+     *
+     * @param tokens one token per row
+     * @return the logits [rows][V]
+     */
     float[][] next(long[] tokens);
 
     /** {@return how many more tokens {@link #next} can take before the model's context is full} */
     int room();
 
-    /** Row i continues what row from[i] held (beam search). */
+    /**
+     * Row i continues what row from[i] held (beam search).
+     *
+     * @param from for each row, the row it continues
+     */
     void reorder(int[] from);
 
     @Override

@@ -4,6 +4,8 @@ package org.transformers4j.model;
  * New tokens for a decoder: B sequences of S token ids, row-major [B, S], that follow what the KV
  * cache already holds (P positions).
  *
+ * @param batch B, the sequences
+ * @param seq S, the new tokens of each
  * @param ids token ids [B, S]
  * @param attentionMask [B, P + S] over the cached and the new positions, 1 = attend, 0 = padding;
  *                      null when every position is real
@@ -30,7 +32,13 @@ public record DecoderInput(int batch, int seq, long[] ids, long[] attentionMask,
         }
     }
 
-    /** {@return tokens without padding or cache: every position real, positions 0 .} S - 1. */
+    /**
+     * {@return tokens without padding or cache: every position real, positions 0 .} S - 1.
+     *
+     * @param batch B, the sequences
+     * @param seq S, the tokens of each
+     * @param ids token ids [B, S]
+     */
     public static DecoderInput of(int batch, int seq, long[] ids) {
         return new DecoderInput(batch, seq, ids, null, null);
     }
@@ -38,6 +46,11 @@ public record DecoderInput(int batch, int seq, long[] ids, long[] attentionMask,
     /**
      * Position ids as Hugging Face generate makes them from a mask [B, T] whose last S columns are
      * these tokens: the count of real tokens before each one (padding gets 1).
+     *
+     * @param mask the attention mask [B, T]
+     * @param batch B, the sequences
+     * @param seq S, the new tokens of each
+     * @return position ids [B, S]
      */
     public static long[] positionsFromMask(long[] mask, int batch, int seq) {
         int t = mask.length / batch;

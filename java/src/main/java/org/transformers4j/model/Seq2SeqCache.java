@@ -45,11 +45,18 @@ public final class Seq2SeqCache implements AutoCloseable {
         return sourceMask;
     }
 
+    /**
+     * {@return T, the source positions the decoder attends to}
+     */
     public int sourceLength() {
         return sourceLength;
     }
 
-    /** Row i continues what row from[i] held: self-attention cache, cross keys and values, source mask. */
+    /**
+     * Row i continues what row from[i] held: self-attention cache, cross keys and values, source mask.
+     *
+     * @param from for each row, the row it continues
+     */
     public void reorder(int[] from) {
         enter();
         try {

@@ -22,7 +22,11 @@ public record TokenIds(List<Long> ids) {
         ids = List.copyOf(ids);
     }
 
-    /** {@return one id} */
+    /**
+     * {@return one id}
+     *
+     * @param id the id
+     */
     public static TokenIds of(long id) {
         return new TokenIds(List.of(id));
     }
