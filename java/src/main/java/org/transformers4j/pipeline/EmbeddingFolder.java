@@ -58,6 +58,9 @@ public record EmbeddingFolder(String source, Path transformer, boolean sentenceT
     private static final Set<String> SIMILARITIES = Set.of("cosine", "dot", "euclidean", "manhattan");
     private static final int MAX_MODULES = 64;
 
+    /**
+     * Copies the prompts, so that the record stays as made.
+     */
     public EmbeddingFolder {
         prompts = Collections.unmodifiableMap(new LinkedHashMap<>(prompts));
     }

@@ -52,7 +52,11 @@ public final class SchedulerMetrics {
         return cancelled.sum();
     }
 
-    /** Forward passes run (encoder batches, or prefills and decode steps). */
+    /**
+     * Forward passes run (encoder batches, or prefills and decode steps).
+     *
+     * @return the number of passes
+     */
     public long batches() {
         return batches.sum();
     }
