@@ -37,6 +37,10 @@ public final class SequenceState {
     /**
      * Chooses the next token from logits (which it modifies), appends it and decides whether the
      * sequence ends there; random is drawn from only when sampling.
+     *
+     * @param logits the row's logits [V], changed in place
+     * @param random the random source of sampling
+     * @return the chosen token
      */
     public long next(float[] logits, RandomGenerator random) {
         if (finished != null) {
@@ -62,14 +66,22 @@ public final class SequenceState {
         return token;
     }
 
-    /** Ends the sequence for a reason outside it (the context is full). */
+    /**
+     * Ends the sequence for a reason outside it (the context is full).
+     *
+     * @param reason why it ends
+     */
     public void stop(FinishReason reason) {
         if (finished == null) {
             finished = reason;
         }
     }
 
-    /** Why the sequence ended, or null while it goes on. */
+    /**
+     * Why the sequence ended, or null while it goes on.
+     *
+     * @return the reason, or null
+     */
     public FinishReason finishReason() {
         return finished;
     }
@@ -79,7 +91,12 @@ public final class SequenceState {
         return Arrays.copyOf(tokens, length);
     }
 
-    /** {@return the generated tokens [from, to)} */
+    /**
+     * {@return the generated tokens [from, to)}
+     *
+     * @param from the first index
+     * @param to the index after the last
+     */
     public long[] tokens(int from, int to) {
         if (from < 0 || from > to || to > length) {
             throw new IllegalArgumentException("tokens [" + from + ", " + to + ") are outside the " + length + " generated");
