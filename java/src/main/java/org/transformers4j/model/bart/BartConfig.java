@@ -121,7 +121,12 @@ public record BartConfig(String model_type, int vocab_size, Integer decoder_voca
         tensor(side + "_ffn_dim", ffn, "d_model", d);
     }
 
-    /** Reads and checks config.json with the defaults of its model_type. */
+    /**
+     * Reads and checks config.json with the defaults of its model_type.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static BartConfig from(ModelConfig c) {
         return switch (c.modelType()) {
             case "marian" -> ConfigReader.read(c, BartConfig.class, ALIASES, MARIAN);
@@ -131,6 +136,9 @@ public record BartConfig(String model_type, int vocab_size, Integer decoder_voca
         };
     }
 
+    /**
+     * {@return whether this is a Marian model}
+     */
     public boolean isMarian() {
         return model_type.equals("marian");
     }
@@ -138,6 +146,8 @@ public record BartConfig(String model_type, int vocab_size, Integer decoder_voca
     /**
      * Whether each block normalises its input (mBART, Pegasus: x + f(norm(x))), with a layer norm
      * after each stack's last layer; otherwise the norm follows the residual sum (BART, Marian).
+     *
+     * @return whether the norms come first
      */
     public boolean preNorm() {
         return model_type.equals("mbart") || model_type.equals("pegasus");
@@ -146,6 +156,8 @@ public record BartConfig(String model_type, int vocab_size, Integer decoder_voca
     /**
      * Whether positions come from a learned table read from the checkpoint, offset by 2 (BART,
      * mBART); otherwise from the sinusoidal table of Marian and Pegasus.
+     *
+     * @return whether positions are learned
      */
     public boolean learnedPositions() {
         return learnedPositions(model_type);

@@ -104,7 +104,12 @@ public record BertConfig(String model_type, int vocab_size, int hidden_size, int
         }
     }
 
-    /** Reads and checks config.json with the defaults of its model_type. */
+    /**
+     * Reads and checks config.json with the defaults of its model_type.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static BertConfig from(ModelConfig c) {
         JsonObject defaults = switch (c.modelType()) {
             case "roberta" -> ROBERTA;

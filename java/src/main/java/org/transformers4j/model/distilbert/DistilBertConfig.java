@@ -65,7 +65,12 @@ public record DistilBertConfig(int vocab_size, int dim, int n_layers, int n_head
         tokenIds("eos_token_id", eos_token_id, "vocab_size", vocab_size);
     }
 
-    /** Reads and checks config.json. */
+    /**
+     * Reads and checks config.json.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static DistilBertConfig from(ModelConfig c) {
         return ConfigReader.read(c, DistilBertConfig.class, ALIASES, DEFAULTS);
     }

@@ -78,7 +78,12 @@ public record ElectraConfig(int vocab_size, int embedding_size, int hidden_size,
         labels(id2label);
     }
 
-    /** Reads and checks config.json. */
+    /**
+     * Reads and checks config.json.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static ElectraConfig from(ModelConfig c) {
         return ConfigReader.read(c, ElectraConfig.class, Map.of(), DEFAULTS);
     }

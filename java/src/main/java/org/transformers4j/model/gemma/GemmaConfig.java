@@ -78,7 +78,12 @@ public record GemmaConfig(int vocab_size, int hidden_size, int intermediate_size
         Rotary.check(rope, rope.fullRotaryDim(head_dim));
     }
 
-    /** Reads and checks config.json. */
+    /**
+     * Reads and checks config.json.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static GemmaConfig from(ModelConfig c) {
         return ConfigReader.read(c, GemmaConfig.class, Map.of(), DEFAULTS);
     }
@@ -109,6 +114,8 @@ public record GemmaConfig(int vocab_size, int hidden_size, int intermediate_size
     /**
      * The factor of the token embeddings: sqrt(hidden_size) as a float32 (transformers' embed_scale
      * buffer), which the model rounds further to the type it computes in.
+     *
+     * @return the factor
      */
     public float embedScale() {
         return (float) Math.sqrt(hidden_size);

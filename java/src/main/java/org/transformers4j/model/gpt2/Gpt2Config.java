@@ -78,7 +78,12 @@ public record Gpt2Config(int vocab_size, int n_positions, int n_embd, int n_laye
         tokenId("pad_token_id", pad_token_id, "vocab_size", vocab_size);
     }
 
-    /** Reads and checks config.json. */
+    /**
+     * Reads and checks config.json.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static Gpt2Config from(ModelConfig c) {
         return ConfigReader.read(c, Gpt2Config.class, ALIASES, DEFAULTS);
     }

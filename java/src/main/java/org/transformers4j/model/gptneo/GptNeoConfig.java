@@ -81,12 +81,22 @@ public record GptNeoConfig(int vocab_size, int max_position_embeddings, int hidd
         tokenId("pad_token_id", pad_token_id, "vocab_size", vocab_size);
     }
 
-    /** Reads and checks config.json. */
+    /**
+     * Reads and checks config.json.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static GptNeoConfig from(ModelConfig c) {
         return ConfigReader.read(c, GptNeoConfig.class, ALIASES, DEFAULTS);
     }
 
-    /** "global" or "local": the kind of layer i (0 &lt;= i &lt; num_layers) attention_types gives. */
+    /**
+     * "global" or "local": the kind of layer i (0 &lt;= i &lt; num_layers) attention_types gives.
+     *
+     * @param layer the layer's index
+     * @return "global" or "local"
+     */
     public String layerKind(int layer) {
         return kindOf(attention_types, layer);
     }

@@ -94,7 +94,12 @@ public record LlamaConfig(int vocab_size, int hidden_size, int intermediate_size
         return id2label == null || id2label.isEmpty() ? 2 : id2label.size();
     }
 
-    /** Reads and checks config.json. */
+    /**
+     * Reads and checks config.json.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static LlamaConfig from(ModelConfig c) {
         return ConfigReader.read(c, LlamaConfig.class, Map.of(), DEFAULTS);
     }

@@ -77,7 +77,12 @@ public record MistralConfig(int vocab_size, int hidden_size, int intermediate_si
         Rotary.check(rope, rope.fullRotaryDim(d));
     }
 
-    /** Reads and checks config.json. */
+    /**
+     * Reads and checks config.json.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static MistralConfig from(ModelConfig c) {
         return ConfigReader.read(c, MistralConfig.class, Map.of(), DEFAULTS);
     }
@@ -92,7 +97,11 @@ public record MistralConfig(int vocab_size, int hidden_size, int intermediate_si
         return ShapeChecks.headDim(head_dim, hidden_size, num_attention_heads);
     }
 
-    /** {@return the sliding window of a layer (the same for all), or 0 for global attention} */
+    /**
+     * {@return the sliding window of a layer (the same for all), or 0 for global attention}
+     *
+     * @param layer the layer's index
+     */
     public int window(int layer) {
         return sliding_window == null ? 0 : sliding_window;
     }

@@ -72,7 +72,12 @@ public record ModernBertConfig(int vocab_size, int hidden_size, int intermediate
     public static final String SLIDING = "sliding_attention";
     private static final double GLOBAL_THETA = 160_000.0, LOCAL_THETA = 10_000.0;
 
-    /** One layer type's rotary embedding. */
+    /**
+     * One layer type's rotary embedding.
+     *
+     * @param rope_type the rope type, or null
+     * @param rope_theta the base of the rotary frequencies, or null
+     */
     public record Rope(String rope_type, Double rope_theta) {
     }
 
@@ -165,7 +170,12 @@ public record ModernBertConfig(int vocab_size, int hidden_size, int intermediate
         }
     }
 
-    /** Reads and checks config.json. */
+    /**
+     * Reads and checks config.json.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static ModernBertConfig from(ModelConfig c) {
         return ConfigReader.read(c, ModernBertConfig.class, Map.of(), DEFAULTS);
     }
@@ -173,6 +183,9 @@ public record ModernBertConfig(int vocab_size, int hidden_size, int intermediate
     /**
      * Whether layer i attends within the sliding window: as layer_types says, else unless i is a
      * multiple of global_attn_every_n_layers.
+     *
+     * @param layer the layer's index
+     * @return whether it attends within the window
      */
     public boolean sliding(int layer) {
         if (layer < 0 || layer >= num_hidden_layers) {
@@ -181,12 +194,21 @@ public record ModernBertConfig(int vocab_size, int hidden_size, int intermediate
         return layer_types != null ? layer_types.get(layer).equals(SLIDING) : layer % global_attn_every_n_layers != 0;
     }
 
-    /** Keys a sliding layer's token sees on each side: local_attention / 2 (transformers' sliding_window). */
+    /**
+     * Keys a sliding layer's token sees on each side: local_attention / 2 (transformers' sliding_window).
+     *
+     * @return the keys on each side
+     */
     public int halfWindow() {
         return local_attention / 2;
     }
 
-    /** rope_theta of a layer type: rope_parameters', else global_ / local_rope_theta, else 160000 / 10000. */
+    /**
+     * rope_theta of a layer type: rope_parameters', else global_ / local_rope_theta, else 160000 / 10000.
+     *
+     * @param layerType "full_attention" or "sliding_attention"
+     * @return the base of the rotary frequencies
+     */
     public double theta(String layerType) {
         Rope r = rope_parameters.get(layerType);
         if (r != null && r.rope_theta() != null) {
@@ -196,7 +218,11 @@ public record ModernBertConfig(int vocab_size, int hidden_size, int intermediate
         return old != null ? old : layerType.equals(FULL) ? GLOBAL_THETA : LOCAL_THETA;
     }
 
-    /** Head size D = hidden_size / num_attention_heads. */
+    /**
+     * Head size D = hidden_size / num_attention_heads.
+     *
+     * @return D
+     */
     public int headDim() {
         return hidden_size / num_attention_heads;
     }

@@ -82,7 +82,12 @@ public record Phi3Config(int vocab_size, int hidden_size, int intermediate_size,
         Rotary.check(rope, rotaryDim(rope, d));
     }
 
-    /** Reads and checks config.json. */
+    /**
+     * Reads and checks config.json.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static Phi3Config from(ModelConfig c) {
         return ConfigReader.read(c, Phi3Config.class, Map.of(), DEFAULTS);
     }
@@ -97,7 +102,11 @@ public record Phi3Config(int vocab_size, int hidden_size, int intermediate_size,
         return ShapeChecks.headDim(head_dim, hidden_size, num_attention_heads);
     }
 
-    /** {@return the sliding window of a layer (the same for all), or 0 for global attention} */
+    /**
+     * {@return the sliding window of a layer (the same for all), or 0 for global attention}
+     *
+     * @param layer the layer's index
+     */
     public int window(int layer) {
         return sliding_window == null ? 0 : sliding_window;
     }

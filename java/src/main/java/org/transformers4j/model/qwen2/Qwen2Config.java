@@ -77,7 +77,12 @@ public record Qwen2Config(int vocab_size, int hidden_size, int intermediate_size
         Rotary.check(rope, rope.fullRotaryDim(d));
     }
 
-    /** Reads and checks config.json. */
+    /**
+     * Reads and checks config.json.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static Qwen2Config from(ModelConfig c) {
         return ConfigReader.read(c, Qwen2Config.class, Map.of(), DEFAULTS);
     }
@@ -96,7 +101,11 @@ public record Qwen2Config(int vocab_size, int hidden_size, int intermediate_size
         return ShapeChecks.headDim(head_dim, hidden_size, num_attention_heads);
     }
 
-    /** {@return the sliding window of a layer, or 0 for global attention} */
+    /**
+     * {@return the sliding window of a layer, or 0 for global attention}
+     *
+     * @param layer the layer's index
+     */
     public int window(int layer) {
         return ShapeChecks.qwenWindow(use_sliding_window, sliding_window, max_window_layers, layer_types, layer);
     }

@@ -79,7 +79,12 @@ public record Qwen3Config(int vocab_size, int hidden_size, int intermediate_size
         Rotary.check(rope, rope.fullRotaryDim(d));
     }
 
-    /** Reads and checks config.json. */
+    /**
+     * Reads and checks config.json.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static Qwen3Config from(ModelConfig c) {
         return ConfigReader.read(c, Qwen3Config.class, Map.of(), DEFAULTS);
     }
@@ -98,7 +103,11 @@ public record Qwen3Config(int vocab_size, int hidden_size, int intermediate_size
         return head_dim;
     }
 
-    /** {@return the sliding window of a layer, or 0 for global attention} */
+    /**
+     * {@return the sliding window of a layer, or 0 for global attention}
+     *
+     * @param layer the layer's index
+     */
     public int window(int layer) {
         return ShapeChecks.qwenWindow(use_sliding_window, sliding_window, max_window_layers, layer_types, layer);
     }

@@ -117,15 +117,26 @@ public record T5Config(String model_type, int vocab_size, int d_model, int d_kv,
         return proj.equals("gated-gelu") ? "gelu_new" : parts[parts.length - 1];
     }
 
-    /** Reads and checks config.json with the defaults of its model_type. */
+    /**
+     * Reads and checks config.json with the defaults of its model_type.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static T5Config from(ModelConfig c) {
         return ConfigReader.read(c, T5Config.class, ALIASES, c.modelType().equals("mt5") ? MT5 : DEFAULTS);
     }
 
+    /**
+     * {@return whether this is an mT5 model}
+     */
     public boolean isMt5() {
         return model_type.equals("mt5");
     }
 
+    /**
+     * {@return the decoder's layers: num_decoder_layers, else num_layers}
+     */
     public int decoderLayers() {
         return num_decoder_layers != null ? num_decoder_layers : num_layers;
     }
@@ -144,6 +155,8 @@ public record T5Config(String model_type, int vocab_size, int d_model, int d_kv,
      * Whether the last hidden state is scaled by d_model^-0.5 before the LM head: for T5 as
      * scale_decoder_outputs says (configs that predate it: tie_word_embeddings); never for mT5,
      * whose MT5ForConditionalGeneration applies the head directly, whatever either key holds.
+     *
+     * @return whether the last hidden state is scaled
      */
     public boolean scalesDecoderOutputs() {
         if (isMt5()) {
