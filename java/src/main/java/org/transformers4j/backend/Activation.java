@@ -19,12 +19,12 @@ public enum Activation {
         this.code = code;
     }
 
-    /** The code the native kernels take. */
+    /** {@return the code the native kernels take} */
     public int code() {
         return code;
     }
 
-    /** The activation for a Hugging Face config name (hidden_act, activation_function). */
+    /** {@return the activation for a Hugging Face config name (hidden_act, activation_function)} */
     public static Activation fromConfigName(String name) {
         return switch (name) {
             case "gelu" -> GELU;

@@ -15,37 +15,37 @@ import org.transformers4j.tensor.Tensor;
 public record AttentionOptions(float scale, boolean causal, int window, Tensor bias, int[] keyStart,
                                int[] keyLength) {
 
-    /** Plain attention with the given scale. */
+    /** {@return plain attention with the given scale} */
     public static AttentionOptions scaled(float scale) {
         return new AttentionOptions(scale, false, 0, null, null, null);
     }
 
-    /** These options with another scale. */
+    /** {@return these options with another scale} */
     public AttentionOptions withScale(float newScale) {
         return new AttentionOptions(newScale, causal, window, bias, keyStart, keyLength);
     }
 
-    /** These options with causal masking. */
+    /** {@return these options with causal masking} */
     public AttentionOptions withCausal() {
         return new AttentionOptions(scale, true, window, bias, keyStart, keyLength);
     }
 
-    /** These options with a sliding window of the given length. */
+    /** {@return these options with a sliding window of the given length} */
     public AttentionOptions withWindow(int length) {
         return new AttentionOptions(scale, causal, length, bias, keyStart, keyLength);
     }
 
-    /** These options with an additive bias [B or 1, H or 1, S or 1, T]. */
+    /** {@return these options with an additive bias [B or 1, H or 1, S or 1, T]} */
     public AttentionOptions withBias(Tensor additive) {
         return new AttentionOptions(scale, causal, window, additive, keyStart, keyLength);
     }
 
-    /** These options with per-batch key lengths (right padding). */
+    /** {@return these options with per-batch key lengths (right padding)} */
     public AttentionOptions withKeyLength(int... lengths) {
         return new AttentionOptions(scale, causal, window, bias, keyStart, lengths.clone());
     }
 
-    /** These options with per-batch first visible keys (left padding). */
+    /** {@return these options with per-batch first visible keys (left padding)} */
     public AttentionOptions withKeyStart(int... starts) {
         return new AttentionOptions(scale, causal, window, bias, starts.clone(), keyLength);
     }

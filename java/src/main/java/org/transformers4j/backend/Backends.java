@@ -17,6 +17,9 @@ public final class Backends {
      * The backend for the device. A GPU device that is not there (no CUDA runtime, no GPU of that
      * number, no cuBLAS, no libt4j_cuda in this build) falls back to the CPU backend with a warning
      * that says why.
+     *
+     * @param device where the models run
+     * @return a float32 backend
      */
     public static Backend create(Device device) {
         return create(device, DType.F32);
@@ -27,6 +30,10 @@ public final class Backends {
      * GPU. On the CPU, whose kernels compute in F32, BF16 means weight matrices kept in bfloat16
      * ({@link CpuBackend#withBf16Weights()}) and I8 int8 linear layers
      * ({@link CpuBackend#withInt8Weights()}); F16 is refused there, I8 on a GPU.
+     *
+     * @param device where the models run
+     * @param floatType the type of weights and activations
+     * @return the backend
      */
     public static Backend create(Device device, DType floatType) {
         return create(device, floatType, device.kind().equals("cpu") ? DType.F32 : floatType);
@@ -36,6 +43,11 @@ public final class Backends {
      * As {@link #create(Device, DType)}, with the type products compute in: the float type, or on
      * the CPU with BF16 weights, BF16 for bfloat16 products of many rows
      * ({@link CpuBackend#withBf16Compute()}); F32 with BF16 weights on the CPU computes in float32.
+     *
+     * @param device where the models run
+     * @param floatType the type of weights and activations
+     * @param computeType the type matrix products compute in
+     * @return the backend
      */
     public static Backend create(Device device, DType floatType, DType computeType) {
         boolean cpu = device.kind().equals("cpu");

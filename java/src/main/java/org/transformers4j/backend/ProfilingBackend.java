@@ -27,7 +27,7 @@ public final class ProfilingBackend {
         return backend;
     }
 
-    /** Nanoseconds per operation name ({@link Op#method()}) so far. */
+    /** {@return nanoseconds per operation name ({@link Op#method()}) so far} */
     public Map<String, Long> nanosByOperation() {
         Map<String, Long> out = new TreeMap<>();
         nanos.forEach((k, v) -> out.put(k, v.sum()));
@@ -41,7 +41,7 @@ public final class ProfilingBackend {
         return out;
     }
 
-    /** Nanoseconds per kernel family: gemm, attention, norm, other. */
+    /** {@return nanoseconds per kernel family: gemm, attention, norm, other} */
     public Map<String, Long> nanosByFamily() {
         Map<String, Long> out = new TreeMap<>();
         nanos.forEach((k, v) -> out.merge(family(k), v.sum(), Long::sum));
@@ -53,7 +53,7 @@ public final class ProfilingBackend {
         return (o == null ? Op.Family.OTHER : o.family()).name().toLowerCase(Locale.ROOT);
     }
 
-    /** One line per family with its share of the total. */
+    /** {@return one line per family with its share of the total} */
     public String report() {
         Map<String, Long> f = nanosByFamily();
         long total = f.values().stream().mapToLong(Long::longValue).sum();

@@ -13,27 +13,27 @@ import org.transformers4j.tensor.Tensor;
  */
 public record SoftmaxOptions(float scale, boolean causal, Tensor mask, int[] keyStart, int[] keyLength) {
 
-    /** Plain softmax of scale * x. */
+    /** {@return plain softmax of scale * x} */
     public static SoftmaxOptions scaled(float scale) {
         return new SoftmaxOptions(scale, false, null, null, null);
     }
 
-    /** These options with causal masking. */
+    /** {@return these options with causal masking} */
     public SoftmaxOptions withCausal() {
         return new SoftmaxOptions(scale, true, mask, keyStart, keyLength);
     }
 
-    /** These options with an additive mask. */
+    /** {@return these options with an additive mask} */
     public SoftmaxOptions withMask(Tensor additive) {
         return new SoftmaxOptions(scale, causal, additive, keyStart, keyLength);
     }
 
-    /** These options with per-batch key lengths. */
+    /** {@return these options with per-batch key lengths} */
     public SoftmaxOptions withKeyLength(int... lengths) {
         return new SoftmaxOptions(scale, causal, mask, keyStart, lengths.clone());
     }
 
-    /** These options with per-batch first visible keys. */
+    /** {@return these options with per-batch first visible keys} */
     public SoftmaxOptions withKeyStart(int... starts) {
         return new SoftmaxOptions(scale, causal, mask, starts.clone(), keyLength);
     }

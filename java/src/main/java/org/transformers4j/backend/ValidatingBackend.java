@@ -10,6 +10,10 @@ import org.transformers4j.tensor.Tensor;
  */
 public abstract class ValidatingBackend implements Backend {
 
+    /** For a subclass, which implements the operations behind the checks. */
+    protected ValidatingBackend() {
+    }
+
     /**
      * The element type of activations and weights: F32 here; a half-precision GPU backend says
      * F16 or BF16. Additive biases and masks are F32 whatever it is.

@@ -8,20 +8,32 @@ import org.transformers4j.tensor.TensorArena;
 /** Named parameters of a model, as the Hugging Face Hub names them. */
 public interface Checkpoint extends AutoCloseable {
 
-    /** Every parameter name. */
+    /** {@return every parameter name} */
     Set<String> names();
 
-    /** Whether the checkpoint has a parameter of that name. */
+    /**
+     * {@return whether the checkpoint has a parameter of that name}
+     *
+     * @param name the parameter's name
+     */
     default boolean has(String name) {
         return names().contains(name);
     }
 
-    /** The stored shape of a parameter; throws {@link CheckpointException} naming it when absent. */
+    /**
+     * {@return the stored shape of a parameter; throws {@link CheckpointException} naming it when absent}
+     *
+     * @param name the parameter's name
+     */
     Shape shape(String name);
 
     /**
      * The parameter as float32: a view of the checkpoint's bytes where it is stored as aligned float32, a
      * converted copy in the arena otherwise. Throws {@link CheckpointException} naming it when absent.
+     *
+     * @param name the parameter's name
+     * @param arena where a converted copy is made
+     * @return the parameter
      */
     Tensor load(String name, TensorArena arena);
 
@@ -29,6 +41,10 @@ public interface Checkpoint extends AutoCloseable {
      * The parameter as a bfloat16 tensor viewing the file, where it is stored as bfloat16 (and
      * aligned, on a little-endian host); null otherwise. Throws {@link CheckpointException} naming
      * it when absent.
+     *
+     * @param name the parameter's name
+     * @param arena the arena the view belongs to
+     * @return the view, or null
      */
     default Tensor viewBf16(String name, TensorArena arena) {
         shape(name);
@@ -44,6 +60,9 @@ public interface Checkpoint extends AutoCloseable {
      * F32 [N], w[n, k] = NAME[n, k] * NAME_scale[n]. {@link #load} gives it dequantized to float32.
      * Throws {@link CheckpointException} naming the parameter when absent, or when its scales are
      * missing or of the wrong shape.
+     *
+     * @param name the parameter's name
+     * @return whether it is stored in int8
      */
     default boolean isInt8(String name) {
         shape(name);
@@ -53,6 +72,10 @@ public interface Checkpoint extends AutoCloseable {
     /**
      * The int8 values [N, K] (dtype I8) of a parameter {@link #isInt8 stored in int8}, viewing the
      * checkpoint's bytes where it can; its scales are the float32 parameter NAME_scale.
+     *
+     * @param name the parameter's name
+     * @param arena where a copy is made when the bytes cannot be viewed
+     * @return the int8 values
      */
     default Tensor int8Values(String name, TensorArena arena) {
         throw new CheckpointException(source() + ": parameter " + name + " is not stored in int8");
@@ -62,12 +85,14 @@ public interface Checkpoint extends AutoCloseable {
      * Whether the activations meeting this checkpoint's int8 weights are quantized with one scale
      * and zero point per tensor (ONNX Runtime's dynamic quantization, which an imported graph asks
      * for) rather than per row.
+     *
+     * @return whether activations are quantized per tensor
      */
     default boolean int8PerTensorActivations() {
         return false;
     }
 
-    /** Where the checkpoint came from, for messages. */
+    /** {@return where the checkpoint came from, for messages} */
     String source();
 
     /**

@@ -8,7 +8,11 @@ public final class Checkpoints {
     private Checkpoints() {
     }
 
-    /** {@link #open(Path, LoadMode)} in the default mode ({@link LoadMode#byDefault()}). */
+    /**
+     * {@return {@link #open(Path, LoadMode)} in the default mode ({@link LoadMode#byDefault()})}
+     *
+     * @param dir a model folder
+     */
     public static Checkpoint open(Path dir) {
         return open(dir, LoadMode.byDefault());
     }
@@ -19,6 +23,10 @@ public final class Checkpoints {
      * {@link TorchCheckpoint}), held as mode says; throws
      * {@link CheckpointException} naming the folder when neither is there, or the file when it is
      * not a regular file (a pipe, a device, a folder) or is malformed.
+     *
+     * @param dir a model folder
+     * @param mode how the weights are held (read into memory, or mapped)
+     * @return the checkpoint, to close when the model is loaded
      */
     public static Checkpoint open(Path dir, LoadMode mode) {
         Path single = dir.resolve("model.safetensors");

@@ -39,7 +39,7 @@ public final class HubCache {
         this.origin = origin;
     }
 
-    /** The cache the environment of this process selects (see the class description). */
+    /** {@return the cache the environment of this process selects (see the class description)} */
     public static HubCache fromEnvironment() {
         return fromEnvironment(System.getenv(), Path.of(System.getProperty("user.home")));
     }
@@ -48,6 +48,10 @@ public final class HubCache {
      * The cache that env (variable name to value) and the home folder select: HF_HUB_CACHE,
      * HUGGINGFACE_HUB_CACHE, HF_HOME/hub, XDG_CACHE_HOME/huggingface/hub, then
      * home/.cache/huggingface/hub. Empty variables count as unset; a leading '~' is the home folder.
+     *
+     * @param env environment variables by name
+     * @param home the user's home folder
+     * @return the cache
      */
     public static HubCache fromEnvironment(Map<String, String> env, Path home) {
         for (String var : List.of("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE")) {
@@ -69,7 +73,11 @@ public final class HubCache {
                 "the default, as none of HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE, HF_HOME, XDG_CACHE_HOME is set");
     }
 
-    /** A cache at the given folder (what HF_HUB_CACHE names). */
+    /**
+     * {@return a cache at the given folder (what HF_HUB_CACHE names)}
+     *
+     * @param root the cache folder
+     */
     public static HubCache at(Path root) {
         return new HubCache(root, "given");
     }
@@ -85,12 +93,16 @@ public final class HubCache {
         }
     }
 
-    /** The cache folder. */
+    /** {@return the cache folder} */
     public Path root() {
         return root;
     }
 
-    /** Whether s is a Hub model id: NAME or ORG/NAME of letters, digits, '-', '_', '.', without ".." or "--". */
+    /**
+     * {@return whether s is a Hub model id: NAME or ORG/NAME of letters, digits, '-', '_', '.', without ".." or "--"}
+     *
+     * @param s a model argument
+     */
     public static boolean isModelId(String s) {
         return idProblem(s) == null;
     }
@@ -126,6 +138,10 @@ public final class HubCache {
      * must be null), else the snapshot of model id model at revision (null: "main") in this cache.
      * Throws {@link CheckpointException} naming the folder looked at and, for an id, everything
      * looked at in the cache.
+     *
+     * @param model a model folder or a Hub model id
+     * @param revision a branch, tag or commit, or null
+     * @return the model folder
      */
     public Path locate(String model, String revision) {
         if (model == null || model.isBlank()) {
@@ -168,6 +184,10 @@ public final class HubCache {
      * snapshot's name itself, any other is read from {@code refs/REVISION}. Throws
      * {@link CheckpointException} naming the cache (and why it is that one), the model folder,
      * the ref file and the snapshot folder looked at.
+     *
+     * @param modelId a Hub model id, NAME or ORG/NAME
+     * @param revision a branch, tag or commit, or null
+     * @return the snapshot folder
      */
     public Path snapshot(String modelId, String revision) {
         String problem = idProblem(modelId);

@@ -97,12 +97,21 @@ public final class Int8Layout {
     /**
      * Whether a parameter is quantized when a checkpoint is written in int8: a 2-D NAME.weight that is
      * no embedding table (tables stay float32, as the int8 backend keeps them).
+     *
+     * @param name the parameter's name
+     * @param shape its shape
+     * @return whether it is quantized
      */
     public static boolean quantizes(String name, Shape shape) {
         return shape.rank() == 2 && name.endsWith(".weight") && !TABLE.matcher(name).matches();
     }
 
-    /** Whether the model stores the parameter [in, out] (GPT-2's Conv1D), so that its rows are input channels. */
+    /**
+     * {@return whether the model stores the parameter [in, out] (GPT-2's Conv1D), so that its rows are input channels}
+     *
+     * @param modelType the config's model_type
+     * @param name the parameter's name
+     */
     public static boolean storedInputMajor(String modelType, String name) {
         return modelType.equals("gpt2") && CONV1D.matcher(name).matches();
     }

@@ -26,7 +26,7 @@ public enum LoadMode {
     /** The system property that sets the default mode: {@code copy} (when unset) or {@code mapped}. */
     public static final String PROPERTY = "transformers4j.weights";
 
-    /** The mode that {@code open} methods without one use: the {@link #PROPERTY} system property, else COPY. */
+    /** {@return the mode that {@code open} methods without one use: the {@link #PROPERTY} system property, else COPY} */
     public static LoadMode byDefault() {
         String value = System.getProperty(PROPERTY);
         if (value == null || value.isBlank()) {

@@ -62,7 +62,11 @@ public final class OnnxCheckpoint implements Checkpoint {
         this.quantized = inits.values().stream().anyMatch(i -> i.kind() == Kind.INT8);
     }
 
-    /** {@link #open(Path, LoadMode)} in the default mode ({@link LoadMode#byDefault()}). */
+    /**
+     * {@return {@link #open(Path, LoadMode)} in the default mode ({@link LoadMode#byDefault()})}
+     *
+     * @param file the .onnx file
+     */
     public static OnnxCheckpoint open(Path file) {
         return open(file, LoadMode.byDefault());
     }
@@ -70,6 +74,10 @@ public final class OnnxCheckpoint implements Checkpoint {
     /**
      * Reads (or maps, as mode says) and parses the ONNX file; throws {@link CheckpointException}
      * naming the file and the fault.
+     *
+     * @param file the .onnx file
+     * @param mode how the weights are held
+     * @return the checkpoint
      */
     public static OnnxCheckpoint open(Path file, LoadMode mode) {
         Arena arena = Arena.ofShared();
@@ -81,7 +89,12 @@ public final class OnnxCheckpoint implements Checkpoint {
         }
     }
 
-    /** An ONNX model held in memory (copied from bytes); source names it in messages. */
+    /**
+     * {@return an ONNX model held in memory (copied from bytes); source names it in messages}
+     *
+     * @param bytes the file's bytes
+     * @param source what they came from, for messages
+     */
     public static OnnxCheckpoint fromBytes(byte[] bytes, String source) {
         Arena arena = Arena.ofShared();
         try {

@@ -48,12 +48,21 @@ public final class SafeTensors implements Checkpoint {
     /**
      * Opens and checks the file in the default {@link LoadMode} ({@link LoadMode#byDefault()});
      * throws {@link CheckpointException} naming the file and the fault.
+     *
+     * @param file the .safetensors file
+     * @return the checkpoint
      */
     public static SafeTensors open(Path file) {
         return open(file, LoadMode.byDefault());
     }
 
-    /** Opens and checks the file, holding its bytes as mode says; throws {@link CheckpointException} naming the fault. */
+    /**
+     * Opens and checks the file, holding its bytes as mode says; throws {@link CheckpointException} naming the fault.
+     *
+     * @param file the .safetensors file
+     * @param mode how the bytes are held
+     * @return the checkpoint
+     */
     public static SafeTensors open(Path file, LoadMode mode) {
         Arena arena = Arena.ofShared();
         try {
@@ -67,6 +76,10 @@ public final class SafeTensors implements Checkpoint {
     /**
      * A safetensors file held in memory (copied from bytes); source names it in messages. Throws
      * {@link CheckpointException} as {@link #open(Path)} does.
+     *
+     * @param bytes the file's bytes
+     * @param source what they came from, for messages
+     * @return the checkpoint
      */
     public static SafeTensors fromBytes(byte[] bytes, String source) {
         Arena arena = Arena.ofShared();
@@ -90,12 +103,16 @@ public final class SafeTensors implements Checkpoint {
         return entry(name).shape();
     }
 
-    /** The dtype of a parameter as the file names it (F32, F16, BF16, I64, ...). */
+    /**
+     * {@return the dtype of a parameter as the file names it (F32, F16, BF16, I64, ...)}
+     *
+     * @param name the parameter's name
+     */
     public String dtype(String name) {
         return entry(name).dtype();
     }
 
-    /** The file's {@code __metadata__} strings. */
+    /** {@return the file's {@code __metadata__} strings} */
     public Map<String, String> metadata() {
         return metadata;
     }
@@ -180,7 +197,11 @@ public final class SafeTensors implements Checkpoint {
         return into.wrap(src, DType.BF16, e.shape().toArray());
     }
 
-    /** An integer tensor (I64 or I32) as a long array, for reference inputs such as token ids. */
+    /**
+     * {@return an integer tensor (I64 or I32) as a long array, for reference inputs such as token ids}
+     *
+     * @param name the tensor's name
+     */
     public long[] loadLongs(String name) {
         Entry e = entry(name);
         MemorySegment src = data.asSlice(e.begin(), e.end() - e.begin());

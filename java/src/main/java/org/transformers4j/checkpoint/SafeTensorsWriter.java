@@ -46,6 +46,10 @@ public final class SafeTensorsWriter {
      * Writes the tensors (sorted by name) with the given metadata; throws
      * {@link IllegalArgumentException} for a tensor that cannot be written and
      * {@link UncheckedIOException} naming the file and the reason when writing fails.
+     *
+     * @param file the file to write
+     * @param tensors the tensors by name
+     * @param metadata the header's __metadata__ (empty for none)
      */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) {
         Map<String, Tensor> sorted = new TreeMap<>(tensors);
@@ -134,7 +138,14 @@ public final class SafeTensorsWriter {
         }
     }
 
-    /** Writes config.json and model.safetensors (every parameter as float32) into dir. */
+    /**
+     * Writes config.json and model.safetensors (every parameter as float32) into dir.
+     *
+     * @param dir the folder to write
+     * @param config the config.json to write
+     * @param checkpoint the parameters
+     * @throws IOException when a file cannot be written
+     */
     public static void writeCheckpoint(Path dir, JsonObject config, Checkpoint checkpoint) throws IOException {
         writeCheckpoint(dir, config, checkpoint, DType.F32);
     }
@@ -148,6 +159,12 @@ public final class SafeTensorsWriter {
      * as float32, and parameters the checkpoint stores in int8 as they are; with F32 or BF16 those
      * are dequantized. Both files appear together or not at all; an {@link IOException} names the
      * file and the reason (dir is a file, permission denied, no space left on the device).
+     *
+     * @param dir the folder to write
+     * @param config the config.json to write
+     * @param checkpoint the parameters
+     * @param matrixType the type weight matrices are stored in
+     * @throws IOException when a file cannot be written
      */
     public static void writeCheckpoint(Path dir, JsonObject config, Checkpoint checkpoint, DType matrixType)
             throws IOException {

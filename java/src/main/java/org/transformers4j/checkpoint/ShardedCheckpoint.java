@@ -24,7 +24,12 @@ public final class ShardedCheckpoint implements Checkpoint {
         this.shards = shards;
     }
 
-    /** Opens every shard the index names, in the default {@link LoadMode}; see {@link #open(Path, LoadMode)}. */
+    /**
+     * Opens every shard the index names, in the default {@link LoadMode}; see {@link #open(Path, LoadMode)}.
+     *
+     * @param index the index file
+     * @return the checkpoint
+     */
     public static ShardedCheckpoint open(Path index) {
         return open(index, LoadMode.byDefault());
     }
@@ -34,6 +39,10 @@ public final class ShardedCheckpoint implements Checkpoint {
      * and checks that each mapped tensor is in its shard. The index is read as strict JSON under
      * {@link SafeFiles#MAX_JSON_BYTES}; every fault is a {@link CheckpointException} naming the
      * index and the entry.
+     *
+     * @param index the index file
+     * @param mode how each shard is held
+     * @return the checkpoint
      */
     public static ShardedCheckpoint open(Path index, LoadMode mode) {
         return open(index, SafeFiles.readText(index, "index", SafeFiles.MAX_JSON_BYTES), mode);
@@ -42,6 +51,11 @@ public final class ShardedCheckpoint implements Checkpoint {
     /**
      * As {@link #open(Path, LoadMode)}, with the index's text given rather than read from the
      * file: index names it in messages and its folder holds the shards.
+     *
+     * @param index the index file
+     * @param text its text
+     * @param mode how each shard is held
+     * @return the checkpoint
      */
     public static ShardedCheckpoint open(Path index, String text, LoadMode mode) {
         JsonObject root = StrictJson.parseObject(text, index.toString());

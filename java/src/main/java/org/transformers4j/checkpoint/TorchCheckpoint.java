@@ -57,7 +57,11 @@ public final class TorchCheckpoint implements Checkpoint {
         this.entries = Collections.unmodifiableMap(entries);
     }
 
-    /** {@link #open(Path, LoadMode)} in the default mode ({@link LoadMode#byDefault()}). */
+    /**
+     * {@return {@link #open(Path, LoadMode)} in the default mode ({@link LoadMode#byDefault()})}
+     *
+     * @param file the .bin file
+     */
     public static TorchCheckpoint open(Path file) {
         return open(file, LoadMode.byDefault());
     }
@@ -66,6 +70,10 @@ public final class TorchCheckpoint implements Checkpoint {
      * Reads a torch.save file (copied into owned memory or mapped, as mode says) and its state
      * dict; throws {@link CheckpointException} naming the file (and the zip entry, tensor or pickle
      * byte) when it is not one or is damaged.
+     *
+     * @param file the .bin file
+     * @param mode how the bytes are held
+     * @return the checkpoint
      */
     public static TorchCheckpoint open(Path file, LoadMode mode) {
         Arena arena = Arena.ofShared();
@@ -80,12 +88,20 @@ public final class TorchCheckpoint implements Checkpoint {
     /**
      * Opens every file that a {@code pytorch_model.bin.index.json} weight_map names (file names
      * in the index's folder) and checks that each mapped tensor is in its file.
+     *
+     * @param index the index file
+     * @return the checkpoint
      */
     public static TorchCheckpoint openIndex(Path index) {
         return openIndex(index, LoadMode.byDefault());
     }
 
-    /** {@link #openIndex(Path)}, each shard held as mode says. */
+    /**
+     * {@return {@link #openIndex(Path)}, each shard held as mode says}
+     *
+     * @param index the index file
+     * @param mode how each shard is held
+     */
     public static TorchCheckpoint openIndex(Path index, LoadMode mode) {
         List<Arena> arenas = new ArrayList<>();
         try {
@@ -271,7 +287,11 @@ public final class TorchCheckpoint implements Checkpoint {
         return entry(name).shape();
     }
 
-    /** The dtype of a parameter, named as safetensors names it (F32, F16, BF16, I64, ...). */
+    /**
+     * {@return the dtype of a parameter, named as safetensors names it (F32, F16, BF16, I64, ...)}
+     *
+     * @param name the parameter's name
+     */
     public String dtype(String name) {
         return entry(name).type().dtype;
     }

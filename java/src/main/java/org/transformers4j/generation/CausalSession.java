@@ -24,6 +24,9 @@ public final class CausalSession implements DecodingSession {
     private final List<long[]> steps; // the tokens of each step, kept only for a model that rebuilds its cache
 
     /**
+     * Starts a session: the prompts, left-padded to one length, fill a new cache.
+     *
+     * @param model the decoder that runs each step
      * @param prompts one token array per row, none empty and none longer than the context
      * @param pad fills the left of shorter prompts
      * @param newTokens how many tokens the session must be able to take after the prompts (the

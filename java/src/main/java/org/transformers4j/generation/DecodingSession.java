@@ -5,19 +5,28 @@ package org.transformers4j.generation;
  * strategies feed it one token per row and read the next logits.
  */
 public interface DecodingSession extends AutoCloseable {
-    /** Rows in the batch. */
+    /** {@return rows in the batch} */
     int rows();
 
-    /** Logits [rows][V] for the token after each prompt; called once, first. */
+    /** {@return logits [rows][V] for the token after each prompt; called once, first} */
     float[][] start();
 
-    /** Appends one token per row and returns the logits [rows][V] for the token after it. */
+    /**
+     * Appends one token per row and returns the logits [rows][V] for the token after it.
+     *
+     * @param tokens one token per row
+     * @return the logits [rows][V]
+     */
     float[][] next(long[] tokens);
 
-    /** How many more tokens {@link #next} can take before the model's context is full. */
+    /** {@return how many more tokens {@link #next} can take before the model's context is full} */
     int room();
 
-    /** Row i continues what row from[i] held (beam search). */
+    /**
+     * Row i continues what row from[i] held (beam search).
+     *
+     * @param from for each row, the row it continues
+     */
     void reorder(int[] from);
 
     @Override

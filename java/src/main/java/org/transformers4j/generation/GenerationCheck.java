@@ -21,8 +21,17 @@ import org.transformers4j.model.SpecialTokens;
  * beside it, and counts the tokens that differ.
  */
 public final class GenerationCheck {
-    /** One compared token tensor: differing tokens out of all compared. */
+    /**
+     * One compared token tensor: differing tokens out of all compared.
+     *
+     * @param tensor the reference tensor's name
+     * @param differing tokens that differ
+     * @param total tokens compared
+     */
     public record Result(String tensor, int differing, int total) {
+        /**
+         * {@return whether every token matched}
+         */
         public boolean identical() {
             return differing == 0;
         }
@@ -36,7 +45,12 @@ public final class GenerationCheck {
         List<List<GeneratedSequence>> run(List<long[]> inputs, GenerationConfig cfg);
     }
 
-    /** Every generation tensor the file holds, compared; empty when it holds none. */
+    /**
+     * {@return every generation tensor the file holds, compared; empty when it holds none}
+     *
+     * @param model the decoder
+     * @param reference the reference.safetensors file
+     */
     public static List<Result> run(DecoderModel model, Path reference) {
         try (SafeTensors ref = SafeTensors.open(reference)) {
             if (!ref.has("generate.prompt_ids")) {
@@ -52,6 +66,10 @@ public final class GenerationCheck {
     /**
      * The same for an encoder-decoder model: the sources are input_ids without their padding, and
      * every generated row starts with the decoder start token.
+     *
+     * @param model the encoder-decoder
+     * @param reference the reference.safetensors file
+     * @return every generation tensor the file holds, compared
      */
     public static List<Result> run(Seq2SeqModel model, Path reference) {
         try (SafeTensors ref = SafeTensors.open(reference)) {
@@ -157,7 +175,13 @@ public final class GenerationCheck {
         }
     }
 
-    /** The rows of an id tensor without the positions its mask tensor (if present) marks as padding. */
+    /**
+     * {@return the rows of an id tensor without the positions its mask tensor (if present) marks as padding}
+     *
+     * @param ref the reference file
+     * @param idsName the id tensor's name
+     * @param maskName the mask tensor's name
+     */
     public static List<long[]> prompts(SafeTensors ref, String idsName, String maskName) {
         long[][] ids = rows(ref, idsName);
         long[][] mask = ref.has(maskName) ? rows(ref, maskName) : null;
@@ -178,7 +202,12 @@ public final class GenerationCheck {
         return prompts.stream().mapToInt(p -> p.length).max().orElse(0);
     }
 
-    /** A [N, L] int64 tensor as N rows. */
+    /**
+     * {@return a [N, L] int64 tensor as N rows}
+     *
+     * @param ref the reference file
+     * @param name the tensor's name
+     */
     public static long[][] rows(SafeTensors ref, String name) {
         int n = (int) ref.shape(name).dim(0), len = (int) ref.shape(name).dim(1);
         long[] flat = ref.loadLongs(name);

@@ -42,7 +42,14 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
                                List<Long> suppressTokens, List<String> stopStrings, long seed) {
 
     /** Beam search stopping: Hugging Face's early_stopping true, false, "never". */
-    public enum EarlyStopping { TRUE, FALSE, NEVER }
+    public enum EarlyStopping {
+        /** Stop as soon as numBeams hypotheses are finished. */
+        TRUE,
+        /** Stop when a better hypothesis is unlikely to be found (transformers' heuristic). */
+        FALSE,
+        /** Run until no better hypothesis can be found. */
+        NEVER
+    }
 
     /**
      * The most beams (and sequences returned per prompt): each beam holds a row of the KV cache
@@ -51,18 +58,25 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
      */
     public static final int MAX_BEAMS = 64;
 
+    /** The lists are copied: the settings cannot change underneath a running generation. */
     public GenerationConfig {
         eosTokenIds = List.copyOf(eosTokenIds);
         suppressTokens = List.copyOf(suppressTokens);
         stopStrings = List.copyOf(stopStrings);
     }
 
-    /** Hugging Face's defaults (greedy, no end-of-sequence token), with 20 new tokens. */
+    /**
+     * {@return Hugging Face's defaults (greedy, no end-of-sequence token), with 20 new tokens}
+     */
     public static GenerationConfig defaults() {
         return new Builder().build();
     }
 
-    /** The defaults with the model's end-of-sequence, padding and decoder start tokens. */
+    /**
+     * {@return the defaults with the model's end-of-sequence, padding and decoder start tokens}
+     *
+     * @param special the model's special tokens
+     */
     public static GenerationConfig forModel(SpecialTokens special) {
         return defaults().toBuilder().eos(special.eos()).pad(special.pad()).decoderStart(special.decoderStart()).build();
     }
@@ -70,6 +84,10 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
     /**
      * The model's tokens overridden by the generation_config.json of its directory, if there is
      * one, without a vocabulary check (see {@link #forModel(SpecialTokens, Path, int)}).
+     *
+     * @param special the model's special tokens
+     * @param dir the model directory
+     * @return the settings
      */
     public static GenerationConfig forModel(SpecialTokens special, Path dir) {
         return forModel(special, dir, Integer.MAX_VALUE);
@@ -79,6 +97,11 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
      * The model's tokens overridden by the generation_config.json of its directory, if there is
      * one: every key checked for type and range, every token id against the vocabulary of
      * vocabSize tokens; errors are IllegalArgumentExceptions naming the file and the key.
+     *
+     * @param special the model's special tokens
+     * @param dir the model directory
+     * @param vocabSize V, the model's vocabulary size
+     * @return the settings
      */
     public static GenerationConfig forModel(SpecialTokens special, Path dir, int vocabSize) {
         GenerationConfig cfg = forModel(special);
@@ -89,12 +112,17 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
     /**
      * These settings overridden by generation_config.json text (see {@link #overriddenBy}); source
      * names it in messages, token ids must be below vocabSize.
+     *
+     * @param json the file's text
+     * @param source what the text came from, for messages
+     * @param vocabSize V, the model's vocabulary size
+     * @return the settings
      */
     public GenerationConfig overriddenBy(String json, String source, int vocabSize) {
         return GenerationConfigFile.parse(json, source, this, vocabSize);
     }
 
-    /** A builder holding these settings. */
+    /** {@return a builder holding these settings} */
     public Builder toBuilder() {
         return new Builder(this);
     }
@@ -107,12 +135,19 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
      * forced_eos_token_id, bad_words_ids of single tokens, suppress_tokens, stop_strings), each
      * checked for type and range; keys of generation methods not implemented here are refused
      * unless neutral. Errors name the file and the key.
+     *
+     * @param g the parsed generation_config.json
+     * @return the settings
      */
     public GenerationConfig overriddenBy(ModelConfig g) {
         return overriddenBy(g.json().toString(), g.source(), Integer.MAX_VALUE);
     }
 
-    /** Throws IllegalArgumentException naming the first setting out of range. */
+    /**
+     * Throws IllegalArgumentException naming the first setting out of range.
+     *
+     * @return these settings
+     */
     public GenerationConfig validate() {
         require(maxNewTokens >= 1 || (maxNewTokens == 0 && maxLength >= 1),
                 "maxNewTokens must be >= 1 (or 0 with maxLength >= 1), got " + maxNewTokens);
@@ -149,6 +184,10 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
      * first or last, suppressed) outside the vocabulary [0, vocabSize) of model (which names it).
      * An unset id (-1) passes. Without this, an id past the vocabulary is never generated and a
      * forced one forces nothing: every score becomes -infinity and token 0 wins.
+     *
+     * @param vocabSize V, the model's vocabulary size
+     * @param model the model's name, for messages
+     * @return these settings
      */
     public GenerationConfig requireVocabulary(int vocabSize, String model) {
         return requireIds(vocabSize, " of the " + vocabSize + "-token vocabulary of " + model);
@@ -176,6 +215,9 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
     /**
      * These settings for prompts of the given (padded) length: maxNewTokens and minNewTokens made
      * concrete from maxLength and minLength where those apply.
+     *
+     * @param promptLength tokens of the padded prompts
+     * @return the settings
      */
     public GenerationConfig forPromptLength(int promptLength) {
         int max = maxNewTokens > 0 ? maxNewTokens : maxLength - promptLength;
@@ -193,55 +235,110 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
         }
     }
 
-    /** The pad id to use: padTokenId, else the first eos, else 0 (as Hugging Face falls back to eos). */
+    /** {@return the pad id to use: padTokenId, else the first eos, else 0 (as Hugging Face falls back to eos)} */
     public long effectivePad() {
         return padTokenId >= 0 ? padTokenId : eosTokenIds.isEmpty() ? 0 : eosTokenIds.get(0);
     }
 
+    /**
+     * {@return these settings with another maxNewTokens}
+     *
+     * @param n tokens to generate at most; 0 = derive from maxLength (default 20)
+     */
     public GenerationConfig withMaxNewTokens(int n) {
         return toBuilder().maxNewTokens(n).build();
     }
 
+    /**
+     * {@return these settings with another minNewTokens}
+     *
+     * @param n end-of-sequence tokens are suppressed until this many are generated
+     */
     public GenerationConfig withMinNewTokens(int n) {
         return toBuilder().minNewTokens(n).build();
     }
 
-    /** Sampling with a temperature, top-k and top-p. */
+    /**
+     * {@return these settings sampling with a temperature, top-k and top-p}
+     *
+     * @param temp divides the logits when sampling; 0 means greedy
+     * @param k when sampling, keep the k most likely tokens (0 = all; default 50)
+     * @param p when sampling, keep the smallest set of most likely tokens whose probability reaches p
+     */
     public GenerationConfig withSampling(double temp, int k, double p) {
         return toBuilder().doSample(true).temperature(temp).topK(k).topP(p).build();
     }
 
-    /** Greedy (or beam) search instead of sampling. */
+    /**
+     * {@return these settings with greedy (or beam) search instead of sampling}
+     */
     public GenerationConfig withoutSampling() {
         return toBuilder().doSample(false).build();
     }
 
+    /**
+     * {@return these settings with another repetitionPenalty}
+     *
+     * @param penalty divides positive (multiplies negative) logits of tokens already in the sequence
+     */
     public GenerationConfig withRepetitionPenalty(double penalty) {
         return toBuilder().repetitionPenalty(penalty).build();
     }
 
-    /** Beam search settings. */
+    /**
+     * {@return these settings with beam search}
+     *
+     * @param beams beam search with this many beams when above 1
+     * @param returned sequences returned per prompt (at most numBeams with beam search)
+     * @param lengthPen beam scores are divided by (new tokens)^lengthPenalty
+     * @param stop when beam search stops: as soon as numBeams hypotheses finish, by a heuristic, or never
+     */
     public GenerationConfig withBeams(int beams, int returned, double lengthPen, EarlyStopping stop) {
         return toBuilder().beams(beams).numReturnSequences(returned).lengthPenalty(lengthPen).earlyStopping(stop)
                 .build();
     }
 
+    /**
+     * {@return these settings with another numReturnSequences}
+     *
+     * @param n sequences returned per prompt (at most numBeams with beam search)
+     */
     public GenerationConfig withNumReturnSequences(int n) {
         return toBuilder().numReturnSequences(n).build();
     }
 
+    /**
+     * {@return these settings with another eosTokenIds}
+     *
+     * @param ids tokens that end a sequence (empty: none)
+     */
     public GenerationConfig withEos(List<Long> ids) {
         return toBuilder().eos(ids).build();
     }
 
+    /**
+     * {@return these settings with another padTokenId}
+     *
+     * @param id fills prompts on the left and finished sequences (-1: the first eos, else 0)
+     */
     public GenerationConfig withPad(long id) {
         return toBuilder().pad(id).build();
     }
 
+    /**
+     * {@return these settings with another stopStrings}
+     *
+     * @param strings a sequence ends once its generated text contains one of these
+     */
     public GenerationConfig withStopStrings(List<String> strings) {
         return toBuilder().stopStrings(strings).build();
     }
 
+    /**
+     * {@return these settings with another seed}
+     *
+     * @param s seeds the random source of sampling
+     */
     public GenerationConfig withSeed(long s) {
         return toBuilder().seed(s).build();
     }
@@ -257,6 +354,9 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
         private long pad = -1, decoderStart = -1, forcedBos = -1, forcedEos = -1, seed;
         private List<String> stopStrings = List.of();
 
+        /**
+         * A builder holding Hugging Face's defaults.
+         */
         public Builder() {
         }
 
@@ -285,116 +385,251 @@ public record GenerationConfig(int maxNewTokens, int maxLength, int minNewTokens
             seed = c.seed;
         }
 
+        /**
+         * Sets maxNewTokens.
+         *
+         * @param v tokens to generate at most; 0 = derive from maxLength (default 20)
+         * @return this builder
+         */
         public Builder maxNewTokens(int v) {
             maxNewTokens = v;
             return this;
         }
 
+        /**
+         * Sets maxLength.
+         *
+         * @param v prompt and new tokens together at most, used when maxNewTokens is 0
+         * @return this builder
+         */
         public Builder maxLength(int v) {
             maxLength = v;
             return this;
         }
 
+        /**
+         * Sets minNewTokens.
+         *
+         * @param v end-of-sequence tokens are suppressed until this many are generated
+         * @return this builder
+         */
         public Builder minNewTokens(int v) {
             minNewTokens = v;
             return this;
         }
 
+        /**
+         * Sets minLength.
+         *
+         * @param v end-of-sequence tokens are suppressed until prompt + new tokens reach this
+         * @return this builder
+         */
         public Builder minLength(int v) {
             minLength = v;
             return this;
         }
 
+        /**
+         * Sets doSample.
+         *
+         * @param v sample from the distribution instead of taking the most likely token
+         * @return this builder
+         */
         public Builder doSample(boolean v) {
             doSample = v;
             return this;
         }
 
+        /**
+         * Sets temperature.
+         *
+         * @param v divides the logits when sampling; 0 means greedy
+         * @return this builder
+         */
         public Builder temperature(double v) {
             temperature = v;
             return this;
         }
 
+        /**
+         * Sets topK.
+         *
+         * @param v when sampling, keep the k most likely tokens (0 = all; default 50)
+         * @return this builder
+         */
         public Builder topK(int v) {
             topK = v;
             return this;
         }
 
+        /**
+         * Sets topP.
+         *
+         * @param v when sampling, keep the smallest set of most likely tokens whose probability reaches p
+         * @return this builder
+         */
         public Builder topP(double v) {
             topP = v;
             return this;
         }
 
+        /**
+         * Sets repetitionPenalty.
+         *
+         * @param v divides positive (multiplies negative) logits of tokens already in the sequence
+         * @return this builder
+         */
         public Builder repetitionPenalty(double v) {
             repetitionPenalty = v;
             return this;
         }
 
+        /**
+         * Sets noRepeatNgramSize.
+         *
+         * @param v if &gt; 0, no n-gram of this size occurs twice in a sequence
+         * @return this builder
+         */
         public Builder noRepeatNgramSize(int v) {
             noRepeatNgramSize = v;
             return this;
         }
 
+        /**
+         * Sets numBeams.
+         *
+         * @param v beam search with this many beams when above 1
+         * @return this builder
+         */
         public Builder beams(int v) {
             numBeams = v;
             return this;
         }
 
+        /**
+         * Sets numReturnSequences.
+         *
+         * @param v sequences returned per prompt (at most numBeams with beam search)
+         * @return this builder
+         */
         public Builder numReturnSequences(int v) {
             numReturnSequences = v;
             return this;
         }
 
+        /**
+         * Sets lengthPenalty.
+         *
+         * @param v beam scores are divided by (new tokens)^lengthPenalty
+         * @return this builder
+         */
         public Builder lengthPenalty(double v) {
             lengthPenalty = v;
             return this;
         }
 
+        /**
+         * Sets earlyStopping.
+         *
+         * @param v when beam search stops: as soon as numBeams hypotheses finish, by a heuristic, or never
+         * @return this builder
+         */
         public Builder earlyStopping(EarlyStopping v) {
             earlyStopping = v;
             return this;
         }
 
+        /**
+         * Sets eosTokenIds.
+         *
+         * @param v tokens that end a sequence (empty: none)
+         * @return this builder
+         */
         public Builder eos(List<Long> v) {
             eos = v;
             return this;
         }
 
+        /**
+         * Sets padTokenId.
+         *
+         * @param v fills prompts on the left and finished sequences (-1: the first eos, else 0)
+         * @return this builder
+         */
         public Builder pad(long v) {
             pad = v;
             return this;
         }
 
+        /**
+         * Sets decoderStartTokenId.
+         *
+         * @param v where encoder-decoder generation starts (-1: the model's)
+         * @return this builder
+         */
         public Builder decoderStart(long v) {
             decoderStart = v;
             return this;
         }
 
+        /**
+         * Sets forcedBosTokenId.
+         *
+         * @param v the first generated token of an encoder-decoder model, or -1
+         * @return this builder
+         */
         public Builder forcedBos(long v) {
             forcedBos = v;
             return this;
         }
 
+        /**
+         * Sets forcedEosTokenId.
+         *
+         * @param v the token forced at the last step (max length), or -1
+         * @return this builder
+         */
         public Builder forcedEos(long v) {
             forcedEos = v;
             return this;
         }
 
+        /**
+         * Sets suppressTokens.
+         *
+         * @param v tokens never generated (bad_words_ids of one token, suppress_tokens)
+         * @return this builder
+         */
         public Builder suppress(List<Long> v) {
             suppress = v;
             return this;
         }
 
+        /**
+         * Sets stopStrings.
+         *
+         * @param v a sequence ends once its generated text contains one of these
+         * @return this builder
+         */
         public Builder stopStrings(List<String> v) {
             stopStrings = v;
             return this;
         }
 
+        /**
+         * Sets seed.
+         *
+         * @param v seeds the random source of sampling
+         * @return this builder
+         */
         public Builder seed(long v) {
             seed = v;
             return this;
         }
 
+        /**
+         * {@return the settings; {@link GenerationConfig#validate()} checks them}
+         */
         public GenerationConfig build() {
             return new GenerationConfig(maxNewTokens, maxLength, minNewTokens, minLength, doSample, temperature, topK,
                     topP, repetitionPenalty, noRepeatNgramSize, numBeams, numReturnSequences, lengthPenalty,

@@ -18,6 +18,13 @@ public final class Generator {
     /** Opens a session whose row r continues prompt promptOfRow[r], with room for newTokens tokens. */
     @FunctionalInterface
     public interface SessionFactory {
+        /**
+         * Opens a session.
+         *
+         * @param promptOfRow for each row, which prompt it continues
+         * @param newTokens tokens the session must be able to take
+         * @return the session, whose cache holds the prompts
+         */
         DecodingSession open(int[] promptOfRow, int newTokens);
     }
 
@@ -28,6 +35,13 @@ public final class Generator {
      * Generates for each prompt (token ids; an empty prompt starts from the model's BOS token)
      * numReturnSequences sequences, best first for beam search. decode turns token ids into text
      * for stop strings and may be null when there are none.
+     *
+     * @param model the decoder
+     * @param prompts the prompts
+     * @param config how to generate
+     * @param decode token ids to text, for stop strings; null when there are none
+     * @param listener told of each token as it is generated ({@link TokenListener#NONE} for none)
+     * @return for each prompt, its sequences (best first for beam search)
      */
     public static List<List<GeneratedSequence>> generate(DecoderModel model, List<long[]> prompts,
                                                          GenerationConfig config, Function<long[], String> decode,
@@ -57,6 +71,13 @@ public final class Generator {
      * starts from the decoder start token (generation_config's, else the model's, else, as in
      * Hugging Face, the model's bos_token_id: mBART's config has no decoder start of its own) and
      * generates numReturnSequences sequences; GeneratedSequence.prompt() is that start token.
+     *
+     * @param model the encoder-decoder
+     * @param sources the sources
+     * @param config how to generate
+     * @param decode token ids to text, for stop strings; null when there are none
+     * @param listener told of each token as it is generated ({@link TokenListener#NONE} for none)
+     * @return for each prompt, its sequences (best first for beam search)
      */
     public static List<List<GeneratedSequence>> generate(Seq2SeqModel model, List<long[]> sources,
                                                          GenerationConfig config, Function<long[], String> decode,
@@ -90,6 +111,14 @@ public final class Generator {
      * The search itself, for any model that can open sessions. prompts are the tokens the
      * sessions start from (the repetition penalty sees them); leftPadded says whether the session
      * pads them on the left (so that, as in Hugging Face, the padding counts as seen tokens).
+     *
+     * @param prompts the tokens the sessions start from
+     * @param factory opens the sessions
+     * @param config how to generate
+     * @param decode token ids to text, for stop strings; null when there are none
+     * @param listener told of each token as it is generated ({@link TokenListener#NONE} for none)
+     * @param leftPadded whether the sessions pad the prompts on the left
+     * @return for each prompt, its sequences (best first for beam search)
      */
     public static List<List<GeneratedSequence>> generate(List<long[]> prompts, SessionFactory factory,
                                                          GenerationConfig config, Function<long[], String> decode,

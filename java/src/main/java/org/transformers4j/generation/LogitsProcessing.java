@@ -17,8 +17,10 @@ public final class LogitsProcessing {
      * sampling warpers), in its order: repetition penalty, no-repeat n-grams, minimum length,
      * forced first and last tokens, suppressed tokens.
      *
+     * @param scores the logits of one row [V], changed in place
      * @param sequence the row so far: prompt (with its padding) and generated tokens
      * @param generated how many tokens were generated so far
+     * @param cfg the generation settings
      */
     public static void process(float[] scores, long[] sequence, int generated, GenerationConfig cfg) {
         repetitionPenalty(scores, sequence, cfg.repetitionPenalty());
@@ -45,7 +47,13 @@ public final class LogitsProcessing {
         }
     }
 
-    /** Bans each token that would repeat an n-gram the sequence already holds. */
+    /**
+     * Bans each token that would repeat an n-gram the sequence already holds.
+     *
+     * @param scores the logits of one row [V], changed in place
+     * @param sequence the row so far
+     * @param n the n-gram size
+     */
     public static void noRepeatNgram(float[] scores, long[] sequence, int n) {
         int len = sequence.length;
         if (n <= 0 || len + 1 < n) {
@@ -66,6 +74,10 @@ public final class LogitsProcessing {
     /**
      * Repetition penalty over every token of the sequence so far (prompt included): a positive
      * score is divided by the penalty, a negative one multiplied.
+     *
+     * @param scores the logits of one row [V], changed in place
+     * @param sequence the row so far
+     * @param penalty the penalty, above 0
      */
     public static void repetitionPenalty(float[] scores, long[] sequence, double penalty) {
         if (penalty == 1.0) {
@@ -81,7 +93,14 @@ public final class LogitsProcessing {
         }
     }
 
-    /** End-of-sequence tokens get -infinity while fewer than minNewTokens are generated. */
+    /**
+     * End-of-sequence tokens get -infinity while fewer than minNewTokens are generated.
+     *
+     * @param scores the logits of one row [V], changed in place
+     * @param generated how many tokens were generated so far
+     * @param minNewTokens the fewest new tokens
+     * @param eos the end-of-sequence tokens
+     */
     public static void minNewTokens(float[] scores, int generated, int minNewTokens, List<Long> eos) {
         if (generated < minNewTokens) {
             for (long e : eos) {
@@ -92,7 +111,12 @@ public final class LogitsProcessing {
         }
     }
 
-    /** scores / temperature (temperature &gt; 0). */
+    /**
+     * scores / temperature (temperature &gt; 0).
+     *
+     * @param scores the logits of one row [V], changed in place
+     * @param temperature the temperature, above 0
+     */
     public static void temperature(float[] scores, double temperature) {
         if (temperature != 1.0) {
             for (int i = 0; i < scores.length; i++) {
@@ -101,7 +125,12 @@ public final class LogitsProcessing {
         }
     }
 
-    /** Keeps the k highest scores (all those equal to the k-th too); k = 0 keeps everything. */
+    /**
+     * Keeps the k highest scores (all those equal to the k-th too); k = 0 keeps everything.
+     *
+     * @param scores the logits of one row [V], changed in place
+     * @param k how many scores are kept
+     */
     public static void topK(float[] scores, int k) {
         if (k <= 0 || k >= scores.length) {
             return;
@@ -120,6 +149,9 @@ public final class LogitsProcessing {
      * Nucleus filtering: keeps the smallest set of highest-probability tokens whose probability
      * reaches p, at least one. As Hugging Face: sorted ascending, a token goes when the cumulative
      * probability up to it is at most 1 - p.
+     *
+     * @param scores the logits of one row [V], changed in place
+     * @param p the probability the kept tokens reach
      */
     public static void topP(float[] scores, double p) {
         if (p >= 1.0) {
@@ -142,7 +174,12 @@ public final class LogitsProcessing {
         }
     }
 
-    /** Probabilities of the scores (computed in double). */
+    /**
+     * Probabilities of the scores (computed in double).
+     *
+     * @param scores the logits of one row [V]
+     * @return the probabilities
+     */
     public static double[] softmax(float[] scores) {
         double max = Double.NEGATIVE_INFINITY;
         for (float s : scores) {
@@ -160,7 +197,11 @@ public final class LogitsProcessing {
         return p;
     }
 
-    /** log softmax in place (computed in double, stored as float like Hugging Face's float32). */
+    /**
+     * log softmax in place (computed in double, stored as float like Hugging Face's float32).
+     *
+     * @param scores the logits of one row [V], changed in place
+     */
     public static void logSoftmax(float[] scores) {
         double max = Double.NEGATIVE_INFINITY;
         for (float s : scores) {
@@ -176,7 +217,11 @@ public final class LogitsProcessing {
         }
     }
 
-    /** The index of the highest score (the first of equals). */
+    /**
+     * {@return the index of the highest score (the first of equals)}
+     *
+     * @param scores the scores
+     */
     public static int argmax(float[] scores) {
         int best = 0;
         for (int i = 1; i < scores.length; i++) {
@@ -187,7 +232,12 @@ public final class LogitsProcessing {
         return best;
     }
 
-    /** A token drawn from softmax(scores). */
+    /**
+     * {@return a token drawn from softmax(scores)}
+     *
+     * @param scores the logits of one row [V]
+     * @param random the random source
+     */
     public static int sample(float[] scores, RandomGenerator random) {
         double[] p = softmax(scores);
         double u = random.nextDouble(), cumulative = 0;

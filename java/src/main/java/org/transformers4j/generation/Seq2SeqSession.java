@@ -32,8 +32,13 @@ public final class Seq2SeqSession implements DecodingSession {
     private final long start;
 
     /**
+     * Starts a session: the sources are encoded once, and each row starts decoding from the start token.
+     *
+     * @param model the encoder-decoder that runs each step
      * @param sources the source token ids, one per prompt
      * @param sourceOfRow which source each row decodes
+     * @param pad the token that fills the right of shorter sources
+     * @param start the decoder's start token
      * @param newTokens tokens the session must be able to take after the start token
      */
     public Seq2SeqSession(Seq2SeqModel model, List<long[]> sources, int[] sourceOfRow, long pad, long start,

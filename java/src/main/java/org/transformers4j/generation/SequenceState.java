@@ -19,6 +19,8 @@ public final class SequenceState {
     private FinishReason finished;
 
     /**
+     * The state of one sequence before its first generated token.
+     *
      * @param history the tokens the repetition penalty and n-gram rules see before generation (the prompt)
      * @param config  settings made concrete for this prompt ({@link GenerationConfig#forPromptLength})
      * @param decode  token ids to text, for stop strings; may be null when there are none
@@ -35,6 +37,10 @@ public final class SequenceState {
     /**
      * Chooses the next token from logits (which it modifies), appends it and decides whether the
      * sequence ends there; random is drawn from only when sampling.
+     *
+     * @param logits the row's logits [V], changed in place
+     * @param random the random source of sampling
+     * @return the chosen token
      */
     public long next(float[] logits, RandomGenerator random) {
         if (finished != null) {
@@ -60,24 +66,37 @@ public final class SequenceState {
         return token;
     }
 
-    /** Ends the sequence for a reason outside it (the context is full). */
+    /**
+     * Ends the sequence for a reason outside it (the context is full).
+     *
+     * @param reason why it ends
+     */
     public void stop(FinishReason reason) {
         if (finished == null) {
             finished = reason;
         }
     }
 
-    /** Why the sequence ended, or null while it goes on. */
+    /**
+     * Why the sequence ended, or null while it goes on.
+     *
+     * @return the reason, or null
+     */
     public FinishReason finishReason() {
         return finished;
     }
 
-    /** The tokens generated so far. */
+    /** {@return the tokens generated so far} */
     public long[] tokens() {
         return Arrays.copyOf(tokens, length);
     }
 
-    /** The generated tokens [from, to). */
+    /**
+     * {@return the generated tokens [from, to)}
+     *
+     * @param from the first index
+     * @param to the index after the last
+     */
     public long[] tokens(int from, int to) {
         if (from < 0 || from > to || to > length) {
             throw new IllegalArgumentException("tokens [" + from + ", " + to + ") are outside the " + length + " generated");
@@ -85,7 +104,7 @@ public final class SequenceState {
         return Arrays.copyOfRange(tokens, from, to);
     }
 
-    /** How many tokens were generated. */
+    /** {@return how many tokens were generated} */
     public int length() {
         return length;
     }

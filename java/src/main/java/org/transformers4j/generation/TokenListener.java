@@ -7,6 +7,12 @@ package org.transformers4j.generation;
  */
 @FunctionalInterface
 public interface TokenListener {
+    /**
+     * Receives the next token of an output.
+     *
+     * @param sequence the output's number
+     * @param token the token id
+     */
     void onToken(int sequence, long token);
 
     /** A listener that ignores every token. */

@@ -36,6 +36,13 @@ public final class ConfigReader {
      * key Hugging Face defaults when config.json leaves it out. An explicit null keeps its meaning
      * of "none" for components that can hold it (token ids, optional sizes); for a primitive
      * component it means the default too.
+     *
+     * @param <R> the record type
+     * @param config the parsed config.json
+     * @param type the record class
+     * @param aliases second names of keys, to the record's names
+     * @param defaults the family's defaults
+     * @return the record (its compact constructor checks the values)
      */
     public static <R extends Record> R read(ModelConfig config, Class<R> type, Map<String, String> aliases,
                                             JsonObject defaults) {
@@ -67,7 +74,11 @@ public final class ConfigReader {
         }
     }
 
-    /** A family's defaults, written as the JSON object Hugging Face would save. */
+    /**
+     * {@return a family's defaults, written as the JSON object Hugging Face would save}
+     *
+     * @param json the defaults as a JSON object
+     */
     public static JsonObject defaults(String json) {
         return JsonParser.parseString(json).getAsJsonObject();
     }

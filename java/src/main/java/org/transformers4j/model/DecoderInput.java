@@ -4,12 +4,15 @@ package org.transformers4j.model;
  * New tokens for a decoder: B sequences of S token ids, row-major [B, S], that follow what the KV
  * cache already holds (P positions).
  *
+ * @param batch B, the sequences
+ * @param seq S, the new tokens of each
  * @param ids token ids [B, S]
  * @param attentionMask [B, P + S] over the cached and the new positions, 1 = attend, 0 = padding;
  *                      null when every position is real
  * @param positions position ids [B, S], or null for P .. P + S - 1 in every row
  */
 public record DecoderInput(int batch, int seq, long[] ids, long[] attentionMask, long[] positions) {
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public DecoderInput {
         if (batch < 1 || seq < 1) {
             throw new IllegalArgumentException("batch and sequence length must be >= 1, got " + batch + " x " + seq);
@@ -29,7 +32,13 @@ public record DecoderInput(int batch, int seq, long[] ids, long[] attentionMask,
         }
     }
 
-    /** Tokens without padding or cache: every position real, positions 0 .. S - 1. */
+    /**
+     * {@return tokens without padding or cache: every position real, positions 0 .} S - 1.
+     *
+     * @param batch B, the sequences
+     * @param seq S, the tokens of each
+     * @param ids token ids [B, S]
+     */
     public static DecoderInput of(int batch, int seq, long[] ids) {
         return new DecoderInput(batch, seq, ids, null, null);
     }
@@ -37,6 +46,11 @@ public record DecoderInput(int batch, int seq, long[] ids, long[] attentionMask,
     /**
      * Position ids as Hugging Face generate makes them from a mask [B, T] whose last S columns are
      * these tokens: the count of real tokens before each one (padding gets 1).
+     *
+     * @param mask the attention mask [B, T]
+     * @param batch B, the sequences
+     * @param seq S, the new tokens of each
+     * @return position ids [B, S]
      */
     public static long[] positionsFromMask(long[] mask, int batch, int seq) {
         int t = mask.length / batch;

@@ -7,19 +7,19 @@ import org.transformers4j.tensor.TensorArena;
 /** A decoder-only language model (GPT-2, GPT-Neo, Llama and its kin) ready to run; safe to share between threads. */
 public interface DecoderModel extends AutoCloseable {
 
-    /** The model's config.json. */
+    /** {@return the model's config.json} */
     ModelConfig config();
 
-    /** Vocabulary size (logits per position). */
+    /** {@return vocabulary size (logits per position)} */
     int vocabSize();
 
-    /** Hidden size C. */
+    /** {@return hidden size C} */
     int hiddenSize();
 
-    /** The context length: positions a sequence may hold, prompt and generated tokens together. */
+    /** {@return the context length: positions a sequence may hold, prompt and generated tokens together} */
     int maxPositions();
 
-    /** The special tokens of config.json (and generation_config.json where the loader read it). */
+    /** {@return the special tokens of config.json (and generation_config.json where the loader read it)} */
     SpecialTokens specialTokens();
 
     /**
@@ -28,18 +28,32 @@ public interface DecoderModel extends AutoCloseable {
      * frequencies once a sequence passes original_max_position_embeddings, and transformers'
      * generate then re-runs the whole sequence from an empty cache
      * (Phi3ForCausalLM.prepare_inputs_for_generation); generation does the same at this length.
+     *
+     * @return the length, or -1
      */
     default int recomputeAt() {
         return -1;
     }
 
-    /** A cache for batch sequences of up to capacity positions, owned by the caller. */
+    /**
+     * {@return a cache for batch sequences of up to capacity positions, owned by the caller}
+     *
+     * @param batch B, the sequences
+     * @param capacity positions each sequence may hold
+     */
     KvCache newCache(int batch, int capacity);
 
     /**
      * Runs the new tokens after what the cache holds, appends their keys and values to it and
      * returns hidden states (all of them, or only the last) and logits (for every position, or only
      * the last of each row) allocated in {@code out}.
+     *
+     * @param input the new tokens [B, S]
+     * @param cache what the sequences hold so far
+     * @param allHiddenStates whether every layer's hidden states are returned, or only the last
+     * @param lastLogitsOnly whether logits are computed for each row's last position only
+     * @param out where the outputs are allocated
+     * @return the hidden states and logits
      */
     DecoderOutput forward(DecoderInput input, KvCache cache, boolean allHiddenStates, boolean lastLogitsOnly,
                           TensorArena out);
@@ -48,12 +62,23 @@ public interface DecoderModel extends AutoCloseable {
      * One step of generation: runs the new tokens after what the cache holds, appends their keys
      * and values to it and returns only the last position's logits [B, 1, V], in {@code out}. No
      * hidden states: a GPU model would otherwise copy the last one to the host at every step.
+     *
+     * @param input the new tokens [B, S]
+     * @param cache what the sequences hold so far
+     * @param out where the logits are allocated
+     * @return the logits [B, 1, V]
      */
     default Tensor decodeStep(DecoderInput input, KvCache cache, TensorArena out) {
         return forward(input, cache, false, true, out).logits();
     }
 
-    /** A full forward pass without a cache kept for later. */
+    /**
+     * {@return a full forward pass without a cache kept for later}
+     *
+     * @param input the tokens [B, S]
+     * @param allHiddenStates whether every layer's hidden states are returned, or only the last
+     * @param out where the outputs are allocated
+     */
     default DecoderOutput forward(DecoderInput input, boolean allHiddenStates, TensorArena out) {
         try (KvCache cache = newCache(input.batch(), input.seq())) {
             return forward(input, cache, allHiddenStates, false, out);

@@ -7,6 +7,9 @@ import org.transformers4j.tensor.Tensor;
  * What a decoder computed for its new tokens: hidden states [B, S, C] after the embeddings and
  * after each layer, the last one after the final norm (as Hugging Face returns them), and the
  * logits [B, S, V], or [B, 1, V] for the last position only.
+ *
+ * @param hiddenStates the hidden states, or only the last
+ * @param logits the logits
  */
 public record DecoderOutput(List<Tensor> hiddenStates, Tensor logits) {
 }

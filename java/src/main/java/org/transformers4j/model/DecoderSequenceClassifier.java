@@ -26,6 +26,8 @@ public final class DecoderSequenceClassifier implements EncoderModel {
     private final Integer padTokenId;
 
     /**
+     * A classifier over a decoder stack: each row is scored at its last token that is not padding.
+     *
      * @param decoder the stack, whose head is the score projection [labels, C]
      * @param vocab rows of the token embedding table
      * @param padTokenId the config's pad_token_id, or null

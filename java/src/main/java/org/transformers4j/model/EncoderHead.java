@@ -6,10 +6,10 @@ import org.transformers4j.tensor.TensorArena;
 
 /** The part of an encoder model after its last layer. */
 public interface EncoderHead {
-    /** Which head this is. */
+    /** {@return which head this is} */
     EncoderModel.Head kind();
 
-    /** Logits from the last hidden state x: [B * S, C], allocated in out; intermediates in work. */
+    /** {@return logits from the last hidden state x: [B * S, C], allocated in out; intermediates in work} */
     Tensor forward(Backend backend, Tensor x, int batch, int seq, TensorArena work, TensorArena out);
 
     /**

@@ -5,19 +5,19 @@ import org.transformers4j.tensor.TensorArena;
 /** An encoder-only model with its head, ready to run; safe to share between threads. */
 public interface EncoderModel extends AutoCloseable {
 
-    /** The model's config.json. */
+    /** {@return the model's config.json} */
     ModelConfig config();
 
-    /** Vocabulary size. */
+    /** {@return vocabulary size} */
     int vocabSize();
 
-    /** Hidden size C. */
+    /** {@return hidden size C} */
     int hiddenSize();
 
-    /** Longest sequence the position embeddings allow. */
+    /** {@return longest sequence the position embeddings allow} */
     int maxPositions();
 
-    /** Which head the checkpoint's architecture has. */
+    /** {@return which head the checkpoint's architecture has} */
     Head head();
 
     /**
@@ -25,12 +25,29 @@ public interface EncoderModel extends AutoCloseable {
      * classification, [B, S, labels] for token classification, [B, S, 2] for question answering
      * (start logits at index 0, end logits at 1), [B, S] for ELECTRA's replaced-token detection.
      */
-    enum Head { NONE, MASKED_LM, SEQUENCE_CLASSIFICATION, TOKEN_CLASSIFICATION, QUESTION_ANSWERING,
-        REPLACED_TOKEN_DETECTION }
+    enum Head {
+        /** No head: the hidden states are the output. */
+        NONE,
+        /** Masked language modelling (fill-mask). */
+        MASKED_LM,
+        /** Sequence classification. */
+        SEQUENCE_CLASSIFICATION,
+        /** Token classification. */
+        TOKEN_CLASSIFICATION,
+        /** Extractive question answering: start and end logits. */
+        QUESTION_ANSWERING,
+        /** ELECTRA's discriminator: whether each token was replaced. */
+        REPLACED_TOKEN_DETECTION
+    }
 
     /**
      * Runs the model; outputs are allocated in {@code out} (intermediates are freed before return).
      * With {@code allHiddenStates} false, only the last hidden state is kept.
+     *
+     * @param input the tokens [B, S], their mask and token types
+     * @param allHiddenStates whether every layer's hidden states are returned, or only the last
+     * @param out where the outputs are allocated
+     * @return the hidden states and the head's logits
      */
     EncoderOutput forward(EncoderInput input, boolean allHiddenStates, TensorArena out);
 

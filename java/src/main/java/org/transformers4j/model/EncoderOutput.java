@@ -7,10 +7,13 @@ import org.transformers4j.tensor.Tensor;
  * What an encoder computed: the hidden states after the embeddings and after each layer
  * ([B, S, C] each; the last is the model's output) and the head's logits, or null without a head
  * (shapes per head kind: {@link EncoderModel.Head}).
+ *
+ * @param hiddenStates the hidden states, or only the last
+ * @param logits the head's logits, or null
  */
 public record EncoderOutput(List<Tensor> hiddenStates, Tensor logits) {
 
-    /** The last hidden state [B, S, C]. */
+    /** {@return the last hidden state [B, S, C]} */
     public Tensor lastHiddenState() {
         return hiddenStates.get(hiddenStates.size() - 1);
     }

@@ -6,9 +6,9 @@ package org.transformers4j.model;
  * when the record is made.
  */
 public interface FamilyConfig {
-    /** Rows of the token embedding table (the input vocabulary). */
+    /** {@return rows of the token embedding table (the input vocabulary)} */
     int vocab_size();
 
-    /** The token ids with a role in generation, each checked to lie inside the vocabulary. */
+    /** {@return the token ids with a role in generation, each checked to lie inside the vocabulary} */
     SpecialTokens specialTokens();
 }

@@ -25,13 +25,24 @@ public final class ModelConfig {
         this.source = source;
     }
 
-    /** Reads and parses a config.json file. */
+    /**
+     * Reads and parses a config.json file.
+     *
+     * @param file the config.json file
+     * @return the parsed config
+     */
     public static ModelConfig read(Path file) {
         return parse(org.transformers4j.util.SafeFiles.readText(file, "config", org.transformers4j.util.SafeFiles.MAX_JSON_BYTES),
                 file.toString());
     }
 
-    /** Parses config.json text; source names it in messages. */
+    /**
+     * Parses config.json text; source names it in messages.
+     *
+     * @param text the file's text
+     * @param source what the text came from, for messages
+     * @return the parsed config
+     */
     public static ModelConfig parse(String text, String source) {
         try {
             return new ModelConfig(JsonParser.parseString(text).getAsJsonObject(), source);
@@ -40,21 +51,32 @@ public final class ModelConfig {
         }
     }
 
-    /** The JSON itself (for writing a checkpoint back out). */
+    /** {@return the JSON itself (for writing a checkpoint back out)} */
     public JsonObject json() {
         return json.deepCopy();
     }
 
+    /**
+     * {@return what the config came from (a file name), as messages name it}
+     */
     public String source() {
         return source;
     }
 
-    /** model_type, required. */
+    /**
+     * model_type, required.
+     *
+     * @return the model type
+     */
     public String modelType() {
         return requireString("model_type");
     }
 
-    /** architectures, or an empty list. */
+    /**
+     * architectures, or an empty list.
+     *
+     * @return the architectures
+     */
     public List<String> architectures() {
         List<String> out = new ArrayList<>();
         if (json.has("architectures") && json.get("architectures").isJsonArray()) {
@@ -63,11 +85,20 @@ public final class ModelConfig {
         return out;
     }
 
+    /**
+     * {@return whether the config has the key}
+     *
+     * @param key a config.json key
+     */
     public boolean has(String key) {
         return json.has(key) && !json.get(key).isJsonNull();
     }
 
-    /** An integer key, required: a number without a fraction that fits an int. */
+    /**
+     * {@return an integer key, required: a number without a fraction that fits an int}
+     *
+     * @param key a config.json key
+     */
     public int requireInt(String key) {
         JsonElement e = number(key);
         try {
@@ -77,17 +108,32 @@ public final class ModelConfig {
         }
     }
 
-    /** An integer key, or the default when absent or null. */
+    /**
+     * {@return an integer key, or the default when absent or null}
+     *
+     * @param key a config.json key
+     * @param dflt the value when the key is absent or null
+     */
     public int getInt(String key, int dflt) {
         return has(key) ? requireInt(key) : dflt;
     }
 
-    /** A floating-point key, or the default when absent or null. */
+    /**
+     * {@return a floating-point key, or the default when absent or null}
+     *
+     * @param key a config.json key
+     * @param dflt the value when the key is absent or null
+     */
     public double getDouble(String key, double dflt) {
         return has(key) ? number(key).getAsDouble() : dflt;
     }
 
-    /** A boolean key, or the default when absent or null. */
+    /**
+     * {@return a boolean key, or the default when absent or null}
+     *
+     * @param key a config.json key
+     * @param dflt the value when the key is absent or null
+     */
     public boolean getBoolean(String key, boolean dflt) {
         if (!has(key)) {
             return dflt;
@@ -99,12 +145,21 @@ public final class ModelConfig {
         return e.getAsBoolean();
     }
 
-    /** A string key, or the default when absent or null. */
+    /**
+     * {@return a string key, or the default when absent or null}
+     *
+     * @param key a config.json key
+     * @param dflt the value when the key is absent or null
+     */
     public String getString(String key, String dflt) {
         return has(key) ? string(key, json.get(key)) : dflt;
     }
 
-    /** A string key, required. */
+    /**
+     * {@return a string key, required}
+     *
+     * @param key a config.json key
+     */
     public String requireString(String key) {
         if (!has(key)) {
             throw new CheckpointException(source + ": missing key " + key);
@@ -119,7 +174,11 @@ public final class ModelConfig {
         return e.getAsString();
     }
 
-    /** id2label as a map from class index to label, or an empty map. */
+    /**
+     * id2label as a map from class index to label, or an empty map.
+     *
+     * @return the labels by class index
+     */
     public Map<Integer, String> id2label() {
         Map<Integer, String> out = new TreeMap<>();
         if (has("id2label")) {

@@ -93,7 +93,12 @@ public final class ModelRegistry {
 
     /** What a config describes. */
     public enum Kind {
-        ENCODER("encoder"), DECODER("decoder-only"), SEQ2SEQ("encoder-decoder");
+        /** An encoder-only model (BERT-like). */
+        ENCODER("encoder"),
+        /** A decoder-only model (GPT-like). */
+        DECODER("decoder-only"),
+        /** An encoder-decoder model (BART/T5-like). */
+        SEQ2SEQ("encoder-decoder");
 
         private final String words;
 
@@ -205,19 +210,19 @@ public final class ModelRegistry {
     private ModelRegistry() {
     }
 
-    /** The architectures of encoder models this registry builds (decoders with a classification head included). */
+    /** {@return the architectures of encoder models this registry builds (decoders with a classification head included)} */
     public static List<String> encoderArchitectures() {
         List<String> all = new java.util.ArrayList<>(ENCODERS.architectures());
         all.addAll(DECODER_CLASSIFIERS.architectures());
         return List.copyOf(all);
     }
 
-    /** The architectures of decoder-only models this registry builds. */
+    /** {@return the architectures of decoder-only models this registry builds} */
     public static List<String> decoderArchitectures() {
         return DECODERS.architectures();
     }
 
-    /** The architectures of encoder-decoder models this registry builds. */
+    /** {@return the architectures of encoder-decoder models this registry builds} */
     public static List<String> seq2seqArchitectures() {
         return SEQ2SEQ.architectures();
     }
@@ -226,6 +231,9 @@ public final class ModelRegistry {
      * The config.json read as its family's record and checked (every size, ratio and token id
      * the family reads), without loading anything: a {@link CheckpointException} names the file,
      * the key and the value of the first thing wrong.
+     *
+     * @param config the parsed config.json
+     * @return its family's config record
      */
     public static FamilyConfig readConfig(ModelConfig config) {
         for (Family<?> f : List.of(ENCODERS, DECODERS, SEQ2SEQ)) {
@@ -236,7 +244,11 @@ public final class ModelRegistry {
         throw unknownType(config);
     }
 
-    /** What the config describes; names the known types when it is none of them. */
+    /**
+     * {@return what the config describes; names the known types when it is none of them}
+     *
+     * @param config the parsed config.json
+     */
     public static Kind kind(ModelConfig config) {
         if (isDecoderClassifier(config)) {
             return Kind.ENCODER;
@@ -266,7 +278,13 @@ public final class ModelRegistry {
                 && DECODER_CLASSIFIERS.byType().containsKey(config.modelType());
     }
 
-    /** Loads the encoder model in a directory holding config.json and its weights. */
+    /**
+     * Loads the encoder model in a directory holding config.json and its weights.
+     *
+     * @param dir the model directory
+     * @param backend where the model runs
+     * @return the model, which owns its weights
+     */
     public static EncoderModel loadEncoder(Path dir, Backend backend) {
         if (isDecoderClassifier(ModelConfig.read(dir.resolve("config.json")))) {
             return DECODER_CLASSIFIERS.open(dir, backend);
@@ -274,32 +292,69 @@ public final class ModelRegistry {
         return ENCODERS.open(dir, backend);
     }
 
-    /** Builds an encoder model from a config and a checkpoint (which the model then owns). */
+    /**
+     * Builds an encoder model from a config and a checkpoint (which the model then owns).
+     *
+     * @param config the parsed config.json
+     * @param checkpoint the weights
+     * @param backend where the model runs
+     * @return the model, which owns its weights
+     */
     public static EncoderModel loadEncoder(ModelConfig config, Checkpoint checkpoint, Backend backend) {
         return (isDecoderClassifier(config) ? DECODER_CLASSIFIERS : ENCODERS).build(config, checkpoint, backend);
     }
 
-    /** Loads the decoder-only model in a directory holding config.json and its weights. */
+    /**
+     * Loads the decoder-only model in a directory holding config.json and its weights.
+     *
+     * @param dir the model directory
+     * @param backend where the model runs
+     * @return the model, which owns its weights
+     */
     public static DecoderModel loadDecoder(Path dir, Backend backend) {
         return DECODERS.open(dir, backend);
     }
 
-    /** Builds a decoder-only model from a config and a checkpoint (which the model then owns). */
+    /**
+     * Builds a decoder-only model from a config and a checkpoint (which the model then owns).
+     *
+     * @param config the parsed config.json
+     * @param checkpoint the weights
+     * @param backend where the model runs
+     * @return the model, which owns its weights
+     */
     public static DecoderModel loadDecoder(ModelConfig config, Checkpoint checkpoint, Backend backend) {
         return DECODERS.build(config, checkpoint, backend);
     }
 
-    /** Loads the encoder-decoder model in a directory holding config.json and its weights. */
+    /**
+     * Loads the encoder-decoder model in a directory holding config.json and its weights.
+     *
+     * @param dir the model directory
+     * @param backend where the model runs
+     * @return the model, which owns its weights
+     */
     public static Seq2SeqModel loadSeq2Seq(Path dir, Backend backend) {
         return SEQ2SEQ.open(dir, backend);
     }
 
-    /** Builds an encoder-decoder model from a config and a checkpoint (which the model then owns). */
+    /**
+     * Builds an encoder-decoder model from a config and a checkpoint (which the model then owns).
+     *
+     * @param config the parsed config.json
+     * @param checkpoint the weights
+     * @param backend where the model runs
+     * @return the model, which owns its weights
+     */
     public static Seq2SeqModel loadSeq2Seq(ModelConfig config, Checkpoint checkpoint, Backend backend) {
         return SEQ2SEQ.build(config, checkpoint, backend);
     }
 
-    /** Whether a directory looks like a model: config.json beside its weights. */
+    /**
+     * {@return whether a directory looks like a model: config.json beside its weights}
+     *
+     * @param dir a directory
+     */
     public static boolean isModelDirectory(Path dir) {
         return Files.isRegularFile(dir.resolve("config.json"));
     }

@@ -31,7 +31,7 @@ public final class Seq2SeqCache implements AutoCloseable {
         this.sourceLength = sourceLength;
     }
 
-    /** The decoder's self-attention cache. */
+    /** {@return the decoder's self-attention cache} */
     public KvCache self() {
         return self;
     }
@@ -45,11 +45,18 @@ public final class Seq2SeqCache implements AutoCloseable {
         return sourceMask;
     }
 
+    /**
+     * {@return T, the source positions the decoder attends to}
+     */
     public int sourceLength() {
         return sourceLength;
     }
 
-    /** Row i continues what row from[i] held: self-attention cache, cross keys and values, source mask. */
+    /**
+     * Row i continues what row from[i] held: self-attention cache, cross keys and values, source mask.
+     *
+     * @param from for each row, the row it continues
+     */
     public void reorder(int[] from) {
         enter();
         try {

@@ -6,27 +6,32 @@ import org.transformers4j.tensor.TensorArena;
 /** An encoder-decoder model (BART, Marian, mBART, Pegasus, T5, mT5) ready to run; safe to share between threads. */
 public interface Seq2SeqModel extends AutoCloseable {
 
-    /** The model's config.json. */
+    /** {@return the model's config.json} */
     ModelConfig config();
 
-    /** Vocabulary size (logits per position). */
+    /** {@return vocabulary size (logits per position)} */
     int vocabSize();
 
-    /** Hidden size C. */
+    /** {@return hidden size C} */
     int hiddenSize();
 
-    /** Longest source the encoder takes. */
+    /** {@return longest source the encoder takes} */
     int maxSourcePositions();
 
-    /** Longest target the decoder takes (decoder start token and generated tokens together). */
+    /** {@return longest target the decoder takes (decoder start token and generated tokens together)} */
     int maxTargetPositions();
 
-    /** The special tokens of config.json; generation starts from decoderStart. */
+    /** {@return the special tokens of config.json; generation starts from decoderStart} */
     SpecialTokens specialTokens();
 
     /**
      * Runs the encoder; returns its hidden states [B, S, C] after the embeddings and after each
      * layer, the last one after the final norm (all of them, or only the last), in {@code out}.
+     *
+     * @param source the source tokens [B, S] and their mask
+     * @param allHiddenStates whether every layer's hidden states are returned, or only the last
+     * @param out where the outputs are allocated
+     * @return the encoder's hidden states
      */
     EncoderOutput encode(EncoderInput source, boolean allHiddenStates, TensorArena out);
 
@@ -34,6 +39,11 @@ public interface Seq2SeqModel extends AutoCloseable {
      * A decoding cache for B target sequences attending to encoded [B, T, C] (the encoder's last
      * hidden state) with its padding mask [B * T] (1 = real, or null when all are real); each
      * decoder layer's cross-attention keys and values are computed here, once.
+     *
+     * @param encoded the encoder's last hidden state [B, T, C]
+     * @param sourceMask its padding mask [B * T], or null
+     * @param capacity target positions each sequence may hold
+     * @return the cache, owned by the caller
      */
     Seq2SeqCache newCache(Tensor encoded, long[] sourceMask, int capacity);
 
@@ -41,6 +51,10 @@ public interface Seq2SeqModel extends AutoCloseable {
      * Encodes the sources and makes a decoding cache for them in one step, as
      * {@code newCache(encode(source, false, out).lastHiddenState(), source.attentionMask(), capacity)}
      * but without handing the encoder's output to the caller (a GPU model keeps it on the GPU).
+     *
+     * @param source the source tokens [B, S] and their mask
+     * @param capacity target positions each sequence may hold
+     * @return the cache, owned by the caller
      */
     default Seq2SeqCache encodeToCache(EncoderInput source, int capacity) {
         try (TensorArena out = TensorArena.confined()) {
@@ -51,6 +65,13 @@ public interface Seq2SeqModel extends AutoCloseable {
     /**
      * Runs target tokens after what the cache holds; returns decoder hidden states and logits
      * ([B, S, V], or [B, 1, V] for the last position only) in {@code out}.
+     *
+     * @param target the new target tokens [B, S]
+     * @param cache the encoded sources and what the targets hold so far
+     * @param allHiddenStates whether every layer's hidden states are returned, or only the last
+     * @param lastLogitsOnly whether logits are computed for each row's last position only
+     * @param out where the outputs are allocated
+     * @return the decoder's hidden states and logits
      */
     DecoderOutput decode(DecoderInput target, Seq2SeqCache cache, boolean allHiddenStates, boolean lastLogitsOnly,
                          TensorArena out);
@@ -59,12 +80,25 @@ public interface Seq2SeqModel extends AutoCloseable {
      * One step of generation: runs target tokens after what the cache holds and returns only the
      * last position's logits [B, 1, V], in {@code out}, without hidden states (a GPU model would
      * otherwise copy the last one to the host at every step).
+     *
+     * @param target the new target tokens [B, S]
+     * @param cache the encoded sources and what the targets hold so far
+     * @param out where the logits are allocated
+     * @return the logits [B, 1, V]
      */
     default Tensor decodeStep(DecoderInput target, Seq2SeqCache cache, TensorArena out) {
         return decode(target, cache, false, true, out).logits();
     }
 
-    /** Encoder and decoder over whole sequences (teacher forcing), as Hugging Face's forward. */
+    /**
+     * Encoder and decoder over whole sequences (teacher forcing), as Hugging Face's forward.
+     *
+     * @param source the source tokens and their mask
+     * @param target the target tokens
+     * @param allHiddenStates whether every layer's hidden states are returned, or only the last
+     * @param out where the outputs are allocated
+     * @return the encoder's and the decoder's outputs
+     */
     default Seq2SeqOutput forward(EncoderInput source, DecoderInput target, boolean allHiddenStates,
                                   TensorArena out) {
         EncoderOutput encoded = encode(source, allHiddenStates, out);

@@ -17,11 +17,16 @@ import java.util.List;
 @JsonAdapter(TokenIds.Adapter.class)
 public record TokenIds(List<Long> ids) {
 
+    /** Copies what could change underneath, so that the record stays as made. */
     public TokenIds {
         ids = List.copyOf(ids);
     }
 
-    /** One id. */
+    /**
+     * {@return one id}
+     *
+     * @param id the id
+     */
     public static TokenIds of(long id) {
         return new TokenIds(List.of(id));
     }

@@ -30,6 +30,7 @@ public final class TransformerDecoder implements DecoderModel {
      */
     public record Parts(Tensor tokens, Tensor positions, List<TransformerLayer> layers, Norm finalNorm, Linear lmHead,
                         int kvHeads, int headDim, int maxPositions, float embedScale) {
+        /** Copies what could change underneath, so that the record stays as made. */
         public Parts {
             layers = List.copyOf(layers);
         }

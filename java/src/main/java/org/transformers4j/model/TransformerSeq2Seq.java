@@ -28,6 +28,7 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
      */
     public record Stack(TokenEmbeddings embeddings, List<TransformerLayer> layers, Norm finalNorm,
                         RelativePositionBias positionBias) {
+        /** Copies what could change underneath, so that the record stays as made. */
         public Stack {
             layers = List.copyOf(layers);
         }

@@ -27,21 +27,25 @@ public final class DefaultModels {
     private DefaultModels() {
     }
 
-    /** The ONNX file, copied once from the class path into the cache folder. */
+    /** {@return the ONNX file, copied once from the class path into the cache folder} */
     public static Path miniLmOnnxFile() {
         byte[] onnx = ResourceCache.read(MINILM_ONNX);
         return ResourceCache.extract(ResourceCache.root().resolve("all-minilm-l6-v2-" + ResourceCache.hash(onnx)),
                 "model.onnx", onnx);
     }
 
-    /** The model's config.json (the Hub's, shipped with this library). */
+    /** {@return the model's config.json (the Hub's, shipped with this library)} */
     public static ModelConfig miniLmConfig() {
         String json = new String(ResourceCache.read("org/transformers4j/models/all-minilm-l6-v2/config.json"),
                 StandardCharsets.UTF_8);
         return ModelConfig.parse(json, "all-MiniLM-L6-v2 config.json");
     }
 
-    /** The encoder, weights imported from the ONNX export. */
+    /**
+     * {@return the encoder, weights imported from the ONNX export}
+     *
+     * @param backend where the model runs
+     */
     public static EncoderModel miniLm(Backend backend) {
         OnnxCheckpoint checkpoint = OnnxCheckpoint.open(miniLmOnnxFile());
         try {
@@ -52,7 +56,7 @@ public final class DefaultModels {
         }
     }
 
-    /** Its tokenizer, truncating at 256 tokens as sentence-transformers does, not padding. */
+    /** {@return its tokenizer, truncating at 256 tokens as sentence-transformers does, not padding} */
     public static Tokenizer miniLmTokenizer() {
         try (Tokenizer full = Tokenizer.fromJson(new String(ResourceCache.read(MINILM_TOKENIZER), StandardCharsets.UTF_8),
                 MINILM_TOKENIZER)) {
@@ -60,7 +64,11 @@ public final class DefaultModels {
         }
     }
 
-    /** The sentence-embedding pipeline on all-MiniLM-L6-v2 (mean pooling, L2-normalised). */
+    /**
+     * {@return the sentence-embedding pipeline on all-MiniLM-L6-v2 (mean pooling, L2-normalised)}
+     *
+     * @param backend where the model runs
+     */
     public static SentenceEmbedder miniLmEmbedder(Backend backend) {
         return new SentenceEmbedder(miniLm(backend), miniLmTokenizer(), true);
     }

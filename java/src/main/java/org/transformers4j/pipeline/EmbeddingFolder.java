@@ -58,6 +58,9 @@ public record EmbeddingFolder(String source, Path transformer, boolean sentenceT
     private static final Set<String> SIMILARITIES = Set.of("cosine", "dot", "euclidean", "manhattan");
     private static final int MAX_MODULES = 64;
 
+    /**
+     * Copies the prompts, so that the record stays as made.
+     */
     public EmbeddingFolder {
         prompts = Collections.unmodifiableMap(new LinkedHashMap<>(prompts));
     }
@@ -74,6 +77,9 @@ public record EmbeddingFolder(String source, Path transformer, boolean sentenceT
      * Reads dir: a sentence-transformers folder (modules.json) or a plain checkpoint folder.
      * Malformed files, modules it does not run and inconsistent settings are refused with an
      * {@link IllegalArgumentException} naming the file, the key and the value.
+     *
+     * @param dir the model folder
+     * @return its settings
      */
     public static EmbeddingFolder read(Path dir) {
         if (!Files.isDirectory(dir)) {
@@ -295,6 +301,9 @@ public record EmbeddingFolder(String source, Path transformer, boolean sentenceT
     /**
      * The text of the prompt called name (an {@link IllegalArgumentException} naming the prompts
      * there are, when it is not one), or of the default prompt when name is null ("" without one).
+     *
+     * @param name a prompt's name, or null for the default prompt
+     * @return the prompt's text
      */
     public String prompt(String name) {
         if (name == null) {

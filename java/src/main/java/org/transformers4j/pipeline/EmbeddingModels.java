@@ -21,13 +21,22 @@ public final class EmbeddingModels {
     private EmbeddingModels() {
     }
 
-    /** all-MiniLM-L6-v2's sentence-transformers folder as the Hub has it: mean pooling, Normalize, 256 tokens. */
+    /**
+     * all-MiniLM-L6-v2's sentence-transformers folder as the Hub has it: mean pooling, Normalize, 256 tokens.
+     *
+     * @return the folder's settings, its files on the class path
+     */
     public static EmbeddingFolder miniLmFolder() {
         return new EmbeddingFolder("all-MiniLM-L6-v2", null, true, Pooling.MEAN, 384, true,
                 DefaultModels.MINILM_MAX_TOKENS, -1, false, EmbeddingFolder.basePrompts(), null, null);
     }
 
-    /** The embedder of the model in dir, with the folder's settings. */
+    /**
+     * {@return the embedder of the model in dir, with the folder's settings}
+     *
+     * @param dir the model folder
+     * @param backend where the model runs
+     */
     public static SentenceEmbedder load(Path dir, Backend backend) {
         return load(dir, backend, EmbeddingOptions.defaults());
     }
@@ -37,6 +46,11 @@ public final class EmbeddingModels {
      * folder with tokenizer.json), with the folder's settings under options. Bad files, modules
      * this library does not run and options that do not fit are refused before the weights load
      * where they can be.
+     *
+     * @param dir the model folder
+     * @param backend where the model runs
+     * @param options what the caller sets over the folder's settings
+     * @return the embedder, which owns the model and the tokenizer
      */
     public static SentenceEmbedder load(Path dir, Backend backend, EmbeddingOptions options) {
         EmbeddingFolder folder = EmbeddingFolder.read(dir);
@@ -52,7 +66,13 @@ public final class EmbeddingModels {
         return embedder(model, tokenizer, folder, options);
     }
 
-    /** all-MiniLM-L6-v2 (the default model) with its settings under options. */
+    /**
+     * all-MiniLM-L6-v2 (the default model) with its settings under options.
+     *
+     * @param backend where the model runs
+     * @param options what the caller sets over the model's settings
+     * @return the embedder, which owns the model and the tokenizer
+     */
     public static SentenceEmbedder defaultModel(Backend backend, EmbeddingOptions options) {
         EmbeddingFolder folder = miniLmFolder();
         check(folder, options);
@@ -70,6 +90,12 @@ public final class EmbeddingModels {
     /**
      * An embedder of a model and tokenizer loaded already, with the folder's settings under
      * options; it takes both over, and closes both when it cannot be made.
+     *
+     * @param model the encoder
+     * @param tokenizer its tokenizer
+     * @param folder the folder's settings
+     * @param options what the caller sets over them
+     * @return the embedder, which owns the model and the tokenizer
      */
     public static SentenceEmbedder embedder(EncoderModel model, Tokenizer tokenizer, EmbeddingFolder folder,
                                             EmbeddingOptions options) {
@@ -98,6 +124,12 @@ public final class EmbeddingModels {
      * positions. The length is the option's, else the folder's max_seq_length, else the smaller
      * of the model's positions and tokenizer_config.json's model_max_length (as
      * sentence-transformers infers it); one longer than the model's positions is refused.
+     *
+     * @param folder the folder's settings
+     * @param options what the caller sets over them
+     * @param c C, the model's hidden size
+     * @param maxPositions the model's positions
+     * @return the settings
      */
     public static EmbeddingSettings settings(EmbeddingFolder folder, EmbeddingOptions options, int c, int maxPositions) {
         if (folder.wordEmbeddingDimension() > 0 && folder.wordEmbeddingDimension() != c) {

@@ -12,7 +12,14 @@ import org.transformers4j.util.CloseGuard;
 
 /** Fill-mask: the most likely tokens at each mask token of a text, with probabilities. Thread-safe. */
 public final class FillMask implements AutoCloseable {
-    /** One candidate for a mask: token id and text, its probability, and the text with it filled in. */
+    /**
+     * One candidate for a mask: token id and text, its probability, and the text with it filled in.
+     *
+     * @param tokenId the candidate token's id
+     * @param token its text
+     * @param score its probability
+     * @param sequence the text with the mask replaced by it
+     */
     public record Prediction(long tokenId, String token, double score, String sequence) {
     }
 
@@ -21,7 +28,13 @@ public final class FillMask implements AutoCloseable {
     private final CloseGuard guard;
     private final String maskToken;
 
-    /** maskToken is the tokenizer's mask ("[MASK]" for BERT, "&lt;mask&gt;" for RoBERTa). */
+    /**
+     * A fill-mask pipeline that takes the model and the tokenizer over (close frees them).
+     *
+     * @param model an encoder with a masked-language-model head
+     * @param tokenizer its tokenizer
+     * @param maskToken the tokenizer's mask ("[MASK]" for BERT, "&lt;mask&gt;" for RoBERTa)
+     */
     public FillMask(EncoderModel model, Tokenizer tokenizer, String maskToken) {
         if (model.head() != EncoderModel.Head.MASKED_LM) {
             throw new IllegalArgumentException("fill-mask needs a masked-LM model, " + model.config().source()
@@ -33,7 +46,13 @@ public final class FillMask implements AutoCloseable {
         this.guard = new CloseGuard("FillMask", this::release);
     }
 
-    /** For each mask token in the text (in order), its topK candidates, most likely first. */
+    /**
+     * For each mask token in the text (in order), its topK candidates, most likely first.
+     *
+     * @param text a text with at least one mask token
+     * @param topK candidates per mask, at least 1
+     * @return one list of candidates per mask token
+     */
     public List<List<Prediction>> fill(String text, int topK) {
         guard.enter();
         try {
@@ -48,6 +67,10 @@ public final class FillMask implements AutoCloseable {
     /**
      * As {@link #fill}, for texts this pipeline's tokenizer encoded (each with a mask token), in
      * one forward pass padded to the longest.
+     *
+     * @param encodings the encoded texts
+     * @param topK candidates per mask, at least 1
+     * @return for each text, one list of candidates per mask token
      */
     public List<List<List<Prediction>>> fillEncoded(List<Encoding> encodings, int topK) {
         guard.enter();
@@ -76,7 +99,12 @@ public final class FillMask implements AutoCloseable {
         }
     }
 
-    /** The positions of the mask tokens; refused when there is none (text, if given, named). */
+    /**
+     * {@return the positions of the mask tokens; refused when there is none (text, if given, named)}
+     *
+     * @param e an encoded text
+     * @param text the text, for the error message, or null
+     */
     public List<Integer> masks(Encoding e, String text) {
         List<Integer> masks = new ArrayList<>();
         for (int i = 0; i < e.length(); i++) {
@@ -103,12 +131,12 @@ public final class FillMask implements AutoCloseable {
         return preds;
     }
 
-    /** The model. */
+    /** {@return the model} */
     public EncoderModel model() {
         return model;
     }
 
-    /** The tokenizer, which {@link #fillEncoded} expects encodings from. */
+    /** {@return the tokenizer, which {@link #fillEncoded} expects encodings from} */
     public Tokenizer tokenizer() {
         return tokenizer;
     }

@@ -71,21 +71,28 @@ abstract class GenerationPipeline<M extends AutoCloseable> implements AutoClosea
         P build(M model, Tokenizer tokenizer, GenerationConfig defaults);
     }
 
-    /** The settings used when a call gives none. */
+    /** {@return the settings used when a call gives none} */
     public GenerationConfig defaults() {
         return defaults;
     }
 
+    /**
+     * {@return the model, owned by this pipeline}
+     */
     public M model() {
         return model;
     }
 
-    /** The tokenizer of the model's inputs and outputs. */
+    /** {@return the tokenizer of the model's inputs and outputs} */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
 
-    /** One output for one input with the default settings. */
+    /**
+     * {@return one output for one input with the default settings}
+     *
+     * @param text the prompt or source text
+     */
     public Generation generate(String text) {
         return generate(List.of(text), defaults, null).get(0).get(0);
     }
@@ -93,6 +100,11 @@ abstract class GenerationPipeline<M extends AutoCloseable> implements AutoClosea
     /**
      * numReturnSequences outputs per input (best first for beam search); listener (may be null)
      * receives the text as it comes, output number input x numReturnSequences + copy.
+     *
+     * @param texts the prompts or source texts
+     * @param config how to generate
+     * @param listener receives the text as it comes, or null
+     * @return for each text, its outputs
      */
     public List<List<Generation>> generate(List<String> texts, GenerationConfig config, TextListener listener) {
         guard.enter();

@@ -44,17 +44,21 @@ public record Pooling(Set<Mode> modes, boolean includePrompt) {
             this.flag = flag;
         }
 
-        /** The name sentence-transformers gives it ({@code "cls"}, {@code "lasttoken"}, ...). */
+        /** {@return the name sentence-transformers gives it ({@code "cls"}, {@code "lasttoken"}, ...)} */
         public String id() {
             return id;
         }
 
-        /** Its flag in a Pooling module's config.json ({@code pooling_mode_cls_token}, ...). */
+        /** {@return its flag in a Pooling module's config.json ({@code pooling_mode_cls_token}, ...)} */
         public String flag() {
             return flag;
         }
 
-        /** The mode of a name, case-insensitive as sentence-transformers reads it; refused naming the valid ones. */
+        /**
+         * {@return the mode of a name, case-insensitive as sentence-transformers reads it; refused naming the valid ones}
+         *
+         * @param name a mode's name
+         */
         public static Mode parse(String name) {
             String lower = name == null ? "" : name.toLowerCase(Locale.ROOT);
             for (Mode m : values()) {
@@ -65,7 +69,7 @@ public record Pooling(Set<Mode> modes, boolean includePrompt) {
             throw new IllegalArgumentException("unknown pooling mode '" + name + "'; the modes are " + names());
         }
 
-        /** The names of all modes, for messages and help. */
+        /** {@return the names of all modes, for messages and help} */
         public static String names() {
             return Arrays.stream(values()).map(Mode::id).collect(Collectors.joining(", "));
         }
@@ -74,6 +78,7 @@ public record Pooling(Set<Mode> modes, boolean includePrompt) {
     /** The value sentence-transformers gives padding before taking the maximum. */
     private static final float MASKED = -1e9f;
 
+    /** Checks the values and copies what could change underneath; an IllegalArgumentException names the value out of range. */
     public Pooling {
         if (modes == null || modes.isEmpty()) {
             throw new IllegalArgumentException("pooling needs at least one mode (" + Mode.names() + ")");
@@ -81,22 +86,34 @@ public record Pooling(Set<Mode> modes, boolean includePrompt) {
         modes = Set.copyOf(EnumSet.copyOf(modes));
     }
 
-    /** One mode, the prompt included. */
+    /**
+     * {@return one mode, the prompt included}
+     *
+     * @param mode the mode
+     */
     public static Pooling of(Mode mode) {
         return new Pooling(EnumSet.of(mode), true);
     }
 
-    /** The same modes with include_prompt set to include. */
+    /**
+     * {@return the same modes with include_prompt set to include}
+     *
+     * @param include whether the prompt's tokens are pooled
+     */
     public Pooling withIncludePrompt(boolean include) {
         return new Pooling(modes, include);
     }
 
-    /** The modes in the order their vectors are concatenated. */
+    /** {@return the modes in the order their vectors are concatenated} */
     public List<Mode> ordered() {
         return EnumSet.copyOf(modes).stream().toList();
     }
 
-    /** The length of a pooled vector for hidden size c. */
+    /**
+     * {@return the length of a pooled vector for hidden size c}
+     *
+     * @param c C, the hidden size
+     */
     public int dimension(int c) {
         return modes.size() * c;
     }
@@ -115,6 +132,15 @@ public record Pooling(Set<Mode> modes, boolean includePrompt) {
      * of every row count as masked (sentence-transformers clears them in the attention mask after
      * the model ran, so that CLS still reads position 0). Sums are taken in double and each
      * result rounded once to float.
+     *
+     * @param h the hidden states [B, S, C], row-major
+     * @param mask the attention mask [B, S]
+     * @param b B, the rows
+     * @param s S, the positions of a row
+     * @param c C, the hidden size
+     * @param promptLength the prompt's tokens at the start of each row
+     * @param normalize whether the vectors are L2-normalised
+     * @return one vector per row
      */
     public float[][] pool(float[] h, long[] mask, int b, int s, int c, int promptLength, boolean normalize) {
         if (h.length != (long) b * s * c || mask.length != (long) b * s) {

@@ -26,6 +26,11 @@ public final class QuestionAnswerer implements AutoCloseable {
      * An answer: its text, its score, and [start, end) in the context (indices of the Java string,
      * as String.substring takes them; for text without characters beyond the Basic Multilingual
      * Plane they equal transformers' character offsets). The impossible answer is "" at [0, 0).
+     *
+     * @param answer the answer's text
+     * @param score its probability (start times end)
+     * @param start its first character in the context
+     * @param end the character after its last
      */
     public record Answer(String answer, double score, int start, int end) {
     }
@@ -42,6 +47,9 @@ public final class QuestionAnswerer implements AutoCloseable {
         /** transformers' defaults: one answer, at most 15 tokens, always some answer. */
         public static final Options DEFAULTS = new Options(1, 15, false);
 
+        /**
+         * Checks the values; an IllegalArgumentException names the value out of range.
+         */
         public Options {
             if (topK < 1) {
                 throw new IllegalArgumentException("topK must be >= 1, got " + topK);
@@ -52,8 +60,17 @@ public final class QuestionAnswerer implements AutoCloseable {
         }
     }
 
-    /** A question and its context, tokenized into the windows the model reads. */
+    /**
+     * A question and its context, tokenized into the windows the model reads.
+     *
+     * @param question the question
+     * @param context the text the answer is looked for in
+     * @param windows the question with each part of the context, as the model reads them
+     */
     public record Question(String question, String context, List<Encoding> windows) {
+        /**
+         * Checks that there is a window and copies the list.
+         */
         public Question {
             windows = List.copyOf(windows);
             if (windows.isEmpty()) {
@@ -68,13 +85,22 @@ public final class QuestionAnswerer implements AutoCloseable {
     private final int docStride;
     private final CloseGuard guard;
 
-    /** With transformers' window settings: maxSeqLength min(384, the model's positions), docStride min(it / 2, 128). */
+    /**
+     * With transformers' window settings: maxSeqLength min(384, the model's positions), docStride min(it / 2, 128).
+     *
+     * @param model an encoder with a question-answering head
+     * @param tokenizer its tokenizer
+     */
     public QuestionAnswerer(EncoderModel model, Tokenizer tokenizer) {
         this(model, tokenizer, Math.min(384, model.maxPositions()), Math.min(Math.min(384, model.maxPositions()) / 2,
                 128));
     }
 
     /**
+     * A question answerer whose long contexts are split into overlapping windows.
+     *
+     * @param model an encoder with a question-answering head
+     * @param tokenizer the model's tokenizer
      * @param maxSeqLength tokens of a window (question, context and special tokens), at most the
      *     model's positions
      * @param docStride context tokens consecutive windows share, at most maxSeqLength
@@ -99,12 +125,23 @@ public final class QuestionAnswerer implements AutoCloseable {
         this.guard = new CloseGuard("QuestionAnswerer", this::release);
     }
 
-    /** The best answer to the question in the context, with transformers' defaults ({@link Options#DEFAULTS}). */
+    /**
+     * {@return the best answer to the question in the context, with transformers' defaults ({@link Options#DEFAULTS})}
+     *
+     * @param question the question
+     * @param context the text the answer is looked for in
+     */
     public List<Answer> answer(String question, String context) {
         return answer(question, context, Options.DEFAULTS);
     }
 
-    /** The answers to the question in the context, best first. */
+    /**
+     * {@return the answers to the question in the context, best first}
+     *
+     * @param question the question
+     * @param context the text the answer is looked for in
+     * @param options how many answers, how long, and whether "no answer" competes
+     */
     public List<Answer> answer(String question, String context, Options options) {
         guard.enter();
         try {
@@ -118,6 +155,10 @@ public final class QuestionAnswerer implements AutoCloseable {
      * The question and context tokenized into windows: the whole question in each, the context
      * cut where it does not fit. Fails, naming the lengths, when the question leaves no room or
      * less than docStride + 1 tokens of context.
+     *
+     * @param question the question
+     * @param context the text the answer is looked for in
+     * @return the question with its windows
      */
     public Question encode(String question, String context) {
         require("question", question);
@@ -134,6 +175,10 @@ public final class QuestionAnswerer implements AutoCloseable {
     /**
      * The answers to questions this answerer {@link #encode encoded}: their windows run together,
      * {@link #MAX_WINDOWS_PER_PASS} at a time.
+     *
+     * @param questions questions from {@link #encode}
+     * @param options how many answers, how long, and whether "no answer" competes
+     * @return the answers to each question, best first
      */
     public List<List<Answer>> answerEncoded(List<Question> questions, Options options) {
         guard.enter();
@@ -186,12 +231,12 @@ public final class QuestionAnswerer implements AutoCloseable {
         }
     }
 
-    /** The model. */
+    /** {@return the model} */
     public EncoderModel model() {
         return model;
     }
 
-    /** The tokenizer, which {@link #encode} uses. */
+    /** {@return the tokenizer, which {@link #encode} uses} */
     public Tokenizer tokenizer() {
         return tokenizer;
     }

@@ -31,7 +31,13 @@ public final class SentenceEmbedder implements AutoCloseable {
     private final int promptLength;
     private int batchSize = 32;
 
-    /** Mean pooling, normalised or not, with the tokenizer as it is; takes both over (close frees them). */
+    /**
+     * Mean pooling, normalised or not, with the tokenizer as it is; takes both over (close frees them).
+     *
+     * @param model the encoder
+     * @param tokenizer its tokenizer
+     * @param normalize whether embeddings are scaled to length 1
+     */
     public SentenceEmbedder(EncoderModel model, Tokenizer tokenizer, boolean normalize) {
         this(model, tokenizer, EmbeddingSettings.mean(normalize));
     }
@@ -41,6 +47,10 @@ public final class SentenceEmbedder implements AutoCloseable {
      * A maxLength in the settings replaces the tokenizer's truncation (the tokenizer given is then
      * closed at once, a copy truncating kept); it may not exceed the model's positions. When this
      * throws, the caller still owns the model and the tokenizer.
+     *
+     * @param model the encoder
+     * @param tokenizer its tokenizer
+     * @param settings how texts are prepared, pooled and normalised
      */
     public SentenceEmbedder(EncoderModel model, Tokenizer tokenizer, EmbeddingSettings settings) {
         if (settings.maxLength() > model.maxPositions()) {
@@ -79,7 +89,12 @@ public final class SentenceEmbedder implements AutoCloseable {
         return n > 0 && e.specialTokens()[n - 1] ? n - 1 : n;
     }
 
-    /** Texts per forward pass (default 32). */
+    /**
+     * Sets how many texts go into one forward pass (default 32).
+     *
+     * @param n texts per forward pass, at least 1
+     * @return this embedder
+     */
     public SentenceEmbedder batchSize(int n) {
         if (n < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + n);
@@ -88,25 +103,31 @@ public final class SentenceEmbedder implements AutoCloseable {
         return this;
     }
 
-    /** Embedding size: the hidden size times the number of pooling modes. */
+    /** {@return the embedding size: the hidden size times the number of pooling modes} */
     public int dimension() {
         return settings.pooling().dimension(model.hiddenSize());
     }
 
-    /** How texts are prepared, pooled and normalised. */
+    /** {@return how texts are prepared, pooled and normalised} */
     public EmbeddingSettings settings() {
         return settings;
     }
 
+    /** {@return the encoder, owned by this embedder} */
     public EncoderModel model() {
         return model;
     }
 
+    /** {@return the tokenizer, owned by this embedder} */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
 
-    /** One embedding per text, in the order given; texts are tokenized once and batched by length. */
+    /**
+     * {@return one embedding per text, in the order given; texts are tokenized once and batched by length}
+     *
+     * @param texts the texts, none null
+     */
     public float[][] embed(List<String> texts) {
         guard.enter();
         try {
@@ -136,12 +157,20 @@ public final class SentenceEmbedder implements AutoCloseable {
         }
     }
 
-    /** The embedding of one text. */
+    /**
+     * {@return the embedding of one text}
+     *
+     * @param text the text
+     */
     public float[] embed(String text) {
         return embedBatch(List.of(text))[0];
     }
 
-    /** Texts embedded in one forward pass, padded to the longest. */
+    /**
+     * {@return texts embedded in one forward pass, padded to the longest}
+     *
+     * @param texts the texts, at most as many as one batch should hold
+     */
     public float[][] embedBatch(List<String> texts) {
         guard.enter();
         try {
@@ -154,6 +183,9 @@ public final class SentenceEmbedder implements AutoCloseable {
     /**
      * A text as this embedder tokenizes it: the prompt put before it, surrounding whitespace
      * stripped, lowercased where the settings say, truncated to the settings' maxLength.
+     *
+     * @param text the text
+     * @return its token ids, attention mask and offsets
      */
     public Encoding encode(String text) {
         guard.enter();
@@ -167,6 +199,9 @@ public final class SentenceEmbedder implements AutoCloseable {
     /**
      * Texts that {@link #encode} encoded, embedded in one forward pass padded to the longest (what
      * a scheduler runs after tokenizing requests to size batches).
+     *
+     * @param encodings what {@link #encode} returned for each text
+     * @return one embedding per encoding, in the order given
      */
     public float[][] embedEncoded(List<Encoding> encodings) {
         guard.enter();
@@ -182,7 +217,11 @@ public final class SentenceEmbedder implements AutoCloseable {
         }
     }
 
-    /** Token vectors [tokens][C] of one text (feature extraction), special tokens included. */
+    /**
+     * {@return token vectors [tokens][C] of one text (feature extraction), special tokens included}
+     *
+     * @param text the text
+     */
     public float[][] tokenVectors(String text) {
         guard.enter();
         try {
@@ -228,7 +267,12 @@ public final class SentenceEmbedder implements AutoCloseable {
                 || ch == 0x3000;
     }
 
-    /** Cosine similarity of two vectors. */
+    /**
+     * {@return the cosine similarity of two vectors}
+     *
+     * @param a a vector
+     * @param b a vector of the same length
+     */
     public static double cosine(float[] a, float[] b) {
         double dot = 0, na = 0, nb = 0;
         for (int i = 0; i < a.length; i++) {

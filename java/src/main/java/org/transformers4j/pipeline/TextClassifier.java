@@ -13,7 +13,12 @@ import org.transformers4j.util.CloseGuard;
 
 /** Text classification: label probabilities per text, names from the config's id2label. Thread-safe. */
 public final class TextClassifier implements AutoCloseable {
-    /** A label and its probability. */
+    /**
+     * A label and its probability.
+     *
+     * @param label the label's name (id2label), or LABEL_i without one
+     * @param score its probability
+     */
     public record Label(String label, double score) {
     }
 
@@ -22,6 +27,12 @@ public final class TextClassifier implements AutoCloseable {
     private final CloseGuard guard;
     private final Map<Integer, String> labels;
 
+    /**
+     * A classifier that takes the model and the tokenizer over (close frees them).
+     *
+     * @param model an encoder with a sequence-classification head
+     * @param tokenizer its tokenizer
+     */
     public TextClassifier(EncoderModel model, Tokenizer tokenizer) {
         if (model.head() != EncoderModel.Head.SEQUENCE_CLASSIFICATION) {
             throw new IllegalArgumentException("text classification needs a sequence-classification model, "
@@ -33,7 +44,11 @@ public final class TextClassifier implements AutoCloseable {
         this.guard = new CloseGuard("TextClassifier", this::release);
     }
 
-    /** Every label with its probability, most likely first, for each text. */
+    /**
+     * {@return every label with its probability, most likely first, for each text}
+     *
+     * @param texts the texts
+     */
     public List<List<Label>> classify(List<String> texts) {
         guard.enter();
         try {
@@ -46,7 +61,12 @@ public final class TextClassifier implements AutoCloseable {
         }
     }
 
-    /** As {@link #classify(List)}, for texts this classifier's tokenizer encoded: one forward pass. */
+    /**
+     * As {@link #classify(List)}, for texts this classifier's tokenizer encoded: one forward pass.
+     *
+     * @param encodings the encoded texts
+     * @return every label with its probability, most likely first, for each text
+     */
     public List<List<Label>> classifyEncoded(List<Encoding> encodings) {
         guard.enter();
         try {
@@ -72,17 +92,21 @@ public final class TextClassifier implements AutoCloseable {
         }
     }
 
-    /** The model. */
+    /** {@return the model} */
     public EncoderModel model() {
         return model;
     }
 
-    /** The tokenizer, which {@link #classifyEncoded} expects encodings from. */
+    /** {@return the tokenizer, which {@link #classifyEncoded} expects encodings from} */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
 
-    /** The labels of one text, most likely first. */
+    /**
+     * {@return the labels of one text, most likely first}
+     *
+     * @param text the text
+     */
     public List<Label> classify(String text) {
         return classify(List.of(text)).get(0);
     }

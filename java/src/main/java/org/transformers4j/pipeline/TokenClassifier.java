@@ -16,11 +16,27 @@ import org.transformers4j.util.CloseGuard;
  * B-/I- tags with character offsets into the text. Thread-safe.
  */
 public final class TokenClassifier implements AutoCloseable {
-    /** A token's label: token text, label, probability, [start, end) in the input string. */
+    /**
+     * A token's label: token text, label, probability, [start, end) in the input string.
+     *
+     * @param token the token's text
+     * @param label its most likely label
+     * @param score that label's probability
+     * @param start the token's first character in the input
+     * @param end the character after its last
+     */
     public record TokenLabel(String token, String label, double score, int start, int end) {
     }
 
-    /** A merged entity: type (PER, LOC, ...), mean token probability, the text and [start, end) in the input. */
+    /**
+     * A merged entity: type (PER, LOC, ...), mean token probability, the text and [start, end) in the input.
+     *
+     * @param type the entity type, the label without its B-/I- prefix
+     * @param score the mean probability of its tokens
+     * @param word its text in the input
+     * @param start its first character in the input
+     * @param end the character after its last
+     */
     public record Entity(String type, double score, String word, int start, int end) {
     }
 
@@ -29,6 +45,12 @@ public final class TokenClassifier implements AutoCloseable {
     private final CloseGuard guard;
     private final Map<Integer, String> labels;
 
+    /**
+     * A classifier that takes the model and the tokenizer over (close frees them).
+     *
+     * @param model an encoder with a token-classification head
+     * @param tokenizer its tokenizer
+     */
     public TokenClassifier(EncoderModel model, Tokenizer tokenizer) {
         if (model.head() != EncoderModel.Head.TOKEN_CLASSIFICATION) {
             throw new IllegalArgumentException("token classification needs a token-classification model, "
@@ -40,7 +62,11 @@ public final class TokenClassifier implements AutoCloseable {
         this.guard = new CloseGuard("TokenClassifier", this::release);
     }
 
-    /** The most likely label of every non-special token. */
+    /**
+     * {@return the most likely label of every non-special token}
+     *
+     * @param text the text
+     */
     public List<TokenLabel> labelTokens(String text) {
         guard.enter();
         try {
@@ -53,6 +79,9 @@ public final class TokenClassifier implements AutoCloseable {
     /**
      * The most likely label of every non-special token of each text this classifier's tokenizer
      * encoded, in one forward pass padded to the longest.
+     *
+     * @param encodings the encoded texts
+     * @return the token labels of each text
      */
     public List<List<TokenLabel>> labelEncoded(List<Encoding> encodings) {
         guard.enter();
@@ -85,22 +114,33 @@ public final class TokenClassifier implements AutoCloseable {
         }
     }
 
-    /** The model. */
+    /** {@return the model} */
     public EncoderModel model() {
         return model;
     }
 
-    /** The tokenizer, which {@link #labelEncoded} expects encodings from. */
+    /** {@return the tokenizer, which {@link #labelEncoded} expects encodings from} */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
 
-    /** Entities of the text: B-X starts one, I-X continues one of type X, anything else ends it. */
+    /**
+     * Entities of the text: B-X starts one, I-X continues one of type X, anything else ends it.
+     *
+     * @param text the text
+     * @return its entities, in order
+     */
     public List<Entity> entities(String text) {
         return merge(labelTokens(text), text);
     }
 
-    /** Merges token labels into entities (the "simple" aggregation of Hugging Face pipelines). */
+    /**
+     * Merges token labels into entities (the "simple" aggregation of Hugging Face pipelines).
+     *
+     * @param tokens the token labels of the text, in order
+     * @param text the text they were made from
+     * @return the entities, in order
+     */
     public static List<Entity> merge(List<TokenLabel> tokens, String text) {
         List<Entity> out = new ArrayList<>();
         String type = null;

@@ -38,19 +38,36 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
      * @param <O> output
      */
     public interface Task<I, P, O> extends AutoCloseable {
-        /** A short name of the work: embed, classify, token-classify, fill-mask. */
+        /** {@return a short name of the work: embed, classify, token-classify, fill-mask} */
         String kind();
 
-        /** The input's size in characters, for the queue's limit. */
+        /**
+         * {@return the input's size in characters, for the queue's limit}
+         *
+         * @param input a request's input
+         */
         long chars(I input);
 
-        /** Tokenizes and checks one input; throws IllegalArgumentException for bad input. */
+        /**
+         * Tokenizes and checks one input; throws IllegalArgumentException for bad input.
+         *
+         * @param input a request's input
+         * @return the input, prepared
+         */
         P prepare(I input);
 
-        /** The tokens of a prepared input (its row's length in a batch). */
+        /**
+         * {@return the tokens of a prepared input (its row's length in a batch)}
+         *
+         * @param prepared a prepared input
+         */
         int tokens(P prepared);
 
-        /** One forward pass over the prepared inputs, their results in order. */
+        /**
+         * {@return one forward pass over the prepared inputs, their results in order}
+         *
+         * @param batch the prepared inputs
+         */
         List<O> run(List<P> batch);
 
         /** Frees the pipeline. */
@@ -103,30 +120,47 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
         worker.start();
     }
 
-    /** The model's name, as metrics and events report it. */
+    /** {@return the model's name, as metrics and events report it} */
     public String name() {
         return name;
     }
 
-    /** What the scheduler does: embed, classify, token-classify or fill-mask. */
+    /** {@return what the scheduler does: embed, classify, token-classify or fill-mask} */
     public String kind() {
         return task.kind();
     }
 
+    /**
+     * {@return the limits this scheduler runs with}
+     */
     public SchedulerOptions options() {
         return options;
     }
 
+    /**
+     * {@return what this scheduler has done so far}
+     */
     public SchedulerMetrics metrics() {
         return metrics;
     }
 
-    /** Submits one input; the future completes with its result or fails (see the class comment). */
+    /**
+     * Submits one input; the future completes with its result or fails (see the class comment).
+     *
+     * @param input the input
+     * @return its future result
+     */
     public CompletableFuture<O> submit(I input) {
         return submitAll(List.of(input), null).get(0);
     }
 
-    /** As {@link #submit(Object)}, failing with a {@link TimeoutException} if not answered within timeout. */
+    /**
+     * As {@link #submit(Object)}, failing with a {@link TimeoutException} if not answered within timeout.
+     *
+     * @param input the input
+     * @param timeout how long the caller waits at most
+     * @return its future result
+     */
     public CompletableFuture<O> submit(I input, Duration timeout) {
         return submitAll(List.of(input), timeout).get(0);
     }
@@ -134,6 +168,10 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
     /**
      * Submits several inputs, all admitted or none (a full queue refuses them together), with an
      * optional timeout (null for none) for each.
+     *
+     * @param inputs the inputs
+     * @param timeout how long the caller waits at most for each, or null
+     * @return their future results, in order
      */
     public List<CompletableFuture<O>> submitAll(List<I> inputs, Duration timeout) {
         if (inputs.isEmpty()) {
@@ -327,6 +365,9 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
      * Stops taking requests, lets every request already accepted (waiting, being tokenized or
      * running) finish within grace, then closes (failing what is left). True when everything
      * finished in time.
+     *
+     * @param grace how long accepted requests may take
+     * @return whether everything finished in time
      */
     public boolean shutdown(Duration grace) {
         queue.stopAccepting();

@@ -132,29 +132,47 @@ public final class GenerationScheduler implements AutoCloseable {
         worker.start();
     }
 
+    /**
+     * {@return the scheduler's name, in metrics, events and thread names}
+     */
     public String name() {
         return name;
     }
 
+    /**
+     * {@return the limits this scheduler runs with}
+     */
     public SchedulerOptions options() {
         return options;
     }
 
+    /**
+     * {@return what this scheduler has done so far}
+     */
     public SchedulerMetrics metrics() {
         return metrics;
     }
 
-    /** The settings a request gets when it gives none (the model's generation_config.json). */
+    /** {@return the settings a request gets when it gives none (the model's generation_config.json)} */
     public GenerationConfig defaults() {
         return generator.defaults();
     }
 
-    /** Positions one sequence may hold, prompt and generated tokens together. */
+    /**
+     * Positions one sequence may hold, prompt and generated tokens together.
+     *
+     * @return the positions
+     */
     public int context() {
         return context;
     }
 
-    /** Submits a prompt with the model's default settings. */
+    /**
+     * Submits a prompt with the model's default settings.
+     *
+     * @param prompt the prompt
+     * @return the stream of its generated text
+     */
     public GenerationStream submit(String prompt) {
         return submit(prompt, null, null);
     }
@@ -163,6 +181,11 @@ public final class GenerationScheduler implements AutoCloseable {
      * Submits a prompt; config null takes {@link #defaults()}, timeout null waits as long as it
      * takes. Refused at once with {@link SchedulerFullException} when the queue is full, and with
      * IllegalArgumentException for settings the scheduler cannot run.
+     *
+     * @param prompt the prompt
+     * @param config how to generate, or null for the defaults
+     * @param timeout how long the caller waits at most, or null
+     * @return the stream of its generated text
      */
     public GenerationStream submit(String prompt, GenerationConfig config, Duration timeout) {
         if (prompt == null) {
@@ -545,6 +568,9 @@ public final class GenerationScheduler implements AutoCloseable {
      * Stops taking requests, lets every request already accepted (waiting, being prefilled or
      * generating) finish within grace, then closes (failing what is left). True when everything
      * finished in time.
+     *
+     * @param grace how long accepted requests may take
+     * @return whether everything finished in time
      */
     public boolean shutdown(Duration grace) {
         queue.stopAccepting();

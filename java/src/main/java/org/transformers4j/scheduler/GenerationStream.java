@@ -14,7 +14,12 @@ import org.transformers4j.pipeline.Generation;
  * its deadline pass, ends the generation and frees its rows of the cache at the next step.
  */
 public final class GenerationStream {
-    /** A piece of text of output number sequence (0 to n - 1). */
+    /**
+     * A piece of text of output number sequence (0 to n - 1).
+     *
+     * @param sequence which output it belongs to
+     * @param text the text this piece adds
+     */
     public record Piece(int sequence, String text) {
     }
 
@@ -35,6 +40,9 @@ public final class GenerationStream {
     /**
      * The next piece of text, waiting for it; null once the request has ended and every piece has
      * been read (then {@link #result()} says how it ended).
+     *
+     * @return the next piece, or null at the end
+     * @throws InterruptedException when the caller is interrupted while waiting
      */
     public Piece next() throws InterruptedException {
         Piece p = pieces.take();
@@ -48,6 +56,10 @@ public final class GenerationStream {
     /**
      * As {@link #next()}, waiting at most timeout: null when none came in that time, or at the
      * end (tell them apart with {@link #isDone()}).
+     *
+     * @param timeout how long to wait
+     * @return the next piece, or null
+     * @throws InterruptedException when the caller is interrupted while waiting
      */
     public Piece next(Duration timeout) throws InterruptedException {
         Piece p = pieces.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -58,7 +70,7 @@ public final class GenerationStream {
         return p;
     }
 
-    /** Whether the request has ended and every piece has been read. */
+    /** {@return whether the request has ended and every piece has been read} */
     public boolean isDone() {
         return result.isDone() && pieces.peek() == END;
     }
@@ -66,12 +78,14 @@ public final class GenerationStream {
     /**
      * The outputs (n of them, or the beams asked for, best first), when generation ends; fails
      * with the reason it could not finish (bad input, deadline, cancellation, the scheduler closed).
+     *
+     * @return the future outputs
      */
     public CompletableFuture<List<Generation>> result() {
         return result;
     }
 
-    /** Tokens of the prompt, once the worker has tokenized it; -1 before. */
+    /** {@return tokens of the prompt, once the worker has tokenized it; -1 before} */
     public int promptTokens() {
         return promptTokens;
     }

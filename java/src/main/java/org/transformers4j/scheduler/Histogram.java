@@ -13,7 +13,11 @@ public final class Histogram {
     private final LongAdder count = new LongAdder();
     private final DoubleAdder sum = new DoubleAdder();
 
-    /** Buckets with these upper bounds (ascending); a last, unbounded bucket is implied. */
+    /**
+     * Buckets with these upper bounds (ascending); a last, unbounded bucket is implied.
+     *
+     * @param bounds the buckets' upper bounds, ascending
+     */
     public Histogram(double... bounds) {
         for (int i = 1; i < bounds.length; i++) {
             if (!(bounds[i] > bounds[i - 1])) {
@@ -27,12 +31,16 @@ public final class Histogram {
         }
     }
 
-    /** Latency buckets in seconds, 1 ms to 60 s. */
+    /**
+     * Latency buckets in seconds, 1 ms to 60 s.
+     *
+     * @return the histogram
+     */
     public static Histogram seconds() {
         return new Histogram(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60);
     }
 
-    /** Size buckets, powers of two to 65,536. */
+    /** {@return size buckets, powers of two to 65,536} */
     public static Histogram sizes() {
         double[] b = new double[17];
         for (int i = 0; i < b.length; i++) {
@@ -41,6 +49,11 @@ public final class Histogram {
         return new Histogram(b);
     }
 
+    /**
+     * Counts one value in its bucket and in the sum.
+     *
+     * @param value the value
+     */
     public void observe(double value) {
         for (int i = 0; i < bounds.length; i++) {
             if (value <= bounds[i]) {
@@ -52,12 +65,16 @@ public final class Histogram {
         sum.add(value);
     }
 
-    /** The upper bounds of the buckets, without the unbounded last one. */
+    /** {@return the upper bounds of the buckets, without the unbounded last one} */
     public double[] bounds() {
         return bounds.clone();
     }
 
-    /** Observations at most each bound (cumulative, as Prometheus' {@code le} buckets). */
+    /**
+     * Observations at most each bound (cumulative, as Prometheus' {@code le} buckets).
+     *
+     * @return one count per bound
+     */
     public long[] cumulativeCounts() {
         long[] out = new long[bounds.length];
         long running = 0;
@@ -68,10 +85,16 @@ public final class Histogram {
         return out;
     }
 
+    /**
+     * {@return how many values were observed}
+     */
     public long count() {
         return count.sum();
     }
 
+    /**
+     * {@return the sum of the values observed}
+     */
     public double sum() {
         return sum.sum();
     }

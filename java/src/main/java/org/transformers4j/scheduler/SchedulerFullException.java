@@ -7,6 +7,11 @@ import java.util.concurrent.RejectedExecutionException;
  * caller may retry later (an HTTP server answers 429).
  */
 public final class SchedulerFullException extends RejectedExecutionException {
+    /**
+     * A refusal: the queue is full.
+     *
+     * @param message what was full, with its limit
+     */
     public SchedulerFullException(String message) {
         super(message);
     }

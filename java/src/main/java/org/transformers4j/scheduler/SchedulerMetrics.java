@@ -24,37 +24,44 @@ public final class SchedulerMetrics {
     final Histogram queueWait = Histogram.seconds();
     final Histogram latency = Histogram.seconds();
 
-    /** Requests accepted into the queue. */
+    SchedulerMetrics() { // each scheduler makes its own
+    }
+
+    /** {@return requests accepted into the queue} */
     public long submitted() {
         return submitted.sum();
     }
 
-    /** Requests answered. */
+    /** {@return requests answered} */
     public long completed() {
         return completed.sum();
     }
 
-    /** Requests that failed (bad input, a deadline passed, the scheduler closed). */
+    /** {@return requests that failed (bad input, a deadline passed, the scheduler closed)} */
     public long failed() {
         return failed.sum();
     }
 
-    /** Requests refused because the queue was full. */
+    /** {@return requests refused because the queue was full} */
     public long rejected() {
         return rejected.sum();
     }
 
-    /** Requests cancelled by their caller. */
+    /** {@return requests cancelled by their caller} */
     public long cancelled() {
         return cancelled.sum();
     }
 
-    /** Forward passes run (encoder batches, or prefills and decode steps). */
+    /**
+     * Forward passes run (encoder batches, or prefills and decode steps).
+     *
+     * @return the number of passes
+     */
     public long batches() {
         return batches.sum();
     }
 
-    /** Tokens computed: real tokens of encoder batches, prompt and generated tokens of generation. */
+    /** {@return tokens computed: real tokens of encoder batches, prompt and generated tokens of generation} */
     public long tokens() {
         return tokens.sum();
     }
@@ -65,42 +72,42 @@ public final class SchedulerMetrics {
         tokenRate.add(n);
     }
 
-    /** Requests waiting now. */
+    /** {@return requests waiting now} */
     public int queueDepth() {
         return queued.get();
     }
 
-    /** Requests being worked on now (in a batch, or sequences being generated). */
+    /** {@return requests being worked on now (in a batch, or sequences being generated)} */
     public int inFlight() {
         return running.get();
     }
 
-    /** Requests accepted and not yet answered: waiting, being prepared, or running. */
+    /** {@return requests accepted and not yet answered: waiting, being prepared, or running} */
     public int unanswered() {
         return unanswered.get();
     }
 
-    /** Tokens computed per second over the last 10 seconds. */
+    /** {@return tokens computed per second over the last 10 seconds} */
     public double tokensPerSecond() {
         return tokenRate.perSecond();
     }
 
-    /** Rows per forward pass. */
+    /** {@return rows per forward pass} */
     public Histogram batchRows() {
         return batchRows;
     }
 
-    /** Tokens per forward pass, padding counted. */
+    /** {@return tokens per forward pass, padding counted} */
     public Histogram batchTokens() {
         return batchTokens;
     }
 
-    /** Seconds from submission to the start of a request's first pass. */
+    /** {@return seconds from submission to the start of a request's first pass} */
     public Histogram queueWait() {
         return queueWait;
     }
 
-    /** Seconds from submission to the answer. */
+    /** {@return seconds from submission to the answer} */
     public Histogram latency() {
         return latency;
     }

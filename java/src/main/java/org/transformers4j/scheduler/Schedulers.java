@@ -30,7 +30,14 @@ public final class Schedulers {
     private Schedulers() {
     }
 
-    /** Sentence embeddings, batched, with the tokens each text took. */
+    /**
+     * Sentence embeddings, batched, with the tokens each text took.
+     *
+     * @param name the scheduler's name, in metrics, events and thread names
+     * @param embedder the pipeline the scheduler runs (and closes when it closes)
+     * @param options queue, batch and deadline limits
+     * @return the running scheduler
+     */
     public static BatchScheduler<String, Embedding> embeddings(String name, SentenceEmbedder embedder,
                                                               SchedulerOptions options) {
         return new BatchScheduler<>(name, new EncoderTask<>("embed", embedder, embedder.model(),
@@ -49,14 +56,28 @@ public final class Schedulers {
         }, options);
     }
 
-    /** Text classification (every label with its probability, most likely first), batched. */
+    /**
+     * Text classification (every label with its probability, most likely first), batched.
+     *
+     * @param name the scheduler's name, in metrics, events and thread names
+     * @param classifier the pipeline the scheduler runs (and closes when it closes)
+     * @param options queue, batch and deadline limits
+     * @return the running scheduler
+     */
     public static BatchScheduler<String, List<TextClassifier.Label>> classifier(String name, TextClassifier classifier,
                                                                                SchedulerOptions options) {
         return new BatchScheduler<>(name, new EncoderTask<>("classify", classifier, classifier.model(),
                 classifier.tokenizer(), classifier::classifyEncoded), options);
     }
 
-    /** Token classification merged into entities, batched. */
+    /**
+     * Token classification merged into entities, batched.
+     *
+     * @param name the scheduler's name, in metrics, events and thread names
+     * @param classifier the pipeline the scheduler runs (and closes when it closes)
+     * @param options queue, batch and deadline limits
+     * @return the running scheduler
+     */
     public static BatchScheduler<String, List<TokenClassifier.Entity>> entities(String name, TokenClassifier classifier,
                                                                                SchedulerOptions options) {
         return new BatchScheduler<>(name, new EncoderTask<>("token-classify", classifier, classifier.model(),
@@ -73,7 +94,15 @@ public final class Schedulers {
         }, options);
     }
 
-    /** Fill-mask: for each mask token of a text, its topK candidates; batched. */
+    /**
+     * Fill-mask: for each mask token of a text, its topK candidates; batched.
+     *
+     * @param name the scheduler's name, in metrics, events and thread names
+     * @param fillMask the pipeline the scheduler runs (and closes when it closes)
+     * @param topK candidates per mask, at least 1
+     * @param options queue, batch and deadline limits (batches are also bounded by the logits they make)
+     * @return the running scheduler
+     */
     public static BatchScheduler<String, List<List<FillMask.Prediction>>> fillMask(String name, FillMask fillMask,
                                                                                   int topK, SchedulerOptions options) {
         if (topK < 1) {
@@ -92,13 +121,30 @@ public final class Schedulers {
         }, options.withMaxBatchTokens(budget));
     }
 
-    /** Batching in front of any work of one's own (a task prepares inputs and runs lists of them as one pass). */
+    /**
+     * Batching in front of any work of one's own (a task prepares inputs and runs lists of them as one pass).
+     *
+     * @param <I> a request's input
+     * @param <P> an input as the task prepared it
+     * @param <O> a request's answer
+     * @param name the scheduler's name, in metrics, events and thread names
+     * @param task the work
+     * @param options queue, batch and deadline limits
+     * @return the running scheduler
+     */
     public static <I, P, O> BatchScheduler<I, O> batch(String name, BatchScheduler.Task<I, P, O> task,
                                                       SchedulerOptions options) {
         return new BatchScheduler<>(name, task, options);
     }
 
-    /** Text generation with continuous batching. */
+    /**
+     * Text generation with continuous batching.
+     *
+     * @param name the scheduler's name, in metrics, events and thread names
+     * @param generator the pipeline the scheduler runs (and closes when it closes)
+     * @param options queue, batch and deadline limits
+     * @return the running scheduler
+     */
     public static GenerationScheduler generation(String name, TextGenerator generator, SchedulerOptions options) {
         return new GenerationScheduler(name, generator, options);
     }

@@ -8,7 +8,11 @@ public final class BFloat16 {
     private BFloat16() {
     }
 
-    /** f rounded to the nearest bfloat16, ties to even, as torch converts; NaN stays NaN (quiet). */
+    /**
+     * {@return f rounded to the nearest bfloat16, ties to even, as torch converts; NaN stays NaN (quiet)}
+     *
+     * @param f a float32 value
+     */
     public static short round(float f) {
         int bits = Float.floatToRawIntBits(f);
         if (Float.isNaN(f)) {
@@ -17,7 +21,12 @@ public final class BFloat16 {
         return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
     }
 
-    /** A contiguous BF16 copy of a float32 host tensor, each value rounded, in arena (a host arena). */
+    /**
+     * {@return a contiguous BF16 copy of a float32 host tensor, each value rounded, in arena (a host arena)}
+     *
+     * @param f32 a float32 host tensor
+     * @param arena where the copy is made
+     */
     public static Tensor rounded(Tensor f32, TensorArena arena) {
         f32.requireType(DType.F32);
         Tensor out = arena.empty(DType.BF16, f32.shape().toArray());
@@ -36,7 +45,11 @@ public final class BFloat16 {
         return out;
     }
 
-    /** The float32 of the same value (exact). */
+    /**
+     * {@return the float32 of the same value (exact)}
+     *
+     * @param h a bfloat16 value's bits
+     */
     public static float widen(short h) {
         return Float.intBitsToFloat((h & 0xffff) << 16);
     }

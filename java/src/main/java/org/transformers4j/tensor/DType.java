@@ -5,7 +5,18 @@ package org.transformers4j.tensor;
  * matrices quantized to int8 (with their scales kept by the backend that made them).
  */
 public enum DType {
-    F32(4), F16(2), BF16(2), I32(4), I64(8), I8(1);
+    /** 32-bit IEEE float. */
+    F32(4),
+    /** 16-bit IEEE float. */
+    F16(2),
+    /** bfloat16: the upper half of a float32. */
+    BF16(2),
+    /** 32-bit signed integer. */
+    I32(4),
+    /** 64-bit signed integer (token ids). */
+    I64(8),
+    /** 8-bit signed integer (quantized weights). */
+    I8(1);
 
     private final int byteSize;
 
@@ -13,7 +24,7 @@ public enum DType {
         this.byteSize = byteSize;
     }
 
-    /** Bytes per element. */
+    /** {@return bytes per element} */
     public int byteSize() {
         return byteSize;
     }

@@ -10,6 +10,7 @@ public record Device(String kind, int index) {
     /** The host CPU. */
     public static final Device CPU = new Device("cpu", 0);
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public Device {
         if (!kind.equals("cpu") && !kind.equals("cuda")) {
             throw new IllegalArgumentException("device kind must be cpu or cuda, got " + kind);
@@ -19,7 +20,12 @@ public record Device(String kind, int index) {
         }
     }
 
-    /** Parses "cpu", "cuda" or "cuda:N". */
+    /**
+     * Parses "cpu", "cuda" or "cuda:N".
+     *
+     * @param name the device's name
+     * @return the device
+     */
     public static Device parse(String name) {
         if (name.equals("cpu")) {
             return CPU;

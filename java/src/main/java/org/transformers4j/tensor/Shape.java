@@ -10,7 +10,11 @@ public final class Shape {
         this.dims = dims;
     }
 
-    /** A shape of the given sizes; throws if any is negative. */
+    /**
+     * {@return a shape of the given sizes; throws if any is negative}
+     *
+     * @param dims the sizes
+     */
     public static Shape of(long... dims) {
         for (int i = 0; i < dims.length; i++) {
             if (dims[i] < 0) {
@@ -20,12 +24,16 @@ public final class Shape {
         return new Shape(dims.clone());
     }
 
-    /** Number of dimensions. */
+    /** {@return number of dimensions} */
     public int rank() {
         return dims.length;
     }
 
-    /** Size of dimension i; negative i counts from the end. */
+    /**
+     * {@return size of dimension i; negative i counts from the end}
+     *
+     * @param i the dimension
+     */
     public long dim(int i) {
         int j = i < 0 ? dims.length + i : i;
         if (j < 0 || j >= dims.length) {
@@ -34,7 +42,11 @@ public final class Shape {
         return dims[j];
     }
 
-    /** Total number of elements (1 for rank 0); throws on overflow. */
+    /**
+     * Total number of elements (1 for rank 0); throws on overflow.
+     *
+     * @return the number of elements
+     */
     public long elements() {
         long n = 1;
         for (long d : dims) {
@@ -43,12 +55,16 @@ public final class Shape {
         return n;
     }
 
-    /** A copy of the sizes. */
+    /** {@return a copy of the sizes} */
     public long[] toArray() {
         return dims.clone();
     }
 
-    /** Row-major strides (in elements) of a contiguous tensor of this shape. */
+    /**
+     * Row-major strides (in elements) of a contiguous tensor of this shape.
+     *
+     * @return the strides
+     */
     public long[] contiguousStrides() {
         long[] s = new long[dims.length];
         long acc = 1;

@@ -27,48 +27,73 @@ public final class Tensor {
         this.device = device;
     }
 
+    /**
+     * {@return the shape}
+     */
     public Shape shape() {
         return shape;
     }
 
+    /**
+     * {@return the number of dimensions}
+     */
     public int rank() {
         return shape.rank();
     }
 
-    /** Size of dimension i; negative i counts from the end. */
+    /**
+     * {@return size of dimension i; negative i counts from the end}
+     *
+     * @param i the dimension
+     */
     public long dim(int i) {
         return shape.dim(i);
     }
 
+    /**
+     * {@return the element type}
+     */
     public DType dtype() {
         return dtype;
     }
 
+    /**
+     * {@return the device whose memory holds the elements}
+     */
     public Device device() {
         return device;
     }
 
-    /** Stride of dimension i in elements; negative i counts from the end. */
+    /**
+     * Stride of dimension i in elements; negative i counts from the end.
+     *
+     * @param i the dimension
+     * @return the stride
+     */
     public long stride(int i) {
         return strides[i < 0 ? strides.length + i : i];
     }
 
-    /** A copy of the strides in elements. */
+    /** {@return a copy of the strides in elements} */
     public long[] strides() {
         return strides.clone();
     }
 
-    /** Offset of the first element from the start of the underlying memory, in elements. */
+    /**
+     * Offset of the first element from the start of the underlying memory, in elements.
+     *
+     * @return the offset
+     */
     public long offset() {
         return offset;
     }
 
-    /** Whether the owning arena is still open. */
+    /** {@return whether the owning arena is still open} */
     public boolean isAlive() {
         return memory.scope().isAlive();
     }
 
-    /** Whether the elements are laid out row-major without gaps. */
+    /** {@return whether the elements are laid out row-major without gaps} */
     public boolean isContiguous() {
         if (shape.elements() <= 1) {
             return true;
@@ -85,6 +110,8 @@ public final class Tensor {
     /**
      * The host memory from this view's first element to its last, for backends and loaders.
      * Callers outside a backend should use the element accessors. Refused for a tensor on a GPU.
+     *
+     * @return the host memory of this view
      */
     public MemorySegment segment() {
         requireHost();
@@ -94,6 +121,8 @@ public final class Tensor {
     /**
      * The memory span of this view wherever it lives: for a GPU tensor a segment whose address is
      * a device address, which only a backend of that device may hand to its native calls.
+     *
+     * @return the memory of this view, on its device
      */
     public MemorySegment deviceSegment() {
         return span();
@@ -111,7 +140,11 @@ public final class Tensor {
         return memory.asSlice(offset * dtype.byteSize(), (last + 1) * dtype.byteSize());
     }
 
-    /** The same memory with another shape of the same element count (contiguous tensors only). */
+    /**
+     * {@return the same memory with another shape of the same element count (contiguous tensors only)}
+     *
+     * @param dims the new shape
+     */
     public Tensor reshape(long... dims) {
         Shape s = Shape.of(dims);
         if (s.elements() != shape.elements()) {
@@ -123,7 +156,13 @@ public final class Tensor {
         return new Tensor(memory, offset, s, s.contiguousStrides(), dtype, device);
     }
 
-    /** The view of indices [start, start + length) along dimension dim. */
+    /**
+     * {@return the view of indices [start, start + length) along dimension dim}
+     *
+     * @param dim the dimension
+     * @param start the first index kept
+     * @param length how many indices are kept
+     */
     public Tensor narrow(int dim, long start, long length) {
         long size = shape.dim(dim);
         if (start < 0 || length < 0 || start + length > size) {
@@ -136,7 +175,12 @@ public final class Tensor {
         return new Tensor(memory, offset + start * strides[d], Shape.of(dims), strides.clone(), dtype, device);
     }
 
-    /** The view with dimensions a and b swapped (no copy): a head-major cache seen position-major. */
+    /**
+     * {@return the view with dimensions a and b swapped (no copy): a head-major cache seen position-major}
+     *
+     * @param a a dimension
+     * @param b another dimension
+     */
     public Tensor transpose(int a, int b) {
         int da = a < 0 ? rank() + a : a, db = b < 0 ? rank() + b : b;
         long[] dims = shape.toArray(), st = strides.clone();
@@ -149,25 +193,38 @@ public final class Tensor {
         return new Tensor(memory, offset, Shape.of(dims), st, dtype, device);
     }
 
-    /** Element at the given indices as a float (F32 only). */
+    /**
+     * {@return element at the given indices as a float (F32 only)}
+     *
+     * @param index one index per dimension
+     */
     public float getFloat(long... index) {
         requireType(DType.F32);
         return memory.getAtIndex(ValueLayout.JAVA_FLOAT, elementIndex(index));
     }
 
-    /** Sets the element at the given indices (F32 only). */
+    /**
+     * Sets the element at the given indices (F32 only).
+     *
+     * @param value the new value
+     * @param index one index per dimension
+     */
     public void setFloat(float value, long... index) {
         requireType(DType.F32);
         memory.setAtIndex(ValueLayout.JAVA_FLOAT, elementIndex(index), value);
     }
 
-    /** Element at the given indices as a long (I64 only). */
+    /**
+     * {@return element at the given indices as a long (I64 only)}
+     *
+     * @param index one index per dimension
+     */
     public long getLong(long... index) {
         requireType(DType.I64);
         return memory.getAtIndex(ValueLayout.JAVA_LONG, elementIndex(index));
     }
 
-    /** All elements in row-major order (F32 only). */
+    /** {@return all elements in row-major order (F32 only)} */
     public float[] toFloatArray() {
         requireType(DType.F32);
         requireAlive();
@@ -185,7 +242,11 @@ public final class Tensor {
         return out;
     }
 
-    /** Overwrites all elements from data in row-major order (F32 only). */
+    /**
+     * Overwrites all elements from data in row-major order (F32 only).
+     *
+     * @param data as many values as the tensor has elements
+     */
     public void copyFrom(float[] data) {
         requireType(DType.F32);
         requireAlive();

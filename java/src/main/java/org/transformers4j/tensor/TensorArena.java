@@ -37,6 +37,9 @@ public final class TensorArena implements AutoCloseable {
     /**
      * An arena on a device other than the host, its memory from the allocator (a backend's), usable
      * from any thread. Its tensors' elements cannot be read on the host: a backend copies them.
+     *
+     * @param allocator the backend's device memory
+     * @return the arena
      */
     public static TensorArena onDevice(DeviceAllocator allocator) {
         return onDevice(allocator, DType.F32);
@@ -46,6 +49,10 @@ public final class TensorArena implements AutoCloseable {
      * As {@link #onDevice(DeviceAllocator)}, with floatType (F32, F16 or BF16) as the type of the
      * tensors made without a dtype ({@link #empty(long...)}, {@link #zeros(long...)}): a model run
      * on such a backend computes in that type without naming it.
+     *
+     * @param allocator the backend's device memory
+     * @param floatType the type of tensors made without a dtype
+     * @return the arena
      */
     public static TensorArena onDevice(DeviceAllocator allocator, DType floatType) {
         return onDevice(allocator, floatType, Arena.ofShared());
@@ -54,6 +61,10 @@ public final class TensorArena implements AutoCloseable {
     /**
      * A scratch arena on a device, as {@link #onDevice(DeviceAllocator, DType)} but confined to the
      * calling thread (cheaper to close, as {@link #pooled()} is on the host).
+     *
+     * @param allocator the backend's device memory
+     * @param floatType the type of tensors made without a dtype
+     * @return the arena
      */
     public static TensorArena scratchOnDevice(DeviceAllocator allocator, DType floatType) {
         return onDevice(allocator, floatType, Arena.ofConfined());
@@ -67,7 +78,7 @@ public final class TensorArena implements AutoCloseable {
         return new TensorArena(scope, allocator.device(), null, allocator, floatType);
     }
 
-    /** The type of tensors made without a dtype: F32 except in half-precision device arenas. */
+    /** {@return the type of tensors made without a dtype: F32 except in half-precision device arenas} */
     public DType floatType() {
         return floatType;
     }
@@ -77,22 +88,24 @@ public final class TensorArena implements AutoCloseable {
      * from a process-wide pool of large blocks and goes back to the pool on close, so repeated
      * forward passes neither map fresh pages nor zero them ({@link #empty} leaves contents
      * undefined here). Its tensors are unusable after close, as with any arena.
+     *
+     * @return the arena
      */
     public static TensorArena pooled() {
         return new TensorArena(Arena.ofConfined(), Device.CPU, SlabPool.lease(), null, DType.F32);
     }
 
-    /** A host-memory arena usable from any thread. */
+    /** {@return a host-memory arena usable from any thread} */
     public static TensorArena shared() {
         return new TensorArena(Arena.ofShared(), Device.CPU);
     }
 
-    /** A host-memory arena usable only from the calling thread (cheaper to close). */
+    /** {@return a host-memory arena usable only from the calling thread (cheaper to close)} */
     public static TensorArena confined() {
         return new TensorArena(Arena.ofConfined(), Device.CPU);
     }
 
-    /** The device this arena allocates on. */
+    /** {@return the device this arena allocates on} */
     public Device device() {
         return device;
     }
@@ -102,22 +115,27 @@ public final class TensorArena implements AutoCloseable {
         SlabPool.trim();
     }
 
-    /** Bytes of native memory the pool of scratch arenas holds, in use or idle. */
+    /** {@return bytes of native memory the pool of scratch arenas holds, in use or idle} */
     public static long poolBytes() {
         return SlabPool.heldBytes();
     }
 
-    /** Bytes of the pool's idle blocks: what {@link #trimPool()} would free now. */
+    /** {@return bytes of the pool's idle blocks: what {@link #trimPool()} would free now} */
     public static long idlePoolBytes() {
         return SlabPool.idleBytes();
     }
 
-    /** Whether the arena is still open. */
+    /** {@return whether the arena is still open} */
     public boolean isOpen() {
         return arena.scope().isAlive();
     }
 
-    /** A new zero-filled contiguous tensor. */
+    /**
+     * {@return a new zero-filled contiguous tensor}
+     *
+     * @param dtype the element type
+     * @param dims the shape
+     */
     public Tensor allocate(DType dtype, long... dims) {
         Tensor t = empty(dtype, dims);
         if (allocator != null) {
@@ -132,6 +150,10 @@ public final class TensorArena implements AutoCloseable {
     /**
      * A new contiguous tensor for an operation to overwrite: zero-filled in ordinary arenas,
      * undefined in pooled ones.
+     *
+     * @param dtype the element type
+     * @param dims the shape
+     * @return the tensor
      */
     public Tensor empty(DType dtype, long... dims) {
         Shape shape = Shape.of(dims);
@@ -162,17 +184,30 @@ public final class TensorArena implements AutoCloseable {
         }
     }
 
-    /** A new tensor of the arena's float type for an operation to overwrite (see {@link #empty(DType, long...)}). */
+    /**
+     * {@return a new tensor of the arena's float type for an operation to overwrite (see {@link #empty(DType, long...)})}
+     *
+     * @param dims the shape
+     */
     public Tensor empty(long... dims) {
         return empty(floatType, dims);
     }
 
-    /** A new tensor of the arena's float type, zero-filled. */
+    /**
+     * {@return a new tensor of the arena's float type, zero-filled}
+     *
+     * @param dims the shape
+     */
     public Tensor zeros(long... dims) {
         return allocate(floatType, dims);
     }
 
-    /** A new float32 tensor holding a copy of data, with the given shape. */
+    /**
+     * {@return a new float32 tensor holding a copy of data, with the given shape}
+     *
+     * @param data the values, row-major
+     * @param dims the shape, of as many elements
+     */
     public Tensor of(float[] data, long... dims) {
         requireHost("of(float[])");
         Tensor t = allocate(DType.F32, dims);
@@ -184,7 +219,12 @@ public final class TensorArena implements AutoCloseable {
         return t;
     }
 
-    /** A new int64 tensor holding a copy of data, with the given shape. */
+    /**
+     * {@return a new int64 tensor holding a copy of data, with the given shape}
+     *
+     * @param data the values, row-major
+     * @param dims the shape, of as many elements
+     */
     public Tensor ofLongs(long[] data, long... dims) {
         requireHost("ofLongs");
         Tensor t = allocate(DType.I64, dims);
@@ -199,6 +239,11 @@ public final class TensorArena implements AutoCloseable {
     /**
      * Views existing memory as a contiguous tensor without copying (for example a
      * memory-mapped checkpoint). The memory's lifetime is the segment's, not this arena's.
+     *
+     * @param segment the memory
+     * @param dtype the element type
+     * @param dims the shape, whose elements fill the segment
+     * @return the tensor
      */
     public Tensor wrap(MemorySegment segment, DType dtype, long... dims) {
         requireHost("wrap");

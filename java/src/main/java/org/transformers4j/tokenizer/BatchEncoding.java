@@ -5,11 +5,23 @@ import java.util.List;
 /**
  * Texts tokenized and padded to the longest: row-major [batch, seq] ids, attention mask
  * (1 = real token) and type ids, with each text's own encoding.
+ *
+ * @param batch B, the texts
+ * @param seq S, the longest text's tokens
+ * @param ids token ids [B, S]
+ * @param attentionMask 1 for a real token, 0 for padding [B, S]
+ * @param typeIds token type ids [B, S]
+ * @param encodings each text's own encoding
  */
 public record BatchEncoding(int batch, int seq, long[] ids, long[] attentionMask, long[] typeIds,
                             List<Encoding> encodings) {
 
-    /** Encodings padded on the right with padId to the longest of them. */
+    /**
+     * {@return encodings padded on the right with padId to the longest of them}
+     *
+     * @param encodings the encoded texts
+     * @param padId the token that pads
+     */
     public static BatchEncoding pad(List<Encoding> encodings, long padId) {
         if (encodings.isEmpty()) {
             throw new IllegalArgumentException("no encodings to pad");

@@ -17,6 +17,9 @@ package org.transformers4j.tokenizer;
 public record Encoding(long[] ids, long[] typeIds, String[] tokens, int[] starts, int[] ends, boolean[] specialTokens,
                        int[] sequence, int[] wordIds) {
 
+    /**
+     * {@return the number of tokens}
+     */
     public int length() {
         return ids.length;
     }

@@ -70,14 +70,22 @@ public final class Tokenizer implements AutoCloseable {
 
     /**
      * Loads a tokenizer.json file: only a regular file of at most
-     * {@link SafeFiles#MAX_TOKENIZER_BYTES}, valid UTF-8, that passes {@link TokenizerJson#check}.
+     * {@code SafeFiles.MAX_TOKENIZER_BYTES}, valid UTF-8, that passes {@link TokenizerJson#check}.
      * Errors are {@link IllegalArgumentException}s naming the file.
+     *
+     * @param file the tokenizer.json file
+     * @return the tokenizer
      */
     public static Tokenizer load(Path file) {
         return fromJson(SafeFiles.readText(file, "tokenizer", SafeFiles.MAX_TOKENIZER_BYTES), file.toString());
     }
 
-    /** Loads the tokenizer.json of a model directory; the message names the directory when there is none. */
+    /**
+     * Loads the tokenizer.json of a model directory; the message names the directory when there is none.
+     *
+     * @param dir the model directory
+     * @return the tokenizer
+     */
     public static Tokenizer inDirectory(Path dir) {
         Path file = dir.resolve("tokenizer.json");
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
@@ -86,12 +94,23 @@ public final class Tokenizer implements AutoCloseable {
         return load(file);
     }
 
-    /** Loads tokenizer.json text (checked as {@link #load} checks a file). */
+    /**
+     * Loads tokenizer.json text (checked as {@link #load} checks a file).
+     *
+     * @param json the file's text
+     * @return the tokenizer
+     */
     public static Tokenizer fromJson(String json) {
         return fromJson(json, "tokenizer.json");
     }
 
-    /** Loads tokenizer.json text; source names it in messages. */
+    /**
+     * Loads tokenizer.json text; source names it in messages.
+     *
+     * @param json the file's text
+     * @param source what the text came from, for messages
+     * @return the tokenizer
+     */
     public static Tokenizer fromJson(String json, String source) {
         JsonObject root = TokenizerJson.check(json, source);
         NativeChecks.check(root, source);
@@ -107,7 +126,11 @@ public final class Tokenizer implements AutoCloseable {
         }
     }
 
-    /** The same tokenizer truncating every encoding to at most maxTokens (special tokens included). */
+    /**
+     * {@return the same tokenizer truncating every encoding to at most maxTokens (special tokens included)}
+     *
+     * @param maxTokens the longest encoding, at least 1
+     */
     public Tokenizer withTruncation(int maxTokens) {
         if (maxTokens < 1) {
             throw new IllegalArgumentException("maxTokens must be >= 1, got " + maxTokens);
@@ -116,17 +139,22 @@ public final class Tokenizer implements AutoCloseable {
         return new Tokenizer(json, source, maxTokens, padId, clsId);
     }
 
-    /** The truncation length, or 0 for none. */
+    /** {@return the truncation length, or 0 for none} */
     public int maxTokens() {
         return maxTokens;
     }
 
-    /** The id used to pad batches: the file's padding pad_id, else [PAD] or &lt;pad&gt;, else 0. */
+    /** {@return the id used to pad batches: the file's padding pad_id, else [PAD] or &lt;pad&gt;, else 0} */
     public long padId() {
         return padId;
     }
 
-    /** Tokenizes one text with the model's special tokens. */
+    /**
+     * Tokenizes one text with the model's special tokens.
+     *
+     * @param text the text
+     * @return its ids, attention mask, special-token flags and offsets
+     */
     public Encoding encode(String text) {
         guard.enter();
         try {
@@ -138,7 +166,13 @@ public final class Tokenizer implements AutoCloseable {
         }
     }
 
-    /** Tokenizes a text pair (sentence-pair tasks) with the model's template. */
+    /**
+     * Tokenizes a text pair (sentence-pair tasks) with the model's template.
+     *
+     * @param text the first text
+     * @param pair the second text
+     * @return the pair's ids, attention mask, special-token flags and offsets
+     */
     public Encoding encode(String text, String pair) {
         guard.enter();
         try {
@@ -151,8 +185,8 @@ public final class Tokenizer implements AutoCloseable {
     }
 
     /**
-     * The id of the classification token, [CLS] or &lt;s&gt; among the added tokens (transformers'
-     * cls_token of BERT-like and RoBERTa-like tokenizers), or -1 when there is neither.
+     * {@return the id of the classification token, [CLS] or &lt;s&gt; among the added tokens (transformers'
+     * cls_token of BERT-like and RoBERTa-like tokenizers), or -1 when there is neither}
      */
     public long clsId() {
         return clsId;
@@ -166,6 +200,11 @@ public final class Tokenizer implements AutoCloseable {
      * tokens of the pair. One window when everything fits. The limits are checked here, before the
      * native library, which would abort the JVM on a stride that leaves a window no new token.
      *
+     * @param text the text every window holds whole (the question)
+     * @param pair the text cut into windows (the context)
+     * @param maxLength tokens of a window, special tokens included
+     * @param stride tokens of the pair consecutive windows share
+     * @return the windows, in order
      * @throws IllegalArgumentException when the text with the special tokens leaves no room for
      *     the pair, or stride is not less than the room left
      */
@@ -247,7 +286,12 @@ public final class Tokenizer implements AutoCloseable {
         }
     }
 
-    /** Tokenizes texts and pads them to the longest, with the attention mask. */
+    /**
+     * Tokenizes texts and pads them to the longest, with the attention mask.
+     *
+     * @param texts the texts, at least one
+     * @return the padded batch
+     */
     public BatchEncoding encodeBatch(List<String> texts) {
         if (texts.isEmpty()) {
             throw new IllegalArgumentException("texts is empty");
@@ -259,7 +303,13 @@ public final class Tokenizer implements AutoCloseable {
         return BatchEncoding.pad(encodings, padId);
     }
 
-    /** Turns ids back into text. */
+    /**
+     * Turns ids back into text.
+     *
+     * @param ids token ids
+     * @param skipSpecialTokens whether special tokens are left out
+     * @return the text
+     */
     public String decode(long[] ids, boolean skipSpecialTokens) {
         guard.enter();
         try {

@@ -39,6 +39,10 @@ public final class TokenizerJson {
     /**
      * Parses and checks tokenizer.json text; source names it in messages (the file's path, or
      * "tokenizer.json"). Returns the checked JSON.
+     *
+     * @param text the tokenizer.json text
+     * @param source what it came from, for messages
+     * @return the parsed file
      */
     public static JsonObject check(String text, String source) {
         JsonElement root = StrictJson.parse(text, source);

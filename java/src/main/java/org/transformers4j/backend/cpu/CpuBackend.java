@@ -88,7 +88,7 @@ public final class CpuBackend extends ValidatingBackend {
                 : "built-in GEMM (" + blas.description() + ")";
     }
 
-    /** The CPU backend with OpenBLAS where it loads, the built-in GEMM otherwise. */
+    /** {@return the CPU backend with OpenBLAS where it loads, the built-in GEMM otherwise} */
     public static CpuBackend create() {
         return new CpuBackend(true, DType.F32, false, false);
     }
@@ -123,7 +123,7 @@ public final class CpuBackend extends ValidatingBackend {
         return new CpuBackend(true, DType.F32, false, true);
     }
 
-    /** The CPU backend with the built-in GEMM only (for tests and comparisons). */
+    /** {@return the CPU backend with the built-in GEMM only (for tests and comparisons)} */
     public static CpuBackend withBuiltInGemm() {
         return new CpuBackend(false, DType.F32, false, false);
     }
@@ -162,12 +162,12 @@ public final class CpuBackend extends ValidatingBackend {
         return "libt4j_cpu " + ISA_NAMES[t4j_isa()] + ", " + t4j_num_threads() + " threads" + precision;
     }
 
-    /** Whether linear layers run on int8 products ({@link #withInt8Weights()}). */
+    /** {@return whether linear layers run on int8 products ({@link #withInt8Weights()})} */
     public boolean int8Linear() {
         return int8Linear;
     }
 
-    /** Whether linear layers of many rows run on bfloat16 products ({@link #withBf16Compute()}). */
+    /** {@return whether linear layers of many rows run on bfloat16 products ({@link #withBf16Compute()})} */
     public boolean bf16Compute() {
         return bf16Compute;
     }
@@ -202,7 +202,7 @@ public final class CpuBackend extends ValidatingBackend {
         return BFloat16.rounded(hostValues, arena);
     }
 
-    /** Whether matrix products go to OpenBLAS. */
+    /** {@return whether matrix products go to OpenBLAS} */
     public boolean usesOpenBlas() {
         return useOpenBlas;
     }

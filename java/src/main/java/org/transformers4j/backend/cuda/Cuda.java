@@ -109,7 +109,7 @@ public final class Cuda {
         }
     }
 
-    /** The name and message of a CUDA runtime error code. */
+    /** {@return the name and message of a CUDA runtime error code} */
     public static String errorName(int err) {
         return cudaGetErrorName(err).getString(0) + " (" + cudaGetErrorString(err).getString(0) + ")";
     }

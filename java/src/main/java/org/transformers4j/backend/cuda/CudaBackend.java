@@ -104,7 +104,7 @@ public final class CudaBackend extends ValidatingBackend {
         staging = new HostStaging(this::waitForStream);
     }
 
-    /** The float32 backend of GPU `ordinal`; throws {@link IllegalStateException} saying why when there is none. */
+    /** {@return the float32 backend of GPU `ordinal`; throws {@link IllegalStateException} saying why when there is none} */
     public static CudaBackend create(int ordinal) {
         return create(ordinal, DType.F32);
     }

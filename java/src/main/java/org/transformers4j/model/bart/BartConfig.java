@@ -28,6 +28,25 @@ import org.transformers4j.model.TokenIds;
  *
  * @param decoder_vocab_size Marian's target vocabulary when it is not shared, or null for vocab_size
  * @param share_encoder_decoder_embeddings Marian: one table for source and target tokens
+ * @param model_type the config's model_type, which picks the variant of the layout
+ * @param vocab_size V, rows of the token embedding table
+ * @param max_position_embeddings the longest sequence the position embeddings (or the rotary settings) are made for
+ * @param d_model C, the width of the hidden states
+ * @param encoder_layers the number of encoder layers
+ * @param encoder_ffn_dim F of the encoder layers
+ * @param encoder_attention_heads H of the encoder layers
+ * @param decoder_layers the number of decoder layers
+ * @param decoder_ffn_dim F of the decoder layers
+ * @param decoder_attention_heads H of the decoder layers
+ * @param activation_function the feed-forward activation, by its Hugging Face name
+ * @param scale_embedding whether token embeddings are multiplied by the square root of C
+ * @param pad_token_id the padding token, or null
+ * @param bos_token_id the beginning-of-sequence token, or null
+ * @param eos_token_id the end-of-sequence token or tokens, or null
+ * @param decoder_start_token_id the token the decoder starts from, or null
+ * @param forced_bos_token_id the token forced as the first generated one, or null
+ * @param forced_eos_token_id the token forced when the length limit is reached, or null
+ * @param tie_word_embeddings whether the output projection shares the token embedding table
  */
 public record BartConfig(String model_type, int vocab_size, Integer decoder_vocab_size, int max_position_embeddings,
                          int d_model, int encoder_layers, int encoder_ffn_dim, int encoder_attention_heads,
@@ -69,6 +88,7 @@ public record BartConfig(String model_type, int vocab_size, Integer decoder_voca
              "pad_token_id": 0, "eos_token_id": 1, "decoder_start_token_id": 0, "forced_eos_token_id": 1,
              "share_encoder_decoder_embeddings": true, "tie_word_embeddings": true}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public BartConfig {
         oneOf("model_type", model_type, "bart", "marian", "mbart", "pegasus");
         positive("vocab_size", vocab_size);
@@ -101,7 +121,12 @@ public record BartConfig(String model_type, int vocab_size, Integer decoder_voca
         tensor(side + "_ffn_dim", ffn, "d_model", d);
     }
 
-    /** Reads and checks config.json with the defaults of its model_type. */
+    /**
+     * Reads and checks config.json with the defaults of its model_type.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static BartConfig from(ModelConfig c) {
         return switch (c.modelType()) {
             case "marian" -> ConfigReader.read(c, BartConfig.class, ALIASES, MARIAN);
@@ -111,6 +136,9 @@ public record BartConfig(String model_type, int vocab_size, Integer decoder_voca
         };
     }
 
+    /**
+     * {@return whether this is a Marian model}
+     */
     public boolean isMarian() {
         return model_type.equals("marian");
     }
@@ -118,6 +146,8 @@ public record BartConfig(String model_type, int vocab_size, Integer decoder_voca
     /**
      * Whether each block normalises its input (mBART, Pegasus: x + f(norm(x))), with a layer norm
      * after each stack's last layer; otherwise the norm follows the residual sum (BART, Marian).
+     *
+     * @return whether the norms come first
      */
     public boolean preNorm() {
         return model_type.equals("mbart") || model_type.equals("pegasus");
@@ -126,6 +156,8 @@ public record BartConfig(String model_type, int vocab_size, Integer decoder_voca
     /**
      * Whether positions come from a learned table read from the checkpoint, offset by 2 (BART,
      * mBART); otherwise from the sinusoidal table of Marian and Pegasus.
+     *
+     * @return whether positions are learned
      */
     public boolean learnedPositions() {
         return learnedPositions(model_type);
@@ -135,12 +167,12 @@ public record BartConfig(String model_type, int vocab_size, Integer decoder_voca
         return type.equals("bart") || type.equals("mbart");
     }
 
-    /** Whether a layer norm (layernorm_embedding) follows the sum of token and position embeddings (BART, mBART). */
+    /** {@return whether a layer norm (layernorm_embedding) follows the sum of token and position embeddings (BART, mBART)} */
     public boolean embeddingNorm() {
         return learnedPositions();
     }
 
-    /** Rows of the decoder's token table and of the LM head. */
+    /** {@return rows of the decoder's token table and of the LM head} */
     public int targetVocabSize() {
         return target(model_type, vocab_size, decoder_vocab_size, share_encoder_decoder_embeddings);
     }

@@ -30,7 +30,15 @@ public final class BartModel {
     private BartModel() {
     }
 
-    /** Builds the model from the checked config and the weights. */
+    /**
+     * Builds the model from the checked config and the weights.
+     *
+     * @param config the parsed config.json
+     * @param cfg the family's checked config
+     * @param w the checkpoint's tensors (every read recorded, leftovers reported)
+     * @param architecture the architecture named in config.json (its head)
+     * @return the model, which owns its weights
+     */
     public static Seq2SeqModel load(ModelConfig config, BartConfig cfg, Weights w, String architecture) {
         w.ignore("(model\\.)?(encoder|decoder)\\.version"); // fairseq leftovers
         boolean marian = cfg.isMarian();

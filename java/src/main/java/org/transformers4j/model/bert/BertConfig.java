@@ -27,6 +27,19 @@ import org.transformers4j.model.TokenIds;
  * @param type_vocab_size rows of token_type_embeddings; 0 for a model without them
  * @param position_embedding_type only "absolute" (or null, which transformers reads the same)
  * @param id2label class labels by index, or null (two classes)
+ * @param model_type the config's model_type, which picks the variant of the layout
+ * @param vocab_size V, rows of the token embedding table
+ * @param hidden_size C, the width of the hidden states
+ * @param num_hidden_layers the number of transformer layers
+ * @param num_attention_heads H, the attention heads (C / H is the size of a head unless the config says otherwise)
+ * @param intermediate_size F, the feed-forward width
+ * @param hidden_act the feed-forward activation, by its Hugging Face name
+ * @param max_position_embeddings the longest sequence the position embeddings (or the rotary settings) are made for
+ * @param layer_norm_eps the epsilon of the layer norms
+ * @param pad_token_id the padding token, or null
+ * @param bos_token_id the beginning-of-sequence token, or null
+ * @param eos_token_id the end-of-sequence token or tokens, or null
+ * @param tie_word_embeddings whether the output projection shares the token embedding table
  */
 public record BertConfig(String model_type, int vocab_size, int hidden_size, int num_hidden_layers,
                          int num_attention_heads, int intermediate_size, String hidden_act,
@@ -51,6 +64,7 @@ public record BertConfig(String model_type, int vocab_size, int hidden_size, int
              "layer_norm_eps": 1e-12, "pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2,
              "position_embedding_type": "absolute", "tie_word_embeddings": true}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public BertConfig {
         oneOf("model_type", model_type, "bert", "roberta", "xlm-roberta");
         positive("vocab_size", vocab_size);
@@ -90,7 +104,12 @@ public record BertConfig(String model_type, int vocab_size, int hidden_size, int
         }
     }
 
-    /** Reads and checks config.json with the defaults of its model_type. */
+    /**
+     * Reads and checks config.json with the defaults of its model_type.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static BertConfig from(ModelConfig c) {
         JsonObject defaults = switch (c.modelType()) {
             case "roberta" -> ROBERTA;
@@ -100,17 +119,17 @@ public record BertConfig(String model_type, int vocab_size, int hidden_size, int
         return ConfigReader.read(c, BertConfig.class, Map.of(), defaults);
     }
 
-    /** RoBERTa's layout (positions after padding_idx, "roberta." prefix): RoBERTa and XLM-RoBERTa. */
+    /** {@return RoBERTa's layout (positions after padding_idx, "roberta." prefix): RoBERTa and XLM-RoBERTa} */
     public boolean isRoberta() {
         return !model_type.equals("bert");
     }
 
-    /** Longest input: RoBERTa's positions start after padding_idx. */
+    /** {@return longest input: RoBERTa's positions start after padding_idx} */
     public int maxTokens() {
         return isRoberta() ? max_position_embeddings - pad_token_id - 1 : max_position_embeddings;
     }
 
-    /** Classes of a classification head: id2label's size, 2 without one (as transformers' num_labels). */
+    /** {@return classes of a classification head: id2label's size, 2 without one (as transformers' num_labels)} */
     public int numLabels() {
         return id2label == null || id2label.isEmpty() ? 2 : id2label.size();
     }

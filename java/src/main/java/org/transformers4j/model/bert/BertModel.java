@@ -31,7 +31,15 @@ public final class BertModel {
     private BertModel() {
     }
 
-    /** Builds the model for the architecture named in the config from the checkpoint's weights. */
+    /**
+     * Builds the model for the architecture named in the config from the checkpoint's weights.
+     *
+     * @param config the parsed config.json
+     * @param cfg the family's checked config
+     * @param w the checkpoint's tensors (every read recorded, leftovers reported)
+     * @param architecture the architecture named in config.json (its head)
+     * @return the model, which owns its weights
+     */
     public static EncoderModel load(ModelConfig config, BertConfig cfg, Weights w, String architecture) {
         // buffers older checkpoints store; the pooler of checkpoints whose head does not use it (as transformers)
         w.ignore("((bert|roberta)\\.)?embeddings\\.(position_ids|token_type_ids)");

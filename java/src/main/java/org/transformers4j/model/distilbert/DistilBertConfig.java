@@ -21,6 +21,17 @@ import org.transformers4j.model.TokenIds;
  * and num_hidden_layers for dim, n_heads and n_layers), checked when made.
  *
  * @param sinusoidal_pos_embds whether the stored position table was initialised sinusoidally (it is read either way)
+ * @param vocab_size V, rows of the token embedding table
+ * @param dim C, the width of the hidden states
+ * @param n_layers the number of transformer layers
+ * @param n_heads H, the attention heads
+ * @param hidden_dim F, the feed-forward width
+ * @param activation the feed-forward activation, by its Hugging Face name
+ * @param max_position_embeddings the longest sequence the position embeddings (or the rotary settings) are made for
+ * @param pad_token_id the padding token, or null
+ * @param bos_token_id the beginning-of-sequence token, or null
+ * @param eos_token_id the end-of-sequence token or tokens, or null
+ * @param tie_word_embeddings whether the output projection shares the token embedding table
  */
 public record DistilBertConfig(int vocab_size, int dim, int n_layers, int n_heads, int hidden_dim, String activation,
                                int max_position_embeddings, boolean sinusoidal_pos_embds, Integer pad_token_id,
@@ -36,6 +47,7 @@ public record DistilBertConfig(int vocab_size, int dim, int n_layers, int n_head
              "activation": "gelu", "max_position_embeddings": 512, "sinusoidal_pos_embds": false, "pad_token_id": 0,
              "tie_word_embeddings": true}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public DistilBertConfig {
         positive("vocab_size", vocab_size);
         positive("dim", dim);
@@ -53,7 +65,12 @@ public record DistilBertConfig(int vocab_size, int dim, int n_layers, int n_head
         tokenIds("eos_token_id", eos_token_id, "vocab_size", vocab_size);
     }
 
-    /** Reads and checks config.json. */
+    /**
+     * Reads and checks config.json.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static DistilBertConfig from(ModelConfig c) {
         return ConfigReader.read(c, DistilBertConfig.class, ALIASES, DEFAULTS);
     }

@@ -27,7 +27,15 @@ public final class DistilBertModel {
     private DistilBertModel() {
     }
 
-    /** Builds the model for the architecture named in the config from the checkpoint's weights. */
+    /**
+     * Builds the model for the architecture named in the config from the checkpoint's weights.
+     *
+     * @param config the parsed config.json
+     * @param cfg the family's checked config
+     * @param w the checkpoint's tensors (every read recorded, leftovers reported)
+     * @param architecture the architecture named in config.json (its head)
+     * @return the model, which owns its weights
+     */
     public static EncoderModel load(ModelConfig config, DistilBertConfig cfg, Weights w, String architecture) {
         w.ignore("(distilbert\\.)?embeddings\\.position_ids");
         String p = w.has("distilbert.embeddings.word_embeddings.weight") ? "distilbert." : "";

@@ -25,6 +25,19 @@ import org.transformers4j.model.TokenIds;
  * @param embedding_size width of the embedding tables; a projection to hidden_size follows where they differ
  * @param position_embedding_type only "absolute" (or null, which transformers reads the same)
  * @param id2label class labels by index, or null (two classes)
+ * @param vocab_size V, rows of the token embedding table
+ * @param hidden_size C, the width of the hidden states
+ * @param num_hidden_layers the number of transformer layers
+ * @param num_attention_heads H, the attention heads (C / H is the size of a head unless the config says otherwise)
+ * @param intermediate_size F, the feed-forward width
+ * @param hidden_act the feed-forward activation, by its Hugging Face name
+ * @param max_position_embeddings the longest sequence the position embeddings (or the rotary settings) are made for
+ * @param type_vocab_size rows of the token-type embedding table
+ * @param layer_norm_eps the epsilon of the layer norms
+ * @param pad_token_id the padding token, or null
+ * @param bos_token_id the beginning-of-sequence token, or null
+ * @param eos_token_id the end-of-sequence token or tokens, or null
+ * @param tie_word_embeddings whether the output projection shares the token embedding table
  */
 public record ElectraConfig(int vocab_size, int embedding_size, int hidden_size, int num_hidden_layers,
                             int num_attention_heads, int intermediate_size, String hidden_act,
@@ -39,6 +52,7 @@ public record ElectraConfig(int vocab_size, int embedding_size, int hidden_size,
              "type_vocab_size": 2, "layer_norm_eps": 1e-12, "pad_token_id": 0, "position_embedding_type": "absolute",
              "tie_word_embeddings": true}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public ElectraConfig {
         positive("vocab_size", vocab_size);
         positive("embedding_size", embedding_size);
@@ -64,17 +78,22 @@ public record ElectraConfig(int vocab_size, int embedding_size, int hidden_size,
         labels(id2label);
     }
 
-    /** Reads and checks config.json. */
+    /**
+     * Reads and checks config.json.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static ElectraConfig from(ModelConfig c) {
         return ConfigReader.read(c, ElectraConfig.class, Map.of(), DEFAULTS);
     }
 
-    /** Whether the embeddings are projected to the layers' width (embeddings_project). */
+    /** {@return whether the embeddings are projected to the layers' width (embeddings_project)} */
     public boolean projectsEmbeddings() {
         return embedding_size != hidden_size;
     }
 
-    /** Classes of a classification head: id2label's size, 2 without one (as transformers' num_labels). */
+    /** {@return classes of a classification head: id2label's size, 2 without one (as transformers' num_labels)} */
     public int numLabels() {
         return id2label == null || id2label.isEmpty() ? 2 : id2label.size();
     }

@@ -27,7 +27,15 @@ public final class ElectraModel {
     private ElectraModel() {
     }
 
-    /** Builds the model for the architecture named in the config from the checkpoint's weights. */
+    /**
+     * Builds the model for the architecture named in the config from the checkpoint's weights.
+     *
+     * @param config the parsed config.json
+     * @param cfg the family's checked config
+     * @param w the checkpoint's tensors (every read recorded, leftovers reported)
+     * @param architecture the architecture named in config.json (its head)
+     * @return the model, which owns its weights
+     */
     public static EncoderModel load(ModelConfig config, ElectraConfig cfg, Weights w, String architecture) {
         w.ignore("(electra\\.)?embeddings\\.(position_ids|token_type_ids)"); // buffers older checkpoints store
         String p = w.has("electra.embeddings.word_embeddings.weight") ? "electra." : "";

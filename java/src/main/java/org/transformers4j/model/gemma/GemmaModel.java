@@ -31,12 +31,28 @@ public final class GemmaModel {
     private GemmaModel() {
     }
 
-    /** Builds GemmaForCausalLM from the checked config and the weights. */
+    /**
+     * Builds GemmaForCausalLM from the checked config and the weights.
+     *
+     * @param config the parsed config.json
+     * @param cfg the family's checked config
+     * @param w the checkpoint's tensors (every read recorded, leftovers reported)
+     * @param architecture the architecture named in config.json (its head)
+     * @return the model, which owns its weights
+     */
     public static DecoderModel load(ModelConfig config, GemmaConfig cfg, Weights w, String architecture) {
         return shape(cfg).causalLm(config, w);
     }
 
-    /** Builds GemmaForSequenceClassification from the checked config and the weights. */
+    /**
+     * Builds GemmaForSequenceClassification from the checked config and the weights.
+     *
+     * @param config the parsed config.json
+     * @param cfg the family's checked config
+     * @param w the checkpoint's tensors (every read recorded, leftovers reported)
+     * @param architecture the architecture named in config.json (its head)
+     * @return the model, which owns its weights
+     */
     public static EncoderModel loadClassifier(ModelConfig config, GemmaConfig cfg, Weights w, String architecture) {
         return shape(cfg).sequenceClassifier(config, w, cfg.numLabels(), cfg.pad_token_id());
     }

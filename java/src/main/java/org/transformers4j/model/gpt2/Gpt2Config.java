@@ -25,6 +25,19 @@ import org.transformers4j.model.TokenIds;
  *
  * @param n_inner the feed-forward size, or null for 4 n_embd
  * @param add_cross_attention only false: cross-attention layers need an encoder
+ * @param vocab_size V, rows of the token embedding table
+ * @param n_positions the longest sequence: rows of the position embedding table
+ * @param n_embd C, the width of the hidden states
+ * @param n_layer the number of transformer layers
+ * @param n_head H, the attention heads
+ * @param activation_function the feed-forward activation, by its Hugging Face name
+ * @param layer_norm_epsilon the epsilon of the layer norms
+ * @param scale_attn_weights whether attention scores are divided by the square root of D
+ * @param scale_attn_by_inverse_layer_idx whether attention scores are also divided by the layer's number (1-based)
+ * @param bos_token_id the beginning-of-sequence token, or null
+ * @param eos_token_id the end-of-sequence token or tokens, or null
+ * @param pad_token_id the padding token, or null
+ * @param tie_word_embeddings whether the output projection shares the token embedding table
  */
 public record Gpt2Config(int vocab_size, int n_positions, int n_embd, int n_layer, int n_head, Integer n_inner,
                          String activation_function, double layer_norm_epsilon, boolean scale_attn_weights,
@@ -40,6 +53,7 @@ public record Gpt2Config(int vocab_size, int n_positions, int n_embd, int n_laye
              "scale_attn_by_inverse_layer_idx": false, "add_cross_attention": false, "bos_token_id": 50256,
              "eos_token_id": 50256, "tie_word_embeddings": true}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public Gpt2Config {
         positive("vocab_size", vocab_size);
         positive("n_positions", n_positions);
@@ -64,17 +78,22 @@ public record Gpt2Config(int vocab_size, int n_positions, int n_embd, int n_laye
         tokenId("pad_token_id", pad_token_id, "vocab_size", vocab_size);
     }
 
-    /** Reads and checks config.json. */
+    /**
+     * Reads and checks config.json.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static Gpt2Config from(ModelConfig c) {
         return ConfigReader.read(c, Gpt2Config.class, ALIASES, DEFAULTS);
     }
 
-    /** The feed-forward size: n_inner, else 4 n_embd. */
+    /** {@return the feed-forward size: n_inner, else 4 n_embd} */
     public int inner() {
         return n_inner != null ? n_inner : 4 * n_embd;
     }
 
-    /** D, the size of a head. */
+    /** {@return D, the size of a head} */
     public int headDim() {
         return n_embd / n_head;
     }

@@ -23,7 +23,15 @@ public final class Gpt2Model {
     private Gpt2Model() {
     }
 
-    /** Builds the model from the checked config (n_embd, n_head, n_layer, n_positions, ...) and the weights. */
+    /**
+     * Builds the model from the checked config (n_embd, n_head, n_layer, n_positions, ...) and the weights.
+     *
+     * @param config the parsed config.json
+     * @param cfg the family's checked config
+     * @param w the checkpoint's tensors (every read recorded, leftovers reported)
+     * @param architecture the architecture named in config.json (its head)
+     * @return the model, which owns its weights
+     */
     public static DecoderModel load(ModelConfig config, Gpt2Config cfg, Weights w, String architecture) {
         w.ignore("(transformer\\.)?h\\.\\d+\\.attn\\.(bias|masked_bias)"); // causal-mask buffers
         int c = cfg.n_embd(), heads = cfg.n_head(), d = cfg.headDim(), inner = cfg.inner();

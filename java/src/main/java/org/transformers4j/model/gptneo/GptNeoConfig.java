@@ -29,6 +29,18 @@ import org.transformers4j.model.TokenIds;
  * @param attention_types [[kinds, repeat], ...]: kinds ("global" or "local") repeated, one per layer
  * @param attention_layers the expansion transformers saves beside attention_types; must agree with it
  * @param intermediate_size the feed-forward size, or null for 4 hidden_size
+ * @param vocab_size V, rows of the token embedding table
+ * @param max_position_embeddings the longest sequence the position embeddings (or the rotary settings) are made for
+ * @param hidden_size C, the width of the hidden states
+ * @param num_layers the number of transformer layers
+ * @param num_heads H, the attention heads
+ * @param window_size the local attention layers' window, in tokens
+ * @param activation_function the feed-forward activation, by its Hugging Face name
+ * @param layer_norm_epsilon the epsilon of the layer norms
+ * @param bos_token_id the beginning-of-sequence token, or null
+ * @param eos_token_id the end-of-sequence token or tokens, or null
+ * @param pad_token_id the padding token, or null
+ * @param tie_word_embeddings whether the output projection shares the token embedding table
  */
 public record GptNeoConfig(int vocab_size, int max_position_embeddings, int hidden_size, int num_layers,
                            JsonArray attention_types, List<String> attention_layers, int num_heads,
@@ -44,6 +56,7 @@ public record GptNeoConfig(int vocab_size, int max_position_embeddings, int hidd
              "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5, "bos_token_id": 50256,
              "eos_token_id": 50256, "tie_word_embeddings": true}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public GptNeoConfig {
         positive("vocab_size", vocab_size);
         positive("max_position_embeddings", max_position_embeddings);
@@ -68,12 +81,22 @@ public record GptNeoConfig(int vocab_size, int max_position_embeddings, int hidd
         tokenId("pad_token_id", pad_token_id, "vocab_size", vocab_size);
     }
 
-    /** Reads and checks config.json. */
+    /**
+     * Reads and checks config.json.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static GptNeoConfig from(ModelConfig c) {
         return ConfigReader.read(c, GptNeoConfig.class, ALIASES, DEFAULTS);
     }
 
-    /** "global" or "local": the kind of layer i (0 &lt;= i &lt; num_layers) attention_types gives. */
+    /**
+     * "global" or "local": the kind of layer i (0 &lt;= i &lt; num_layers) attention_types gives.
+     *
+     * @param layer the layer's index
+     * @return "global" or "local"
+     */
     public String layerKind(int layer) {
         return kindOf(attention_types, layer);
     }
@@ -91,12 +114,12 @@ public record GptNeoConfig(int vocab_size, int max_position_embeddings, int hidd
         throw new IndexOutOfBoundsException("layer " + layer + " of attention_types " + types);
     }
 
-    /** The feed-forward size: intermediate_size, else 4 hidden_size. */
+    /** {@return the feed-forward size: intermediate_size, else 4 hidden_size} */
     public int inner() {
         return intermediate_size != null ? intermediate_size : 4 * hidden_size;
     }
 
-    /** D, the size of a head. */
+    /** {@return D, the size of a head} */
     public int headDim() {
         return hidden_size / num_heads;
     }

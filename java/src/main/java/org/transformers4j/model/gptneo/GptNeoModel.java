@@ -21,7 +21,15 @@ public final class GptNeoModel {
     private GptNeoModel() {
     }
 
-    /** Builds the model from the checked config and the weights. */
+    /**
+     * Builds the model from the checked config and the weights.
+     *
+     * @param config the parsed config.json
+     * @param cfg the family's checked config
+     * @param w the checkpoint's tensors (every read recorded, leftovers reported)
+     * @param architecture the architecture named in config.json (its head)
+     * @return the model, which owns its weights
+     */
     public static DecoderModel load(ModelConfig config, GptNeoConfig cfg, Weights w, String architecture) {
         w.ignore("(transformer\\.)?h\\.\\d+\\.attn\\.attention\\.(bias|masked_bias)"); // causal-mask buffers
         int c = cfg.hidden_size(), heads = cfg.num_heads(), d = cfg.headDim(), inner = cfg.inner();

@@ -29,6 +29,21 @@ import org.transformers4j.model.TokenIds;
  * @param attention_bias whether the q, k, v and o projections have biases
  * @param mlp_bias whether the gate, up and down projections have biases
  * @param id2label class labels by index (LlamaForSequenceClassification), or null (two classes)
+ * @param vocab_size V, rows of the token embedding table
+ * @param hidden_size C, the width of the hidden states
+ * @param intermediate_size F, the feed-forward width
+ * @param num_hidden_layers the number of transformer layers
+ * @param num_attention_heads H, the attention heads (C / H is the size of a head unless the config says otherwise)
+ * @param hidden_act the feed-forward activation, by its Hugging Face name
+ * @param max_position_embeddings the longest sequence the position embeddings (or the rotary settings) are made for
+ * @param rms_norm_eps the epsilon of the RMS norms
+ * @param pad_token_id the padding token, or null
+ * @param bos_token_id the beginning-of-sequence token, or null
+ * @param eos_token_id the end-of-sequence token or tokens, or null
+ * @param tie_word_embeddings whether the output projection shares the token embedding table
+ * @param rope_theta the base of the rotary frequencies, or null for the family's default
+ * @param rope_scaling transformers 4.x's rotary scaling settings, or null
+ * @param rope_parameters transformers 5's rotary settings, or null
  */
 public record LlamaConfig(int vocab_size, int hidden_size, int intermediate_size, int num_hidden_layers,
                           int num_attention_heads, Integer num_key_value_heads, String hidden_act,
@@ -43,6 +58,7 @@ public record LlamaConfig(int vocab_size, int hidden_size, int intermediate_size
              "bos_token_id": 1, "eos_token_id": 2, "tie_word_embeddings": false, "attention_bias": false,
              "mlp_bias": false}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public LlamaConfig {
         positive("vocab_size", vocab_size);
         positive("hidden_size", hidden_size);
@@ -73,32 +89,37 @@ public record LlamaConfig(int vocab_size, int hidden_size, int intermediate_size
         labels(id2label);
     }
 
-    /** Classes of the sequence-classification head: id2label's size, 2 without one (transformers' num_labels). */
+    /** {@return classes of the sequence-classification head: id2label's size, 2 without one (transformers' num_labels)} */
     public int numLabels() {
         return id2label == null || id2label.isEmpty() ? 2 : id2label.size();
     }
 
-    /** Reads and checks config.json. */
+    /**
+     * Reads and checks config.json.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static LlamaConfig from(ModelConfig c) {
         return ConfigReader.read(c, LlamaConfig.class, Map.of(), DEFAULTS);
     }
 
-    /** K, the key/value heads. */
+    /** {@return K, the key/value heads} */
     public int kvHeads() {
         return num_key_value_heads != null ? num_key_value_heads : num_attention_heads;
     }
 
-    /** D, the size of a head. */
+    /** {@return D, the size of a head} */
     public int headDim() {
         return head_dim != null ? head_dim : hidden_size / num_attention_heads;
     }
 
-    /** The rotated dimensions of each head: all of them. */
+    /** {@return the rotated dimensions of each head: all of them} */
     public int rotaryDim() {
         return rope().fullRotaryDim(headDim());
     }
 
-    /** The rotary settings of both forms merged, with rope_type and rope_theta filled in. */
+    /** {@return the rotary settings of both forms merged, with rope_type and rope_theta filled in} */
     public RopeParameters rope() {
         return merge(rope_theta, rope_scaling, rope_parameters, max_position_embeddings);
     }

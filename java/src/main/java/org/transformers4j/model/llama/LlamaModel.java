@@ -16,12 +16,28 @@ public final class LlamaModel {
     private LlamaModel() {
     }
 
-    /** Builds the causal LM from the checked config and the weights. */
+    /**
+     * Builds the causal LM from the checked config and the weights.
+     *
+     * @param config the parsed config.json
+     * @param cfg the family's checked config
+     * @param w the checkpoint's tensors (every read recorded, leftovers reported)
+     * @param architecture the architecture named in config.json (its head)
+     * @return the model, which owns its weights
+     */
     public static DecoderModel load(ModelConfig config, LlamaConfig cfg, Weights w, String architecture) {
         return shape(cfg).causalLm(config, w);
     }
 
-    /** Builds LlamaForSequenceClassification from the checked config and the weights. */
+    /**
+     * Builds LlamaForSequenceClassification from the checked config and the weights.
+     *
+     * @param config the parsed config.json
+     * @param cfg the family's checked config
+     * @param w the checkpoint's tensors (every read recorded, leftovers reported)
+     * @param architecture the architecture named in config.json (its head)
+     * @return the model, which owns its weights
+     */
     public static EncoderModel loadClassifier(ModelConfig config, LlamaConfig cfg, Weights w, String architecture) {
         return shape(cfg).sequenceClassifier(config, w, cfg.numLabels(), cfg.pad_token_id());
     }

@@ -53,7 +53,7 @@ public record LlamaShape(int vocab, int hidden, int layers, int heads, int kvHea
         Rotary.check(rope, rotaryDim);
     }
 
-    /** The causal LM (XForCausalLM): the stack and lm_head, tied to the embeddings where the config says. */
+    /** {@return the causal LM (XForCausalLM): the stack and lm_head, tied to the embeddings where the config says} */
     public DecoderModel causalLm(ModelConfig config, Weights w) {
         String p = prefix(w);
         Tensor tokens = w.get(p + "embed_tokens.weight", vocab, hidden);

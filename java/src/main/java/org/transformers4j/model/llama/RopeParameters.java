@@ -18,6 +18,14 @@ import java.util.Set;
  * @param truncate yarn: whether the correction range is rounded to whole dimensions (null: true)
  * @param short_factor LongRoPE's divisors of the frequencies up to the original context
  * @param long_factor LongRoPE's divisors past it
+ * @param rope_type the scaling type ("default", "linear", "dynamic", "llama3", "yarn", "longrope"), or null
+ * @param type transformers 4.x's older key for rope_type, or null
+ * @param rope_theta the base of the rotary frequencies, or null for the family's default
+ * @param factor the scaling factor of the context length, or null
+ * @param low_freq_factor llama3: the divisor that marks the low-frequency end, or null
+ * @param high_freq_factor llama3: the divisor that marks the high-frequency end, or null
+ * @param original_max_position_embeddings the context the model was trained for before scaling, or null
+ * @param mscale_all_dim yarn: with mscale, what derives attention_factor, or null
  */
 public record RopeParameters(String rope_type, String type, Double rope_theta, Double factor, Double low_freq_factor,
                              Double high_freq_factor, Double original_max_position_embeddings,
@@ -33,7 +41,12 @@ public record RopeParameters(String rope_type, String type, Double rope_theta, D
     /** The rope types of Llama's rotary embedding: the default, position interpolation, Llama 3's and YaRN. */
     public static final Set<String> LLAMA_TYPES = Set.of("default", "linear", "llama3", "yarn");
 
-    /** Settings of nothing but a theta. */
+    /**
+     * Settings of nothing but a theta.
+     *
+     * @param theta the base of the rotary frequencies
+     * @return the settings
+     */
     public static RopeParameters theta(double theta) {
         return new RopeParameters(null, null, theta, null, null, null, null, null, null, null, null, null, null, null,
                 null, null);
@@ -46,6 +59,13 @@ public record RopeParameters(String rope_type, String type, Double rope_theta, D
      * from rope_type, else type, else "default"; for llama3, yarn and longrope,
      * original_max_position_embeddings from the top level where the config has it there, else from
      * the settings, else max_position_embeddings.
+     *
+     * @param ropeTheta the top-level rope_theta, or null
+     * @param ropeScaling transformers 4.x's rope_scaling, or null
+     * @param ropeParameters transformers 5's rope_parameters, or null
+     * @param topLevelOriginalMax the top-level original_max_position_embeddings, or null
+     * @param maxPositions the config's max_position_embeddings
+     * @return the settings
      */
     public static RopeParameters standardized(Double ropeTheta, RopeParameters ropeScaling,
                                               RopeParameters ropeParameters, Integer topLevelOriginalMax,
@@ -89,24 +109,36 @@ public record RopeParameters(String rope_type, String type, Double rope_theta, D
                 short_factor, long_factor);
     }
 
-    /** These settings as another rope type. */
+    /**
+     * {@return these settings as another rope type}
+     *
+     * @param kind the rope type
+     */
     public RopeParameters renamed(String kind) {
         return with(kind, rope_theta, original_max_position_embeddings);
     }
 
-    /** These settings with partial_rotary_factor replaced. */
+    /**
+     * {@return these settings with partial_rotary_factor replaced}
+     *
+     * @param share the share of each head that rotates, or null
+     */
     public RopeParameters withPartialRotaryFactor(Double share) {
         return new RopeParameters(rope_type, type, rope_theta, factor, low_freq_factor, high_freq_factor,
                 original_max_position_embeddings, share, attention_factor, beta_fast, beta_slow, mscale,
                 mscale_all_dim, truncate, short_factor, long_factor);
     }
 
-    /** The rope type: rope_type, else type, else "default". */
+    /** {@return the rope type: rope_type, else type, else "default"} */
     public String kind() {
         return rope_type != null ? rope_type : type != null ? type : "default";
     }
 
-    /** theta (rope_theta, checked when resolved). */
+    /**
+     * theta (rope_theta, checked when resolved).
+     *
+     * @return theta
+     */
     public double theta() {
         return rope_theta;
     }
@@ -115,6 +147,9 @@ public record RopeParameters(String rope_type, String type, Double rope_theta, D
      * The rotary dimension of Llama's rotary embedding for heads of headDim: all of it. Its default
      * type ignores partial_rotary_factor; the others would rotate fewer dimensions than Llama's
      * apply_rotary_pos_emb multiplies, which fails in transformers: refused.
+     *
+     * @param headDim D, the size of a head
+     * @return the rotary dimension, headDim
      */
     public int fullRotaryDim(int headDim) {
         if (!kind().equals("default") && partial_rotary_factor != null && partial_rotary_factor != 1.0) {
@@ -135,6 +170,8 @@ public record RopeParameters(String rope_type, String type, Double rope_theta, D
      * high &gt; low), yarn (factor) and longrope (short_factor, long_factor,
      * original_max_position_embeddings). Types whose frequencies follow the sequence length
      * (dynamic) or that the family's code does not take are refused by name.
+     *
+     * @param supported the rope types the family takes
      */
     public void check(Set<String> supported) {
         finitePositive("rope_theta", rope_theta);

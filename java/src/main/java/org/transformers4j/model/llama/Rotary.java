@@ -13,7 +13,7 @@ package org.transformers4j.model.llama;
  */
 public record Rotary(float[] invFreq, float[] longInvFreq, int longAbove, double attentionFactor) {
 
-    /** The rotated dimensions of each head, 2R. */
+    /** {@return the rotated dimensions of each head, 2R} */
     public int dims() {
         return 2 * invFreq.length;
     }
@@ -42,7 +42,7 @@ public record Rotary(float[] invFreq, float[] longInvFreq, int longAbove, double
         }
     }
 
-    /** The factor of cos and sin for checked settings (yarn, LongRoPE; 1 for the others). */
+    /** {@return the factor of cos and sin for checked settings (yarn, LongRoPE; 1 for the others)} */
     public static double attentionFactor(RopeParameters rope, int maxPositions) {
         return switch (rope.kind()) {
             case "yarn" -> yarnAttentionFactor(rope);

@@ -84,7 +84,7 @@ public final class ShapeChecks {
         }
     }
 
-    /** The window of one layer of a Qwen2 or Qwen3 config checked by {@link #qwenWindows}, 0 for global attention. */
+    /** {@return the window of one layer of a Qwen2 or Qwen3 config checked by {@link #qwenWindows}, 0 for global attention} */
     public static int qwenWindow(boolean useSlidingWindow, Integer slidingWindow, int maxWindowLayers,
                                  List<String> layerTypes, int layer) {
         Integer window = useSlidingWindow ? slidingWindow : null;

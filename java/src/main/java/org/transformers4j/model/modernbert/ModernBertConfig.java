@@ -35,6 +35,27 @@ import org.transformers4j.model.TokenIds;
  * @param rope_scaling refused unless null: transformers 5 folds it into rope_parameters
  * @param classifier_pooling "cls" (the first token) or "mean" (over the attention mask)
  * @param bos_token_id read, not checked against the vocabulary (see {@link #specialTokens})
+ * @param vocab_size V, rows of the token embedding table
+ * @param hidden_size C, the width of the hidden states
+ * @param intermediate_size F, the feed-forward width
+ * @param num_hidden_layers the number of transformer layers
+ * @param num_attention_heads H, the attention heads (C / H is the size of a head unless the config says otherwise)
+ * @param hidden_activation the feed-forward activation, by its Hugging Face name
+ * @param max_position_embeddings the longest sequence the position embeddings (or the rotary settings) are made for
+ * @param norm_eps the epsilon of the norms
+ * @param norm_bias whether the norms have a bias
+ * @param pad_token_id the padding token, or null
+ * @param eos_token_id the end-of-sequence token or tokens, or null
+ * @param cls_token_id the classification token, or null
+ * @param sep_token_id the separator token, or null
+ * @param attention_bias whether the attention projections have biases
+ * @param global_attn_every_n_layers every how many layers attention is global (the others are local)
+ * @param mlp_bias whether the feed-forward projections have biases
+ * @param decoder_bias whether the masked-language-model head's decoder has a bias
+ * @param classifier_bias whether the classification head's projection has a bias
+ * @param classifier_activation the classification head's activation, by its Hugging Face name
+ * @param tie_word_embeddings whether the output projection shares the token embedding table
+ * @param id2label the classification head's labels by class index, or null without a head
  */
 public record ModernBertConfig(int vocab_size, int hidden_size, int intermediate_size, int num_hidden_layers,
                                int num_attention_heads, String hidden_activation, int max_position_embeddings,
@@ -51,7 +72,12 @@ public record ModernBertConfig(int vocab_size, int hidden_size, int intermediate
     public static final String SLIDING = "sliding_attention";
     private static final double GLOBAL_THETA = 160_000.0, LOCAL_THETA = 10_000.0;
 
-    /** One layer type's rotary embedding. */
+    /**
+     * One layer type's rotary embedding.
+     *
+     * @param rope_type the rope type, or null
+     * @param rope_theta the base of the rotary frequencies, or null
+     */
     public record Rope(String rope_type, Double rope_theta) {
     }
 
@@ -64,6 +90,7 @@ public record ModernBertConfig(int vocab_size, int hidden_size, int intermediate
              "classifier_pooling": "cls", "classifier_bias": false, "classifier_activation": "gelu",
              "tie_word_embeddings": true}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public ModernBertConfig {
         positive("vocab_size", vocab_size);
         positive("hidden_size", hidden_size);
@@ -143,7 +170,12 @@ public record ModernBertConfig(int vocab_size, int hidden_size, int intermediate
         }
     }
 
-    /** Reads and checks config.json. */
+    /**
+     * Reads and checks config.json.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static ModernBertConfig from(ModelConfig c) {
         return ConfigReader.read(c, ModernBertConfig.class, Map.of(), DEFAULTS);
     }
@@ -151,6 +183,9 @@ public record ModernBertConfig(int vocab_size, int hidden_size, int intermediate
     /**
      * Whether layer i attends within the sliding window: as layer_types says, else unless i is a
      * multiple of global_attn_every_n_layers.
+     *
+     * @param layer the layer's index
+     * @return whether it attends within the window
      */
     public boolean sliding(int layer) {
         if (layer < 0 || layer >= num_hidden_layers) {
@@ -159,12 +194,21 @@ public record ModernBertConfig(int vocab_size, int hidden_size, int intermediate
         return layer_types != null ? layer_types.get(layer).equals(SLIDING) : layer % global_attn_every_n_layers != 0;
     }
 
-    /** Keys a sliding layer's token sees on each side: local_attention / 2 (transformers' sliding_window). */
+    /**
+     * Keys a sliding layer's token sees on each side: local_attention / 2 (transformers' sliding_window).
+     *
+     * @return the keys on each side
+     */
     public int halfWindow() {
         return local_attention / 2;
     }
 
-    /** rope_theta of a layer type: rope_parameters', else global_ / local_rope_theta, else 160000 / 10000. */
+    /**
+     * rope_theta of a layer type: rope_parameters', else global_ / local_rope_theta, else 160000 / 10000.
+     *
+     * @param layerType "full_attention" or "sliding_attention"
+     * @return the base of the rotary frequencies
+     */
     public double theta(String layerType) {
         Rope r = rope_parameters.get(layerType);
         if (r != null && r.rope_theta() != null) {
@@ -174,12 +218,16 @@ public record ModernBertConfig(int vocab_size, int hidden_size, int intermediate
         return old != null ? old : layerType.equals(FULL) ? GLOBAL_THETA : LOCAL_THETA;
     }
 
-    /** Head size D = hidden_size / num_attention_heads. */
+    /**
+     * Head size D = hidden_size / num_attention_heads.
+     *
+     * @return D
+     */
     public int headDim() {
         return hidden_size / num_attention_heads;
     }
 
-    /** Classes of a classification head: id2label's size, 2 without one (as transformers' num_labels). */
+    /** {@return classes of a classification head: id2label's size, 2 without one (as transformers' num_labels)} */
     public int numLabels() {
         return id2label == null || id2label.isEmpty() ? 2 : id2label.size();
     }

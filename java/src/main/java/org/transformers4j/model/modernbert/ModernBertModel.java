@@ -68,7 +68,15 @@ public final class ModernBertModel implements EncoderModel {
         this.guard = new CloseGuard("model " + config.source(), this::release);
     }
 
-    /** Builds the model for the architecture named in the config from the checkpoint's weights. */
+    /**
+     * Builds the model for the architecture named in the config from the checkpoint's weights.
+     *
+     * @param config the parsed config.json
+     * @param cfg the family's checked config
+     * @param w the checkpoint's tensors (every read recorded, leftovers reported)
+     * @param architecture the architecture named in config.json (its head)
+     * @return the model, which owns its weights
+     */
     public static EncoderModel load(ModelConfig config, ModernBertConfig cfg, Weights w, String architecture) {
         String p = w.has("model.embeddings.tok_embeddings.weight") ? "model." : "";
         long c = cfg.hidden_size(), f = cfg.intermediate_size();

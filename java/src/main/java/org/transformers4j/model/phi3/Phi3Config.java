@@ -32,6 +32,22 @@ import org.transformers4j.model.llama.ShapeChecks;
  *                              the rotary settings; 1 when neither has one
  * @param sliding_window the window of every layer (Phi-3-mini-4k: 2047), or null for none
  * @param id2label class labels by index (Phi3ForSequenceClassification), or null (two classes)
+ * @param vocab_size V, rows of the token embedding table
+ * @param hidden_size C, the width of the hidden states
+ * @param intermediate_size F, the feed-forward width
+ * @param num_hidden_layers the number of transformer layers
+ * @param num_attention_heads H, the attention heads (C / H is the size of a head unless the config says otherwise)
+ * @param num_key_value_heads K, the key/value heads (grouped-query attention; null or equal to H: one per head)
+ * @param hidden_act the feed-forward activation, by its Hugging Face name
+ * @param max_position_embeddings the longest sequence the position embeddings (or the rotary settings) are made for
+ * @param rms_norm_eps the epsilon of the RMS norms
+ * @param tie_word_embeddings whether the output projection shares the token embedding table
+ * @param rope_theta the base of the rotary frequencies, or null for the family's default
+ * @param rope_scaling transformers 4.x's rotary scaling settings, or null
+ * @param rope_parameters transformers 5's rotary settings, or null
+ * @param pad_token_id the padding token, or null
+ * @param bos_token_id the beginning-of-sequence token, or null
+ * @param eos_token_id the end-of-sequence token or tokens, or null
  */
 public record Phi3Config(int vocab_size, int hidden_size, int intermediate_size, int num_hidden_layers,
                          int num_attention_heads, Integer num_key_value_heads, Integer head_dim, String hidden_act,
@@ -47,6 +63,7 @@ public record Phi3Config(int vocab_size, int hidden_size, int intermediate_size,
              "original_max_position_embeddings": 4096, "rms_norm_eps": 1e-5, "tie_word_embeddings": false,
              "bos_token_id": 1, "eos_token_id": 32000, "pad_token_id": 32000}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public Phi3Config {
         int d = ShapeChecks.headDim(head_dim, hidden_size, num_attention_heads);
         ShapeChecks.sizes(vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
@@ -65,33 +82,42 @@ public record Phi3Config(int vocab_size, int hidden_size, int intermediate_size,
         Rotary.check(rope, rotaryDim(rope, d));
     }
 
-    /** Reads and checks config.json. */
+    /**
+     * Reads and checks config.json.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static Phi3Config from(ModelConfig c) {
         return ConfigReader.read(c, Phi3Config.class, Map.of(), DEFAULTS);
     }
 
-    /** K, the key/value heads. */
+    /** {@return K, the key/value heads} */
     public int kvHeads() {
         return num_key_value_heads != null ? num_key_value_heads : num_attention_heads;
     }
 
-    /** D, the size of a head. */
+    /** {@return D, the size of a head} */
     public int headDim() {
         return ShapeChecks.headDim(head_dim, hidden_size, num_attention_heads);
     }
 
-    /** The sliding window of a layer (the same for all), or 0 for global attention. */
+    /**
+     * {@return the sliding window of a layer (the same for all), or 0 for global attention}
+     *
+     * @param layer the layer's index
+     */
     public int window(int layer) {
         return sliding_window == null ? 0 : sliding_window;
     }
 
-    /** The rotary settings as Phi3Config standardises them. */
+    /** {@return the rotary settings as Phi3Config standardises them} */
     public RopeParameters rope() {
         return rope(rope_theta, rope_scaling, rope_parameters, partial_rotary_factor, original_max_position_embeddings,
                 max_position_embeddings);
     }
 
-    /** The rotated dimensions of each head: int(head_dim x partial_rotary_factor). */
+    /** {@return the rotated dimensions of each head: int(head_dim x partial_rotary_factor)} */
     public int rotaryDim() {
         return rotaryDim(rope(), headDim());
     }
@@ -114,7 +140,7 @@ public record Phi3Config(int vocab_size, int hidden_size, int intermediate_size,
         return (int) (headDim * share);
     }
 
-    /** Classes of the sequence-classification head: id2label's size, 2 without one. */
+    /** {@return classes of the sequence-classification head: id2label's size, 2 without one} */
     public int numLabels() {
         return id2label == null || id2label.isEmpty() ? 2 : id2label.size();
     }

@@ -35,12 +35,28 @@ public final class Phi3Model {
     private Phi3Model() {
     }
 
-    /** Builds Phi3ForCausalLM from the checked config and the weights. */
+    /**
+     * Builds Phi3ForCausalLM from the checked config and the weights.
+     *
+     * @param config the parsed config.json
+     * @param cfg the family's checked config
+     * @param w the checkpoint's tensors (every read recorded, leftovers reported)
+     * @param architecture the architecture named in config.json (its head)
+     * @return the model, which owns its weights
+     */
     public static DecoderModel load(ModelConfig config, Phi3Config cfg, Weights w, String architecture) {
         return shape(cfg).causalLm(config, w);
     }
 
-    /** Builds Phi3ForSequenceClassification from the checked config and the weights. */
+    /**
+     * Builds Phi3ForSequenceClassification from the checked config and the weights.
+     *
+     * @param config the parsed config.json
+     * @param cfg the family's checked config
+     * @param w the checkpoint's tensors (every read recorded, leftovers reported)
+     * @param architecture the architecture named in config.json (its head)
+     * @return the model, which owns its weights
+     */
     public static EncoderModel loadClassifier(ModelConfig config, Phi3Config cfg, Weights w, String architecture) {
         return shape(cfg).sequenceClassifier(config, w, cfg.numLabels(), cfg.pad_token_id());
     }

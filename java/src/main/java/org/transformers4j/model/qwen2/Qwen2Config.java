@@ -28,6 +28,24 @@ import org.transformers4j.model.llama.ShapeChecks;
  * @param original_max_position_embeddings a top-level original context, which transformers moves into the
  *                                         rope settings of the llama3 and yarn types; usually absent
  * @param id2label class labels by index (Qwen2ForSequenceClassification), or null (two classes)
+ * @param vocab_size V, rows of the token embedding table
+ * @param hidden_size C, the width of the hidden states
+ * @param intermediate_size F, the feed-forward width
+ * @param num_hidden_layers the number of transformer layers
+ * @param num_attention_heads H, the attention heads (C / H is the size of a head unless the config says otherwise)
+ * @param num_key_value_heads K, the key/value heads (grouped-query attention; null or equal to H: one per head)
+ * @param head_dim D, the size of a head, or null for C / H
+ * @param hidden_act the feed-forward activation, by its Hugging Face name
+ * @param max_position_embeddings the longest sequence the position embeddings (or the rotary settings) are made for
+ * @param rms_norm_eps the epsilon of the RMS norms
+ * @param tie_word_embeddings whether the output projection shares the token embedding table
+ * @param rope_theta the base of the rotary frequencies, or null for the family's default
+ * @param rope_scaling transformers 4.x's rotary scaling settings, or null
+ * @param rope_parameters transformers 5's rotary settings, or null
+ * @param sliding_window the sliding attention window in tokens, or null for full attention
+ * @param pad_token_id the padding token, or null
+ * @param bos_token_id the beginning-of-sequence token, or null
+ * @param eos_token_id the end-of-sequence token or tokens, or null
  */
 public record Qwen2Config(int vocab_size, int hidden_size, int intermediate_size, int num_hidden_layers,
                           int num_attention_heads, Integer num_key_value_heads, Integer head_dim, String hidden_act,
@@ -43,6 +61,7 @@ public record Qwen2Config(int vocab_size, int hidden_size, int intermediate_size
              "max_position_embeddings": 32768, "rms_norm_eps": 1e-6, "tie_word_embeddings": false,
              "use_sliding_window": false, "sliding_window": 4096, "max_window_layers": 28}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public Qwen2Config {
         int d = ShapeChecks.headDim(head_dim, hidden_size, num_attention_heads);
         ShapeChecks.sizes(vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
@@ -58,7 +77,12 @@ public record Qwen2Config(int vocab_size, int hidden_size, int intermediate_size
         Rotary.check(rope, rope.fullRotaryDim(d));
     }
 
-    /** Reads and checks config.json. */
+    /**
+     * Reads and checks config.json.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static Qwen2Config from(ModelConfig c) {
         return ConfigReader.read(c, Qwen2Config.class, Map.of(), DEFAULTS);
     }
@@ -67,28 +91,32 @@ public record Qwen2Config(int vocab_size, int hidden_size, int intermediate_size
         return kv != null ? kv : heads;
     }
 
-    /** K, the key/value heads. */
+    /** {@return K, the key/value heads} */
     public int kvHeads() {
         return kvHeads(num_key_value_heads, num_attention_heads);
     }
 
-    /** D, the size of a head. */
+    /** {@return D, the size of a head} */
     public int headDim() {
         return ShapeChecks.headDim(head_dim, hidden_size, num_attention_heads);
     }
 
-    /** The sliding window of a layer, or 0 for global attention. */
+    /**
+     * {@return the sliding window of a layer, or 0 for global attention}
+     *
+     * @param layer the layer's index
+     */
     public int window(int layer) {
         return ShapeChecks.qwenWindow(use_sliding_window, sliding_window, max_window_layers, layer_types, layer);
     }
 
-    /** The rotary settings as transformers standardises them. */
+    /** {@return the rotary settings as transformers standardises them} */
     public RopeParameters rope() {
         return rope(rope_theta, rope_scaling, rope_parameters, original_max_position_embeddings,
                 max_position_embeddings);
     }
 
-    /** The rotated dimensions of each head: all of them. */
+    /** {@return the rotated dimensions of each head: all of them} */
     public int rotaryDim() {
         return rope().fullRotaryDim(headDim());
     }
@@ -100,7 +128,7 @@ public record Qwen2Config(int vocab_size, int hidden_size, int intermediate_size
         return rope;
     }
 
-    /** Classes of the sequence-classification head: id2label's size, 2 without one. */
+    /** {@return classes of the sequence-classification head: id2label's size, 2 without one} */
     public int numLabels() {
         return id2label == null || id2label.isEmpty() ? 2 : id2label.size();
     }

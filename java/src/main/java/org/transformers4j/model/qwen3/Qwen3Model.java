@@ -27,12 +27,28 @@ public final class Qwen3Model {
     private Qwen3Model() {
     }
 
-    /** Builds Qwen3ForCausalLM from the checked config and the weights. */
+    /**
+     * Builds Qwen3ForCausalLM from the checked config and the weights.
+     *
+     * @param config the parsed config.json
+     * @param cfg the family's checked config
+     * @param w the checkpoint's tensors (every read recorded, leftovers reported)
+     * @param architecture the architecture named in config.json (its head)
+     * @return the model, which owns its weights
+     */
     public static DecoderModel load(ModelConfig config, Qwen3Config cfg, Weights w, String architecture) {
         return shape(cfg).causalLm(config, w);
     }
 
-    /** Builds Qwen3ForSequenceClassification from the checked config and the weights. */
+    /**
+     * Builds Qwen3ForSequenceClassification from the checked config and the weights.
+     *
+     * @param config the parsed config.json
+     * @param cfg the family's checked config
+     * @param w the checkpoint's tensors (every read recorded, leftovers reported)
+     * @param architecture the architecture named in config.json (its head)
+     * @return the model, which owns its weights
+     */
     public static EncoderModel loadClassifier(ModelConfig config, Qwen3Config cfg, Weights w, String architecture) {
         return shape(cfg).sequenceClassifier(config, w, cfg.numLabels(), cfg.pad_token_id());
     }

@@ -33,6 +33,20 @@ import org.transformers4j.model.TokenIds;
  *     LM head, or null for tie_word_embeddings (T5 only: mT5 reads neither)
  * @param tie_word_embeddings whether a checkpoint without lm_head.weight uses the shared table
  *     as the head (a stored lm_head.weight is used either way, as transformers does when both are stored)
+ * @param model_type the config's model_type, which picks the variant of the layout
+ * @param vocab_size V, rows of the token embedding table
+ * @param d_model C, the width of the hidden states
+ * @param d_kv D, the size of a head
+ * @param d_ff F, the feed-forward width
+ * @param num_layers the number of transformer layers
+ * @param num_heads H, the attention heads
+ * @param relative_attention_num_buckets the buckets of the relative position bias
+ * @param relative_attention_max_distance the distance past which relative positions share a bucket
+ * @param layer_norm_epsilon the epsilon of the layer norms
+ * @param pad_token_id the padding token, or null
+ * @param bos_token_id the beginning-of-sequence token, or null
+ * @param eos_token_id the end-of-sequence token or tokens, or null
+ * @param decoder_start_token_id the token the decoder starts from, or null
  */
 public record T5Config(String model_type, int vocab_size, int d_model, int d_kv, int d_ff, int num_layers,
                        Integer num_decoder_layers, int num_heads, int relative_attention_num_buckets,
@@ -54,6 +68,7 @@ public record T5Config(String model_type, int vocab_size, int d_model, int d_kv,
              "layer_norm_epsilon": 1e-6, "feed_forward_proj": "gated-gelu", "pad_token_id": 0, "eos_token_id": 1,
              "decoder_start_token_id": 0, "tie_word_embeddings": true}""");
 
+    /** Checks the values; an IllegalArgumentException names the value out of range. */
     public T5Config {
         oneOf("model_type", model_type, "t5", "mt5");
         positive("vocab_size", vocab_size);
@@ -102,25 +117,36 @@ public record T5Config(String model_type, int vocab_size, int d_model, int d_kv,
         return proj.equals("gated-gelu") ? "gelu_new" : parts[parts.length - 1];
     }
 
-    /** Reads and checks config.json with the defaults of its model_type. */
+    /**
+     * Reads and checks config.json with the defaults of its model_type.
+     *
+     * @param c the parsed config.json
+     * @return the checked config
+     */
     public static T5Config from(ModelConfig c) {
         return ConfigReader.read(c, T5Config.class, ALIASES, c.modelType().equals("mt5") ? MT5 : DEFAULTS);
     }
 
+    /**
+     * {@return whether this is an mT5 model}
+     */
     public boolean isMt5() {
         return model_type.equals("mt5");
     }
 
+    /**
+     * {@return the decoder's layers: num_decoder_layers, else num_layers}
+     */
     public int decoderLayers() {
         return num_decoder_layers != null ? num_decoder_layers : num_layers;
     }
 
-    /** Whether the feed-forward block is gated: wo(act(wi_0 x) * wi_1 x). */
+    /** {@return whether the feed-forward block is gated: wo(act(wi_0 x) * wi_1 x)} */
     public boolean gated() {
         return is_gated_act != null ? is_gated_act : feed_forward_proj.startsWith("gated-");
     }
 
-    /** The feed-forward activation's name. */
+    /** {@return the feed-forward activation's name} */
     public String activationName() {
         return dense_act_fn != null ? dense_act_fn : projectionActivation(feed_forward_proj);
     }
@@ -129,6 +155,8 @@ public record T5Config(String model_type, int vocab_size, int d_model, int d_kv,
      * Whether the last hidden state is scaled by d_model^-0.5 before the LM head: for T5 as
      * scale_decoder_outputs says (configs that predate it: tie_word_embeddings); never for mT5,
      * whose MT5ForConditionalGeneration applies the head directly, whatever either key holds.
+     *
+     * @return whether the last hidden state is scaled
      */
     public boolean scalesDecoderOutputs() {
         if (isMt5()) {

@@ -28,7 +28,15 @@ public final class T5Model {
     private T5Model() {
     }
 
-    /** Builds the model from the checked config and the weights. */
+    /**
+     * Builds the model from the checked config and the weights.
+     *
+     * @param config the parsed config.json
+     * @param cfg the family's checked config
+     * @param w the checkpoint's tensors (every read recorded, leftovers reported)
+     * @param architecture the architecture named in config.json (its head)
+     * @return the model, which owns its weights
+     */
     public static Seq2SeqModel load(ModelConfig config, T5Config cfg, Weights w, String architecture) {
         // transformers' _keys_to_ignore_on_load_unexpected: a bias old checkpoints store and no layer uses
         w.ignore("decoder\\.block\\.0\\.layer\\.1\\.EncDecAttention\\.relative_attention_bias\\.weight");

@@ -1,0 +1,9 @@
+/**
+ * The BERT family, a transformer encoder (bert, and roberta and xlm-roberta, which share its layout): {@link org.transformers4j.model.bert.BertConfig} binds
+ * its config.json (the Hub's key names, transformers' defaults, checked when read) and
+ * {@link org.transformers4j.model.bert.BertModel} assembles the model from a checkpoint.
+ *
+ * <p>Most callers load models through a pipeline or {@link org.transformers4j.model.ModelRegistry},
+ * which picks the family from the config's {@code model_type}.
+ */
+package org.transformers4j.model.bert;

@@ -1,0 +1,9 @@
+/**
+ * The GPT-2 family, a transformer decoder: {@link org.transformers4j.model.gpt2.Gpt2Config} binds
+ * its config.json (the Hub's key names, transformers' defaults, checked when read) and
+ * {@link org.transformers4j.model.gpt2.Gpt2Model} assembles the model from a checkpoint.
+ *
+ * <p>Most callers load models through a pipeline or {@link org.transformers4j.model.ModelRegistry},
+ * which picks the family from the config's {@code model_type}.
+ */
+package org.transformers4j.model.gpt2;

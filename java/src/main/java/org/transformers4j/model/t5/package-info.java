@@ -1,0 +1,9 @@
+/**
+ * The T5 family, a transformer encoder-decoder (t5 and mt5): {@link org.transformers4j.model.t5.T5Config} binds
+ * its config.json (the Hub's key names, transformers' defaults, checked when read) and
+ * {@link org.transformers4j.model.t5.T5Model} assembles the model from a checkpoint.
+ *
+ * <p>Most callers load models through a pipeline or {@link org.transformers4j.model.ModelRegistry},
+ * which picks the family from the config's {@code model_type}.
+ */
+package org.transformers4j.model.t5;
