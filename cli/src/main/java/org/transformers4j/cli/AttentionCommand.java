@@ -148,7 +148,8 @@ final class AttentionCommand extends CliCommand {
         try {
             // not createTempFile: its owner-only permissions would stay on the picture
             tmp = parent.resolve("." + abs.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
-            Files.writeString(tmp, svg, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            Files.writeString(tmp, svg, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE);
             ResourceCache.moveIntoPlace(tmp, abs);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + target, e);
@@ -177,7 +178,8 @@ final class AttentionCommand extends CliCommand {
         StringBuilder s = new StringBuilder();
         s.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         s.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
-                + " viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">%n", width, height, width, height));
+                + " viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">%n", width, height, width,
+                height));
         s.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
         s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"24\" font-size=\"15\">%s</text>%n", 8, escape(title)));
         for (int i = 0; i < t; i++) {
@@ -211,7 +213,8 @@ final class AttentionCommand extends CliCommand {
         s.append("</linearGradient></defs>\n");
         s.append(String.format(Locale.ROOT, "<rect class=\"scale\" x=\"%d\" y=\"%d\" width=\"14\" height=\"%d\""
                 + " fill=\"url(#scale)\" stroke=\"#888\"/>%n", x, y, height));
-        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" dominant-baseline=\"middle\">1</text>%n", x + 20, y));
+        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" dominant-baseline=\"middle\">1</text>%n", x + 20,
+                y));
         s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" dominant-baseline=\"middle\">0</text>%n", x + 20,
                 y + height));
     }
@@ -244,7 +247,9 @@ final class AttentionCommand extends CliCommand {
                 case '"' -> s.append("&quot;");
                 case '\'' -> s.append("&apos;");
                 default -> {
-                    if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                    boolean pair = Character.isHighSurrogate(c) && i + 1 < text.length()
+                            && Character.isLowSurrogate(text.charAt(i + 1));
+                    if (pair) {
                         s.append(c).append(text.charAt(++i));
                     } else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' || Character.isSurrogate(c)
                             || c == 0xFFFE || c == 0xFFFF) {

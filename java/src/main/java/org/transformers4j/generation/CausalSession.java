@@ -83,7 +83,8 @@ public final class CausalSession implements DecodingSession {
             if (past == model.recomputeAt()) {
                 cache.truncate(0);
                 long[] mask = mask(t);
-                return run(new DecoderInput(rows, t, everyToken(t), mask, DecoderInput.positionsFromMask(mask, rows, t)));
+                return run(new DecoderInput(rows, t, everyToken(t), mask,
+                        DecoderInput.positionsFromMask(mask, rows, t)));
             }
         }
         // the new token's position counts the real tokens before it, as positionsFromMask would

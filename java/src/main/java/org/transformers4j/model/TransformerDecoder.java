@@ -193,7 +193,8 @@ public final class TransformerDecoder extends TransformerBase implements Decoder
             for (int r = 0; r < in.batch(); r++) {
                 if (in.keyStarts()[r] < 0 || in.keyStarts()[r] >= keys) {
                     throw new IllegalArgumentException("keyStarts[" + r + "] = " + in.keyStarts()[r]
-                            + " is outside the " + keys + " keys (cached " + cache.length() + " + new " + in.seq() + ")");
+                            + " is outside the " + keys + " keys (cached " + cache.length() + " + new " + in.seq()
+                            + ")");
                 }
             }
         }

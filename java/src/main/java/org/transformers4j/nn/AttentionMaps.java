@@ -40,7 +40,8 @@ public final class AttentionMaps {
         }
         int b = (int) q.dim(0), s = (int) q.dim(1), h = (int) q.dim(2), d = (int) q.dim(3);
         int t = (int) k.dim(1), kvHeads = (int) k.dim(2), group = h / kvHeads;
-        Tensor qh = headsFirst(backend, q, arena), kh = headsFirst(backend, k, arena), vh = headsFirst(backend, v, arena);
+        Tensor qh = headsFirst(backend, q, arena), kh = headsFirst(backend, k, arena);
+        Tensor vh = headsFirst(backend, v, arena);
         Tensor probs = arena.empty(q.dtype(), b, h, s, t), ctx = arena.empty(q.dtype(), b, h, s, d);
         for (int i = 0; i < b; i++) {
             for (int j = 0; j < h; j++) {
@@ -79,21 +80,23 @@ public final class AttentionMaps {
         if (o.window() <= 0) {
             return o.bias();
         }
-        Tensor bias = o.bias() == null ? null : backend.toHost(o.bias(), arena);
-        int mb = bias == null ? 1 : (int) bias.dim(0), mh = bias == null ? 1 : (int) bias.dim(1);
-        float[] m = new float[mb * mh * s * t];
-        for (int i = 0; i < mb; i++) {
-            for (int j = 0; j < mh; j++) {
-                for (int r = 0; r < s; r++) {
-                    long pos = t - s + r;
-                    for (int c = 0; c < t; c++) {
-                        float add = bias == null ? 0f : bias.getFloat(i, j, bias.dim(2) == 1 ? 0 : r, c);
-                        m[((i * mh + j) * s + r) * t + c] = pos - c < o.window() ? add : Float.NEGATIVE_INFINITY;
+        try (TensorArena host = TensorArena.confined()) { // the bias may be on a device
+            Tensor bias = o.bias() == null ? null : backend.toHost(o.bias(), host);
+            int mb = bias == null ? 1 : (int) bias.dim(0), mh = bias == null ? 1 : (int) bias.dim(1);
+            float[] m = new float[mb * mh * s * t];
+            for (int i = 0; i < mb; i++) {
+                for (int j = 0; j < mh; j++) {
+                    for (int r = 0; r < s; r++) {
+                        long pos = t - s + r;
+                        for (int c = 0; c < t; c++) {
+                            float add = bias == null ? 0f : bias.getFloat(i, j, bias.dim(2) == 1 ? 0 : r, c);
+                            m[((i * mh + j) * s + r) * t + c] = pos - c < o.window() ? add : Float.NEGATIVE_INFINITY;
+                        }
                     }
                 }
             }
+            return backend.floats(m, arena, mb, mh, s, t);
         }
-        return backend.floats(m, arena, mb, mh, s, t);
     }
 
     /** The probabilities copied into the caller's arena. */

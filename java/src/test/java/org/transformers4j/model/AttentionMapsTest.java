@@ -15,6 +15,7 @@ import org.transformers4j.Fixtures;
 import org.transformers4j.backend.cpu.CpuBackend;
 import org.transformers4j.checkpoint.SafeTensors;
 import org.transformers4j.nn.KvCache;
+import org.transformers4j.tensor.SimulatedGpuBackend;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
@@ -85,6 +86,49 @@ class AttentionMapsTest {
                         name.equals("gpt-neo") && l % 2 == 1 ? window : 0);
             }
             assertSameHiddenStates(name, fused.hiddenStates(), unfused.hiddenStates(), mask, s);
+        }
+    }
+
+    /**
+     * On a backend whose tensors are device memory (no host read of them allowed), with a mask
+     * that is not one range per row (an additive bias) under GPT-Neo's window: the same
+     * probabilities as on the CPU, and the fused kernel's hidden states.
+     */
+    @Test
+    void aHoleyMaskUnderAWindowOnTheSimulatedGpuGivesTheCpusProbabilities() {
+        Path dir = Fixtures.model("gpt-neo");
+        int b = 2, s = 9;
+        long[] ids = new long[b * s], mask = new long[b * s];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = 5 + (i * 37) % 300;
+            mask[i] = i % s == 3 || i == s + 6 ? 0 : 1;
+        }
+        DecoderInput in = new DecoderInput(b, s, ids, mask, null);
+        try (SimulatedGpuBackend gpu = new SimulatedGpuBackend();
+             DecoderModel onGpu = ModelRegistry.loadDecoder(dir, gpu);
+             DecoderModel onCpu = ModelRegistry.loadDecoder(dir, cpu);
+             TensorArena arena = TensorArena.confined()) {
+            DecoderOutput fused = onCpu.forward(in, true, arena);
+            DecoderOutput cpuMaps, gpuMaps;
+            try (KvCache cache = onCpu.newCache(b, s)) {
+                cpuMaps = onCpu.forward(in, cache, true, false, true, arena);
+            }
+            try (KvCache cache = onGpu.newCache(b, s)) {
+                gpuMaps = onGpu.forward(in, cache, true, false, true, arena);
+            }
+            for (int l = 0; l < cpuMaps.attentions().size(); l++) {
+                float[] want = cpuMaps.attentions().get(l).toFloatArray();
+                float[] got = gpuMaps.attentions().get(l).toFloatArray();
+                assertEquals(want.length, got.length);
+                for (int i = 0; i < want.length; i++) {
+                    assertEquals(want[i], got[i], 1e-6, "layer " + l + " [" + i + "]");
+                }
+                assertCausalRowsOfOne("gpt-neo holey layer " + l, want, mask, b, (int) cpuMaps.attentions().get(l)
+                        .dim(1), s, l % 2 == 1 ? 4 : 0);
+            }
+            assertSameHiddenStates("gpt-neo holey", fused.hiddenStates(), cpuMaps.hiddenStates(), mask, s);
+            assertSameHiddenStates("gpt-neo holey (simulated GPU)", fused.hiddenStates(), gpuMaps.hiddenStates(), mask,
+                    s);
         }
     }
 
