@@ -53,9 +53,9 @@ tar -C "$root/target" -xzf "$root/target/gpu-carry.tgz"
 kernels="$build/out/libt4j_cuda.so"
 java=("$root/target/gpu-carry/jdk/bin/java" --enable-native-access=ALL-UNNAMED "-Dt4j.cuda.kernels=$kernels"
     -cp "$root/target/gpu-carry/lib/*")
-"${java[@]}" org.transformers4j.backend.SelfCheck cuda:0 2>&1 | tee "$out/selfcheck.log" | tail -n 6
+"${java[@]}" org.transformers4j.verify.SelfCheck cuda:0 2>&1 | tee "$out/selfcheck.log" | tail -n 6
 grep -q "worst relative error.*ok" "$out/selfcheck.log" && ! grep -q "not available" "$out/selfcheck.log" || status=1
-"${java[@]}" org.transformers4j.backend.cuda.CudaChecks 0 2>&1 | tee "$out/cudachecks.log" || status=1
+"${java[@]}" org.transformers4j.verify.CudaChecks 0 2>&1 | tee "$out/cudachecks.log" || status=1
 for dir in "$root"/java/src/test/resources/fixtures/models/*/; do
     name="$(basename "$dir")"
     log="$out/verify-$name.log"

@@ -21,15 +21,15 @@ public final class Fixtures {
     /** Prints each compared tensor and asserts there are {@code expected} of them, each within bound. */
     /** Greedy and beam search of a fixture reproduced token for token (GenerationCheck results). */
     public static void assertIdenticalGeneration(String name,
-                                                 java.util.List<org.transformers4j.generation.GenerationCheck.Result> results) {
+                                                 java.util.List<org.transformers4j.verify.GenerationCheck.Result> results) {
         org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of("generate.greedy", "generate.beam3"),
-                results.stream().map(org.transformers4j.generation.GenerationCheck.Result::tensor).toList());
+                results.stream().map(org.transformers4j.verify.GenerationCheck.Result::tensor).toList());
         org.junit.jupiter.api.Assertions.assertEquals(16, results.get(0).total());
         org.junit.jupiter.api.Assertions.assertEquals(24, results.get(1).total());
         results.forEach(r -> org.junit.jupiter.api.Assertions.assertTrue(r.identical(), name + " " + r));
     }
 
-    public static void assertParity(String name, java.util.List<org.transformers4j.model.ParityCheck.Result> results,
+    public static void assertParity(String name, java.util.List<org.transformers4j.verify.ParityCheck.Result> results,
                                     int expected, double bound) {
         org.junit.jupiter.api.Assertions.assertEquals(expected, results.size(), "compared tensors: " + results);
         for (var r : results) {

@@ -23,6 +23,7 @@ import picocli.CommandLine.IVersionProvider;
             EncoderTaskCommands.ClassifyCommand.class,
             EncoderTaskCommands.NerCommand.class,
             EncoderTaskCommands.AnswerCommand.class,
+            AttentionCommand.class,
             TimeCommand.class,
             DemoCommand.class,
             ServeCommand.class,

@@ -34,7 +34,7 @@ class CliTest {
     void everyCommandHasHelpFromTheSameDefinitionsAsTheHelpCommand() {
         List<String> commands = commands();
         assertEquals(List.of("similarity", "embed", "verify", "generate", "translate", "convert", "fill-mask", "classify",
-                "ner", "answer", "time", "demo", "serve"), commands);
+                "ner", "answer", "attention", "time", "demo", "serve"), commands);
         Run list = run("help");
         assertEquals(0, list.status());
         for (String c : commands) {

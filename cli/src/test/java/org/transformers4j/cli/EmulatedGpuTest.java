@@ -107,7 +107,7 @@ class EmulatedGpuTest {
 
     @Test
     void badInputOnTheGpuGivesExceptionsAndTheDeviceStaysUsable() throws Exception {
-        Run r = onEmulatedGpu("org.transformers4j.backend.cuda.CudaChecks");
+        Run r = onEmulatedGpu("org.transformers4j.verify.CudaChecks");
         assertEquals(0, r.status(), r.out());
         assertTrue(r.out().contains("all GPU checks passed"), r.out());
     }

@@ -3,6 +3,7 @@ package org.transformers4j.checkpoint;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Reads protobuf wire format from a memory segment: one message's fields in order. Length-
@@ -87,11 +88,11 @@ final class ProtoReader {
         int n = 0;
         while (r.pos < r.end) {
             if (n == tmp.length) {
-                tmp = java.util.Arrays.copyOf(tmp, n * 2);
+                tmp = Arrays.copyOf(tmp, n * 2);
             }
             tmp[n++] = r.readVarint();
         }
-        return java.util.Arrays.copyOf(tmp, n);
+        return Arrays.copyOf(tmp, n);
     }
 
     /** Packed little-endian floats of the current length-delimited field, or the single float of a fixed32 field. */

@@ -10,6 +10,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -247,8 +248,8 @@ public final class TorchCheckpoint implements Checkpoint {
     static Shape checkView(String where, TensorSpec spec) {
         long[] size = spec.size(), stride = spec.stride();
         long numel = spec.storage().numel();
-        String view = "the view (offset " + spec.offset() + ", size " + java.util.Arrays.toString(size) + ", stride "
-                + java.util.Arrays.toString(stride) + ")";
+        String view = "the view (offset " + spec.offset() + ", size " + Arrays.toString(size) + ", stride "
+                + Arrays.toString(stride) + ")";
         if (size.length != stride.length || size.length > MAX_RANK) {
             throw new CheckpointException(where + ": " + view + " has " + size.length + " sizes and "
                     + stride.length + " strides (at most " + MAX_RANK + ")");

@@ -1,6 +1,7 @@
 package org.transformers4j.generation;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.transformers4j.model.DecoderInput;
 import org.transformers4j.model.DecoderModel;
@@ -20,7 +21,7 @@ public final class CausalSession implements DecodingSession {
     private final int rows;
     private final int promptLength;
     private long[] ids;
-    private long[] mask;
+    private int[] keyStarts; // per row, the first real key: the prompt's left padding ends there
     private final List<long[]> steps; // the tokens of each step, kept only for a model that rebuilds its cache
 
     /**
@@ -48,13 +49,13 @@ public final class CausalSession implements DecodingSession {
         }
         promptLength = longest;
         ids = new long[rows * longest];
-        mask = new long[rows * longest];
+        keyStarts = new int[rows];
         for (int r = 0; r < rows; r++) {
             long[] p = prompts.get(r);
             int offset = longest - p.length;
+            keyStarts[r] = offset;
             for (int j = 0; j < longest; j++) {
                 ids[r * longest + j] = j < offset ? pad : p[j - offset];
-                mask[r * longest + j] = j < offset ? 0 : 1;
             }
         }
         int capacity = (int) Math.min((long) longest + newTokens, model.maxPositions());
@@ -69,6 +70,7 @@ public final class CausalSession implements DecodingSession {
 
     @Override
     public float[][] start() {
+        long[] mask = mask(promptLength);
         return run(new DecoderInput(rows, promptLength, ids, mask,
                 DecoderInput.positionsFromMask(mask, rows, promptLength)));
     }
@@ -79,20 +81,30 @@ public final class CausalSession implements DecodingSession {
             throw new IllegalArgumentException("next needs one token per row (" + rows + "), got " + tokens.length);
         }
         int past = cache.length(), t = past + 1;
-        long[] grown = new long[rows * t];
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(mask, r * (t - 1), grown, r * t, t - 1);
-            grown[r * t + t - 1] = 1;
-        }
-        mask = grown;
         if (steps != null) {
             steps.add(tokens.clone());
             if (past == model.recomputeAt()) {
                 cache.truncate(0);
-                return run(new DecoderInput(rows, t, everyToken(t), mask, DecoderInput.positionsFromMask(mask, rows, t)));
+                long[] mask = mask(t);
+                return run(new DecoderInput(rows, t, everyToken(t), mask,
+                        DecoderInput.positionsFromMask(mask, rows, t)));
             }
         }
-        return run(new DecoderInput(rows, 1, tokens, mask, DecoderInput.positionsFromMask(mask, rows, 1)));
+        // the new token's position counts the real tokens before it, as positionsFromMask would
+        long[] positions = new long[rows];
+        for (int r = 0; r < rows; r++) {
+            positions[r] = t - 1 - keyStarts[r];
+        }
+        return run(new DecoderInput(rows, 1, tokens, null, positions, keyStarts));
+    }
+
+    /** [rows, t]: 0 over each row's left padding, 1 after it. */
+    private long[] mask(int t) {
+        long[] mask = new long[rows * t];
+        for (int r = 0; r < rows; r++) {
+            Arrays.fill(mask, r * t + keyStarts[r], (r + 1) * t, 1L);
+        }
+        return mask;
     }
 
     /** [rows, t]: the padded prompts and every step's tokens. */
@@ -115,12 +127,11 @@ public final class CausalSession implements DecodingSession {
     @Override
     public void reorder(int[] from) {
         cache.reorder(from);
-        int t = mask.length / rows;
-        long[] moved = new long[mask.length];
+        int[] moved = new int[rows];
         for (int r = 0; r < rows; r++) {
-            System.arraycopy(mask, from[r] * t, moved, r * t, t);
+            moved[r] = keyStarts[from[r]];
         }
-        mask = moved;
+        keyStarts = moved;
         if (steps != null) {
             long[] prompts = new long[ids.length];
             for (int r = 0; r < rows; r++) {

@@ -41,7 +41,7 @@ public final class LogitsProcessing {
 
     /** Every token but one gets -infinity, that one 0. */
     static void force(float[] scores, long token) {
-        java.util.Arrays.fill(scores, Float.NEGATIVE_INFINITY);
+        Arrays.fill(scores, Float.NEGATIVE_INFINITY);
         if (token >= 0 && token < scores.length) {
             scores[(int) token] = 0f;
         }

@@ -1,5 +1,6 @@
 package org.transformers4j.generation;
 
+import java.util.Arrays;
 import java.util.List;
 import org.transformers4j.model.DecoderInput;
 import org.transformers4j.model.EncoderInput;
@@ -71,7 +72,7 @@ public final class Seq2SeqSession implements DecodingSession {
     @Override
     public float[][] start() {
         long[] first = new long[rows];
-        java.util.Arrays.fill(first, start);
+        Arrays.fill(first, start);
         return next(first);
     }
 

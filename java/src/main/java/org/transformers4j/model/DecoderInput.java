@@ -10,8 +10,10 @@ package org.transformers4j.model;
  * @param attentionMask [B, P + S] over the cached and the new positions, 1 = attend, 0 = padding;
  *                      null when every position is real
  * @param positions position ids [B, S], or null for P .. P + S - 1 in every row
+ * @param keyStarts [B]: per row, the first real key of the P + S (left padding; every key from it
+ *                  on real), instead of an attention mask; null when the mask says it
  */
-public record DecoderInput(int batch, int seq, long[] ids, long[] attentionMask, long[] positions) {
+public record DecoderInput(int batch, int seq, long[] ids, long[] attentionMask, long[] positions, int[] keyStarts) {
     /** Checks the values; an IllegalArgumentException names the value out of range. */
     public DecoderInput {
         if (batch < 1 || seq < 1) {
@@ -30,6 +32,15 @@ public record DecoderInput(int batch, int seq, long[] ids, long[] attentionMask,
             throw new IllegalArgumentException("attention mask of " + attentionMask.length
                     + " entries is not batch (" + batch + ") x keys");
         }
+        if (keyStarts != null && (keyStarts.length != batch || attentionMask != null)) {
+            throw new IllegalArgumentException("keyStarts must have one entry per row (" + batch + "), has "
+                    + keyStarts.length + (attentionMask != null ? ", and replaces the attention mask" : ""));
+        }
+    }
+
+    /** New tokens with a mask (or none) over the cached and new positions. */
+    public DecoderInput(int batch, int seq, long[] ids, long[] attentionMask, long[] positions) {
+        this(batch, seq, ids, attentionMask, positions, null);
     }
 
     /**

@@ -59,6 +59,20 @@ public interface DecoderModel extends AutoCloseable {
                           TensorArena out);
 
     /**
+     * As above, and with {@code outputAttentions} each layer's attention probabilities
+     * [B, H, S, P + S] (transformers' output_attentions with eager attention; the pass then attends
+     * unfused). Models that cannot give them refuse.
+     */
+    default DecoderOutput forward(DecoderInput input, KvCache cache, boolean allHiddenStates, boolean lastLogitsOnly,
+                                  boolean outputAttentions, TensorArena out) {
+        if (outputAttentions) {
+            throw new UnsupportedOperationException("attention probabilities are not available for "
+                    + config().source());
+        }
+        return forward(input, cache, allHiddenStates, lastLogitsOnly, out);
+    }
+
+    /**
      * One step of generation: runs the new tokens after what the cache holds, appends their keys
      * and values to it and returns only the last position's logits [B, 1, V], in {@code out}. No
      * hidden states: a GPU model would otherwise copy the last one to the host at every step.

@@ -6,10 +6,16 @@ import org.transformers4j.tensor.Tensor;
 /**
  * What a decoder computed for its new tokens: hidden states [B, S, C] after the embeddings and
  * after each layer, the last one after the final norm (as Hugging Face returns them), and the
- * logits [B, S, V], or [B, 1, V] for the last position only.
+ * logits [B, S, V], or [B, 1, V] for the last position only; when asked for, each layer's
+ * attention probabilities [B, H, S, P + S] over the cached and new keys (empty otherwise).
  *
  * @param hiddenStates the hidden states, or only the last
  * @param logits the logits
+ * @param attentions each layer's attention probabilities, or empty
  */
-public record DecoderOutput(List<Tensor> hiddenStates, Tensor logits) {
+public record DecoderOutput(List<Tensor> hiddenStates, Tensor logits, List<Tensor> attentions) {
+    /** An output without attention probabilities. */
+    public DecoderOutput(List<Tensor> hiddenStates, Tensor logits) {
+        this(hiddenStates, logits, List.of());
+    }
 }

@@ -1,6 +1,7 @@
 package org.transformers4j.model;
 
 import java.util.List;
+import java.util.Objects;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
@@ -33,7 +34,7 @@ public final class DecoderSequenceClassifier implements EncoderModel {
      * @param padTokenId the config's pad_token_id, or null
      */
     public DecoderSequenceClassifier(TransformerDecoder decoder, int vocab, Integer padTokenId) {
-        this.decoder = java.util.Objects.requireNonNull(decoder, "decoder");
+        this.decoder = Objects.requireNonNull(decoder, "decoder");
         this.vocab = vocab;
         this.padTokenId = padTokenId;
     }

@@ -51,6 +51,20 @@ public interface EncoderModel extends AutoCloseable {
      */
     EncoderOutput forward(EncoderInput input, boolean allHiddenStates, TensorArena out);
 
+    /**
+     * As {@link #forward(EncoderInput, boolean, TensorArena)}, and with {@code outputAttentions}
+     * each layer's attention probabilities [B, H, S, S] (transformers' output_attentions with eager
+     * attention; the pass then attends unfused). Models that cannot give them refuse.
+     */
+    default EncoderOutput forward(EncoderInput input, boolean allHiddenStates, boolean outputAttentions,
+                                  TensorArena out) {
+        if (outputAttentions) {
+            throw new UnsupportedOperationException("attention probabilities are not available for "
+                    + config().source());
+        }
+        return forward(input, allHiddenStates, out);
+    }
+
     /** Releases the weights. */
     @Override
     void close();

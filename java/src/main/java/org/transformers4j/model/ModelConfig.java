@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.transformers4j.checkpoint.CheckpointException;
+import org.transformers4j.util.SafeFiles;
 
 /**
  * A model's config.json, with typed access to its keys exactly as Hugging Face writes them.
@@ -32,7 +33,7 @@ public final class ModelConfig {
      * @return the parsed config
      */
     public static ModelConfig read(Path file) {
-        return parse(org.transformers4j.util.SafeFiles.readText(file, "config", org.transformers4j.util.SafeFiles.MAX_JSON_BYTES),
+        return parse(SafeFiles.readText(file, "config", SafeFiles.MAX_JSON_BYTES),
                 file.toString());
     }
 

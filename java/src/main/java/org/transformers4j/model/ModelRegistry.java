@@ -2,6 +2,7 @@ package org.transformers4j.model;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -212,7 +213,7 @@ public final class ModelRegistry {
 
     /** {@return the architectures of encoder models this registry builds (decoders with a classification head included)} */
     public static List<String> encoderArchitectures() {
-        List<String> all = new java.util.ArrayList<>(ENCODERS.architectures());
+        List<String> all = new ArrayList<>(ENCODERS.architectures());
         all.addAll(DECODER_CLASSIFIERS.architectures());
         return List.copyOf(all);
     }

@@ -1,13 +1,16 @@
 package org.transformers4j.model;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.transformers4j.backend.Activation;
 import org.transformers4j.backend.AttentionOptions;
 import org.transformers4j.backend.Backend;
 import org.transformers4j.checkpoint.Checkpoint;
 import org.transformers4j.nn.TransformerLayer;
+import org.transformers4j.nn.AttentionMaps;
 import org.transformers4j.nn.KvCache;
+import org.transformers4j.nn.LayerStep;
 import org.transformers4j.nn.Linear;
 import org.transformers4j.nn.Norm;
 import org.transformers4j.nn.PaddingMask;
@@ -15,14 +18,13 @@ import org.transformers4j.tensor.BFloat16;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
-import org.transformers4j.util.CloseGuard;
 
 /**
  * Token (and learned position) embeddings, a stack of pre-norm decoder layers, a final norm and
  * the LM head: what GPT-2, GPT-Neo, Llama and the Llama-shaped families share. The family classes
  * load the parameters under their own names.
  */
-public final class TransformerDecoder implements DecoderModel {
+public final class TransformerDecoder extends TransformerBase implements DecoderModel {
     /**
      * The parts of a decoder; positions is null for models with rotary embeddings. embedScale
      * multiplies the token embeddings (Gemma's sqrt(hidden_size)), rounded to the type the model
@@ -42,29 +44,15 @@ public final class TransformerDecoder implements DecoderModel {
         }
     }
 
-    private final ModelConfig config;
-    private final Backend backend;
-    private final Checkpoint checkpoint;
-    private final TensorArena weights;
     private final Parts parts;
     private final SpecialTokens special;
-    private final CloseGuard guard;
 
     /** Assembles a model; it owns the weights arena and the checkpoint and closes both. */
     public TransformerDecoder(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
                               Parts parts, SpecialTokens special) {
-        this.config = config;
-        this.backend = backend;
-        this.checkpoint = checkpoint;
-        this.weights = weights;
+        super(config, backend, checkpoint, weights);
         this.parts = parts;
         this.special = special;
-        this.guard = new CloseGuard("model " + config.source(), this::release);
-    }
-
-    @Override
-    public ModelConfig config() {
-        return config;
     }
 
     @Override
@@ -107,22 +95,29 @@ public final class TransformerDecoder implements DecoderModel {
     @Override
     public DecoderOutput forward(DecoderInput in, KvCache cache, boolean allHiddenStates, boolean lastLogitsOnly,
                                  TensorArena out) {
-        return run(in, cache, allHiddenStates, true, lastLogitsOnly, out);
+        return run(in, cache, allHiddenStates, true, lastLogitsOnly, null, out);
+    }
+
+    @Override
+    public DecoderOutput forward(DecoderInput in, KvCache cache, boolean allHiddenStates, boolean lastLogitsOnly,
+                                 boolean outputAttentions, TensorArena out) {
+        return run(in, cache, allHiddenStates, true, lastLogitsOnly, outputAttentions ? new AttentionMaps(out) : null,
+                out);
     }
 
     @Override
     public Tensor decodeStep(DecoderInput in, KvCache cache, TensorArena out) {
-        return run(in, cache, false, false, true, out).logits();
+        return run(in, cache, false, false, true, null, out).logits();
     }
 
     /** forward, with the last hidden state copied out only when lastHidden; the model and cache stay open meanwhile. */
     private DecoderOutput run(DecoderInput in, KvCache cache, boolean allHiddenStates, boolean lastHidden,
-                              boolean lastLogitsOnly, TensorArena out) {
+                              boolean lastLogitsOnly, AttentionMaps maps, TensorArena out) {
         guard.enter();
         try {
             cache.enter();
             try {
-                return runOpen(in, cache, allHiddenStates, lastHidden, lastLogitsOnly, out);
+                return runOpen(in, cache, allHiddenStates, lastHidden, lastLogitsOnly, maps, out);
             } finally {
                 cache.exit();
             }
@@ -132,7 +127,7 @@ public final class TransformerDecoder implements DecoderModel {
     }
 
     private DecoderOutput runOpen(DecoderInput in, KvCache cache, boolean allHiddenStates, boolean lastHidden,
-                                  boolean lastLogitsOnly, TensorArena out) {
+                                  boolean lastLogitsOnly, AttentionMaps maps, TensorArena out) {
         int b = in.batch(), s = in.seq(), c = hiddenSize();
         int keys = checkInput(in, cache);
         if (s > 1 && !cache.uniform()) {
@@ -153,13 +148,15 @@ public final class TransformerDecoder implements DecoderModel {
         List<Tensor> hidden = new ArrayList<>();
         try (TensorArena work = backend.scratch()) {
             Tensor x = embed(in.ids(), positions, work);
-            AttentionOptions mask = PaddingMask.apply(backend, AttentionOptions.scaled(1f), attentionMask, b, keys, work);
+            AttentionOptions mask = in.keyStarts() != null ? keyRanges(in.keyStarts(), b, keys)
+                    : PaddingMask.apply(backend, AttentionOptions.scaled(1f), attentionMask, b, keys, work);
+            LayerStep step = LayerStep.causal(b, s, positions, mask, cache).withAttentions(maps);
             for (int i = 0; i < parts.layers().size(); i++) {
                 if (allHiddenStates) {
                     hidden.add(Rows.copyOut(backend, x, b, s, out));
                 }
                 try (TensorArena layerWork = backend.scratch()) {
-                    parts.layers().get(i).forward(backend, x, b, s, cache, i, positions, mask, null, null, layerWork);
+                    parts.layers().get(i).forward(backend, x, step, i, layerWork);
                 }
             }
             cache.advance(s);
@@ -172,7 +169,8 @@ public final class TransformerDecoder implements DecoderModel {
             Tensor logits = Rows.target(backend, out, work).empty(rows.dim(0), v);
             backend.linear(rows, parts.lmHead().weight(), parts.lmHead().bias(), Activation.NONE, logits);
             return new DecoderOutput(List.copyOf(hidden),
-                    backend.toHost(logits, out).reshape(b, lastLogitsOnly ? 1 : s, v));
+                    backend.toHost(logits, out).reshape(b, lastLogitsOnly ? 1 : s, v),
+                    maps == null ? List.of() : maps.layers());
         }
     }
 
@@ -188,7 +186,27 @@ public final class TransformerDecoder implements DecoderModel {
             throw new IllegalArgumentException("attention mask has " + in.attentionMask().length + " entries, expected"
                     + " batch " + in.batch() + " x (cached " + cache.length() + " + new " + in.seq() + ")");
         }
+        if (in.keyStarts() != null) {
+            if (!cache.uniform()) {
+                throw new IllegalArgumentException("keyStarts need rows of one length; the cache's rows hold"
+                        + " different lengths");
+            }
+            for (int r = 0; r < in.batch(); r++) {
+                if (in.keyStarts()[r] < 0 || in.keyStarts()[r] >= keys) {
+                    throw new IllegalArgumentException("keyStarts[" + r + "] = " + in.keyStarts()[r]
+                            + " is outside the " + keys + " keys (cached " + cache.length() + " + new " + in.seq()
+                            + ")");
+                }
+            }
+        }
         return keys;
+    }
+
+    /** Rows whose keys are real from their start to the last: the ranges a left-padding mask gives. */
+    private static AttentionOptions keyRanges(int[] starts, int b, int keys) {
+        int[] ends = new int[b];
+        Arrays.fill(ends, keys);
+        return AttentionOptions.scaled(1f).withKeyStart(starts).withKeyLength(ends);
     }
 
     private static long[] defaultPositions(int b, int s, int past) {
@@ -223,17 +241,4 @@ public final class TransformerDecoder implements DecoderModel {
         };
     }
 
-    /** Frees the weights once no forward pass is in flight; later calls fail, a second close does nothing. */
-    @Override
-    public void close() {
-        guard.close();
-    }
-
-    private void release() {
-        try {
-            weights.close();
-        } finally {
-            checkpoint.close();
-        }
-    }
 }

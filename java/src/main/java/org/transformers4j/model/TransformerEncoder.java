@@ -8,12 +8,13 @@ import org.transformers4j.backend.AttentionOptions;
 import org.transformers4j.backend.Backend;
 import org.transformers4j.checkpoint.Checkpoint;
 import org.transformers4j.nn.TransformerLayer;
+import org.transformers4j.nn.AttentionMaps;
 import org.transformers4j.nn.Embeddings;
+import org.transformers4j.nn.LayerStep;
 import org.transformers4j.nn.Linear;
 import org.transformers4j.nn.PaddingMask;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
-import org.transformers4j.util.CloseGuard;
 
 /**
  * Embeddings, a stack of post-norm encoder layers and a head: what BERT, RoBERTa, XLM-RoBERTa,
@@ -21,11 +22,7 @@ import org.transformers4j.util.CloseGuard;
  * say how position ids are made; ELECTRA's embeddings, narrower than its layers, pass through a
  * projection first.
  */
-public final class TransformerEncoder implements EncoderModel {
-    private final ModelConfig config;
-    private final Backend backend;
-    private final Checkpoint checkpoint;
-    private final TensorArena weights;
+public final class TransformerEncoder extends TransformerBase implements EncoderModel {
     private final Embeddings embeddings;
     private final Linear projection;
     private final List<TransformerLayer> layers;
@@ -33,7 +30,6 @@ public final class TransformerEncoder implements EncoderModel {
     private final int heads;
     private final int maxPositions;
     private final Function<EncoderInput, long[]> positionIds;
-    private final CloseGuard guard;
 
     /** Assembles a model; it owns the weights arena and the checkpoint and closes both. */
     public TransformerEncoder(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
@@ -49,10 +45,7 @@ public final class TransformerEncoder implements EncoderModel {
     public TransformerEncoder(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
                        Embeddings embeddings, Linear projection, List<TransformerLayer> layers, EncoderHead head,
                        int heads, int maxPositions, Function<EncoderInput, long[]> positionIds) {
-        this.config = config;
-        this.backend = backend;
-        this.checkpoint = checkpoint;
-        this.weights = weights;
+        super(config, backend, checkpoint, weights);
         this.embeddings = embeddings;
         this.projection = projection;
         this.layers = List.copyOf(layers);
@@ -60,12 +53,6 @@ public final class TransformerEncoder implements EncoderModel {
         this.heads = heads;
         this.maxPositions = maxPositions;
         this.positionIds = positionIds;
-        this.guard = new CloseGuard("model " + config.source(), this::release);
-    }
-
-    @Override
-    public ModelConfig config() {
-        return config;
     }
 
     @Override
@@ -90,15 +77,20 @@ public final class TransformerEncoder implements EncoderModel {
 
     @Override
     public EncoderOutput forward(EncoderInput in, boolean allHiddenStates, TensorArena out) {
+        return forward(in, allHiddenStates, false, out);
+    }
+
+    @Override
+    public EncoderOutput forward(EncoderInput in, boolean allHiddenStates, boolean outputAttentions, TensorArena out) {
         guard.enter();
         try {
-            return run(in, allHiddenStates, out);
+            return run(in, allHiddenStates, outputAttentions ? new AttentionMaps(out) : null, out);
         } finally {
             guard.exit();
         }
     }
 
-    private EncoderOutput run(EncoderInput in, boolean allHiddenStates, TensorArena out) {
+    private EncoderOutput run(EncoderInput in, boolean allHiddenStates, AttentionMaps maps, TensorArena out) {
         if (in.seq() > maxPositions) {
             throw new IllegalArgumentException("sequence of " + in.seq() + " tokens is longer than the "
                     + maxPositions + " positions of " + config.source() + "; truncate the input");
@@ -116,9 +108,10 @@ public final class TransformerEncoder implements EncoderModel {
             }
             AttentionOptions mask = PaddingMask.apply(backend, AttentionOptions.scaled((float) (1 / Math.sqrt(c / heads))),
                     in.attentionMask(), b, s, work);
+            LayerStep step = LayerStep.encoder(b, s, mask).withAttentions(maps);
             for (int i = 0; i < layers.size(); i++) {
                 try (TensorArena layerWork = backend.scratch()) {
-                    layers.get(i).forward(backend, x, b, s, null, i, null, mask, null, null, layerWork);
+                    layers.get(i).forward(backend, x, step, i, layerWork);
                 }
                 if (allHiddenStates) {
                     hidden.add(Rows.copyOut(backend, x, b, s, out));
@@ -128,21 +121,8 @@ public final class TransformerEncoder implements EncoderModel {
                 hidden.add(Rows.copyOut(backend, x, b, s, out));
             }
             Tensor logits = head.forward(backend, x.reshape(n, c), in, work, out);
-            return new EncoderOutput(List.copyOf(hidden), logits);
+            return new EncoderOutput(List.copyOf(hidden), logits, maps == null ? List.of() : maps.layers());
         }
     }
 
-    /** Frees the weights once no forward pass is in flight; later calls fail, a second close does nothing. */
-    @Override
-    public void close() {
-        guard.close();
-    }
-
-    private void release() {
-        try {
-            weights.close();
-        } finally {
-            checkpoint.close();
-        }
-    }
 }

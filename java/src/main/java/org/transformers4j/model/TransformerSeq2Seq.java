@@ -7,6 +7,7 @@ import org.transformers4j.backend.AttentionOptions;
 import org.transformers4j.backend.Backend;
 import org.transformers4j.checkpoint.Checkpoint;
 import org.transformers4j.nn.KvCache;
+import org.transformers4j.nn.LayerStep;
 import org.transformers4j.nn.Linear;
 import org.transformers4j.nn.Norm;
 import org.transformers4j.nn.PaddingMask;
@@ -15,13 +16,12 @@ import org.transformers4j.nn.TokenEmbeddings;
 import org.transformers4j.nn.TransformerLayer;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
-import org.transformers4j.util.CloseGuard;
 
 /**
  * An encoder stack and a decoder stack with cross-attention, and the LM head: what BART, Marian,
  * mBART, Pegasus, T5 and mT5 share. The family classes load the parameters under their own names.
  */
-public final class TransformerSeq2Seq implements Seq2SeqModel {
+public final class TransformerSeq2Seq extends TransformerBase implements Seq2SeqModel {
     /**
      * One stack: embeddings, layers, an optional final norm and an optional relative position
      * bias (T5), which every layer's self-attention adds and which bounds the positions.
@@ -49,29 +49,15 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
     public record Parts(Stack encoder, Stack decoder, Linear lmHead, float logitScale, int heads, int headDim) {
     }
 
-    private final ModelConfig config;
-    private final Backend backend;
-    private final Checkpoint checkpoint;
-    private final TensorArena weights;
     private final Parts parts;
     private final SpecialTokens special;
-    private final CloseGuard guard;
 
     /** Assembles a model; it owns the weights arena and the checkpoint and closes both. */
     public TransformerSeq2Seq(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
                               Parts parts, SpecialTokens special) {
-        this.config = config;
-        this.backend = backend;
-        this.checkpoint = checkpoint;
-        this.weights = weights;
+        super(config, backend, checkpoint, weights);
         this.parts = parts;
         this.special = special;
-        this.guard = new CloseGuard("model " + config.source(), this::release);
-    }
-
-    @Override
-    public ModelConfig config() {
-        return config;
     }
 
     @Override
@@ -121,8 +107,9 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
             long[] positions = in.absolutePositions();
             Tensor x = enc.embeddings().forward(backend, in.ids(), positions, work);
             AttentionOptions mask = PaddingMask.apply(backend, AttentionOptions.scaled(1f), in.attentionMask(), b, s, work);
-            x = runStack(enc, x, b, s, null, positions, selfMask(enc, mask, b, s, s, work), allHiddenStates, hidden,
-                    work, out);
+            LayerStep step = LayerStep.encoder(b, s, mask).withPositions(positions)
+                    .withPositionBias(positionBias(enc, mask, b, s, s, work));
+            x = runStack(enc, x, step, allHiddenStates, hidden, work, out);
             hidden.add(Rows.copyOut(backend, x, b, s, out));
             return new EncoderOutput(List.copyOf(hidden), null);
         }
@@ -218,8 +205,9 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
         try (TensorArena work = backend.scratch()) {
             Tensor x = dec.embeddings().forward(backend, in.ids(), positions, work);
             AttentionOptions mask = PaddingMask.apply(backend, AttentionOptions.scaled(1f), in.attentionMask(), b, keys, work);
-            x = runStack(dec, x, b, s, cache, positions, selfMask(dec, mask, b, s, keys, work), allHiddenStates,
-                    hidden, work, out);
+            LayerStep step = LayerStep.cross(b, s, positions, mask, self, cache::crossKeysValues, cache.sourceMask())
+                    .withPositionBias(positionBias(dec, mask, b, s, keys, work));
+            x = runStack(dec, x, step, allHiddenStates, hidden, work, out);
             self.advance(s);
             if (lastHidden) {
                 hidden.add(Rows.copyOut(backend, x, b, s, out));
@@ -231,31 +219,25 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
     }
 
     /** The layers of a stack (the decoder's with the cache's cross keys), then its final norm. */
-    private Tensor runStack(Stack stack, Tensor x, int b, int s, Seq2SeqCache cache, long[] positions,
-                            TransformerLayer.SelfMask mask, boolean allHiddenStates, List<Tensor> hidden, TensorArena work,
-                            TensorArena out) {
+    private Tensor runStack(Stack stack, Tensor x, LayerStep step, boolean allHiddenStates, List<Tensor> hidden,
+                            TensorArena work, TensorArena out) {
+        int b = step.batch(), s = step.seq();
         for (int i = 0; i < stack.layers().size(); i++) {
             if (allHiddenStates) {
                 hidden.add(Rows.copyOut(backend, x, b, s, out));
             }
             try (TensorArena layerWork = backend.scratch()) {
-                if (cache == null) {
-                    stack.layers().get(i).forward(backend, x, b, s, null, i, positions, mask, null, null, layerWork);
-                } else {
-                    stack.layers().get(i).forward(backend, x, b, s, cache.self(), i, positions, mask,
-                            cache.crossKeysValues(i), cache.sourceMask(), layerWork);
-                }
+                stack.layers().get(i).forward(backend, x, step, i, layerWork);
             }
         }
         return stack.finalNorm() == null ? x : stack.finalNorm().forward(backend, x, null, work);
     }
 
-    /** The self-attention's padding and, for a stack with one, this pass's position bias over keys keys. */
-    private TransformerLayer.SelfMask selfMask(Stack stack, AttentionOptions padding, int b, int s, int keys,
-                                               TensorArena work) {
+    /** For a stack with one, this pass's position bias over keys keys (null without one). */
+    private RelativePositionBias.Pass positionBias(Stack stack, AttentionOptions padding, int b, int s, int keys,
+                                                   TensorArena work) {
         RelativePositionBias bias = stack.positionBias();
-        return new TransformerLayer.SelfMask(padding, bias == null ? null : bias.pass(backend, b, s, keys, padding,
-                work));
+        return bias == null ? null : bias.pass(backend, b, s, keys, padding, work);
     }
 
     private Tensor logits(Tensor rows, TensorArena out, TensorArena work) {
@@ -271,17 +253,4 @@ public final class TransformerSeq2Seq implements Seq2SeqModel {
         return backend.toHost(logits, out);
     }
 
-    /** Frees the weights once no pass is in flight; later calls fail, a second close does nothing. */
-    @Override
-    public void close() {
-        guard.close();
-    }
-
-    private void release() {
-        try {
-            weights.close();
-        } finally {
-            checkpoint.close();
-        }
-    }
 }

@@ -77,19 +77,18 @@ public record SelfAttention(Linear qkv, Linear out, int heads, int kvHeads, int 
     }
 
     /**
-     * x: [B * S, C] (normalised input). With a cache, writes this layer's keys and values into it
-     * and attends over everything it holds; without one (encoders), over the S positions only.
-     * positions: [B * S] (for rotary embeddings); mask: the padding options (and any position bias)
-     * over the keys.
+     * x: [B * S, C] (normalised input). With the step's cache, writes this layer's keys and
+     * values into it and attends over everything it holds; without one (encoders), over the S
+     * positions only. The step's positions rotate queries and keys; its mask (and any position
+     * bias) covers the keys. When the step records attentions, the probabilities are computed
+     * unfused and kept.
      */
-    public Tensor forward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer, long[] positions,
-                          AttentionOptions mask, TensorArena arena) {
-        return forward(backend, x, batch, seq, cache, layer, positions, mask, null, arena);
-    }
-
-    /** As above, with T5's relative position bias of this pass added to the scores (null: none). */
-    public Tensor forward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer, long[] positions,
-                          AttentionOptions mask, RelativePositionBias.Pass positionBias, TensorArena arena) {
+    public Tensor forward(Backend backend, Tensor x, LayerStep step, int layer, TensorArena arena) {
+        int batch = step.batch(), seq = step.seq();
+        KvCache cache = step.cache();
+        long[] positions = step.positions();
+        AttentionOptions mask = step.selfMask();
+        RelativePositionBias.Pass positionBias = step.positionBias();
         Tensor fused = qkv.forward(backend, x, Activation.NONE, arena).reshape(batch, seq, heads + 2L * kvHeads,
                 headDim);
         Tensor q = fused.narrow(2, 0, heads), k = fused.narrow(2, heads, kvHeads);
@@ -112,7 +111,9 @@ public record SelfAttention(Linear qkv, Linear out, int heads, int kvHeads, int 
             options = seq == 1 ? windowAsKeyRange(options, batch, (int) kv[0].dim(1)) : options.withWindow(window);
         }
         Tensor context = arena.empty(batch, seq, heads, headDim);
-        if (positionBias == null) {
+        if (step.attentions() != null) {
+            step.attentions().attend(backend, q, kv[0], kv[1], options, positionBias, context, arena);
+        } else if (positionBias == null) {
             backend.attention(q, kv[0], kv[1], options, context);
         } else {
             positionBias.attend(backend, q, kv[0], kv[1], options, context);

@@ -1,6 +1,5 @@
 package org.transformers4j.nn;
 
-import org.transformers4j.backend.AttentionOptions;
 import org.transformers4j.backend.Backend;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
@@ -23,43 +22,26 @@ public record TransformerLayer(boolean preNorm, Norm selfNorm, SelfAttention sel
 
     /**
      * x: [B * S, C], replaced by the layer output: the input is dead once the first residual sum
-     * is made, so the last operation writes there and no copy follows. cache may be null
-     * (encoders); crossKv and crossMask are the encoder's keys, values and padding, or null.
+     * is made, so the last operation writes there and no copy follows. The step says what the
+     * pass attends over (mask, cache, the encoder's keys and values); layer is this layer's index.
      */
-    public void forward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer, long[] positions,
-                          AttentionOptions selfMask, Tensor[] crossKv, AttentionOptions crossMask, TensorArena arena) {
-        forward(backend, x, batch, seq, cache, layer, positions, new SelfMask(selfMask, null), crossKv, crossMask,
-                arena);
-    }
-
-    /**
-     * The self-attention's padding options and, for T5, the relative position bias of the pass
-     * (or null).
-     */
-    public record SelfMask(AttentionOptions options, RelativePositionBias.Pass positionBias) {
-    }
-
-    /** As above, with the self-attention's mask and position bias together. */
-    public void forward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer, long[] positions,
-                        SelfMask selfMask, Tensor[] crossKv, AttentionOptions crossMask, TensorArena arena) {
+    public void forward(Backend backend, Tensor x, LayerStep step, int layer, TensorArena arena) {
         if (preNorm) {
-            preNormForward(backend, x, batch, seq, cache, layer, positions, selfMask, crossKv, crossMask, arena);
+            preNormForward(backend, x, step, layer, arena);
         } else {
-            postNormForward(backend, x, batch, seq, cache, layer, positions, selfMask, crossKv, crossMask, arena);
+            postNormForward(backend, x, step, layer, arena);
         }
     }
 
     /** h = x + self(n1(x)); h += cross(n2(h)); x = h + ff(n3(h)); each norm also makes the residual sum. */
-    private void preNormForward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer,
-                                  long[] positions, SelfMask selfMask, Tensor[] crossKv,
-                                  AttentionOptions crossMask, TensorArena arena) {
+    private void preNormForward(Backend backend, Tensor x, LayerStep step, int layer, TensorArena arena) {
         long[] shape = x.shape().toArray();
-        Tensor attended = self.forward(backend, selfNorm.forward(backend, x, null, arena), batch, seq, cache, layer,
-                positions, selfMask.options(), selfMask.positionBias(), arena);
+        Tensor attended = self.forward(backend, selfNorm.forward(backend, x, null, arena), step, layer, arena);
         Tensor h = arena.empty(shape), normed = arena.empty(shape);
         if (cross != null) {
             crossNorm.apply(backend, attended, x, h, normed);
-            Tensor crossed = cross.forward(backend, normed, batch, seq, crossKv, crossMask, arena);
+            Tensor crossed = cross.forward(backend, normed, step.batch(), step.seq(), step.crossKeysValues(layer),
+                    step.crossMask(), arena);
             Tensor h2 = arena.empty(shape);
             ffNorm.apply(backend, crossed, h, h2, normed);
             h = h2;
@@ -70,14 +52,12 @@ public record TransformerLayer(boolean preNorm, Norm selfNorm, SelfAttention sel
     }
 
     /** h = n1(x + self(x)); h = n2(h + cross(h)); x = n3(h + ff(h)). */
-    private void postNormForward(Backend backend, Tensor x, int batch, int seq, KvCache cache, int layer,
-                                   long[] positions, SelfMask selfMask, Tensor[] crossKv,
-                                   AttentionOptions crossMask, TensorArena arena) {
-        Tensor attended = self.forward(backend, x, batch, seq, cache, layer, positions, selfMask.options(),
-                selfMask.positionBias(), arena);
+    private void postNormForward(Backend backend, Tensor x, LayerStep step, int layer, TensorArena arena) {
+        Tensor attended = self.forward(backend, x, step, layer, arena);
         Tensor h = selfNorm.forward(backend, attended, x, arena);
         if (cross != null) {
-            Tensor crossed = cross.forward(backend, h, batch, seq, crossKv, crossMask, arena);
+            Tensor crossed = cross.forward(backend, h, step.batch(), step.seq(), step.crossKeysValues(layer),
+                    step.crossMask(), arena);
             h = crossNorm.forward(backend, crossed, h, arena);
         }
         ffNorm.apply(backend, ff.forward(backend, h, arena), h, null, x);

@@ -1,5 +1,6 @@
 package org.transformers4j.tokenizer;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -31,12 +32,12 @@ public record BatchEncoding(int batch, int seq, long[] ids, long[] attentionMask
             seq = Math.max(seq, e.length());
         }
         long[] ids = new long[Math.multiplyExact(b, seq)], mask = new long[ids.length], types = new long[ids.length];
-        java.util.Arrays.fill(ids, padId);
+        Arrays.fill(ids, padId);
         for (int i = 0; i < b; i++) {
             Encoding e = encodings.get(i);
             System.arraycopy(e.ids(), 0, ids, i * seq, e.length());
             System.arraycopy(e.typeIds(), 0, types, i * seq, e.length());
-            java.util.Arrays.fill(mask, i * seq, i * seq + e.length(), 1L);
+            Arrays.fill(mask, i * seq, i * seq + e.length(), 1L);
         }
         return new BatchEncoding(b, seq, ids, mask, types, List.copyOf(encodings));
     }

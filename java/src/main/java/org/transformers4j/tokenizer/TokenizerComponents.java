@@ -3,9 +3,11 @@ package org.transformers4j.tokenizer;
 import org.transformers4j.util.JsonFields;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The normalizer, pre_tokenizer, post_processor and decoder of a tokenizer.json, checked against
@@ -235,7 +237,7 @@ final class TokenizerComponents {
     }
 
     /** Each element of the array at key, as an object, checked by check; the product of their growths. */
-    private static double each(JsonFields parent, String key, java.util.function.ToDoubleFunction<JsonFields> check) {
+    private static double each(JsonFields parent, String key, ToDoubleFunction<JsonFields> check) {
         JsonArray items = parent.array(key);
         double growth = 1;
         for (int i = 0; i < items.size(); i++) {
@@ -340,7 +342,7 @@ final class TokenizerComponents {
      * "type_id": n}}. Each sequence appears at most once: every appearance copies the whole text.
      */
     private static void pieces(JsonFields p, String key, Set<String> specials, boolean pair) {
-        Set<String> used = new java.util.HashSet<>();
+        Set<String> used = new HashSet<>();
         JsonArray pieces = p.array(key);
         for (int i = 0; i < pieces.size(); i++) {
             JsonFields piece = JsonFields.of(pieces.get(i), p.at(key) + "[" + i + "]", p.source());

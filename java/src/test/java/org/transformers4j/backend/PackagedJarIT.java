@@ -23,7 +23,7 @@ class PackagedJarIT {
         assertTrue(Files.isRegularFile(Path.of(jar)), "packaged jar missing: " + jar);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED",
-                "-Dtransformers4j.cache=" + cache, "-cp", jar + ":" + deps, "org.transformers4j.backend.SelfCheck"))
+                "-Dtransformers4j.cache=" + cache, "-cp", jar + ":" + deps, "org.transformers4j.verify.SelfCheck"))
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         assertEquals(0, p.waitFor(), out);

@@ -34,7 +34,7 @@ class PortableJarIT {
                     for (String h : hidden) {
                         System.out.println("hidden " + h + " bytes " + Files.size(Path.of(h)));
                     }
-                    int status = org.transformers4j.backend.SelfCheck.run(System.out, "cpu");
+                    int status = org.transformers4j.verify.SelfCheck.run(System.out, "cpu");
                     for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
                         int at = line.indexOf('/');
                         if (at >= 0 && (line.contains("libgomp") || line.contains("libt4j_cpu"))) {

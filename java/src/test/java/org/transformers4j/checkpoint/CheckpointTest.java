@@ -24,9 +24,9 @@ import org.transformers4j.model.EncoderInput;
 import org.transformers4j.model.EncoderModel;
 import org.transformers4j.model.ModelConfig;
 import org.transformers4j.model.ModelRegistry;
-import org.transformers4j.model.ParityCheck;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.verify.ParityCheck;
 
 /** Reading, writing and rejecting checkpoints. */
 class CheckpointTest {

@@ -29,10 +29,10 @@ import org.transformers4j.model.DecoderModel;
 import org.transformers4j.model.DecoderOutput;
 import org.transformers4j.model.ModelConfig;
 import org.transformers4j.model.ModelRegistry;
-import org.transformers4j.model.ParityCheck;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.verify.ParityCheck;
 
 /**
  * Reading torch.save files: files emulated with Python's pickle and zipfile (every kind of view,

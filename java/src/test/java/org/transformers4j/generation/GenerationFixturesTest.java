@@ -17,6 +17,7 @@ import org.transformers4j.checkpoint.SafeTensors;
 import org.transformers4j.model.DecoderModel;
 import org.transformers4j.model.ModelRegistry;
 import org.transformers4j.model.Seq2SeqModel;
+import org.transformers4j.verify.GenerationCheck;
 
 /**
  * generate.greedy (a left-padded batch) and generate.beam3 (3 beams, all returned, best first)

@@ -25,6 +25,7 @@ import org.transformers4j.checkpoint.SafeTensorsWriter;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.verify.ParityCheck;
 
 /**
  * Every model fixture on the CPU with bfloat16 weights (computing in float32): the logits' top-1

@@ -14,6 +14,7 @@ import org.transformers4j.backend.cpu.CpuBackend;
 import org.transformers4j.checkpoint.SafeTensors;
 import org.transformers4j.nn.KvCache;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.verify.ParityCheck;
 
 /**
  * The decoder fixtures (GPT-2, GPT-Neo, Llama; Hugging Face outputs in float64 from the same

@@ -39,7 +39,6 @@ import org.transformers4j.checkpoint.Checkpoints;
 import org.transformers4j.checkpoint.SafeTensors;
 import org.transformers4j.checkpoint.SafeTensorsWriter;
 import org.transformers4j.generation.GeneratedSequence;
-import org.transformers4j.generation.GenerationCheck;
 import org.transformers4j.generation.GenerationConfig;
 import org.transformers4j.generation.Generator;
 import org.transformers4j.generation.TokenListener;
@@ -48,6 +47,8 @@ import org.transformers4j.model.t5.T5Config;
 import org.transformers4j.nn.TokenEmbeddings;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.verify.GenerationCheck;
+import org.transformers4j.verify.ParityCheck;
 
 /**
  * What mBART, Pegasus and mT5 add to BART and T5: their configs (transformers' defaults, second

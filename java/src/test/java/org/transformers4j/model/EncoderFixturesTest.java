@@ -12,6 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.transformers4j.Fixtures;
 import org.transformers4j.backend.cpu.CpuBackend;
+import org.transformers4j.verify.ParityCheck;
 
 /**
  * Every hidden state and the logits of the encoder fixtures (outputs of Hugging Face

@@ -29,6 +29,7 @@ import org.transformers4j.checkpoint.SafeTensorsWriter;
 import org.transformers4j.tensor.SimulatedGpuBackend;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.verify.ParityCheck;
 
 /**
  * The heads without a fixture of their own, and XLM-RoBERTa, which has none on purpose. Each

@@ -24,6 +24,7 @@ import org.transformers4j.checkpoint.SafeTensors;
 import org.transformers4j.checkpoint.SafeTensorsWriter;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.verify.ParityCheck;
 
 /**
  * Every model fixture (each folder under fixtures/models, whatever its kind) on the CPU with int8

@@ -14,10 +14,11 @@ import org.transformers4j.Fixtures;
 import org.transformers4j.backend.Backend;
 import org.transformers4j.backend.cpu.CpuBackend;
 import org.transformers4j.checkpoint.SafeTensors;
-import org.transformers4j.generation.GenerationCheck;
 import org.transformers4j.nn.KvCache;
 import org.transformers4j.tensor.SimulatedGpuBackend;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.verify.GenerationCheck;
+import org.transformers4j.verify.ParityCheck;
 
 /**
  * Configurations no transformers fixture covers (sliding windows shorter than the input, Qwen3's

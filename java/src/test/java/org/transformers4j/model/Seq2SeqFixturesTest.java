@@ -13,6 +13,7 @@ import org.transformers4j.Fixtures;
 import org.transformers4j.backend.cpu.CpuBackend;
 import org.transformers4j.checkpoint.SafeTensors;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.verify.ParityCheck;
 
 /**
  * The encoder-decoder fixtures (BART, T5, T5 gated, Marian, mBART, Pegasus): encoder and decoder hidden states

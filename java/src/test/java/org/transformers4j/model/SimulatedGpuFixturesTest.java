@@ -10,8 +10,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.transformers4j.Fixtures;
-import org.transformers4j.generation.GenerationCheck;
 import org.transformers4j.tensor.SimulatedGpuBackend;
+import org.transformers4j.verify.GenerationCheck;
+import org.transformers4j.verify.ParityCheck;
 
 /**
  * Every model fixture, and generation, on a backend whose tensors are tagged as GPU memory (see

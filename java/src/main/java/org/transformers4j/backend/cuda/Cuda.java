@@ -2,6 +2,7 @@ package org.transformers4j.backend.cuda;
 
 import static org.transformers4j.bindings.cudart.cudart_h.*;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -145,7 +146,7 @@ public final class Cuda {
             entries.filter(p -> p.getFileName().toString().startsWith("cuda-"))
                     .sorted((a, b) -> b.getFileName().toString().compareTo(a.getFileName().toString()))
                     .forEach(p -> found.add(p.resolve("lib64")));
-        } catch (java.io.IOException | SecurityException e) {
+        } catch (IOException | SecurityException e) {
             // no /usr/local: nothing to add
         }
         return found;

@@ -7,8 +7,11 @@ import static org.transformers4j.bindings.cudart.cudart_h.*;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.WeakHashMap;
 import org.transformers4j.backend.Activation;
 import org.transformers4j.backend.AttentionOptions;
@@ -52,10 +55,10 @@ public final class CudaBackend extends ValidatingBackend {
     // bounds-checks ids itself (zeros for ids outside the table), so that costs the exception,
     // never memory safety.
     private final Map<Tensor, long[]> uploadedLongs = Collections.synchronizedMap(new WeakHashMap<>());
-    private final java.util.LinkedHashMap<SmallKey, MemorySegment> smallArrays = new java.util.LinkedHashMap<>(16, 0.75f,
+    private final LinkedHashMap<SmallKey, MemorySegment> smallArrays = new LinkedHashMap<>(16, 0.75f,
             true) {
         @Override
-        protected boolean removeEldestEntry(java.util.Map.Entry<SmallKey, MemorySegment> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<SmallKey, MemorySegment> eldest) {
             if (size() <= SMALL_ARRAYS) {
                 return false;
             }
@@ -546,12 +549,12 @@ public final class CudaBackend extends ValidatingBackend {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof SmallKey k && java.util.Objects.deepEquals(values, k.values);
+            return o instanceof SmallKey k && Objects.deepEquals(values, k.values);
         }
 
         @Override
         public int hashCode() {
-            return values instanceof int[] v ? java.util.Arrays.hashCode(v) : java.util.Arrays.hashCode((long[]) values);
+            return values instanceof int[] v ? Arrays.hashCode(v) : Arrays.hashCode((long[]) values);
         }
     }
 

@@ -1,6 +1,7 @@
 package org.transformers4j.model.llama;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntUnaryOperator;
 import org.transformers4j.backend.Activation;
@@ -152,7 +153,7 @@ public record LlamaShape(int vocab, int hidden, int layers, int heads, int kvHea
         }
         int rows = (heads + 2 * kvHeads) * headDim;
         float[] scale = new float[rows];
-        java.util.Arrays.fill(scale, 1f);
+        Arrays.fill(scale, 1f);
         for (int h = 0; h < heads + kvHeads; h++) { // query heads, then key heads
             for (int j = 0; j < rotaryDim; j++) {
                 scale[h * headDim + j] = (float) factor;

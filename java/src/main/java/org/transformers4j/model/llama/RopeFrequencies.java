@@ -1,5 +1,7 @@
 package org.transformers4j.model.llama;
 
+import java.util.List;
+
 /**
  * The rotary embedding's inverse frequencies for the settings of {@link RopeParameters}, computed
  * in float32 step by step as transformers' rope initialisation computes them (each within an ulp
@@ -92,7 +94,7 @@ final class RopeFrequencies {
     }
 
     /** LongRoPE: 1 / (factor_i * theta^(2i / dim)) in float32, one factor per frequency. */
-    static float[] longRope(double theta, int dim, String key, java.util.List<Double> factors) {
+    static float[] longRope(double theta, int dim, String key, List<Double> factors) {
         if (factors.size() != dim / 2) {
             throw new IllegalArgumentException("longrope's " + key + " has " + factors.size() + " values; the rotary"
                     + " dimension " + dim + " needs " + dim / 2);

@@ -1,5 +1,7 @@
 package org.transformers4j.model.llama;
 
+import java.util.List;
+
 /**
  * A rotary embedding resolved from its settings: what the attention of a Llama-shaped model
  * rotates by. transformers multiplies cos and sin by attentionFactor (yarn, LongRoPE), which
@@ -27,7 +29,7 @@ public record Rotary(float[] invFreq, float[] longInvFreq, int longAbove, double
             throw new IllegalArgumentException("the rotary dimension must be even and > 0, is " + rotaryDim);
         }
         if (rope.kind().equals("longrope")) {
-            for (var factors : java.util.List.of(rope.short_factor(), rope.long_factor())) {
+            for (var factors : List.of(rope.short_factor(), rope.long_factor())) {
                 if (factors.size() != rotaryDim / 2) {
                     throw new IllegalArgumentException("longrope's short_factor and long_factor need " + rotaryDim / 2
                             + " values each (one per frequency of the rotary dimension " + rotaryDim + "), have "

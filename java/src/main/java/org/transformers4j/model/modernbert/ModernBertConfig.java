@@ -11,6 +11,7 @@ import static org.transformers4j.model.ConfigChecks.tokenId;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.transformers4j.model.ConfigReader;
@@ -140,7 +141,7 @@ public record ModernBertConfig(int vocab_size, int hidden_size, int intermediate
 
     /** The entries given; a null one is as absent (transformers skips it, and the defaults fill in). */
     private static Map<String, Rope> ropeParameters(Map<String, Rope> given) {
-        Map<String, Rope> out = new java.util.HashMap<>();
+        Map<String, Rope> out = new HashMap<>();
         if (given != null) {
             given.forEach((k, v) -> {
                 if (k != null && v != null) {

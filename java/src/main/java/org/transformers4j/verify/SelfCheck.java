@@ -1,10 +1,15 @@
-package org.transformers4j.backend;
+package org.transformers4j.verify;
 
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.function.UnaryOperator;
+import org.transformers4j.backend.Activation;
+import org.transformers4j.backend.AttentionOptions;
+import org.transformers4j.backend.Backend;
+import org.transformers4j.backend.Backends;
+import org.transformers4j.backend.SoftmaxOptions;
 import org.transformers4j.backend.reference.ReferenceBackend;
 import org.transformers4j.tensor.Device;
 import org.transformers4j.tensor.Tensor;
@@ -13,7 +18,7 @@ import org.transformers4j.tensor.TensorArena;
 /**
  * Runs each kernel once on small random inputs through a backend and the plain Java reference,
  * and prints what it computed, which backend and GEMM ran, and the error. {@code java -cp
- * transformers4j.jar:... org.transformers4j.backend.SelfCheck [device]} checks an installation.
+ * transformers4j.jar:... org.transformers4j.verify.SelfCheck [device]} checks an installation.
  */
 public final class SelfCheck {
     private SelfCheck() {

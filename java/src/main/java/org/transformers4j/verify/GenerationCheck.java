@@ -1,4 +1,4 @@
-package org.transformers4j.generation;
+package org.transformers4j.verify;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -9,7 +9,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.ToIntFunction;
 import org.transformers4j.checkpoint.SafeTensors;
+import org.transformers4j.generation.GeneratedSequence;
+import org.transformers4j.generation.GenerationConfig;
+import org.transformers4j.generation.Generator;
+import org.transformers4j.generation.TokenListener;
 import org.transformers4j.model.DecoderModel;
 import org.transformers4j.model.Seq2SeqModel;
 import org.transformers4j.model.SpecialTokens;
@@ -83,7 +88,7 @@ public final class GenerationCheck {
     }
 
     private static List<Result> compareAll(SafeTensors ref, List<long[]> inputs, GenerationConfig settings,
-                                           int greedyPromptColumns, java.util.function.ToIntFunction<long[]> promptWidth,
+                                           int greedyPromptColumns, ToIntFunction<long[]> promptWidth,
                                            Search search) {
         List<Result> out = new ArrayList<>();
         if (ref.has("generate.greedy")) {

@@ -1,10 +1,18 @@
-package org.transformers4j.model;
+package org.transformers4j.verify;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.transformers4j.backend.Backend;
 import org.transformers4j.checkpoint.SafeTensors;
+import org.transformers4j.model.DecoderInput;
+import org.transformers4j.model.DecoderModel;
+import org.transformers4j.model.DecoderOutput;
+import org.transformers4j.model.EncoderInput;
+import org.transformers4j.model.EncoderModel;
+import org.transformers4j.model.EncoderOutput;
+import org.transformers4j.model.Seq2SeqModel;
+import org.transformers4j.model.Seq2SeqOutput;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 

@@ -1,8 +1,11 @@
-package org.transformers4j.backend.cuda;
+package org.transformers4j.verify;
 
 import java.io.PrintStream;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.transformers4j.backend.AttentionOptions;
+import org.transformers4j.backend.cuda.CudaBackend;
+import org.transformers4j.backend.cuda.CudaException;
 import org.transformers4j.backend.reference.ReferenceBackend;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
@@ -20,7 +23,7 @@ public final class CudaChecks {
         System.exit(run(System.out, args.length > 0 ? Integer.parseInt(args[0]) : 0));
     }
 
-    static int run(PrintStream out, int ordinal) {
+    public static int run(PrintStream out, int ordinal) {
         try (CudaBackend gpu = CudaBackend.create(ordinal); TensorArena dev = gpu.longLived();
              TensorArena host = TensorArena.confined(); ReferenceBackend ref = new ReferenceBackend()) {
             out.println("GPU checks on " + gpu.kernelProvider());
@@ -38,7 +41,7 @@ public final class CudaChecks {
             for (int i = 0; i < v.length; i++) {
                 v[i] = (float) rnd.nextDouble(-2, 2);
             }
-            Tensor x = host.of(v, 37, 301), g = host.of(java.util.Arrays.copyOf(v, 301), 301), want = host.zeros(37, 301);
+            Tensor x = host.of(v, 37, 301), g = host.of(Arrays.copyOf(v, 301), 301), want = host.zeros(37, 301);
             ref.layerNorm(x, null, null, g, null, 1e-5f, want);
             Tensor y = dev.empty(37, 301);
             gpu.layerNorm(gpu.toDevice(x, dev), null, null, gpu.toDevice(g, dev), null, 1e-5f, y);

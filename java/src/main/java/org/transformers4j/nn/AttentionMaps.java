@@ -1,0 +1,111 @@
+package org.transformers4j.nn;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.transformers4j.backend.AttentionOptions;
+import org.transformers4j.backend.Backend;
+import org.transformers4j.backend.SoftmaxOptions;
+import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.TensorArena;
+
+/**
+ * The attention probabilities of a pass, layer by layer, as transformers returns them with
+ * output_attentions and eager attention: [B, H, S, T] each, softmax(scale q k^T + mask) before
+ * the values are weighted. Layers that record here attend unfused (scores by GEMM, the masked
+ * softmax kernel, then P·V) instead of through the fused attention kernel.
+ */
+public final class AttentionMaps {
+    private final TensorArena out;
+    private final List<Tensor> layers = new ArrayList<>();
+
+    /** Maps kept in out (the caller's arena). */
+    public AttentionMaps(TensorArena out) {
+        this.out = out;
+    }
+
+    /** The probabilities of each layer that attended, in order: [B, H, S, T] each. */
+    public List<Tensor> layers() {
+        return List.copyOf(layers);
+    }
+
+    /**
+     * out = softmax(scale q k^T + mask) v, computed as the fused kernel defines it, keeping the
+     * probabilities. q: [B, S, H, D], k, v: [B, T, K, D], context: [B, S, H, D].
+     */
+    void attend(Backend backend, Tensor q, Tensor k, Tensor v, AttentionOptions options,
+                RelativePositionBias.Pass positionBias, Tensor context, TensorArena arena) {
+        if (positionBias != null) {
+            throw new UnsupportedOperationException("attention probabilities are not computed for attention with a"
+                    + " relative position bias (T5)");
+        }
+        int b = (int) q.dim(0), s = (int) q.dim(1), h = (int) q.dim(2), d = (int) q.dim(3);
+        int t = (int) k.dim(1), kvHeads = (int) k.dim(2), group = h / kvHeads;
+        Tensor qh = headsFirst(backend, q, arena), kh = headsFirst(backend, k, arena);
+        Tensor vh = headsFirst(backend, v, arena);
+        Tensor probs = arena.empty(q.dtype(), b, h, s, t), ctx = arena.empty(q.dtype(), b, h, s, d);
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < h; j++) {
+                backend.matmul(head(qh, i, j), false, head(kh, i, j / group), true, head(probs, i, j), 1f, 0f);
+            }
+        }
+        SoftmaxOptions masked = new SoftmaxOptions(options.scale(), options.causal(),
+                mask(backend, options, b, s, t, arena), options.keyStart(), options.keyLength());
+        backend.softmax(probs, masked, probs);
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < h; j++) {
+                backend.matmul(head(probs, i, j), false, head(vh, i, j / group), false, head(ctx, i, j), 1f, 0f);
+            }
+        }
+        backend.copy(ctx.transpose(1, 2), context);
+        layers.add(keep(backend, probs));
+    }
+
+    /** x: [B, L, N, D] as a contiguous [B, N, L, D] copy. */
+    private static Tensor headsFirst(Backend backend, Tensor x, TensorArena arena) {
+        Tensor y = arena.empty(x.dtype(), x.dim(0), x.dim(2), x.dim(1), x.dim(3));
+        backend.copy(x.transpose(1, 2), y);
+        return y;
+    }
+
+    /** The [L, D] matrix of batch row i, head j of a contiguous [B, N, L, D] tensor. */
+    private static Tensor head(Tensor x, int i, int j) {
+        return x.narrow(0, i, 1).narrow(1, j, 1).reshape(x.dim(2), x.dim(3));
+    }
+
+    /**
+     * The additive mask the softmax adds: the options' bias, with a sliding window folded in
+     * (the softmax has key ranges and causal masking of its own, but no window).
+     */
+    private static Tensor mask(Backend backend, AttentionOptions o, int b, int s, int t, TensorArena arena) {
+        if (o.window() <= 0) {
+            return o.bias();
+        }
+        try (TensorArena host = TensorArena.confined()) { // the bias may be on a device
+            Tensor bias = o.bias() == null ? null : backend.toHost(o.bias(), host);
+            int mb = bias == null ? 1 : (int) bias.dim(0), mh = bias == null ? 1 : (int) bias.dim(1);
+            float[] m = new float[mb * mh * s * t];
+            for (int i = 0; i < mb; i++) {
+                for (int j = 0; j < mh; j++) {
+                    for (int r = 0; r < s; r++) {
+                        long pos = t - s + r;
+                        for (int c = 0; c < t; c++) {
+                            float add = bias == null ? 0f : bias.getFloat(i, j, bias.dim(2) == 1 ? 0 : r, c);
+                            m[((i * mh + j) * s + r) * t + c] = pos - c < o.window() ? add : Float.NEGATIVE_INFINITY;
+                        }
+                    }
+                }
+            }
+            return backend.floats(m, arena, mb, mh, s, t);
+        }
+    }
+
+    /** The probabilities copied into the caller's arena. */
+    private Tensor keep(Backend backend, Tensor probs) {
+        if (!out.device().equals(backend.device())) {
+            return backend.toHost(probs, out);
+        }
+        Tensor t = out.empty(probs.dtype(), probs.shape().toArray());
+        backend.copy(probs, t);
+        return t;
+    }
+}
