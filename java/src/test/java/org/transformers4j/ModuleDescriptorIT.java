@@ -54,7 +54,7 @@ class ModuleDescriptorIT {
         }
         assertEquals(new TreeSet<>(EXPORTED), exported, description);
         for (String internal : List.of("org.transformers4j.nn", "org.transformers4j.util",
-                "org.transformers4j.backend.reference")) {
+                "org.transformers4j.verify", "org.transformers4j.backend.reference")) {
             assertTrue(contained.contains(internal), internal + " should be in the jar, unexported: " + description);
         }
         // gson binds the config records by reflection: on the module path it fails unless the package is open to it
