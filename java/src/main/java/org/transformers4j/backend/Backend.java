@@ -45,7 +45,8 @@ public interface Backend extends AutoCloseable {
      * bias: [out] or null, y: [N, out].
      *
      * @param x the input, [N, in]
-     * @param w the weight in {@link #weightType()}, [out, in], from {@link #weightMatrix} or {@link #int8Matrix}
+     * @param w the weight, [out, in], as {@link #weightMatrix} or {@link #int8Matrix} gives it (or
+     *        float values computed at run time)
      * @param bias [out], or null for none
      * @param act applied after the bias
      * @param y the output, [N, out]

@@ -46,7 +46,7 @@ public final class ParityCheck {
      *
      * @param model the model to run
      * @param reference a safetensors file with input_ids and, optionally, attention_mask and token_type_ids
-     * @return one result per output the file holds, in the order hidden states, then logits
+     * @return one result per output the file holds, in the order hidden states, then logits (or start and end logits)
      * @throws org.transformers4j.checkpoint.CheckpointException when the file cannot be read or lacks input_ids
      * @throws IllegalArgumentException when an output's shape differs from the reference's
      */

@@ -47,7 +47,8 @@ public final class TransformerEncoder implements EncoderModel {
      * @param head what follows the last layer ({@link Heads#NONE} for hidden states only)
      * @param heads H, the attention heads (the scores are scaled by 1/sqrt(C / H))
      * @param maxPositions the longest input; a longer one is refused
-     * @param positionIds the position ids of an input (BERT: 0, 1, 2, ...; RoBERTa: from padding_idx + 1, skipping padding)
+     * @param positionIds the position ids of an input (BERT: 0, 1, 2, ...; RoBERTa: from padding_idx + 1,
+     *        skipping padding)
      */
     public TransformerEncoder(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
                        Embeddings embeddings, List<TransformerLayer> layers, EncoderHead head, int heads, int maxPositions,
@@ -69,7 +70,8 @@ public final class TransformerEncoder implements EncoderModel {
      * @param head what follows the last layer ({@link Heads#NONE} for hidden states only)
      * @param heads H, the attention heads (the scores are scaled by 1/sqrt(C / H))
      * @param maxPositions the longest input; a longer one is refused
-     * @param positionIds the position ids of an input (BERT: 0, 1, 2, ...; RoBERTa: from padding_idx + 1, skipping padding)
+     * @param positionIds the position ids of an input (BERT: 0, 1, 2, ...; RoBERTa: from padding_idx + 1,
+     *        skipping padding)
      */
     public TransformerEncoder(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
                        Embeddings embeddings, Linear projection, List<TransformerLayer> layers, EncoderHead head,

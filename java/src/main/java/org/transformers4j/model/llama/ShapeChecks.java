@@ -112,7 +112,8 @@ public final class ShapeChecks {
     }
 
     /**
-     * {@return the window of one layer of a Qwen2 or Qwen3 config checked by {@link #qwenWindows}, 0 for global attention}
+     * {@return the window of one layer of a Qwen2 or Qwen3 config checked by {@link #qwenWindows}, 0 for global
+     * attention}
      *
      * @param useSlidingWindow use_sliding_window
      * @param slidingWindow sliding_window, or null
