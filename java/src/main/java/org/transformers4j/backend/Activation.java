@@ -24,7 +24,12 @@ public enum Activation {
         return code;
     }
 
-    /** {@return the activation for a Hugging Face config name (hidden_act, activation_function)} */
+    /**
+     * {@return the activation for a Hugging Face config name (hidden_act, activation_function)}
+     *
+     * @param name the config value, for example "gelu_new" or "silu"
+     * @throws IllegalArgumentException when no activation has that name
+     */
     public static Activation fromConfigName(String name) {
         return switch (name) {
             case "gelu" -> GELU;

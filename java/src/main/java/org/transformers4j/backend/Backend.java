@@ -14,27 +14,42 @@ import org.transformers4j.tensor.TensorArena;
  */
 public interface Backend extends AutoCloseable {
 
-    /** A short name, for example "cpu". */
+    /** {@return a short name, for example "cpu"} */
     String name();
 
-    /** The device whose tensors this backend takes. */
+    /** {@return the device whose tensors this backend takes} */
     Device device();
 
-    /** What runs matrix products, for example "OpenBLAS 0.3.31 (SkylakeX)" or "built-in GEMM". */
+    /** {@return what runs matrix products, for example "OpenBLAS 0.3.31 (SkylakeX)" or "built-in GEMM"} */
     String gemmProvider();
 
-    /** What runs the other kernels, for example "libt4j_cpu avx512, 2 threads". */
+    /** {@return what runs the other kernels, for example "libt4j_cpu avx512, 2 threads"} */
     String kernelProvider();
 
     /**
      * c = alpha op(a) op(b) + beta c for 2-D tensors; op(a) is [M, K] (a is [K, M] when transA),
      * op(b) is [K, N] (b is [N, K] when transB), c is [M, N]. With beta = 0, c is not read.
+     *
+     * @param a the left matrix, [M, K] or [K, M]
+     * @param transA whether op(a) is a's transpose
+     * @param b the right matrix, [K, N] or [N, K]
+     * @param transB whether op(b) is b's transpose
+     * @param c the result [M, N], read only when beta is not 0
+     * @param alpha multiplies the product
+     * @param beta multiplies c's previous contents
      */
     void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, float alpha, float beta);
 
     /**
      * A linear layer in Hugging Face layout: y = act(x w^T + bias), x: [N, in], w: [out, in],
      * bias: [out] or null, y: [N, out].
+     *
+     * @param x the input, [N, in]
+     * @param w the weight, [out, in], as {@link #weightMatrix} or {@link #int8Matrix} gives it (or
+     *        float values computed at run time)
+     * @param bias [out], or null for none
+     * @param act applied after the bias
+     * @param y the output, [N, out]
      */
     void linear(Tensor x, Tensor w, Tensor bias, Activation act, Tensor y);
 
@@ -42,15 +57,36 @@ public interface Backend extends AutoCloseable {
      * Layer norm over the last axis of s = x + residual (residual may be null):
      * y = (s - mean) / sqrt(var + eps) * gamma + beta. x, residual, sumOut, y: [rows, C];
      * gamma, beta: [C]; beta and sumOut may be null; sumOut receives s. y may be x.
+     *
+     * @param x the input, [rows, C]
+     * @param residual added to x before normalising, [rows, C], or null
+     * @param sumOut receives x + residual, [rows, C], or null
+     * @param gamma the scale, [C]
+     * @param beta the shift, [C], or null for none
+     * @param eps added to the variance
+     * @param y the output, [rows, C]
      */
     void layerNorm(Tensor x, Tensor residual, Tensor sumOut, Tensor gamma, Tensor beta, float eps, Tensor y);
 
-    /** RMS norm (T5, Llama): y = s / sqrt(mean(s^2) + eps) * gamma, s = x + residual; as layerNorm. */
+    /**
+     * RMS norm (T5, Llama): y = s / sqrt(mean(s^2) + eps) * gamma, s = x + residual; as layerNorm.
+     *
+     * @param x the input, [rows, C]
+     * @param residual added to x before normalising, [rows, C], or null
+     * @param sumOut receives x + residual, [rows, C], or null
+     * @param gamma the scale, [C]
+     * @param eps added to the mean of squares
+     * @param y the output, [rows, C]; may be x
+     */
     void rmsNorm(Tensor x, Tensor residual, Tensor sumOut, Tensor gamma, float eps, Tensor y);
 
     /**
      * Masked softmax over the last axis; x, y: [B, H, S, T] contiguous, y may be x.
      * A row with no visible key gives zeros.
+     *
+     * @param x the scores, [B, H, S, T]
+     * @param options scale, causal masking, additive mask and key ranges
+     * @param y the probabilities, [B, H, S, T]
      */
     void softmax(Tensor x, SoftmaxOptions options, Tensor y);
 
@@ -60,37 +96,88 @@ public interface Backend extends AutoCloseable {
      * takes any S). out must not overlap q, k or v. The bias of
      * the options is [B or 1, H or 1, S or 1, T].
      * A query with no visible key gives zeros.
+     *
+     * @param q the queries, [B, S, H, D]
+     * @param k the keys, [B, T, K, D]
+     * @param v the values, [B, T, K, D]
+     * @param options scale, causal masking, window, additive bias and key ranges
+     * @param out the output, [B, S, H, D]
      */
     void attention(Tensor q, Tensor k, Tensor v, AttentionOptions options, Tensor out);
 
-    /** y = a + b elementwise for contiguous tensors of one shape; y may be a or b. */
+    /**
+     * y = a + b elementwise for contiguous tensors of one shape; y may be a or b.
+     *
+     * @param a the first term
+     * @param b the second term
+     * @param y the sum
+     */
     void add(Tensor a, Tensor b, Tensor y);
 
-    /** y = alpha x elementwise for x, y of the same shape (contiguous); y may be x. */
+    /**
+     * y = alpha x elementwise for x, y of the same shape (contiguous); y may be x.
+     *
+     * @param x the input
+     * @param alpha the factor
+     * @param y the output
+     */
     void scale(Tensor x, float alpha, Tensor y);
 
-    /** y = act(x) elementwise for x, y of the same shape (contiguous); y may be x. */
+    /**
+     * y = act(x) elementwise for x, y of the same shape (contiguous); y may be x.
+     *
+     * @param act the activation
+     * @param x the input
+     * @param y the output
+     */
     void activation(Activation act, Tensor x, Tensor y);
 
-    /** y = act(x + bias) with x, y: [rows, C] and bias: [C] or null; y may be x. */
+    /**
+     * y = act(x + bias) with x, y: [rows, C] and bias: [C] or null; y may be x.
+     *
+     * @param act the activation
+     * @param x the input, [rows, C]
+     * @param bias [C], or null for none
+     * @param y the output, [rows, C]
+     */
     void biasActivation(Activation act, Tensor x, Tensor bias, Tensor y);
 
-    /** y = act(gate) * up for gate, up, y: [rows, F] (SwiGLU with SILU, gated GELU with GELU). */
+    /**
+     * y = act(gate) * up for gate, up, y: [rows, F] (SwiGLU with SILU, gated GELU with GELU).
+     *
+     * @param act the activation applied to gate
+     * @param gate the gate projection, [rows, F]
+     * @param up the up projection, [rows, F]
+     * @param y the output, [rows, F]
+     */
     void gatedActivation(Activation act, Tensor gate, Tensor up, Tensor y);
 
     /**
      * Rotary position embedding in place, rotate-half convention, on x: [B, S, N, D]; with
      * invFreq float32 [R] on this device, the first 2R dimensions of each head rotate, pair i by
      * the angle positions[b * S + s] * invFreq[i] (a float32 product, as transformers computes it).
+     *
+     * @param x the queries or keys, [B, S, N, D] with N heads; rotated in place
+     * @param positions the position of each token, B * S values, batch-major
+     * @param invFreq the inverse frequencies, float32 [R] with 2R &lt;= D, on this device
      */
     void rope(Tensor x, long[] positions, Tensor invFreq);
 
-    /** out[i, :] = table[ids[i], :]; table: [V, C], ids: int64 of any shape with n elements, out: [n, C]. */
+    /**
+     * out[i, :] = table[ids[i], :]; table: [V, C], ids: int64 of any shape with n elements, out: [n, C].
+     *
+     * @param table the embedding table, [V, C]
+     * @param ids the rows to gather, int64, each in [0, V)
+     * @param out the gathered rows, [n, C]
+     */
     void embedding(Tensor table, Tensor ids, Tensor out);
 
     /**
      * dst = src for tensors of the same shape and dtype that do not overlap; other than the last
      * dimension, strides are free (a KV-cache slot, a head slice of a fused projection).
+     *
+     * @param src the values to copy
+     * @param dst where they go
      */
     void copy(Tensor src, Tensor dst);
 
@@ -98,6 +185,8 @@ public interface Backend extends AutoCloseable {
      * The element type this backend keeps weight matrices in (linear layers' weights, embedding
      * tables): the type models compute in, or BF16 on a CPU backend made for bfloat16 weights,
      * which computes in F32.
+     *
+     * @return the dtype of the tensors {@link #weightMatrix} gives
      */
     default DType weightType() {
         return DType.F32;
@@ -106,6 +195,10 @@ public interface Backend extends AutoCloseable {
     /**
      * A weight matrix (a linear layer's weight or an embedding table) given as host values, on
      * this device in {@link #weightType()}, allocated in arena when it has to be copied.
+     *
+     * @param hostValues the weights, float32 [N, K] in host memory
+     * @param arena a long-lived arena of this device
+     * @return the matrix {@link #linear} and {@link #embedding} take
      */
     default Tensor weightMatrix(Tensor hostValues, TensorArena arena) {
         return toDevice(hostValues, arena);
@@ -119,6 +212,13 @@ public interface Backend extends AutoCloseable {
      * DynamicQuantizeLinear does), else per row. A backend with int8 products keeps the integers
      * (a tensor of dtype I8 that only it can use); this default gives the dequantized values as
      * {@link #weightMatrix} keeps float matrices.
+     *
+     * @param q the quantized weights, I8 [N, K] in host memory
+     * @param scale the per-row scales, F32 [N] in host memory
+     * @param perTensorActivations whether activations get one scale per product rather than one per row
+     * @param arena a long-lived arena of this device
+     * @return the matrix {@link #linear} takes
+     * @throws IllegalArgumentException when q is not I8 [N, K] or scale not F32 [N]
      */
     default Tensor int8Matrix(Tensor q, Tensor scale, boolean perTensorActivations, TensorArena arena) {
         Checks.int8Matrix(q, scale);
@@ -133,12 +233,14 @@ public interface Backend extends AutoCloseable {
     /**
      * An arena for one computation's intermediate results on this backend's device, confined to
      * the calling thread; its memory is reused after close, so contents start undefined.
+     *
+     * @return a new arena, to close when the computation ends
      */
     default TensorArena scratch() {
         return TensorArena.pooled();
     }
 
-    /** An arena on this backend's device for tensors that outlive a computation (weights, caches). */
+    /** {@return an arena on this backend's device for tensors that outlive a computation (weights, caches)} */
     default TensorArena longLived() {
         return TensorArena.shared();
     }
@@ -146,20 +248,38 @@ public interface Backend extends AutoCloseable {
     /**
      * The tensor on this backend's device: t itself when it is there, else a contiguous copy
      * allocated in arena (an arena of this device).
+     *
+     * @param t a tensor on the host or this device
+     * @param arena where a copy is allocated
+     * @return t or its copy on this device
+     * @throws IllegalArgumentException when t is on another device
      */
     default Tensor toDevice(Tensor t, TensorArena arena) {
         Checks.onDevice("tensor", t, device());
         return t;
     }
 
-    /** A copy of t (on the host or this device) in arena, an arena of this device. */
+    /**
+     * A copy of t (on the host or this device) in arena, an arena of this device.
+     *
+     * @param t the tensor to copy
+     * @param arena where the copy is allocated
+     * @return the contiguous copy
+     */
     default Tensor place(Tensor t, TensorArena arena) {
         Tensor c = arena.empty(t.dtype(), t.shape().toArray());
         copy(t, c);
         return c;
     }
 
-    /** A new int64 tensor of arena (on this device) holding the values. */
+    /**
+     * A new int64 tensor of arena (on this device) holding the values.
+     *
+     * @param values the elements in row-major order
+     * @param arena an arena of this device
+     * @param dims the shape; its product must equal values.length
+     * @return the new tensor
+     */
     default Tensor longs(long[] values, TensorArena arena, long... dims) {
         return arena.ofLongs(values, dims);
     }
@@ -167,6 +287,11 @@ public interface Backend extends AutoCloseable {
     /**
      * A new float32 tensor of arena (on this device) holding the values: for additive biases and
      * masks, which the kernels take in float32 whatever the model computes in.
+     *
+     * @param values the elements in row-major order
+     * @param arena an arena of this device
+     * @param dims the shape; its product must equal values.length
+     * @return the new float32 tensor
      */
     default Tensor floats(float[] values, TensorArena arena, long... dims) {
         return arena.of(values, dims);
@@ -175,6 +300,11 @@ public interface Backend extends AutoCloseable {
     /**
      * A new tensor of the arena's float type (on this device) holding the values: for weights and
      * activations computed on the host.
+     *
+     * @param values the elements in row-major order, converted to the arena's float type
+     * @param arena an arena of this device
+     * @param dims the shape; its product must equal values.length
+     * @return the new tensor
      */
     default Tensor values(float[] values, TensorArena arena, long... dims) {
         return arena.of(values, dims);
@@ -183,6 +313,11 @@ public interface Backend extends AutoCloseable {
     /**
      * The tensor in host memory, for reading: t itself when it is there, else a contiguous copy
      * allocated in hostArena after the work queued before it has finished.
+     *
+     * @param t a tensor on this device
+     * @param hostArena a host arena, where a copy is allocated
+     * @return t or its host copy
+     * @throws IllegalArgumentException when t is on another device
      */
     default Tensor toHost(Tensor t, TensorArena hostArena) {
         Checks.onDevice("tensor", t, device());

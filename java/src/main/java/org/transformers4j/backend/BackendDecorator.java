@@ -22,6 +22,11 @@ public final class BackendDecorator {
         /**
          * Runs op, whose arguments are args (as the caller gave them), by calling proceed with the
          * arguments the inner backend is to get (args itself, or adapted).
+         *
+         * @param op the op called
+         * @param args its arguments in the order of the {@link Backend} method
+         * @param proceed runs the op on the inner backend; not calling it skips the op
+         * @throws Throwable what proceed or the decorator throws, passed to the caller unchanged
          */
         void call(Op op, Object[] args, Proceed proceed) throws Throwable;
     }
@@ -29,13 +34,24 @@ public final class BackendDecorator {
     /** The inner backend's op, on the given arguments. */
     @FunctionalInterface
     public interface Proceed {
-        /** Runs the op on the inner backend; an exception it throws comes out unchanged. */
+        /**
+         * Runs the op on the inner backend; an exception it throws comes out unchanged.
+         *
+         * @param args the arguments, in the order of the {@link Backend} method
+         * @throws Throwable what the inner backend throws
+         */
         void run(Object[] args) throws Throwable;
     }
 
     /**
      * inner with around at its one dispatch point; name() of the result gives name. Closing it
      * closes inner.
+     *
+     * @param inner the backend that runs the ops
+     * @param name what name() of the result gives
+     * @param around what runs around each op
+     * @return the decorated backend, on inner's device
+     * @throws NullPointerException when an argument is null
      */
     public static Backend decorate(Backend inner, String name, Around around) {
         Objects.requireNonNull(inner, "inner");

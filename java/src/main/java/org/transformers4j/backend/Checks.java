@@ -15,12 +15,31 @@ public final class Checks {
     private Checks() {
     }
 
-    /** Requires a live float32 tensor of the given rank on the device, last dimension contiguous. */
+    /**
+     * Requires a live float32 tensor of the given rank on the device, last dimension contiguous.
+     *
+     * @param name the argument's name, for the message
+     * @param t the tensor to check
+     * @param rank the rank it must have, or -1 for any
+     * @param device the device it must be on
+     * @throws IllegalArgumentException when t is null, closed, of another dtype, rank or device, or
+     *         strided in its last dimension
+     */
     public static void tensor(String name, Tensor t, int rank, Device device) {
         tensor(name, t, rank, device, DType.F32);
     }
 
-    /** As {@link #tensor(String, Tensor, int, Device)} for another dtype. */
+    /**
+     * As {@link #tensor(String, Tensor, int, Device)} for another dtype.
+     *
+     * @param name the argument's name, for the message
+     * @param t the tensor to check
+     * @param rank the rank it must have, or -1 for any
+     * @param device the device it must be on
+     * @param dtype the dtype it must have
+     * @throws IllegalArgumentException when t is null, closed, of another dtype, rank or device, or
+     *         strided in its last dimension
+     */
     public static void tensor(String name, Tensor t, int rank, Device device, DType dtype) {
         if (t == null) {
             throw new IllegalArgumentException(name + " is null");
@@ -43,7 +62,14 @@ public final class Checks {
         }
     }
 
-    /** Requires t to be a live tensor on the device. */
+    /**
+     * Requires t to be a live tensor on the device.
+     *
+     * @param name the argument's name, for the message
+     * @param t the tensor to check
+     * @param device the device it must be on
+     * @throws IllegalArgumentException when t is null, belongs to a closed arena or is on another device
+     */
     public static void onDevice(String name, Tensor t, Device device) {
         if (t == null) {
             throw new IllegalArgumentException(name + " is null");
@@ -56,7 +82,14 @@ public final class Checks {
         }
     }
 
-    /** Requires t (possibly null when optional) to have exactly the given sizes. */
+    /**
+     * Requires t to have exactly the given sizes.
+     *
+     * @param name the argument's name, for the message
+     * @param t the tensor to check, not null
+     * @param dims the sizes it must have
+     * @throws IllegalArgumentException when its shape differs
+     */
     public static void shape(String name, Tensor t, long... dims) {
         if (!Arrays.equals(t.shape().toArray(), dims)) {
             throw new IllegalArgumentException(name + " has shape " + t.shape() + ", expected "
@@ -64,14 +97,27 @@ public final class Checks {
         }
     }
 
-    /** Requires dimension value to equal expected. */
+    /**
+     * Requires dimension value to equal expected.
+     *
+     * @param what the dimension, for the message (for example "k's head dim")
+     * @param value its size
+     * @param expected the size it must have
+     * @throws IllegalArgumentException when they differ
+     */
     public static void dim(String what, long value, long expected) {
         if (value != expected) {
             throw new IllegalArgumentException(what + " is " + value + ", expected " + expected);
         }
     }
 
-    /** Requires a fully contiguous tensor. */
+    /**
+     * Requires a fully contiguous tensor.
+     *
+     * @param name the argument's name, for the message
+     * @param t the tensor to check
+     * @throws IllegalArgumentException when t has gaps or another order, naming its strides
+     */
     public static void contiguous(String name, Tensor t) {
         if (!t.isContiguous()) {
             throw new IllegalArgumentException(name + " must be contiguous, strides are "
@@ -79,14 +125,30 @@ public final class Checks {
         }
     }
 
-    /** Requires that two tensors share no memory. */
+    /**
+     * Requires that two tensors share no memory (their address ranges do not overlap).
+     *
+     * @param name the first argument's name, for the message
+     * @param t the first tensor
+     * @param otherName the second argument's name
+     * @param other the second tensor
+     * @throws IllegalArgumentException when the ranges overlap
+     */
     public static void disjoint(String name, Tensor t, String otherName, Tensor other) {
         if (t.deviceSegment().asOverlappingSlice(other.deviceSegment()).isPresent()) { // address ranges only
             throw new IllegalArgumentException(name + " overlaps " + otherName);
         }
     }
 
-    /** Requires per-batch lengths (when present) of length batch with values in [0, max]. */
+    /**
+     * Requires per-batch lengths (when present) of length batch with values in [0, max].
+     *
+     * @param name the argument's name, for the message
+     * @param values the per-batch values, or null (accepted)
+     * @param batch B, how many values there must be
+     * @param max the largest value allowed
+     * @throws IllegalArgumentException when the count is not B or a value is out of range, naming its index
+     */
     public static void lengths(String name, int[] values, long batch, long max) {
         if (values == null) {
             return;
@@ -104,6 +166,13 @@ public final class Checks {
     /**
      * Element strides of a broadcastable operand of shape [B or 1, H or 1, S (or 1 if allowed), T]
      * against the full shape; a size-1 dimension gets stride 0.
+     *
+     * @param name the argument's name, for the message
+     * @param t the operand (a mask or bias), rank 4
+     * @param full the shape it broadcasts to, [B, H, S, T]
+     * @param rowsMayBroadcast whether its S dimension may be 1
+     * @return its element strides over B, H and S, 0 where it broadcasts
+     * @throws IllegalArgumentException when t is not rank 4 or a dimension cannot broadcast
      */
     public static long[] broadcastStrides(String name, Tensor t, long[] full, boolean rowsMayBroadcast) {
         if (t.rank() != 4) {
@@ -125,7 +194,13 @@ public final class Checks {
         return strides;
     }
 
-    /** Requires a finite value, naming it. */
+    /**
+     * Requires a finite value, naming it.
+     *
+     * @param name the argument's name, for the message
+     * @param value the value to check
+     * @throws IllegalArgumentException when value is NaN or infinite
+     */
     public static void finite(String name, float value) {
         if (!Float.isFinite(value)) {
             throw new IllegalArgumentException(name + " must be finite, got " + value);
@@ -136,6 +211,11 @@ public final class Checks {
      * An int8 weight matrix (see {@link Backend#int8Matrix}): q a contiguous host I8 [N, K] with K of
      * at most 65536 (the int8 products sum exactly in int32 up to there), scale a host F32 [N] of
      * finite values.
+     *
+     * @param q the quantized weights
+     * @param scale the per-row scales
+     * @throws IllegalArgumentException when either has the wrong dtype, device, shape or layout, K exceeds
+     *         {@link #MAX_INT8_K}, or a scale is not finite (naming its row)
      */
     public static void int8Matrix(Tensor q, Tensor scale) {
         tensor("q", q, 2, Device.CPU, DType.I8);
@@ -154,7 +234,14 @@ public final class Checks {
         }
     }
 
-    /** w[n, k] = q[n, k] * scale[n] for checked int8 q [N, K], scale [N] into F32 w [N, K] (contiguous). */
+    /**
+     * w[n, k] = q[n, k] * scale[n] for checked int8 q [N, K], scale [N] into F32 w [N, K] (contiguous).
+     * Nothing is checked here: call {@link #int8Matrix} first.
+     *
+     * @param q the quantized weights, I8 [N, K] on the host
+     * @param scale the per-row scales, F32 [N] on the host
+     * @param w receives the float weights, F32 [N, K] on the host
+     */
     public static void dequantize(Tensor q, Tensor scale, Tensor w) {
         long n = q.dim(0), k = q.dim(1);
         MemorySegment src = q.segment(), dst = w.segment();

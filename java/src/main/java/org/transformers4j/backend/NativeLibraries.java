@@ -55,6 +55,11 @@ public final class NativeLibraries {
      * Extracts the given resources (all from one folder, in dependency order), and the runtimes
      * shipped beside them, into one cache folder and loads them in that order. Throws
      * {@link UnsatisfiedLinkError} naming what is missing.
+     *
+     * @param folder the resource folder, for example "natives/linux-x86_64"
+     * @param libraries the file names in that folder, each after those it depends on
+     * @return the cache folder the libraries were loaded from
+     * @throws UnsatisfiedLinkError when a resource is missing for this platform or does not load
      */
     public static Path load(String folder, List<String> libraries) {
         List<String> names = withShipped(libraries);

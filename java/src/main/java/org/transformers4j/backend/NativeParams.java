@@ -15,7 +15,21 @@ public final class NativeParams {
     private NativeParams() {
     }
 
-    /** A t4j_attention_params in arena. */
+    /**
+     * A t4j_attention_params in arena, for arguments already checked.
+     *
+     * @param arena where the struct is allocated; it must outlive the native call
+     * @param q the queries, [B, S, H, D]; their strides are recorded
+     * @param k the keys, [B, T, K, D]; their strides are recorded
+     * @param v the values, [B, T, K, D]; their strides are recorded
+     * @param out the output, [B, S, H, D]; its strides are recorded
+     * @param o the options: scale, causal, window
+     * @param sh the checked sizes and bias strides
+     * @param bias the bias's memory, or {@link MemorySegment#NULL}
+     * @param keyStart per batch the first visible key (int32), or {@link MemorySegment#NULL}
+     * @param keyLength per batch one past the last visible key (int32), or {@link MemorySegment#NULL}
+     * @return the filled struct
+     */
     public static MemorySegment attention(Arena arena, Tensor q, Tensor k, Tensor v, Tensor out, AttentionOptions o,
                                           AttentionShape sh, MemorySegment bias, MemorySegment keyStart,
                                           MemorySegment keyLength) {
@@ -50,7 +64,17 @@ public final class NativeParams {
         return p;
     }
 
-    /** A t4j_softmax_params in arena. */
+    /**
+     * A t4j_softmax_params in arena, for arguments already checked.
+     *
+     * @param arena where the struct is allocated; it must outlive the native call
+     * @param o the options: scale and causal
+     * @param sh the checked sizes and mask strides
+     * @param mask the mask's memory, or {@link MemorySegment#NULL}
+     * @param keyStart per batch the first visible key (int32), or {@link MemorySegment#NULL}
+     * @param keyLength per batch one past the last visible key (int32), or {@link MemorySegment#NULL}
+     * @return the filled struct
+     */
     public static MemorySegment softmax(Arena arena, SoftmaxOptions o, SoftmaxShape sh, MemorySegment mask,
                                         MemorySegment keyStart, MemorySegment keyLength) {
         MemorySegment p = t4j_softmax_params.allocate(arena);

@@ -79,33 +79,42 @@ public enum Op {
         this.formula = formula;
     }
 
-    /** The name of the {@link Backend} method, for example "layerNorm". */
+    /** {@return the name of the {@link Backend} method, for example "layerNorm"} */
     public String method() {
         return method;
     }
 
-    /** The family the op's time is counted in. */
+    /** {@return the family the op's time is counted in} */
     public Family family() {
         return family;
     }
 
-    /** The arguments' shapes. */
+    /** {@return the arguments' shapes, in the dimension letters of the {@link Backend} methods} */
     public String shapes() {
         return shapes;
     }
 
-    /** What the op computes, in one formula. */
+    /** {@return what the op computes, in one formula} */
     public String formula() {
         return formula;
     }
 
-    /** The op a {@link Backend} method runs, or null for a method that is not an op (name, arenas, transfers). */
+    /**
+     * {@return the op a {@link Backend} method runs, or null for a method that is not an op (name, arenas,
+     * transfers)}
+     *
+     * @param m a method; one not declared by {@link Backend} gives null
+     */
     public static Op of(Method m) {
         Op op = BY_METHOD.get(m.getName());
         return op != null && m.getDeclaringClass() == Backend.class ? op : null;
     }
 
-    /** The op of a method name, or null. */
+    /**
+     * {@return the op of a method name, or null}
+     *
+     * @param name a {@link Backend} method name, for example "layerNorm"
+     */
     public static Op ofMethod(String name) {
         return BY_METHOD.get(name);
     }

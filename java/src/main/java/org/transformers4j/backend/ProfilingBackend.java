@@ -17,12 +17,16 @@ public final class ProfilingBackend {
     private final Map<String, LongAdder> nanos = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> calls = new ConcurrentHashMap<>();
 
-    /** A profile of inner's operations; closing {@link #backend()} closes inner. */
+    /**
+     * A profile of inner's operations; closing {@link #backend()} closes inner.
+     *
+     * @param inner the backend whose operations are timed
+     */
     public ProfilingBackend(Backend inner) {
         this.backend = BackendDecorator.decorate(inner, inner.name() + "+profiling", this::time);
     }
 
-    /** The profiled backend: inner's operations, each timed. */
+    /** {@return the profiled backend: inner's operations, each timed} */
     public Backend backend() {
         return backend;
     }
@@ -34,7 +38,7 @@ public final class ProfilingBackend {
         return out;
     }
 
-    /** Calls per operation name so far. */
+    /** {@return calls per operation name ({@link Op#method()}) so far} */
     public Map<String, Long> callsByOperation() {
         Map<String, Long> out = new TreeMap<>();
         calls.forEach((k, v) -> out.put(k, v.sum()));

@@ -13,7 +13,11 @@ import org.transformers4j.tensor.Tensor;
  */
 public record SoftmaxOptions(float scale, boolean causal, Tensor mask, int[] keyStart, int[] keyLength) {
 
-    /** {@return plain softmax of scale * x} */
+    /**
+     * {@return plain softmax of scale * x}
+     *
+     * @param scale multiplies x
+     */
     public static SoftmaxOptions scaled(float scale) {
         return new SoftmaxOptions(scale, false, null, null, null);
     }
@@ -23,17 +27,29 @@ public record SoftmaxOptions(float scale, boolean causal, Tensor mask, int[] key
         return new SoftmaxOptions(scale, true, mask, keyStart, keyLength);
     }
 
-    /** {@return these options with an additive mask} */
+    /**
+     * {@return these options with an additive mask}
+     *
+     * @param additive float32 mask [B or 1, H or 1, S or 1, T] added after scaling, or null for none
+     */
     public SoftmaxOptions withMask(Tensor additive) {
         return new SoftmaxOptions(scale, causal, additive, keyStart, keyLength);
     }
 
-    /** {@return these options with per-batch key lengths} */
+    /**
+     * {@return these options with per-batch key lengths}
+     *
+     * @param lengths per batch row, one past the last visible key; copied
+     */
     public SoftmaxOptions withKeyLength(int... lengths) {
         return new SoftmaxOptions(scale, causal, mask, keyStart, lengths.clone());
     }
 
-    /** {@return these options with per-batch first visible keys} */
+    /**
+     * {@return these options with per-batch first visible keys}
+     *
+     * @param starts per batch row, the first visible key; copied
+     */
     public SoftmaxOptions withKeyStart(int... starts) {
         return new SoftmaxOptions(scale, causal, mask, starts.clone(), keyLength);
     }

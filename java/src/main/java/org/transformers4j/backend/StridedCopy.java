@@ -10,7 +10,11 @@ public final class StridedCopy {
 
     /**
      * dst = src for views of one shape; a run is the largest block of trailing dimensions that both
-     * lay out row-major without gaps, and runs are found by stepping the outer indices.
+     * lay out row-major without gaps, and runs are found by stepping the outer indices. Nothing is
+     * checked here: the caller has checked the shapes, dtypes and that both are in host memory.
+     *
+     * @param src the view read
+     * @param dst the view written, of src's shape and dtype, not overlapping it
      */
     public static void host(Tensor src, Tensor dst) {
         int rank = src.rank(), inner = innerContiguousDims(src, dst);

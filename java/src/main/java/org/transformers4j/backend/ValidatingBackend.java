@@ -17,6 +17,8 @@ public abstract class ValidatingBackend implements Backend {
     /**
      * The element type of activations and weights: F32 here; a half-precision GPU backend says
      * F16 or BF16. Additive biases and masks are F32 whatever it is.
+     *
+     * @return the dtype every activation argument is checked against
      */
     protected DType floatType() {
         return DType.F32;
@@ -31,6 +33,8 @@ public abstract class ValidatingBackend implements Backend {
     /**
      * Whether linear layers take int8 weight matrices this backend made ({@link #int8Matrix}); the
      * implementation checks that it made them.
+     *
+     * @return true when {@link #linear} accepts I8 weights
      */
     protected boolean int8Products() {
         return false;
@@ -82,7 +86,15 @@ public abstract class ValidatingBackend implements Backend {
         linearImpl(x, w, bias, act, y);
     }
 
-    /** y = act(x w^T + bias) on checked arguments: the product, then the epilogue as its own pass. */
+    /**
+     * y = act(x w^T + bias) on checked arguments: the product, then the epilogue as its own pass.
+     *
+     * @param x the input, [N, in]
+     * @param w the weight, [out, in]
+     * @param bias [out], or null
+     * @param act applied after the bias
+     * @param y the output, [N, out]
+     */
     protected void linearImpl(Tensor x, Tensor w, Tensor bias, Activation act, Tensor y) {
         matmulImpl(x, false, w, true, y, x.dim(0), w.dim(0), x.dim(1), 1.0f, 0.0f);
         if (bias != null || act != Activation.NONE) {
@@ -209,6 +221,14 @@ public abstract class ValidatingBackend implements Backend {
         addImpl(a, b, y, a.shape().elements());
     }
 
+    /**
+     * y = a + b on checked contiguous tensors of one shape.
+     *
+     * @param a the first term
+     * @param b the second term
+     * @param y the sum; may be a or b
+     * @param n the element count
+     */
     protected abstract void addImpl(Tensor a, Tensor b, Tensor y, long n);
 
     @Override
@@ -220,7 +240,15 @@ public abstract class ValidatingBackend implements Backend {
         scaleImpl(x, alpha, y, x.shape().elements());
     }
 
-    /** Host memory: a plain loop (embedding scales, once per pass; a device backend overrides it). */
+    /**
+     * y = alpha x on checked contiguous tensors. Host memory: a plain loop (embedding scales, once per
+     * pass; a device backend overrides it).
+     *
+     * @param x the input
+     * @param alpha the finite factor
+     * @param y the output; may be x
+     * @param n the element count
+     */
     protected void scaleImpl(Tensor x, float alpha, Tensor y, long n) {
         var src = x.segment();
         var dst = y.segment();
@@ -298,7 +326,12 @@ public abstract class ValidatingBackend implements Backend {
         embeddingImpl(table, ids, out, n);
     }
 
-    /** The ids, read for checking: here from host memory (a device backend copies them first). */
+    /**
+     * The ids, read for checking: here from host memory (a device backend copies them first).
+     *
+     * @param ids a contiguous int64 tensor on this device
+     * @return its values
+     */
     protected long[] idValues(Tensor ids) {
         return ids.segment().toArray(ValueLayout.JAVA_LONG);
     }
@@ -316,30 +349,119 @@ public abstract class ValidatingBackend implements Backend {
         }
     }
 
-    /** Copies between strided views of one shape: here host memory, run by run (a device backend overrides it). */
+    /**
+     * Copies between strided views of one shape: here host memory, run by run (a device backend overrides it).
+     *
+     * @param src the checked view read
+     * @param dst the checked view written, of src's shape and dtype, not overlapping it
+     */
     protected void stridedCopyImpl(Tensor src, Tensor dst) {
         StridedCopy.host(src, dst);
     }
 
-    /** Copies between contiguous tensors of one shape and dtype. */
+    /**
+     * Copies between contiguous tensors of one shape and dtype.
+     *
+     * @param src the checked tensor read
+     * @param dst the checked tensor written, not overlapping src
+     */
     protected abstract void copyImpl(Tensor src, Tensor dst);
 
+    /**
+     * c = alpha op(a) op(b) + beta c on checked arguments (see {@link Backend#matmul}).
+     *
+     * @param a the left matrix
+     * @param transA whether op(a) is a's transpose
+     * @param b the right matrix
+     * @param transB whether op(b) is b's transpose
+     * @param c the result, [M, N]
+     * @param m M, the rows of op(a) and c
+     * @param n N, the columns of op(b) and c
+     * @param k K, the inner dimension
+     * @param alpha multiplies the product
+     * @param beta multiplies c's previous contents; 0 means c is not read
+     */
     protected abstract void matmulImpl(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, long m, long n,
                                        long k, float alpha, float beta);
 
+    /**
+     * Layer or RMS norm of x + residual over rows of C on checked arguments (see {@link Backend#layerNorm}).
+     *
+     * @param x the input, [rows, C]
+     * @param residual [rows, C], or null
+     * @param sumOut receives x + residual, or null
+     * @param gamma the scale, [C]
+     * @param beta the shift, [C], or null (always null for RMS)
+     * @param eps added to the variance or mean of squares
+     * @param y the output, [rows, C]
+     * @param rows the row count
+     * @param cols C
+     * @param rms true for RMS norm, false for layer norm
+     */
     protected abstract void normImpl(Tensor x, Tensor residual, Tensor sumOut, Tensor gamma, Tensor beta, float eps,
                                      Tensor y, long rows, long cols, boolean rms);
 
+    /**
+     * Masked softmax on checked arguments (see {@link Backend#softmax}).
+     *
+     * @param x the scores, [B, H, S, T]
+     * @param o the options
+     * @param y the output, [B, H, S, T]
+     * @param shape the checked sizes and mask strides
+     */
     protected abstract void softmaxImpl(Tensor x, SoftmaxOptions o, Tensor y, SoftmaxShape shape);
 
+    /**
+     * Fused attention on checked arguments (see {@link Backend#attention}).
+     *
+     * @param q the queries, [B, S, H, D]
+     * @param k the keys, [B, T, K, D]
+     * @param v the values, [B, T, K, D]
+     * @param o the options
+     * @param out the output, [B, S, H, D]
+     * @param shape the checked sizes and bias strides
+     */
     protected abstract void attentionImpl(Tensor q, Tensor k, Tensor v, AttentionOptions o, Tensor out,
                                           AttentionShape shape);
 
+    /**
+     * y = act(x + bias) on checked contiguous arguments; a plain activation is one row with no bias.
+     *
+     * @param act the activation
+     * @param x the input, [rows, cols]
+     * @param bias [cols], or null
+     * @param y the output, [rows, cols]; may be x
+     * @param rows the row count
+     * @param cols the row length
+     */
     protected abstract void biasActivationImpl(Activation act, Tensor x, Tensor bias, Tensor y, long rows, long cols);
 
+    /**
+     * y = act(gate) * up on checked arguments.
+     *
+     * @param act the activation applied to gate
+     * @param gate [rows, F]
+     * @param up [rows, F]
+     * @param y the output, [rows, F]
+     */
     protected abstract void gatedActivationImpl(Activation act, Tensor gate, Tensor up, Tensor y);
 
+    /**
+     * Rotary embedding in place on checked arguments (see {@link Backend#rope}).
+     *
+     * @param x [B, S, N, D], rotated in place
+     * @param positions B * S positions
+     * @param invFreq float32 [R], 2R &lt;= D
+     */
     protected abstract void ropeImpl(Tensor x, long[] positions, Tensor invFreq);
 
+    /**
+     * Row gather on checked arguments, every id already in [0, V).
+     *
+     * @param table [V, C]
+     * @param ids int64, n elements
+     * @param out [n, C]
+     * @param n the id count
+     */
     protected abstract void embeddingImpl(Tensor table, Tensor ids, Tensor out, long n);
 }

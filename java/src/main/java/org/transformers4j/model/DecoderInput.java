@@ -44,7 +44,7 @@ public record DecoderInput(int batch, int seq, long[] ids, long[] attentionMask,
     }
 
     /**
-     * {@return tokens without padding or cache: every position real, positions 0 .} S - 1.
+     * {@return tokens without padding or cache: every position real, positions 0 to S - 1}
      *
      * @param batch B, the sequences
      * @param seq S, the tokens of each

@@ -16,6 +16,10 @@ public final class Heads {
     /**
      * transformers splits the num_labels outputs of a question-answering head into start and end
      * logits: a config whose id2label gives another count cannot be one.
+     *
+     * @param config the model's configuration, named in the message
+     * @param labels the label count id2label gives
+     * @throws CheckpointException when labels is not 2
      */
     public static void checkQuestionAnsweringLabels(ModelConfig config, int labels) {
         if (labels != 2) {
@@ -37,7 +41,15 @@ public final class Heads {
         }
     };
 
-    /** Masked LM: decoder(LN(act(transform x))) with the decoder usually tied to the word embeddings. */
+    /**
+     * Masked LM: decoder(LN(act(transform x))) with the decoder usually tied to the word embeddings;
+     * logits [B, S, V].
+     *
+     * @param transform the dense layer, [C, C]
+     * @param act its activation
+     * @param norm the layer norm after it
+     * @param decoder the projection to the vocabulary, [V, C]
+     */
     public record MaskedLm(Linear transform, Activation act, LayerNorm norm, Linear decoder) implements EncoderHead {
         @Override
         public EncoderModel.Head kind() {
@@ -55,10 +67,20 @@ public final class Heads {
 
     /**
      * Sequence classification on the first token: classifier(act(dense(x[:, 0]))), with act tanh
-     * where it is null (BERT's pooler, RoBERTa's classification head) and GELU for ELECTRA's.
+     * where it is null (BERT's pooler, RoBERTa's classification head) and GELU for ELECTRA's;
+     * logits [B, labels].
+     *
+     * @param dense the pooler or the head's dense layer, [C, C]
+     * @param act its activation, or null for tanh
+     * @param classifier the projection to the labels, [labels, C]
      */
     public record SequenceClassification(Linear dense, Activation act, Linear classifier) implements EncoderHead {
-        /** BERT's pooler and classifier: the activation is tanh. */
+        /**
+         * BERT's pooler and classifier: the activation is tanh.
+         *
+         * @param pooler the pooler's dense layer, [C, C]
+         * @param classifier the projection to the labels, [labels, C]
+         */
         public SequenceClassification(Linear pooler, Linear classifier) {
             this(pooler, null, classifier);
         }
@@ -92,7 +114,11 @@ public final class Heads {
         }
     }
 
-    /** Token classification: classifier(x) at every token. */
+    /**
+     * Token classification: classifier(x) at every token; logits [B, S, labels].
+     *
+     * @param classifier the projection to the labels, [labels, C]
+     */
     public record TokenClassification(Linear classifier) implements EncoderHead {
         @Override
         public EncoderModel.Head kind() {
@@ -110,8 +136,15 @@ public final class Heads {
     /**
      * Question answering (extractive): qa_outputs(x) at every token, [B, S, 2], start logits at
      * index 0 and end logits at 1 (transformers splits the last axis into the two).
+     *
+     * @param qa the projection to start and end logits, [2, C]
      */
     public record QuestionAnswering(Linear qa) implements EncoderHead {
+        /**
+         * Checks the projection's size.
+         *
+         * @throws IllegalArgumentException when qa does not have 2 outputs
+         */
         public QuestionAnswering {
             if (qa.outFeatures() != 2) {
                 throw new IllegalArgumentException("a question-answering head has 2 outputs (start, end), this one "
@@ -135,6 +168,10 @@ public final class Heads {
     /**
      * ELECTRA's discriminator: prediction(act(dense(x))) at every token, one logit each ([B, S];
      * positive where the token looks replaced).
+     *
+     * @param dense the dense layer, [C, C]
+     * @param act its activation
+     * @param prediction the projection to one logit, [1, C]
      */
     public record ReplacedTokenDetection(Linear dense, Activation act, Linear prediction) implements EncoderHead {
         @Override

@@ -29,6 +29,16 @@ public final class TransformerDecoder extends TransformerBase implements Decoder
      * The parts of a decoder; positions is null for models with rotary embeddings. embedScale
      * multiplies the token embeddings (Gemma's sqrt(hidden_size)), rounded to the type the model
      * computes in as transformers rounds it; 1 for none.
+     *
+     * @param tokens the token embeddings, [V, C]
+     * @param positions the learned position embeddings, [maxPositions, C], or null
+     * @param layers the decoder layers, in order
+     * @param finalNorm the norm after the last layer
+     * @param lmHead the projection to the vocabulary, [V, C] (often tokens itself)
+     * @param kvHeads K, the key/value heads the cache holds
+     * @param headDim D, the size of each cached head
+     * @param maxPositions the longest sequence, prompt and generated tokens together
+     * @param embedScale multiplies the token embeddings; 1 for none
      */
     public record Parts(Tensor tokens, Tensor positions, List<TransformerLayer> layers, Norm finalNorm, Linear lmHead,
                         int kvHeads, int headDim, int maxPositions, float embedScale) {
@@ -37,7 +47,18 @@ public final class TransformerDecoder extends TransformerBase implements Decoder
             layers = List.copyOf(layers);
         }
 
-        /** Parts with unscaled token embeddings. */
+        /**
+         * Parts with unscaled token embeddings.
+         *
+         * @param tokens the token embeddings, [V, C]
+         * @param positions the learned position embeddings, [maxPositions, C], or null
+         * @param layers the decoder layers, in order
+         * @param finalNorm the norm after the last layer
+         * @param lmHead the projection to the vocabulary, [V, C]
+         * @param kvHeads K, the key/value heads the cache holds
+         * @param headDim D, the size of each cached head
+         * @param maxPositions the longest sequence, prompt and generated tokens together
+         */
         public Parts(Tensor tokens, Tensor positions, List<TransformerLayer> layers, Norm finalNorm, Linear lmHead,
                      int kvHeads, int headDim, int maxPositions) {
             this(tokens, positions, layers, finalNorm, lmHead, kvHeads, headDim, maxPositions, 1f);
@@ -47,7 +68,16 @@ public final class TransformerDecoder extends TransformerBase implements Decoder
     private final Parts parts;
     private final SpecialTokens special;
 
-    /** Assembles a model; it owns the weights arena and the checkpoint and closes both. */
+    /**
+     * Assembles a model; it owns the weights arena and the checkpoint and closes both.
+     *
+     * @param config the model's configuration
+     * @param backend the backend the weights are on and the passes run on
+     * @param checkpoint the file the weights were read from
+     * @param weights the arena holding the weights
+     * @param parts the embeddings, layers, final norm and LM head
+     * @param special the special token ids generation uses
+     */
     public TransformerDecoder(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
                               Parts parts, SpecialTokens special) {
         super(config, backend, checkpoint, weights);

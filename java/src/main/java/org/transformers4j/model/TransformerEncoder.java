@@ -31,7 +31,21 @@ public final class TransformerEncoder extends TransformerBase implements Encoder
     private final int maxPositions;
     private final Function<EncoderInput, long[]> positionIds;
 
-    /** Assembles a model; it owns the weights arena and the checkpoint and closes both. */
+    /**
+     * Assembles a model; it owns the weights arena and the checkpoint and closes both.
+     *
+     * @param config the model's configuration
+     * @param backend the backend the weights are on and the passes run on
+     * @param checkpoint the file the weights were read from
+     * @param weights the arena holding the weights
+     * @param embeddings the word, position and token type embeddings, with their norm
+     * @param layers the encoder layers, in order
+     * @param head what follows the last layer ({@link Heads#NONE} for hidden states only)
+     * @param heads H, the attention heads (the scores are scaled by 1/sqrt(C / H))
+     * @param maxPositions the longest input; a longer one is refused
+     * @param positionIds the position ids of an input (BERT: 0, 1, 2, ...; RoBERTa: from padding_idx + 1,
+     *        skipping padding)
+     */
     public TransformerEncoder(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
                        Embeddings embeddings, List<TransformerLayer> layers, EncoderHead head, int heads, int maxPositions,
                        Function<EncoderInput, long[]> positionIds) {
@@ -41,6 +55,19 @@ public final class TransformerEncoder extends TransformerBase implements Encoder
     /**
      * As above, with a projection of the embeddings to the layers' width (ELECTRA's
      * embeddings_project), or null for none.
+     *
+     * @param config the model's configuration
+     * @param backend the backend the weights are on and the passes run on
+     * @param checkpoint the file the weights were read from
+     * @param weights the arena holding the weights
+     * @param embeddings the word, position and token type embeddings, with their norm
+     * @param projection the projection to the layers' width, or null
+     * @param layers the encoder layers, in order
+     * @param head what follows the last layer ({@link Heads#NONE} for hidden states only)
+     * @param heads H, the attention heads (the scores are scaled by 1/sqrt(C / H))
+     * @param maxPositions the longest input; a longer one is refused
+     * @param positionIds the position ids of an input (BERT: 0, 1, 2, ...; RoBERTa: from padding_idx + 1,
+     *        skipping padding)
      */
     public TransformerEncoder(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
                        Embeddings embeddings, Linear projection, List<TransformerLayer> layers, EncoderHead head,

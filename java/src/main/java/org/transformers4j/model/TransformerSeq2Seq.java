@@ -25,6 +25,11 @@ public final class TransformerSeq2Seq extends TransformerBase implements Seq2Seq
     /**
      * One stack: embeddings, layers, an optional final norm and an optional relative position
      * bias (T5), which every layer's self-attention adds and which bounds the positions.
+     *
+     * @param embeddings the token (and learned position) embeddings
+     * @param layers the layers, in order
+     * @param finalNorm the norm after the last layer, or null
+     * @param positionBias T5's relative position bias, or null
      */
     public record Stack(TokenEmbeddings embeddings, List<TransformerLayer> layers, Norm finalNorm,
                         RelativePositionBias positionBias) {
@@ -43,8 +48,12 @@ public final class TransformerSeq2Seq extends TransformerBase implements Seq2Seq
     /**
      * The parts of the model.
      *
+     * @param encoder the encoder stack
+     * @param decoder the decoder stack, whose layers attend to the encoder's output
+     * @param lmHead the projection to the vocabulary, [V, C]
      * @param logitScale multiplies the last hidden state before the LM head (T5's d_model^-0.5)
      * @param heads decoder self-attention heads, headDim their size (for the KV cache)
+     * @param headDim D, the size of each cached head
      */
     public record Parts(Stack encoder, Stack decoder, Linear lmHead, float logitScale, int heads, int headDim) {
     }
@@ -52,7 +61,16 @@ public final class TransformerSeq2Seq extends TransformerBase implements Seq2Seq
     private final Parts parts;
     private final SpecialTokens special;
 
-    /** Assembles a model; it owns the weights arena and the checkpoint and closes both. */
+    /**
+     * Assembles a model; it owns the weights arena and the checkpoint and closes both.
+     *
+     * @param config the model's configuration
+     * @param backend the backend the weights are on and the passes run on
+     * @param checkpoint the file the weights were read from
+     * @param weights the arena holding the weights
+     * @param parts the two stacks and the LM head
+     * @param special the special token ids generation uses (decoder start, end of sequence)
+     */
     public TransformerSeq2Seq(ModelConfig config, Backend backend, Checkpoint checkpoint, TensorArena weights,
                               Parts parts, SpecialTokens special) {
         super(config, backend, checkpoint, weights);

@@ -19,6 +19,11 @@ public final class CudaChecks {
     private CudaChecks() {
     }
 
+    /**
+     * Runs the checks and exits with the count of failed ones.
+     *
+     * @param args the GPU's ordinal, 0 when absent
+     */
     public static void main(String[] args) {
         System.exit(run(System.out, args.length > 0 ? Integer.parseInt(args[0]) : 0));
     }

@@ -28,6 +28,12 @@ public final class ParityCheck {
      * logits the share of real positions whose highest logit is the reference's (NaN otherwise),
      * counting only positions where the reference decides: its two highest logits at least
      * {@link #TIE_MARGIN} of its largest |logit| apart. {@code nearTies} says how many were left out.
+     *
+     * @param tensor the compared tensor's name in the reference file, for example "logits"
+     * @param relativeError max |ours - reference| / max |reference| over real positions
+     * @param maxAbsError max |ours - reference| over real positions
+     * @param top1Agreement for logits, the share of deciding positions whose top token agrees; NaN otherwise
+     * @param nearTies the positions left out of top1Agreement as near ties
      */
     public record Result(String tensor, double relativeError, double maxAbsError, double top1Agreement,
                          int nearTies) {
@@ -42,7 +48,16 @@ public final class ParityCheck {
     private ParityCheck() {
     }
 
-    /** Compares an encoder model with a reference file; throws if the file has no inputs. */
+    /**
+     * Compares an encoder model with a reference file (hidden_states.N, logits, or start_logits and
+     * end_logits).
+     *
+     * @param model the model to run
+     * @param reference a safetensors file with input_ids and, optionally, attention_mask and token_type_ids
+     * @return one result per output the file holds, in the order hidden states, then logits (or start and end logits)
+     * @throws org.transformers4j.checkpoint.CheckpointException when the file cannot be read or lacks input_ids
+     * @throws IllegalArgumentException when an output's shape differs from the reference's
+     */
     public static List<Result> encoder(EncoderModel model, Path reference) {
         try (SafeTensors ref = SafeTensors.open(reference); TensorArena arena = TensorArena.confined()) {
             var shape = ref.shape("input_ids");
@@ -89,7 +104,15 @@ public final class ParityCheck {
         }
     }
 
-    /** Compares a decoder-only model's forward pass (hidden states, logits) with a reference file. */
+    /**
+     * Compares a decoder-only model's forward pass (hidden states, logits) with a reference file.
+     *
+     * @param model the model to run
+     * @param reference a safetensors file with input_ids and, optionally, attention_mask
+     * @return one result per output the file holds, in the order hidden states, then logits
+     * @throws org.transformers4j.checkpoint.CheckpointException when the file cannot be read or lacks input_ids
+     * @throws IllegalArgumentException when an output's shape differs from the reference's
+     */
     public static List<Result> decoder(DecoderModel model, Path reference) {
         try (SafeTensors ref = SafeTensors.open(reference); TensorArena arena = TensorArena.confined()) {
             var shape = ref.shape("input_ids");
@@ -114,6 +137,13 @@ public final class ParityCheck {
     /**
      * Compares an encoder-decoder model's teacher-forced pass (encoder_hidden_states.N at real
      * source positions, decoder_hidden_states.N, logits) with a reference file.
+     *
+     * @param model the model to run
+     * @param reference a safetensors file with input_ids, decoder_input_ids and, optionally,
+     *        attention_mask and decoder_attention_mask
+     * @return one result per output the file holds: encoder hidden states, decoder hidden states, logits
+     * @throws org.transformers4j.checkpoint.CheckpointException when the file cannot be read or lacks the inputs
+     * @throws IllegalArgumentException when an output's shape differs from the reference's
      */
     public static List<Result> seq2seq(Seq2SeqModel model, Path reference) {
         try (SafeTensors ref = SafeTensors.open(reference); TensorArena arena = TensorArena.confined()) {

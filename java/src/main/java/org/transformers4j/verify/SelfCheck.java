@@ -24,11 +24,24 @@ public final class SelfCheck {
     private SelfCheck() {
     }
 
+    /**
+     * Runs the check and exits with 0 when every kernel is within 1e-5 of the reference, else 1.
+     *
+     * @param args the device, for example "cpu" or "cuda:0"; "cpu" when absent
+     */
     public static void main(String[] args) {
         System.exit(run(System.out, args.length > 0 ? args[0] : "cpu"));
     }
 
-    /** Runs each kernel on small random inputs and prints what it computed and how far from the reference. */
+    /**
+     * Runs each kernel on small random inputs and prints what it computed and how far from the reference.
+     *
+     * @param out where the report goes
+     * @param deviceName the device, for example "cpu" or "cuda:0"
+     * @return 0 when the worst relative error is at most 1e-5, else 1
+     * @throws IllegalArgumentException when deviceName is not a device
+     * @throws IllegalStateException when the device's backend cannot run here
+     */
     public static int run(PrintStream out, String deviceName) {
         SplittableRandom rnd = new SplittableRandom(7);
         try (Backend backend = Backends.create(Device.parse(deviceName));

@@ -96,6 +96,8 @@ public final class CpuBackend extends ValidatingBackend {
     /**
      * The CPU backend keeping weight matrices in bfloat16 (half the bytes a decode step reads),
      * computing in float32 as the other: each weight is widened as it is loaded.
+     *
+     * @return a new backend; close it when done
      */
     public static CpuBackend withBf16Weights() {
         return new CpuBackend(true, DType.BF16, false, false);
@@ -106,6 +108,8 @@ public final class CpuBackend extends ValidatingBackend {
      * (t4j_linear_bf16dot: activations rounded to bfloat16 at the product's input, float32 sums;
      * vdpbf16ps where the CPU has AVX-512 BF16). Products of few rows (decoding) stream the weights
      * as {@link #withBf16Weights()} does; norms, softmax, attention and residuals stay float32.
+     *
+     * @return a new backend; close it when done
      */
     public static CpuBackend withBf16Compute() {
         return new CpuBackend(true, DType.BF16, true, false);
@@ -118,6 +122,8 @@ public final class CpuBackend extends ValidatingBackend {
      * and sums in int32 (t4j_linear_int8: VNNI where the CPU has it). Embedding tables, norms,
      * attention and the KV cache stay float32; a head tied to the embedding table is quantized as a
      * product weight.
+     *
+     * @return a new backend; close it when done
      */
     public static CpuBackend withInt8Weights() {
         return new CpuBackend(true, DType.F32, false, true);
@@ -207,7 +213,12 @@ public final class CpuBackend extends ValidatingBackend {
         return useOpenBlas;
     }
 
-    /** Sets the threads of the kernels, matrix products included (for every CPU backend of the process). */
+    /**
+     * Sets the threads of the kernels, matrix products included (for every CPU backend of the process).
+     *
+     * @param n the thread count, at least 1
+     * @throws IllegalArgumentException when n is below 1
+     */
     public void setThreads(int n) {
         if (n < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + n);
@@ -215,7 +226,13 @@ public final class CpuBackend extends ValidatingBackend {
         check(t4j_set_num_threads(n), "set_num_threads");
     }
 
-    /** Limits the instruction set ("avx512", "avx2", "scalar") for every CPU backend; null restores the best. */
+    /**
+     * Limits the instruction set ("avx512", "avx2", "scalar") for every CPU backend; null restores the best.
+     *
+     * @param isa the instruction set to use at most, or null for the best the CPU has
+     * @return the instruction set the kernels now use (lower than asked when the CPU lacks it)
+     * @throws IllegalArgumentException when isa is not one of the three names
+     */
     public static String limitInstructionSet(String isa) {
         loadKernels();
         int code = isa == null ? -1 : List.of(ISA_NAMES).indexOf(isa);

@@ -41,7 +41,7 @@ public final class Cuda {
     public record Availability(boolean usable, String detail, int devices) {
     }
 
-    /** Loads what is there (once per process) and says whether the GPU backend can run. */
+    /** {@return whether the GPU backend can run, why not, and how many GPUs; loads what is there once per process} */
     public static synchronized Availability availability() {
         if (cached == null) {
             cached = probe();
@@ -110,7 +110,11 @@ public final class Cuda {
         }
     }
 
-    /** {@return the name and message of a CUDA runtime error code} */
+    /**
+     * {@return the name and message of a CUDA runtime error code}
+     *
+     * @param err a cudaError_t value
+     */
     public static String errorName(int err) {
         return cudaGetErrorName(err).getString(0) + " (" + cudaGetErrorString(err).getString(0) + ")";
     }

@@ -107,14 +107,26 @@ public final class CudaBackend extends ValidatingBackend {
         staging = new HostStaging(this::waitForStream);
     }
 
-    /** {@return the float32 backend of GPU `ordinal`; throws {@link IllegalStateException} saying why when there is none} */
+    /**
+     * {@return the float32 backend of GPU {@code ordinal}}
+     *
+     * @param ordinal the GPU's CUDA index, from 0
+     * @throws IllegalStateException saying why, when this build or machine has no usable GPU
+     * @throws IllegalArgumentException when there is no GPU of that index
+     */
     public static CudaBackend create(int ordinal) {
         return create(ordinal, DType.F32);
     }
 
     /**
-     * The backend of GPU `ordinal` whose models compute in floatType (F32, F16 or BF16: weights
+     * The backend of GPU {@code ordinal} whose models compute in floatType (F32, F16 or BF16: weights
      * converted once when they move to the GPU, activations in that type, float32 accumulation).
+     *
+     * @param ordinal the GPU's CUDA index, from 0
+     * @param floatType F32, F16 or BF16
+     * @return a new backend; close it when done
+     * @throws IllegalStateException saying why, when this build or machine has no usable GPU
+     * @throws IllegalArgumentException when there is no GPU of that index or floatType is another type
      */
     public static CudaBackend create(int ordinal, DType floatType) {
         Cuda.Availability cuda = Cuda.availability();

@@ -58,6 +58,20 @@ public final class Gpt2Model {
     /**
      * The parts GPT-2 and GPT-Neo name alike around their layers: learned positions ({p}wpe),
      * the final norm ({p}ln_f) and the LM head (lm_head, else tied to the token embeddings).
+     *
+     * @param config the parsed config.json
+     * @param w the checkpoint's tensors
+     * @param p the prefix of the stack's tensors ("transformer." or "")
+     * @param tokens the token embeddings, [V, C]
+     * @param stack the loaded layers
+     * @param heads H, which is also K: every head has its own keys and values
+     * @param d D, the head dimension
+     * @param positions the rows of wpe (n_positions, max_position_embeddings)
+     * @param eps the final layer norm's epsilon
+     * @param tied whether the LM head is the token embedding table when lm_head.weight is absent
+     * @param special the special token ids generation and padding use
+     * @return the model, which owns its weights
+     * @throws org.transformers4j.checkpoint.CheckpointException when a tensor is missing or has another shape
      */
     public static DecoderModel assemble(ModelConfig config, Weights w, String p, Tensor tokens,
                                         List<TransformerLayer> stack, int heads, int d, int positions, double eps,

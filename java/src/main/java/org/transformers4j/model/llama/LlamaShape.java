@@ -28,10 +28,19 @@ import org.transformers4j.tensor.Tensor;
  * Phi-3's fused gate_up_proj), a final {@code model.norm} and {@code lm_head} (or the {@code score}
  * of a sequence classifier). Attention is causal, scaled by 1/sqrt(head_dim).
  *
+ * @param vocab V, the rows of embed_tokens
+ * @param hidden C
+ * @param layers the decoder layers
+ * @param heads H, the query heads
  * @param kvHeads K: key/value heads, dividing heads
  * @param headDim D, which need not be hidden / heads (Gemma, Qwen3)
+ * @param intermediate F, the feed-forward size
+ * @param maxPositions the longest sequence (max_position_embeddings)
+ * @param eps the RMS norms' epsilon
+ * @param act the activation of the gated feed-forward
  * @param qkvBias biases on the query, key and value projections (Qwen2; Llama's attention_bias)
  * @param outBias a bias on the output projection (Llama's attention_bias)
+ * @param mlpBias biases on the feed-forward projections (Llama's mlp_bias)
  * @param fused Phi-3's qkv_proj and gate_up_proj, stored fused
  * @param normOffsetFromOne Gemma's norms: the weight is an offset from 1
  * @param qkNorm Qwen3's q_norm and k_norm over D of each head, before the rotary embedding
@@ -40,6 +49,7 @@ import org.transformers4j.tensor.Tensor;
  * @param rope the checked rotary settings
  * @param rotaryDim the dimensions of each head that rotate (all of them but with Phi-3's partial rotary)
  * @param tieWordEmbeddings the LM head is the token embedding table
+ * @param special the special token ids generation and padding use
  */
 public record LlamaShape(int vocab, int hidden, int layers, int heads, int kvHeads, int headDim, int intermediate,
                          int maxPositions, double eps, Activation act, boolean qkvBias, boolean outBias,
@@ -47,6 +57,12 @@ public record LlamaShape(int vocab, int hidden, int layers, int heads, int kvHea
                          IntUnaryOperator windows, RopeParameters rope, int rotaryDim, boolean tieWordEmbeddings,
                          SpecialTokens special) {
 
+    /**
+     * Checks the rotary settings against the head dimension.
+     *
+     * @throws IllegalArgumentException when rotaryDim exceeds headDim, is odd or 0, or LongRoPE's
+     *         factors do not give one per frequency
+     */
     public LlamaShape {
         if (rotaryDim > headDim) {
             throw new IllegalArgumentException("the rotary dimension " + rotaryDim + " exceeds head_dim " + headDim);
@@ -54,7 +70,13 @@ public record LlamaShape(int vocab, int hidden, int layers, int heads, int kvHea
         Rotary.check(rope, rotaryDim);
     }
 
-    /** {@return the causal LM (XForCausalLM): the stack and lm_head, tied to the embeddings where the config says} */
+    /**
+     * {@return the causal LM (XForCausalLM): the stack and lm_head, tied to the embeddings where the config says}
+     *
+     * @param config the model's configuration
+     * @param w the checkpoint's tensors, on the backend the model runs on
+     * @throws org.transformers4j.checkpoint.CheckpointException when a tensor is missing or has another shape
+     */
     public DecoderModel causalLm(ModelConfig config, Weights w) {
         String p = prefix(w);
         Tensor tokens = w.get(p + "embed_tokens.weight", vocab, hidden);
@@ -74,6 +96,13 @@ public record LlamaShape(int vocab, int hidden, int layers, int heads, int kvHea
      * The sequence classifier (XForSequenceClassification): the stack and {@code score} [labels, C]
      * without a bias, read at each row's last token that is not padding (see
      * {@link DecoderSequenceClassifier}).
+     *
+     * @param config the model's configuration
+     * @param w the checkpoint's tensors, on the backend the model runs on
+     * @param labels the rows of score (from id2label)
+     * @param padTokenId the padding token that marks each row's end, or null when the config has none
+     * @return the classifier, giving logits [B, labels]
+     * @throws org.transformers4j.checkpoint.CheckpointException when a tensor is missing or has another shape
      */
     public EncoderModel sequenceClassifier(ModelConfig config, Weights w, int labels, Integer padTokenId) {
         String p = prefix(w);

@@ -23,6 +23,11 @@ public record Rotary(float[] invFreq, float[] longInvFreq, int longAbove, double
     /**
      * Checks that settings checked by {@link RopeParameters#check} fit a rotary dimension, without
      * computing anything the size of it: even and &gt; 0, and LongRoPE's factors one per frequency.
+     *
+     * @param rope the checked rotary settings
+     * @param rotaryDim 2R, the dimensions of each head that rotate
+     * @throws IllegalArgumentException when rotaryDim is odd or below 2, LongRoPE's factors are not R each,
+     *         or its original context is not a whole number
      */
     public static void check(RopeParameters rope, int rotaryDim) {
         if (rotaryDim < 2 || rotaryDim % 2 != 0) {
@@ -44,7 +49,12 @@ public record Rotary(float[] invFreq, float[] longInvFreq, int longAbove, double
         }
     }
 
-    /** {@return the factor of cos and sin for checked settings (yarn, LongRoPE; 1 for the others)} */
+    /**
+     * {@return the factor of cos and sin for checked settings (yarn, LongRoPE; 1 for the others)}
+     *
+     * @param rope the checked rotary settings
+     * @param maxPositions max_position_embeddings (LongRoPE's factor depends on it)
+     */
     public static double attentionFactor(RopeParameters rope, int maxPositions) {
         return switch (rope.kind()) {
             case "yarn" -> yarnAttentionFactor(rope);
@@ -56,6 +66,11 @@ public record Rotary(float[] invFreq, float[] longInvFreq, int longAbove, double
     /**
      * The embedding of checked settings rotating rotaryDim dimensions of each head, in a model of
      * maxPositions positions (LongRoPE's default factor is maxPositions / original context).
+     *
+     * @param rope the checked rotary settings
+     * @param rotaryDim 2R, checked by {@link #check}
+     * @param maxPositions max_position_embeddings
+     * @return the inverse frequencies and factor
      */
     public static Rotary of(RopeParameters rope, int rotaryDim, int maxPositions) {
         check(rope, rotaryDim);

@@ -22,6 +22,18 @@ public final class ShapeChecks {
      * Sizes &gt;= 1, K dividing the heads, D even (the rotary embedding pairs dimensions), a known
      * activation, a finite epsilon, and tensors of the sizes the config implies within bounds.
      * hidden_size need not be heads x D (Gemma, Qwen3).
+     *
+     * @param vocab V (vocab_size)
+     * @param hidden C (hidden_size)
+     * @param intermediate F (intermediate_size)
+     * @param layers num_hidden_layers
+     * @param heads H (num_attention_heads)
+     * @param kvHeads K (num_key_value_heads)
+     * @param headDim D (head_dim, or hidden / heads)
+     * @param maxPositions max_position_embeddings
+     * @param eps rms_norm_eps
+     * @param act hidden_act
+     * @throws IllegalArgumentException naming the first key whose value is out of range
      */
     public static void sizes(int vocab, int hidden, int intermediate, int layers, int heads, int kvHeads, int headDim,
                              int maxPositions, double eps, String act) {
@@ -42,7 +54,15 @@ public final class ShapeChecks {
                 "hidden_size", hidden);
     }
 
-    /** D from head_dim, else hidden / heads, which must then divide evenly. */
+    /**
+     * D from head_dim, else hidden / heads, which must then divide evenly.
+     *
+     * @param headDim the config's head_dim, or null when absent
+     * @param hidden C (hidden_size)
+     * @param heads H (num_attention_heads)
+     * @return D
+     * @throws IllegalArgumentException when head_dim is absent and heads is below 1 or does not divide hidden
+     */
     public static int headDim(Integer headDim, int hidden, int heads) {
         if (headDim != null) {
             return headDim;
@@ -58,6 +78,13 @@ public final class ShapeChecks {
      * "sliding_attention", or without layer_types those from max_window_layers on. A sliding layer
      * without a window is what transformers cannot mask (it raises): refused. Checks without
      * allocating anything the size of num_hidden_layers.
+     *
+     * @param useSlidingWindow use_sliding_window
+     * @param slidingWindow sliding_window, or null
+     * @param layerTypes layer_types, or null
+     * @param layers num_hidden_layers
+     * @throws IllegalArgumentException when the window is below 1, layer_types has another length or an
+     *         unknown entry, or a sliding layer has no window
      */
     public static void qwenWindows(boolean useSlidingWindow, Integer slidingWindow, List<String> layerTypes, int layers) {
         Integer window = useSlidingWindow ? slidingWindow : null;
@@ -84,7 +111,16 @@ public final class ShapeChecks {
         }
     }
 
-    /** {@return the window of one layer of a Qwen2 or Qwen3 config checked by {@link #qwenWindows}, 0 for global attention} */
+    /**
+     * {@return the window of one layer of a Qwen2 or Qwen3 config checked by {@link #qwenWindows}, 0 for global
+     * attention}
+     *
+     * @param useSlidingWindow use_sliding_window
+     * @param slidingWindow sliding_window, or null
+     * @param maxWindowLayers max_window_layers: without layer_types, layers from here on slide
+     * @param layerTypes layer_types, or null
+     * @param layer the layer's index, from 0
+     */
     public static int qwenWindow(boolean useSlidingWindow, Integer slidingWindow, int maxWindowLayers,
                                  List<String> layerTypes, int layer) {
         Integer window = useSlidingWindow ? slidingWindow : null;
