@@ -38,7 +38,15 @@ public record DecoderInput(int batch, int seq, long[] ids, long[] attentionMask,
         }
     }
 
-    /** New tokens with a mask (or none) over the cached and new positions. */
+    /**
+     * New tokens with a mask (or none) over the cached and new positions.
+     *
+     * @param batch B, the sequences
+     * @param seq S, the new tokens of each
+     * @param ids token ids [B, S]
+     * @param attentionMask [B, P + S], 1 = attend, 0 = padding; null when every position is real
+     * @param positions position ids [B, S], or null for P .. P + S - 1 in every row
+     */
     public DecoderInput(int batch, int seq, long[] ids, long[] attentionMask, long[] positions) {
         this(batch, seq, ids, attentionMask, positions, null);
     }

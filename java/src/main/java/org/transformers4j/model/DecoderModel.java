@@ -62,6 +62,15 @@ public interface DecoderModel extends AutoCloseable {
      * As above, and with {@code outputAttentions} each layer's attention probabilities
      * [B, H, S, P + S] (transformers' output_attentions with eager attention; the pass then attends
      * unfused). Models that cannot give them refuse.
+     *
+     * @param input the new tokens [B, S]
+     * @param cache what the sequences hold so far
+     * @param allHiddenStates whether every layer's hidden states are returned, or only the last
+     * @param lastLogitsOnly whether logits are computed for each row's last position only
+     * @param outputAttentions whether each layer's attention probabilities are returned
+     * @param out where the outputs are allocated
+     * @return the hidden states, logits and (when asked) attention probabilities
+     * @throws UnsupportedOperationException when asked for probabilities the model cannot give
      */
     default DecoderOutput forward(DecoderInput input, KvCache cache, boolean allHiddenStates, boolean lastLogitsOnly,
                                   boolean outputAttentions, TensorArena out) {

@@ -55,6 +55,13 @@ public interface EncoderModel extends AutoCloseable {
      * As {@link #forward(EncoderInput, boolean, TensorArena)}, and with {@code outputAttentions}
      * each layer's attention probabilities [B, H, S, S] (transformers' output_attentions with eager
      * attention; the pass then attends unfused). Models that cannot give them refuse.
+     *
+     * @param input the tokens [B, S], their mask and token types
+     * @param allHiddenStates whether every layer's hidden states are returned, or only the last
+     * @param outputAttentions whether each layer's attention probabilities are returned
+     * @param out where the outputs are allocated
+     * @return the hidden states, the head's logits and (when asked) attention probabilities
+     * @throws UnsupportedOperationException when asked for probabilities the model cannot give
      */
     default EncoderOutput forward(EncoderInput input, boolean allHiddenStates, boolean outputAttentions,
                                   TensorArena out) {

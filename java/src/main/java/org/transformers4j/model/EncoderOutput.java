@@ -14,7 +14,12 @@ import org.transformers4j.tensor.Tensor;
  * @param attentions each layer's attention probabilities, or empty
  */
 public record EncoderOutput(List<Tensor> hiddenStates, Tensor logits, List<Tensor> attentions) {
-    /** An output without attention probabilities. */
+    /**
+     * An output without attention probabilities.
+     *
+     * @param hiddenStates the hidden states, or only the last
+     * @param logits the head's logits, or null
+     */
     public EncoderOutput(List<Tensor> hiddenStates, Tensor logits) {
         this(hiddenStates, logits, List.of());
     }

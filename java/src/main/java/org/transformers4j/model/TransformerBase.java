@@ -26,6 +26,7 @@ abstract class TransformerBase implements AutoCloseable {
         this.guard = new CloseGuard("model " + config.source(), this::release);
     }
 
+    /** {@return the config the model was built from} */
     public ModelConfig config() {
         return config;
     }
