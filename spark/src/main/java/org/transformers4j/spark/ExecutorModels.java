@@ -2,6 +2,7 @@ package org.transformers4j.spark;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +15,10 @@ import org.transformers4j.generation.GenerationConfig;
 import org.transformers4j.model.EncoderModel;
 import org.transformers4j.model.ModelRegistry;
 import org.transformers4j.pipeline.DefaultModels;
+import org.transformers4j.pipeline.EmbeddingModels;
+import org.transformers4j.pipeline.EmbeddingOptions;
 import org.transformers4j.pipeline.FillMask;
+import org.transformers4j.pipeline.QuestionAnswerer;
 import org.transformers4j.pipeline.SentenceEmbedder;
 import org.transformers4j.pipeline.Text2TextGenerator;
 import org.transformers4j.pipeline.TextClassifier;
@@ -127,8 +131,7 @@ public final class ExecutorModels {
         }
         Path dir = Path.of(folder);
         return switch (task) {
-            case EMBED -> embeddings(name, withEncoder(dir, cpu, o,
-                    (m, t) -> new SentenceEmbedder(m, t, o.normalize())), scheduling);
+            case EMBED -> embeddings(name, embedder(dir, cpu, o), scheduling);
             case CLASSIFY -> {
                 TextClassifier c = withEncoder(dir, cpu, o, TextClassifier::new);
                 yield new Runners.Batched<>(Schedulers.classifier(name, c, scheduling),
@@ -147,12 +150,26 @@ public final class ExecutorModels {
                                 GenerationConfig.forModel(m.specialTokens(), dir)));
                 yield new Runners.Text2Text(g);
             }
+            case ANSWER -> new Runners.Answering(withEncoder(dir, cpu, o.withMaxTokens(0), QuestionAnswerer::new));
             case GENERATE -> {
                 TextGenerator g = withModel(dir, o, d -> ModelRegistry.loadDecoder(d, cpu),
                         (m, t) -> new TextGenerator(m, t, GenerationConfig.forModel(m.specialTokens(), dir)));
                 yield new Runners.Generating(Schedulers.generation(name, g, scheduling));
             }
         };
+    }
+
+    /**
+     * A sentence-transformers folder (modules.json) as the library reads it: its pooling, its
+     * Normalize module (normalize=false turns it off), its max_seq_length unless maxTokens says;
+     * a plain checkpoint folder with mean pooling, normalised unless normalize=false.
+     */
+    private static SentenceEmbedder embedder(Path dir, CpuBackend cpu, T4jOptions o) {
+        if (Files.isRegularFile(dir.resolve("modules.json"))) {
+            return EmbeddingModels.load(dir, cpu, new EmbeddingOptions(null, o.normalize() ? null : Boolean.FALSE,
+                    o.maxTokens(), null, null));
+        }
+        return withEncoder(dir, cpu, o, (m, t) -> new SentenceEmbedder(m, t, o.normalize()));
     }
 
     private static SentenceEmbedder defaultEmbedder(CpuBackend cpu, T4jOptions o) {

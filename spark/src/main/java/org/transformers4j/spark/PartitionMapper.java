@@ -21,6 +21,7 @@ final class PartitionMapper implements MapPartitionsFunction<Row, Row> {
     private final Task task;
     private final T4jOptions options;
     private final int input;
+    private final int second;
     private final boolean errorColumn;
 
     /**
@@ -28,10 +29,25 @@ final class PartitionMapper implements MapPartitionsFunction<Row, Row> {
      * @param errorColumn whether rows get an error column (onError null) or a failing row fails the task
      */
     PartitionMapper(Task task, T4jOptions options, int input, boolean errorColumn) {
+        this(task, options, input, -1, errorColumn);
+    }
+
+    /**
+     * @param input       the index of the text column (for pairs, the first: the question) in the rows
+     * @param second      for tasks of pairs, the index of the second column (the context); else -1
+     * @param errorColumn whether rows get an error column (onError null) or a failing row fails the task
+     */
+    PartitionMapper(Task task, T4jOptions options, int input, int second, boolean errorColumn) {
         this.task = task;
         this.options = options;
         this.input = input;
+        this.second = second;
         this.errorColumn = errorColumn;
+    }
+
+    /** Whether the row has no input: a null text (for pairs, either of the two null). */
+    private boolean absent(Row r) {
+        return r.isNullAt(input) || second >= 0 && r.isNullAt(second);
     }
 
     @Override
@@ -63,20 +79,25 @@ final class PartitionMapper implements MapPartitionsFunction<Row, Row> {
     private List<Row> batch(Iterator<Row> rows, long first) {
         List<Row> batch = new ArrayList<>();
         List<String> texts = new ArrayList<>();
+        List<String> seconds = new ArrayList<>();
         while (batch.size() < options.rowsPerSubmit() && rows.hasNext()) {
             Row r = rows.next();
             batch.add(r);
-            if (!r.isNullAt(input)) {
+            if (!absent(r)) {
                 texts.add(r.getString(input));
+                if (second >= 0) {
+                    seconds.add(r.getString(second));
+                }
             }
         }
-        List<Runner.Outcome> outcomes = texts.isEmpty() ? List.of()
+        List<Runner.Outcome> outcomes = texts.isEmpty() ? List.of() : second >= 0
+                ? ExecutorModels.runner(task, options).runPairs(texts, seconds, options)
                 : ExecutorModels.runner(task, options).run(texts, options);
         List<Row> out = new ArrayList<>(batch.size());
         int t = 0;
         for (int i = 0; i < batch.size(); i++) {
             Row r = batch.get(i);
-            Runner.Outcome o = r.isNullAt(input) ? Runner.Outcome.ok(null) : outcomes.get(t++);
+            Runner.Outcome o = absent(r) ? Runner.Outcome.ok(null) : outcomes.get(t++);
             if (o.error() != null && !errorColumn) {
                 throw new T4jRowException(task, TaskContext.getPartitionId(), first + i, r.getString(input), o.error());
             }

@@ -32,6 +32,14 @@ interface Runner extends AutoCloseable {
      */
     List<Outcome> run(List<String> texts, T4jOptions options);
 
+    /**
+     * One outcome per pair (none null), in order, for tasks of two columns ({@link Task#takesPairs}):
+     * firsts.get(i) with seconds.get(i).
+     */
+    default List<Outcome> runPairs(List<String> firsts, List<String> seconds, T4jOptions options) {
+        throw new IllegalStateException("this task reads one text per row, not pairs");
+    }
+
     /** Frees the model (only once no task uses it). */
     @Override
     void close();

@@ -10,6 +10,7 @@ import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.transformers4j.generation.GenerationConfig;
 import org.transformers4j.pipeline.Generation;
+import org.transformers4j.pipeline.QuestionAnswerer;
 import org.transformers4j.pipeline.Text2TextGenerator;
 import org.transformers4j.scheduler.BatchScheduler;
 import org.transformers4j.scheduler.GenerationScheduler;
@@ -192,6 +193,87 @@ final class Runners {
         @Override
         public void close() {
             generator.close();
+        }
+    }
+
+    /**
+     * A question-answering model, which has no scheduler in the library: a task's pairs are
+     * tokenized into windows, then answered batchSize questions at a time under a lock (the
+     * pipeline batches their windows into passes; one model's passes at a time keep the executor's
+     * memory at one batch). A pair that cannot be tokenized (an empty question or context, a
+     * question that leaves the context no room) fails its row alone, and so does each pair of a
+     * batch that fails.
+     */
+    static final class Answering implements Runner {
+        private final QuestionAnswerer answerer;
+        private final ReentrantLock lock = new ReentrantLock();
+
+        Answering(QuestionAnswerer answerer) {
+            this.answerer = answerer;
+        }
+
+        @Override
+        public List<Outcome> run(List<String> texts, T4jOptions options) {
+            throw new IllegalStateException("question answering reads a question and a context per row");
+        }
+
+        @Override
+        public List<Outcome> runPairs(List<String> questions, List<String> contexts, T4jOptions options) {
+            Outcome[] out = new Outcome[questions.size()];
+            List<Integer> index = new ArrayList<>();
+            List<QuestionAnswerer.Question> encoded = new ArrayList<>();
+            for (int i = 0; i < questions.size(); i++) {
+                try {
+                    encoded.add(answerer.encode(questions.get(i), contexts.get(i)));
+                    index.add(i);
+                } catch (RuntimeException e) {
+                    out[i] = Outcome.failed(Runner.describe(e));
+                }
+            }
+            for (int from = 0; from < encoded.size(); from += options.batchSize()) {
+                int to = Math.min(encoded.size(), from + options.batchSize());
+                List<QuestionAnswerer.Question> part = encoded.subList(from, to);
+                List<Outcome> done = locked(() -> batch(part));
+                for (int j = from; j < to; j++) {
+                    out[index.get(j)] = done.get(j - from);
+                }
+            }
+            return List.of(out);
+        }
+
+        private List<Outcome> batch(List<QuestionAnswerer.Question> questions) {
+            try {
+                return answerer.answerEncoded(questions, QuestionAnswerer.Options.DEFAULTS).stream()
+                        .map(a -> Outcome.ok(a.get(0))).toList();
+            } catch (RuntimeException e) {
+                if (questions.size() == 1) {
+                    return List.of(Outcome.failed(Runner.describe(e)));
+                }
+            }
+            List<Outcome> out = new ArrayList<>();
+            for (QuestionAnswerer.Question q : questions) {
+                out.addAll(batch(List.of(q)));
+            }
+            return out;
+        }
+
+        private <T> T locked(Supplier<T> work) {
+            try {
+                lock.lockInterruptibly();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Interrupted(e);
+            }
+            try {
+                return work.get();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void close() {
+            answerer.close();
         }
     }
 

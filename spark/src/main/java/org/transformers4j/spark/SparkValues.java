@@ -5,6 +5,7 @@ import java.util.function.Function;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.transformers4j.pipeline.FillMask;
+import org.transformers4j.pipeline.QuestionAnswerer;
 import org.transformers4j.pipeline.TextClassifier;
 import org.transformers4j.pipeline.TokenClassifier;
 import org.transformers4j.scheduler.Embedding;
@@ -33,6 +34,7 @@ final class SparkValues {
             case ENTITIES -> seq((List<TokenClassifier.Entity>) result, SparkValues::entity);
             case FILL_MASK -> seq((List<List<FillMask.Prediction>>) result, masks -> seq(masks, SparkValues::candidate));
             case TEXT2TEXT, GENERATE -> (String) result;
+            case ANSWER -> answer((QuestionAnswerer.Answer) result);
         };
     }
 
@@ -46,6 +48,10 @@ final class SparkValues {
 
     private static Row entity(TokenClassifier.Entity e) {
         return RowFactory.create(e.type(), e.score(), e.word(), e.start(), e.end());
+    }
+
+    private static Row answer(QuestionAnswerer.Answer a) {
+        return RowFactory.create(a.answer(), a.score(), a.start(), a.end());
     }
 
     private static Row candidate(FillMask.Prediction p) {

@@ -74,9 +74,29 @@ public final class T4jSpark {
     }
 
     /**
-     * Any task: df's columns, then outputCol, then (onError null) the error column. Checks the
-     * columns and the model on the driver; the work runs when an action runs, one stage with
-     * df's partitions.
+     * The best answer to questionCol in contextCol with a question-answering model (see
+     * {@link Task#ANSWER}); a row with either column null gives null.
+     */
+    public static Dataset<Row> answer(Dataset<Row> df, String questionCol, String contextCol, String outputCol,
+                                      T4jOptions options) {
+        StructType in = df.schema();
+        stringColumn(in, contextCol);
+        if (contextCol.equals(questionCol)) {
+            throw new IllegalArgumentException("the question and the context must be two columns, both are "
+                    + questionCol);
+        }
+        StructType schema = schema(in, Task.ANSWER, questionCol, outputCol, options);
+        check(Task.ANSWER, options);
+        List<String> names = Arrays.asList(in.fieldNames());
+        boolean errors = options.onError() == T4jOptions.OnError.NULL;
+        return df.mapPartitions(new PartitionMapper(Task.ANSWER, options, names.indexOf(questionCol),
+                names.indexOf(contextCol), errors), Encoders.row(schema));
+    }
+
+    /**
+     * Any task of one column: df's columns, then outputCol, then (onError null) the error column.
+     * Checks the columns and the model on the driver; the work runs when an action runs, one stage
+     * with df's partitions. Question answering reads two columns: {@link #answer}.
      */
     public static Dataset<Row> apply(Dataset<Row> df, Task task, String inputCol, String outputCol,
                                      T4jOptions options) {
@@ -93,15 +113,30 @@ public final class T4jSpark {
      */
     public static StructType outputSchema(StructType in, Task task, String inputCol, String outputCol,
                                           T4jOptions options) {
-        List<String> names = Arrays.asList(in.fieldNames());
-        if (inputCol == null || !names.contains(inputCol)) {
-            throw new IllegalArgumentException("input column " + inputCol + " is not among the columns " + names);
+        if (task.takesPairs()) {
+            throw new IllegalArgumentException("task " + task + " reads a question and a context column: use "
+                    + "T4jSpark.answer(df, questionCol, contextCol, outputCol, options), or " + task.sqlName()
+                    + "(question, context) in SQL");
         }
-        var type = in.apply(inputCol).dataType();
+        return schema(in, task, inputCol, outputCol, options);
+    }
+
+    private static void stringColumn(StructType in, String col) {
+        List<String> names = Arrays.asList(in.fieldNames());
+        if (col == null || !names.contains(col)) {
+            throw new IllegalArgumentException("input column " + col + " is not among the columns " + names);
+        }
+        var type = in.apply(col).dataType();
         if (!type.equals(DataTypes.StringType)) {
-            throw new IllegalArgumentException("input column " + inputCol + " must be a string, it is "
+            throw new IllegalArgumentException("input column " + col + " must be a string, it is "
                     + type.simpleString());
         }
+    }
+
+    private static StructType schema(StructType in, Task task, String inputCol, String outputCol,
+                                     T4jOptions options) {
+        List<String> names = Arrays.asList(in.fieldNames());
+        stringColumn(in, inputCol);
         if (outputCol == null || outputCol.isBlank() || names.contains(outputCol)) {
             throw new IllegalArgumentException("output column " + outputCol + " must be a new column name; "
                     + "the columns are " + names);
@@ -128,12 +163,20 @@ public final class T4jSpark {
     }
 
     /**
-     * Registers a task as a SQL function of one string column under a name, with these options
-     * fixed (for instance one function per model), and name_result giving {@code struct<value,
-     * error>} so that SQL can see why a row failed. The model is checked on the driver now.
+     * Registers a task as a SQL function of one string column (two for question answering:
+     * question, context) under a name, with these options fixed (for instance one function per
+     * model), and name_result giving {@code struct<value, error>} so that SQL can see why a row
+     * failed. The model is checked on the driver now.
      */
     public static void register(SparkSession spark, String name, Task task, T4jOptions options) {
         check(task, options);
+        if (task.takesPairs()) {
+            spark.udf().register(name, new SqlFunction.OfPair(task, options), task.outputType(options));
+            StructType result = new StructType().add("value", task.outputType(options), true)
+                    .add("error", DataTypes.StringType, true);
+            spark.udf().register(name + "_result", new SqlFunction.OfPairWithError(task, options), result);
+            return;
+        }
         spark.udf().register(name, new SqlFunction(task, options), task.outputType(options));
         StructType result = new StructType().add("value", task.outputType(options), true)
                 .add("error", DataTypes.StringType, true);

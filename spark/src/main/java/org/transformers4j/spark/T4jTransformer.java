@@ -161,9 +161,15 @@ public final class T4jTransformer extends Transformer implements DefaultParamsWr
         return task;
     }
 
-    /** embed, classify, entities, fill-mask, text2text or generate. */
+    /**
+     * embed, classify, entities, fill-mask, text2text or generate (tasks of one input column;
+     * question answering reads two: T4jSpark.answer).
+     */
     public T4jTransformer setTask(String value) {
-        Task.parse(value);
+        if (Task.parse(value).takesPairs()) {
+            throw new IllegalArgumentException("task " + value + " reads a question and a context column, and a "
+                    + "Transformer has one input column: use T4jSpark.answer or t4j_answer(question, context)");
+        }
         set(task, value);
         return this;
     }

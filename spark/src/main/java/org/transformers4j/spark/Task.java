@@ -29,7 +29,13 @@ public enum Task {
     /** Text-to-text generation (translation, summarisation) with an encoder-decoder model: {@code string}. */
     TEXT2TEXT("t4j_text2text", ModelRegistry.Kind.SEQ2SEQ, ""),
     /** Text generation with a decoder-only model, the continuation without the prompt: {@code string}. */
-    GENERATE("t4j_generate", ModelRegistry.Kind.DECODER, "");
+    GENERATE("t4j_generate", ModelRegistry.Kind.DECODER, ""),
+    /**
+     * Extractive question answering over two string columns, a question and its context: the best
+     * answer, {@code struct<answer: string, score: double, start: int, end: int>}, start and end
+     * being [start, end) in the context (transformers' question-answering pipeline, top 1).
+     */
+    ANSWER("t4j_answer", ModelRegistry.Kind.ENCODER, "ForQuestionAnswering");
 
     static final StructType LABEL = new StructType()
             .add("label", DataTypes.StringType)
@@ -38,6 +44,11 @@ public enum Task {
             .add("type", DataTypes.StringType)
             .add("score", DataTypes.DoubleType)
             .add("word", DataTypes.StringType)
+            .add("start", DataTypes.IntegerType)
+            .add("end", DataTypes.IntegerType);
+    static final StructType ANSWER_TYPE = new StructType()
+            .add("answer", DataTypes.StringType)
+            .add("score", DataTypes.DoubleType)
             .add("start", DataTypes.IntegerType)
             .add("end", DataTypes.IntegerType);
     static final StructType CANDIDATE = new StructType()
@@ -71,6 +82,11 @@ public enum Task {
         return headSuffix;
     }
 
+    /** Whether the task reads two string columns (a question and its context) rather than one. */
+    public boolean takesPairs() {
+        return this == ANSWER;
+    }
+
     /** The type of the output column. */
     public DataType outputType(T4jOptions options) {
         return switch (this) {
@@ -79,6 +95,7 @@ public enum Task {
             case ENTITIES -> DataTypes.createArrayType(ENTITY, false);
             case FILL_MASK -> DataTypes.createArrayType(DataTypes.createArrayType(CANDIDATE, false), false);
             case TEXT2TEXT, GENERATE -> DataTypes.StringType;
+            case ANSWER -> ANSWER_TYPE;
         };
     }
 
@@ -94,6 +111,7 @@ public enum Task {
             case "TRANSLATE", "TRANSLATION", "TEXT2TEXT_GENERATION" -> n = "TEXT2TEXT";
             case "TEXT_GENERATION", "GENERATION" -> n = "GENERATE";
             case "EMBEDDING", "EMBEDDINGS" -> n = "EMBED";
+            case "QUESTION_ANSWERING", "QA" -> n = "ANSWER";
             default -> {
             }
         }
@@ -101,7 +119,7 @@ public enum Task {
             return valueOf(n);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("unknown task " + name + "; tasks: embed, classify, entities, "
-                    + "fill-mask, text2text, generate");
+                    + "fill-mask, text2text, generate, answer");
         }
     }
 
