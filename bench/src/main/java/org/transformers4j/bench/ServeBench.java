@@ -78,16 +78,60 @@ public final class ServeBench {
             try (SentenceEmbedder direct = DefaultModels.miniLmEmbedder(cpu)) {
                 for (int r = 0; r <= rounds; r++) {
                     double threads16 = directThreads(direct, texts, 16), batched = oneBatch(direct, texts);
+                    double scheduled = scheduledCallers(cpu, texts, 64);
+                    System.out.printf(Locale.ROOT, "%s: in-process scheduler, 64 virtual-thread callers %.0f texts/s"
+                            + " (%.2fx the batches)%n", r == 0 ? "warm-up" : "round " + r, scheduled,
+                            scheduled / batched);
                     try (T4jServer server = T4jServer.start(List.of(ServedModel.defaultModel(cpu, SchedulerOptions.defaults())),
                             ServerOptions.defaults().withPort(0))) {
                         double[] served = clients(server.port(), texts, 64);
                         System.out.printf(Locale.ROOT, "%s: server %.0f texts/s (p50 %.1f ms, p99 %.1f ms); direct,"
                                         + " 16 threads %.0f texts/s; in-process batches of 32 %.0f texts/s; server/direct"
-                                        + " %.2fx, server/batches %.2fx%n", r == 0 ? "warm-up" : "round " + r, served[0],
-                                served[1], served[2], threads16, batched, served[0] / threads16, served[0] / batched);
+                                        + " %.2fx, server/batches %.2fx; %.1f rows per pass%n", r == 0 ? "warm-up"
+                                        : "round " + r, served[0], served[1], served[2], threads16, batched,
+                                served[0] / threads16, served[0] / batched, meanBatchRows(server.port()));
                     }
                 }
             }
+        }
+    }
+
+    /** The server's rows per forward pass so far, from its Prometheus metrics (sum / count). */
+    static double meanBatchRows(int port) throws Exception {
+        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        double sum = 0, count = 0;
+        for (String line : metrics.lines().toList()) {
+            if (line.startsWith("t4j_scheduler_batch_rows_sum")) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            } else if (line.startsWith("t4j_scheduler_batch_rows_count")) {
+                count += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return count == 0 ? Double.NaN : sum / count;
+    }
+
+    /** texts/s of single-text submissions from n virtual threads to a batch scheduler in this JVM (no HTTP). */
+    static double scheduledCallers(CpuBackend cpu, List<String> texts, int n) throws Exception {
+        try (var scheduler = org.transformers4j.scheduler.Schedulers.embeddings("minilm",
+                DefaultModels.miniLmEmbedder(cpu), SchedulerOptions.defaults())) {
+            AtomicLong next = new AtomicLong();
+            long start = System.nanoTime();
+            try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+                List<Future<?>> all = new ArrayList<>();
+                for (int c = 0; c < n; c++) {
+                    all.add(callers.submit(() -> {
+                        for (long i; (i = next.getAndIncrement()) < texts.size(); ) {
+                            scheduler.submit(texts.get((int) i)).join();
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : all) {
+                    f.get();
+                }
+            }
+            return texts.size() / ((System.nanoTime() - start) / 1e9);
         }
     }
 
