@@ -9,6 +9,7 @@ import org.transformers4j.checkpoint.Checkpoints;
 import org.transformers4j.model.ModelConfig;
 import org.transformers4j.model.ModelRegistry;
 import org.transformers4j.pipeline.DefaultModels;
+import org.transformers4j.pipeline.EmbeddingFolder;
 import org.transformers4j.tokenizer.Tokenizer;
 
 /**
@@ -62,6 +63,9 @@ final class ModelLocation {
             throw new IllegalArgumentException("model " + options.model() + ": " + dir + " is not a folder on the "
                     + "driver (give a folder every executor sees at the same path, or ship it with --archives or "
                     + "SparkContext.addFile(folder, true); set checkOnDriver false if only the executors see it)");
+        }
+        if (task == Task.EMBED && Files.isRegularFile(dir.resolve("modules.json"))) {
+            dir = EmbeddingFolder.read(dir).transformer(); // a sentence-transformers folder: its Transformer module
         }
         ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
         ModelRegistry.Kind kind = ModelRegistry.kind(config);

@@ -165,24 +165,44 @@ class AnswerAndFoldersTest {
     }
 
     /** bert-mlm as a sentence-transformers folder: CLS pooling, then Normalize. */
-    static synchronized Path clsFolder() throws IOException {
+    static Path clsFolder() throws IOException {
+        return clsFolder("bert-mlm-st-cls", "");
+    }
+
+    /** The same with the Transformer module in a subfolder (transformer: its path, "" for the folder itself). */
+    static synchronized Path clsFolder(String name, String transformer) throws IOException {
         Path src = folder("bert-mlm");
-        Path out = scratch().resolve("bert-mlm-st-cls");
+        Path out = scratch().resolve(name);
         if (Files.isDirectory(out)) {
             return out;
         }
         Files.createDirectories(out.resolve("1_Pooling"));
         Files.createDirectories(out.resolve("2_Normalize"));
+        Files.createDirectories(out.resolve(transformer));
         for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
-            Files.copy(src.resolve(f), out.resolve(f));
+            Files.copy(src.resolve(f), out.resolve(transformer).resolve(f));
         }
-        Files.writeString(out.resolve("modules.json"), "[{\"idx\":0,\"name\":\"0\",\"path\":\"\",\"type\":"
+        Files.writeString(out.resolve("modules.json"), "[{\"idx\":0,\"name\":\"0\",\"path\":\"" + transformer
+                + "\",\"type\":"
                 + "\"sentence_transformers.models.Transformer\"},{\"idx\":1,\"name\":\"1\",\"path\":\"1_Pooling\","
                 + "\"type\":\"sentence_transformers.models.Pooling\"},{\"idx\":2,\"name\":\"2\",\"path\":"
                 + "\"2_Normalize\",\"type\":\"sentence_transformers.models.Normalize\"}]");
         Files.writeString(out.resolve("1_Pooling/config.json"), "{\"word_embedding_dimension\": 48, "
                 + "\"pooling_mode_cls_token\": true, \"pooling_mode_mean_tokens\": false}");
         return out;
+    }
+
+    @Test
+    void aTransformerModuleInASubfolderIsFoundOnTheDriverToo() throws IOException {
+        Path dir = clsFolder("bert-mlm-st-sub", "0_Transformer");
+        List<String> texts = List.of("t5 t6 t7", "t8 t9 t10 t11 t12");
+        List<Row> rows = collectById(T4jSpark.embed(texts(texts, 2), "text", "e",
+                T4jOptions.defaults().withModel(dir.toString())), 2);
+        try (SentenceEmbedder lib = EmbeddingModels.load(dir, cpu())) {
+            for (int i = 0; i < 2; i++) {
+                assertClose(lib.embed(texts.get(i)), floats(rows.get(i), "e"), 1e-5, "row " + i);
+            }
+        }
     }
 
     @Test
