@@ -188,15 +188,20 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
             }
             requests.add(r);
         }
+        // counted before the queue publishes them: the worker may take and answer them at once
+        metrics.queued.addAndGet(requests.size());
+        metrics.unanswered.addAndGet(requests.size());
         try {
             queue.addAll(requests);
-        } catch (SchedulerFullException e) {
-            metrics.rejected.add(requests.size());
+        } catch (RuntimeException e) { // full, closed, or more than the queue ever holds: nothing was queued
+            metrics.queued.addAndGet(-requests.size());
+            metrics.unanswered.addAndGet(-requests.size());
+            if (e instanceof SchedulerFullException) {
+                metrics.rejected.add(requests.size());
+            }
             throw e;
         }
         metrics.submitted.add(requests.size());
-        metrics.queued.addAndGet(requests.size());
-        metrics.unanswered.addAndGet(requests.size());
         List<CompletableFuture<O>> futures = new ArrayList<>();
         for (Request<I, O> r : requests) {
             if (timeout != null) {

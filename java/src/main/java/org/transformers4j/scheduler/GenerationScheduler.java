@@ -202,15 +202,20 @@ public final class GenerationScheduler implements AutoCloseable {
         long now = System.nanoTime();
         long deadline = timeout == null ? now + Long.MAX_VALUE / 2 : now + Math.max(1, timeout.toNanos());
         Request r = new Request(prompt, cfg, new GenerationStream(), now, deadline, event);
+        // counted before the queue publishes it: the worker may take and answer it at once
+        metrics.queued.incrementAndGet();
+        metrics.unanswered.incrementAndGet();
         try {
             queue.addAll(List.of(r));
-        } catch (SchedulerFullException e) {
-            metrics.rejected.increment();
+        } catch (RuntimeException e) { // full or closed: nothing was queued
+            metrics.queued.decrementAndGet();
+            metrics.unanswered.decrementAndGet();
+            if (e instanceof SchedulerFullException) {
+                metrics.rejected.increment();
+            }
             throw e;
         }
         metrics.submitted.increment();
-        metrics.queued.incrementAndGet();
-        metrics.unanswered.incrementAndGet();
         if (timeout != null) {
             r.stream().result().orTimeout(Math.max(1, timeout.toNanos()), TimeUnit.NANOSECONDS);
         }
