@@ -117,11 +117,45 @@ public final class TransformerEncoder extends TransformerBase implements Encoder
         }
     }
 
-    private EncoderOutput run(EncoderInput in, boolean allHiddenStates, AttentionMaps maps, TensorArena out) {
+    @Override
+    public EncoderOutput forwardUnpadded(EncoderInput in, TensorArena out) {
+        PackedInput packed = PackedInput.of(in, positionIds.apply(in));
+        if (packed == null) {
+            return forward(in, false, out);
+        }
+        checkLength(in);
+        guard.enter();
+        try (TensorArena work = backend.scratch()) {
+            int c = hiddenSize();
+            Tensor x = embeddings.forward(backend, packed.ids(), packed.positions(), packed.types(), work);
+            if (projection != null) {
+                x = projection.forward(backend, x, Activation.NONE, work);
+            }
+            LayerStep step = LayerStep.packedEncoder(packed.sequences(),
+                    AttentionOptions.scaled((float) (1 / Math.sqrt(c / heads))));
+            for (int i = 0; i < layers.size(); i++) {
+                try (TensorArena layerWork = backend.scratch()) {
+                    layers.get(i).forward(backend, x, step, i, layerWork);
+                }
+            }
+            Tensor padded = packed.unpack(backend, x, work);
+            Tensor logits = head.forward(backend, padded, in, work, out);
+            return new EncoderOutput(List.of(Rows.copyOut(backend, padded, in.batch(), in.seq(), out)), logits,
+                    List.of());
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private void checkLength(EncoderInput in) {
         if (in.seq() > maxPositions) {
             throw new IllegalArgumentException("sequence of " + in.seq() + " tokens is longer than the "
                     + maxPositions + " positions of " + config.source() + "; truncate the input");
         }
+    }
+
+    private EncoderOutput run(EncoderInput in, boolean allHiddenStates, AttentionMaps maps, TensorArena out) {
+        checkLength(in);
         int b = in.batch(), s = in.seq(), c = hiddenSize();
         long n = (long) b * s;
         List<Tensor> hidden = new ArrayList<>();

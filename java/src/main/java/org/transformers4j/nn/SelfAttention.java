@@ -111,7 +111,9 @@ public record SelfAttention(Linear qkv, Linear out, int heads, int kvHeads, int 
             options = seq == 1 ? windowAsKeyRange(options, batch, (int) kv[0].dim(1)) : options.withWindow(window);
         }
         Tensor context = arena.empty(batch, seq, heads, headDim);
-        if (step.attentions() != null) {
+        if (step.packed() != null) {
+            attendPacked(backend, step.packed(), q, kv[0], kv[1], options, context);
+        } else if (step.attentions() != null) {
             step.attentions().attend(backend, q, kv[0], kv[1], options, positionBias, context, arena);
         } else if (positionBias == null) {
             backend.attention(q, kv[0], kv[1], options, context);
@@ -119,6 +121,21 @@ public record SelfAttention(Linear qkv, Linear out, int heads, int kvHeads, int 
             positionBias.attend(backend, q, kv[0], kv[1], options, context);
         }
         return out.forward(backend, context.reshape((long) batch * seq, (long) heads * headDim), Activation.NONE, arena);
+    }
+
+    /**
+     * Packed sequences in one row: each attends over its own positions, one kernel call per
+     * sequence on views of the row (no copies; an empty sequence has nothing to attend).
+     */
+    private static void attendPacked(Backend backend, LayerStep.Packed packed, Tensor q, Tensor k, Tensor v,
+                                     AttentionOptions options, Tensor context) {
+        for (int i = 0; i < packed.starts().length; i++) {
+            int start = packed.starts()[i], length = packed.lengths()[i];
+            if (length > 0) {
+                backend.attention(q.narrow(1, start, length), k.narrow(1, start, length), v.narrow(1, start, length),
+                        options, context.narrow(1, start, length));
+            }
+        }
     }
 
     /** x: [B, S, N, D] (a view into the fused projection) normalised over D, head by head, into a new tensor. */

@@ -66,7 +66,7 @@ public final class FillMask implements AutoCloseable {
 
     /**
      * As {@link #fill}, for texts this pipeline's tokenizer encoded (each with a mask token), in
-     * one forward pass padded to the longest.
+     * one forward pass (padding skipped where the model can).
      *
      * @param encodings the encoded texts
      * @param topK candidates per mask, at least 1
@@ -80,8 +80,8 @@ public final class FillMask implements AutoCloseable {
             }
             BatchEncoding enc = BatchEncoding.pad(encodings, tokenizer.padId());
             try (TensorArena arena = TensorArena.confined()) {
-                float[] logits = model.forward(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
-                        enc.typeIds()), false, arena).logits().toFloatArray();
+                float[] logits = model.forwardUnpadded(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
+                        enc.typeIds()), arena).logits().toFloatArray();
                 int v = model.vocabSize();
                 List<List<List<Prediction>>> out = new ArrayList<>();
                 for (int b = 0; b < enc.batch(); b++) {

@@ -206,12 +206,12 @@ public final class QuestionAnswerer implements AutoCloseable {
         }
     }
 
-    /** One forward pass over the windows, padded to the longest: each one's start and end logits. */
+    /** One forward pass over the windows (padding skipped where the model can): each one's start and end logits. */
     private void logits(List<Encoding> windows, List<float[]> starts, List<float[]> ends) {
         BatchEncoding enc = BatchEncoding.pad(windows, tokenizer.padId());
         try (TensorArena arena = TensorArena.confined()) {
-            float[] both = model.forward(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
-                    enc.typeIds()), false, arena).logits().toFloatArray(); // [B, S, 2]
+            float[] both = model.forwardUnpadded(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
+                    enc.typeIds()), arena).logits().toFloatArray(); // [B, S, 2]
             for (int b = 0; b < enc.batch(); b++) {
                 int n = windows.get(b).length();
                 float[] start = new float[n], end = new float[n];

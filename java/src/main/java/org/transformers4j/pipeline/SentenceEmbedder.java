@@ -167,7 +167,7 @@ public final class SentenceEmbedder implements AutoCloseable {
     }
 
     /**
-     * {@return texts embedded in one forward pass, padded to the longest}
+     * {@return texts embedded in one forward pass (padding skipped where the model can)}
      *
      * @param texts the texts, at most as many as one batch should hold
      */
@@ -197,7 +197,7 @@ public final class SentenceEmbedder implements AutoCloseable {
     }
 
     /**
-     * Texts that {@link #encode} encoded, embedded in one forward pass padded to the longest (what
+     * Texts that {@link #encode} encoded, embedded in one forward pass, padding skipped where the model can (what
      * a scheduler runs after tokenizing requests to size batches).
      *
      * @param encodings what {@link #encode} returned for each text
@@ -208,7 +208,7 @@ public final class SentenceEmbedder implements AutoCloseable {
         try {
             BatchEncoding enc = BatchEncoding.pad(encodings, tokenizer.padId());
             try (TensorArena arena = TensorArena.confined()) {
-                Tensor h = model.forward(input(enc), false, arena).lastHiddenState();
+                Tensor h = model.forwardUnpadded(input(enc), arena).lastHiddenState();
                 return settings.pooling().pool(h.toFloatArray(), enc.attentionMask(), enc.batch(), enc.seq(),
                         (int) h.dim(2), promptLength, settings.normalize());
             }

@@ -72,8 +72,8 @@ public final class TextClassifier implements AutoCloseable {
         try {
             BatchEncoding enc = BatchEncoding.pad(encodings, tokenizer.padId());
             try (TensorArena arena = TensorArena.confined()) {
-                var logits = model.forward(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
-                        enc.typeIds()), false, arena).logits();
+                var logits = model.forwardUnpadded(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
+                        enc.typeIds()), arena).logits();
                 int n = (int) logits.dim(1);
                 float[] v = logits.toFloatArray();
                 List<List<Label>> out = new ArrayList<>();

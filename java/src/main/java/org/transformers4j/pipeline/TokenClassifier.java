@@ -78,7 +78,7 @@ public final class TokenClassifier implements AutoCloseable {
 
     /**
      * The most likely label of every non-special token of each text this classifier's tokenizer
-     * encoded, in one forward pass padded to the longest.
+     * encoded, in one forward pass (padding skipped where the model can).
      *
      * @param encodings the encoded texts
      * @return the token labels of each text
@@ -88,8 +88,8 @@ public final class TokenClassifier implements AutoCloseable {
         try {
             BatchEncoding enc = BatchEncoding.pad(encodings, tokenizer.padId());
             try (TensorArena arena = TensorArena.confined()) {
-                var logits = model.forward(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
-                        enc.typeIds()), false, arena).logits();
+                var logits = model.forwardUnpadded(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
+                        enc.typeIds()), arena).logits();
                 int n = (int) logits.dim(2);
                 float[] v = logits.toFloatArray();
                 List<List<TokenLabel>> out = new ArrayList<>();

@@ -1,0 +1,178 @@
+package org.transformers4j.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.transformers4j.Fixtures;
+import org.transformers4j.backend.cpu.CpuBackend;
+import org.transformers4j.checkpoint.SafeTensors;
+import org.transformers4j.tensor.TensorArena;
+
+/**
+ * A pass over the real tokens only (packed, no padding) against the padded pass, which the
+ * fixture tests check against transformers: the same hidden states and logits at every position
+ * the mask keeps, zeros in the hidden states where it hides one, and each sequence as it is alone.
+ */
+class UnpaddedEncoderTest {
+    static final double BOUND = 1e-5;
+    static CpuBackend cpu;
+
+    @BeforeAll
+    static void open() {
+        cpu = CpuBackend.create();
+    }
+
+    @AfterAll
+    static void close() {
+        cpu.close();
+    }
+
+    /** The fixtures' own inputs (right-padded batches) with a second, shorter copy of each row. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"bert-mlm", "bert-seqcls", "bert-tokcls", "bert-qa", "roberta-mlm", "distilbert-mlm",
+        "electra-disc", "modernbert-mlm"})
+    void equalsThePaddedPassAtRealPositions(String name) {
+        Path dir = Fixtures.model(name);
+        try (EncoderModel model = ModelRegistry.loadEncoder(dir, cpu)) {
+            EncoderInput in = withShorterRows(fixtureInput(dir));
+            assertSamePass(model, in);
+        }
+    }
+
+    /** Left padding, a hole in the middle of a row, and a row the mask hides entirely. */
+    @Test
+    void anyMaskPattern() {
+        Path dir = Fixtures.model("roberta-mlm");
+        try (EncoderModel model = ModelRegistry.loadEncoder(dir, cpu)) {
+            EncoderInput base = fixtureInput(dir);
+            int s = base.seq();
+            long[] ids = Arrays.copyOf(base.ids(), 3 * s), mask = new long[3 * s];
+            System.arraycopy(base.ids(), 0, ids, s, s);
+            System.arraycopy(base.ids(), 0, ids, 2 * s, s);
+            for (int j = 0; j < s; j++) {
+                mask[j] = j >= 2 ? 1 : 0;
+                mask[s + j] = j == 3 ? 0 : 1;
+                mask[2 * s + j] = 0;
+            }
+            assertSamePass(model, new EncoderInput(3, s, ids, mask, null));
+        }
+    }
+
+    /** Each packed sequence gives what it gives alone, in a batch of one with no padding. */
+    @Test
+    void eachSequenceAsAlone() {
+        Path dir = Fixtures.model("bert-seqcls");
+        try (EncoderModel model = ModelRegistry.loadEncoder(dir, cpu); TensorArena arena = TensorArena.confined()) {
+            EncoderInput in = withShorterRows(fixtureInput(dir));
+            int s = in.seq(), c = model.hiddenSize();
+            float[] packed = model.forwardUnpadded(in, arena).lastHiddenState().toFloatArray();
+            for (int b = 0; b < in.batch(); b++) {
+                int n = 0;
+                while (n < s && in.attentionMask()[b * s + n] == 1) {
+                    n++;
+                }
+                long[] ids = Arrays.copyOfRange(in.ids(), b * s, b * s + n);
+                long[] types = in.tokenTypeIds() == null ? null : Arrays.copyOfRange(in.tokenTypeIds(), b * s, b * s + n);
+                float[] alone = model.forward(new EncoderInput(1, n, ids, null, types), false, arena).lastHiddenState()
+                        .toFloatArray();
+                assertClose(Arrays.copyOf(alone, n * c),
+                        Arrays.copyOfRange(packed, b * s * c, (b * s + n) * c), "row " + b + " alone");
+            }
+        }
+    }
+
+    @Test
+    void refusesMaskValuesOtherThanZeroOrOne() {
+        Path dir = Fixtures.model("bert-mlm");
+        try (EncoderModel model = ModelRegistry.loadEncoder(dir, cpu); TensorArena arena = TensorArena.confined()) {
+            var e = assertThrows(IllegalArgumentException.class, () -> model.forwardUnpadded(
+                    new EncoderInput(1, 3, new long[] {1, 2, 3}, new long[] {1, 2, 0}, null), arena));
+            assertTrue(e.getMessage().contains("attention mask[0, 1] = 2"), e.getMessage());
+        }
+    }
+
+    private static void assertSamePass(EncoderModel model, EncoderInput in) {
+        try (TensorArena arena = TensorArena.confined()) {
+            EncoderOutput padded = model.forward(in, false, arena);
+            EncoderOutput packed = model.forwardUnpadded(in, arena);
+            int b = in.batch(), s = in.seq(), c = model.hiddenSize();
+            assertArrayEquals(padded.lastHiddenState().shape().toArray(), packed.lastHiddenState().shape().toArray());
+            float[] want = padded.lastHiddenState().toFloatArray(), got = packed.lastHiddenState().toFloatArray();
+            long[] mask = in.attentionMask();
+            for (int i = 0; i < b * s; i++) {
+                float[] w = Arrays.copyOfRange(want, i * c, (i + 1) * c), g = Arrays.copyOfRange(got, i * c, (i + 1) * c);
+                if (mask[i] == 1) {
+                    assertClose(w, g, "hidden state at [" + i / s + ", " + i % s + "]");
+                } else if (model instanceof TransformerEncoder) {
+                    assertArrayEquals(new float[c], g, "hidden state at the padding [" + i / s + ", " + i % s + "]");
+                }
+            }
+            if (padded.logits() == null) {
+                return;
+            }
+            float[] wl = padded.logits().toFloatArray(), gl = packed.logits().toFloatArray();
+            assertEquals(wl.length, gl.length);
+            boolean perToken = padded.logits().rank() == 3 || model.head() == EncoderModel.Head.REPLACED_TOKEN_DETECTION;
+            int per = wl.length / (perToken ? b * s : b);
+            for (int r = 0; r < wl.length / per; r++) {
+                if (!perToken || mask[r] == 1) {
+                    assertClose(Arrays.copyOfRange(wl, r * per, (r + 1) * per), Arrays.copyOfRange(gl, r * per, (r + 1) * per),
+                            "logits of " + (perToken ? "position " : "row ") + r);
+                }
+            }
+        }
+    }
+
+    private static EncoderInput fixtureInput(Path dir) {
+        try (SafeTensors ref = SafeTensors.open(dir.resolve("reference.safetensors"))) {
+            var shape = ref.shape("input_ids");
+            int b = (int) shape.dim(0), s = (int) shape.dim(1);
+            long[] ids = ref.loadLongs("input_ids");
+            long[] mask = ref.has("attention_mask") ? ref.loadLongs("attention_mask") : new long[b * s];
+            if (!ref.has("attention_mask")) {
+                Arrays.fill(mask, 1);
+            }
+            long[] types = ref.has("token_type_ids") ? ref.loadLongs("token_type_ids") : null;
+            return new EncoderInput(b, s, ids, mask, types);
+        }
+    }
+
+    /** The input's rows, then each row again with its last real tokens hidden (right padding). */
+    private static EncoderInput withShorterRows(EncoderInput in) {
+        int b = in.batch(), s = in.seq();
+        long[] ids = Arrays.copyOf(in.ids(), 2 * b * s), mask = Arrays.copyOf(in.attentionMask(), 2 * b * s);
+        long[] types = in.tokenTypeIds() == null ? null : Arrays.copyOf(in.tokenTypeIds(), 2 * b * s);
+        System.arraycopy(in.ids(), 0, ids, b * s, b * s);
+        if (types != null) {
+            System.arraycopy(in.tokenTypeIds(), 0, types, b * s, b * s);
+        }
+        for (int r = 0; r < b; r++) {
+            int kept = 0;
+            for (int j = 0; j < s; j++) {
+                kept += (int) in.attentionMask()[r * s + j];
+            }
+            for (int j = 0; j < s; j++) {
+                mask[(b + r) * s + j] = j < Math.max(1, kept - 1 - r % 3) ? 1 : 0;
+            }
+        }
+        return new EncoderInput(2 * b, s, ids, mask, types);
+    }
+
+    private static void assertClose(float[] want, float[] got, String what) {
+        assertEquals(want.length, got.length, what);
+        for (int i = 0; i < want.length; i++) {
+            double tolerance = BOUND * Math.max(1, Math.abs(want[i]));
+            assertTrue(Math.abs(want[i] - got[i]) <= tolerance,
+                    what + "[" + i + "]: padded " + want[i] + ", packed " + got[i]);
+        }
+    }
+}
