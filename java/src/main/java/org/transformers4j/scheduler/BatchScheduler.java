@@ -84,6 +84,7 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
         long deadline = submitted + Long.MAX_VALUE / 2;
         Object prepared;
         int tokens;
+        boolean carried;
 
         Request(I input, long chars) {
             this.input = input;
@@ -264,7 +265,13 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
         }
     }
 
-    /** Tokenizes the requests, sorts them by length and runs them in batches within the limits. */
+    /**
+     * Tokenizes the requests, sorts them by length and runs them in batches within the limits. A
+     * window that fills some batches and leaves a small one over puts the small one back at the
+     * head of the queue, once: under load, requests arrive while a pass runs (the callers just
+     * answered come back), and those leftovers then join them in a full batch instead of running
+     * as a pass of a few rows.
+     */
     private void process(List<Request<I, O>> window) {
         List<Request<I, O>> ready = new ArrayList<>();
         for (Request<I, O> r : window) {
@@ -272,7 +279,9 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
                 continue;
             }
             try {
-                prepare(r);
+                if (r.prepared == null) {
+                    prepare(r);
+                }
                 ready.add(r);
             } catch (RuntimeException | Error e) {
                 r.future.completeExceptionally(e);
@@ -286,9 +295,27 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
                     && (long) (to - from + 1) * ready.get(to).tokens <= options.maxBatchTokens()) {
                 to++;
             }
-            run(ready.subList(from, to));
+            List<Request<I, O>> batch = ready.subList(from, to);
+            if (from > 0 && to == ready.size() && batch.size() < options.maxBatchSize() / 2 && carry(batch)) {
+                return;
+            }
+            run(batch);
             from = to;
         }
+    }
+
+    /** Puts a window's leftover requests back at the head of the queue; false when one was put back before. */
+    private boolean carry(List<Request<I, O>> leftover) {
+        if (leftover.stream().anyMatch(r -> r.carried)) {
+            return false;
+        }
+        leftover.forEach(r -> r.carried = true);
+        metrics.queued.addAndGet(leftover.size());
+        if (!queue.putBack(leftover)) {
+            metrics.queued.addAndGet(-leftover.size());
+            return false;
+        }
+        return true;
     }
 
     @SuppressWarnings("unchecked")

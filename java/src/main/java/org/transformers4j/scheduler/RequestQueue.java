@@ -63,6 +63,27 @@ final class RequestQueue<R> {
         }
     }
 
+    /**
+     * Puts requests taken earlier back at the head of the queue, in their order, whatever the
+     * limits (they were admitted already); false, and nothing put back, once the queue is closed.
+     */
+    boolean putBack(List<R> requests) {
+        lock.lock();
+        try {
+            if (closed) {
+                return false;
+            }
+            for (int i = requests.size() - 1; i >= 0; i--) {
+                queue.addFirst(requests.get(i));
+                chars += charsOf.applyAsLong(requests.get(i));
+            }
+            changed.signalAll();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Removes a request still waiting (a cancelled one); false when it was taken already. */
     boolean remove(R r) {
         lock.lock();

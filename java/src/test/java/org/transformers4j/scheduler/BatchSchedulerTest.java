@@ -159,7 +159,7 @@ class BatchSchedulerTest {
     }
 
     /** A task that blocks until released, to hold the worker while the queue fills. */
-    static final class Gate implements BatchScheduler.Task<String, String, Integer> {
+    static class Gate implements BatchScheduler.Task<String, String, Integer> {
         final CountDownLatch release = new CountDownLatch(1);
         final AtomicInteger passes = new AtomicInteger();
         final List<Integer> sizes = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -271,6 +271,48 @@ class BatchSchedulerTest {
             }
             // sorted by length: [e cc gg aaaa ffff] (5 x 4 = 20), [bbbbbbbbbb] (10; two would be 20 + ...), then the long one alone
             assertEquals(List.of(5, 1, 1), gate.sizes);
+        }
+    }
+
+    /** A task that holds each pass until the test lets it go. */
+    static final class Steps extends Gate {
+        final java.util.concurrent.Semaphore permits = new java.util.concurrent.Semaphore(0);
+
+        @Override
+        public List<Integer> run(List<String> batch) {
+            passes.incrementAndGet();
+            sizes.add(batch.size());
+            try {
+                assertTrue(permits.tryAcquire(30, TimeUnit.SECONDS), "the test let the pass go");
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            return batch.stream().map(String::length).toList();
+        }
+    }
+
+    @Test
+    void aSmallLeftoverWaitsOnceForTheNextBatch() throws Exception {
+        Steps steps = new Steps();
+        SchedulerOptions options = SchedulerOptions.defaults().withMaxBatchSize(4).withMaxWait(Duration.ZERO);
+        try (BatchScheduler<String, Integer> s = new BatchScheduler<>("steps", steps, options)) {
+            List<CompletableFuture<Integer>> all = new ArrayList<>(List.of(s.submit("a")));
+            GenerationSchedulerTest.waitFor(() -> steps.passes.get() == 1);
+            all.addAll(s.submitAll(List.of("b", "c", "d", "e", "f"), null)); // a full batch and one over
+            steps.permits.release();
+            GenerationSchedulerTest.waitFor(() -> steps.passes.get() == 2);
+            all.addAll(s.submitAll(List.of("g", "h", "i"), null)); // while the full batch runs
+            steps.permits.release(10);
+            for (CompletableFuture<Integer> f : all) {
+                assertEquals(1, f.get());
+            }
+            assertEquals(List.of(1, 4, 4), steps.sizes, "the leftover joined the next requests");
+            all = new ArrayList<>(s.submitAll(List.of("j", "k", "l", "m", "n"), null));
+            for (CompletableFuture<Integer> f : all) {
+                assertEquals(1, f.get());
+            }
+            assertEquals(List.of(1, 4, 4, 4, 1), steps.sizes, "with nothing else waiting it runs at once after");
+            assertEquals(0, s.metrics().queueDepth());
         }
     }
 
