@@ -12,6 +12,7 @@ import org.transformers4j.nn.AttentionMaps;
 import org.transformers4j.nn.Embeddings;
 import org.transformers4j.nn.LayerStep;
 import org.transformers4j.nn.Linear;
+import org.transformers4j.nn.PackedTokens;
 import org.transformers4j.nn.PaddingMask;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
@@ -119,7 +120,8 @@ public final class TransformerEncoder extends TransformerBase implements Encoder
 
     @Override
     public EncoderOutput forwardUnpadded(EncoderInput in, TensorArena out) {
-        PackedInput packed = PackedInput.of(in, positionIds.apply(in));
+        PackedTokens packed = PackedTokens.of(in.batch(), in.seq(), in.ids(), in.attentionMask(), in.tokenTypeIds(),
+                positionIds.apply(in));
         if (packed == null) {
             return forward(in, false, out);
         }

@@ -16,7 +16,9 @@ import org.transformers4j.model.Rows;
 import org.transformers4j.nn.BidirectionalWindow;
 import org.transformers4j.nn.FeedForward;
 import org.transformers4j.nn.LayerNorm;
+import org.transformers4j.nn.LayerStep;
 import org.transformers4j.nn.Linear;
+import org.transformers4j.nn.PackedTokens;
 import org.transformers4j.nn.PaddingMask;
 import org.transformers4j.nn.Weights;
 import org.transformers4j.tensor.Tensor;
@@ -194,11 +196,49 @@ public final class ModernBertModel implements EncoderModel {
         }
     }
 
-    private EncoderOutput run(EncoderInput in, boolean allHiddenStates, TensorArena out) {
+    /**
+     * The real tokens alone, packed end to end: each sequence attends (globally or within its
+     * band) over its own tokens, as transformers' ModernBERT does on its unpadded path. A mask
+     * with a hidden token between kept ones runs padded: the band counts positions in the row.
+     */
+    @Override
+    public EncoderOutput forwardUnpadded(EncoderInput in, TensorArena out) {
+        PackedTokens packed = PackedTokens.of(in.batch(), in.seq(), in.ids(), in.attentionMask(), null,
+                in.absolutePositions());
+        if (packed == null || !packed.contiguous()) {
+            return forward(in, false, out);
+        }
+        checkLength(in);
+        guard.enter();
+        try (TensorArena work = backend.scratch()) {
+            int n = packed.ids().length;
+            Tensor x = work.empty(n, cfg.hidden_size());
+            backend.embedding(tokens, backend.longs(packed.ids(), work, n), x);
+            embeddingNorm.apply(backend, x, null, null, x);
+            AttentionOptions scale = AttentionOptions.scaled((float) (1 / Math.sqrt(cfg.headDim())));
+            for (Layer layer : layers) {
+                try (TensorArena layerWork = backend.scratch()) {
+                    layerForward(layer, x, 1, n, packed.positions(), scale, packed.sequences(), layerWork);
+                }
+            }
+            finalNorm.apply(backend, x, null, null, x);
+            Tensor padded = packed.unpack(backend, x, work);
+            Tensor logits = head.forward(backend, padded, in, work, out);
+            return new EncoderOutput(List.of(Rows.copyOut(backend, padded, in.batch(), in.seq(), out)), logits);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private void checkLength(EncoderInput in) {
         if (in.seq() > maxPositions()) {
             throw new IllegalArgumentException("sequence of " + in.seq() + " tokens is longer than the "
                     + maxPositions() + " positions of " + config.source() + "; truncate the input");
         }
+    }
+
+    private EncoderOutput run(EncoderInput in, boolean allHiddenStates, TensorArena out) {
+        checkLength(in);
         int b = in.batch(), s = in.seq();
         List<Tensor> hidden = new ArrayList<>();
         try (TensorArena work = backend.scratch()) {
@@ -213,7 +253,7 @@ public final class ModernBertModel implements EncoderModel {
             long[] positions = in.absolutePositions();
             for (int i = 0; i < layers.size(); i++) {
                 try (TensorArena layerWork = backend.scratch()) {
-                    layerForward(layers.get(i), x, b, s, positions, padding, layerWork);
+                    layerForward(layers.get(i), x, b, s, positions, padding, null, layerWork);
                 }
                 if (i == layers.size() - 1) { // the last is listed after the final norm, as transformers lists it
                     finalNorm.apply(backend, x, null, null, x);
@@ -229,18 +269,21 @@ public final class ModernBertModel implements EncoderModel {
 
     /** x: [B * S, C], replaced by x + attn(n1(x)), then h + mlp(n2(h)); n2 also makes the residual sum h. */
     private void layerForward(Layer l, Tensor x, int b, int s, long[] positions, AttentionOptions padding,
-                              TensorArena arena) {
+                              LayerStep.Packed packed, TensorArena arena) {
         Tensor in = l.attnNorm() == null ? x : l.attnNorm().forward(backend, x, null, arena);
-        Tensor attended = attention(l, in, b, s, positions, padding, arena);
+        Tensor attended = attention(l, in, b, s, positions, padding, packed, arena);
         long[] shape = x.shape().toArray();
         Tensor h = arena.empty(shape), normed = arena.empty(shape);
         l.mlpNorm().apply(backend, attended, x, h, normed);
         backend.add(h, l.mlp().forward(backend, normed, arena), x);
     }
 
-    /** Wo(attention(rope(q), rope(k), v)) with Wqkv's rows q | k | v; the band of a sliding layer. */
+    /**
+     * Wo(attention(rope(q), rope(k), v)) with Wqkv's rows q | k | v; the band of a sliding layer.
+     * Packed sequences (one row, b = 1) attend one by one over their own positions.
+     */
     private Tensor attention(Layer l, Tensor x, int b, int s, long[] positions, AttentionOptions padding,
-                             TensorArena arena) {
+                             LayerStep.Packed packed, TensorArena arena) {
         int heads = cfg.num_attention_heads(), d = cfg.headDim();
         Tensor fused = l.wqkv().forward(backend, x, Activation.NONE, arena).reshape(b, s, 3L * heads, d);
         Tensor q = fused.narrow(2, 0, heads), k = fused.narrow(2, heads, heads), v = fused.narrow(2, 2L * heads, heads);
@@ -248,12 +291,26 @@ public final class ModernBertModel implements EncoderModel {
         backend.rope(q, positions, invFreq);
         backend.rope(k, positions, invFreq);
         Tensor context = arena.empty(b, s, heads, d);
-        if (l.sliding()) {
-            BidirectionalWindow.attend(backend, q, k, v, padding, cfg.halfWindow(), context);
+        if (packed == null) {
+            attend(l, q, k, v, padding, context);
         } else {
-            backend.attention(q, k, v, padding, context);
+            for (int i = 0; i < packed.starts().length; i++) {
+                int from = packed.starts()[i], n = packed.lengths()[i];
+                if (n > 0) {
+                    attend(l, q.narrow(1, from, n), k.narrow(1, from, n), v.narrow(1, from, n), padding,
+                            context.narrow(1, from, n));
+                }
+            }
         }
         return l.wo().forward(backend, context.reshape((long) b * s, (long) heads * d), Activation.NONE, arena);
+    }
+
+    private void attend(Layer l, Tensor q, Tensor k, Tensor v, AttentionOptions options, Tensor context) {
+        if (l.sliding()) {
+            BidirectionalWindow.attend(backend, q, k, v, options, cfg.halfWindow(), context);
+        } else {
+            backend.attention(q, k, v, options, context);
+        }
     }
 
     /** Frees the weights once no forward pass is in flight; later calls fail, a second close does nothing. */
