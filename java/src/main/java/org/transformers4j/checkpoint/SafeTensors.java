@@ -13,6 +13,7 @@ import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Shape;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /**
  * One {@code .safetensors} file: an 8-byte little-endian header length, a JSON header {name:
@@ -140,7 +141,7 @@ public final class SafeTensors implements Checkpoint {
             }
             case "F16", "BF16" -> {
                 Tensor t = into.allocate(DType.F32, dims);
-                MemorySegment dst = t.segment();
+                MemorySegment dst = TensorMemory.host(t);
                 boolean bf16 = e.dtype().equals("BF16");
                 for (long i = 0; i < n; i++) {
                     short h = src.get(SHORT_LE, i * 2);

@@ -23,6 +23,7 @@ import org.transformers4j.tensor.Shape;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 import org.transformers4j.util.SafeFiles;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /**
  * PyTorch weights as torch.save writes them since PyTorch 1.6 ({@code pytorch_model.bin}), or
@@ -319,7 +320,7 @@ public final class TorchCheckpoint implements Checkpoint {
             return LittleEndianFloats.load(e.storage().asSlice(e.spec().offset() * 4, n * 4), dims, into);
         }
         Tensor t = into.allocate(DType.F32, dims);
-        gather(e, t.segment());
+        gather(e, TensorMemory.host(t));
         return t;
     }
 

@@ -14,6 +14,7 @@ import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Device;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /**
  * Loads parameters from a checkpoint onto a backend's device, checking each one's shape; an error
@@ -267,8 +268,8 @@ public final class Weights {
             long at = 0;
             for (int i = 0; i < names.length; i++) {
                 Tensor part = host(names[i], new long[] {rows[i], cols}, staging);
-                MemorySegment.copy(part.segment(), 0, out.segment(), at, part.segment().byteSize());
-                at += part.segment().byteSize();
+                MemorySegment.copy(TensorMemory.host(part), 0, TensorMemory.host(out), at, TensorMemory.host(part).byteSize());
+                at += TensorMemory.host(part).byteSize();
             }
             if (inPlace) {
                 return out;
@@ -285,8 +286,8 @@ public final class Weights {
             long at = 0;
             for (int i = 0; i < names.length; i++) {
                 Tensor part = checkpoint.int8Values(names[i], staging);
-                MemorySegment.copy(part.segment(), 0, q.segment(), at * cols, rows[i] * cols);
-                MemorySegment.copy(int8Scales(names[i], staging).segment(), 0, scale.segment(), at * 4, rows[i] * 4);
+                MemorySegment.copy(TensorMemory.host(part), 0, TensorMemory.host(q), at * cols, rows[i] * cols);
+                MemorySegment.copy(TensorMemory.host(int8Scales(names[i], staging)), 0, TensorMemory.host(scale), at * 4, rows[i] * 4);
                 at += rows[i];
             }
             return backend.int8Matrix(q, scale, checkpoint.int8PerTensorActivations(), arena);
@@ -306,8 +307,8 @@ public final class Weights {
         Tensor out = arena.empty(DType.BF16, total, cols);
         long at = 0;
         for (Tensor part : parts) {
-            MemorySegment.copy(part.segment(), 0, out.segment(), at, part.segment().byteSize());
-            at += part.segment().byteSize();
+            MemorySegment.copy(TensorMemory.host(part), 0, TensorMemory.host(out), at, TensorMemory.host(part).byteSize());
+            at += TensorMemory.host(part).byteSize();
         }
         return out;
     }

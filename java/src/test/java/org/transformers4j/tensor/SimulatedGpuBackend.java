@@ -9,6 +9,9 @@ import org.transformers4j.backend.AttentionOptions;
 import org.transformers4j.backend.Backend;
 import org.transformers4j.backend.SoftmaxOptions;
 import org.transformers4j.backend.cpu.CpuBackend;
+import org.transformers4j.tensor.internal.DeviceStorage;
+import org.transformers4j.tensor.internal.HostStorage;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /**
  * A stand-in for a GPU backend, for machines without one: its tensors are tagged with a GPU
@@ -106,14 +109,14 @@ public final class SimulatedGpuBackend implements Backend {
     }
 
     /** The same memory tagged as host memory; t must be on the simulated device. */
-    private static Tensor host(Tensor t) {
+    private Tensor host(Tensor t) {
         if (t == null) {
             return null;
         }
-        if (!t.device().equals(DEVICE)) {
+        if (!(TensorMemory.storage(t) instanceof DeviceStorage d) || !d.device().equals(DEVICE)) {
             throw new IllegalArgumentException("a " + t + " reached the simulated GPU, which takes only its own tensors");
         }
-        return new Tensor(t.deviceSegment(), 0, t.shape(), t.strides(), t.dtype(), Device.CPU);
+        return new Tensor(new HostStorage(memory.block(d)), t.offset(), t.shape(), t.strides(), t.dtype());
     }
 
     @Override
@@ -193,8 +196,21 @@ public final class SimulatedGpuBackend implements Backend {
 
     /** "Device" memory: host blocks, each its own arena, freed when the tensor arena closes. */
     private static final class HostBlocks implements DeviceAllocator {
-        private final Map<Long, Arena> blocks = new HashMap<>();
+        private final Map<Long, Block> blocks = new HashMap<>();
         private long total;
+
+        /** The host memory of a block, in the scope of its own arena (closed once the block is freed). */
+        synchronized MemorySegment block(DeviceStorage d) {
+            Block b = blocks.get(d.address(0));
+            if (b == null) {
+                throw new IllegalArgumentException("a tensor of a closed arena reached the simulated GPU");
+            }
+            return b.memory();
+        }
+
+        /** One block and the arena that owns it. */
+        private record Block(Arena arena, MemorySegment memory) {
+        }
 
         @Override
         public Device device() {
@@ -206,14 +222,14 @@ public final class SimulatedGpuBackend implements Backend {
             Arena a = Arena.ofShared();
             MemorySegment s = a.allocate(bytes, 64);
             s.fill((byte) 0x7f); // a large float wherever a kernel reads what nothing wrote
-            blocks.put(s.address(), a);
+            blocks.put(s.address(), new Block(a, s));
             total += bytes;
             return s.address();
         }
 
         @Override
         public synchronized void free(long address, long bytes) {
-            blocks.remove(address).close();
+            blocks.remove(address).arena().close();
         }
 
         @Override
