@@ -25,8 +25,8 @@ import org.transformers4j.tensor.BFloat16;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
-import org.transformers4j.util.ResourceCache;
 import org.transformers4j.tensor.internal.TensorMemory;
+import org.transformers4j.util.ResourceCache;
 
 /**
  * Writes float32 tensors (bfloat16 and int8 ones too) as a .safetensors file, and whole checkpoints

@@ -132,9 +132,10 @@ public final class ShardedCheckpoint implements Checkpoint {
         return shard(name).load(name, arena);
     }
 
+    /** In place as its shard views it; int8 activations as this checkpoint says. */
     @Override
-    public Tensor viewBf16(String name, TensorArena arena) {
-        return shard(name).viewBf16(name, arena);
+    public StoredTensor view(String name) {
+        return new StoredParameter(this, name, (type, arena) -> shard(name).inPlace(name, type, arena));
     }
 
     /** Stored in int8 where its shard says so (NAME_scale must be in the same shard). */

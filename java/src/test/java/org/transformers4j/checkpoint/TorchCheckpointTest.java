@@ -117,12 +117,13 @@ class TorchCheckpointTest {
     @Test
     void bfloat16IsViewedOnlyWhereContiguous() {
         try (TorchCheckpoint c = TorchCheckpoint.open(resource("emulated/views.bin")); TensorArena a = TensorArena.confined()) {
-            Tensor bf = c.viewBf16("bf16", a);
+            Tensor bf = c.view("bf16").inPlace(DType.BF16, a).orElse(null);
             assertNotNull(bf);
             assertEquals(DType.BF16, bf.dtype());
-            assertNotNull(c.viewBf16("bf16tail", a), "an offset view that is contiguous is viewed");
-            assertNull(c.viewBf16("bf16t", a), "a transposed view cannot be viewed in place");
-            assertNull(c.viewBf16("w", a), "float32 is not bfloat16");
+            assertNotNull(c.view("bf16tail").inPlace(DType.BF16, a).orElse(null),
+                    "an offset view that is contiguous is viewed");
+            assertNull(c.view("bf16t").inPlace(DType.BF16, a).orElse(null), "a transposed view cannot be viewed in place");
+            assertNull(c.view("w").inPlace(DType.BF16, a).orElse(null), "float32 is not bfloat16");
         }
     }
 
