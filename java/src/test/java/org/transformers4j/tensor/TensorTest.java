@@ -44,7 +44,7 @@ class TensorTest {
     /** Device memory is never read on the host: every host accessor refuses a GPU tensor by name. */
     @Test
     void deviceTensorsRefuseHostAccess() {
-        try (SimulatedGpuBackend gpu = new SimulatedGpuBackend(); TensorArena dev = gpu.longLived();
+        try (SimulatedGpuBackend gpu = SimulatedGpuBackend.create(); TensorArena dev = gpu.longLived();
              TensorArena host = TensorArena.confined()) {
             Tensor t = dev.zeros(3, 4);
             assertEquals(SimulatedGpuBackend.DEVICE, t.device());
