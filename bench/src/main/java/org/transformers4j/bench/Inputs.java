@@ -3,6 +3,7 @@ package org.transformers4j.bench;
 import java.util.SplittableRandom;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /** Random inputs for the benchmarks. */
 final class Inputs {
@@ -13,7 +14,7 @@ final class Inputs {
         Tensor t = arena.zeros(dims);
         SplittableRandom rnd = new SplittableRandom(seed);
         long n = t.shape().elements();
-        var seg = t.segment();
+        var seg = TensorMemory.host(t);
         for (long i = 0; i < n; i++) {
             seg.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (float) rnd.nextDouble(-1, 1));
         }

@@ -13,6 +13,7 @@ import org.transformers4j.checkpoint.SafeTensorsWriter;
 import org.transformers4j.tensor.BFloat16;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /**
  * Checkpoints of real models' sizes with random weights (none can be downloaded here), written
@@ -242,7 +243,7 @@ final class RandomCheckpoints {
         boolean gain = t.rank() == 1 && (name.contains("ln") || name.contains("norm")) && name.endsWith(".weight");
         boolean bias = t.rank() == 1 && !gain;
         double spread = 0.02 * Math.sqrt(3);
-        var seg = t.segment();
+        var seg = TensorMemory.host(t);
         long n = t.shape().elements();
         for (long i = 0; i < n; i++) {
             float v = gain ? 1f : (float) rnd.nextDouble(-spread, spread) * (bias ? 0.1f : 1f);

@@ -20,6 +20,7 @@ import org.transformers4j.checkpoint.Checkpoints;
 import org.transformers4j.checkpoint.LoadMode;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /**
  * What holding weights in owned memory (LoadMode.COPY, the default) costs at load against
@@ -59,9 +60,9 @@ public class WeightsLoadBench {
         try (Checkpoint c = Checkpoints.open(dir, mode); TensorArena arena = TensorArena.confined()) {
             for (String name : c.names()) {
                 Tensor t = c.load(name, arena);
-                long bytes = t.segment().byteSize();
+                long bytes = TensorMemory.host(t).byteSize();
                 for (long at = 0; at < bytes; at += 4096) {
-                    sum += t.segment().get(ValueLayout.JAVA_FLOAT, at);
+                    sum += TensorMemory.host(t).get(ValueLayout.JAVA_FLOAT, at);
                 }
             }
         }

@@ -1,5 +1,7 @@
 package org.transformers4j.backend;
 
+import java.util.Optional;
+import org.transformers4j.checkpoint.StoredTensor;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Device;
 import org.transformers4j.tensor.Tensor;
@@ -227,6 +229,53 @@ public interface Backend extends AutoCloseable {
             Checks.dequantize(q, scale, host);
             Tensor w = weightMatrix(host, arena);
             return w == host ? place(host, arena) : w; // kept as given: it must outlive the staging arena
+        }
+    }
+
+    /**
+     * A weight matrix (a linear layer's weight, an embedding table) from its stored form, on this
+     * device as this backend keeps weight matrices: the one place where the weight type policy is
+     * decided. Stored in int8: {@link #int8Matrix} (on the host, with the int8 values viewing the
+     * checkpoint). Otherwise in {@link #weightType()}: on the host, the stored values themselves
+     * where they are in that type already (float32 weights of a float32 backend, viewed in place
+     * where aligned; bfloat16 weights of a bfloat16 one), else the float32 values through
+     * {@link #weightMatrix(Tensor, TensorArena)}; on a device, the float32 values through it, once.
+     *
+     * @param stored the parameter as stored ({@link org.transformers4j.checkpoint.Checkpoint#view})
+     * @param arena a long-lived arena of this device
+     * @return the matrix {@link #linear} and {@link #embedding} take
+     */
+    default Tensor weightMatrix(StoredTensor stored, TensorArena arena) {
+        boolean onHost = arena.device().equals(Device.CPU);
+        try (TensorArena staging = TensorArena.confined()) {
+            if (stored.isInt8()) {
+                TensorArena values = onHost ? arena : staging; // on the host: views of the checkpoint, kept
+                return int8Matrix(stored.int8Values(values), stored.int8Scales(values),
+                        stored.int8PerTensorActivations(), arena);
+            }
+            if (onHost && weightType() == arena.floatType()) {
+                return stored.load(arena);
+            }
+            Optional<Tensor> asStored = onHost ? stored.inPlace(weightType(), arena) : Optional.empty();
+            return asStored.isPresent() ? asStored.get() : weightMatrix(stored.load(staging), arena);
+        }
+    }
+
+    /**
+     * A parameter other than a weight matrix (a bias, a norm's scale) from its stored form, on
+     * this device in the type the model computes in: on the host the float32 values (a view of the
+     * checkpoint where it stores aligned float32), on a device a copy of them.
+     *
+     * @param stored the parameter as stored ({@link org.transformers4j.checkpoint.Checkpoint#view})
+     * @param arena a long-lived arena of this device
+     * @return the parameter
+     */
+    default Tensor parameter(StoredTensor stored, TensorArena arena) {
+        if (arena.device().equals(Device.CPU)) {
+            return stored.load(arena);
+        }
+        try (TensorArena staging = TensorArena.confined()) {
+            return toDevice(stored.load(staging), arena);
         }
     }
 

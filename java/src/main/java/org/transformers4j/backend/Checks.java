@@ -6,6 +6,7 @@ import java.util.Arrays;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Device;
 import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /** Argument checks shared by every backend; each failure names the argument and the value. */
 public final class Checks {
@@ -135,7 +136,7 @@ public final class Checks {
      * @throws IllegalArgumentException when the ranges overlap
      */
     public static void disjoint(String name, Tensor t, String otherName, Tensor other) {
-        if (t.deviceSegment().asOverlappingSlice(other.deviceSegment()).isPresent()) { // address ranges only
+        if (TensorMemory.overlaps(t, other)) { // address ranges only
             throw new IllegalArgumentException(name + " overlaps " + otherName);
         }
     }
@@ -244,7 +245,7 @@ public final class Checks {
      */
     public static void dequantize(Tensor q, Tensor scale, Tensor w) {
         long n = q.dim(0), k = q.dim(1);
-        MemorySegment src = q.segment(), dst = w.segment();
+        MemorySegment src = TensorMemory.host(q), dst = TensorMemory.host(w);
         for (long r = 0; r < n; r++) {
             float s = scale.getFloat(r);
             for (long c = 0; c < k; c++) {

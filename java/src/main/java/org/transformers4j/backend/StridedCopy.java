@@ -2,6 +2,7 @@ package org.transformers4j.backend;
 
 import java.lang.foreign.MemorySegment;
 import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /** Copies between strided views of host memory, one contiguous run at a time. */
 public final class StridedCopy {
@@ -23,7 +24,7 @@ public final class StridedCopy {
             runElements *= src.dim(d);
         }
         long elementBytes = src.dtype().byteSize(), runBytes = runElements * elementBytes;
-        MemorySegment from = src.segment(), to = dst.segment();
+        MemorySegment from = TensorMemory.host(src), to = TensorMemory.host(dst);
         int outer = rank - inner;
         long[] idx = new long[outer];
         long runs = 1;

@@ -3,6 +3,7 @@ package org.transformers4j.backend;
 import java.lang.foreign.ValueLayout;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /**
  * Checks every argument of every {@link Backend} operation, then hands the
@@ -250,8 +251,8 @@ public abstract class ValidatingBackend implements Backend {
      * @param n the element count
      */
     protected void scaleImpl(Tensor x, float alpha, Tensor y, long n) {
-        var src = x.segment();
-        var dst = y.segment();
+        var src = TensorMemory.host(x);
+        var dst = TensorMemory.host(y);
         for (long i = 0; i < n; i++) {
             dst.setAtIndex(ValueLayout.JAVA_FLOAT, i, alpha * src.getAtIndex(ValueLayout.JAVA_FLOAT, i));
         }
@@ -333,7 +334,7 @@ public abstract class ValidatingBackend implements Backend {
      * @return its values
      */
     protected long[] idValues(Tensor ids) {
-        return ids.segment().toArray(ValueLayout.JAVA_LONG);
+        return TensorMemory.host(ids).toArray(ValueLayout.JAVA_LONG);
     }
 
     @Override

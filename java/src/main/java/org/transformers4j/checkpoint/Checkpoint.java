@@ -38,17 +38,16 @@ public interface Checkpoint extends AutoCloseable {
     Tensor load(String name, TensorArena arena);
 
     /**
-     * The parameter as a bfloat16 tensor viewing the file, where it is stored as bfloat16 (and
-     * aligned, on a little-endian host); null otherwise. Throws {@link CheckpointException} naming
-     * it when absent.
+     * The parameter as stored, for a backend to take in the form it keeps weights in (its weight
+     * policy: {@code Backend.weightMatrix(StoredTensor, TensorArena)}): float32, the stored bytes
+     * in place where their type is the one wanted, or int8 with scales. Throws
+     * {@link CheckpointException} naming it when absent.
      *
      * @param name the parameter's name
-     * @param arena the arena the view belongs to
-     * @return the view, or null
+     * @return the stored parameter
      */
-    default Tensor viewBf16(String name, TensorArena arena) {
-        shape(name);
-        return null;
+    default StoredTensor view(String name) {
+        return new StoredParameter(this, name, StoredParameter.NONE);
     }
 
     /** The suffix of the scales of a parameter stored in int8: NAME_scale beside NAME (docs/int8.md). */

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.transformers4j.util.SafeFiles;
+import org.transformers4j.util.BoundedFiles;
 
 /**
  * Finds a model downloaded by the Hugging Face libraries, offline: the Hub cache holds
@@ -242,7 +242,7 @@ public final class HubCache {
                     + ref + " (refs there: " + listing(repo.resolve("refs")) + "; a 40-hex revision names a snapshot"
                     + " directly)");
         }
-        String hash = SafeFiles.readText(ref, "ref file", MAX_REF_BYTES).strip();
+        String hash = ReadErrors.checked(() -> BoundedFiles.readText(ref, "ref file", MAX_REF_BYTES)).strip();
         if (!COMMIT.matcher(hash).matches()) {
             throw new CheckpointException(ref + ": the ref holds '" + TorchPickle.printable(hash)
                     + "', not a 40-hex commit hash");

@@ -8,6 +8,7 @@ import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Shape;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /**
  * The int8 layout of a safetensors file (docs/int8.md): each quantized matrix NAME as I8 [N, K], row n
@@ -84,7 +85,7 @@ public final class Int8Layout {
     /** w = q * scale per row, as float32 in arena, for int8 values q [N, K] (any segment) and scales [N]. */
     static Tensor dequantize(MemorySegment q, long n, long k, Tensor scale, TensorArena arena) {
         Tensor w = arena.allocate(DType.F32, n, k);
-        MemorySegment dst = w.segment();
+        MemorySegment dst = TensorMemory.host(w);
         for (long r = 0; r < n; r++) {
             float s = scale.getFloat(r);
             for (long c = 0; c < k; c++) {

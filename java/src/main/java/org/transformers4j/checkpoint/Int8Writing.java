@@ -6,6 +6,7 @@ import java.util.Map;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /** A checkpoint's parameters as {@link SafeTensorsWriter} writes them in the int8 layout ({@link Int8Layout}). */
 final class Int8Writing {
@@ -37,7 +38,7 @@ final class Int8Writing {
         }
         long n = t.dim(0), k = t.dim(1);
         Tensor q = arena.allocate(DType.I8, n, k), scale = arena.allocate(DType.F32, n);
-        quantize(name, t, q.segment(), scale);
+        quantize(name, t, TensorMemory.host(q), scale);
         out.put(name, q);
         out.put(scaleName, scale);
     }

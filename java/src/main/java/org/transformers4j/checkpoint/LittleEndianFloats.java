@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /** Float32 data stored little-endian in a file, as safetensors and ONNX store it. */
 final class LittleEndianFloats {
@@ -20,7 +21,7 @@ final class LittleEndianFloats {
             return into.wrap(src, DType.F32, dims);
         }
         Tensor t = into.allocate(DType.F32, dims);
-        MemorySegment dst = t.segment();
+        MemorySegment dst = TensorMemory.host(t);
         long n = t.shape().elements();
         for (long i = 0; i < n; i++) {
             dst.setAtIndex(ValueLayout.JAVA_FLOAT, i, src.get(FLOAT_LE, i * 4));

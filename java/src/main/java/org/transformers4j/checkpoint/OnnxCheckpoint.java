@@ -15,6 +15,7 @@ import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Shape;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /**
  * The weights of an ONNX export (a Hugging Face model through torch.onnx), read from the
@@ -347,7 +348,7 @@ public final class OnnxCheckpoint implements Checkpoint {
         return switch (i.kind()) {
             case FLOAT -> loadFloat(i, dims, into);
             case SCALES -> into.of(i.scales(), dims);
-            case INT8 -> Int8Layout.dequantize(int8Values(name, into).segment(), dims[0], dims[1],
+            case INT8 -> Int8Layout.dequantize(TensorMemory.host(int8Values(name, into)), dims[0], dims[1],
                     into.of(i.scales(), dims[0]), into);
             case DEQUANTIZED -> dequantizeTable(i, into);
         };
@@ -362,7 +363,7 @@ public final class OnnxCheckpoint implements Checkpoint {
             return LittleEndianFloats.load(src, dims, into);
         }
         Tensor t = into.allocate(DType.F32, dims);
-        MemorySegment dst = t.segment();
+        MemorySegment dst = TensorMemory.host(t);
         long rows = dims[0], cols = dims[1]; // stored [in, out] = [cols, rows]
         for (long c = 0; c < cols; c++) {
             for (long r = 0; r < rows; r++) {
@@ -379,7 +380,7 @@ public final class OnnxCheckpoint implements Checkpoint {
         float scale = i.scales()[0];
         int zero = i.zeroPoints()[0];
         Tensor t = into.allocate(DType.F32, i.shape().toArray());
-        MemorySegment dst = t.segment();
+        MemorySegment dst = TensorMemory.host(t);
         for (long e = 0; e < src.byteSize(); e++) {
             byte b = src.get(ValueLayout.JAVA_BYTE, e);
             dst.setAtIndex(ValueLayout.JAVA_FLOAT, e, ((unsigned ? b & 0xff : b) - zero) * scale);
@@ -406,7 +407,7 @@ public final class OnnxCheckpoint implements Checkpoint {
         MemorySegment src = data.asSlice(i.source().offset(), i.source().bytes());
         boolean unsigned = i.source().dataType() == OnnxGraph.UINT8;
         Tensor t = into.allocate(DType.I8, rows, cols);
-        MemorySegment dst = t.segment();
+        MemorySegment dst = TensorMemory.host(t);
         for (long c = 0; c < cols; c++) {
             for (long r = 0; r < rows; r++) {
                 byte b = src.get(ValueLayout.JAVA_BYTE, c * rows + r);

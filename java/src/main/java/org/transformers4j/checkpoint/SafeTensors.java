@@ -6,6 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.transformers4j.checkpoint.SafeTensorsHeader.Entry;
@@ -13,6 +14,7 @@ import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Shape;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /**
  * One {@code .safetensors} file: an 8-byte little-endian header length, a JSON header {name:
@@ -21,7 +23,7 @@ import org.transformers4j.tensor.TensorArena;
  * exactly). The bytes are held as {@link LoadMode} says: by default copied into memory the
  * checkpoint owns, so that a file rewritten in place cannot reach the model; optionally mapped.
  * Float32 tensors are viewed in place, F16 and BF16 are converted to float32 (or BF16 viewed in
- * place, for a backend that keeps weights in bfloat16: {@link #viewBf16}). A file whose metadata
+ * place, for a backend that keeps weights in bfloat16: {@link #view}). A file whose metadata
  * declares the int8 layout ({@link Int8Layout}) holds I8 matrices with their scales, viewed in place
  * by {@link #int8Values} or dequantized by {@link #load}.
  */
@@ -140,7 +142,7 @@ public final class SafeTensors implements Checkpoint {
             }
             case "F16", "BF16" -> {
                 Tensor t = into.allocate(DType.F32, dims);
-                MemorySegment dst = t.segment();
+                MemorySegment dst = TensorMemory.host(t);
                 boolean bf16 = e.dtype().equals("BF16");
                 for (long i = 0; i < n; i++) {
                     short h = src.get(SHORT_LE, i * 2);
@@ -187,14 +189,21 @@ public final class SafeTensors implements Checkpoint {
         return Int8Layout.declared(source, metadata) && Int8Layout.perTensor(source, metadata);
     }
 
+    /** Tensors stored in the type wanted are viewed in place (bfloat16 matrices for a bfloat16 backend). */
     @Override
-    public Tensor viewBf16(String name, TensorArena into) {
+    public StoredTensor view(String name) {
+        return new StoredParameter(this, name, (type, arena) -> inPlace(name, type, arena));
+    }
+
+    /** The bytes of a tensor stored as type (the file names dtypes as DType does), aligned, on a little-endian host. */
+    Optional<Tensor> inPlace(String name, DType type, TensorArena into) {
         Entry e = entry(name);
         MemorySegment src = data.asSlice(e.begin(), e.end() - e.begin());
-        if (!e.dtype().equals("BF16") || src.address() % 2 != 0 || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
-            return null;
+        boolean littleEndian = type.byteSize() == 1 || ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+        if (!e.dtype().equals(type.name()) || src.address() % type.byteSize() != 0 || !littleEndian) {
+            return Optional.empty();
         }
-        return into.wrap(src, DType.BF16, e.shape().toArray());
+        return Optional.of(into.wrap(src, type, e.shape().toArray()));
     }
 
     /**

@@ -17,8 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.transformers4j.tensor.Shape;
-import org.transformers4j.util.SafeFiles;
-import org.transformers4j.util.StrictJson;
+import org.transformers4j.util.BoundedFiles;
+import org.transformers4j.util.StrictJsonParser;
 
 /**
  * The header of a safetensors file, parsed and checked as the reference implementation
@@ -62,7 +62,8 @@ record SafeTensorsHeader(Map<String, SafeTensorsHeader.Entry> entries, Map<Strin
         if (n < 2) {
             throw new CheckpointException(source + ": header length " + n + " is too short for a JSON object");
         }
-        String json = SafeFiles.decodeUtf8(all.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE), source + ": the header");
+        byte[] header = all.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE);
+        String json = ReadErrors.checked(() -> BoundedFiles.decodeUtf8(header, source + ": the header"));
         Map<String, String> metadata = new LinkedHashMap<>();
         Map<String, Entry> entries = parseJson(source, json, metadata);
         checkLayout(source, entries, size - 8 - n, n);
@@ -98,7 +99,8 @@ record SafeTensorsHeader(Map<String, SafeTensorsHeader.Entry> entries, Map<Strin
         } catch (IOException | IllegalStateException | NumberFormatException e) {
             // Gson's messages say where (line, column, JSON path)
             throw new CheckpointException(source + ": the header is not valid JSON" + (name == null ? ""
-                    : name.equals("__metadata__") ? " in __metadata__" : " in tensor " + name) + ": " + StrictJson.describe(e), e);
+                    : name.equals("__metadata__") ? " in __metadata__" : " in tensor " + name) + ": "
+                    + StrictJsonParser.describe(e), e);
         }
         return entries;
     }

@@ -25,6 +25,7 @@ import org.transformers4j.tensor.BFloat16;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tensor.internal.TensorMemory;
 import org.transformers4j.util.ResourceCache;
 
 /**
@@ -123,7 +124,7 @@ public final class SafeTensorsWriter {
 
     private static void writeTensor(FileChannel ch, Tensor t) throws IOException {
         if (t.isContiguous() && (t.dtype() == DType.I8 || ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN)) {
-            writeFully(ch, t.segment().asByteBuffer());
+            writeFully(ch, TensorMemory.host(t).asByteBuffer());
             return;
         }
         float[] v = t.toFloatArray();

@@ -9,8 +9,8 @@ import java.util.Set;
 import org.transformers4j.tensor.Shape;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
-import org.transformers4j.util.SafeFiles;
-import org.transformers4j.util.StrictJson;
+import org.transformers4j.util.BoundedFiles;
+import org.transformers4j.util.StrictJsonParser;
 
 /** A checkpoint split over several safetensors files, as model.safetensors.index.json maps them. */
 public final class ShardedCheckpoint implements Checkpoint {
@@ -37,7 +37,7 @@ public final class ShardedCheckpoint implements Checkpoint {
     /**
      * Opens every shard the index names (each a file name in the index's folder, held as mode says)
      * and checks that each mapped tensor is in its shard. The index is read as strict JSON under
-     * {@link SafeFiles#MAX_JSON_BYTES}; every fault is a {@link CheckpointException} naming the
+     * {@link BoundedFiles#MAX_JSON_BYTES}; every fault is a {@link CheckpointException} naming the
      * index and the entry.
      *
      * @param index the index file
@@ -45,7 +45,8 @@ public final class ShardedCheckpoint implements Checkpoint {
      * @return the checkpoint
      */
     public static ShardedCheckpoint open(Path index, LoadMode mode) {
-        return open(index, SafeFiles.readText(index, "index", SafeFiles.MAX_JSON_BYTES), mode);
+        return open(index, ReadErrors.checked(() -> BoundedFiles.readText(index, "index", BoundedFiles.MAX_JSON_BYTES)),
+                mode);
     }
 
     /**
@@ -58,11 +59,11 @@ public final class ShardedCheckpoint implements Checkpoint {
      * @return the checkpoint
      */
     public static ShardedCheckpoint open(Path index, String text, LoadMode mode) {
-        JsonObject root = StrictJson.parseObject(text, index.toString());
+        JsonObject root = ReadErrors.checked(() -> StrictJsonParser.parseObject(text, index.toString()));
         JsonElement mapElement = root.get("weight_map");
         if (mapElement == null || !mapElement.isJsonObject()) {
             throw new CheckpointException(index + ": weight_map is " + (mapElement == null ? "missing"
-                    : StrictJson.kind(mapElement)) + ", expected an object of tensor name to shard file");
+                    : StrictJsonParser.kind(mapElement)) + ", expected an object of tensor name to shard file");
         }
         JsonObject map = mapElement.getAsJsonObject();
         if (map.isEmpty()) {
@@ -98,7 +99,7 @@ public final class ShardedCheckpoint implements Checkpoint {
     /** The shard a weight_map entry names: a plain file name in the index's folder. */
     private static String shardFile(Path index, String tensor, JsonElement value) {
         if (!value.isJsonPrimitive() || !value.getAsJsonPrimitive().isString()) {
-            throw new CheckpointException(index + ": weight_map entry " + tensor + " is " + StrictJson.kind(value)
+            throw new CheckpointException(index + ": weight_map entry " + tensor + " is " + StrictJsonParser.kind(value)
                     + ", not a shard file name");
         }
         String file = value.getAsString();
@@ -132,9 +133,10 @@ public final class ShardedCheckpoint implements Checkpoint {
         return shard(name).load(name, arena);
     }
 
+    /** In place as its shard views it; int8 activations as this checkpoint says. */
     @Override
-    public Tensor viewBf16(String name, TensorArena arena) {
-        return shard(name).viewBf16(name, arena);
+    public StoredTensor view(String name) {
+        return new StoredParameter(this, name, (type, arena) -> shard(name).inPlace(name, type, arena));
     }
 
     /** Stored in int8 where its shard says so (NAME_scale must be in the same shard). */

@@ -15,6 +15,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.transformers4j.checkpoint.TorchPickle.StorageType;
 import org.transformers4j.checkpoint.TorchPickle.TensorSpec;
@@ -22,7 +23,8 @@ import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Shape;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
-import org.transformers4j.util.SafeFiles;
+import org.transformers4j.tensor.internal.TensorMemory;
+import org.transformers4j.util.BoundedFiles;
 
 /**
  * PyTorch weights as torch.save writes them since PyTorch 1.6 ({@code pytorch_model.bin}), or
@@ -132,7 +134,8 @@ public final class TorchCheckpoint implements Checkpoint {
     }
 
     private static JsonObject weightMap(Path index) {
-        String text = SafeFiles.readText(index, "weights index", SafeFiles.MAX_JSON_BYTES);
+        String text = ReadErrors.checked(() -> BoundedFiles.readText(index, "weights index",
+                BoundedFiles.MAX_JSON_BYTES));
         try {
             JsonElement map = JsonParser.parseString(text).getAsJsonObject().get("weight_map");
             if (map == null || !map.isJsonObject()) {
@@ -319,18 +322,26 @@ public final class TorchCheckpoint implements Checkpoint {
             return LittleEndianFloats.load(e.storage().asSlice(e.spec().offset() * 4, n * 4), dims, into);
         }
         Tensor t = into.allocate(DType.F32, dims);
-        gather(e, t.segment());
+        gather(e, TensorMemory.host(t));
         return t;
     }
 
+    /** Contiguous tensors stored in the type wanted are viewed in place (bfloat16 matrices for a bfloat16 backend). */
     @Override
-    public Tensor viewBf16(String name, TensorArena into) {
+    public StoredTensor view(String name) {
+        return new StoredParameter(this, name, (type, arena) -> inPlace(name, type, arena));
+    }
+
+    /** A contiguous tensor's bytes stored as type, where aligned on a little-endian host. */
+    private Optional<Tensor> inPlace(String name, DType type, TensorArena into) {
         Entry e = entry(name);
-        if (e.type() != StorageType.BFLOAT16 || !isContiguous(e) || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
-            return null;
+        boolean littleEndian = type.byteSize() == 1 || ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+        if (!e.type().dtype.equals(type.name()) || !isContiguous(e) || !littleEndian) {
+            return Optional.empty();
         }
-        MemorySegment src = e.storage().asSlice(e.spec().offset() * 2, e.shape().elements() * 2);
-        return src.address() % 2 != 0 ? null : into.wrap(src, DType.BF16, e.shape().toArray());
+        long bytes = type.byteSize();
+        MemorySegment src = e.storage().asSlice(e.spec().offset() * bytes, e.shape().elements() * bytes);
+        return src.address() % bytes != 0 ? Optional.empty() : Optional.of(into.wrap(src, type, e.shape().toArray()));
     }
 
     /** Row-major without gaps (dimensions of size 1 may have any stride). */

@@ -7,9 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.transformers4j.checkpoint.files.SafeFiles;
+import org.transformers4j.checkpoint.files.StrictJson;
 import org.transformers4j.util.JsonFields;
-import org.transformers4j.util.SafeFiles;
-import org.transformers4j.util.StrictJson;
 
 /**
  * Reads a generation_config.json over a {@link GenerationConfig}: every key this library uses is

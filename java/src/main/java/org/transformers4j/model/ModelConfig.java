@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.transformers4j.checkpoint.CheckpointException;
-import org.transformers4j.util.SafeFiles;
+import org.transformers4j.checkpoint.files.SafeFiles;
 
 /**
  * A model's config.json, with typed access to its keys exactly as Hugging Face writes them.

@@ -1,6 +1,5 @@
 package org.transformers4j.nn;
 
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -10,20 +9,18 @@ import java.util.regex.Pattern;
 import org.transformers4j.backend.Backend;
 import org.transformers4j.checkpoint.Checkpoint;
 import org.transformers4j.checkpoint.CheckpointException;
-import org.transformers4j.tensor.DType;
-import org.transformers4j.tensor.Device;
+import org.transformers4j.checkpoint.StoredTensor;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
 /**
  * Loads parameters from a checkpoint onto a backend's device, checking each one's shape; an error
- * names the checkpoint, the parameter and the shapes. On the host the tensors view the checkpoint
- * where they can (no copy); on a GPU each is copied there once. Whatever is computed from them at
- * load time (transposes, concatenations) is computed on the host first. Matrices (2-D parameters:
- * linear layers' weights, embedding tables) go to the backend's {@link Backend#weightType()}
- * where that differs from what the model computes in (bfloat16 weights on the CPU). Matrices stored
- * in int8 ({@link Checkpoint#isInt8}) go to {@link Backend#int8Matrix}, which keeps them in int8 where
- * it has int8 products and dequantizes them otherwise.
+ * names the checkpoint, the parameter and the shapes. Whatever is computed from them at load time
+ * (transposes, concatenations) is computed on the host first. The form each takes is the backend's
+ * to decide: matrices (2-D parameters: linear layers' weights, embedding tables) through
+ * {@link Backend#weightMatrix(StoredTensor, TensorArena)}, its weight type policy (float32, bfloat16
+ * kept as stored, int8), other parameters through {@link Backend#parameter}; this class only says
+ * which parameters, in which shapes, stacked or transposed how.
  *
  * <p>It keeps count of what it read: once a model is built, {@link #reportUnused} warns of stored
  * tensors that no module read, as transformers warns of "weights of the model checkpoint not used".
@@ -70,21 +67,9 @@ public final class Weights {
 
     /** The parameter, which must exist with exactly these dimensions, on the backend's device. */
     public Tensor get(String name, long... dims) {
-        if (dims.length == 2 && checkpoint.has(name) && checkpoint.isInt8(name)) {
-            return int8(name, dims[0], dims[1]);
-        }
-        if (dims.length == 2 && convertsMatrices()) {
-            checkShape(name, dims);
-            Tensor stored = backend.weightType() == DType.BF16 && arena.device().equals(Device.CPU)
-                    ? checkpoint.viewBf16(name, arena) : null;
-            if (stored != null) { // a bfloat16 checkpoint: the file's pages, no copy
-                return stored;
-            }
-            try (TensorArena staging = TensorArena.confined()) {
-                return backend.weightMatrix(host(name, dims, staging), arena);
-            }
-        }
-        return asStored(name, dims);
+        checkShape(name, dims);
+        StoredTensor stored = checkpoint.view(name);
+        return dims.length == 2 ? backend.weightMatrix(stored, arena) : backend.parameter(stored, arena);
     }
 
     /**
@@ -92,30 +77,14 @@ public final class Weights {
      * final_logits_bias [1, V]): in the type the model computes in, whatever the weight type.
      */
     public Tensor vector(String name, long... dims) {
-        return asStored(name, dims).reshape(Arrays.stream(dims).reduce(1, Math::multiplyExact));
-    }
-
-    private Tensor asStored(String name, long[] dims) {
-        if (arena.device().equals(Device.CPU)) {
-            return host(name, dims, arena);
-        }
-        try (TensorArena staging = TensorArena.confined()) {
-            return backend.toDevice(host(name, dims, staging), arena);
-        }
-    }
-
-    private boolean convertsMatrices() {
-        return backend.weightType() != arena.floatType();
+        checkShape(name, dims);
+        Tensor t = backend.parameter(checkpoint.view(name), arena);
+        return t.reshape(Arrays.stream(dims).reduce(1, Math::multiplyExact));
     }
 
     /** A matrix computed at load time, as the backend keeps weight matrices. */
-    private Tensor matrix(float[] values, long rows, long cols) {
-        if (!convertsMatrices()) {
-            return backend.values(values, arena, rows, cols);
-        }
-        try (TensorArena staging = TensorArena.confined()) {
-            return backend.weightMatrix(staging.of(values, rows, cols), arena);
-        }
+    private Tensor matrix(String from, float[] values, long rows, long cols) {
+        return backend.weightMatrix(StoredTensor.ofValues(from, values, rows, cols), arena);
     }
 
     /** The parameter's values, read on the host (for what load-time code computes from them). */
@@ -128,27 +97,6 @@ public final class Weights {
     private Tensor host(String name, long[] dims, TensorArena into) {
         checkShape(name, dims);
         return checkpoint.load(name, into);
-    }
-
-    /** A matrix stored in int8 as [rows, cols] (output channels first), as the backend computes with it. */
-    private Tensor int8(String name, long rows, long cols) {
-        checkShape(name, new long[] {rows, cols});
-        try (TensorArena staging = TensorArena.confined()) {
-            TensorArena host = arena.device().equals(Device.CPU) ? arena : staging; // views of the checkpoint
-            Tensor q = checkpoint.int8Values(name, host);
-            return backend.int8Matrix(q, int8Scales(name, host), checkpoint.int8PerTensorActivations(), arena);
-        }
-    }
-
-    private Tensor int8Scales(String name, TensorArena into) {
-        Tensor scale = checkpoint.load(name + Checkpoint.INT8_SCALE_SUFFIX, into);
-        for (long n = 0; n < scale.dim(0); n++) {
-            if (!Float.isFinite(scale.getFloat(n))) {
-                throw new CheckpointException(checkpoint.source() + ": " + name + Checkpoint.INT8_SCALE_SUFFIX + "["
-                        + n + "] is " + scale.getFloat(n) + ", not finite");
-            }
-        }
-        return scale;
     }
 
     private void checkShape(String name, long[] dims) {
@@ -248,68 +196,12 @@ public final class Weights {
 
     /** Several [rows_i, cols] parameters stacked into one [sum rows_i, cols] tensor (a fused projection). */
     public Tensor concatRows(long cols, String[] names, long[] rows) {
+        List<StoredTensor> parts = new ArrayList<>();
         for (int i = 0; i < names.length; i++) { // sizes come from the config: the checkpoint confirms them first
             checkShape(names[i], new long[] {rows[i], cols});
+            parts.add(checkpoint.view(names[i]));
         }
-        long total = Arrays.stream(rows).sum();
-        if (Arrays.stream(names).allMatch(checkpoint::isInt8)) {
-            return concatInt8(cols, names, rows, total);
-        }
-        if (backend.weightType() == DType.BF16 && convertsMatrices() && arena.device().equals(Device.CPU)) {
-            Tensor stored = concatStoredBf16(cols, names, rows, total);
-            if (stored != null) {
-                return stored;
-            }
-        }
-        try (TensorArena staging = TensorArena.confined()) {
-            boolean inPlace = arena.device().equals(Device.CPU) && !convertsMatrices(); // rows copied once, here
-            Tensor out = (inPlace ? arena : staging).empty(DType.F32, total, cols);
-            long at = 0;
-            for (int i = 0; i < names.length; i++) {
-                Tensor part = host(names[i], new long[] {rows[i], cols}, staging);
-                MemorySegment.copy(part.segment(), 0, out.segment(), at, part.segment().byteSize());
-                at += part.segment().byteSize();
-            }
-            if (inPlace) {
-                return out;
-            }
-            return convertsMatrices() ? backend.weightMatrix(out, arena) : backend.toDevice(out, arena);
-        }
-    }
-
-    /** Parts stored in int8 stacked with their scales (quantized per row, so stacking changes nothing). */
-    private Tensor concatInt8(long cols, String[] names, long[] rows, long total) {
-        try (TensorArena staging = TensorArena.confined()) {
-            TensorArena host = arena.device().equals(Device.CPU) ? arena : staging;
-            Tensor q = host.empty(DType.I8, total, cols), scale = host.empty(DType.F32, total);
-            long at = 0;
-            for (int i = 0; i < names.length; i++) {
-                Tensor part = checkpoint.int8Values(names[i], staging);
-                MemorySegment.copy(part.segment(), 0, q.segment(), at * cols, rows[i] * cols);
-                MemorySegment.copy(int8Scales(names[i], staging).segment(), 0, scale.segment(), at * 4, rows[i] * 4);
-                at += rows[i];
-            }
-            return backend.int8Matrix(q, scale, checkpoint.int8PerTensorActivations(), arena);
-        }
-    }
-
-    /** The parts' bfloat16 rows copied as stored into one tensor, or null unless every part is stored in bfloat16. */
-    private Tensor concatStoredBf16(long cols, String[] names, long[] rows, long total) {
-        Tensor[] parts = new Tensor[names.length];
-        for (int i = 0; i < names.length; i++) {
-            checkShape(names[i], new long[] {rows[i], cols});
-            parts[i] = checkpoint.viewBf16(names[i], arena);
-            if (parts[i] == null) {
-                return null;
-            }
-        }
-        Tensor out = arena.empty(DType.BF16, total, cols);
-        long at = 0;
-        for (Tensor part : parts) {
-            MemorySegment.copy(part.segment(), 0, out.segment(), at, part.segment().byteSize());
-            at += part.segment().byteSize();
-        }
-        return out;
+        return backend.weightMatrix(StoredTensor.stackRows(parts), arena);
     }
 
     /**
@@ -319,7 +211,8 @@ public final class Weights {
      */
     public Tensor transposed(String name, long in, long out) {
         if (checkpoint.has(name) && checkpoint.isInt8(name)) { // stored output channels first
-            return int8(name, out, in);
+            checkShape(name, new long[] {out, in});
+            return backend.weightMatrix(checkpoint.view(name), arena);
         }
         float[] src = hostFloats(name, in, out);
         float[] dst = new float[src.length];
@@ -329,7 +222,7 @@ public final class Weights {
                 dst[j * rows + i] = src[i * cols + j];
             }
         }
-        return matrix(dst, out, in);
+        return matrix(name, dst, out, in);
     }
 
     /**
@@ -348,7 +241,7 @@ public final class Weights {
                 values[r * n + j] *= rowScale[r];
             }
         }
-        return matrix(values, rowScale.length, cols);
+        return matrix(String.join(", ", names), values, rowScale.length, cols);
     }
 
     private float[] concatHost(long cols, String[] names, long[] rows, long total) {

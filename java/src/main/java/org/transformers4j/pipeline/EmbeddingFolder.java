@@ -14,9 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.transformers4j.checkpoint.CheckpointException;
+import org.transformers4j.checkpoint.files.SafeFiles;
+import org.transformers4j.checkpoint.files.StrictJson;
 import org.transformers4j.util.JsonFields;
-import org.transformers4j.util.SafeFiles;
-import org.transformers4j.util.StrictJson;
 
 /**
  * What a model folder says about embedding, read as sentence-transformers reads it. A

@@ -30,9 +30,9 @@ public final class BFloat16 {
     public static Tensor rounded(Tensor f32, TensorArena arena) {
         f32.requireType(DType.F32);
         Tensor out = arena.empty(DType.BF16, f32.shape().toArray());
-        MemorySegment dst = out.segment();
+        MemorySegment dst = out.hostSpan();
         if (f32.isContiguous()) {
-            MemorySegment src = f32.segment();
+            MemorySegment src = f32.hostSpan();
             for (long i = 0, n = f32.shape().elements(); i < n; i++) {
                 dst.setAtIndex(ValueLayout.JAVA_SHORT, i, round(src.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
             }

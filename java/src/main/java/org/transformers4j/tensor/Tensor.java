@@ -3,28 +3,53 @@ package org.transformers4j.tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import org.transformers4j.tensor.internal.HostStorage;
+import org.transformers4j.tensor.internal.Storage;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /**
  * An n-dimensional view over memory owned by a {@link TensorArena}: a shape,
  * strides in elements (the last dimension of a view made here is always
  * contiguous), an element offset, a dtype and a device. Views share memory
  * with the tensor they come from.
+ *
+ * <p>The memory itself is not part of the API: host tensors are read and written through the
+ * element accessors, device tensors through a backend ({@code toHost}, {@code toDevice}). The
+ * library's backends and loaders reach it through an unexported package, to which this class
+ * registers its access when it is initialised.
  */
 public final class Tensor {
-    private final MemorySegment memory;
+    static {
+        TensorMemory.register(new TensorMemory.Access() {
+            @Override
+            public Storage storage(Tensor t) {
+                return t.storage;
+            }
+
+            @Override
+            public long byteOffset(Tensor t) {
+                return t.offset * t.dtype.byteSize();
+            }
+
+            @Override
+            public long byteSpan(Tensor t) {
+                return t.byteSpan();
+            }
+        });
+    }
+
+    private final Storage storage;
     private final long offset;
     private final Shape shape;
     private final long[] strides;
     private final DType dtype;
-    private final Device device;
 
-    Tensor(MemorySegment memory, long offset, Shape shape, long[] strides, DType dtype, Device device) {
-        this.memory = memory;
+    Tensor(Storage storage, long offset, Shape shape, long[] strides, DType dtype) {
+        this.storage = storage;
         this.offset = offset;
         this.shape = shape;
         this.strides = strides;
         this.dtype = dtype;
-        this.device = device;
     }
 
     /**
@@ -61,7 +86,7 @@ public final class Tensor {
      * {@return the device whose memory holds the elements}
      */
     public Device device() {
-        return device;
+        return storage.device();
     }
 
     /**
@@ -90,7 +115,7 @@ public final class Tensor {
 
     /** {@return whether the owning arena is still open} */
     public boolean isAlive() {
-        return memory.scope().isAlive();
+        return storage.isAlive();
     }
 
     /** {@return whether the elements are laid out row-major without gaps} */
@@ -107,37 +132,30 @@ public final class Tensor {
         return true;
     }
 
-    /**
-     * The host memory from this view's first element to its last, for backends and loaders.
-     * Callers outside a backend should use the element accessors. Refused for a tensor on a GPU.
-     *
-     * @return the host memory of this view
-     */
-    public MemorySegment segment() {
-        requireHost();
-        return span();
-    }
-
-    /**
-     * The memory span of this view wherever it lives: for a GPU tensor a segment whose address is
-     * a device address, which only a backend of that device may hand to its native calls.
-     *
-     * @return the memory of this view, on its device
-     */
-    public MemorySegment deviceSegment() {
-        return span();
-    }
-
-    private MemorySegment span() {
-        long n = shape.elements();
-        if (n == 0) {
-            return memory.asSlice(offset * dtype.byteSize(), 0);
+    /** Bytes from the first element to the end of the last (0 for no elements). */
+    private long byteSpan() {
+        if (shape.elements() == 0) {
+            return 0;
         }
         long last = 0;
         for (int i = 0; i < strides.length; i++) {
             last += (shape.dim(i) - 1) * strides[i];
         }
-        return memory.asSlice(offset * dtype.byteSize(), (last + 1) * dtype.byteSize());
+        return (last + 1) * dtype.byteSize();
+    }
+
+    /** A view of the whole of this tensor's host memory (the storage's block, not just this view). */
+    MemorySegment hostMemory() {
+        if (!(storage instanceof HostStorage h)) {
+            throw new IllegalArgumentException("tensor " + dtype + shape + " is on " + device()
+                    + ": copy it to the host first (Backend.toHost)");
+        }
+        return h.memory();
+    }
+
+    /** The host memory of this view, from its first element to its last (refused on a device). */
+    MemorySegment hostSpan() {
+        return hostMemory().asSlice(offset * dtype.byteSize(), byteSpan());
     }
 
     /**
@@ -153,7 +171,7 @@ public final class Tensor {
         if (!isContiguous()) {
             throw new IllegalArgumentException("cannot reshape a non-contiguous view of shape " + shape);
         }
-        return new Tensor(memory, offset, s, s.contiguousStrides(), dtype, device);
+        return new Tensor(storage, offset, s, s.contiguousStrides(), dtype);
     }
 
     /**
@@ -172,7 +190,7 @@ public final class Tensor {
         int d = dim < 0 ? rank() + dim : dim;
         long[] dims = shape.toArray();
         dims[d] = length;
-        return new Tensor(memory, offset + start * strides[d], Shape.of(dims), strides.clone(), dtype, device);
+        return new Tensor(storage, offset + start * strides[d], Shape.of(dims), strides.clone(), dtype);
     }
 
     /**
@@ -190,7 +208,7 @@ public final class Tensor {
         long t = st[da];
         st[da] = st[db];
         st[db] = t;
-        return new Tensor(memory, offset, Shape.of(dims), st, dtype, device);
+        return new Tensor(storage, offset, Shape.of(dims), st, dtype);
     }
 
     /**
@@ -200,7 +218,8 @@ public final class Tensor {
      */
     public float getFloat(long... index) {
         requireType(DType.F32);
-        return memory.getAtIndex(ValueLayout.JAVA_FLOAT, elementIndex(index));
+        long i = elementIndex(index);
+        return hostMemory().getAtIndex(ValueLayout.JAVA_FLOAT, i);
     }
 
     /**
@@ -211,7 +230,8 @@ public final class Tensor {
      */
     public void setFloat(float value, long... index) {
         requireType(DType.F32);
-        memory.setAtIndex(ValueLayout.JAVA_FLOAT, elementIndex(index), value);
+        long i = elementIndex(index);
+        hostMemory().setAtIndex(ValueLayout.JAVA_FLOAT, i, value);
     }
 
     /**
@@ -221,14 +241,15 @@ public final class Tensor {
      */
     public long getLong(long... index) {
         requireType(DType.I64);
-        return memory.getAtIndex(ValueLayout.JAVA_LONG, elementIndex(index));
+        long i = elementIndex(index);
+        return hostMemory().getAtIndex(ValueLayout.JAVA_LONG, i);
     }
 
     /** {@return all elements in row-major order (F32 only)} */
     public float[] toFloatArray() {
         requireType(DType.F32);
         requireAlive();
-        requireHost();
+        MemorySegment memory = hostMemory();
         float[] out = new float[Math.toIntExact(shape.elements())];
         if (isContiguous()) {
             MemorySegment.copy(memory, ValueLayout.JAVA_FLOAT, offset * 4, out, 0, out.length);
@@ -250,7 +271,7 @@ public final class Tensor {
     public void copyFrom(float[] data) {
         requireType(DType.F32);
         requireAlive();
-        requireHost();
+        MemorySegment memory = hostMemory();
         if (data.length != shape.elements()) {
             throw new IllegalArgumentException("data has " + data.length + " values, tensor " + shape + " has "
                     + shape.elements());
@@ -264,7 +285,7 @@ public final class Tensor {
 
     private long elementIndex(long[] index) {
         requireAlive();
-        requireHost();
+        hostMemory();
         if (index.length != rank()) {
             throw new IllegalArgumentException("index " + Arrays.toString(index) + " has rank " + index.length
                     + ", tensor has rank " + rank());
@@ -300,13 +321,6 @@ public final class Tensor {
         }
     }
 
-    private void requireHost() {
-        if (!device.equals(Device.CPU)) {
-            throw new IllegalArgumentException("tensor " + dtype + shape + " is on " + device
-                    + ": copy it to the host first (Backend.toHost)");
-        }
-    }
-
     private void requireAlive() {
         if (!isAlive()) {
             throw new IllegalArgumentException("tensor " + dtype + shape + " belongs to a closed arena");
@@ -315,6 +329,6 @@ public final class Tensor {
 
     @Override
     public String toString() {
-        return "Tensor(" + dtype + shape + " on " + device + ")";
+        return "Tensor(" + dtype + shape + " on " + device() + ")";
     }
 }

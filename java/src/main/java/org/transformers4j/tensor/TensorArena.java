@@ -5,6 +5,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
+import org.transformers4j.tensor.internal.DeviceStorage;
+import org.transformers4j.tensor.internal.HostStorage;
+import org.transformers4j.tensor.internal.Storage;
 
 /**
  * Owns the memory of the tensors it allocates; closing it frees them all at
@@ -16,22 +19,123 @@ import java.util.List;
 public final class TensorArena implements AutoCloseable {
     private static final long ALIGNMENT = 64;
     private final Arena arena;
-    private final Device device;
-    private final SlabPool.Lease lease; // non-null for pooled arenas
-    private final DeviceAllocator allocator; // non-null for device arenas
+    private final Blocks blocks;
     private final DType floatType;
-    private final List<long[]> blocks = new ArrayList<>(); // device blocks: address, bytes
 
-    private TensorArena(Arena arena, Device device, SlabPool.Lease lease, DeviceAllocator allocator, DType floatType) {
+    private TensorArena(Arena arena, Blocks blocks, DType floatType) {
         this.arena = arena;
-        this.device = device;
-        this.lease = lease;
-        this.allocator = allocator;
+        this.blocks = blocks;
         this.floatType = floatType;
     }
 
-    private TensorArena(Arena arena, Device device) {
-        this(arena, device, null, null, DType.F32);
+    /**
+     * Where an arena's memory comes from, which decides the storage of its tensors: host memory of
+     * the arena itself, slabs of the process-wide pool, or a device's allocator.
+     */
+    private sealed interface Blocks permits HostBlocks, PooledBlocks, DeviceBlocks {
+        Device device();
+
+        /** A new block, zero-filled where cheap (fresh host memory); see {@link #zero}. */
+        Storage allocate(long bytes);
+
+        /** Sets a block's first bytes to zero, unless it came zero-filled. */
+        void zero(Storage block, long bytes);
+
+        /** Frees or returns the blocks (after the arena's scope has closed). */
+        void release();
+    }
+
+    /** Host memory of the arena's own scope: zero-filled on allocation, freed on close. */
+    private record HostBlocks(Arena arena) implements Blocks {
+        @Override
+        public Device device() {
+            return Device.CPU;
+        }
+
+        @Override
+        public Storage allocate(long bytes) {
+            return new HostStorage(arena.allocate(bytes, ALIGNMENT));
+        }
+
+        @Override
+        public void zero(Storage block, long bytes) {
+            // arena memory starts zeroed
+        }
+
+        @Override
+        public void release() {
+        }
+    }
+
+    /** Slices of the pool's slabs, seen through the arena's scope; contents left by earlier users. */
+    private record PooledBlocks(Arena arena, SlabPool.Lease lease) implements Blocks {
+        @Override
+        public Device device() {
+            return Device.CPU;
+        }
+
+        @Override
+        public Storage allocate(long bytes) {
+            return new HostStorage(lease.allocate(bytes, ALIGNMENT).reinterpret(arena, null));
+        }
+
+        @Override
+        public void zero(Storage block, long bytes) {
+            ((HostStorage) block).memory().asSlice(0, bytes).fill((byte) 0);
+        }
+
+        @Override
+        public void release() {
+            lease.release();
+        }
+    }
+
+    /** Blocks of a device allocator, each freed when the arena closes; never readable on the host. */
+    private static final class DeviceBlocks implements Blocks {
+        private final Arena arena;
+        private final DeviceAllocator allocator;
+        private final List<long[]> held = new ArrayList<>(); // address, bytes
+
+        DeviceBlocks(Arena arena, DeviceAllocator allocator) {
+            this.arena = arena;
+            this.allocator = allocator;
+        }
+
+        @Override
+        public Device device() {
+            return allocator.device();
+        }
+
+        @Override
+        public Storage allocate(long bytes) {
+            if (!arena.scope().isAlive()) {
+                throw new IllegalStateException("arena on " + device() + " is closed");
+            }
+            long address = allocator.allocate(bytes);
+            synchronized (held) {
+                held.add(new long[] {address, bytes});
+            }
+            return new DeviceStorage(allocator.device(), address, bytes, arena);
+        }
+
+        @Override
+        public void zero(Storage block, long bytes) {
+            allocator.zero(((DeviceStorage) block).address(0), bytes);
+        }
+
+        @Override
+        public void release() {
+            synchronized (held) {
+                for (long[] b : held) {
+                    allocator.free(b[0], b[1]);
+                }
+                held.clear();
+            }
+        }
+    }
+
+    private TensorArena(Arena arena) {
+        this(arena, new HostBlocks(arena), DType.F32);
     }
 
     /**
@@ -75,7 +179,7 @@ public final class TensorArena implements AutoCloseable {
             scope.close();
             throw new IllegalArgumentException("float type must be F32, F16 or BF16, got " + floatType);
         }
-        return new TensorArena(scope, allocator.device(), null, allocator, floatType);
+        return new TensorArena(scope, new DeviceBlocks(scope, allocator), floatType);
     }
 
     /** {@return the type of tensors made without a dtype: F32 except in half-precision device arenas} */
@@ -92,22 +196,23 @@ public final class TensorArena implements AutoCloseable {
      * @return the arena
      */
     public static TensorArena pooled() {
-        return new TensorArena(Arena.ofConfined(), Device.CPU, SlabPool.lease(), null, DType.F32);
+        Arena scope = Arena.ofConfined();
+        return new TensorArena(scope, new PooledBlocks(scope, SlabPool.lease()), DType.F32);
     }
 
     /** {@return a host-memory arena usable from any thread} */
     public static TensorArena shared() {
-        return new TensorArena(Arena.ofShared(), Device.CPU);
+        return new TensorArena(Arena.ofShared());
     }
 
     /** {@return a host-memory arena usable only from the calling thread (cheaper to close)} */
     public static TensorArena confined() {
-        return new TensorArena(Arena.ofConfined(), Device.CPU);
+        return new TensorArena(Arena.ofConfined());
     }
 
     /** {@return the device this arena allocates on} */
     public Device device() {
-        return device;
+        return blocks.device();
     }
 
     /** Frees the idle blocks of the pool that pooled arenas draw from. */
@@ -137,14 +242,11 @@ public final class TensorArena implements AutoCloseable {
      * @param dims the shape
      */
     public Tensor allocate(DType dtype, long... dims) {
-        Tensor t = empty(dtype, dims);
-        if (allocator != null) {
-            MemorySegment s = t.deviceSegment();
-            allocator.zero(s.address(), s.byteSize());
-        } else if (lease != null) {
-            t.segment().fill((byte) 0);
-        }
-        return t;
+        Shape shape = Shape.of(dims);
+        long bytes = Math.multiplyExact(shape.elements(), (long) dtype.byteSize());
+        Storage block = blocks.allocate(Math.max(bytes, 1));
+        blocks.zero(block, bytes);
+        return new Tensor(block, 0, shape, shape.contiguousStrides(), dtype);
     }
 
     /**
@@ -158,28 +260,12 @@ public final class TensorArena implements AutoCloseable {
     public Tensor empty(DType dtype, long... dims) {
         Shape shape = Shape.of(dims);
         long bytes = Math.max(Math.multiplyExact(shape.elements(), (long) dtype.byteSize()), 1);
-        if (allocator != null) {
-            return new Tensor(deviceBlock(bytes), 0, shape, shape.contiguousStrides(), dtype, device);
-        }
-        MemorySegment seg = lease == null ? arena.allocate(bytes, ALIGNMENT)
-                : lease.allocate(bytes, ALIGNMENT).reinterpret(arena, null);
-        return new Tensor(seg, 0, shape, shape.contiguousStrides(), dtype, device);
-    }
-
-    private MemorySegment deviceBlock(long bytes) {
-        if (!isOpen()) {
-            throw new IllegalStateException("arena on " + device + " is closed");
-        }
-        long address = allocator.allocate(bytes);
-        synchronized (blocks) {
-            blocks.add(new long[] {address, bytes});
-        }
-        return MemorySegment.ofAddress(address).reinterpret(bytes, arena, null);
+        return new Tensor(blocks.allocate(bytes), 0, shape, shape.contiguousStrides(), dtype);
     }
 
     private void requireHost(String what) {
-        if (allocator != null) {
-            throw new IllegalArgumentException(what + " needs a host arena; this one is on " + device
+        if (blocks instanceof DeviceBlocks) {
+            throw new IllegalArgumentException(what + " needs a host arena; this one is on " + device()
                     + " (a backend's toDevice copies host tensors there)");
         }
     }
@@ -215,7 +301,7 @@ public final class TensorArena implements AutoCloseable {
             throw new IllegalArgumentException("data has " + data.length + " values, shape "
                     + t.shape() + " needs " + t.shape().elements());
         }
-        MemorySegment.copy(data, 0, t.segment(), ValueLayout.JAVA_FLOAT, 0, data.length);
+        MemorySegment.copy(data, 0, t.hostSpan(), ValueLayout.JAVA_FLOAT, 0, data.length);
         return t;
     }
 
@@ -232,7 +318,7 @@ public final class TensorArena implements AutoCloseable {
             throw new IllegalArgumentException("data has " + data.length + " values, shape "
                     + t.shape() + " needs " + t.shape().elements());
         }
-        MemorySegment.copy(data, 0, t.segment(), ValueLayout.JAVA_LONG, 0, data.length);
+        MemorySegment.copy(data, 0, t.hostSpan(), ValueLayout.JAVA_LONG, 0, data.length);
         return t;
     }
 
@@ -256,23 +342,13 @@ public final class TensorArena implements AutoCloseable {
         if (segment.address() % dtype.byteSize() != 0) {
             throw new IllegalArgumentException("segment is not aligned to " + dtype.byteSize() + " bytes");
         }
-        return new Tensor(segment, 0, shape, shape.contiguousStrides(), dtype, device);
+        return new Tensor(new HostStorage(segment), 0, shape, shape.contiguousStrides(), dtype);
     }
 
     /** Frees every tensor allocated here (a pooled arena returns its blocks to the pool). */
     @Override
     public void close() {
         arena.close();
-        if (lease != null) {
-            lease.release();
-        }
-        if (allocator != null) {
-            synchronized (blocks) {
-                for (long[] b : blocks) {
-                    allocator.free(b[0], b[1]);
-                }
-                blocks.clear();
-            }
-        }
+        blocks.release();
     }
 }

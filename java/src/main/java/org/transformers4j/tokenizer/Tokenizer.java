@@ -16,8 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.transformers4j.checkpoint.files.SafeFiles;
 import org.transformers4j.util.CloseGuard;
-import org.transformers4j.util.SafeFiles;
 
 /**
  * A Hugging Face tokenizer.json, run by the Rust tokenizers library. The file is checked first

@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.transformers4j.util.StrictJson;
+import org.transformers4j.checkpoint.files.StrictJson;
 
 /**
  * The checks a tokenizer.json passes before the native tokenizers library (Hugging Face's Rust

@@ -20,6 +20,7 @@ import org.transformers4j.tensor.BFloat16;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /**
  * The CPU backend with bfloat16 weights: rounding to bfloat16 as torch rounds, and linear layers
@@ -103,7 +104,7 @@ class Bf16WeightsTest {
         Tensor out = a.empty(w.shape().toArray());
         float[] v = new float[Math.toIntExact(w.shape().elements())];
         for (int i = 0; i < v.length; i++) {
-            v[i] = BFloat16.widen(w.segment().getAtIndex(ValueLayout.JAVA_SHORT, i));
+            v[i] = BFloat16.widen(TensorMemory.host(w).getAtIndex(ValueLayout.JAVA_SHORT, i));
         }
         out.copyFrom(v);
         return out;

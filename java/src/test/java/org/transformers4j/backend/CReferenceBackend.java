@@ -1,5 +1,6 @@
 package org.transformers4j.backend;
 
+import static org.transformers4j.tensor.internal.TensorMemory.host;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -78,7 +79,7 @@ final class CReferenceBackend extends ValidatingBackend {
     }
 
     private static MemorySegment seg(Tensor t) {
-        return t == null ? MemorySegment.NULL : t.segment();
+        return t == null ? MemorySegment.NULL : host(t);
     }
 
     private static MemorySegment ints(Arena a, int[] values) {
@@ -112,17 +113,17 @@ final class CReferenceBackend extends ValidatingBackend {
     @Override
     protected void matmulImpl(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, long m, long n, long k,
                               float alpha, float beta) {
-        call(sgemm, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a.segment(), rowStride(a), b.segment(),
-                rowStride(b), beta, c.segment(), rowStride(c));
+        call(sgemm, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, host(a), rowStride(a), host(b),
+                rowStride(b), beta, host(c), rowStride(c));
     }
 
     @Override
     protected void normImpl(Tensor x, Tensor residual, Tensor sumOut, Tensor gamma, Tensor beta, float eps, Tensor y,
                             long rows, long cols, boolean rms) {
         if (rms) {
-            call(rmsNorm, x.segment(), seg(residual), seg(sumOut), y.segment(), gamma.segment(), rows, cols, eps);
+            call(rmsNorm, host(x), seg(residual), seg(sumOut), host(y), host(gamma), rows, cols, eps);
         } else {
-            call(layerNorm, x.segment(), seg(residual), seg(sumOut), y.segment(), gamma.segment(), seg(beta), rows,
+            call(layerNorm, host(x), seg(residual), seg(sumOut), host(y), host(gamma), seg(beta), rows,
                     cols, eps);
         }
     }
@@ -132,7 +133,7 @@ final class CReferenceBackend extends ValidatingBackend {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = NativeParams.softmax(a, o, sh, seg(o.mask()), ints(a, o.keyStart()),
                     ints(a, o.keyLength()));
-            call(softmax, p, x.segment(), y.segment());
+            call(softmax, p, host(x), host(y));
         }
     }
 
@@ -141,18 +142,18 @@ final class CReferenceBackend extends ValidatingBackend {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = NativeParams.attention(a, q, k, v, out, o, sh, seg(o.bias()), ints(a, o.keyStart()),
                     ints(a, o.keyLength()));
-            call(attention, p, q.segment(), k.segment(), v.segment(), out.segment());
+            call(attention, p, host(q), host(k), host(v), host(out));
         }
     }
 
     @Override
     protected void biasActivationImpl(Activation act, Tensor x, Tensor bias, Tensor y, long rows, long cols) {
-        call(biasAct, act.code(), x.segment(), seg(bias), y.segment(), rows, cols);
+        call(biasAct, act.code(), host(x), seg(bias), host(y), rows, cols);
     }
 
     @Override
     protected void gatedActivationImpl(Activation act, Tensor gate, Tensor up, Tensor y) {
-        call(gatedAct, act.code(), gate.segment(), rowStride(gate), up.segment(), rowStride(up), y.segment(),
+        call(gatedAct, act.code(), host(gate), rowStride(gate), host(up), rowStride(up), host(y),
                 rowStride(y), gate.dim(0), gate.dim(1));
     }
 
@@ -160,14 +161,14 @@ final class CReferenceBackend extends ValidatingBackend {
     protected void ropeImpl(Tensor x, long[] positions, Tensor invFreq) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment pos = a.allocateFrom(ValueLayout.JAVA_LONG, positions);
-            call(rope, x.segment(), x.dim(0), x.dim(1), x.dim(2), x.dim(3), x.stride(0), x.stride(1), x.stride(2), pos,
-                    2 * invFreq.dim(0), invFreq.segment());
+            call(rope, host(x), x.dim(0), x.dim(1), x.dim(2), x.dim(3), x.stride(0), x.stride(1), x.stride(2), pos,
+                    2 * invFreq.dim(0), host(invFreq));
         }
     }
 
     @Override
     protected void addImpl(Tensor a, Tensor b, Tensor y, long n) {
-        call(add, a.segment(), b.segment(), y.segment(), n);
+        call(add, host(a), host(b), host(y), n);
     }
 
     @Override

@@ -21,6 +21,7 @@ import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Device;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /**
  * The CPU backend's int8 linear layers (and bfloat16 products) wired to the kernels: against a plain
@@ -95,7 +96,7 @@ class Int8LinearTest {
             Tensor y = poisoned(a, m, n);
             if (perTensor) { // weights handed over quantized, as an imported ONNX graph's are
                 Tensor qt = a.empty(DType.I8, n, k), st = a.of(scale, n);
-                qt.segment().copyFrom(java.lang.foreign.MemorySegment.ofArray(q));
+                TensorMemory.host(qt).copyFrom(java.lang.foreign.MemorySegment.ofArray(q));
                 Tensor wq = f32.int8Matrix(qt, st, true, a);
                 assertEquals(DType.I8, wq.dtype());
                 f32.linear(x, wq, bias, Activation.NONE, y);
@@ -142,7 +143,7 @@ class Int8LinearTest {
             Tensor q = a.empty(DType.I8, 2, 3);
             byte[] v = {-127, 0, 5, 127, -3, 1};
             for (int i = 0; i < v.length; i++) {
-                q.segment().set(ValueLayout.JAVA_BYTE, i, v[i]);
+                TensorMemory.host(q).set(ValueLayout.JAVA_BYTE, i, v[i]);
             }
             Tensor w = ref.int8Matrix(q, a.of(new float[] {0.5f, 2f}, 2), false, a);
             assertEquals(DType.F32, w.dtype());
@@ -184,7 +185,7 @@ class Int8LinearTest {
     private static float[] widened(Tensor bf16, int count) {
         float[] out = new float[count];
         for (int i = 0; i < count; i++) {
-            out[i] = Float.intBitsToFloat((bf16.segment().getAtIndex(ValueLayout.JAVA_SHORT, i) & 0xffff) << 16);
+            out[i] = Float.intBitsToFloat((TensorMemory.host(bf16).getAtIndex(ValueLayout.JAVA_SHORT, i) & 0xffff) << 16);
         }
         return out;
     }

@@ -86,7 +86,7 @@ class OpCasesTest {
         }
         CpuBackend.limitInstructionSet(null);
         TARGETS.put("cpu-blas", new Target("cpu-blas (" + best + ")", null, CpuBackend::create));
-        TARGETS.put("simulated-gpu", new Target("simulated-gpu", null, SimulatedGpuBackend::new));
+        TARGETS.put("simulated-gpu", new Target("simulated-gpu", null, SimulatedGpuBackend::create));
         if (CReferenceBackend.available()) { // built with the kernel tests
             TARGETS.put("c-reference", new Target("c-reference", null, CReferenceBackend::new, new Backend[1],
                     CReferenceBackend.MISSING));

@@ -18,6 +18,7 @@ import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Shape;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /** The int8 layout of safetensors files and the quantized ONNX import: read as documented, faults named. */
 class Int8LayoutTest {
@@ -32,7 +33,7 @@ class Int8LayoutTest {
             Tensor q = a.allocate(DType.I8, 2, 3);
             byte[] v = {1, -2, 3, 127, -127, 0};
             for (int i = 0; i < v.length; i++) {
-                q.segment().set(ValueLayout.JAVA_BYTE, i, v[i]);
+                TensorMemory.host(q).set(ValueLayout.JAVA_BYTE, i, v[i]);
             }
             float[] s = new float[(int) scaleLength];
             java.util.Arrays.fill(s, 0.5f);

@@ -21,6 +21,7 @@ import org.transformers4j.checkpoint.OnnxCheckpointTest.Proto;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /**
  * One dynamically quantized linear layer as ONNX Runtime's quantize_dynamic writes it
@@ -159,7 +160,7 @@ class OnnxInt8LayerTest {
             float[] expected = new float[N * K];
             for (int n = 0; n < N; n++) {
                 for (int k = 0; k < K; k++) {
-                    expected[n * K + k] = q.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, (long) n * K + k)
+                    expected[n * K + k] = TensorMemory.host(q).get(java.lang.foreign.ValueLayout.JAVA_BYTE, (long) n * K + k)
                             * scale.getFloat(n);
                 }
             }

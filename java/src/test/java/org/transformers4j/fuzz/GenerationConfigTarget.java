@@ -1,9 +1,9 @@
 package org.transformers4j.fuzz;
 
 import java.util.List;
+import org.transformers4j.checkpoint.files.SafeFiles;
 import org.transformers4j.generation.GenerationConfig;
 import org.transformers4j.model.SpecialTokens;
-import org.transformers4j.util.SafeFiles;
 
 /**
  * Fuzz target: the bytes as a generation_config.json, read over a model's defaults with a

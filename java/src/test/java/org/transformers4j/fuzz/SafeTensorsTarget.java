@@ -2,6 +2,7 @@ package org.transformers4j.fuzz;
 
 import org.transformers4j.checkpoint.CheckpointException;
 import org.transformers4j.checkpoint.SafeTensors;
+import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.TensorArena;
 
 /**
@@ -21,7 +22,7 @@ public final class SafeTensorsTarget {
                 switch (s.dtype(name)) {
                     case "F32", "F16", "BF16" -> {
                         s.load(name, arena).toFloatArray();
-                        s.viewBf16(name, arena);
+                        s.view(name).inPlace(DType.BF16, arena);
                     }
                     case "I64", "I32" -> s.loadLongs(name);
                     default -> expectRefused(() -> s.load(name, arena));

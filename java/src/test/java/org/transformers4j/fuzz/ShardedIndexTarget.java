@@ -12,8 +12,8 @@ import org.transformers4j.checkpoint.CheckpointException;
 import org.transformers4j.checkpoint.LoadMode;
 import org.transformers4j.checkpoint.SafeTensorsWriter;
 import org.transformers4j.checkpoint.ShardedCheckpoint;
+import org.transformers4j.checkpoint.files.SafeFiles;
 import org.transformers4j.tensor.TensorArena;
-import org.transformers4j.util.SafeFiles;
 
 /**
  * model.safetensors.index.json: the bytes, decoded as strict UTF-8, become the index of a folder

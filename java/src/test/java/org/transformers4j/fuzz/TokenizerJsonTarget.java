@@ -1,9 +1,9 @@
 package org.transformers4j.fuzz;
 
+import org.transformers4j.checkpoint.files.SafeFiles;
 import org.transformers4j.tokenizer.Encoding;
 import org.transformers4j.tokenizer.Tokenizer;
 import org.transformers4j.tokenizer.TokenizerJson;
-import org.transformers4j.util.SafeFiles;
 
 /**
  * Fuzz target: the bytes as a tokenizer.json. They are checked ({@link TokenizerJson#check});

@@ -10,6 +10,7 @@ import java.util.Map;
 import org.transformers4j.checkpoint.CheckpointException;
 import org.transformers4j.checkpoint.TorchCheckpoint;
 import org.transformers4j.checkpoint.TorchFiles;
+import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.TensorArena;
 
 /**
@@ -61,7 +62,7 @@ public final class TorchPickleTarget {
             for (String name : c.names()) {
                 c.shape(name);
                 c.dtype(name);
-                c.viewBf16(name, arena);
+                c.view(name).inPlace(DType.BF16, arena);
                 c.load(name, arena).toFloatArray();
             }
         } catch (CheckpointException expected) {

@@ -104,7 +104,7 @@ class AttentionMapsTest {
             mask[i] = i % s == 3 || i == s + 6 ? 0 : 1;
         }
         DecoderInput in = new DecoderInput(b, s, ids, mask, null);
-        try (SimulatedGpuBackend gpu = new SimulatedGpuBackend();
+        try (SimulatedGpuBackend gpu = SimulatedGpuBackend.create();
              DecoderModel onGpu = ModelRegistry.loadDecoder(dir, gpu);
              DecoderModel onCpu = ModelRegistry.loadDecoder(dir, cpu);
              TensorArena arena = TensorArena.confined()) {

@@ -248,7 +248,7 @@ class EncoderHeadsTest {
     /** The logits on the CPU, after checking the simulated GPU (device tensors never read on the host) gives them too. */
     private static float[] logits(Path dir, EncoderModel.Head kind) {
         float[] onCpu = logits(dir, kind, cpu);
-        try (SimulatedGpuBackend gpu = new SimulatedGpuBackend()) {
+        try (SimulatedGpuBackend gpu = SimulatedGpuBackend.create()) {
             float[] onGpu = logits(dir, kind, gpu);
             for (int i = 0; i < onCpu.length; i++) {
                 assertEquals(onCpu[i], onGpu[i], 1e-5 * (1 + Math.abs(onCpu[i])), dir.getFileName() + " [" + i + "]");

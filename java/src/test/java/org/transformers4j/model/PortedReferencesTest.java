@@ -34,7 +34,7 @@ class PortedReferencesTest {
     @BeforeAll
     static void open() {
         cpu = CpuBackend.create();
-        gpu = new SimulatedGpuBackend();
+        gpu = SimulatedGpuBackend.create();
     }
 
     @AfterAll

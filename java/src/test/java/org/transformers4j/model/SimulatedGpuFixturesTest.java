@@ -25,7 +25,7 @@ class SimulatedGpuFixturesTest {
 
     @BeforeAll
     static void open() {
-        gpu = new SimulatedGpuBackend();
+        gpu = SimulatedGpuBackend.create();
     }
 
     @AfterAll

@@ -83,7 +83,7 @@ class RelativePositionBiasTest {
     @ParameterizedTest(name = "bidirectional {0}, padding {1}")
     @CsvSource({"true, none", "true, scattered", "false, ranges", "false, scattered"})
     void onADeviceTheTilesAreMadeThereAndGiveTheSame(boolean bidirectional, String padding) {
-        try (SimulatedGpuBackend gpu = new SimulatedGpuBackend()) {
+        try (SimulatedGpuBackend gpu = SimulatedGpuBackend.create()) {
             float[] whole = attend(cpu, bidirectional, 2, 13, 23, padding, Long.MAX_VALUE / 2);
             float[] tiled = attend(gpu, bidirectional, 2, 13, 23, padding, 4L * H * 23);
             assertArrayEquals(whole, tiled, 1e-6f);

@@ -148,7 +148,7 @@ class PipelinesTest {
     @Test
     void pipelinesAnswerTheSameOnAGpuDevice() {
         String text = "John Smith lives in New York";
-        try (SimulatedGpuBackend gpu = new SimulatedGpuBackend();
+        try (SimulatedGpuBackend gpu = SimulatedGpuBackend.create();
              FillMask cpuFm = new FillMask(fixture("bert-mlm"), wordTokenizer(), "[MASK]");
              FillMask gpuFm = new FillMask(ModelRegistry.loadEncoder(Fixtures.model("bert-mlm"), gpu), wordTokenizer(),
                      "[MASK]");

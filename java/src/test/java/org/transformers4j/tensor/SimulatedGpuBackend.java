@@ -2,199 +2,220 @@ package org.transformers4j.tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.Proxy;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import org.transformers4j.backend.Activation;
 import org.transformers4j.backend.AttentionOptions;
 import org.transformers4j.backend.Backend;
+import org.transformers4j.backend.Op;
 import org.transformers4j.backend.SoftmaxOptions;
 import org.transformers4j.backend.cpu.CpuBackend;
+import org.transformers4j.tensor.internal.DeviceStorage;
+import org.transformers4j.tensor.internal.HostStorage;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /**
  * A stand-in for a GPU backend, for machines without one: its tensors are tagged with a GPU
- * device, so every host read of them (element accessors, segment(), arenas' host factories)
- * throws as it would for real device memory, but they live in host memory and the operations run
- * on the CPU backend through views tagged as host. Models run on it exercise everything the CUDA
- * backend relies on in the Java layer: arenas from the backend, weights and inputs moved to the
- * device, results handed back through toHost, no host access to device tensors anywhere.
+ * device (device storage), so every host read of them (element accessors, host memory, arenas'
+ * host factories) throws as it would for real device memory, but they live in host memory and the
+ * operations run on the CPU backend through host views of the same memory. Models run on it
+ * exercise everything the CUDA backend relies on in the Java layer: arenas from the backend,
+ * weights and inputs moved to the device, results handed back through toHost, no host access to
+ * device tensors anywhere.
+ *
+ * <p>It is a {@link Proxy} with one dispatch point, as {@code BackendDecorator} is: every op of
+ * the {@link Op} table goes to the CPU backend with its tensors (and the options' mask or bias)
+ * replaced by host views, the device's own methods (arenas, transfers, names) are those of
+ * {@link Device} here, and Backend's default methods run as defaults on the proxy, so that they
+ * call back into the simulated device. An op added to the table needs no code here.
  */
-public final class SimulatedGpuBackend implements Backend {
-    public static final Device DEVICE = new Device("cuda", 9);
-    private final CpuBackend cpu = CpuBackend.create();
-    private final HostBlocks memory = new HostBlocks();
+public interface SimulatedGpuBackend extends Backend {
+    /** The device its tensors claim to be on. */
+    Device DEVICE = new Device("cuda", 9);
 
-    /** Bytes allocated on the simulated device so far (it did hold the model). */
-    public long bytesAllocated() {
-        return memory.total;
+    /** {@return bytes allocated on the simulated device so far (it did hold the model)} */
+    long bytesAllocated();
+
+    /** {@return a new simulated GPU over a new CPU backend; close it when done} */
+    static SimulatedGpuBackend create() {
+        return (SimulatedGpuBackend) Proxy.newProxyInstance(SimulatedGpuBackend.class.getClassLoader(),
+                new Class<?>[] {SimulatedGpuBackend.class}, new Simulation());
     }
 
-    @Override
-    public String name() {
-        return "simulated-gpu";
-    }
+    /** The dispatch point and the simulated device's own methods. */
+    final class Simulation implements InvocationHandler {
+        private static final Map<String, Method> OWN = new HashMap<>();
 
-    @Override
-    public Device device() {
-        return DEVICE;
-    }
-
-    @Override
-    public String gemmProvider() {
-        return cpu.gemmProvider();
-    }
-
-    @Override
-    public String kernelProvider() {
-        return cpu.kernelProvider() + ", as " + DEVICE;
-    }
-
-    @Override
-    public TensorArena scratch() {
-        return TensorArena.scratchOnDevice(memory, DType.F32);
-    }
-
-    @Override
-    public TensorArena longLived() {
-        return TensorArena.onDevice(memory);
-    }
-
-    @Override
-    public Tensor toDevice(Tensor t, TensorArena arena) {
-        if (t.device().equals(DEVICE)) {
-            return t;
+        static {
+            for (Method m : Simulation.class.getDeclaredMethods()) {
+                if (Modifier.isPublic(m.getModifiers()) && !m.getName().equals("invoke")) {
+                    OWN.put(key(m), m);
+                }
+            }
         }
-        return place(t, arena);
-    }
 
-    @Override
-    public Tensor place(Tensor t, TensorArena arena) {
-        if (!arena.device().equals(DEVICE)) {
-            throw new IllegalArgumentException("arena is on " + arena.device());
+        private final CpuBackend cpu = CpuBackend.create();
+        private final HostBlocks memory = new HostBlocks();
+
+        private Simulation() {
         }
-        Tensor out = arena.empty(t.dtype(), t.shape().toArray());
-        cpu.copy(t.device().equals(DEVICE) ? host(t) : t, host(out));
-        return out;
-    }
 
-    @Override
-    public Tensor toHost(Tensor t, TensorArena hostArena) {
-        if (t.device().equals(Device.CPU)) {
-            return t;
+        private static String key(Method m) {
+            return m.getName() + Arrays.toString(m.getParameterTypes());
         }
-        Tensor out = hostArena.empty(t.dtype(), t.shape().toArray());
-        cpu.copy(host(t), out);
-        return out;
-    }
 
-    @Override
-    public Tensor longs(long[] values, TensorArena arena, long... dims) {
-        try (TensorArena h = TensorArena.confined()) {
-            return toDevice(h.ofLongs(values, dims), arena);
+        @Override
+        public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+            if (method.getDeclaringClass() == Object.class) {
+                return switch (method.getName()) {
+                    case "equals" -> proxy == args[0];
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    default -> "simulated-gpu";
+                };
+            }
+            if (Op.of(method) != null) {
+                return call(method, cpu, onHost(args));
+            }
+            Method own = OWN.get(key(method));
+            if (own != null) {
+                return call(own, this, args);
+            }
+            if (method.isDefault()) {
+                return InvocationHandler.invokeDefault(proxy, method, args);
+            }
+            throw new UnsupportedOperationException("the simulated GPU has no " + method);
         }
-    }
 
-    @Override
-    public Tensor floats(float[] values, TensorArena arena, long... dims) {
-        try (TensorArena h = TensorArena.confined()) {
-            return toDevice(h.of(values, dims), arena);
+        private static Object call(Method method, Object target, Object[] args) throws Throwable {
+            try {
+                return method.invoke(target, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
         }
-    }
 
-    @Override
-    public Tensor values(float[] values, TensorArena arena, long... dims) {
-        return floats(values, arena, dims);
-    }
-
-    /** The same memory tagged as host memory; t must be on the simulated device. */
-    private static Tensor host(Tensor t) {
-        if (t == null) {
-            return null;
+        /** An op's arguments with each tensor, mask and bias replaced by a host view of its memory. */
+        private Object[] onHost(Object[] args) {
+            Object[] out = args.clone();
+            for (int i = 0; i < out.length; i++) {
+                if (out[i] instanceof Tensor t) {
+                    out[i] = host(t);
+                } else if (out[i] instanceof SoftmaxOptions o && o.mask() != null) {
+                    out[i] = o.withMask(host(o.mask()));
+                } else if (out[i] instanceof AttentionOptions o && o.bias() != null) {
+                    out[i] = o.withBias(host(o.bias()));
+                }
+            }
+            return out;
         }
-        if (!t.device().equals(DEVICE)) {
-            throw new IllegalArgumentException("a " + t + " reached the simulated GPU, which takes only its own tensors");
+
+        /** The same memory seen as host memory; t must be on the simulated device. */
+        private Tensor host(Tensor t) {
+            if (!(TensorMemory.storage(t) instanceof DeviceStorage d) || !d.device().equals(DEVICE)) {
+                throw new IllegalArgumentException("a " + t + " reached the simulated GPU, which takes only its own"
+                        + " tensors");
+            }
+            return new Tensor(new HostStorage(memory.block(d)), t.offset(), t.shape(), t.strides(), t.dtype());
         }
-        return new Tensor(t.deviceSegment(), 0, t.shape(), t.strides(), t.dtype(), Device.CPU);
-    }
 
-    @Override
-    public void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, float alpha, float beta) {
-        cpu.matmul(host(a), transA, host(b), transB, host(c), alpha, beta);
-    }
+        // ---- the device's own methods (Backend's, by name and parameters; bytesAllocated) ----
 
-    @Override
-    public void linear(Tensor x, Tensor w, Tensor bias, Activation act, Tensor y) {
-        cpu.linear(host(x), host(w), host(bias), act, host(y));
-    }
+        public long bytesAllocated() {
+            return memory.total;
+        }
 
-    @Override
-    public void layerNorm(Tensor x, Tensor residual, Tensor sumOut, Tensor gamma, Tensor beta, float eps, Tensor y) {
-        cpu.layerNorm(host(x), host(residual), host(sumOut), host(gamma), host(beta), eps, host(y));
-    }
+        public String name() {
+            return "simulated-gpu";
+        }
 
-    @Override
-    public void rmsNorm(Tensor x, Tensor residual, Tensor sumOut, Tensor gamma, float eps, Tensor y) {
-        cpu.rmsNorm(host(x), host(residual), host(sumOut), host(gamma), eps, host(y));
-    }
+        public Device device() {
+            return DEVICE;
+        }
 
-    @Override
-    public void softmax(Tensor x, SoftmaxOptions o, Tensor y) {
-        cpu.softmax(host(x), o.mask() == null ? o : o.withMask(host(o.mask())), host(y));
-    }
+        public String gemmProvider() {
+            return cpu.gemmProvider();
+        }
 
-    @Override
-    public void attention(Tensor q, Tensor k, Tensor v, AttentionOptions o, Tensor out) {
-        cpu.attention(host(q), host(k), host(v), o.bias() == null ? o : o.withBias(host(o.bias())), host(out));
-    }
+        public String kernelProvider() {
+            return cpu.kernelProvider() + ", as " + DEVICE;
+        }
 
-    @Override
-    public void add(Tensor a, Tensor b, Tensor y) {
-        cpu.add(host(a), host(b), host(y));
-    }
+        public TensorArena scratch() {
+            return TensorArena.scratchOnDevice(memory, DType.F32);
+        }
 
-    @Override
-    public void scale(Tensor x, float alpha, Tensor y) {
-        cpu.scale(host(x), alpha, host(y));
-    }
+        public TensorArena longLived() {
+            return TensorArena.onDevice(memory);
+        }
 
-    @Override
-    public void activation(Activation act, Tensor x, Tensor y) {
-        cpu.activation(act, host(x), host(y));
-    }
+        public Tensor toDevice(Tensor t, TensorArena arena) {
+            return t.device().equals(DEVICE) ? t : place(t, arena);
+        }
 
-    @Override
-    public void biasActivation(Activation act, Tensor x, Tensor bias, Tensor y) {
-        cpu.biasActivation(act, host(x), host(bias), host(y));
-    }
+        public Tensor place(Tensor t, TensorArena arena) {
+            if (!arena.device().equals(DEVICE)) {
+                throw new IllegalArgumentException("arena is on " + arena.device());
+            }
+            Tensor out = arena.empty(t.dtype(), t.shape().toArray());
+            cpu.copy(t.device().equals(DEVICE) ? host(t) : t, host(out));
+            return out;
+        }
 
-    @Override
-    public void gatedActivation(Activation act, Tensor gate, Tensor up, Tensor y) {
-        cpu.gatedActivation(act, host(gate), host(up), host(y));
-    }
+        public Tensor toHost(Tensor t, TensorArena hostArena) {
+            if (t.device().equals(Device.CPU)) {
+                return t;
+            }
+            Tensor out = hostArena.empty(t.dtype(), t.shape().toArray());
+            cpu.copy(host(t), out);
+            return out;
+        }
 
-    @Override
-    public void rope(Tensor x, long[] positions, Tensor invFreq) {
-        cpu.rope(host(x), positions, host(invFreq));
-    }
+        public Tensor longs(long[] values, TensorArena arena, long... dims) {
+            try (TensorArena h = TensorArena.confined()) {
+                return toDevice(h.ofLongs(values, dims), arena);
+            }
+        }
 
-    @Override
-    public void embedding(Tensor table, Tensor ids, Tensor out) {
-        cpu.embedding(host(table), host(ids), host(out));
-    }
+        public Tensor floats(float[] values, TensorArena arena, long... dims) {
+            try (TensorArena h = TensorArena.confined()) {
+                return toDevice(h.of(values, dims), arena);
+            }
+        }
 
-    @Override
-    public void copy(Tensor src, Tensor dst) {
-        cpu.copy(host(src), host(dst));
-    }
+        public Tensor values(float[] values, TensorArena arena, long... dims) {
+            return floats(values, arena, dims);
+        }
 
-    @Override
-    public void close() {
-        cpu.close();
+        public void close() {
+            cpu.close();
+        }
     }
 
     /** "Device" memory: host blocks, each its own arena, freed when the tensor arena closes. */
-    private static final class HostBlocks implements DeviceAllocator {
-        private final Map<Long, Arena> blocks = new HashMap<>();
+    final class HostBlocks implements DeviceAllocator {
+        private final Map<Long, Block> blocks = new HashMap<>();
         private long total;
+
+        private HostBlocks() {
+        }
+
+        /** One block and the arena that owns it. */
+        private record Block(Arena arena, MemorySegment memory) {
+        }
+
+        /** The host memory of a block, in the scope of its own arena (closed once the block is freed). */
+        synchronized MemorySegment block(DeviceStorage d) {
+            Block b = blocks.get(d.address(0));
+            if (b == null) {
+                throw new IllegalArgumentException("a tensor of a closed arena reached the simulated GPU");
+            }
+            return b.memory();
+        }
 
         @Override
         public Device device() {
@@ -206,14 +227,14 @@ public final class SimulatedGpuBackend implements Backend {
             Arena a = Arena.ofShared();
             MemorySegment s = a.allocate(bytes, 64);
             s.fill((byte) 0x7f); // a large float wherever a kernel reads what nothing wrote
-            blocks.put(s.address(), a);
+            blocks.put(s.address(), new Block(a, s));
             total += bytes;
             return s.address();
         }
 
         @Override
         public synchronized void free(long address, long bytes) {
-            blocks.remove(address).close();
+            blocks.remove(address).arena().close();
         }
 
         @Override

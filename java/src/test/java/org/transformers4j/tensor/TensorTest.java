@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 class TensorTest {
     @Test
@@ -25,8 +26,8 @@ class TensorTest {
             n.setFloat(-1f, 1, 2, 1);
             assertEquals(-1f, t.getFloat(1, 2, 2));
             assertEquals(Shape.of(6, 4), t.reshape(6, 4).shape());
-            assertEquals(4 * 24, t.segment().byteSize());
-            assertEquals(10 * 4, n.narrow(0, 1, 1).segment().byteSize()); // [1, 3, 2] over strides [12, 4, 1]
+            assertEquals(4 * 24, TensorMemory.host(t).byteSize());
+            assertEquals(10 * 4, TensorMemory.host(n.narrow(0, 1, 1)).byteSize()); // [1, 3, 2] over strides [12, 4, 1]
         }
     }
 
@@ -43,11 +44,11 @@ class TensorTest {
     /** Device memory is never read on the host: every host accessor refuses a GPU tensor by name. */
     @Test
     void deviceTensorsRefuseHostAccess() {
-        try (SimulatedGpuBackend gpu = new SimulatedGpuBackend(); TensorArena dev = gpu.longLived();
+        try (SimulatedGpuBackend gpu = SimulatedGpuBackend.create(); TensorArena dev = gpu.longLived();
              TensorArena host = TensorArena.confined()) {
             Tensor t = dev.zeros(3, 4);
             assertEquals(SimulatedGpuBackend.DEVICE, t.device());
-            for (Runnable r : new Runnable[] {() -> t.getFloat(0, 0), t::toFloatArray, t::segment,
+            for (Runnable r : new Runnable[] {() -> t.getFloat(0, 0), t::toFloatArray, () -> TensorMemory.host(t),
                 () -> t.setFloat(1f, 0, 0), () -> t.copyFrom(new float[12])}) {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::run);
                 assertTrue(e.getMessage().contains("is on cuda:9"), e.getMessage());

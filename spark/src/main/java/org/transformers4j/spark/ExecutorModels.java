@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.transformers4j.backend.cpu.CpuBackend;
+import org.transformers4j.checkpoint.files.SafeFiles;
 import org.transformers4j.generation.GenerationConfig;
 import org.transformers4j.model.EncoderModel;
 import org.transformers4j.model.ModelRegistry;
@@ -29,7 +30,6 @@ import org.transformers4j.scheduler.SchedulerOptions;
 import org.transformers4j.scheduler.Schedulers;
 import org.transformers4j.tokenizer.Tokenizer;
 import org.transformers4j.tokenizer.TokenizerJson;
-import org.transformers4j.util.SafeFiles;
 
 /**
  * The models of this JVM (an executor, or the driver in local mode): each loaded once, lazily, by

@@ -1,5 +1,6 @@
 package org.transformers4j.backend.cpu;
 
+import static org.transformers4j.tensor.internal.TensorMemory.host;
 import static org.transformers4j.bindings.cpu.t4j_h.*;
 
 import java.lang.foreign.Arena;
@@ -248,8 +249,8 @@ public final class CpuBackend extends ValidatingBackend {
         long lda = rowStride(a), ldb = rowStride(b), ldc = rowStride(c);
         boolean fits = Math.max(Math.max(m, n), Math.max(k, Math.max(lda, Math.max(ldb, ldc)))) < Integer.MAX_VALUE;
         MemorySegment blas = fits ? blasSgemm : MemorySegment.NULL; // the built-in GEMM takes 64-bit sizes
-        check(t4j_sgemm_with(blas, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a.segment(), lda, b.segment(),
-                ldb, beta, c.segment(), ldc), "sgemm");
+        check(t4j_sgemm_with(blas, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, host(a), lda, host(b),
+                ldb, beta, host(c), ldc), "sgemm");
     }
 
     /**
@@ -266,35 +267,35 @@ public final class CpuBackend extends ValidatingBackend {
         }
         if (bf16Compute && w.dtype() == DType.BF16 && m >= BF16_DOT_MIN_ROWS) {
             MemorySegment p = bf16Dot.computeIfAbsent(w, CpuBackend::packBf16Dot);
-            check(t4j_linear_bf16dot(m, n, k, x.segment(), rowStride(x), p, seg(bias), act.code(), y.segment(),
+            check(t4j_linear_bf16dot(m, n, k, host(x), rowStride(x), p, seg(bias), act.code(), host(y),
                     rowStride(y)), "linear_bf16dot");
             return;
         }
         if (w.dtype() == DType.BF16 && (m <= STREAMED_BF16_ROWS || !w.isContiguous())) {
-            check(t4j_linear_bf16(m, n, k, x.segment(), rowStride(x), w.segment(), rowStride(w), seg(bias), act.code(),
-                    y.segment(), rowStride(y)), "linear_bf16");
+            check(t4j_linear_bf16(m, n, k, host(x), rowStride(x), host(w), rowStride(w), seg(bias), act.code(),
+                    host(y), rowStride(y)), "linear_bf16");
             return;
         }
         if (w.dtype() == DType.BF16 || m > SMALL_ROWS && m <= PACKED_MAX_ROWS && w.isContiguous()) {
             MemorySegment p = packed.computeIfAbsent(w, CpuBackend::pack);
-            check(t4j_linear_packed(m, n, k, x.segment(), rowStride(x), p, seg(bias), act.code(), y.segment(),
+            check(t4j_linear_packed(m, n, k, host(x), rowStride(x), p, seg(bias), act.code(), host(y),
                     rowStride(y)), "linear_packed");
             return;
         }
         long ldx = rowStride(x), ldw = rowStride(w), ldy = rowStride(y);
         boolean fits = Math.max(Math.max(m, n), Math.max(k, Math.max(ldx, Math.max(ldw, ldy)))) < Integer.MAX_VALUE;
         // bias written into y before the product and the activation applied per thread block: no extra passes
-        check(t4j_linear_with(fits ? blasSgemm : MemorySegment.NULL, m, n, k, x.segment(), ldx, w.segment(), ldw,
-                seg(bias), act.code(), y.segment(), ldy), "linear");
+        check(t4j_linear_with(fits ? blasSgemm : MemorySegment.NULL, m, n, k, host(x), ldx, host(w), ldw,
+                seg(bias), act.code(), host(y), ldy), "linear");
     }
 
     private static MemorySegment pack(Tensor w) {
         long bytes = t4j_packed_bytes(w.dim(0), w.dim(1));
         MemorySegment dst = Arena.ofAuto().allocate(bytes, 64);
         if (w.dtype() == DType.BF16) {
-            check(t4j_pack_weights_bf16(w.segment(), w.dim(0), w.dim(1), w.dim(1), dst), "pack_weights_bf16");
+            check(t4j_pack_weights_bf16(host(w), w.dim(0), w.dim(1), w.dim(1), dst), "pack_weights_bf16");
         } else {
-            check(t4j_pack_weights(w.segment(), w.dim(0), w.dim(1), w.dim(1), dst), "pack_weights");
+            check(t4j_pack_weights(host(w), w.dim(0), w.dim(1), w.dim(1), dst), "pack_weights");
         }
         return dst;
     }
@@ -306,7 +307,7 @@ public final class CpuBackend extends ValidatingBackend {
                     + ")");
         }
         MemorySegment dst = Arena.ofAuto().allocate(bytes, 64);
-        check(t4j_pack_weights_bf16dot(w.segment(), w.dim(0), w.dim(1), rowStride(w), dst), "pack_weights_bf16dot");
+        check(t4j_pack_weights_bf16dot(host(w), w.dim(0), w.dim(1), rowStride(w), dst), "pack_weights_bf16dot");
         return dst;
     }
 
@@ -320,8 +321,8 @@ public final class CpuBackend extends ValidatingBackend {
                             long rows, long cols, boolean rms) {
         MemorySegment r = seg(residual), s = seg(sumOut);
         int status = rms
-                ? t4j_rms_norm(x.segment(), r, s, y.segment(), gamma.segment(), rows, cols, eps)
-                : t4j_layer_norm(x.segment(), r, s, y.segment(), gamma.segment(), seg(beta), rows, cols, eps);
+                ? t4j_rms_norm(host(x), r, s, host(y), host(gamma), rows, cols, eps)
+                : t4j_layer_norm(host(x), r, s, host(y), host(gamma), seg(beta), rows, cols, eps);
         check(status, rms ? "rms_norm" : "layer_norm");
     }
 
@@ -330,7 +331,7 @@ public final class CpuBackend extends ValidatingBackend {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment p = NativeParams.softmax(arena, o, sh, seg(o.mask()), ints(arena, o.keyStart()),
                     ints(arena, o.keyLength()));
-            check(t4j_softmax(p, x.segment(), y.segment()), "softmax");
+            check(t4j_softmax(p, host(x), host(y)), "softmax");
         }
     }
 
@@ -339,18 +340,18 @@ public final class CpuBackend extends ValidatingBackend {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment p = NativeParams.attention(arena, q, k, v, out, o, sh, seg(o.bias()),
                     ints(arena, o.keyStart()), ints(arena, o.keyLength()));
-            check(t4j_attention(p, q.segment(), k.segment(), v.segment(), out.segment()), "attention");
+            check(t4j_attention(p, host(q), host(k), host(v), host(out)), "attention");
         }
     }
 
     @Override
     protected void biasActivationImpl(Activation act, Tensor x, Tensor bias, Tensor y, long rows, long cols) {
-        check(t4j_bias_act(act.code(), x.segment(), seg(bias), y.segment(), rows, cols), "bias_act");
+        check(t4j_bias_act(act.code(), host(x), seg(bias), host(y), rows, cols), "bias_act");
     }
 
     @Override
     protected void gatedActivationImpl(Activation act, Tensor gate, Tensor up, Tensor y) {
-        check(t4j_gated_act(act.code(), gate.segment(), rowStride(gate), up.segment(), rowStride(up), y.segment(),
+        check(t4j_gated_act(act.code(), host(gate), rowStride(gate), host(up), rowStride(up), host(y),
                 rowStride(y), gate.dim(0), gate.dim(1)), "gated_act");
     }
 
@@ -358,38 +359,38 @@ public final class CpuBackend extends ValidatingBackend {
     protected void ropeImpl(Tensor x, long[] positions, Tensor invFreq) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment pos = arena.allocateFrom(ValueLayout.JAVA_LONG, positions);
-            check(t4j_rope(x.segment(), x.dim(0), x.dim(1), x.dim(2), x.dim(3), x.stride(0), x.stride(1), x.stride(2),
-                    pos, 2 * invFreq.dim(0), invFreq.segment()), "rope");
+            check(t4j_rope(host(x), x.dim(0), x.dim(1), x.dim(2), x.dim(3), x.stride(0), x.stride(1), x.stride(2),
+                    pos, 2 * invFreq.dim(0), host(invFreq)), "rope");
         }
     }
 
     @Override
     protected void embeddingImpl(Tensor table, Tensor ids, Tensor out, long n) {
         if (table.dtype() == DType.BF16) {
-            check(t4j_embedding_bf16(table.segment(), table.dim(0), table.dim(1), ids.segment(), n, out.segment()),
+            check(t4j_embedding_bf16(host(table), table.dim(0), table.dim(1), host(ids), n, host(out)),
                     "embedding_bf16");
             return;
         }
-        check(t4j_embedding(table.segment(), table.dim(0), table.dim(1), ids.segment(), n, out.segment()), "embedding");
+        check(t4j_embedding(host(table), table.dim(0), table.dim(1), host(ids), n, host(out)), "embedding");
     }
 
     @Override
     protected void addImpl(Tensor a, Tensor b, Tensor y, long n) {
-        check(t4j_add(a.segment(), b.segment(), y.segment(), n), "add");
+        check(t4j_add(host(a), host(b), host(y), n), "add");
     }
 
     @Override
     protected void copyImpl(Tensor src, Tensor dst) {
-        long bytes = src.segment().byteSize();
+        long bytes = host(src).byteSize();
         if (bytes < PARALLEL_COPY_BYTES) { // a KV-cache row: a parallel region would cost more than the copy
-            MemorySegment.copy(src.segment(), 0, dst.segment(), 0, bytes);
+            MemorySegment.copy(host(src), 0, host(dst), 0, bytes);
             return;
         }
-        check(t4j_copy(dst.segment(), src.segment(), bytes), "copy");
+        check(t4j_copy(host(dst), host(src), bytes), "copy");
     }
 
     private static MemorySegment seg(Tensor t) {
-        return t == null ? MemorySegment.NULL : t.segment();
+        return t == null ? MemorySegment.NULL : host(t);
     }
 
     private static MemorySegment ints(Arena arena, int[] values) {

@@ -1,5 +1,6 @@
 package org.transformers4j.backend.cpu;
 
+import static org.transformers4j.tensor.internal.TensorMemory.host;
 import static org.transformers4j.bindings.cpu.t4j_h.*;
 
 import java.lang.foreign.Arena;
@@ -29,7 +30,7 @@ final class Int8Weights {
     /** Packs checked int8 values q [N, K] with their scales [N] for products with w = q; returns q. */
     Tensor register(Tensor q, Tensor scale, boolean perTensorActivations) {
         Checks.int8Matrix(q, scale);
-        byWeight.put(q, pack(q.segment(), q.dim(0), q.dim(1), q.dim(1), scale.segment(), perTensorActivations));
+        byWeight.put(q, pack(host(q), q.dim(0), q.dim(1), q.dim(1), host(scale), perTensorActivations));
         return q;
     }
 
@@ -59,7 +60,7 @@ final class Int8Weights {
         long n = w.dim(0), k = w.dim(1);
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment q = tmp.allocate(Math.max(n * k, 1), 64), scale = tmp.allocate(4 * Math.max(n, 1), 64);
-            int status = t4j_quantize_weights_int8(w.segment(), n, k, rowStride(w), q, k, scale);
+            int status = t4j_quantize_weights_int8(host(w), n, k, rowStride(w), q, k, scale);
             if (status == T4J_ERR_VALUE()) {
                 throw new IllegalArgumentException("weight matrix " + w.shape()
                         + " holds a value that is not finite: it cannot be quantized to int8");
@@ -87,19 +88,19 @@ final class Int8Weights {
      */
     static void linear(Packed p, Tensor x, Tensor bias, int act, Tensor y) {
         long m = x.dim(0), n = p.n(), k = p.k();
-        MemorySegment b = bias == null ? MemorySegment.NULL : bias.segment();
+        MemorySegment b = bias == null ? MemorySegment.NULL : host(bias);
         if (!p.perTensorActivations()) {
-            CpuBackend.check(t4j_linear_int8(m, n, k, x.segment(), rowStride(x), p.packed(), b, act, y.segment(),
+            CpuBackend.check(t4j_linear_int8(m, n, k, host(x), rowStride(x), p.packed(), b, act, host(y),
                     rowStride(y)), "linear_int8");
             return;
         }
         long scalesAt = (m * k + 63) / 64 * 64;
         try (TensorArena scratch = TensorArena.pooled()) {
-            MemorySegment buf = scratch.empty(DType.I8, scalesAt + 8 * m).segment();
+            MemorySegment buf = host(scratch.empty(DType.I8, scalesAt + 8 * m));
             MemorySegment q = buf.asSlice(0, m * k), scale = buf.asSlice(scalesAt, 4 * m);
             MemorySegment zero = buf.asSlice(scalesAt + 4 * m, 4 * m);
-            CpuBackend.check(t4j_quantize_u8(x.segment(), m, k, rowStride(x), 1, q, k, scale, zero), "quantize_u8");
-            CpuBackend.check(t4j_linear_int8_quantized(m, n, k, q, k, scale, zero, p.packed(), b, act, y.segment(),
+            CpuBackend.check(t4j_quantize_u8(host(x), m, k, rowStride(x), 1, q, k, scale, zero), "quantize_u8");
+            CpuBackend.check(t4j_linear_int8_quantized(m, n, k, q, k, scale, zero, p.packed(), b, act, host(y),
                     rowStride(y)), "linear_int8_quantized");
         }
     }

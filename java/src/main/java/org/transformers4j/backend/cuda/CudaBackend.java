@@ -26,6 +26,7 @@ import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Device;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /**
  * The operations on one NVIDIA GPU: matrix products through cuBLAS ({@code cublasGemmEx}, float32
@@ -55,14 +56,13 @@ public final class CudaBackend extends ValidatingBackend {
     // bounds-checks ids itself (zeros for ids outside the table), so that costs the exception,
     // never memory safety.
     private final Map<Tensor, long[]> uploadedLongs = Collections.synchronizedMap(new WeakHashMap<>());
-    private final LinkedHashMap<SmallKey, MemorySegment> smallArrays = new LinkedHashMap<>(16, 0.75f,
-            true) {
+    private final LinkedHashMap<SmallKey, SmallArray> smallArrays = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<SmallKey, MemorySegment> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<SmallKey, SmallArray> eldest) {
             if (size() <= SMALL_ARRAYS) {
                 return false;
             }
-            scratchMemory.free(eldest.getValue().address(), eldest.getValue().byteSize()); // reuse is stream-ordered
+            scratchMemory.free(eldest.getValue().address(), eldest.getValue().bytes()); // reuse is stream-ordered
             return true;
         }
     };
@@ -190,19 +190,19 @@ public final class CudaBackend extends ValidatingBackend {
         if (!arena.device().equals(device)) {
             throw new IllegalArgumentException("arena is on " + arena.device() + ", this backend runs on " + device);
         }
-        MemorySegment slice = t.isContiguous() ? staging.take(t.segment().byteSize()) : null;
+        MemorySegment slice = t.isContiguous() ? staging.take(TensorMemory.byteSpan(t)) : null;
         if (slice == null) {
             return uploadAndWait(t, arena, type);
         }
         try (TensorArena tmp = scratch()) {
-            MemorySegment.copy(t.segment(), 0, slice, 0, slice.byteSize());
+            MemorySegment.copy(TensorMemory.host(t), 0, slice, 0, slice.byteSize());
             Tensor out = arena.empty(type, t.shape().toArray());
             Tensor raw = type == t.dtype() ? out : tmp.empty(t.dtype(), t.shape().toArray());
             use(device.index());
-            check(cudaMemcpyAsync(raw.deviceSegment(), slice, slice.byteSize(), cudaMemcpyHostToDevice(), stream),
+            check(cudaMemcpyAsync(dev(raw), slice, slice.byteSize(), cudaMemcpyHostToDevice(), stream),
                     "cudaMemcpyAsync to " + device);
             if (raw != out) {
-                checkKernel(t4j_cuda_convert(T4J_F32(), raw.deviceSegment(), typeCode(type), out.deviceSegment(),
+                checkKernel(t4j_cuda_convert(T4J_F32(), dev(raw), typeCode(type), dev(out),
                         t.shape().elements(), stream), "convert");
             }
             return out;
@@ -218,10 +218,10 @@ public final class CudaBackend extends ValidatingBackend {
             Tensor out = arena.empty(type, t.shape().toArray());
             Tensor raw = type == t.dtype() ? out : tmp.empty(t.dtype(), t.shape().toArray());
             use(device.index());
-            check(cudaMemcpyAsync(raw.deviceSegment(), host.segment(), host.segment().byteSize(),
+            check(cudaMemcpyAsync(dev(raw), TensorMemory.host(host), TensorMemory.byteSpan(host),
                     cudaMemcpyHostToDevice(), stream), "cudaMemcpyAsync to " + device);
             if (raw != out) {
-                checkKernel(t4j_cuda_convert(T4J_F32(), raw.deviceSegment(), typeCode(type), out.deviceSegment(),
+                checkKernel(t4j_cuda_convert(T4J_F32(), dev(raw), typeCode(type), dev(out),
                         t.shape().elements(), stream), "convert");
             }
             waitForStream(); // the staging copy is freed next
@@ -251,11 +251,11 @@ public final class CudaBackend extends ValidatingBackend {
             use(device.index());
             if (half) {
                 Tensor wide = tmp.empty(DType.F32, t.shape().toArray());
-                checkKernel(t4j_cuda_convert(typeCode(t.dtype()), src.deviceSegment(), T4J_F32(), wide.deviceSegment(),
+                checkKernel(t4j_cuda_convert(typeCode(t.dtype()), dev(src), T4J_F32(), dev(wide),
                         t.shape().elements(), stream), "convert");
                 src = wide;
             }
-            check(cudaMemcpyAsync(out.segment(), src.deviceSegment(), out.segment().byteSize(),
+            check(cudaMemcpyAsync(TensorMemory.host(out), dev(src), TensorMemory.byteSpan(out),
                     cudaMemcpyDeviceToHost(), stream), "cudaMemcpyAsync from " + device);
             waitForStream();
         }
@@ -314,7 +314,7 @@ public final class CudaBackend extends ValidatingBackend {
             return known;
         }
         try (TensorArena host = TensorArena.confined()) {
-            return toHost(ids, host).segment().toArray(ValueLayout.JAVA_LONG);
+            return TensorMemory.host(toHost(ids, host)).toArray(ValueLayout.JAVA_LONG);
         }
     }
 
@@ -336,8 +336,8 @@ public final class CudaBackend extends ValidatingBackend {
             synchronized (gemmLock) {
                 checkBlas(cublasGemmEx(cublas, transB ? CUBLAS_OP_T() : CUBLAS_OP_N(),
                         transA ? CUBLAS_OP_T() : CUBLAS_OP_N(), (int) n, (int) m, (int) k, al,
-                        b.deviceSegment(), cudaType, (int) ldb, a.deviceSegment(), cudaType, (int) lda, be,
-                        c.deviceSegment(), cudaType, (int) ldc, CUBLAS_COMPUTE_32F(), CUBLAS_GEMM_DEFAULT()),
+                        dev(b), cudaType, (int) ldb, dev(a), cudaType, (int) lda, be,
+                        dev(c), cudaType, (int) ldc, CUBLAS_COMPUTE_32F(), CUBLAS_GEMM_DEFAULT()),
                         "cublasGemmEx");
             }
         }
@@ -433,7 +433,7 @@ public final class CudaBackend extends ValidatingBackend {
     @Override
     protected void copyImpl(Tensor src, Tensor dst) {
         use(device.index());
-        check(cudaMemcpyAsync(dst.deviceSegment(), src.deviceSegment(), src.deviceSegment().byteSize(),
+        check(cudaMemcpyAsync(dev(dst), dev(src), TensorMemory.byteSpan(src),
                 cudaMemcpyDeviceToDevice(), stream), "cudaMemcpyAsync on " + device);
     }
 
@@ -451,8 +451,8 @@ public final class CudaBackend extends ValidatingBackend {
         }
         use(device.index());
         try (Arena arena = Arena.ofConfined()) {
-            checkKernel(t4j_cuda_copy(src.dtype().byteSize(), src.deviceSegment(),
-                    arena.allocateFrom(ValueLayout.JAVA_LONG, ss), dst.deviceSegment(),
+            checkKernel(t4j_cuda_copy(src.dtype().byteSize(), dev(src),
+                    arena.allocateFrom(ValueLayout.JAVA_LONG, ss), dev(dst),
                     arena.allocateFrom(ValueLayout.JAVA_LONG, ds), arena.allocateFrom(ValueLayout.JAVA_LONG, dims),
                     stream), "copy");
         }
@@ -480,7 +480,7 @@ public final class CudaBackend extends ValidatingBackend {
         cudaStreamSynchronize(stream);
         releaseWorkspace();
         synchronized (smallArrays) {
-            smallArrays.values().forEach(a -> scratchMemory.free(a.address(), a.byteSize()));
+            smallArrays.values().forEach(a -> scratchMemory.free(a.address(), a.bytes()));
             smallArrays.clear();
         }
         scratchMemory.trim();
@@ -512,13 +512,14 @@ public final class CudaBackend extends ValidatingBackend {
         }
         SmallKey key = new SmallKey(values);
         synchronized (smallArrays) {
-            MemorySegment hit = smallArrays.get(key);
+            SmallArray hit = smallArrays.get(key);
             if (hit != null) {
-                return hit;
+                return hit.pointer();
             }
         }
         long bytes = (long) length * type.byteSize();
-        MemorySegment dst = MemorySegment.ofAddress(scratchMemory.allocate(bytes)).reinterpret(bytes);
+        SmallArray array = new SmallArray(scratchMemory.allocate(bytes), bytes);
+        MemorySegment dst = array.pointer();
         MemorySegment src = staging.take(bytes);
         if (src == null) { // only with more than the staging buffer in flight: copy from a source of its own
             try (Arena arena = Arena.ofConfined()) {
@@ -533,9 +534,17 @@ public final class CudaBackend extends ValidatingBackend {
             }
         }
         synchronized (smallArrays) {
-            smallArrays.put(key, dst);
+            smallArrays.put(key, array);
         }
         return dst;
+    }
+
+    /** A block of scratch device memory holding a small array; never read on the host. */
+    private record SmallArray(long address, long bytes) {
+        /** The device address for a native call: a zero-length segment, which the host cannot read through. */
+        MemorySegment pointer() {
+            return MemorySegment.ofAddress(address);
+        }
     }
 
     private static MemorySegment fill(MemorySegment to, Object values) {
@@ -575,7 +584,7 @@ public final class CudaBackend extends ValidatingBackend {
     }
 
     private static MemorySegment dev(Tensor t) {
-        return t == null ? MemorySegment.NULL : t.deviceSegment();
+        return TensorMemory.deviceOrNull(t);
     }
 
     /** Makes the GPU current for the calling thread (the runtime's current device is per thread). */

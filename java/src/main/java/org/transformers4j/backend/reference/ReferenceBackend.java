@@ -8,6 +8,7 @@ import org.transformers4j.backend.SoftmaxShape;
 import org.transformers4j.backend.ValidatingBackend;
 import org.transformers4j.tensor.Device;
 import org.transformers4j.tensor.Tensor;
+import org.transformers4j.tensor.internal.TensorMemory;
 
 /**
  * Plain Java versions of every operation, accumulating in double: slow and
@@ -280,7 +281,7 @@ public final class ReferenceBackend extends ValidatingBackend {
 
     @Override
     protected void copyImpl(Tensor src, Tensor dst) {
-        dst.segment().copyFrom(src.segment());
+        TensorMemory.host(dst).copyFrom(TensorMemory.host(src));
     }
 
     @Override

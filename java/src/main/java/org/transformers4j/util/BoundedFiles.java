@@ -14,21 +14,20 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HexFormat;
-import org.transformers4j.checkpoint.CheckpointException;
 
 /**
  * Reading the files of a model folder without hanging or running out of memory on what is not a
  * plain file: a named pipe blocks a reader forever and {@code /dev/zero} never ends, so every file
  * is checked to be a regular file (after following links) before it is opened, and text files are
- * read only up to a size cap. Errors are {@link CheckpointException}s naming the file.
+ * read only up to a size cap. Errors are {@link FileFormatException}s naming the file.
  */
-public final class SafeFiles {
+public final class BoundedFiles {
     /** The cap for JSON files (config.json, generation_config.json, index files): 64 MiB. */
     public static final long MAX_JSON_BYTES = 64L << 20;
     /** The cap for tokenizer.json, whose vocabularies can be large: 512 MiB. */
     public static final long MAX_TOKENIZER_BYTES = 512L << 20;
 
-    private SafeFiles() {
+    private BoundedFiles() {
     }
 
     /**
@@ -40,14 +39,14 @@ public final class SafeFiles {
         try {
             attrs = Files.readAttributes(file, BasicFileAttributes.class);
         } catch (NoSuchFileException e) {
-            throw new CheckpointException(file + ": no such " + what);
+            throw new FileFormatException(file + ": no such " + what);
         } catch (IOException e) {
-            throw new CheckpointException(file + ": cannot read " + what + ": " + e.getMessage(), e);
+            throw new FileFormatException(file + ": cannot read " + what + ": " + e.getMessage(), e);
         }
         if (!attrs.isRegularFile()) {
             String kind = attrs.isDirectory() ? "a folder" : attrs.isOther() ? "not a regular file (a pipe, socket or device)"
                     : "not a regular file";
-            throw new CheckpointException(file + ": the " + what + " is " + kind);
+            throw new FileFormatException(file + ": the " + what + " is " + kind);
         }
         return attrs.size();
     }
@@ -59,13 +58,13 @@ public final class SafeFiles {
     public static byte[] readBytes(Path file, String what, long maxBytes) {
         long size = requireRegularFile(file, what);
         if (size > maxBytes) {
-            throw new CheckpointException(file + ": the " + what + " is " + size + " bytes, more than the "
+            throw new FileFormatException(file + ": the " + what + " is " + size + " bytes, more than the "
                     + maxBytes + " this reads");
         }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             return readUpTo(ch, file, what, maxBytes);
         } catch (IOException e) {
-            throw new CheckpointException(file + ": cannot read " + what + ": " + e.getMessage(), e);
+            throw new FileFormatException(file + ": cannot read " + what + ": " + e.getMessage(), e);
         }
     }
 
@@ -75,7 +74,7 @@ public final class SafeFiles {
         while (ch.read(buf) >= 0) {
             if (!buf.hasRemaining()) {
                 if (buf.capacity() > maxBytes) {
-                    throw new CheckpointException(file + ": the " + what + " is more than the " + maxBytes
+                    throw new FileFormatException(file + ": the " + what + " is more than the " + maxBytes
                             + " bytes this reads");
                 }
                 ByteBuffer bigger = ByteBuffer.allocate((int) Math.min((long) buf.capacity() * 2, maxBytes + 1));
@@ -109,7 +108,7 @@ public final class SafeFiles {
             r = decoder.flush(out);
         }
         if (r.isError()) {
-            throw new CheckpointException(source + " is not valid UTF-8: byte " + in.position() + " of " + bytes.length
+            throw new FileFormatException(source + " is not valid UTF-8: byte " + in.position() + " of " + bytes.length
                     + " (0x" + HexFormat.of().toHexDigits(bytes[in.position()]) + ") begins a malformed sequence");
         }
         return out.flip().toString();

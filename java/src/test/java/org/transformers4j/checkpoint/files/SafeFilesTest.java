@@ -1,4 +1,4 @@
-package org.transformers4j.util;
+package org.transformers4j.checkpoint.files;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -11,7 +11,6 @@ import com.google.gson.stream.JsonToken;
 import java.io.IOException;
 import java.io.StringReader;
 import java.math.BigInteger;
-import org.transformers4j.checkpoint.CheckpointException;
 
 /**
  * JSON parsed as RFC 8259 says and no further: no comments, single quotes, unquoted names, NaN,
@@ -20,17 +19,17 @@ import org.transformers4j.checkpoint.CheckpointException;
  * deeper than {@link #MAX_DEPTH}, a number beyond the range of a double, a string with an unpaired
  * surrogate. Integer literals become {@code Long} (or {@code BigInteger} when larger) and other
  * numbers {@code Double}, so that readers can tell {@code 1} from {@code 1.0}. Every error is a
- * {@link CheckpointException} (an IllegalArgumentException) naming the source and the place.
+ * {@link FileFormatException} (an IllegalArgumentException) naming the source and the place.
  */
-public final class StrictJson {
+public final class StrictJsonParser {
     /** Deepest nesting of arrays and objects accepted (serde_json stops at 128). */
     public static final int MAX_DEPTH = 64;
 
-    private StrictJson() {
+    private StrictJsonParser() {
     }
 
     /**
-     * Parses text; an error is a {@link CheckpointException} whose message starts with source and
+     * Parses text; an error is a {@link FileFormatException} whose message starts with source and
      * names the place (JSON path, line and column) and what is wrong there.
      */
     public static JsonElement parse(String text, String source) {
@@ -43,9 +42,9 @@ public final class StrictJson {
             }
             return root;
         } catch (IOException | IllegalStateException e) { // gson's syntax errors (MalformedJsonException is an IOException)
-            throw new CheckpointException(source + ": not valid JSON: " + withoutLink(e.getMessage()), e);
+            throw new FileFormatException(source + ": not valid JSON: " + withoutLink(e.getMessage()), e);
         } catch (StackOverflowError e) {
-            throw new CheckpointException(source + ": JSON nested too deeply to read", e);
+            throw new FileFormatException(source + ": JSON nested too deeply to read", e);
         }
     }
 
@@ -53,7 +52,7 @@ public final class StrictJson {
     public static JsonObject parseObject(String text, String source) {
         JsonElement root = parse(text, source);
         if (!root.isJsonObject()) {
-            throw new CheckpointException(source + ": expected a JSON object, found " + kind(root));
+            throw new FileFormatException(source + ": expected a JSON object, found " + kind(root));
         }
         return root.getAsJsonObject();
     }
@@ -173,10 +172,10 @@ public final class StrictJson {
         return m.replaceFirst("^Use JsonReader.setStrictness\\(Strictness.LENIENT\\) to accept malformed JSON", "syntax error");
     }
 
-    private static CheckpointException fail(String source, JsonReader in, String problem) {
+    private static FileFormatException fail(String source, JsonReader in, String problem) {
         // JsonReader.toString() is "JsonReader at line L column C path P"
         String where = in.toString().replaceFirst("^JsonReader ", "");
-        return new CheckpointException(source + ": " + problem + ", " + (where.length() <= 200 ? where
+        return new FileFormatException(source + ": " + problem + ", " + (where.length() <= 200 ? where
                 : where.substring(0, 197) + "..."));
     }
 }
