@@ -8,8 +8,10 @@
  *
  * <p>Exported: the pipelines, models and their configurations, generation, tokenizers, the
  * scheduler, checkpoints, tensors and the backends. Not exported: the layers ({@code nn}),
- * utilities ({@code util}), the reference backend and the native bindings; on the class path
- * they are visible, but they are not API and change without notice.
+ * utilities ({@code util}), the reference backend, the verification helpers ({@code verify}),
+ * tensor memory access ({@code tensor.internal}), checkpoint file readers
+ * ({@code checkpoint.files}) and the native bindings; on the class path they are visible, but
+ * they are not API and change without notice.
  *
  * <p>Native code runs through the FFM API: start the JVM with
  * {@code --enable-native-access=org.transformers4j,org.transformers4j.bindings} on the module path,
