@@ -75,12 +75,14 @@ public interface EncoderModel extends AutoCloseable {
     /**
      * The last hidden state and the head's logits of the input's real tokens, computed without
      * padding where the model can: the tokens the attention mask keeps are packed end to end,
-     * every product and norm runs over them alone, and each sequence attends over its own tokens.
-     * Outputs have the padded shapes of {@link #forward(EncoderInput, boolean, TensorArena)}; at
-     * the positions the mask hides the hidden states are zeros when the pass packed (the head's
-     * logits there are what it makes of zeros), and mean nothing either way. At the real positions
-     * the results equal forward's within rounding, and are what each sequence gives alone. Models
-     * (or masks) that cannot pack run the padded pass.
+     * every layer's products and norms run over them alone, and each sequence attends over its
+     * own tokens; the head then runs over the padded positions. Outputs have the padded shapes of
+     * {@link #forward(EncoderInput, boolean, TensorArena)}; at the positions the mask hides the
+     * hidden states are zeros when the pass packed (the head's logits there are what it makes of
+     * zeros), and mean nothing either way. At the real positions the results equal forward's
+     * within rounding, and, for right-padded rows, what each sequence gives alone (a kept token
+     * keeps the position id the padded row gives it). Models (or masks) that cannot pack run the
+     * padded pass.
      *
      * @param input the tokens [B, S], their mask and token types
      * @param out where the outputs are allocated

@@ -24,6 +24,20 @@ public record LayerStep(int batch, int seq, long[] positions, AttentionOptions s
                         AttentionOptions crossMask, AttentionMaps attentions, Packed packed) {
 
     /**
+     * Checks that a packed step is what a packed pass can run: one row holding every sequence,
+     * no cache, position bias or recorded attentions (each would need the rows the packing
+     * removed).
+     */
+    public LayerStep {
+        if (packed != null && (batch != 1 || seq != packed.total() || cache != null || positionBias != null
+                || attentions != null || crossKv != null)) {
+            throw new IllegalArgumentException("a packed step runs one row of all " + packed.total() + " positions"
+                    + " without cache, position bias, cross-attention or recorded attentions; got batch " + batch
+                    + ", seq " + seq);
+        }
+    }
+
+    /**
      * Sequences of different lengths packed end to end with no padding between them: sequence i
      * holds positions starts[i] .. starts[i] + lengths[i] - 1 of the pass's one row, and attends
      * over its own positions only. Products and norms run over the packed positions; attention

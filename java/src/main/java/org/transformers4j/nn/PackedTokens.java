@@ -37,6 +37,13 @@ public record PackedTokens(long[] ids, long[] positions, long[] types, LayerStep
         if (mask == null) {
             return null;
         }
+        long entries = (long) batch * seq;
+        check("ids", ids, entries);
+        check("mask", mask, entries);
+        check("positionIds", positionIds, entries);
+        if (typeIds != null) {
+            check("typeIds", typeIds, entries);
+        }
         int kept = 0;
         for (int i = 0; i < mask.length; i++) {
             if (mask[i] != 0 && mask[i] != 1) {
@@ -68,6 +75,13 @@ public record PackedTokens(long[] ids, long[] positions, long[] types, LayerStep
             lengths[b] = n - starts[b];
         }
         return new PackedTokens(packedIds, positions, types, new LayerStep.Packed(starts, lengths), batch, seq, mask);
+    }
+
+    private static void check(String name, long[] values, long n) {
+        if (values == null || values.length != n) {
+            throw new IllegalArgumentException(name + " must have batch x seq = " + n + " entries, has "
+                    + (values == null ? "none" : values.length));
+        }
     }
 
     /**

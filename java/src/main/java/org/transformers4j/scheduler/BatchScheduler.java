@@ -19,7 +19,12 @@ import org.transformers4j.tensor.TensorArena;
  * memory is what one batch at the limits needs, however many callers there are.
  *
  * <p>A batch starts when {@link SchedulerOptions#maxBatchSize()} requests wait or the first of
- * them has waited {@link SchedulerOptions#maxWait()}. A full queue refuses new requests at once
+ * them has waited {@link SchedulerOptions#maxWait()}. When what waits fills some batches and
+ * leaves a small one over (under half the rows and half the tokens of a batch), the small one
+ * goes back to the head of the queue, once, to join what arrives during the pass; unless a
+ * request of it would reach its deadline within two passes, or the scheduler is shutting down.
+ * Those requests count against {@link SchedulerOptions#maxQueued()} again while they wait, so
+ * the queue can briefly hold up to half a batch more than its limit. A full queue refuses new requests at once
  * ({@link SchedulerFullException}); a request whose deadline passes while it waits fails with a
  * {@link TimeoutException}; a cancelled future is dropped. Results are what the pipeline gives for
  * the same inputs in one batch. Make one with {@link Schedulers}.
@@ -111,6 +116,7 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
     private final Thread worker;
     private volatile boolean closing;
     private boolean closed;
+    private long lastPassNanos; // the worker's own: how long the last forward pass took
 
     BatchScheduler(String name, Task<I, ?, O> task, SchedulerOptions options) {
         this.name = name;
@@ -296,7 +302,7 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
                 to++;
             }
             List<Request<I, O>> batch = ready.subList(from, to);
-            if (from > 0 && to == ready.size() && batch.size() < options.maxBatchSize() / 2 && carry(batch)) {
+            if (from > 0 && to == ready.size() && small(batch) && carry(batch)) {
                 return;
             }
             run(batch);
@@ -304,9 +310,20 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
         }
     }
 
-    /** Puts a window's leftover requests back at the head of the queue; false when one was put back before. */
+    /** Under half a batch by rows and by padded tokens (the batch is sorted by length: its last is the longest). */
+    private boolean small(List<Request<I, O>> batch) {
+        long padded = (long) batch.size() * batch.get(batch.size() - 1).tokens;
+        return batch.size() < options.maxBatchSize() / 2 && padded < options.maxBatchTokens() / 2;
+    }
+
+    /**
+     * Puts a window's leftover requests back at the head of the queue; false when one was put back
+     * before, one would reach its deadline within two passes, or the queue takes no new requests
+     * (shutting down: nothing will join them).
+     */
     private boolean carry(List<Request<I, O>> leftover) {
-        if (leftover.stream().anyMatch(r -> r.carried)) {
+        long soon = System.nanoTime() + 2 * lastPassNanos;
+        if (closing || !queue.accepting() || leftover.stream().anyMatch(r -> r.carried || r.deadline - soon < 0)) {
             return false;
         }
         leftover.forEach(r -> r.carried = true);
@@ -371,7 +388,9 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
         }
         BatchEvent event = new BatchEvent();
         event.begin();
+        long started = System.nanoTime();
         List<O> out = t.run(prepared);
+        lastPassNanos = System.nanoTime() - started;
         event.end();
         metrics.batches.increment();
         metrics.addTokens(tokens);

@@ -191,6 +191,16 @@ final class RequestQueue<R> {
         }
     }
 
+    /** {@return whether new requests are taken (not closed, not shutting down)} */
+    boolean accepting() {
+        lock.lock();
+        try {
+            return accepting;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Refuses new requests from now on; those waiting stay. */
     void stopAccepting() {
         lock.lock();

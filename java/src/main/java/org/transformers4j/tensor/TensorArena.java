@@ -95,6 +95,7 @@ public final class TensorArena implements AutoCloseable {
         private final Arena arena;
         private final DeviceAllocator allocator;
         private final List<long[]> held = new ArrayList<>(); // address, bytes
+        private boolean released; // under held's lock
 
         DeviceBlocks(Arena arena, DeviceAllocator allocator) {
             this.arena = arena;
@@ -113,6 +114,10 @@ public final class TensorArena implements AutoCloseable {
             }
             long address = allocator.allocate(bytes);
             synchronized (held) {
+                if (released) { // closed by another thread since the check above: nothing would free it
+                    allocator.free(address, bytes);
+                    throw new IllegalStateException("arena on " + device() + " is closed");
+                }
                 held.add(new long[] {address, bytes});
             }
             return new DeviceStorage(allocator.device(), address, bytes, arena);
@@ -126,6 +131,7 @@ public final class TensorArena implements AutoCloseable {
         @Override
         public void release() {
             synchronized (held) {
+                released = true;
                 for (long[] b : held) {
                     allocator.free(b[0], b[1]);
                 }

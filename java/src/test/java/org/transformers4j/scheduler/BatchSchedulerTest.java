@@ -277,9 +277,11 @@ class BatchSchedulerTest {
     /** A task that holds each pass until the test lets it go. */
     static final class Steps extends Gate {
         final java.util.concurrent.Semaphore permits = new java.util.concurrent.Semaphore(0);
+        final List<List<String>> batches = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         @Override
         public List<Integer> run(List<String> batch) {
+            batches.add(List.copyOf(batch));
             passes.incrementAndGet();
             sizes.add(batch.size());
             try {
@@ -304,15 +306,37 @@ class BatchSchedulerTest {
             all.addAll(s.submitAll(List.of("g", "h", "i"), null)); // while the full batch runs
             steps.permits.release(10);
             for (CompletableFuture<Integer> f : all) {
-                assertEquals(1, f.get());
+                assertEquals(1, f.get(30, TimeUnit.SECONDS));
             }
             assertEquals(List.of(1, 4, 4), steps.sizes, "the leftover joined the next requests");
             all = new ArrayList<>(s.submitAll(List.of("j", "k", "l", "m", "n"), null));
             for (CompletableFuture<Integer> f : all) {
-                assertEquals(1, f.get());
+                assertEquals(1, f.get(30, TimeUnit.SECONDS));
             }
             assertEquals(List.of(1, 4, 4, 4, 1), steps.sizes, "with nothing else waiting it runs at once after");
             assertEquals(0, s.metrics().queueDepth());
+        }
+    }
+
+    @Test
+    void aLeftoverOfHalfTheTokenBudgetRunsAtOnce() throws Exception {
+        Steps steps = new Steps();
+        SchedulerOptions options = SchedulerOptions.defaults().withMaxBatchSize(4).withMaxBatchTokens(20)
+                .withMaxWait(Duration.ZERO);
+        try (BatchScheduler<String, Integer> s = new BatchScheduler<>("steps", steps, options)) {
+            List<CompletableFuture<Integer>> all = new ArrayList<>(List.of(s.submit("a")));
+            GenerationSchedulerTest.waitFor(() -> steps.passes.get() == 1);
+            String x = "x".repeat(12); // 12 tokens: over half the budget of 20, nothing could join it
+            all.addAll(s.submitAll(List.of("b", "c", "d", "e", x), null));
+            steps.permits.release();
+            GenerationSchedulerTest.waitFor(() -> steps.passes.get() == 2);
+            all.add(s.submit("y")); // waits while the full batch runs
+            steps.permits.release(10);
+            for (CompletableFuture<Integer> f : all) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+            assertEquals(List.of(List.of("a"), List.of("b", "c", "d", "e"), List.of(x), List.of("y")), steps.batches,
+                    "the long leftover ran right after the full batch, not after y");
         }
     }
 

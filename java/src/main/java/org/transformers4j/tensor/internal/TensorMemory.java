@@ -45,12 +45,17 @@ public final class TensorMemory {
     }
 
     /**
-     * Called once, by {@link Tensor}'s initialisation.
+     * Called once, by {@link Tensor}'s initialisation; any other caller is refused (on the class
+     * path this package is visible, and an access put here first would stand for every tensor).
      *
      * @param tensorAccess the access
-     * @throws IllegalStateException when an access is registered already
+     * @throws IllegalStateException when an access is registered already, or the caller is not {@link Tensor}
      */
     public static synchronized void register(Access tensorAccess) {
+        Class<?> caller = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE).getCallerClass();
+        if (caller != Tensor.class && caller.getEnclosingClass() != Tensor.class) {
+            throw new IllegalStateException("only Tensor registers the tensor access, not " + caller.getName());
+        }
         if (access != null) {
             throw new IllegalStateException("tensor access is registered already");
         }
