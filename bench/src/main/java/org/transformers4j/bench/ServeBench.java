@@ -92,11 +92,13 @@ public final class ServeBench {
                     try (T4jServer server = T4jServer.start(List.of(ServedModel.defaultModel(cpu, SchedulerOptions.defaults())),
                             ServerOptions.defaults().withPort(0))) {
                         double[] served = clients(server.port(), texts, 64);
+                        double busy = metric(server.port(), "t4j_scheduler_busy_seconds_total") / (texts.size() / served[0]);
                         System.out.printf(Locale.ROOT, "%s: server %.0f texts/s (p50 %.1f ms, p99 %.1f ms); direct,"
                                         + " 16 threads %.0f texts/s; in-process batches of 32 %.0f texts/s; server/direct"
-                                        + " %.2fx, server/batches %.2fx; %.1f rows per pass%n", r == 0 ? "warm-up"
-                                        : "round " + r, served[0], served[1], served[2], threads16, batched,
-                                served[0] / threads16, served[0] / batched, meanBatchRows(server.port()));
+                                        + " %.2fx, server/batches %.2fx; %.1f rows per pass; the model in passes %.0f%% of"
+                                        + " the round%n", r == 0 ? "warm-up" : "round " + r, served[0], served[1],
+                                served[2], threads16, batched, served[0] / threads16, served[0] / batched,
+                                meanBatchRows(server.port()), 100 * busy);
                         double[] remote = remoteClients(server.port(), 64);
                         if (remote != null) {
                             System.out.printf(Locale.ROOT, "%s: server, the 64 clients in another process at the lowest"
@@ -123,6 +125,14 @@ public final class ServeBench {
             }
         }
         return count == 0 ? Double.NaN : sum / count;
+    }
+
+    /** The sum of a metric's samples over the server's models, from its Prometheus metrics. */
+    static double metric(int port, String name) throws Exception {
+        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        return metrics.lines().filter(l -> l.startsWith(name + "{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     /** texts/s of single-text submissions from n virtual threads to a batch scheduler in this JVM (no HTTP). */

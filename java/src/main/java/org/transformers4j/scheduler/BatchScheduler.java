@@ -393,6 +393,7 @@ public final class BatchScheduler<I, O> implements AutoCloseable {
         lastPassNanos = System.nanoTime() - started;
         event.end();
         metrics.batches.increment();
+        metrics.busyNanos.add(lastPassNanos);
         metrics.addTokens(tokens);
         metrics.batchRows.observe(live.size());
         metrics.batchTokens.observe((double) live.size() * longest);

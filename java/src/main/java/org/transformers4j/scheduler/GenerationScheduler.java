@@ -343,7 +343,9 @@ public final class GenerationScheduler implements AutoCloseable {
     private void beamSearch(Request r) {
         metrics.running.incrementAndGet();
         try {
+            long started = System.nanoTime();
             List<Generation> out = generator.generate(List.of(r.prompt()), r.config(), null).get(0);
+            metrics.busyNanos.add(System.nanoTime() - started);
             for (int i = 0; i < out.size(); i++) {
                 r.stream().emit(i, out.get(i).text());
             }
@@ -370,6 +372,7 @@ public final class GenerationScheduler implements AutoCloseable {
         float[] logits;
         BatchEvent event = new BatchEvent();
         event.begin();
+        long started = System.nanoTime();
         try (TensorArena out = TensorArena.confined()) {
             cache.setLength(free[0], 0);
             KvCache row = cache.rows(free[0], 1);
@@ -377,7 +380,7 @@ public final class GenerationScheduler implements AutoCloseable {
                     .toFloatArray();
         }
         event.end();
-        commit(event, "prefill", 1, a.prompt.length, a.prompt.length, System.nanoTime() - a.request.submitted());
+        commit(event, started, "prefill", 1, a.prompt.length, a.prompt.length, System.nanoTime() - a.request.submitted());
         metrics.addTokens(a.prompt.length);
         for (int i = 0; i < a.rows.length; i++) {
             cache.copyRow(free[0], free[i], a.prompt.length);
@@ -516,12 +519,13 @@ public final class GenerationScheduler implements AutoCloseable {
         int v = model.vocabSize();
         BatchEvent event = new BatchEvent();
         event.begin();
+        long started = System.nanoTime();
         try (TensorArena out = TensorArena.confined()) {
             Tensor t = model.decodeStep(new DecoderInput(rows, 1, ids, null, null), cache.rows(0, rows), out);
             logits = t.toFloatArray();
         }
         event.end();
-        commit(event, "decode", rows, live, rows, 0);
+        commit(event, started, "decode", rows, live, rows, 0);
         metrics.batchRows.observe(rows);
         metrics.batchTokens.observe(rows);
         for (Active a : active) {
@@ -533,8 +537,9 @@ public final class GenerationScheduler implements AutoCloseable {
         }
     }
 
-    private void commit(BatchEvent event, String kind, int rows, long tokens, long padded, long wait) {
+    private void commit(BatchEvent event, long started, String kind, int rows, long tokens, long padded, long wait) {
         metrics.batches.increment();
+        metrics.busyNanos.add(System.nanoTime() - started);
         if (event.shouldCommit()) {
             event.model = name;
             event.kind = kind;

@@ -15,6 +15,7 @@ public final class SchedulerMetrics {
     final LongAdder cancelled = new LongAdder();
     final LongAdder batches = new LongAdder();
     final LongAdder tokens = new LongAdder();
+    final LongAdder busyNanos = new LongAdder();
     final AtomicInteger queued = new AtomicInteger();
     final AtomicInteger running = new AtomicInteger();
     final AtomicInteger unanswered = new AtomicInteger(); // accepted and not yet completed, wherever they are
@@ -59,6 +60,17 @@ public final class SchedulerMetrics {
      */
     public long batches() {
         return batches.sum();
+    }
+
+    /**
+     * Seconds the worker spent in forward passes (encoder batches, prefills, decode steps):
+     * against the wall clock, how busy the model was; the rest it waited for requests or
+     * prepared them.
+     *
+     * @return the seconds
+     */
+    public double busySeconds() {
+        return busyNanos.sum() / 1e9;
     }
 
     /** {@return tokens computed: real tokens of encoder batches, prompt and generated tokens of generation} */

@@ -82,6 +82,7 @@ class BatchSchedulerTest {
     @Test
     void embeddingsFrom64PlatformThreads() throws Exception {
         float[][] want = alone(64 * 8);
+        long started = System.nanoTime();
         try (BatchScheduler<String, Embedding> s = Schedulers.embeddings("bert", embedder(), SchedulerOptions.defaults());
              ExecutorService pool = Executors.newFixedThreadPool(64)) {
             List<Future<?>> done = new ArrayList<>();
@@ -100,6 +101,8 @@ class BatchSchedulerTest {
             assertEquals(want.length, s.metrics().completed());
             assertTrue(s.metrics().batches() < want.length, "requests were batched: " + s.metrics().batches()
                     + " passes for " + want.length + " requests");
+            double wall = (System.nanoTime() - started) / 1e9, busy = s.metrics().busySeconds();
+            assertTrue(busy > 0 && busy <= wall, "time in passes " + busy + " s within the " + wall + " s of the test");
         }
     }
 

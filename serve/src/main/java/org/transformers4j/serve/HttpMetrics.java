@@ -54,6 +54,8 @@ final class HttpMetrics {
         gauge(sb, models, "t4j_scheduler_in_flight", "Requests being computed", s -> s.inFlight());
         gauge(sb, models, "t4j_scheduler_batches_total", "Forward passes run", SchedulerMetrics::batches);
         gauge(sb, models, "t4j_scheduler_tokens_total", "Tokens computed (prompt and generated)", SchedulerMetrics::tokens);
+        gauge(sb, models, "t4j_scheduler_busy_seconds_total", "Seconds the model spent in forward passes",
+                SchedulerMetrics::busySeconds);
         gauge(sb, models, "t4j_scheduler_tokens_per_second", "Tokens computed per second over the last 10 seconds",
                 SchedulerMetrics::tokensPerSecond);
         histograms(sb, models, "t4j_scheduler_batch_rows", "Rows per forward pass", SchedulerMetrics::batchRows);

@@ -229,7 +229,8 @@ class ServerTest {
         for (String name : List.of("t4j_http_requests_total{endpoint=\"/embed\",status=\"200\"}",
                 "t4j_http_request_duration_seconds_bucket{endpoint=\"/embed\",le=\"+Inf\"}",
                 "t4j_scheduler_queue_depth{model=\"bert\"}", "t4j_scheduler_batch_rows_bucket{model=\"bert\",le=\"1\"}",
-                "t4j_scheduler_tokens_per_second{model=\"gpt2\"}", "t4j_scratch_pool_bytes")) {
+                "t4j_scheduler_tokens_per_second{model=\"gpt2\"}", "t4j_scheduler_busy_seconds_total{model=\"bert\"}",
+                "t4j_scratch_pool_bytes")) {
             assertTrue(metrics.contains(name), name + " in\n" + metrics);
         }
     }
