@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
-import org.transformers4j.util.BoundedFiles;
+import org.transformers4j.checkpoint.files.SafeFiles;
 
 /** A whole weights file as a memory segment, read into owned memory or mapped (see {@link LoadMode}). */
 final class FileBytes {
@@ -25,7 +25,7 @@ final class FileBytes {
      * would block, a device never end); what names the file in messages ("weights", "ONNX model").
      */
     static MemorySegment load(Path file, String what, LoadMode mode, Arena arena) {
-        ReadErrors.checked(() -> BoundedFiles.requireRegularFile(file, what));
+        SafeFiles.requireRegularFile(file, what);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (mode == LoadMode.MAPPED) {
@@ -70,3 +70,4 @@ final class FileBytes {
                 + "); replace model files by rename, not in place, or try again");
     }
 }
+

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.transformers4j.util.BoundedFiles;
+import org.transformers4j.checkpoint.files.SafeFiles;
 
 /**
  * Finds a model downloaded by the Hugging Face libraries, offline: the Hub cache holds
@@ -242,7 +242,7 @@ public final class HubCache {
                     + ref + " (refs there: " + listing(repo.resolve("refs")) + "; a 40-hex revision names a snapshot"
                     + " directly)");
         }
-        String hash = ReadErrors.checked(() -> BoundedFiles.readText(ref, "ref file", MAX_REF_BYTES)).strip();
+        String hash = SafeFiles.readText(ref, "ref file", MAX_REF_BYTES).strip();
         if (!COMMIT.matcher(hash).matches()) {
             throw new CheckpointException(ref + ": the ref holds '" + TorchPickle.printable(hash)
                     + "', not a 40-hex commit hash");
@@ -272,3 +272,4 @@ public final class HubCache {
         return root + " (" + origin + ")";
     }
 }
+

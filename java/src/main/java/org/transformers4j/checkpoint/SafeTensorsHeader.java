@@ -16,8 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.transformers4j.checkpoint.files.SafeFiles;
 import org.transformers4j.tensor.Shape;
-import org.transformers4j.util.BoundedFiles;
 import org.transformers4j.util.StrictJsonParser;
 
 /**
@@ -63,7 +63,7 @@ record SafeTensorsHeader(Map<String, SafeTensorsHeader.Entry> entries, Map<Strin
             throw new CheckpointException(source + ": header length " + n + " is too short for a JSON object");
         }
         byte[] header = all.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE);
-        String json = ReadErrors.checked(() -> BoundedFiles.decodeUtf8(header, source + ": the header"));
+        String json = SafeFiles.decodeUtf8(header, source + ": the header");
         Map<String, String> metadata = new LinkedHashMap<>();
         Map<String, Entry> entries = parseJson(source, json, metadata);
         checkLayout(source, entries, size - 8 - n, n);

@@ -6,10 +6,11 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import org.transformers4j.checkpoint.files.SafeFiles;
+import org.transformers4j.checkpoint.files.StrictJson;
 import org.transformers4j.tensor.Shape;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
-import org.transformers4j.util.BoundedFiles;
 import org.transformers4j.util.StrictJsonParser;
 
 /** A checkpoint split over several safetensors files, as model.safetensors.index.json maps them. */
@@ -37,7 +38,7 @@ public final class ShardedCheckpoint implements Checkpoint {
     /**
      * Opens every shard the index names (each a file name in the index's folder, held as mode says)
      * and checks that each mapped tensor is in its shard. The index is read as strict JSON under
-     * {@link BoundedFiles#MAX_JSON_BYTES}; every fault is a {@link CheckpointException} naming the
+     * {@link SafeFiles#MAX_JSON_BYTES}; every fault is a {@link CheckpointException} naming the
      * index and the entry.
      *
      * @param index the index file
@@ -45,7 +46,7 @@ public final class ShardedCheckpoint implements Checkpoint {
      * @return the checkpoint
      */
     public static ShardedCheckpoint open(Path index, LoadMode mode) {
-        return open(index, ReadErrors.checked(() -> BoundedFiles.readText(index, "index", BoundedFiles.MAX_JSON_BYTES)),
+        return open(index, SafeFiles.readText(index, "index", SafeFiles.MAX_JSON_BYTES),
                 mode);
     }
 
@@ -59,7 +60,7 @@ public final class ShardedCheckpoint implements Checkpoint {
      * @return the checkpoint
      */
     public static ShardedCheckpoint open(Path index, String text, LoadMode mode) {
-        JsonObject root = ReadErrors.checked(() -> StrictJsonParser.parseObject(text, index.toString()));
+        JsonObject root = StrictJson.parseObject(text, index.toString());
         JsonElement mapElement = root.get("weight_map");
         if (mapElement == null || !mapElement.isJsonObject()) {
             throw new CheckpointException(index + ": weight_map is " + (mapElement == null ? "missing"

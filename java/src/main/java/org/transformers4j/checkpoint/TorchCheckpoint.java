@@ -19,12 +19,12 @@ import java.util.Optional;
 import java.util.Set;
 import org.transformers4j.checkpoint.TorchPickle.StorageType;
 import org.transformers4j.checkpoint.TorchPickle.TensorSpec;
+import org.transformers4j.checkpoint.files.SafeFiles;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Shape;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 import org.transformers4j.tensor.internal.TensorMemory;
-import org.transformers4j.util.BoundedFiles;
 
 /**
  * PyTorch weights as torch.save writes them since PyTorch 1.6 ({@code pytorch_model.bin}), or
@@ -134,8 +134,7 @@ public final class TorchCheckpoint implements Checkpoint {
     }
 
     private static JsonObject weightMap(Path index) {
-        String text = ReadErrors.checked(() -> BoundedFiles.readText(index, "weights index",
-                BoundedFiles.MAX_JSON_BYTES));
+        String text = SafeFiles.readText(index, "weights index", SafeFiles.MAX_JSON_BYTES);
         try {
             JsonElement map = JsonParser.parseString(text).getAsJsonObject().get("weight_map");
             if (map == null || !map.isJsonObject()) {
