@@ -18,6 +18,7 @@ import org.transformers4j.model.EncoderInput;
 import org.transformers4j.model.EncoderModel;
 import org.transformers4j.model.ModelConfig;
 import org.transformers4j.model.ModelRegistry;
+import org.transformers4j.model.Seq2SeqModel;
 import org.transformers4j.nn.KvCache;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
@@ -35,7 +36,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "attention", sortOptions = false, description = {"Draws the attention of one layer and head over the"
         + " tokens of a text as an SVG picture (rows: queries, columns: keys).",
-    "The probabilities are transformers' output_attentions with eager attention; encoders and decoder-only models."})
+    "The probabilities are transformers' output_attentions with eager attention; of an encoder-decoder model, its"
+        + " encoder's over the text."})
 final class AttentionCommand extends CliCommand {
     /** Side of one cell, in pixels. */
     private static final int CELL = 24;
@@ -92,7 +94,7 @@ final class AttentionCommand extends CliCommand {
         }
     }
 
-    /** Every layer's probabilities [1, H, T, T] for the text, from an encoder or a decoder-only model. */
+    /** Every layer's probabilities [1, H, T, T] for the text: an encoder's, a decoder's, an encoder-decoder's encoder's. */
     private List<Tensor> attentions(Path dir, Backend backend, Encoding enc, TensorArena arena) {
         ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
         int t = enc.length();
@@ -108,14 +110,23 @@ final class AttentionCommand extends CliCommand {
                     yield m.forward(DecoderInput.of(1, t, enc.ids()), cache, false, true, true, arena).attentions();
                 }
             }
-            case SEQ2SEQ -> throw usage("t4j attention takes encoders and decoder-only models; " + dir
-                    + " holds an encoder-decoder model (" + config.modelType() + ")");
+            case SEQ2SEQ -> { // the text is a source: its encoder's self-attention
+                try (Seq2SeqModel m = loadSeq2Seq(dir, backend)) {
+                    yield m.encode(new EncoderInput(1, t, enc.ids(), null, null), false, true, arena).attentions();
+                }
+            }
         };
     }
 
     private DecoderModel load(Path dir, Backend backend) {
         try (Progress p = Progress.start(io, "loading " + dir)) {
             return p.done(ModelRegistry.loadDecoder(dir, backend));
+        }
+    }
+
+    private Seq2SeqModel loadSeq2Seq(Path dir, Backend backend) {
+        try (Progress p = Progress.start(io, "loading " + dir)) {
+            return p.done(ModelRegistry.loadSeq2Seq(dir, backend));
         }
     }
 

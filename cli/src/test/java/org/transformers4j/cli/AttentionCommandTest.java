@@ -21,6 +21,7 @@ import org.transformers4j.cli.MainTest.Run;
 import org.transformers4j.model.EncoderInput;
 import org.transformers4j.model.EncoderModel;
 import org.transformers4j.model.ModelRegistry;
+import org.transformers4j.model.Seq2SeqModel;
 import org.transformers4j.tensor.TensorArena;
 import org.transformers4j.tokenizer.Encoding;
 import org.transformers4j.tokenizer.Tokenizer;
@@ -129,11 +130,34 @@ class AttentionCommandTest {
         Run folder = run("attention", "--model", dir.toString(), "--out", tmp.toString(), TEXT);
         assertEquals(2, folder.status(), folder.err());
         assertTrue(folder.err().contains("is a folder"), folder.err());
-        Run seq2seq = run("attention", "--model", MainTest.withWordTokenizer(tmp, "bart").toString(), "--out",
-                svg.toString(), TEXT);
-        assertEquals(2, seq2seq.status(), seq2seq.err());
-        assertTrue(seq2seq.err().contains("encoder-decoder model (bart)"), seq2seq.err());
-        assertFalse(Files.exists(svg));
+    }
+
+    /** An encoder-decoder model: its encoder's self-attention over the text, as encode returns it. */
+    @Test
+    void drawsAnEncoderDecodersEncoderAttention(@TempDir Path tmp) throws Exception {
+        Path dir = MainTest.withWordTokenizer(tmp, "bart");
+        Path svg = tmp.resolve("bart.svg");
+        Run r = run("attention", "--model", dir.toString(), "--layer", "1", "--head", "1", "--out", svg.toString(),
+                "--json", TEXT);
+        assertEquals(0, r.status(), r.err());
+        JsonObject line = com.google.gson.JsonParser.parseString(r.out().strip()).getAsJsonObject();
+        JsonArray rows = line.getAsJsonArray("attention");
+        try (CpuBackend cpu = CpuBackend.create(); Tokenizer tok = Tokenizer.inDirectory(dir);
+             Seq2SeqModel m = ModelRegistry.loadSeq2Seq(dir, cpu); TensorArena arena = TensorArena.confined()) {
+            Encoding e = tok.encode(TEXT);
+            int t = e.length();
+            float[] all = m.encode(new EncoderInput(1, t, e.ids(), null, null), false, true, arena).attentions().get(1)
+                    .toFloatArray();
+            assertEquals(t, rows.size());
+            for (int i = 0; i < t; i++) {
+                for (int j = 0; j < t; j++) {
+                    assertEquals(all[(t + i) * t + j], rows.get(i).getAsJsonArray().get(j).getAsFloat(), 1e-6f,
+                            "query " + i + ", key " + j);
+                }
+            }
+        }
+        Document doc = parse(Files.readString(svg));
+        assertEquals(rows.size(), count(doc, "query"));
     }
 
     @Test

@@ -2,6 +2,7 @@ package org.transformers4j.model;
 
 import java.util.List;
 import java.util.Objects;
+import org.transformers4j.nn.KvCache;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
@@ -67,6 +68,13 @@ public final class DecoderSequenceClassifier implements EncoderModel {
     /** Labels [B, labels] of each row's pooled position, and the hidden states [B, S, C] when asked. */
     @Override
     public EncoderOutput forward(EncoderInput in, boolean allHiddenStates, TensorArena out) {
+        return forward(in, allHiddenStates, false, out);
+    }
+
+    /** As above; with outputAttentions the decoder's causal attention probabilities [B, H, S, S] per layer. */
+    @Override
+    public EncoderOutput forward(EncoderInput in, boolean allHiddenStates, boolean outputAttentions,
+                                 TensorArena out) {
         int b = in.batch(), s = in.seq();
         for (long id : in.ids()) {
             if (id < 0 || id >= vocab) {
@@ -75,8 +83,15 @@ public final class DecoderSequenceClassifier implements EncoderModel {
             }
         }
         try (TensorArena work = TensorArena.confined()) {
-            DecoderOutput full = decoder.forward(new DecoderInput(b, s, in.ids(), in.attentionMask(), null),
-                    allHiddenStates, work);
+            DecoderInput input = new DecoderInput(b, s, in.ids(), in.attentionMask(), null);
+            DecoderOutput full;
+            if (outputAttentions) {
+                try (KvCache cache = decoder.newCache(b, s)) {
+                    full = decoder.forward(input, cache, allHiddenStates, false, true, work);
+                }
+            } else {
+                full = decoder.forward(input, allHiddenStates, work);
+            }
             int labels = (int) full.logits().dim(2);
             float[] all = full.logits().toFloatArray(), pooled = new float[b * labels];
             for (int r = 0; r < b; r++) {
@@ -84,9 +99,12 @@ public final class DecoderSequenceClassifier implements EncoderModel {
                 System.arraycopy(all, (r * s + at) * labels, pooled, r * labels, labels);
             }
             List<Tensor> hidden = full.hiddenStates(); // all of them, or the last only
-            return new EncoderOutput(hidden.stream().map(h -> out.of(h.toFloatArray(), h.shape().toArray())).toList(),
-                    out.of(pooled, b, labels));
+            return new EncoderOutput(copied(hidden, out), out.of(pooled, b, labels), copied(full.attentions(), out));
         }
+    }
+
+    private static List<Tensor> copied(List<Tensor> tensors, TensorArena out) {
+        return tensors.stream().map(t -> out.of(t.toFloatArray(), t.shape().toArray())).toList();
     }
 
     /** The position whose labels row r keeps (see the class comment); padTokenId may be null. */

@@ -36,6 +36,28 @@ public interface Seq2SeqModel extends AutoCloseable {
     EncoderOutput encode(EncoderInput source, boolean allHiddenStates, TensorArena out);
 
     /**
+     * As {@link #encode(EncoderInput, boolean, TensorArena)}, and with {@code outputAttentions}
+     * each encoder layer's attention probabilities [B, H, S, S] (transformers'
+     * encoder_attentions with eager attention; the pass then attends unfused). Models that cannot
+     * give them refuse.
+     *
+     * @param source the source tokens [B, S] and their mask
+     * @param allHiddenStates whether every layer's hidden states are returned, or only the last
+     * @param outputAttentions whether each layer's attention probabilities are returned
+     * @param out where the outputs are allocated
+     * @return the encoder's hidden states and (when asked) attention probabilities
+     * @throws UnsupportedOperationException when asked for probabilities the model cannot give
+     */
+    default EncoderOutput encode(EncoderInput source, boolean allHiddenStates, boolean outputAttentions,
+                                 TensorArena out) {
+        if (outputAttentions) {
+            throw new UnsupportedOperationException("attention probabilities are not available for "
+                    + config().source());
+        }
+        return encode(source, allHiddenStates, out);
+    }
+
+    /**
      * A decoding cache for B target sequences attending to encoded [B, T, C] (the encoder's last
      * hidden state) with its padding mask [B * T] (1 = real, or null when all are real); each
      * decoder layer's cross-attention keys and values are computed here, once.
@@ -77,6 +99,31 @@ public interface Seq2SeqModel extends AutoCloseable {
                          TensorArena out);
 
     /**
+     * As {@link #decode(DecoderInput, Seq2SeqCache, boolean, boolean, TensorArena)}, and with
+     * {@code outputAttentions} each decoder layer's self-attention probabilities [B, H, S, P + S]
+     * over the cached and new target positions and its cross-attention probabilities [B, H, S, T]
+     * over the T source positions (transformers' decoder_attentions and cross_attentions with
+     * eager attention; the pass then attends unfused). Models that cannot give them refuse.
+     *
+     * @param target the new target tokens [B, S]
+     * @param cache the encoded sources and what the targets hold so far
+     * @param allHiddenStates whether every layer's hidden states are returned, or only the last
+     * @param lastLogitsOnly whether logits are computed for each row's last position only
+     * @param outputAttentions whether each layer's attention probabilities are returned
+     * @param out where the outputs are allocated
+     * @return the decoder's hidden states, logits and (when asked) attention probabilities
+     * @throws UnsupportedOperationException when asked for probabilities the model cannot give
+     */
+    default DecoderOutput decode(DecoderInput target, Seq2SeqCache cache, boolean allHiddenStates,
+                                 boolean lastLogitsOnly, boolean outputAttentions, TensorArena out) {
+        if (outputAttentions) {
+            throw new UnsupportedOperationException("attention probabilities are not available for "
+                    + config().source());
+        }
+        return decode(target, cache, allHiddenStates, lastLogitsOnly, out);
+    }
+
+    /**
      * One step of generation: runs target tokens after what the cache holds and returns only the
      * last position's logits [B, 1, V], in {@code out}, without hidden states (a GPU model would
      * otherwise copy the last one to the host at every step).
@@ -101,9 +148,28 @@ public interface Seq2SeqModel extends AutoCloseable {
      */
     default Seq2SeqOutput forward(EncoderInput source, DecoderInput target, boolean allHiddenStates,
                                   TensorArena out) {
-        EncoderOutput encoded = encode(source, allHiddenStates, out);
+        return forward(source, target, allHiddenStates, false, out);
+    }
+
+    /**
+     * As {@link #forward(EncoderInput, DecoderInput, boolean, TensorArena)}, and with
+     * {@code outputAttentions} the encoder's attention probabilities in the encoder's output and
+     * the decoder's self- and cross-attention probabilities in the decoder's (transformers'
+     * output_attentions with eager attention).
+     *
+     * @param source the source tokens and their mask
+     * @param target the target tokens
+     * @param allHiddenStates whether every layer's hidden states are returned, or only the last
+     * @param outputAttentions whether each layer's attention probabilities are returned
+     * @param out where the outputs are allocated
+     * @return the encoder's and the decoder's outputs
+     * @throws UnsupportedOperationException when asked for probabilities the model cannot give
+     */
+    default Seq2SeqOutput forward(EncoderInput source, DecoderInput target, boolean allHiddenStates,
+                                  boolean outputAttentions, TensorArena out) {
+        EncoderOutput encoded = encode(source, allHiddenStates, outputAttentions, out);
         try (Seq2SeqCache cache = newCache(encoded.lastHiddenState(), source.attentionMask(), target.seq())) {
-            return new Seq2SeqOutput(encoded, decode(target, cache, allHiddenStates, false, out));
+            return new Seq2SeqOutput(encoded, decode(target, cache, allHiddenStates, false, outputAttentions, out));
         }
     }
 

@@ -6,6 +6,7 @@ import org.transformers4j.backend.Activation;
 import org.transformers4j.backend.AttentionOptions;
 import org.transformers4j.backend.Backend;
 import org.transformers4j.checkpoint.Checkpoint;
+import org.transformers4j.nn.AttentionMaps;
 import org.transformers4j.nn.KvCache;
 import org.transformers4j.nn.LayerStep;
 import org.transformers4j.nn.Linear;
@@ -105,15 +106,20 @@ public final class TransformerSeq2Seq extends TransformerBase implements Seq2Seq
 
     @Override
     public EncoderOutput encode(EncoderInput in, boolean allHiddenStates, TensorArena out) {
+        return encode(in, allHiddenStates, false, out);
+    }
+
+    @Override
+    public EncoderOutput encode(EncoderInput in, boolean allHiddenStates, boolean outputAttentions, TensorArena out) {
         guard.enter();
         try {
-            return encodeOpen(in, allHiddenStates, out);
+            return encodeOpen(in, allHiddenStates, outputAttentions ? new AttentionMaps(out) : null, out);
         } finally {
             guard.exit();
         }
     }
 
-    private EncoderOutput encodeOpen(EncoderInput in, boolean allHiddenStates, TensorArena out) {
+    private EncoderOutput encodeOpen(EncoderInput in, boolean allHiddenStates, AttentionMaps maps, TensorArena out) {
         int b = in.batch(), s = in.seq();
         if (s > maxSourcePositions()) {
             throw new IllegalArgumentException("a source of " + s + " tokens is longer than the " + maxSourcePositions()
@@ -126,10 +132,10 @@ public final class TransformerSeq2Seq extends TransformerBase implements Seq2Seq
             Tensor x = enc.embeddings().forward(backend, in.ids(), positions, work);
             AttentionOptions mask = PaddingMask.apply(backend, AttentionOptions.scaled(1f), in.attentionMask(), b, s, work);
             LayerStep step = LayerStep.encoder(b, s, mask).withPositions(positions)
-                    .withPositionBias(positionBias(enc, mask, b, s, s, work));
+                    .withPositionBias(positionBias(enc, mask, b, s, s, work)).withAttentions(maps);
             x = runStack(enc, x, step, allHiddenStates, hidden, work, out);
             hidden.add(Rows.copyOut(backend, x, b, s, out));
-            return new EncoderOutput(List.copyOf(hidden), null);
+            return new EncoderOutput(List.copyOf(hidden), null, maps == null ? List.of() : maps.layers());
         }
     }
 
@@ -182,22 +188,32 @@ public final class TransformerSeq2Seq extends TransformerBase implements Seq2Seq
     @Override
     public DecoderOutput decode(DecoderInput in, Seq2SeqCache cache, boolean allHiddenStates, boolean lastLogitsOnly,
                                 TensorArena out) {
-        return decode(in, cache, allHiddenStates, true, lastLogitsOnly, out);
+        return decode(in, cache, allHiddenStates, true, lastLogitsOnly, null, out);
+    }
+
+    @Override
+    public DecoderOutput decode(DecoderInput in, Seq2SeqCache cache, boolean allHiddenStates, boolean lastLogitsOnly,
+                                boolean outputAttentions, TensorArena out) {
+        return decode(in, cache, allHiddenStates, true, lastLogitsOnly, outputAttentions ? new AttentionMaps(out) : null,
+                out);
     }
 
     @Override
     public Tensor decodeStep(DecoderInput in, Seq2SeqCache cache, TensorArena out) {
-        return decode(in, cache, false, false, true, out).logits();
+        return decode(in, cache, false, false, true, null, out).logits();
     }
 
-    /** decode, with the last hidden state copied out only when lastHidden; the model and cache stay open meanwhile. */
+    /**
+     * decode, with the last hidden state copied out only when lastHidden and the attention
+     * probabilities kept in maps (null: none); the model and cache stay open meanwhile.
+     */
     private DecoderOutput decode(DecoderInput in, Seq2SeqCache cache, boolean allHiddenStates, boolean lastHidden,
-                                 boolean lastLogitsOnly, TensorArena out) {
+                                 boolean lastLogitsOnly, AttentionMaps maps, TensorArena out) {
         guard.enter();
         try {
             cache.enter();
             try {
-                return decodeOpen(in, cache, allHiddenStates, lastHidden, lastLogitsOnly, out);
+                return decodeOpen(in, cache, allHiddenStates, lastHidden, lastLogitsOnly, maps, out);
             } finally {
                 cache.exit();
             }
@@ -207,7 +223,7 @@ public final class TransformerSeq2Seq extends TransformerBase implements Seq2Seq
     }
 
     private DecoderOutput decodeOpen(DecoderInput in, Seq2SeqCache cache, boolean allHiddenStates, boolean lastHidden,
-                                     boolean lastLogitsOnly, TensorArena out) {
+                                     boolean lastLogitsOnly, AttentionMaps maps, TensorArena out) {
         KvCache self = cache.self();
         int b = in.batch(), s = in.seq(), past = self.length(), keys = past + s;
         if (self.batch() != b) {
@@ -224,15 +240,16 @@ public final class TransformerSeq2Seq extends TransformerBase implements Seq2Seq
             Tensor x = dec.embeddings().forward(backend, in.ids(), positions, work);
             AttentionOptions mask = PaddingMask.apply(backend, AttentionOptions.scaled(1f), in.attentionMask(), b, keys, work);
             LayerStep step = LayerStep.cross(b, s, positions, mask, self, cache::crossKeysValues, cache.sourceMask())
-                    .withPositionBias(positionBias(dec, mask, b, s, keys, work));
+                    .withPositionBias(positionBias(dec, mask, b, s, keys, work)).withAttentions(maps);
             x = runStack(dec, x, step, allHiddenStates, hidden, work, out);
             self.advance(s);
             if (lastHidden) {
                 hidden.add(Rows.copyOut(backend, x, b, s, out));
             }
             Tensor rows = lastLogitsOnly ? Rows.last(backend, x, b, s, work) : x;
-            return new DecoderOutput(List.copyOf(hidden), logits(rows, out, work).reshape(b, lastLogitsOnly ? 1 : s,
-                    vocabSize()));
+            Tensor logits = logits(rows, out, work).reshape(b, lastLogitsOnly ? 1 : s, vocabSize());
+            return maps == null ? new DecoderOutput(List.copyOf(hidden), logits)
+                    : new DecoderOutput(List.copyOf(hidden), logits, maps.layers(), maps.crossLayers());
         }
     }
 

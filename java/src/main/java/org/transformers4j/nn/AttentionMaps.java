@@ -10,34 +10,92 @@ import org.transformers4j.tensor.TensorArena;
 
 /**
  * The attention probabilities of a pass, layer by layer, as transformers returns them with
- * output_attentions and eager attention: [B, H, S, T] each, softmax(scale q k^T + mask) before
- * the values are weighted. Layers that record here attend unfused (scores by GEMM, the masked
+ * output_attentions and eager attention: [B, H, S, T] each, softmax(scale q k^T + bias + mask)
+ * before the values are weighted; self-attention and cross-attention (an encoder-decoder's
+ * decoder) in separate lists. Layers that record here attend unfused (scores by GEMM, the masked
  * softmax kernel, then P·V) instead of through the fused attention kernel.
  */
 public final class AttentionMaps {
+    /** Which keys a query sees besides what the options say: none hidden, a causal window, a band. */
+    private interface Visible {
+        boolean at(long query, long key);
+    }
+
     private final TensorArena out;
     private final List<Tensor> layers = new ArrayList<>();
+    private final List<Tensor> cross = new ArrayList<>();
 
     /** Maps kept in out (the caller's arena). */
     public AttentionMaps(TensorArena out) {
         this.out = out;
     }
 
-    /** The probabilities of each layer that attended, in order: [B, H, S, T] each. */
+    /** The self-attention probabilities of each layer that attended, in order: [B, H, S, T] each. */
     public List<Tensor> layers() {
         return List.copyOf(layers);
     }
 
+    /** The cross-attention probabilities of each decoder layer, in order: [B, H, S, T] each (T source keys). */
+    public List<Tensor> crossLayers() {
+        return List.copyOf(cross);
+    }
+
     /**
-     * out = softmax(scale q k^T + mask) v, computed as the fused kernel defines it, keeping the
-     * probabilities. q: [B, S, H, D], k, v: [B, T, K, D], context: [B, S, H, D].
+     * out = softmax(scale q k^T + bias + mask) v, computed as the fused kernel defines it, keeping
+     * the probabilities as the next self-attention layer's. q: [B, S, H, D], k, v: [B, T, K, D],
+     * context: [B, S, H, D]; positionBias (T5, or null) already holds the options' padding bias.
      */
     void attend(Backend backend, Tensor q, Tensor k, Tensor v, AttentionOptions options,
                 RelativePositionBias.Pass positionBias, Tensor context, TensorArena arena) {
         if (positionBias != null) {
-            throw new UnsupportedOperationException("attention probabilities are not computed for attention with a"
-                    + " relative position bias (T5)");
+            options = options.withBias(positionBias.whole(backend, arena));
         }
+        Visible visible = null;
+        if (options.window() > 0) {
+            int window = options.window();
+            visible = (query, key) -> query - key < window;
+        }
+        layers.add(probabilities(backend, q, k, v, options, visible, context, arena));
+    }
+
+    /**
+     * As {@link #attend(Backend, Tensor, Tensor, Tensor, AttentionOptions, RelativePositionBias.Pass,
+     * Tensor, TensorArena)} without a position bias, for a model that attends itself (ModernBERT).
+     */
+    public void attend(Backend backend, Tensor q, Tensor k, Tensor v, AttentionOptions options, Tensor context,
+                       TensorArena arena) {
+        attend(backend, q, k, v, options, null, context, arena);
+    }
+
+    /**
+     * As {@link #attend(Backend, Tensor, Tensor, Tensor, AttentionOptions, Tensor, TensorArena)}
+     * for a decoder layer's cross-attention to the encoder: kept in {@link #crossLayers()}.
+     */
+    void attendCross(Backend backend, Tensor q, Tensor k, Tensor v, AttentionOptions options, Tensor context,
+                     TensorArena arena) {
+        cross.add(probabilities(backend, q, k, v, options, null, context, arena));
+    }
+
+    /**
+     * Bidirectional attention within a band (ModernBERT's local layers, as
+     * {@link BidirectionalWindow#attend} computes it): query i sees the keys j with |i - j| &lt;=
+     * half that the options' padding keeps; the probabilities are kept as the next layer's.
+     * q: [B, S, H, D], k, v: [B, S, K, D], context: [B, S, H, D].
+     */
+    public void attendBand(Backend backend, Tensor q, Tensor k, Tensor v, AttentionOptions options, int half,
+                           Tensor context, TensorArena arena) {
+        if (half < 0 || options.causal() || options.window() != 0 || k.dim(1) != q.dim(1)) {
+            throw new IllegalArgumentException("band attention is bidirectional self-attention with a half window"
+                    + " >= 0; got half " + half + ", causal " + options.causal() + ", window " + options.window()
+                    + ", " + q.dim(1) + " queries, " + k.dim(1) + " keys");
+        }
+        layers.add(probabilities(backend, q, k, v, options, (query, key) -> Math.abs(query - key) <= half, context,
+                arena));
+    }
+
+    /** The unfused attention: context written, the probabilities [B, H, S, T] returned in the caller's arena. */
+    private Tensor probabilities(Backend backend, Tensor q, Tensor k, Tensor v, AttentionOptions options,
+                                 Visible visible, Tensor context, TensorArena arena) {
         int b = (int) q.dim(0), s = (int) q.dim(1), h = (int) q.dim(2), d = (int) q.dim(3);
         int t = (int) k.dim(1), kvHeads = (int) k.dim(2), group = h / kvHeads;
         Tensor qh = headsFirst(backend, q, arena), kh = headsFirst(backend, k, arena);
@@ -49,7 +107,7 @@ public final class AttentionMaps {
             }
         }
         SoftmaxOptions masked = new SoftmaxOptions(options.scale(), options.causal(),
-                mask(backend, options, b, s, t, arena), options.keyStart(), options.keyLength());
+                mask(backend, options.bias(), visible, s, t, arena), options.keyStart(), options.keyLength());
         backend.softmax(probs, masked, probs);
         for (int i = 0; i < b; i++) {
             for (int j = 0; j < h; j++) {
@@ -57,7 +115,7 @@ public final class AttentionMaps {
             }
         }
         backend.copy(ctx.transpose(1, 2), context);
-        layers.add(keep(backend, probs));
+        return keep(backend, probs);
     }
 
     /** x: [B, L, N, D] as a contiguous [B, N, L, D] copy. */
@@ -73,15 +131,17 @@ public final class AttentionMaps {
     }
 
     /**
-     * The additive mask the softmax adds: the options' bias, with a sliding window folded in
-     * (the softmax has key ranges and causal masking of its own, but no window).
+     * The additive mask the softmax adds: the bias, with the keys visible does not show folded in
+     * as -inf (the softmax has key ranges and causal masking of its own, but no window or band).
+     * Queries sit at positions T - S .. T - 1.
      */
-    private static Tensor mask(Backend backend, AttentionOptions o, int b, int s, int t, TensorArena arena) {
-        if (o.window() <= 0) {
-            return o.bias();
+    private static Tensor mask(Backend backend, Tensor additive, Visible visible, int s, int t,
+                               TensorArena arena) {
+        if (visible == null) {
+            return additive;
         }
         try (TensorArena host = TensorArena.confined()) { // the bias may be on a device
-            Tensor bias = o.bias() == null ? null : backend.toHost(o.bias(), host);
+            Tensor bias = additive == null ? null : backend.toHost(additive, host);
             int mb = bias == null ? 1 : (int) bias.dim(0), mh = bias == null ? 1 : (int) bias.dim(1);
             float[] m = new float[mb * mh * s * t];
             for (int i = 0; i < mb; i++) {
@@ -90,7 +150,7 @@ public final class AttentionMaps {
                         long pos = t - s + r;
                         for (int c = 0; c < t; c++) {
                             float add = bias == null ? 0f : bias.getFloat(i, j, bias.dim(2) == 1 ? 0 : r, c);
-                            m[((i * mh + j) * s + r) * t + c] = pos - c < o.window() ? add : Float.NEGATIVE_INFINITY;
+                            m[((i * mh + j) * s + r) * t + c] = visible.at(pos, c) ? add : Float.NEGATIVE_INFINITY;
                         }
                     }
                 }

@@ -20,12 +20,19 @@ public record CrossAttention(Linear query, Linear keyValue, Linear out, int head
         return new Tensor[] {fused.narrow(2, 0, heads), fused.narrow(2, heads, heads)};
     }
 
-    /** x: [B * S, C] (decoder side); sourceMask: the encoder's padding over the T source keys. */
+    /**
+     * x: [B * S, C] (decoder side); sourceMask: the encoder's padding over the T source keys;
+     * maps: where the probabilities go (computed unfused), or null (the fused kernel runs).
+     */
     public Tensor forward(Backend backend, Tensor x, int batch, int seq, Tensor[] keysValues,
-                          AttentionOptions sourceMask, TensorArena arena) {
+                          AttentionOptions sourceMask, AttentionMaps maps, TensorArena arena) {
         Tensor q = query.forward(backend, x, Activation.NONE, arena).reshape(batch, seq, heads, headDim);
         Tensor context = arena.empty(batch, seq, heads, headDim);
-        backend.attention(q, keysValues[0], keysValues[1], sourceMask.withScale(scale), context);
+        if (maps == null) {
+            backend.attention(q, keysValues[0], keysValues[1], sourceMask.withScale(scale), context);
+        } else {
+            maps.attendCross(backend, q, keysValues[0], keysValues[1], sourceMask.withScale(scale), context, arena);
+        }
         return out.forward(backend, context.reshape((long) batch * seq, (long) heads * headDim), Activation.NONE,
                 arena);
     }

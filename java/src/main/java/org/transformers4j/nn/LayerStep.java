@@ -16,7 +16,8 @@ import org.transformers4j.tensor.Tensor;
  * @param cache the decoder's KV cache, or null (encoders)
  * @param crossKv per layer, the encoder's keys and values [B, T, H, D], or null without cross-attention
  * @param crossMask the encoder's padding over the T source keys, or null without cross-attention
- * @param attentions collects each layer's self-attention probabilities, or null (the fused kernel runs)
+ * @param attentions collects each layer's self- and cross-attention probabilities, or null (the fused kernel
+ *     runs)
  * @param packed the sequences packed end to end in the S positions of one row, or null (rows of S)
  */
 public record LayerStep(int batch, int seq, long[] positions, AttentionOptions selfMask,

@@ -168,6 +168,15 @@ public record RelativePositionBias(float[] table, int heads, int numBuckets, int
             }
         }
 
+        /**
+         * The whole bias [B or 1, H, S, T] of the pass with its padding, in arena unless built
+         * already: what the attention probabilities of the pass are computed with, which are as
+         * large.
+         */
+        Tensor whole(Backend backend, TensorArena arena) {
+            return whole != null ? whole : tile(backend, rows() == 1 ? -1 : 0, rows(), 0, queries, keys, arena);
+        }
+
         /** Options for batch rows b0 .. b0 + nb - 1 and keys 0 .. t - 1: key ranges cut to match. */
         private static AttentionOptions narrowed(AttentionOptions o, int b0, int nb, int t) {
             AttentionOptions out = new AttentionOptions(o.scale(), o.causal(), o.window(), null, null, null);

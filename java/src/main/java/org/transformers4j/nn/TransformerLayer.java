@@ -41,7 +41,7 @@ public record TransformerLayer(boolean preNorm, Norm selfNorm, SelfAttention sel
         if (cross != null) {
             crossNorm.apply(backend, attended, x, h, normed);
             Tensor crossed = cross.forward(backend, normed, step.batch(), step.seq(), step.crossKeysValues(layer),
-                    step.crossMask(), arena);
+                    step.crossMask(), step.attentions(), arena);
             Tensor h2 = arena.empty(shape);
             ffNorm.apply(backend, crossed, h, h2, normed);
             h = h2;
@@ -57,7 +57,7 @@ public record TransformerLayer(boolean preNorm, Norm selfNorm, SelfAttention sel
         Tensor h = selfNorm.forward(backend, attended, x, arena);
         if (cross != null) {
             Tensor crossed = cross.forward(backend, h, step.batch(), step.seq(), step.crossKeysValues(layer),
-                    step.crossMask(), arena);
+                    step.crossMask(), step.attentions(), arena);
             h = crossNorm.forward(backend, crossed, h, arena);
         }
         ffNorm.apply(backend, ff.forward(backend, h, arena), h, null, x);

@@ -11,18 +11,22 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.transformers4j.Fixtures;
 import org.transformers4j.backend.cpu.CpuBackend;
 import org.transformers4j.checkpoint.SafeTensors;
 import org.transformers4j.nn.KvCache;
+import org.transformers4j.tensor.Shape;
 import org.transformers4j.tensor.SimulatedGpuBackend;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
 /**
  * output_attentions: the probabilities of BERT against those transformers computes (float64,
- * eager attention), and for decoders (causal, grouped-query, sliding window) probabilities whose
- * rows sum to 1, that see no later key, and whose P·V gives the fused kernel's hidden states.
+ * eager attention), T5's first layer against its definition recomputed here; for decoders (causal,
+ * grouped-query, sliding window), ModernBERT (band) and encoder-decoders (encoder, decoder and
+ * cross-attention) probabilities whose rows sum to 1, that see no hidden key, and whose P·V gives
+ * the fused kernels' hidden states.
  */
 class AttentionMapsTest {
     static CpuBackend cpu;
@@ -132,13 +136,254 @@ class AttentionMapsTest {
         }
     }
 
+    /**
+     * ModernBERT: global layers see every real key, the sliding layer only keys within
+     * local_attention / 2 positions (transformers' sliding_window_mask); P·V gives the fused
+     * kernels' hidden states, the band's two fused calls included.
+     */
+    @Test
+    void modernBertProbabilitiesKeepTheBandAndGiveTheFusedHiddenStates() {
+        Path dir = Fixtures.model("modernbert-mlm");
+        int half = 4; // local_attention 8 in the fixture's config; layer 1 is its sliding layer
+        int b = 2, s = 13;
+        long[] ids = new long[b * s], mask = new long[b * s];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = 7 + (i * 53) % 400;
+            mask[i] = i >= s + 10 || i == 5 ? 0 : 1; // a short second row, and a hole in the first
+        }
+        try (EncoderModel model = ModelRegistry.loadEncoder(dir, cpu); TensorArena arena = TensorArena.confined()) {
+            EncoderInput in = new EncoderInput(b, s, ids, mask, null);
+            EncoderOutput unfused = model.forward(in, true, true, arena);
+            EncoderOutput fused = model.forward(in, true, arena);
+            assertEquals(3, unfused.attentions().size());
+            for (int l = 0; l < 3; l++) {
+                Tensor p = unfused.attentions().get(l);
+                int h = (int) p.dim(1);
+                assertEquals(Shape.of(b, 4, s, s), p.shape(), "layer " + l);
+                boolean sliding = l == 1;
+                assertRowsOfOne("modernbert layer " + l, p.toFloatArray(), mask, mask, b, h, s, s,
+                        (i, j) -> !sliding || Math.abs(i - j) <= half);
+            }
+            assertSameHiddenStates("modernbert", fused.hiddenStates(), unfused.hiddenStates(), mask, s);
+        }
+    }
+
+    /**
+     * Encoder-decoders: the encoder's probabilities see every real source key, the decoder's its
+     * earlier targets, its cross-attention every real source key; every row sums to 1, and the
+     * unfused pass gives the fused one's hidden states and logits (T5's position bias included).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"bart", "t5", "t5-gated", "marian", "mbart", "pegasus"})
+    void seq2seqProbabilitiesAreRowsOfOneThatGiveTheFusedPass(String name) {
+        Path dir = Fixtures.model(name);
+        try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(dir, cpu);
+             SafeTensors ref = SafeTensors.open(dir.resolve("reference.safetensors"));
+             TensorArena arena = TensorArena.confined()) {
+            int b = (int) ref.shape("input_ids").dim(0), s = (int) ref.shape("input_ids").dim(1);
+            int t = (int) ref.shape("decoder_input_ids").dim(1);
+            long[] mask = ref.loadLongs("attention_mask"), all = new long[b * t];
+            java.util.Arrays.fill(all, 1);
+            var source = new EncoderInput(b, s, ref.loadLongs("input_ids"), mask, null);
+            var target = DecoderInput.of(b, t, ref.loadLongs("decoder_input_ids"));
+            Seq2SeqOutput fused = model.forward(source, target, true, arena);
+            Seq2SeqOutput unfused = model.forward(source, target, true, true, arena);
+            List<Tensor> enc = unfused.encoder().attentions(), self = unfused.decoder().attentions();
+            List<Tensor> cross = unfused.decoder().crossAttentions();
+            assertEquals(fused.encoder().hiddenStates().size() - 1, enc.size());
+            assertEquals(fused.decoder().hiddenStates().size() - 1, self.size());
+            assertEquals(self.size(), cross.size());
+            for (int l = 0; l < enc.size(); l++) {
+                Tensor p = enc.get(l);
+                assertEquals(Shape.of(b, p.dim(1), s, s), p.shape());
+                assertRowsOfOne(name + " encoder layer " + l, p.toFloatArray(), mask, mask, b, (int) p.dim(1), s, s,
+                        (i, j) -> true);
+            }
+            for (int l = 0; l < self.size(); l++) {
+                Tensor p = self.get(l), c = cross.get(l);
+                int h = (int) p.dim(1);
+                assertEquals(Shape.of(b, h, t, t), p.shape());
+                assertEquals(Shape.of(b, h, t, s), c.shape());
+                assertRowsOfOne(name + " decoder layer " + l, p.toFloatArray(), all, all, b, h, t, t, (i, j) -> j <= i);
+                assertRowsOfOne(name + " cross layer " + l, c.toFloatArray(), all, mask, b, h, t, s, (i, j) -> true);
+            }
+            assertSameHiddenStates(name + " encoder", fused.encoder().hiddenStates(),
+                    unfused.encoder().hiddenStates(), mask, s);
+            assertSameHiddenStates(name + " decoder", fused.decoder().hiddenStates(),
+                    unfused.decoder().hiddenStates(), all, t);
+            assertSameHiddenStates(name + " logits", List.of(fused.decoder().logits()),
+                    List.of(unfused.decoder().logits()), all, t);
+        }
+    }
+
+    /** T5 on a backend whose tensors are device memory: the position bias built there, the CPU's probabilities. */
+    @Test
+    void t5OnTheSimulatedGpuGivesTheCpusProbabilities() {
+        Path dir = Fixtures.model("t5");
+        try (SimulatedGpuBackend gpu = SimulatedGpuBackend.create();
+             Seq2SeqModel onGpu = ModelRegistry.loadSeq2Seq(dir, gpu);
+             Seq2SeqModel onCpu = ModelRegistry.loadSeq2Seq(dir, cpu);
+             SafeTensors ref = SafeTensors.open(dir.resolve("reference.safetensors"));
+             TensorArena arena = TensorArena.confined()) {
+            int b = (int) ref.shape("input_ids").dim(0), s = (int) ref.shape("input_ids").dim(1);
+            int t = (int) ref.shape("decoder_input_ids").dim(1);
+            var source = new EncoderInput(b, s, ref.loadLongs("input_ids"), ref.loadLongs("attention_mask"), null);
+            var target = DecoderInput.of(b, t, ref.loadLongs("decoder_input_ids"));
+            Seq2SeqOutput want = onCpu.forward(source, target, false, true, arena);
+            Seq2SeqOutput got = onGpu.forward(source, target, false, true, arena);
+            List<List<Tensor>> wanted = List.of(want.encoder().attentions(), want.decoder().attentions(),
+                    want.decoder().crossAttentions());
+            List<List<Tensor>> gotten = List.of(got.encoder().attentions(), got.decoder().attentions(),
+                    got.decoder().crossAttentions());
+            for (int kind = 0; kind < 3; kind++) {
+                assertEquals(wanted.get(kind).size(), gotten.get(kind).size());
+                for (int l = 0; l < wanted.get(kind).size(); l++) {
+                    float[] w = wanted.get(kind).get(l).toFloatArray(), g = gotten.get(kind).get(l).toFloatArray();
+                    assertEquals(w.length, g.length);
+                    for (int i = 0; i < w.length; i++) {
+                        assertEquals(w[i], g[i], 1e-6, "kind " + kind + " layer " + l + " [" + i + "]");
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * T5's first encoder layer recomputed here from its weights, as transformers' T5Attention
+     * does: RMS norm, q and k projections, scores q k^T (no scaling) plus the bucketed relative
+     * position bias and the padding mask, softmax.
+     */
+    @Test
+    void t5FirstLayerProbabilitiesMatchTheirDefinition() {
+        Path dir = Fixtures.model("t5");
+        int heads = 4, dk = 12, c = 48, buckets = 32, maxDistance = 128;
+        try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(dir, cpu);
+             SafeTensors w = SafeTensors.open(dir.resolve("model.safetensors"));
+             SafeTensors ref = SafeTensors.open(dir.resolve("reference.safetensors"));
+             TensorArena arena = TensorArena.confined()) {
+            int b = (int) ref.shape("input_ids").dim(0), s = (int) ref.shape("input_ids").dim(1);
+            long[] ids = ref.loadLongs("input_ids"), mask = ref.loadLongs("attention_mask");
+            float[] got = model.encode(new EncoderInput(b, s, ids, mask, null), false, true, arena).attentions().get(0)
+                    .toFloatArray();
+            String a = "encoder.block.0.layer.0.";
+            float[] table = w.load("shared.weight", arena).toFloatArray();
+            float[] norm = w.load(a + "layer_norm.weight", arena).toFloatArray();
+            float[] wq = w.load(a + "SelfAttention.q.weight", arena).toFloatArray();
+            float[] wk = w.load(a + "SelfAttention.k.weight", arena).toFloatArray();
+            float[] rel = w.load(a + "SelfAttention.relative_attention_bias.weight", arena).toFloatArray();
+            double err = 0;
+            for (int bi = 0; bi < b; bi++) {
+                double[][] q = new double[s][], k = new double[s][];
+                for (int i = 0; i < s; i++) {
+                    double[] x = rmsNormed(table, (int) ids[bi * s + i], norm, c, 1e-6);
+                    q[i] = project(wq, x, heads * dk);
+                    k[i] = project(wk, x, heads * dk);
+                }
+                for (int h = 0; h < heads; h++) {
+                    for (int i = 0; i < s; i++) {
+                        if (mask[bi * s + i] == 0) {
+                            continue;
+                        }
+                        double[] scores = new double[s];
+                        double max = Double.NEGATIVE_INFINITY;
+                        for (int j = 0; j < s; j++) {
+                            double dot = 0;
+                            for (int d = 0; d < dk; d++) {
+                                dot += q[i][h * dk + d] * k[j][h * dk + d];
+                            }
+                            scores[j] = mask[bi * s + j] == 0 ? Double.NEGATIVE_INFINITY
+                                    : dot + rel[t5Bucket(j - i, buckets, maxDistance) * heads + h];
+                            max = Math.max(max, scores[j]);
+                        }
+                        double sum = 0;
+                        for (int j = 0; j < s; j++) {
+                            scores[j] = Math.exp(scores[j] - max);
+                            sum += scores[j];
+                        }
+                        for (int j = 0; j < s; j++) {
+                            err = Math.max(err, Math.abs(scores[j] / sum - got[((bi * heads + h) * s + i) * s + j]));
+                        }
+                    }
+                }
+            }
+            System.out.printf("t5 encoder attentions.0 max error %.2e%n", err);
+            assertTrue(err <= 1e-5, "t5 encoder layer 0 probabilities differ by " + err);
+        }
+    }
+
+    /** transformers' _relative_position_bucket, bidirectional, for relative = key - query. */
+    private static int t5Bucket(int relative, int buckets, int maxDistance) {
+        int half = buckets / 2, result = relative > 0 ? half : 0, n = Math.abs(relative), maxExact = half / 2;
+        if (n < maxExact) {
+            return result + n;
+        }
+        double large = maxExact + Math.log((double) n / maxExact) / Math.log((double) maxDistance / maxExact)
+                * (half - maxExact);
+        return result + Math.min((int) large, half - 1);
+    }
+
+    /** Row id of the table [V, c], scaled by its root mean square (T5LayerNorm) and the weight. */
+    private static double[] rmsNormed(float[] table, int id, float[] weight, int c, double eps) {
+        double sq = 0;
+        for (int j = 0; j < c; j++) {
+            sq += (double) table[id * c + j] * table[id * c + j];
+        }
+        double inv = 1 / Math.sqrt(sq / c + eps);
+        double[] y = new double[c];
+        for (int j = 0; j < c; j++) {
+            y[j] = table[id * c + j] * inv * weight[j];
+        }
+        return y;
+    }
+
+    /** w [out, x.length] times x. */
+    private static double[] project(float[] w, double[] x, int out) {
+        double[] y = new double[out];
+        for (int o = 0; o < out; o++) {
+            for (int j = 0; j < x.length; j++) {
+                y[o] += w[o * x.length + j] * x[j];
+            }
+        }
+        return y;
+    }
+
+    /** A model that gives only the plain forward: the interface's default refuses probabilities, naming it. */
     @Test
     void aModelWithoutTheUnfusedPathRefusesNamingItself() {
-        Path dir = Fixtures.model("modernbert-mlm");
-        try (EncoderModel model = ModelRegistry.loadEncoder(dir, cpu); TensorArena arena = TensorArena.confined()) {
-            var e = assertThrows(UnsupportedOperationException.class,
-                    () -> model.forward(new EncoderInput(1, 2, new long[] {1, 2}, null, null), false, true, arena));
-            assertTrue(e.getMessage().contains(model.config().source().toString()), e.getMessage());
+        Path dir = Fixtures.model("bert-mlm");
+        try (EncoderModel inner = ModelRegistry.loadEncoder(dir, cpu); TensorArena arena = TensorArena.confined()) {
+            EncoderModel plain = new EncoderModel() {
+                public ModelConfig config() {
+                    return inner.config();
+                }
+
+                public int vocabSize() {
+                    return inner.vocabSize();
+                }
+
+                public int hiddenSize() {
+                    return inner.hiddenSize();
+                }
+
+                public int maxPositions() {
+                    return inner.maxPositions();
+                }
+
+                public Head head() {
+                    return inner.head();
+                }
+
+                public EncoderOutput forward(EncoderInput in, boolean allHiddenStates, TensorArena out) {
+                    return inner.forward(in, allHiddenStates, out);
+                }
+
+                public void close() {
+                }
+            };
+            EncoderInput in = new EncoderInput(1, 2, new long[] {1, 2}, null, null);
+            var e = assertThrows(UnsupportedOperationException.class, () -> plain.forward(in, false, true, arena));
+            assertTrue(e.getMessage().contains(inner.config().source().toString()), e.getMessage());
+            assertEquals(0, plain.forward(in, false, false, arena).attentions().size());
         }
     }
 
@@ -158,17 +403,30 @@ class AttentionMapsTest {
 
     /** Each real query's row sums to 1, and no later key, padded key or key outside the window gets weight. */
     private static void assertCausalRowsOfOne(String what, float[] p, long[] mask, int b, int h, int s, int window) {
+        assertRowsOfOne(what, p, mask, mask, b, h, s, s, (i, j) -> j <= i && (window == 0 || i - j < window));
+    }
+
+    /** Which keys a query may see besides the key mask. */
+    private interface Visible {
+        boolean at(int query, int key);
+    }
+
+    /**
+     * p [b, h, s, t]: each real query's row (queryMask) sums to 1, and keys that keyMask hides or
+     * visible does not show get no weight.
+     */
+    private static void assertRowsOfOne(String what, float[] p, long[] queryMask, long[] keyMask, int b, int h, int s,
+                                        int t, Visible visible) {
         for (int bi = 0; bi < b; bi++) {
             for (int hi = 0; hi < h; hi++) {
                 for (int i = 0; i < s; i++) {
-                    if (mask[bi * s + i] == 0) {
+                    if (queryMask[bi * s + i] == 0) {
                         continue;
                     }
                     double sum = 0;
-                    for (int j = 0; j < s; j++) {
-                        float v = p[((bi * h + hi) * s + i) * s + j];
-                        boolean hidden = j > i || mask[bi * s + j] == 0 || (window > 0 && i - j >= window);
-                        if (hidden) {
+                    for (int j = 0; j < t; j++) {
+                        float v = p[((bi * h + hi) * s + i) * t + j];
+                        if (keyMask[bi * t + j] == 0 || !visible.at(i, j)) {
                             assertEquals(0f, v, what + ": query " + i + " gives key " + j + " weight " + v);
                         }
                         sum += v;

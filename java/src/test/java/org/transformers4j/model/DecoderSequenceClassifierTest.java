@@ -1,5 +1,6 @@
 package org.transformers4j.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,6 +24,7 @@ import org.transformers4j.checkpoint.CheckpointException;
 import org.transformers4j.checkpoint.Checkpoints;
 import org.transformers4j.checkpoint.SafeTensors;
 import org.transformers4j.checkpoint.SafeTensorsWriter;
+import org.transformers4j.nn.KvCache;
 import org.transformers4j.pipeline.TextClassifier;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
@@ -122,6 +124,35 @@ class DecoderSequenceClassifierTest {
                 }
             }
             assertTrue(err / mag < 1e-5, "relative error " + err / mag);
+        }
+    }
+
+    /**
+     * output_attentions through the classifier: the probabilities of its decoder stack (those of
+     * the llama fixture run as a causal LM, the same weights), and the same labels as without them.
+     */
+    @Test
+    void theClassifierGivesItsDecodersAttentionProbabilities(@TempDir Path tmp) throws IOException {
+        Path dir = llamaClassifier(tmp, new float[3 * 48]);
+        Path ref = Fixtures.model("llama").resolve("reference.safetensors");
+        try (EncoderModel model = ModelRegistry.loadEncoder(dir, cpu);
+             DecoderModel lm = ModelRegistry.loadDecoder(Fixtures.model("llama"), cpu);
+             SafeTensors want = SafeTensors.open(ref); TensorArena arena = TensorArena.confined()) {
+            long[] ids = want.loadLongs("input_ids"), mask = want.loadLongs("attention_mask");
+            var in = new EncoderInput(2, 10, ids, mask, null);
+            EncoderOutput withMaps = model.forward(in, false, true, arena);
+            List<Tensor> expected;
+            try (KvCache cache = lm.newCache(2, 10)) {
+                expected = lm.forward(new DecoderInput(2, 10, ids, mask, null), cache, false, false, true, arena)
+                        .attentions();
+            }
+            assertEquals(expected.size(), withMaps.attentions().size());
+            for (int l = 0; l < expected.size(); l++) {
+                assertArrayEquals(expected.get(l).toFloatArray(), withMaps.attentions().get(l).toFloatArray(),
+                        "layer " + l);
+            }
+            assertArrayEquals(model.forward(in, false, arena).logits().toFloatArray(), withMaps.logits().toFloatArray(),
+                    1e-5f);
         }
     }
 

@@ -13,6 +13,7 @@ import org.transformers4j.model.EncoderOutput;
 import org.transformers4j.model.Heads;
 import org.transformers4j.model.ModelConfig;
 import org.transformers4j.model.Rows;
+import org.transformers4j.nn.AttentionMaps;
 import org.transformers4j.nn.BidirectionalWindow;
 import org.transformers4j.nn.FeedForward;
 import org.transformers4j.nn.LayerNorm;
@@ -188,9 +189,19 @@ public final class ModernBertModel implements EncoderModel {
      */
     @Override
     public EncoderOutput forward(EncoderInput in, boolean allHiddenStates, TensorArena out) {
+        return forward(in, allHiddenStates, false, out);
+    }
+
+    /**
+     * As above; with outputAttentions each layer's probabilities [B, H, S, S] as transformers'
+     * eager attention gives them (zero outside a sliding layer's band and at padded keys).
+     */
+    @Override
+    public EncoderOutput forward(EncoderInput in, boolean allHiddenStates, boolean outputAttentions,
+                                 TensorArena out) {
         guard.enter();
         try {
-            return run(in, allHiddenStates, out);
+            return run(in, allHiddenStates, outputAttentions ? new AttentionMaps(out) : null, out);
         } finally {
             guard.exit();
         }
@@ -218,7 +229,7 @@ public final class ModernBertModel implements EncoderModel {
             AttentionOptions scale = AttentionOptions.scaled((float) (1 / Math.sqrt(cfg.headDim())));
             for (Layer layer : layers) {
                 try (TensorArena layerWork = backend.scratch()) {
-                    layerForward(layer, x, 1, n, packed.positions(), scale, packed.sequences(), layerWork);
+                    layerForward(layer, x, 1, n, packed.positions(), scale, packed.sequences(), null, layerWork);
                 }
             }
             finalNorm.apply(backend, x, null, null, x);
@@ -237,7 +248,7 @@ public final class ModernBertModel implements EncoderModel {
         }
     }
 
-    private EncoderOutput run(EncoderInput in, boolean allHiddenStates, TensorArena out) {
+    private EncoderOutput run(EncoderInput in, boolean allHiddenStates, AttentionMaps maps, TensorArena out) {
         checkLength(in);
         int b = in.batch(), s = in.seq();
         List<Tensor> hidden = new ArrayList<>();
@@ -253,7 +264,7 @@ public final class ModernBertModel implements EncoderModel {
             long[] positions = in.absolutePositions();
             for (int i = 0; i < layers.size(); i++) {
                 try (TensorArena layerWork = backend.scratch()) {
-                    layerForward(layers.get(i), x, b, s, positions, padding, null, layerWork);
+                    layerForward(layers.get(i), x, b, s, positions, padding, null, maps, layerWork);
                 }
                 if (i == layers.size() - 1) { // the last is listed after the final norm, as transformers lists it
                     finalNorm.apply(backend, x, null, null, x);
@@ -263,15 +274,18 @@ public final class ModernBertModel implements EncoderModel {
                 }
             }
             Tensor logits = head.forward(backend, x, in, work, out);
-            return new EncoderOutput(List.copyOf(hidden), logits);
+            return new EncoderOutput(List.copyOf(hidden), logits, maps == null ? List.of() : maps.layers());
         }
     }
 
-    /** x: [B * S, C], replaced by x + attn(n1(x)), then h + mlp(n2(h)); n2 also makes the residual sum h. */
+    /**
+     * x: [B * S, C], replaced by x + attn(n1(x)), then h + mlp(n2(h)); n2 also makes the residual
+     * sum h. maps (padded passes only), when not null, get the layer's attention probabilities.
+     */
     private void layerForward(Layer l, Tensor x, int b, int s, long[] positions, AttentionOptions padding,
-                              LayerStep.Packed packed, TensorArena arena) {
+                              LayerStep.Packed packed, AttentionMaps maps, TensorArena arena) {
         Tensor in = l.attnNorm() == null ? x : l.attnNorm().forward(backend, x, null, arena);
-        Tensor attended = attention(l, in, b, s, positions, padding, packed, arena);
+        Tensor attended = attention(l, in, b, s, positions, padding, packed, maps, arena);
         long[] shape = x.shape().toArray();
         Tensor h = arena.empty(shape), normed = arena.empty(shape);
         l.mlpNorm().apply(backend, attended, x, h, normed);
@@ -283,7 +297,7 @@ public final class ModernBertModel implements EncoderModel {
      * Packed sequences (one row, b = 1) attend one by one over their own positions.
      */
     private Tensor attention(Layer l, Tensor x, int b, int s, long[] positions, AttentionOptions padding,
-                             LayerStep.Packed packed, TensorArena arena) {
+                             LayerStep.Packed packed, AttentionMaps maps, TensorArena arena) {
         int heads = cfg.num_attention_heads(), d = cfg.headDim();
         Tensor fused = l.wqkv().forward(backend, x, Activation.NONE, arena).reshape(b, s, 3L * heads, d);
         Tensor q = fused.narrow(2, 0, heads), k = fused.narrow(2, heads, heads), v = fused.narrow(2, 2L * heads, heads);
@@ -291,7 +305,13 @@ public final class ModernBertModel implements EncoderModel {
         backend.rope(q, positions, invFreq);
         backend.rope(k, positions, invFreq);
         Tensor context = arena.empty(b, s, heads, d);
-        if (packed == null) {
+        if (maps != null) {
+            if (l.sliding()) {
+                maps.attendBand(backend, q, k, v, padding, cfg.halfWindow(), context, arena);
+            } else {
+                maps.attend(backend, q, k, v, padding, context, arena);
+            }
+        } else if (packed == null) {
             attend(l, q, k, v, padding, context);
         } else {
             for (int i = 0; i < packed.starts().length; i++) {
