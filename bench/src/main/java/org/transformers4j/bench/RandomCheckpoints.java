@@ -65,6 +65,37 @@ final class RandomCheckpoints {
         return write("gpt2-small", config, shapes);
     }
 
+    /** BERT-base for masked LM: 12 layers, 768 wide, 12 heads, 512 positions, 30522 tokens, tied decoder (110M parameters). */
+    static Path bertBaseMlm() {
+        int c = 768, ff = 3072, layers = 12, vocab = 30522, positions = 512;
+        String config = """
+                {"architectures": ["BertForMaskedLM"], "model_type": "bert", "hidden_size": 768,
+                 "num_attention_heads": 12, "num_hidden_layers": 12, "intermediate_size": 3072, "hidden_act": "gelu",
+                 "max_position_embeddings": 512, "type_vocab_size": 2, "vocab_size": 30522, "layer_norm_eps": 1e-12,
+                 "pad_token_id": 0, "tie_word_embeddings": true}
+                """;
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put("bert.embeddings.word_embeddings.weight", new long[] {vocab, c});
+        shapes.put("bert.embeddings.position_embeddings.weight", new long[] {positions, c});
+        shapes.put("bert.embeddings.token_type_embeddings.weight", new long[] {2, c});
+        norm(shapes, "bert.embeddings.LayerNorm", c);
+        for (int i = 0; i < layers; i++) {
+            String p = "bert.encoder.layer." + i + ".";
+            for (String m : new String[] {"query", "key", "value"}) {
+                linear(shapes, p + "attention.self." + m, c, c);
+            }
+            linear(shapes, p + "attention.output.dense", c, c);
+            norm(shapes, p + "attention.output.LayerNorm", c);
+            linear(shapes, p + "intermediate.dense", ff, c);
+            linear(shapes, p + "output.dense", c, ff);
+            norm(shapes, p + "output.LayerNorm", c);
+        }
+        linear(shapes, "cls.predictions.transform.dense", c, c);
+        norm(shapes, "cls.predictions.transform.LayerNorm", c);
+        shapes.put("cls.predictions.bias", new long[] {vocab});
+        return write("bert-base-mlm", config, shapes);
+    }
+
     /** T5-small: 6 + 6 layers, 512 wide, 8 heads of 64, feed-forward 2048 (ReLU), 32128 tokens (60M parameters). */
     static Path t5Small() {
         int d = 512, ff = 2048, heads = 8, layers = 6, vocab = 32128;

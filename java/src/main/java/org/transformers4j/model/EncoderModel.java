@@ -1,5 +1,6 @@
 package org.transformers4j.model;
 
+import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
 /** An encoder-only model with its head, ready to run; safe to share between threads. */
@@ -90,6 +91,39 @@ public interface EncoderModel extends AutoCloseable {
      */
     default EncoderOutput forwardUnpadded(EncoderInput input, TensorArena out) {
         return forward(input, false, out);
+    }
+
+    /**
+     * The head's logits at the given positions only, for heads that score every token (masked
+     * LM, token classification, question answering, replaced-token detection): the rows of
+     * {@link #forwardUnpadded}'s logits at flat positions b * S + s, as [P, ...] (a masked LM's
+     * [P, V], question answering's [P, 2], replaced-token detection's [P]), within rounding. Models
+     * that can run the head over those positions alone (a fill-mask pass then projects its mask
+     * tokens onto the vocabulary, not every token); the others compute every position and keep
+     * the rows asked for.
+     *
+     * @param input the tokens [B, S], their mask and token types
+     * @param positions flat positions b * S + s, each in [0, B * S); repeats allowed
+     * @param out where the logits are allocated
+     * @return the logits at those positions, [P, ...]
+     * @throws IllegalArgumentException when the head does not score tokens or a position is outside the input
+     */
+    default Tensor logitsAt(EncoderInput input, long[] positions, TensorArena out) {
+        Rows.checkPositions(this, input, positions);
+        try (TensorArena all = TensorArena.confined()) {
+            Tensor logits = forwardUnpadded(input, all).logits();
+            long[] shape = logits.shape().toArray();
+            long per = logits.shape().elements() / ((long) input.batch() * input.seq());
+            float[] values = logits.toFloatArray(), kept = new float[Math.toIntExact(positions.length * per)];
+            for (int i = 0; i < positions.length; i++) {
+                System.arraycopy(values, Math.toIntExact(positions[i] * per), kept, Math.toIntExact(i * per),
+                        (int) per);
+            }
+            long[] keptShape = new long[shape.length - 1];
+            keptShape[0] = positions.length;
+            System.arraycopy(shape, 2, keptShape, 1, shape.length - 2);
+            return out.of(kept, keptShape);
+        }
     }
 
     /** Releases the weights. */

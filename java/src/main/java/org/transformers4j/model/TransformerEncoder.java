@@ -120,33 +120,57 @@ public final class TransformerEncoder extends TransformerBase implements Encoder
 
     @Override
     public EncoderOutput forwardUnpadded(EncoderInput in, TensorArena out) {
-        PackedTokens packed = PackedTokens.of(in.batch(), in.seq(), in.ids(), in.attentionMask(), in.tokenTypeIds(),
-                positionIds.apply(in));
+        PackedTokens packed = pack(in);
         if (packed == null) {
             return forward(in, false, out);
         }
         checkLength(in);
         guard.enter();
         try (TensorArena work = backend.scratch()) {
-            int c = hiddenSize();
-            Tensor x = embeddings.forward(backend, packed.ids(), packed.positions(), packed.types(), work);
-            if (projection != null) {
-                x = projection.forward(backend, x, Activation.NONE, work);
-            }
-            LayerStep step = LayerStep.packedEncoder(packed.sequences(),
-                    AttentionOptions.scaled((float) (1 / Math.sqrt(c / heads))));
-            for (int i = 0; i < layers.size(); i++) {
-                try (TensorArena layerWork = backend.scratch()) {
-                    layers.get(i).forward(backend, x, step, i, layerWork);
-                }
-            }
-            Tensor padded = packed.unpack(backend, x, work);
+            Tensor padded = packed.unpack(backend, packedLayers(packed, work), work);
             Tensor logits = head.forward(backend, padded, in, work, out);
             return new EncoderOutput(List.of(Rows.copyOut(backend, padded, in.batch(), in.seq(), out)), logits,
                     List.of());
         } finally {
             guard.exit();
         }
+    }
+
+    /** The head over the rows asked for alone, after a packed pass where the input packs. */
+    @Override
+    public Tensor logitsAt(EncoderInput in, long[] positions, TensorArena out) {
+        Rows.checkPositions(this, in, positions);
+        checkLength(in);
+        guard.enter();
+        try (TensorArena work = backend.scratch()) {
+            PackedTokens packed = pack(in);
+            Tensor hidden = packed == null ? paddedLayers(in, null, null, work, out)
+                    : packed.unpack(backend, packedLayers(packed, work), work);
+            return Rows.headAt(backend, head, hidden, positions, work, out);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private PackedTokens pack(EncoderInput in) {
+        return PackedTokens.of(in.batch(), in.seq(), in.ids(), in.attentionMask(), in.tokenTypeIds(),
+                positionIds.apply(in));
+    }
+
+    /** The layers over the packed tokens alone: their last hidden state [N, C] in work. */
+    private Tensor packedLayers(PackedTokens packed, TensorArena work) {
+        Tensor x = embeddings.forward(backend, packed.ids(), packed.positions(), packed.types(), work);
+        if (projection != null) {
+            x = projection.forward(backend, x, Activation.NONE, work);
+        }
+        LayerStep step = LayerStep.packedEncoder(packed.sequences(),
+                AttentionOptions.scaled((float) (1 / Math.sqrt(hiddenSize() / heads))));
+        for (int i = 0; i < layers.size(); i++) {
+            try (TensorArena layerWork = backend.scratch()) {
+                layers.get(i).forward(backend, x, step, i, layerWork);
+            }
+        }
+        return x;
     }
 
     private void checkLength(EncoderInput in) {
@@ -158,34 +182,43 @@ public final class TransformerEncoder extends TransformerBase implements Encoder
 
     private EncoderOutput run(EncoderInput in, boolean allHiddenStates, AttentionMaps maps, TensorArena out) {
         checkLength(in);
-        int b = in.batch(), s = in.seq(), c = hiddenSize();
-        long n = (long) b * s;
         List<Tensor> hidden = new ArrayList<>();
         try (TensorArena work = backend.scratch()) {
-            Tensor x = embeddings.forward(backend, in.ids(), positionIds.apply(in), in.tokenTypeIds(), work);
-            if (projection != null) {
-                x = projection.forward(backend, x, Activation.NONE, work);
-            }
-            if (allHiddenStates) {
-                hidden.add(Rows.copyOut(backend, x, b, s, out));
-            }
-            AttentionOptions mask = PaddingMask.apply(backend, AttentionOptions.scaled((float) (1 / Math.sqrt(c / heads))),
-                    in.attentionMask(), b, s, work);
-            LayerStep step = LayerStep.encoder(b, s, mask).withAttentions(maps);
-            for (int i = 0; i < layers.size(); i++) {
-                try (TensorArena layerWork = backend.scratch()) {
-                    layers.get(i).forward(backend, x, step, i, layerWork);
-                }
-                if (allHiddenStates) {
-                    hidden.add(Rows.copyOut(backend, x, b, s, out));
-                }
-            }
+            Tensor x = paddedLayers(in, allHiddenStates ? hidden : null, maps, work, out);
             if (!allHiddenStates) {
-                hidden.add(Rows.copyOut(backend, x, b, s, out));
+                hidden.add(Rows.copyOut(backend, x, in.batch(), in.seq(), out));
             }
-            Tensor logits = head.forward(backend, x.reshape(n, c), in, work, out);
+            Tensor logits = head.forward(backend, x, in, work, out);
             return new EncoderOutput(List.copyOf(hidden), logits, maps == null ? List.of() : maps.layers());
         }
     }
 
+    /**
+     * The layers over the padded rows: their last hidden state [B * S, C] in work; hidden (when
+     * not null) gets a copy in out after the embeddings and after each layer, maps (when not
+     * null) each layer's attention probabilities.
+     */
+    private Tensor paddedLayers(EncoderInput in, List<Tensor> hidden, AttentionMaps maps, TensorArena work,
+                                TensorArena out) {
+        int b = in.batch(), s = in.seq(), c = hiddenSize();
+        Tensor x = embeddings.forward(backend, in.ids(), positionIds.apply(in), in.tokenTypeIds(), work);
+        if (projection != null) {
+            x = projection.forward(backend, x, Activation.NONE, work);
+        }
+        if (hidden != null) {
+            hidden.add(Rows.copyOut(backend, x, b, s, out));
+        }
+        AttentionOptions mask = PaddingMask.apply(backend, AttentionOptions.scaled((float) (1 / Math.sqrt(c / heads))),
+                in.attentionMask(), b, s, work);
+        LayerStep step = LayerStep.encoder(b, s, mask).withAttentions(maps);
+        for (int i = 0; i < layers.size(); i++) {
+            try (TensorArena layerWork = backend.scratch()) {
+                layers.get(i).forward(backend, x, step, i, layerWork);
+            }
+            if (hidden != null) {
+                hidden.add(Rows.copyOut(backend, x, b, s, out));
+            }
+        }
+        return x.reshape((long) b * s, c);
+    }
 }

@@ -66,7 +66,8 @@ public final class FillMask implements AutoCloseable {
 
     /**
      * As {@link #fill}, for texts this pipeline's tokenizer encoded (each with a mask token), in
-     * one forward pass (padding skipped where the model can).
+     * one forward pass (padding skipped where the model can, the vocabulary projection at the mask tokens
+     * only).
      *
      * @param encodings the encoded texts
      * @param topK candidates per mask, at least 1
@@ -79,18 +80,28 @@ public final class FillMask implements AutoCloseable {
                 throw new IllegalArgumentException("topK must be >= 1, got " + topK);
             }
             BatchEncoding enc = BatchEncoding.pad(encodings, tokenizer.padId());
+            List<List<Integer>> masks = new ArrayList<>();
+            List<Long> at = new ArrayList<>();
+            for (int b = 0; b < enc.batch(); b++) {
+                masks.add(masks(encodings.get(b), null));
+                for (int pos : masks.get(b)) {
+                    at.add((long) b * enc.seq() + pos);
+                }
+            }
             try (TensorArena arena = TensorArena.confined()) {
-                float[] logits = model.forwardUnpadded(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
-                        enc.typeIds()), arena).logits().toFloatArray();
+                // the vocabulary projection runs over the mask tokens alone, not every token
+                float[] logits = model.logitsAt(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
+                        enc.typeIds()), at.stream().mapToLong(Long::longValue).toArray(), arena).toFloatArray();
                 int v = model.vocabSize();
                 List<List<List<Prediction>>> out = new ArrayList<>();
+                int row = 0;
                 for (int b = 0; b < enc.batch(); b++) {
                     Encoding e = encodings.get(b);
-                    List<List<Prediction>> row = new ArrayList<>();
-                    for (int pos : masks(e, null)) {
-                        row.add(predictions(logits, ((long) b * enc.seq() + pos) * v, v, e, pos, topK));
+                    List<List<Prediction>> predictions = new ArrayList<>();
+                    for (int pos : masks.get(b)) {
+                        predictions.add(predictions(logits, (long) row++ * v, v, e, pos, topK));
                     }
-                    out.add(row);
+                    out.add(predictions);
                 }
                 return out;
             }

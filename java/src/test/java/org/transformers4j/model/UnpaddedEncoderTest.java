@@ -182,6 +182,132 @@ class UnpaddedEncoderTest {
         }
     }
 
+    /**
+     * logitsAt: the rows of the unpadded pass's logits at the positions asked for (real ones, out
+     * of order, one twice), from the head run over those rows alone; the interface's default
+     * (every position computed, the rows kept) gives the same.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"bert-mlm", "bert-tokcls", "bert-qa", "roberta-mlm", "distilbert-mlm", "electra-disc",
+        "modernbert-mlm"})
+    void logitsAtAreTheRowsOfTheUnpaddedLogits(String name) {
+        Path dir = Fixtures.model(name);
+        try (EncoderModel model = ModelRegistry.loadEncoder(dir, cpu); TensorArena arena = TensorArena.confined()) {
+            EncoderInput in = withShorterRows(fixtureInput(dir));
+            long[] positions = realPositionsShuffled(in);
+            assertLogitsAt(model, in, positions, model.forwardUnpadded(in, arena).logits(),
+                    model.logitsAt(in, positions, arena), name);
+            assertLogitsAt(model, in, positions, model.forwardUnpadded(in, arena).logits(),
+                    new Plain(model).logitsAt(in, positions, arena), name + " (interface default)");
+        }
+    }
+
+    /** ModernBERT with a hole in a row's mask runs padded; the device path gathers on the device. */
+    @ParameterizedTest(name = "{0} on {1}")
+    @CsvSource({"modernbert-mlm, cpu-hole", "bert-mlm, simulated-gpu", "modernbert-mlm, simulated-gpu"})
+    void logitsAtOnOtherPaths(String name, String path) {
+        Path dir = Fixtures.model(name);
+        try (Backend backend = path.equals("cpu-hole") ? CpuBackend.create() : SimulatedGpuBackend.create();
+             EncoderModel model = ModelRegistry.loadEncoder(dir, backend);
+             EncoderModel onCpu = ModelRegistry.loadEncoder(dir, cpu);
+             TensorArena arena = TensorArena.confined()) {
+            EncoderInput in = withShorterRows(fixtureInput(dir));
+            if (path.equals("cpu-hole")) {
+                long[] mask = in.attentionMask().clone();
+                mask[2] = 0;
+                in = new EncoderInput(in.batch(), in.seq(), in.ids(), mask, in.tokenTypeIds());
+            }
+            long[] positions = realPositionsShuffled(in);
+            assertLogitsAt(model, in, positions, onCpu.forwardUnpadded(in, arena).logits(),
+                    model.logitsAt(in, positions, arena), name + " " + path);
+        }
+    }
+
+    @Test
+    void logitsAtRefusesAHeadWithoutTokenScoresAndPositionsOutsideTheInput() {
+        try (EncoderModel seqcls = ModelRegistry.loadEncoder(Fixtures.model("bert-seqcls"), cpu);
+             EncoderModel mlm = ModelRegistry.loadEncoder(Fixtures.model("bert-mlm"), cpu);
+             TensorArena arena = TensorArena.confined()) {
+            EncoderInput in = new EncoderInput(2, 3, new long[] {1, 2, 3, 4, 5, 6}, null, null);
+            var e = assertThrows(IllegalArgumentException.class, () -> seqcls.logitsAt(in, new long[] {0}, arena));
+            assertTrue(e.getMessage().contains("SEQUENCE_CLASSIFICATION"), e.getMessage());
+            for (long bad : new long[] {-1, 6}) {
+                var p = assertThrows(IllegalArgumentException.class, () -> mlm.logitsAt(in, new long[] {0, bad}, arena));
+                assertTrue(p.getMessage().contains("position " + bad + " (index 1)"), p.getMessage());
+            }
+            assertEquals(0, mlm.logitsAt(in, new long[0], arena).dim(0));
+        }
+    }
+
+    /** The positions the mask keeps, every other one, last first, and the first of them again. */
+    private static long[] realPositionsShuffled(EncoderInput in) {
+        java.util.List<Long> real = new java.util.ArrayList<>();
+        for (int i = in.ids().length - 1; i >= 0; i--) {
+            if (in.attentionMask()[i] == 1 && i % 2 == 0) {
+                real.add((long) i);
+            }
+        }
+        real.add(real.get(0));
+        return real.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    private static void assertLogitsAt(EncoderModel model, EncoderInput in, long[] positions,
+                                       org.transformers4j.tensor.Tensor all, org.transformers4j.tensor.Tensor got,
+                                       String what) {
+        long[] shape = all.shape().toArray();
+        long[] want = Arrays.copyOfRange(shape, 1, shape.length);
+        want[0] = positions.length;
+        assertArrayEquals(want, got.shape().toArray(), what);
+        float[] a = all.toFloatArray(), g = got.toFloatArray();
+        int per = a.length / (in.batch() * in.seq());
+        for (int i = 0; i < positions.length; i++) {
+            assertClose(Arrays.copyOfRange(a, (int) positions[i] * per, (int) (positions[i] + 1) * per),
+                    Arrays.copyOfRange(g, i * per, (i + 1) * per), what + " position " + positions[i]);
+        }
+    }
+
+    /** A model with only the required methods: what the interface's defaults do. */
+    private record Plain(EncoderModel inner) implements EncoderModel {
+        @Override
+        public ModelConfig config() {
+            return inner.config();
+        }
+
+        @Override
+        public int vocabSize() {
+            return inner.vocabSize();
+        }
+
+        @Override
+        public int hiddenSize() {
+            return inner.hiddenSize();
+        }
+
+        @Override
+        public int maxPositions() {
+            return inner.maxPositions();
+        }
+
+        @Override
+        public Head head() {
+            return inner.head();
+        }
+
+        @Override
+        public EncoderOutput forward(EncoderInput in, boolean allHiddenStates, TensorArena out) {
+            return inner.forward(in, allHiddenStates, out);
+        }
+
+        @Override
+        public EncoderOutput forwardUnpadded(EncoderInput in, TensorArena out) {
+            return inner.forwardUnpadded(in, out);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
     private static EncoderInput fixtureInput(Path dir) {
         try (SafeTensors ref = SafeTensors.open(dir.resolve("reference.safetensors"))) {
             var shape = ref.shape("input_ids");

@@ -89,7 +89,8 @@ class PipelinesTest {
                     best = p[i] > p[best] ? i : best;
                 }
                 assertEquals(best, preds.get(0).tokenId());
-                assertEquals(p[best], preds.get(0).score(), 1e-9);
+                // the pipeline projects the mask row alone (another product kernel than for all rows): last bits
+                assertEquals(p[best], preds.get(0).score(), 1e-6);
             }
             for (int i = 1; i < preds.size(); i++) {
                 assertTrue(preds.get(i - 1).score() >= preds.get(i).score());

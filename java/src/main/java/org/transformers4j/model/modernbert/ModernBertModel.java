@@ -214,31 +214,58 @@ public final class ModernBertModel implements EncoderModel {
      */
     @Override
     public EncoderOutput forwardUnpadded(EncoderInput in, TensorArena out) {
-        PackedTokens packed = PackedTokens.of(in.batch(), in.seq(), in.ids(), in.attentionMask(), null,
-                in.absolutePositions());
-        if (packed == null || !packed.contiguous()) {
+        PackedTokens packed = pack(in);
+        if (packed == null) {
             return forward(in, false, out);
         }
         checkLength(in);
         guard.enter();
         try (TensorArena work = backend.scratch()) {
-            int n = packed.ids().length;
-            Tensor x = work.empty(n, cfg.hidden_size());
-            backend.embedding(tokens, backend.longs(packed.ids(), work, n), x);
-            embeddingNorm.apply(backend, x, null, null, x);
-            AttentionOptions scale = AttentionOptions.scaled((float) (1 / Math.sqrt(cfg.headDim())));
-            for (Layer layer : layers) {
-                try (TensorArena layerWork = backend.scratch()) {
-                    layerForward(layer, x, 1, n, packed.positions(), scale, packed.sequences(), null, layerWork);
-                }
-            }
-            finalNorm.apply(backend, x, null, null, x);
-            Tensor padded = packed.unpack(backend, x, work);
+            Tensor padded = packed.unpack(backend, packedLayers(packed, work), work);
             Tensor logits = head.forward(backend, padded, in, work, out);
             return new EncoderOutput(List.of(Rows.copyOut(backend, padded, in.batch(), in.seq(), out)), logits);
         } finally {
             guard.exit();
         }
+    }
+
+    /** The head over the rows asked for alone, after a packed pass where the input packs. */
+    @Override
+    public Tensor logitsAt(EncoderInput in, long[] positions, TensorArena out) {
+        Rows.checkPositions(this, in, positions);
+        checkLength(in);
+        guard.enter();
+        try (TensorArena work = backend.scratch()) {
+            PackedTokens packed = pack(in);
+            Tensor hidden = packed == null ? paddedLayers(in, null, null, work, out)
+                    : packed.unpack(backend, packedLayers(packed, work), work);
+            return Rows.headAt(backend, head, hidden, positions, work, out);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    /** The real tokens packed, or null where they cannot be (a mask with a hole: the band counts row positions). */
+    private static PackedTokens pack(EncoderInput in) {
+        PackedTokens packed = PackedTokens.of(in.batch(), in.seq(), in.ids(), in.attentionMask(), null,
+                in.absolutePositions());
+        return packed == null || !packed.contiguous() ? null : packed;
+    }
+
+    /** Every layer and the final norm over the packed tokens alone: their last hidden state [N, C] in work. */
+    private Tensor packedLayers(PackedTokens packed, TensorArena work) {
+        int n = packed.ids().length;
+        Tensor x = work.empty(n, cfg.hidden_size());
+        backend.embedding(tokens, backend.longs(packed.ids(), work, n), x);
+        embeddingNorm.apply(backend, x, null, null, x);
+        AttentionOptions scale = AttentionOptions.scaled((float) (1 / Math.sqrt(cfg.headDim())));
+        for (Layer layer : layers) {
+            try (TensorArena layerWork = backend.scratch()) {
+                layerForward(layer, x, 1, n, packed.positions(), scale, packed.sequences(), null, layerWork);
+            }
+        }
+        finalNorm.apply(backend, x, null, null, x);
+        return x;
     }
 
     private void checkLength(EncoderInput in) {
@@ -250,32 +277,46 @@ public final class ModernBertModel implements EncoderModel {
 
     private EncoderOutput run(EncoderInput in, boolean allHiddenStates, AttentionMaps maps, TensorArena out) {
         checkLength(in);
-        int b = in.batch(), s = in.seq();
         List<Tensor> hidden = new ArrayList<>();
         try (TensorArena work = backend.scratch()) {
-            Tensor x = work.empty((long) b * s, cfg.hidden_size());
-            backend.embedding(tokens, backend.longs(in.ids(), work, in.ids().length), x);
-            embeddingNorm.apply(backend, x, null, null, x);
-            if (allHiddenStates) {
-                hidden.add(Rows.copyOut(backend, x, b, s, out));
-            }
-            AttentionOptions padding = PaddingMask.apply(backend, AttentionOptions.scaled(
-                    (float) (1 / Math.sqrt(cfg.headDim()))), in.attentionMask(), b, s, work);
-            long[] positions = in.absolutePositions();
-            for (int i = 0; i < layers.size(); i++) {
-                try (TensorArena layerWork = backend.scratch()) {
-                    layerForward(layers.get(i), x, b, s, positions, padding, null, maps, layerWork);
-                }
-                if (i == layers.size() - 1) { // the last is listed after the final norm, as transformers lists it
-                    finalNorm.apply(backend, x, null, null, x);
-                }
-                if (allHiddenStates || i == layers.size() - 1) {
-                    hidden.add(Rows.copyOut(backend, x, b, s, out));
-                }
+            Tensor x = paddedLayers(in, allHiddenStates ? hidden : null, maps, work, out);
+            if (!allHiddenStates) {
+                hidden.add(Rows.copyOut(backend, x, in.batch(), in.seq(), out));
             }
             Tensor logits = head.forward(backend, x, in, work, out);
             return new EncoderOutput(List.copyOf(hidden), logits, maps == null ? List.of() : maps.layers());
         }
+    }
+
+    /**
+     * Every layer and the final norm over the padded rows: the last hidden state [B * S, C] in
+     * work; hidden (when not null) gets a copy in out after the embeddings and after each layer
+     * (the last after the final norm), maps (when not null) each layer's attention probabilities.
+     */
+    private Tensor paddedLayers(EncoderInput in, List<Tensor> hidden, AttentionMaps maps, TensorArena work,
+                                TensorArena out) {
+        int b = in.batch(), s = in.seq();
+        Tensor x = work.empty((long) b * s, cfg.hidden_size());
+        backend.embedding(tokens, backend.longs(in.ids(), work, in.ids().length), x);
+        embeddingNorm.apply(backend, x, null, null, x);
+        if (hidden != null) {
+            hidden.add(Rows.copyOut(backend, x, b, s, out));
+        }
+        AttentionOptions padding = PaddingMask.apply(backend, AttentionOptions.scaled(
+                (float) (1 / Math.sqrt(cfg.headDim()))), in.attentionMask(), b, s, work);
+        long[] positions = in.absolutePositions();
+        for (int i = 0; i < layers.size(); i++) {
+            try (TensorArena layerWork = backend.scratch()) {
+                layerForward(layers.get(i), x, b, s, positions, padding, null, maps, layerWork);
+            }
+            if (i == layers.size() - 1) { // the last is listed after the final norm, as transformers lists it
+                finalNorm.apply(backend, x, null, null, x);
+            }
+            if (hidden != null) {
+                hidden.add(Rows.copyOut(backend, x, b, s, out));
+            }
+        }
+        return x;
     }
 
     /**
