@@ -97,16 +97,18 @@ public interface EncoderModel extends AutoCloseable {
      * The head's logits at the given positions only, for heads that score every token (masked
      * LM, token classification, question answering, replaced-token detection): the rows of
      * {@link #forwardUnpadded}'s logits at flat positions b * S + s, as [P, ...] (a masked LM's
-     * [P, V], question answering's [P, 2], replaced-token detection's [P]), within rounding. Models
-     * that can run the head over those positions alone (a fill-mask pass then projects its mask
-     * tokens onto the vocabulary, not every token); the others compute every position and keep
-     * the rows asked for.
+     * [P, V], question answering's [P, 2], replaced-token detection's [P]), within rounding. The
+     * encoder families run the head over those positions alone (a fill-mask pass then projects
+     * its mask tokens onto the vocabulary, not every token); this default computes every position
+     * and keeps the rows asked for.
      *
      * @param input the tokens [B, S], their mask and token types
-     * @param positions flat positions b * S + s, each in [0, B * S); repeats allowed
+     * @param positions flat positions b * S + s of tokens the mask keeps, each in [0, B * S);
+     *     repeats allowed
      * @param out where the logits are allocated
      * @return the logits at those positions, [P, ...]
      * @throws IllegalArgumentException when the head does not score tokens or a position is outside the input
+     *     or at padding
      */
     default Tensor logitsAt(EncoderInput input, long[] positions, TensorArena out) {
         Rows.checkPositions(this, input, positions);

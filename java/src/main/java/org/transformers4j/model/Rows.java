@@ -1,6 +1,7 @@
 package org.transformers4j.model;
 
 import java.util.Arrays;
+import java.util.Objects;
 import org.transformers4j.backend.Backend;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
@@ -78,14 +79,18 @@ public final class Rows {
 
     /**
      * Checks a request for a head's logits at some positions ({@link EncoderModel#logitsAt}): a
-     * head that scores every token, and flat positions b * S + s inside the input.
+     * head that scores every token, and flat positions b * S + s of tokens the attention mask
+     * keeps (at padding a head's logits mean nothing).
      *
      * @param model the model asked
      * @param in its input
      * @param positions flat positions b * S + s
      * @throws IllegalArgumentException when the head does not score tokens or a position is outside the input
+     *     or at padding
      */
     public static void checkPositions(EncoderModel model, EncoderInput in, long[] positions) {
+        Objects.requireNonNull(in, "input");
+        Objects.requireNonNull(positions, "positions");
         EncoderModel.Head head = model.head();
         if (head == EncoderModel.Head.NONE || head == EncoderModel.Head.SEQUENCE_CLASSIFICATION) {
             throw new IllegalArgumentException("logits at positions need a head that scores every token; "
@@ -96,6 +101,11 @@ public final class Rows {
             if (positions[i] < 0 || positions[i] >= n) {
                 throw new IllegalArgumentException("position " + positions[i] + " (index " + i + ") is outside the "
                         + in.batch() + " x " + in.seq() + " input");
+            }
+            if (in.attentionMask() != null && in.attentionMask()[(int) positions[i]] == 0) {
+                throw new IllegalArgumentException("position " + positions[i] + " (index " + i + ", row "
+                        + positions[i] / in.seq() + ", token " + positions[i] % in.seq() + ") is padding: the"
+                        + " attention mask hides it");
             }
         }
     }

@@ -48,7 +48,7 @@ public final class AttentionMaps {
     void attend(Backend backend, Tensor q, Tensor k, Tensor v, AttentionOptions options,
                 RelativePositionBias.Pass positionBias, Tensor context, TensorArena arena) {
         if (positionBias != null) {
-            options = options.withBias(positionBias.whole(backend, arena));
+            options = options.withBias(positionBias.whole(backend));
         }
         Visible visible = null;
         if (options.window() > 0) {
@@ -143,7 +143,13 @@ public final class AttentionMaps {
         try (TensorArena host = TensorArena.confined()) { // the bias may be on a device
             Tensor bias = additive == null ? null : backend.toHost(additive, host);
             int mb = bias == null ? 1 : (int) bias.dim(0), mh = bias == null ? 1 : (int) bias.dim(1);
-            float[] m = new float[mb * mh * s * t];
+            long size = (long) mb * mh * s * t;
+            if (size > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("a mask of " + mb + " x " + mh + " x " + s + " x " + t
+                        + " values for attention probabilities is more than one array holds; ask for them over"
+                        + " fewer positions");
+            }
+            float[] m = new float[(int) size];
             for (int i = 0; i < mb; i++) {
                 for (int j = 0; j < mh; j++) {
                     for (int r = 0; r < s; r++) {

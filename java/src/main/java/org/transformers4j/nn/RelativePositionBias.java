@@ -78,7 +78,7 @@ public record RelativePositionBias(float[] table, int heads, int numBuckets, int
                     + maxKeys() + " positions fit");
         }
         float[] pad = padding.bias() == null ? null : hostPadding(backend, padding.bias(), batch, keys);
-        Pass pass = new Pass(this, distances(queries, keys), pad, batch, queries, keys);
+        Pass pass = new Pass(this, distances(queries, keys), pad, batch, queries, keys, work);
         if ((long) pass.rows() * queries * heads * keys <= tileValues) {
             pass.whole = pass.tile(backend, 0, pass.rows(), 0, queries, keys, work);
         }
@@ -114,12 +114,14 @@ public record RelativePositionBias(float[] table, int heads, int numBuckets, int
         private final float[][] distances;
         private final float[] padding; // [B or 1, T] or null
         private final int batch, queries, keys;
+        private final TensorArena work; // the pass's, for a whole bias built on demand
         private Tensor whole;
         // tiles of a pass come in two sizes (full, last) unless causal: kept for the pass's other layers
         private final Map<Integer, float[]> buffers = new LinkedHashMap<>();
 
         private Pass(RelativePositionBias bias, float[][] distances, float[] padding, int batch, int queries,
-                     int keys) {
+                     int keys, TensorArena work) {
+            this.work = work;
             this.bias = bias;
             this.distances = distances;
             this.padding = padding;
@@ -169,12 +171,15 @@ public record RelativePositionBias(float[] table, int heads, int numBuckets, int
         }
 
         /**
-         * The whole bias [B or 1, H, S, T] of the pass with its padding, in arena unless built
-         * already: what the attention probabilities of the pass are computed with, which are as
+         * The whole bias [B or 1, H, S, T] of the pass with its padding, built once for all its
+         * layers: what the attention probabilities of the pass are computed with, which are as
          * large.
          */
-        Tensor whole(Backend backend, TensorArena arena) {
-            return whole != null ? whole : tile(backend, rows() == 1 ? -1 : 0, rows(), 0, queries, keys, arena);
+        Tensor whole(Backend backend) {
+            if (whole == null) {
+                whole = tile(backend, rows() == 1 ? -1 : 0, rows(), 0, queries, keys, work);
+            }
+            return whole;
         }
 
         /** Options for batch rows b0 .. b0 + nb - 1 and keys 0 .. t - 1: key ranges cut to match. */
@@ -203,7 +208,12 @@ public record RelativePositionBias(float[] table, int heads, int numBuckets, int
          */
         private Tensor tile(Backend backend, int b0, int nb, int a, int n, int t, TensorArena arena) {
             int h = bias.heads;
-            float[] values = buffer(nb * h * n * t);
+            long size = (long) nb * h * n * t;
+            if (size > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("a position bias of " + nb + " x " + h + " x " + n + " x " + t
+                        + " values is more than one array holds; attend over fewer positions at once");
+            }
+            float[] values = buffer((int) size);
             int at = 0;
             for (int bb = 0; bb < nb; bb++) {
                 for (int head = 0; head < h; head++) {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.transformers4j.model.EncoderInput;
 import org.transformers4j.model.EncoderModel;
+import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 import org.transformers4j.tokenizer.BatchEncoding;
 import org.transformers4j.tokenizer.Encoding;
@@ -90,9 +91,14 @@ public final class FillMask implements AutoCloseable {
             }
             try (TensorArena arena = TensorArena.confined()) {
                 // the vocabulary projection runs over the mask tokens alone, not every token
-                float[] logits = model.logitsAt(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
-                        enc.typeIds()), at.stream().mapToLong(Long::longValue).toArray(), arena).toFloatArray();
-                int v = model.vocabSize();
+                Tensor scores = model.logitsAt(new EncoderInput(enc.batch(), enc.seq(), enc.ids(), enc.attentionMask(),
+                        enc.typeIds()), at.stream().mapToLong(Long::longValue).toArray(), arena);
+                if (scores.rank() != 2 || scores.dim(0) != at.size()) {
+                    throw new IllegalStateException("the masked LM head of " + model.config().source() + " gave logits "
+                            + scores.shape() + " for " + at.size() + " masks");
+                }
+                int v = (int) scores.dim(1);
+                float[] logits = scores.toFloatArray();
                 List<List<List<Prediction>>> out = new ArrayList<>();
                 int row = 0;
                 for (int b = 0; b < enc.batch(); b++) {

@@ -216,6 +216,56 @@ class AttentionMapsTest {
         }
     }
 
+    /**
+     * Decoding one target token at a time through the caches: each step's self-attention
+     * probabilities [B, H, 1, i + 1] and cross-attention [B, H, 1, T] are row i of the
+     * teacher-forced pass's.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"t5", "bart"})
+    void stepByStepDecodingGivesTheRowsOfTheWholePass(String name) {
+        Path dir = Fixtures.model(name);
+        try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(dir, cpu);
+             SafeTensors ref = SafeTensors.open(dir.resolve("reference.safetensors"));
+             TensorArena arena = TensorArena.confined()) {
+            int b = (int) ref.shape("input_ids").dim(0), s = (int) ref.shape("input_ids").dim(1);
+            int t = (int) ref.shape("decoder_input_ids").dim(1);
+            long[] mask = ref.loadLongs("attention_mask"), target = ref.loadLongs("decoder_input_ids");
+            var source = new EncoderInput(b, s, ref.loadLongs("input_ids"), mask, null);
+            DecoderOutput whole = model.forward(source, DecoderInput.of(b, t, target), false, true, arena).decoder();
+            try (Seq2SeqCache cache = model.encodeToCache(source, t)) {
+                for (int step = 0; step < t; step++) {
+                    long[] tokens = new long[b];
+                    for (int r = 0; r < b; r++) {
+                        tokens[r] = target[r * t + step];
+                    }
+                    DecoderOutput one = model.decode(DecoderInput.of(b, 1, tokens), cache, false, true, true, arena);
+                    for (int l = 0; l < whole.attentions().size(); l++) {
+                        assertRow(whole.attentions().get(l), one.attentions().get(l), step, step + 1,
+                                name + " self layer " + l + " step " + step);
+                        assertRow(whole.crossAttentions().get(l), one.crossAttentions().get(l), step, s,
+                                name + " cross layer " + l + " step " + step);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * got [B, H, 1, keys] equals row `row` of all [B, H, S, T] over its first keys (1e-5: products over
+     * one row or many round differently).
+     */
+    private static void assertRow(Tensor all, Tensor got, int row, int keys, String what) {
+        int b = (int) all.dim(0), h = (int) all.dim(1), s = (int) all.dim(2), t = (int) all.dim(3);
+        assertEquals(Shape.of(b, h, 1, keys), got.shape(), what);
+        float[] a = all.toFloatArray(), g = got.toFloatArray();
+        for (int bh = 0; bh < b * h; bh++) {
+            for (int j = 0; j < keys; j++) {
+                assertEquals(a[(bh * s + row) * t + j], g[bh * keys + j], 1e-5, what + " [" + bh + ", " + j + "]");
+            }
+        }
+    }
+
     /** T5 on a backend whose tensors are device memory: the position bias built there, the CPU's probabilities. */
     @Test
     void t5OnTheSimulatedGpuGivesTheCpusProbabilities() {

@@ -224,7 +224,7 @@ class UnpaddedEncoderTest {
     }
 
     @Test
-    void logitsAtRefusesAHeadWithoutTokenScoresAndPositionsOutsideTheInput() {
+    void logitsAtRefusesAHeadWithoutTokenScoresAndPositionsOutsideTheInputOrAtPadding() {
         try (EncoderModel seqcls = ModelRegistry.loadEncoder(Fixtures.model("bert-seqcls"), cpu);
              EncoderModel mlm = ModelRegistry.loadEncoder(Fixtures.model("bert-mlm"), cpu);
              TensorArena arena = TensorArena.confined()) {
@@ -235,7 +235,12 @@ class UnpaddedEncoderTest {
                 var p = assertThrows(IllegalArgumentException.class, () -> mlm.logitsAt(in, new long[] {0, bad}, arena));
                 assertTrue(p.getMessage().contains("position " + bad + " (index 1)"), p.getMessage());
             }
-            assertEquals(0, mlm.logitsAt(in, new long[0], arena).dim(0));
+            var n = assertThrows(NullPointerException.class, () -> mlm.logitsAt(in, null, arena));
+            assertEquals("positions", n.getMessage());
+            EncoderInput padded = new EncoderInput(2, 3, in.ids(), new long[] {1, 1, 1, 1, 1, 0}, null);
+            var pad = assertThrows(IllegalArgumentException.class, () -> mlm.logitsAt(padded, new long[] {5}, arena));
+            assertTrue(pad.getMessage().contains("position 5 (index 0, row 1, token 2) is padding"), pad.getMessage());
+            assertArrayEquals(new long[] {0, mlm.vocabSize()}, mlm.logitsAt(in, new long[0], arena).shape().toArray());
         }
     }
 
