@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
@@ -74,10 +75,14 @@ final class AttentionCommand extends CliCommand {
         check(head >= 0, "--head must be 0 or more, got " + head);
         check(!text.isEmpty(), "TEXT is empty");
         check(!Files.isDirectory(out), "--out " + out + " is a folder; give the picture's file name");
+        // the picture replaces the file whole (a rename over it): a device, pipe or link would be replaced too
+        check(!Files.exists(out, LinkOption.NOFOLLOW_LINKS) || Files.isRegularFile(out, LinkOption.NOFOLLOW_LINKS),
+                "--out " + out + " is not a regular file (a link, device or pipe); give the picture's file name");
         Path dir = model.dir();
         try (Tokenizer tokenizer = Tokenizer.inDirectory(dir); Backend backend = backendOptions.create();
              TensorArena arena = TensorArena.confined()) {
             Encoding enc = tokenizer.encode(text);
+            check(enc.length() > 0, "TEXT \"" + text + "\" gives no tokens");
             List<Tensor> maps = attentions(dir, backend, enc, arena);
             inRange("--layer", layer, 0, maps.size() - 1);
             Tensor p = maps.get(layer);

@@ -132,6 +132,30 @@ class AttentionCommandTest {
         assertTrue(folder.err().contains("is a folder"), folder.err());
     }
 
+    /**
+     * --out that is a link, a pipe or a device is refused (the picture replaces a file whole, by a
+     * rename), the thing left as it was; a text with no tokens is refused naming TEXT.
+     */
+    @Test
+    void anOutThatIsNotARegularFileAndATextWithoutTokensAreRefused(@TempDir Path tmp) throws Exception {
+        Path dir = JsonOutputTest.withBertTokenizer(tmp, "bert-mlm");
+        Path target = Files.writeString(tmp.resolve("target.svg"), "kept");
+        Path link = Files.createSymbolicLink(tmp.resolve("link.svg"), target);
+        Path fifo = tmp.resolve("pipe.svg");
+        boolean made = new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0;
+        for (Path out : made ? List.of(link, fifo) : List.of(link)) {
+            Run r = run("attention", "--model", dir.toString(), "--out", out.toString(), TEXT);
+            assertEquals(2, r.status(), r.err());
+            assertTrue(r.err().contains("is not a regular file"), r.err());
+            assertFalse(Files.isRegularFile(out, java.nio.file.LinkOption.NOFOLLOW_LINKS), out + " was replaced");
+        }
+        assertEquals("kept", Files.readString(target));
+        Run blank = run("attention", "--model", MainTest.withWordTokenizer(tmp, "bart").toString(), "--out",
+                tmp.resolve("blank.svg").toString(), "   ");
+        assertEquals(2, blank.status(), blank.err());
+        assertTrue(blank.err().contains("gives no tokens"), blank.err());
+    }
+
     /** An encoder-decoder model: its encoder's self-attention over the text, as encode returns it. */
     @Test
     void drawsAnEncoderDecodersEncoderAttention(@TempDir Path tmp) throws Exception {

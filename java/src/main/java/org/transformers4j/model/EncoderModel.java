@@ -116,10 +116,13 @@ public interface EncoderModel extends AutoCloseable {
             Tensor logits = forwardUnpadded(input, all).logits();
             long[] shape = logits.shape().toArray();
             long per = logits.shape().elements() / ((long) input.batch() * input.seq());
-            float[] values = logits.toFloatArray(), kept = new float[Math.toIntExact(positions.length * per)];
+            if ((long) positions.length * per > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException(positions.length + " positions x " + per + " logits each are more"
+                        + " than one array holds; ask for fewer positions at once");
+            }
+            float[] values = logits.toFloatArray(), kept = new float[(int) (positions.length * per)];
             for (int i = 0; i < positions.length; i++) {
-                System.arraycopy(values, Math.toIntExact(positions[i] * per), kept, Math.toIntExact(i * per),
-                        (int) per);
+                System.arraycopy(values, (int) (positions[i] * per), kept, (int) (i * per), (int) per);
             }
             long[] keptShape = new long[shape.length - 1];
             keptShape[0] = positions.length;

@@ -167,6 +167,10 @@ public interface Seq2SeqModel extends AutoCloseable {
      */
     default Seq2SeqOutput forward(EncoderInput source, DecoderInput target, boolean allHiddenStates,
                                   boolean outputAttentions, TensorArena out) {
+        if (target.batch() != source.batch()) {
+            throw new IllegalArgumentException("target batch " + target.batch() + " differs from the source batch "
+                    + source.batch());
+        }
         EncoderOutput encoded = encode(source, allHiddenStates, outputAttentions, out);
         try (Seq2SeqCache cache = newCache(encoded.lastHiddenState(), source.attentionMask(), target.seq())) {
             return new Seq2SeqOutput(encoded, decode(target, cache, allHiddenStates, false, outputAttentions, out));

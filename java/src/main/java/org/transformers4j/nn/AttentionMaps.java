@@ -98,6 +98,12 @@ public final class AttentionMaps {
                                  Visible visible, Tensor context, TensorArena arena) {
         int b = (int) q.dim(0), s = (int) q.dim(1), h = (int) q.dim(2), d = (int) q.dim(3);
         int t = (int) k.dim(1), kvHeads = (int) k.dim(2), group = h / kvHeads;
+        long values = (long) b * h * s * t;
+        if (values > Integer.MAX_VALUE - 8) { // nor could the caller read them into one array
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "attention probabilities [%d, %d,"
+                    + " %d, %d] of one layer are %.1f GiB, more than one array holds; ask for them over fewer or"
+                    + " shorter sequences", b, h, s, t, values * 4.0 / (1L << 30)));
+        }
         Tensor qh = headsFirst(backend, q, arena), kh = headsFirst(backend, k, arena);
         Tensor vh = headsFirst(backend, v, arena);
         Tensor probs = arena.empty(q.dtype(), b, h, s, t), ctx = arena.empty(q.dtype(), b, h, s, d);

@@ -76,6 +76,9 @@ public final class TensorArena implements AutoCloseable {
 
         @Override
         public Storage allocate(long bytes) {
+            // the arena's own checks (closed, another thread's) before a slab leaves the pool: after, it
+            // would stay leased to a lease that is never released again
+            MemorySegment.NULL.reinterpret(arena, null);
             return new HostStorage(lease.allocate(bytes, ALIGNMENT).reinterpret(arena, null));
         }
 
@@ -248,6 +251,7 @@ public final class TensorArena implements AutoCloseable {
      * @param dims the shape
      */
     public Tensor allocate(DType dtype, long... dims) {
+        requireOpen();
         Shape shape = Shape.of(dims);
         long bytes = Math.multiplyExact(shape.elements(), (long) dtype.byteSize());
         Storage block = blocks.allocate(Math.max(bytes, 1));
@@ -264,9 +268,16 @@ public final class TensorArena implements AutoCloseable {
      * @return the tensor
      */
     public Tensor empty(DType dtype, long... dims) {
+        requireOpen();
         Shape shape = Shape.of(dims);
         long bytes = Math.max(Math.multiplyExact(shape.elements(), (long) dtype.byteSize()), 1);
         return new Tensor(blocks.allocate(bytes), 0, shape, shape.contiguousStrides(), dtype);
+    }
+
+    private void requireOpen() {
+        if (!isOpen()) {
+            throw new IllegalStateException("tensor arena on " + device() + " is closed: nothing can be allocated in it");
+        }
     }
 
     private void requireHost(String what) {

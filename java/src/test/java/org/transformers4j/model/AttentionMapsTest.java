@@ -397,6 +397,26 @@ class AttentionMapsTest {
         return y;
     }
 
+    /**
+     * Probabilities too large for one array (T5 takes sources of any length) are refused with
+     * the sizes named, before they are built; the pass without them still runs.
+     */
+    @Test
+    void probabilitiesTooLargeForAnArrayAreRefusedNamingTheSizes() {
+        try (Seq2SeqModel t5 = ModelRegistry.loadSeq2Seq(Fixtures.model("t5"), cpu);
+             TensorArena arena = TensorArena.confined()) {
+            int s = 23171; // 4 heads x s x s overflows an int
+            long[] ids = new long[s];
+            java.util.Arrays.fill(ids, 5);
+            EncoderInput in = new EncoderInput(1, s, ids, null, null);
+            var e = assertThrows(IllegalArgumentException.class, () -> t5.encode(in, false, true, arena));
+            assertTrue(e.getMessage().contains("1 x 4 x " + s + " x " + s), e.getMessage());
+            var batch = assertThrows(IllegalArgumentException.class, () -> t5.forward(in,
+                    DecoderInput.of(2, 1, new long[] {0, 0}), false, true, arena));
+            assertEquals("target batch 2 differs from the source batch 1", batch.getMessage());
+        }
+    }
+
     /** A model that gives only the plain forward: the interface's default refuses probabilities, naming it. */
     @Test
     void aModelWithoutTheUnfusedPathRefusesNamingItself() {

@@ -62,4 +62,40 @@ class TensorTest {
             assertTrue(e.getMessage().contains("reached the simulated GPU"), e.getMessage());
         }
     }
+    /**
+     * A closed arena refuses to allocate with a message saying so, before anything is taken: a
+     * pooled arena used to lease a slab of the pool first and strand it (64 MiB a call), and one
+     * used from another thread than its own would do the same.
+     */
+    @Test
+    void aClosedOrForeignArenaRefusesToAllocateAndKeepsNoMemory() throws Exception {
+        for (TensorArena dead : new TensorArena[] {TensorArena.pooled(), TensorArena.confined(), TensorArena.shared()}) {
+            dead.close();
+            long before = TensorArena.poolBytes();
+            for (int i = 0; i < 4; i++) {
+                var e = assertThrows(IllegalStateException.class, () -> dead.empty(1 << 20));
+                assertTrue(e.getMessage().contains("is closed"), e.getMessage());
+                assertThrows(IllegalStateException.class, () -> dead.zeros(3));
+            }
+            assertTrue(TensorArena.poolBytes() <= before, "the pool grew from " + before + " to "
+                    + TensorArena.poolBytes() + " bytes");
+        }
+        try (TensorArena mine = TensorArena.pooled()) {
+            long before = TensorArena.poolBytes();
+            var thrown = new java.util.concurrent.atomic.AtomicReference<Throwable>();
+            Thread other = Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < 4; i++) {
+                    try {
+                        mine.empty(1 << 20);
+                    } catch (Throwable t) {
+                        thrown.set(t);
+                    }
+                }
+            });
+            other.join();
+            assertTrue(thrown.get() instanceof WrongThreadException, "from another thread: " + thrown.get());
+            assertTrue(TensorArena.poolBytes() <= before, "the pool grew from " + before + " to "
+                    + TensorArena.poolBytes() + " bytes");
+        }
+    }
 }
