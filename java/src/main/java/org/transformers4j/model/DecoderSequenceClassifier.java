@@ -3,6 +3,7 @@ package org.transformers4j.model;
 import java.util.List;
 import java.util.Objects;
 import org.transformers4j.nn.KvCache;
+import org.transformers4j.nn.PackedTokens;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 
@@ -21,6 +22,8 @@ import org.transformers4j.tensor.TensorArena;
  *       keeps its last position the attention mask marks real, which is what transformers gives
  *       for that row alone.</li>
  * </ul>
+ * {@link #forwardUnpadded} (what the pipelines call) runs the rows' kept tokens packed, without
+ * the padding, and projects only the pooled positions.
  */
 public final class DecoderSequenceClassifier implements EncoderModel {
     private final TransformerDecoder decoder;
@@ -76,12 +79,7 @@ public final class DecoderSequenceClassifier implements EncoderModel {
     public EncoderOutput forward(EncoderInput in, boolean allHiddenStates, boolean outputAttentions,
                                  TensorArena out) {
         int b = in.batch(), s = in.seq();
-        for (long id : in.ids()) {
-            if (id < 0 || id >= vocab) {
-                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + vocab
-                        + " of " + config().source());
-            }
-        }
+        checkIds(in);
         try (TensorArena work = TensorArena.confined()) {
             DecoderInput input = new DecoderInput(b, s, in.ids(), in.attentionMask(), null);
             DecoderOutput full;
@@ -100,6 +98,47 @@ public final class DecoderSequenceClassifier implements EncoderModel {
             }
             List<Tensor> hidden = full.hiddenStates(); // all of them, or the last only
             return new EncoderOutput(copied(hidden, out), out.of(pooled, b, labels), copied(full.attentions(), out));
+        }
+    }
+
+    /**
+     * The batch without its padding: each row's kept tokens (one run of them per row) packed end
+     * to end, every layer run over them alone and the score projection at each row's pooled
+     * token only; what {@link #forward} gives at the real positions, within rounding. A row
+     * whose mask has a hole, or whose pooled token is one the mask hides, runs the padded pass.
+     */
+    @Override
+    public EncoderOutput forwardUnpadded(EncoderInput in, TensorArena out) {
+        checkIds(in);
+        int b = in.batch(), s = in.seq();
+        long[] positions = new long[b * s];
+        for (int i = 0; i < positions.length; i++) {
+            positions[i] = i % s; // what the padded pass gives every row (transformers' default position ids)
+        }
+        PackedTokens packed = PackedTokens.of(b, s, in.ids(), in.attentionMask(), null, positions);
+        if (packed == null || !packed.contiguous()) {
+            return forward(in, false, out);
+        }
+        long[] pooled = new long[b];
+        for (int r = 0; r < b; r++) {
+            int at = pooledPosition(padTokenId, in.ids(), in.attentionMask(), b, s, r), first = 0;
+            while (first < s && in.attentionMask()[r * s + first] == 0) {
+                first++;
+            }
+            if (in.attentionMask()[r * s + at] == 0) {
+                return forward(in, false, out);
+            }
+            pooled[r] = packed.sequences().starts()[r] + (at - first); // the row's kept tokens are one run
+        }
+        return decoder.packedPass(packed, pooled, out);
+    }
+
+    private void checkIds(EncoderInput in) {
+        for (long id : in.ids()) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + vocab
+                        + " of " + config().source());
+            }
         }
     }
 

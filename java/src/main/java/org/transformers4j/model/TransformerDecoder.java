@@ -13,6 +13,7 @@ import org.transformers4j.nn.KvCache;
 import org.transformers4j.nn.LayerStep;
 import org.transformers4j.nn.Linear;
 import org.transformers4j.nn.Norm;
+import org.transformers4j.nn.PackedTokens;
 import org.transformers4j.nn.PaddingMask;
 import org.transformers4j.tensor.BFloat16;
 import org.transformers4j.tensor.DType;
@@ -201,6 +202,41 @@ public final class TransformerDecoder extends TransformerBase implements Decoder
             return new DecoderOutput(List.copyOf(hidden),
                     backend.toHost(logits, out).reshape(b, lastLogitsOnly ? 1 : s, v),
                     maps == null ? List.of() : maps.layers());
+        }
+    }
+
+    /**
+     * A pass over packed sequences (a padded batch's kept tokens, each row's one run; no cache):
+     * every layer over the kept tokens alone, each sequence attending causally over its own, at
+     * the position ids the padded rows give them; then the final norm and the head at the given
+     * packed rows alone. Returns the last hidden state at its padded positions [B, S, C] (zeros
+     * at padding) and the head's logits [P, V], both in out.
+     */
+    EncoderOutput packedPass(PackedTokens packed, long[] headRows, TensorArena out) {
+        guard.enter();
+        try (TensorArena work = backend.scratch()) {
+            for (long p : packed.positions()) {
+                if (p < 0 || p >= maxPositions()) {
+                    throw new IllegalArgumentException("position " + p + " is outside the context of " + maxPositions()
+                            + " positions of " + config.source());
+                }
+            }
+            Tensor x = embed(packed.ids(), packed.positions(), work);
+            LayerStep step = LayerStep.packedEncoder(packed.sequences(), AttentionOptions.scaled(1f))
+                    .withPositions(packed.positions());
+            for (int i = 0; i < parts.layers().size(); i++) {
+                try (TensorArena layerWork = backend.scratch()) {
+                    parts.layers().get(i).forward(backend, x, step, i, layerWork);
+                }
+            }
+            Tensor last = parts.finalNorm().forward(backend, x, null, work);
+            Tensor rows = Rows.at(backend, last, headRows, work);
+            Tensor logits = Rows.target(backend, out, work).empty(headRows.length, parts.lmHead().outFeatures());
+            backend.linear(rows, parts.lmHead().weight(), parts.lmHead().bias(), Activation.NONE, logits);
+            Tensor hidden = Rows.copyOut(backend, packed.unpack(backend, last, work), packed.batch(), packed.seq(), out);
+            return new EncoderOutput(List.of(hidden), backend.toHost(logits, out));
+        } finally {
+            guard.exit();
         }
     }
 

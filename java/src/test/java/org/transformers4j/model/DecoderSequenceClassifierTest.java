@@ -17,7 +17,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.transformers4j.Fixtures;
+import org.transformers4j.backend.Backend;
 import org.transformers4j.backend.cpu.CpuBackend;
 import org.transformers4j.checkpoint.Checkpoint;
 import org.transformers4j.checkpoint.CheckpointException;
@@ -26,6 +29,7 @@ import org.transformers4j.checkpoint.SafeTensors;
 import org.transformers4j.checkpoint.SafeTensorsWriter;
 import org.transformers4j.nn.KvCache;
 import org.transformers4j.pipeline.TextClassifier;
+import org.transformers4j.tensor.SimulatedGpuBackend;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.TensorArena;
 import org.transformers4j.tokenizer.Tokenizer;
@@ -124,6 +128,56 @@ class DecoderSequenceClassifierTest {
                 }
             }
             assertTrue(err / mag < 1e-5, "relative error " + err / mag);
+        }
+    }
+
+    /**
+     * The classifier without its padding (right- and left-padded rows and a full one, on the CPU
+     * and on device memory): the labels and the last hidden state at real positions of the padded
+     * pass; a mask with a hole runs padded.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"cpu", "simulated-gpu"})
+    void theUnpaddedPassGivesThePaddedPassesLabels(String where, @TempDir Path tmp) throws IOException {
+        float[] score = new float[3 * 48];
+        Random rnd = new Random(9);
+        for (int i = 0; i < score.length; i++) {
+            score[i] = (float) (rnd.nextGaussian() * 0.3);
+        }
+        Path dir = llamaClassifier(tmp, score);
+        int b = 3, s = 9;
+        long[] ids = new long[b * s], mask = new long[b * s];
+        for (int i = 0; i < ids.length; i++) {
+            int r = i / s, j = i % s;
+            boolean real = r == 0 ? j < 5 : r == 1 ? j >= 3 : true; // right-padded, left-padded, full
+            ids[i] = real ? 3 + (i * 31) % 90 : 0; // 0 is the config's pad_token_id
+            mask[i] = real ? 1 : 0;
+        }
+        try (Backend backend = where.equals("cpu") ? CpuBackend.create() : SimulatedGpuBackend.create();
+             EncoderModel model = ModelRegistry.loadEncoder(dir, backend); TensorArena arena = TensorArena.confined()) {
+            var in = new EncoderInput(b, s, ids, mask, null);
+            EncoderOutput padded = model.forward(in, false, arena), packed = model.forwardUnpadded(in, arena);
+            assertClose(padded.logits().toFloatArray(), packed.logits().toFloatArray(), "labels");
+            float[] want = padded.lastHiddenState().toFloatArray(), got = packed.lastHiddenState().toFloatArray();
+            for (int i = 0; i < b * s; i++) {
+                if (mask[i] == 1) {
+                    assertClose(java.util.Arrays.copyOfRange(want, i * 48, i * 48 + 48),
+                            java.util.Arrays.copyOfRange(got, i * 48, i * 48 + 48), "hidden state at " + i);
+                }
+            }
+            long[] holey = mask.clone();
+            holey[2 * s + 4] = 0;
+            var withHole = new EncoderInput(b, s, ids, holey, null);
+            assertClose(model.forward(withHole, false, arena).logits().toFloatArray(),
+                    model.forwardUnpadded(withHole, arena).logits().toFloatArray(), "labels with a hole");
+        }
+    }
+
+    /** Max |got - want| within 1e-5 of max(1, |want|). */
+    private static void assertClose(float[] want, float[] got, String what) {
+        assertEquals(want.length, got.length, what);
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(want[i], got[i], 1e-5 * Math.max(1, Math.abs(want[i])), what + " [" + i + "]");
         }
     }
 
