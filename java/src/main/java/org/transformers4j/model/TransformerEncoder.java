@@ -144,9 +144,10 @@ public final class TransformerEncoder extends TransformerBase implements Encoder
         guard.enter();
         try (TensorArena work = backend.scratch()) {
             PackedTokens packed = pack(in);
-            Tensor hidden = packed == null ? paddedLayers(in, null, null, work, out)
-                    : packed.unpack(backend, packedLayers(packed, work), work);
-            return Rows.headAt(backend, head, hidden, positions, work, out);
+            if (packed == null) {
+                return Rows.headAt(backend, head, paddedLayers(in, null, null, work, out), positions, work, out);
+            }
+            return Rows.headAt(backend, head, packedLayers(packed, work), packed.packedIndices(positions), work, out);
         } finally {
             guard.exit();
         }

@@ -105,6 +105,29 @@ public record PackedTokens(long[] ids, long[] positions, long[] types, LayerStep
     }
 
     /**
+     * Where kept tokens lie among the packed ones.
+     *
+     * @param flat flat positions b * S + s of the padded batch, each one the mask keeps
+     * @return their indices among the packed tokens
+     * @throws IllegalArgumentException for a position outside the batch or one the mask hides
+     */
+    public long[] packedIndices(long[] flat) {
+        int[] before = new int[mask.length]; // kept tokens before each position, over the whole batch
+        for (int i = 1; i < mask.length; i++) {
+            before[i] = before[i - 1] + (int) mask[i - 1];
+        }
+        long[] out = new long[flat.length];
+        for (int i = 0; i < flat.length; i++) {
+            if (flat[i] < 0 || flat[i] >= mask.length || mask[(int) flat[i]] == 0) {
+                throw new IllegalArgumentException("position " + flat[i] + " is not a kept token of the " + batch
+                        + " x " + seq + " batch");
+            }
+            out[i] = before[(int) flat[i]];
+        }
+        return out;
+    }
+
+    /**
      * The packed hidden states x: [kept, C] put back at their padded positions of a new [B * S, C]
      * tensor of work, zeros where the mask hides a position; one copy per run of kept tokens.
      *
