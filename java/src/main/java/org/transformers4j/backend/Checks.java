@@ -142,6 +142,24 @@ public final class Checks {
     }
 
     /**
+     * Requires that an output is either the very same view as an input (an operation in place)
+     * or shares no memory with it: the kernels read and write element by element, so an output
+     * that overlaps its input shifted or strided differently would read values already written.
+     *
+     * @param name the output's name, for the message
+     * @param out the output
+     * @param inputName the input's name
+     * @param in the input, or null (accepted)
+     * @throws IllegalArgumentException when they overlap without being the same view
+     */
+    public static void sameOrDisjoint(String name, Tensor out, String inputName, Tensor in) {
+        if (in != null && !TensorMemory.sameView(out, in) && TensorMemory.overlaps(out, in)) {
+            throw new IllegalArgumentException(name + " overlaps " + inputName + " without being the same view of it"
+                    + " (an output may be its input exactly, in place, or share none of its memory)");
+        }
+    }
+
+    /**
      * Requires per-batch lengths (when present) of length batch with values in [0, max].
      *
      * @param name the argument's name, for the message

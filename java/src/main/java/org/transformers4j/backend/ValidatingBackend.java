@@ -1,6 +1,7 @@
 package org.transformers4j.backend;
 
 import java.lang.foreign.ValueLayout;
+import java.util.Objects;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Tensor;
 import org.transformers4j.tensor.internal.TensorMemory;
@@ -68,6 +69,7 @@ public abstract class ValidatingBackend implements Backend {
 
     @Override
     public final void linear(Tensor x, Tensor w, Tensor bias, Activation act, Tensor y) {
+        Objects.requireNonNull(act, "act");
         Checks.tensor("x", x, 2, device(), floatType());
         Checks.tensor("w", w, 2, device(), w != null && w.dtype() == DType.I8 && int8Products() ? DType.I8
                 : matrixType(w));
@@ -110,6 +112,7 @@ public abstract class ValidatingBackend implements Backend {
         if (beta != null) {
             Checks.tensor("beta", beta, 1, device(), floatType());
             Checks.shape("beta", beta, cols);
+            Checks.disjoint("y", y, "beta", beta);
         }
         normImpl(x, residual, sumOut, gamma, beta, eps, y, x.shape().elements() / cols, cols, false);
     }
@@ -139,6 +142,14 @@ public abstract class ValidatingBackend implements Backend {
         if (!(eps >= 0.0f) || !Float.isFinite(eps)) {
             throw new IllegalArgumentException("eps must be finite and >= 0, got " + eps);
         }
+        for (Tensor written : new Tensor[] {y, sumOut}) {
+            if (written != null) {
+                String name = written == y ? "y" : "sumOut";
+                Checks.sameOrDisjoint(name, written, "x", x);
+                Checks.sameOrDisjoint(name, written, "residual", residual);
+                Checks.disjoint(name, written, "gamma", gamma);
+            }
+        }
         return cols;
     }
 
@@ -150,6 +161,7 @@ public abstract class ValidatingBackend implements Backend {
 
     @Override
     public final void softmax(Tensor x, SoftmaxOptions o, Tensor y) {
+        Objects.requireNonNull(o, "options");
         Checks.tensor("x", x, 4, device(), floatType());
         Checks.contiguous("x", x);
         sameShapeContiguous("y", y, x);
@@ -167,12 +179,15 @@ public abstract class ValidatingBackend implements Backend {
         if (o.mask() != null) {
             Checks.tensor("mask", o.mask(), 4, device());
             ms = Checks.broadcastStrides("mask", o.mask(), new long[] {b, h, s, t}, true);
+            Checks.disjoint("y", y, "mask", o.mask());
         }
+        Checks.sameOrDisjoint("y", y, "x", x);
         softmaxImpl(x, o, y, new SoftmaxShape(b, h, s, t, ms[0], ms[1], ms[2]));
     }
 
     @Override
     public final void attention(Tensor q, Tensor k, Tensor v, AttentionOptions o, Tensor out) {
+        Objects.requireNonNull(o, "options");
         Checks.tensor("q", q, 4, device(), floatType());
         Checks.tensor("k", k, 4, device(), floatType());
         Checks.tensor("v", v, 4, device(), floatType());
@@ -219,6 +234,8 @@ public abstract class ValidatingBackend implements Backend {
         Checks.contiguous("a", a);
         sameShapeContiguous("b", b, a);
         sameShapeContiguous("y", y, a);
+        Checks.sameOrDisjoint("y", y, "a", a);
+        Checks.sameOrDisjoint("y", y, "b", b);
         addImpl(a, b, y, a.shape().elements());
     }
 
@@ -238,6 +255,7 @@ public abstract class ValidatingBackend implements Backend {
         Checks.contiguous("x", x);
         sameShapeContiguous("y", y, x);
         Checks.finite("alpha", alpha);
+        Checks.sameOrDisjoint("y", y, "x", x);
         scaleImpl(x, alpha, y, x.shape().elements());
     }
 
@@ -260,31 +278,39 @@ public abstract class ValidatingBackend implements Backend {
 
     @Override
     public final void activation(Activation act, Tensor x, Tensor y) {
+        Objects.requireNonNull(act, "act");
         Checks.tensor("x", x, -1, device(), floatType());
         Checks.contiguous("x", x);
         sameShapeContiguous("y", y, x);
+        Checks.sameOrDisjoint("y", y, "x", x);
         biasActivationImpl(act, x, null, y, 1, x.shape().elements());
     }
 
     @Override
     public final void biasActivation(Activation act, Tensor x, Tensor bias, Tensor y) {
+        Objects.requireNonNull(act, "act");
         Checks.tensor("x", x, 2, device(), floatType());
         Checks.contiguous("x", x);
         sameShapeContiguous("y", y, x);
         if (bias != null) {
             Checks.tensor("bias", bias, 1, device(), floatType());
             Checks.shape("bias", bias, x.dim(1));
+            Checks.disjoint("y", y, "bias", bias);
         }
+        Checks.sameOrDisjoint("y", y, "x", x);
         biasActivationImpl(act, x, bias, y, x.dim(0), x.dim(1));
     }
 
     @Override
     public final void gatedActivation(Activation act, Tensor gate, Tensor up, Tensor y) {
+        Objects.requireNonNull(act, "act");
         Checks.tensor("gate", gate, 2, device(), floatType());
         Checks.tensor("up", up, 2, device(), floatType());
         Checks.tensor("y", y, 2, device(), floatType());
         Checks.shape("up", up, gate.shape().toArray());
         Checks.shape("y", y, gate.shape().toArray());
+        Checks.sameOrDisjoint("y", y, "gate", gate);
+        Checks.sameOrDisjoint("y", y, "up", up);
         gatedActivationImpl(act, gate, up, y);
     }
 
@@ -303,6 +329,7 @@ public abstract class ValidatingBackend implements Backend {
             throw new IllegalArgumentException("invFreq must have 1 to D / 2 = " + x.dim(3) / 2 + " entries, has "
                     + invFreq.dim(0));
         }
+        Checks.disjoint("x", x, "invFreq", invFreq);
         ropeImpl(x, positions, invFreq);
     }
 
@@ -316,6 +343,8 @@ public abstract class ValidatingBackend implements Backend {
         Checks.tensor("out", out, 2, device(), floatType());
         Checks.shape("out", out, n, table.dim(1));
         Checks.contiguous("out", out);
+        Checks.disjoint("out", out, "table", table);
+        Checks.disjoint("out", out, "ids", ids);
         long[] values = idValues(ids);
         for (int i = 0; i < values.length; i++) {
             long id = values[i];

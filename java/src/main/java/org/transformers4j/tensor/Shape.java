@@ -43,14 +43,18 @@ public final class Shape {
     }
 
     /**
-     * Total number of elements (1 for rank 0); throws on overflow.
+     * Total number of elements (1 for rank 0); an IllegalArgumentException on overflow.
      *
      * @return the number of elements
      */
     public long elements() {
         long n = 1;
         for (long d : dims) {
-            n = Math.multiplyExact(n, d);
+            if (d != 0 && n > Long.MAX_VALUE / d) {
+                throw new IllegalArgumentException("shape " + Arrays.toString(dims) + " has more elements than a long"
+                        + " counts");
+            }
+            n *= d;
         }
         return n;
     }

@@ -50,6 +50,20 @@ public final class Tensor {
         this.shape = shape;
         this.strides = strides;
         this.dtype = dtype;
+        checkWithinStorage();
+    }
+
+    /**
+     * Every view lies within its block: the kernels trust a tensor's shape, strides and offset,
+     * so a view reaching past its memory would let native code read or write outside it.
+     */
+    private void checkWithinStorage() {
+        long start = offset < 0 || offset > Long.MAX_VALUE / dtype.byteSize() ? -1 : offset * dtype.byteSize();
+        long span = byteSpan();
+        if (start < 0 || span < 0 || span > storage.byteSize() - start) {
+            throw new IllegalArgumentException("a view of shape " + shape + ", strides " + Arrays.toString(strides)
+                    + " at element " + offset + " lies outside its " + storage.byteSize() + "-byte block");
+        }
     }
 
     /**
@@ -96,7 +110,11 @@ public final class Tensor {
      * @return the stride
      */
     public long stride(int i) {
-        return strides[i < 0 ? strides.length + i : i];
+        int j = i < 0 ? strides.length + i : i;
+        if (j < 0 || j >= strides.length) {
+            throw new IllegalArgumentException("dimension " + i + " out of range for rank " + strides.length);
+        }
+        return strides[j];
     }
 
     /** {@return a copy of the strides in elements} */
@@ -137,11 +155,15 @@ public final class Tensor {
         if (shape.elements() == 0) {
             return 0;
         }
-        long last = 0;
-        for (int i = 0; i < strides.length; i++) {
-            last += (shape.dim(i) - 1) * strides[i];
+        try {
+            long last = 0;
+            for (int i = 0; i < strides.length; i++) {
+                last = Math.addExact(last, Math.multiplyExact(shape.dim(i) - 1, strides[i]));
+            }
+            return Math.multiplyExact(last + 1, (long) dtype.byteSize());
+        } catch (ArithmeticException e) {
+            return -1; // more than a long counts: outside any block
         }
-        return (last + 1) * dtype.byteSize();
     }
 
     /** A view of the whole of this tensor's host memory (the storage's block, not just this view). */
@@ -183,7 +205,7 @@ public final class Tensor {
      */
     public Tensor narrow(int dim, long start, long length) {
         long size = shape.dim(dim);
-        if (start < 0 || length < 0 || start + length > size) {
+        if (start < 0 || length < 0 || start > size || length > size - start) {
             throw new IllegalArgumentException("narrow(" + dim + ", " + start + ", " + length
                     + ") is outside dimension of size " + size);
         }
@@ -201,6 +223,9 @@ public final class Tensor {
      */
     public Tensor transpose(int a, int b) {
         int da = a < 0 ? rank() + a : a, db = b < 0 ? rank() + b : b;
+        if (da < 0 || da >= rank() || db < 0 || db >= rank()) {
+            throw new IllegalArgumentException("transpose(" + a + ", " + b + ") of a tensor of rank " + rank());
+        }
         long[] dims = shape.toArray(), st = strides.clone();
         long d = dims[da];
         dims[da] = dims[db];

@@ -122,4 +122,54 @@ class BadInputTest {
                 arena.zeros(1, 3, 2, 4)));
         rejects("cannot reshape", () -> m.narrow(1, 0, 3).reshape(18));
     }
+    /**
+     * Views whose bounds overflow a long cannot be made (one such view reached a kernel with a
+     * size of 2^62 and crashed the JVM), nor any view reaching past its memory.
+     */
+    @Test
+    void viewsOutsideTheirMemoryCannotBeMade() {
+        long big = 1L << 62;
+        Tensor x = arena.zeros(1, 4);
+        rejects("outside dimension", () -> x.narrow(1, big, big));
+        rejects("outside dimension", () -> x.narrow(1, 3, Long.MAX_VALUE));
+        rejects("outside dimension", () -> x.narrow(1, 5, 0));
+        rejects("transpose(0, 5)", () -> x.transpose(0, 5));
+        rejects("transpose(-3, 0)", () -> x.transpose(-3, 0));
+        rejects("out of range", () -> x.stride(5));
+        rejects("more elements than a long", () -> arena.zeros(1L << 62, 4));
+        rejects("more elements than a long", () -> x.reshape(1L << 32, 1L << 32, 6));
+        Tensor ids = arena.allocate(DType.I64, 4);
+        rejects("outside dimension", () -> ids.narrow(0, 3L << 61, big));
+    }
+
+    /**
+     * An output may be its input exactly (in place) or share none of it; one that overlaps it
+     * shifted gave silently wrong results, and so did outputs over a mask, a table or rotary
+     * frequencies the operation reads.
+     */
+    @Test
+    void outputsOverlappingTheirInputsOtherThanInPlaceAreRefused() {
+        Tensor buf = arena.zeros(9), a = buf.narrow(0, 0, 8), shifted = buf.narrow(0, 1, 8);
+        rejects("y overlaps a", () -> cpu.add(a, arena.zeros(8), shifted));
+        rejects("y overlaps x", () -> cpu.scale(a, 2f, shifted));
+        rejects("y overlaps x", () -> cpu.activation(Activation.GELU, a, shifted));
+        Tensor rows = arena.zeros(25);
+        rejects("y overlaps x", () -> cpu.layerNorm(rows.narrow(0, 0, 24).reshape(3, 8), null, null, arena.zeros(8),
+                null, 1e-5f, rows.narrow(0, 1, 24).reshape(3, 8)));
+        Tensor table = arena.zeros(4, 8);
+        rejects("out overlaps table", () -> cpu.embedding(table, cpu.longs(new long[] {0, 1, 2}, arena, 3),
+                table.narrow(0, 1, 3)));
+        Tensor scores = arena.zeros(1, 1, 2, 4);
+        rejects("y overlaps mask", () -> cpu.softmax(arena.zeros(1, 1, 2, 4), SoftmaxOptions.scaled(1f)
+                .withMask(scores.narrow(2, 0, 1)), scores));
+        Tensor q = arena.zeros(1, 2, 1, 8);
+        rejects("x overlaps invFreq", () -> cpu.rope(q, new long[] {0, 1}, q.reshape(16).narrow(0, 0, 4)));
+        // in place is fine, and computes what a separate output does
+        Tensor x = arena.of(new float[] {1, 2, 3, 4, 5, 6, 7, 8}, 8), twice = arena.zeros(8);
+        cpu.add(x, x, twice);
+        cpu.add(x, x, x);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(twice.toFloatArray(), x.toFloatArray());
+        var e = assertThrows(NullPointerException.class, () -> cpu.activation(null, x, x));
+        org.junit.jupiter.api.Assertions.assertEquals("act", e.getMessage());
+    }
 }

@@ -20,4 +20,9 @@ public record HostStorage(MemorySegment memory) implements Storage {
     public boolean isAlive() {
         return memory.scope().isAlive();
     }
+
+    @Override
+    public long byteSize() {
+        return memory.byteSize();
+    }
 }

@@ -14,4 +14,7 @@ public sealed interface Storage permits HostStorage, DeviceStorage {
 
     /** {@return whether the arena that owns the memory is still open} */
     boolean isAlive();
+
+    /** {@return the bytes of the block, which every view of it lies within} */
+    long byteSize();
 }

@@ -140,6 +140,28 @@ public final class TensorMemory {
     }
 
     /**
+     * Whether two tensors are the same view of the same memory: one dtype, shape and strides,
+     * and one first element's address (host or one device's), whichever objects describe them.
+     *
+     * @param a a tensor
+     * @param b another
+     * @return whether they name the same elements in the same layout
+     */
+    public static boolean sameView(Tensor a, Tensor b) {
+        if (a.dtype() != b.dtype() || !a.shape().equals(b.shape()) || !java.util.Arrays.equals(a.strides(), b.strides())) {
+            return false;
+        }
+        Storage sa = storage(a), sb = storage(b);
+        if (sa instanceof HostStorage && sb instanceof HostStorage) {
+            return host(a).address() == host(b).address();
+        }
+        if (sa instanceof DeviceStorage da && sb instanceof DeviceStorage db && da.device().equals(db.device())) {
+            return da.address(access().byteOffset(a)) == db.address(access().byteOffset(b));
+        }
+        return false;
+    }
+
+    /**
      * Whether the byte ranges of two views intersect: both in host memory with overlapping
      * addresses, or both in one device's memory with overlapping device addresses.
      *
