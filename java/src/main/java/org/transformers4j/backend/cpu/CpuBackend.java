@@ -9,6 +9,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.WeakHashMap;
 import org.transformers4j.backend.Activation;
 import org.transformers4j.backend.AttentionOptions;
@@ -19,6 +20,7 @@ import org.transformers4j.backend.SoftmaxOptions;
 import org.transformers4j.backend.SoftmaxShape;
 import org.transformers4j.backend.ValidatingBackend;
 import org.transformers4j.backend.Checks;
+import org.transformers4j.checkpoint.StoredTensor;
 import org.transformers4j.tensor.BFloat16;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Device;
@@ -67,6 +69,12 @@ public final class CpuBackend extends ValidatingBackend {
 
     private final boolean useOpenBlas;
     private final MemorySegment blasSgemm;
+    /**
+     * The matrices this backend's weight policy made ({@link #weightMatrix}): constant for their
+     * lifetime, so packed (or quantized) once on first use and the packing kept. Any other float
+     * matrix may change between calls and runs unpacked.
+     */
+    private final Set<Tensor> constant = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
     /** Weights packed on first use, freed with the weight tensor (automatic arenas). */
     private final Map<Tensor, MemorySegment> packed = Collections.synchronizedMap(new WeakHashMap<>());
     /** bfloat16 weights packed on first use for t4j_linear_bf16dot (bfloat16 arithmetic only). */
@@ -203,10 +211,23 @@ public final class CpuBackend extends ValidatingBackend {
     @Override
     public Tensor weightMatrix(Tensor hostValues, TensorArena arena) {
         Checks.tensor("hostValues", hostValues, 2, Device.CPU, DType.F32);
-        if (weightType == DType.F32) {
-            return hostValues;
-        }
-        return BFloat16.rounded(hostValues, arena);
+        return constant(weightType == DType.F32 ? hostValues : BFloat16.rounded(hostValues, arena));
+    }
+
+    /** As the interface does it, the result marked constant (packed once when a product uses it). */
+    @Override
+    public Tensor weightMatrix(StoredTensor stored, TensorArena arena) {
+        return constant(super.weightMatrix(stored, arena));
+    }
+
+    /** {@return how many weight matrices are packed now (for tests)} */
+    int packedWeights() {
+        return packed.size() + bf16Dot.size();
+    }
+
+    private Tensor constant(Tensor w) {
+        constant.add(w);
+        return w;
     }
 
     /** {@return whether matrix products go to OpenBLAS} */
@@ -260,23 +281,24 @@ public final class CpuBackend extends ValidatingBackend {
     @Override
     protected void linearImpl(Tensor x, Tensor w, Tensor bias, Activation act, Tensor y) {
         long m = x.dim(0), n = w.dim(0), k = w.dim(1);
-        Int8Weights.Packed q = int8.of(w, int8Linear);
+        boolean fixed = constant.contains(w);
+        Int8Weights.Packed q = int8.of(w, int8Linear && fixed);
         if (q != null) {
             Int8Weights.linear(q, x, bias, act.code(), y);
             return;
         }
-        if (bf16Compute && w.dtype() == DType.BF16 && m >= BF16_DOT_MIN_ROWS) {
+        if (bf16Compute && fixed && w.dtype() == DType.BF16 && m >= BF16_DOT_MIN_ROWS) {
             MemorySegment p = bf16Dot.computeIfAbsent(w, CpuBackend::packBf16Dot);
             check(t4j_linear_bf16dot(m, n, k, host(x), rowStride(x), p, seg(bias), act.code(), host(y),
                     rowStride(y)), "linear_bf16dot");
             return;
         }
-        if (w.dtype() == DType.BF16 && (m <= STREAMED_BF16_ROWS || !w.isContiguous())) {
+        if (w.dtype() == DType.BF16 && (m <= STREAMED_BF16_ROWS || !w.isContiguous() || !fixed)) {
             check(t4j_linear_bf16(m, n, k, host(x), rowStride(x), host(w), rowStride(w), seg(bias), act.code(),
                     host(y), rowStride(y)), "linear_bf16");
             return;
         }
-        if (w.dtype() == DType.BF16 || m > SMALL_ROWS && m <= PACKED_MAX_ROWS && w.isContiguous()) {
+        if (fixed && (w.dtype() == DType.BF16 || m > SMALL_ROWS && m <= PACKED_MAX_ROWS && w.isContiguous())) {
             MemorySegment p = packed.computeIfAbsent(w, CpuBackend::pack);
             check(t4j_linear_packed(m, n, k, host(x), rowStride(x), p, seg(bias), act.code(), host(y),
                     rowStride(y)), "linear_packed");
