@@ -58,6 +58,9 @@ const t4j_kernels *t4j_cpu_kernels(void);
 const t4j_kernels *t4j_cpu_kernels_for(int32_t isa);
 /* The best instruction set the CPU has (T4J_ISA_*), whatever t4j_set_isa forced. */
 int32_t t4j_cpu_best_isa(void);
+/* Applies t4j_set_num_threads's count to the calling thread (OpenMP keeps it per thread); every
+ * entry point that starts parallel work calls it first. */
+void t4j_cpu_apply_threads(void);
 
 /* y = act(y) on rows x cols of row stride ldy: the epilogue the low-precision products share */
 typedef void (*t4j_act_rows_fn)(int32_t act, float *y, int64_t ldy, int64_t rows, int64_t cols);

@@ -43,14 +43,31 @@ static const t4j_kernels *kernels_for(int32_t isa) {
     }
 }
 
-static const t4j_kernels *kernels(void) { return kernels_for(t4j_isa()); }
+/* The thread count t4j_set_num_threads asked for, 0 for OpenMP's own. OpenMP keeps the count per
+ * calling thread, so each entry point applies it to the thread that calls it (kernels run from
+ * whatever threads the caller has: a scheduler's worker, a pool). */
+static _Atomic int32_t requested_threads = 0;
+
+void t4j_cpu_apply_threads(void) {
+    int32_t n = requested_threads;
+    if (n > 0 && omp_get_max_threads() != n) omp_set_num_threads(n);
+}
+
+static const t4j_kernels *kernels(void) {
+    t4j_cpu_apply_threads();
+    return kernels_for(t4j_isa());
+}
 
 int32_t t4j_version(void) { return 100; }
 
-int32_t t4j_num_threads(void) { return omp_get_max_threads(); }
+int32_t t4j_num_threads(void) {
+    t4j_cpu_apply_threads();
+    return omp_get_max_threads();
+}
 
 int32_t t4j_set_num_threads(int32_t n) {
     if (n < 1) return T4J_ERR_SIZE;
+    requested_threads = n;
     omp_set_num_threads(n);
     return T4J_OK;
 }
@@ -138,6 +155,7 @@ int32_t t4j_gated_act(int32_t act, const float *gate, int64_t gate_stride, const
 int32_t t4j_rope(float *x, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim,
                  int64_t stride_b, int64_t stride_s, int64_t stride_h, const int64_t *positions,
                  int64_t rot_dim, const float *inv_freq) {
+    t4j_cpu_apply_threads();
     if (!x || !positions || !inv_freq) return T4J_ERR_NULL;
     if (batch < 0 || seq < 0 || heads < 0 || head_dim < 1) return T4J_ERR_SIZE;
     if (rot_dim < 2 || rot_dim > head_dim || rot_dim % 2 != 0) return T4J_ERR_SIZE;
@@ -183,6 +201,7 @@ static int32_t embedding_args(const void *table, int64_t vocab, int64_t cols, co
 
 int32_t t4j_embedding(const float *table, int64_t vocab, int64_t cols, const int64_t *ids,
                       int64_t n, float *out) {
+    t4j_cpu_apply_threads();
     int32_t status = embedding_args(table, vocab, cols, ids, n, out);
     if (status != T4J_OK) return status;
     /* rows of a large vocabulary come from L3 or memory in no order a prefetcher could guess */
@@ -197,6 +216,7 @@ int32_t t4j_embedding(const float *table, int64_t vocab, int64_t cols, const int
 
 int32_t t4j_embedding_bf16(const uint16_t *table, int64_t vocab, int64_t cols, const int64_t *ids,
                            int64_t n, float *out) {
+    t4j_cpu_apply_threads();
     int32_t status = embedding_args(table, vocab, cols, ids, n, out);
     if (status != T4J_OK) return status;
 #pragma omp parallel for schedule(static) if (n * cols > 65536)
@@ -221,6 +241,7 @@ int32_t t4j_copy(void *dst, const void *src, int64_t n) {
 int32_t t4j_sgemm(int32_t trans_a, int32_t trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                   const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                   int64_t ldc) {
+    t4j_cpu_apply_threads();
     if (!a || !b || !c) return T4J_ERR_NULL;
     if (m < 0 || n < 0 || k < 0) return T4J_ERR_SIZE;
     if (lda < (trans_a ? m : k) || ldb < (trans_b ? k : n) || ldc < n) return T4J_ERR_SIZE;
@@ -270,6 +291,7 @@ static void blas_split(cblas_sgemm_fn gemm, int ta, int tb, int64_t m, int64_t n
 int32_t t4j_sgemm_with(const void *cblas_sgemm, int32_t trans_a, int32_t trans_b, int64_t m,
                        int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                        const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+    t4j_cpu_apply_threads();
     if (!cblas_sgemm || k == 0)
         return t4j_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     if (!a || !b || !c) return T4J_ERR_NULL;
@@ -291,6 +313,7 @@ int32_t t4j_sgemm_with(const void *cblas_sgemm, int32_t trans_a, int32_t trans_b
 int32_t t4j_linear_with(const void *cblas_sgemm, int64_t m, int64_t n, int64_t k, const float *a,
                         int64_t lda, const float *w, int64_t ldw, const float *bias, int32_t act,
                         float *c, int64_t ldc) {
+    t4j_cpu_apply_threads();
     if (!a || !w || !c) return T4J_ERR_NULL;
     if (m < 0 || n < 0 || k < 0 || lda < k || ldw < k || ldc < n || !act_ok(act)) return T4J_ERR_SIZE;
     if (!cblas_sgemm || k == 0 || m <= SMALL_M) {

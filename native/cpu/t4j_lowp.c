@@ -88,6 +88,7 @@ static int all_finite(const float *x, int64_t rows, int64_t cols, int64_t ld) {
 
 int32_t t4j_quantize_weights_int8(const float *w, int64_t n, int64_t k, int64_t ldw, int8_t *q, int64_t ldq,
                                   float *scale) {
+    t4j_cpu_apply_threads();
     if (!w || !q || !scale) return T4J_ERR_NULL;
     if (n < 1 || k < 1 || ldw < k || ldq < k) return T4J_ERR_SIZE;
     if (!all_finite(w, n, k, ldw)) return T4J_ERR_VALUE;
@@ -153,6 +154,7 @@ static void quantize_rows(const float *a, int64_t m, int64_t k, int64_t lda, int
 
 int32_t t4j_quantize_u8(const float *a, int64_t m, int64_t k, int64_t lda, int32_t per_tensor, uint8_t *q,
                         int64_t ldq, float *scale, int32_t *zero_point) {
+    t4j_cpu_apply_threads();
     if (!a || !q || !scale || !zero_point) return T4J_ERR_NULL;
     if (m < 0 || k < 1 || lda < k || ldq < k) return T4J_ERR_SIZE;
     quantize_rows(a, m, k, lda, per_tensor, q, ldq, k, scale, zero_point);
@@ -181,6 +183,7 @@ static int8_sections int8_layout(const lowp_header *h) {
 }
 
 int32_t t4j_pack_weights_int8(const int8_t *q, int64_t n, int64_t k, int64_t ldq, const float *scale, void *dst) {
+    t4j_cpu_apply_threads();
     if (!q || !scale || !dst) return T4J_ERR_NULL;
     if (t4j_packed_int8_bytes(n, k) < 0 || ldq < k) return T4J_ERR_SIZE;
     if (!all_finite(scale, 1, n, n)) return T4J_ERR_VALUE;
@@ -236,6 +239,7 @@ static int32_t int8_product(const t4j_int8_kernels *kk, int64_t m, int64_t n, in
 
 int32_t t4j_linear_int8(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed,
                         const float *bias, int32_t act, float *c, int64_t ldc) {
+    t4j_cpu_apply_threads();
     int32_t status = linear_int8_args(m, n, k, a, lda, packed, act, c, ldc);
     if (status != T4J_OK || m == 0) return status;
     int64_t ldq = round_up(k, 4);
@@ -256,6 +260,7 @@ int32_t t4j_linear_int8(int64_t m, int64_t n, int64_t k, const float *a, int64_t
 int32_t t4j_linear_int8_quantized(int64_t m, int64_t n, int64_t k, const uint8_t *q, int64_t ldq,
                                   const float *scale, const int32_t *zero_point, const void *packed,
                                   const float *bias, int32_t act, float *c, int64_t ldc) {
+    t4j_cpu_apply_threads();
     int32_t status = linear_int8_args(m, n, k, q, ldq, packed, act, c, ldc);
     if (status == T4J_OK && (!scale || !zero_point)) status = T4J_ERR_NULL;
     if (status != T4J_OK || m == 0) return status;
@@ -294,6 +299,7 @@ int64_t t4j_packed_bf16dot_bytes(int64_t n, int64_t k) {
 }
 
 int32_t t4j_pack_weights_bf16dot(const uint16_t *w, int64_t n, int64_t k, int64_t ldw, void *dst) {
+    t4j_cpu_apply_threads();
     if (!w || !dst) return T4J_ERR_NULL;
     if (t4j_packed_bf16dot_bytes(n, k) < 0 || ldw < k) return T4J_ERR_SIZE;
     lowp_header *h = dst;
@@ -336,6 +342,7 @@ static int32_t bf16dot_fallback(const lowp_header *h, int64_t m, int64_t n, int6
 
 int32_t t4j_linear_bf16dot(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed,
                            const float *bias, int32_t act, float *c, int64_t ldc) {
+    t4j_cpu_apply_threads();
     if (!a || !packed || !c) return T4J_ERR_NULL;
     if (m < 0 || lda < k || ldc < n || !act_ok(act)) return T4J_ERR_SIZE;
     const lowp_header *h = packed;

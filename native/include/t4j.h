@@ -45,7 +45,7 @@ int32_t t4j_set_isa(int32_t isa);
 /* Number of OpenMP threads the kernels use. */
 int32_t t4j_num_threads(void);
 
-/* Sets the number of OpenMP threads (n >= 1). */
+/* Sets the number of OpenMP threads (n >= 1) of every later kernel call, from whichever thread. */
 int32_t t4j_set_num_threads(int32_t n);
 
 /*

@@ -48,10 +48,12 @@ public class GemmBench {
         c = arena.zeros(N, N);
         x = Inputs.random(arena, 3, 128, 768);
         w = Inputs.random(arena, 4, 3072, 768);
+        openBlas.weightMatrix(w, arena); // a layer's weight: packed once by the products that use it
         bias = Inputs.random(arena, 5, 3072);
         y = arena.zeros(128, 3072);
         xs = Inputs.random(arena, 6, 1024, 384);
         ws = Inputs.random(arena, 7, 1536, 384);
+        openBlas.weightMatrix(ws, arena);
         biasSmall = Inputs.random(arena, 8, 1536);
         ys = arena.zeros(1024, 1536);
     }

@@ -47,8 +47,9 @@ public interface Backend extends AutoCloseable {
      * bias: [out] or null, y: [N, out].
      *
      * @param x the input, [N, in]
-     * @param w the weight, [out, in], as {@link #weightMatrix} or {@link #int8Matrix} gives it (or
-     *        float values computed at run time)
+     * @param w the weight, [out, in], as {@link #weightMatrix} or {@link #int8Matrix} gives it
+     *        (constant: a backend may pack or quantize it once, on first use), or float values
+     *        computed at run time (read at each call)
      * @param bias [out], or null for none
      * @param act applied after the bias
      * @param y the output, [N, out]
@@ -196,7 +197,9 @@ public interface Backend extends AutoCloseable {
 
     /**
      * A weight matrix (a linear layer's weight or an embedding table) given as host values, on
-     * this device in {@link #weightType()}, allocated in arena when it has to be copied.
+     * this device in {@link #weightType()}, allocated in arena when it has to be copied. The
+     * result is constant from then on (on the CPU it may be hostValues itself: do not change
+     * them afterwards): a backend may pack or quantize it once for its products.
      *
      * @param hostValues the weights, float32 [N, K] in host memory
      * @param arena a long-lived arena of this device

@@ -100,8 +100,8 @@ class Int8LinearTest {
                 Tensor wq = f32.int8Matrix(qt, st, true, a);
                 assertEquals(DType.I8, wq.dtype());
                 f32.linear(x, wq, bias, Activation.NONE, y);
-            } else { // float weights quantized on their first product
-                int8.linear(x, w, bias, Activation.NONE, y);
+            } else { // float weights of the weight policy, quantized on their first product
+                int8.linear(x, int8.weightMatrix(w, a), bias, Activation.NONE, y);
             }
             assertClose("int8 product", y, a.of(want, m, n), 1e-6);
         }
@@ -131,8 +131,9 @@ class Int8LinearTest {
             e = assertThrows(IllegalArgumentException.class, () -> int8.int8Matrix(a.zeros(3, 5), a.zeros(3), false, a));
             assertEquals("q has dtype F32, expected I8", e.getMessage());
             Tensor w = a.of(new float[] {1, 2, Float.POSITIVE_INFINITY, 4}, 2, 2);
+            Tensor policy = int8.weightMatrix(w, a);
             e = assertThrows(IllegalArgumentException.class,
-                    () -> int8.linear(a.zeros(1, 2), w, null, Activation.NONE, a.empty(1, 2)));
+                    () -> int8.linear(a.zeros(1, 2), policy, null, Activation.NONE, a.empty(1, 2)));
             assertTrue(e.getMessage().contains("not finite"), e.getMessage());
         }
     }

@@ -220,6 +220,11 @@ public final class CpuBackend extends ValidatingBackend {
         return constant(super.weightMatrix(stored, arena));
     }
 
+    /** {@return the kernels' thread count as a call from this thread sees it} */
+    int threads() {
+        return t4j_num_threads();
+    }
+
     /** {@return how many weight matrices are packed now (for tests)} */
     int packedWeights() {
         return packed.size() + bf16Dot.size();
@@ -236,7 +241,9 @@ public final class CpuBackend extends ValidatingBackend {
     }
 
     /**
-     * Sets the threads of the kernels, matrix products included (for every CPU backend of the process).
+     * Sets the threads of the kernels, matrix products included, for every CPU backend of the
+     * process and every thread that calls them (each kernel call applies it to its calling
+     * thread, since OpenMP keeps the count per thread).
      *
      * @param n the thread count, at least 1
      * @throws IllegalArgumentException when n is below 1

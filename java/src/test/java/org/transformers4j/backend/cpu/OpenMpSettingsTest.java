@@ -18,4 +18,21 @@ class OpenMpSettingsTest {
             }
         }
     }
+
+    /** setThreads holds for kernels called from any thread, not only the one that set it. */
+    @Test
+    void theThreadCountHoldsForEveryCallingThread() throws Exception {
+        try (CpuBackend backend = CpuBackend.create()) {
+            int before = backend.threads();
+            try {
+                backend.setThreads(1);
+                int[] seen = new int[1];
+                Thread other = Thread.ofPlatform().start(() -> seen[0] = backend.threads());
+                other.join();
+                assertEquals(1, seen[0], "a thread that did not call setThreads");
+            } finally {
+                backend.setThreads(before);
+            }
+        }
+    }
 }
