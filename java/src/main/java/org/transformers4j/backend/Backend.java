@@ -319,6 +319,7 @@ public interface Backend extends AutoCloseable {
      * @return the contiguous copy
      */
     default Tensor place(Tensor t, TensorArena arena) {
+        java.util.Objects.requireNonNull(t, "t");
         Tensor c = arena.empty(t.dtype(), t.shape().toArray());
         copy(t, c);
         return c;

@@ -83,8 +83,15 @@ public abstract class ValidatingBackend implements Backend {
         }
         Checks.disjoint("y", y, "x", x);
         Checks.disjoint("y", y, "w", w);
+        if (bias != null) {
+            Checks.disjoint("y", y, "bias", bias);
+        }
         if (y.dim(0) == 0 || y.dim(1) == 0) {
             return;
+        }
+        if (w.dim(1) == 0) {
+            throw new IllegalArgumentException("w has shape " + w.shape() + ": a linear layer needs at least one input"
+                    + " feature");
         }
         linearImpl(x, w, bias, act, y);
     }
@@ -340,6 +347,10 @@ public abstract class ValidatingBackend implements Backend {
         Checks.tensor("ids", ids, -1, device(), DType.I64);
         Checks.contiguous("ids", ids);
         long n = ids.shape().elements(), vocab = table.dim(0);
+        if (table.dim(0) < 1 || table.dim(1) < 1) {
+            throw new IllegalArgumentException("table has shape " + table.shape() + ": an embedding table needs at"
+                    + " least one row and one column");
+        }
         Checks.tensor("out", out, 2, device(), floatType());
         Checks.shape("out", out, n, table.dim(1));
         Checks.contiguous("out", out);

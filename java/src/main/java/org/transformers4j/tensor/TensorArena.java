@@ -313,6 +313,7 @@ public final class TensorArena implements AutoCloseable {
      */
     public Tensor of(float[] data, long... dims) {
         requireHost("of(float[])");
+        java.util.Objects.requireNonNull(data, "data");
         Tensor t = allocate(DType.F32, dims);
         if (t.shape().elements() != data.length) {
             throw new IllegalArgumentException("data has " + data.length + " values, shape "
@@ -330,6 +331,7 @@ public final class TensorArena implements AutoCloseable {
      */
     public Tensor ofLongs(long[] data, long... dims) {
         requireHost("ofLongs");
+        java.util.Objects.requireNonNull(data, "data");
         Tensor t = allocate(DType.I64, dims);
         if (t.shape().elements() != data.length) {
             throw new IllegalArgumentException("data has " + data.length + " values, shape "

@@ -172,4 +172,19 @@ class BadInputTest {
         var e = assertThrows(NullPointerException.class, () -> cpu.activation(null, x, x));
         org.junit.jupiter.api.Assertions.assertEquals("act", e.getMessage());
     }
+
+    /** Empty tables and products over no input feature are named in Java, not refused by the library. */
+    @Test
+    void emptyTablesAndProductsOverNothingAreNamed() {
+        rejects("an embedding table needs", () -> cpu.embedding(arena.zeros(0, 4), cpu.longs(new long[0], arena, 0),
+                arena.zeros(0, 4)));
+        rejects("an embedding table needs", () -> cpu.embedding(arena.zeros(3, 0), cpu.longs(new long[] {1}, arena, 1),
+                arena.zeros(1, 0)));
+        for (CpuBackend backend : new CpuBackend[] {cpu, CpuBackend.withInt8Weights()}) {
+            for (int rows : new int[] {1, 5}) {
+                rejects("at least one input feature", () -> backend.linear(arena.zeros(rows, 0),
+                        backend.weightMatrix(arena.zeros(3, 0), arena), null, Activation.NONE, arena.zeros(rows, 3)));
+            }
+        }
+    }
 }
