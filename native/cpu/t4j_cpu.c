@@ -369,6 +369,7 @@ static packed_header *packed_start(void *dst, int64_t n, int64_t k) {
 }
 
 int32_t t4j_pack_weights(const float *w, int64_t n, int64_t k, int64_t ldw, void *dst) {
+    t4j_cpu_apply_threads();
     if (!w || !dst) return T4J_ERR_NULL;
     if (n < 1 || k < 1 || ldw < k) return T4J_ERR_SIZE;
     packed_header *h = packed_start(dst, n, k);
@@ -377,6 +378,7 @@ int32_t t4j_pack_weights(const float *w, int64_t n, int64_t k, int64_t ldw, void
 }
 
 int32_t t4j_pack_weights_bf16(const uint16_t *w, int64_t n, int64_t k, int64_t ldw, void *dst) {
+    t4j_cpu_apply_threads();
     if (!w || !dst) return T4J_ERR_NULL;
     if (n < 1 || k < 1 || ldw < k) return T4J_ERR_SIZE;
     packed_header *h = packed_start(dst, n, k);
@@ -386,6 +388,7 @@ int32_t t4j_pack_weights_bf16(const uint16_t *w, int64_t n, int64_t k, int64_t l
 
 int32_t t4j_linear_packed(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *packed,
                           const float *bias, int32_t act, float *c, int64_t ldc) {
+    t4j_cpu_apply_threads();
     if (!a || !packed || !c) return T4J_ERR_NULL;
     const packed_header *h = packed;
     if (h->magic != PACKED_MAGIC || h->n != n || h->k != k || h->isa > detect_isa()) return T4J_ERR_SIZE;

@@ -157,6 +157,9 @@ public abstract class ValidatingBackend implements Backend {
                 Checks.disjoint(name, written, "gamma", gamma);
             }
         }
+        if (sumOut != null) {
+            Checks.sameOrDisjoint("y", y, "sumOut", sumOut);
+        }
         return cols;
     }
 
@@ -221,6 +224,9 @@ public abstract class ValidatingBackend implements Backend {
         Checks.finite("scale", o.scale());
         Checks.lengths("keyStart", o.keyStart(), b, t);
         Checks.lengths("keyLength", o.keyLength(), b, t);
+        if (o.bias() != null) {
+            Checks.disjoint("out", out, "bias", o.bias());
+        }
         Checks.disjoint("out", out, "q", q);
         Checks.disjoint("out", out, "k", k);
         Checks.disjoint("out", out, "v", v);

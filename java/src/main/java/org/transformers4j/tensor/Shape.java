@@ -43,15 +43,18 @@ public final class Shape {
     }
 
     /**
-     * Total number of elements (1 for rank 0); an IllegalArgumentException on overflow.
+     * Total number of elements (1 for rank 0); an ArithmeticException naming the shape on overflow.
      *
      * @return the number of elements
      */
     public long elements() {
         long n = 1;
         for (long d : dims) {
-            if (d != 0 && n > Long.MAX_VALUE / d) {
-                throw new IllegalArgumentException("shape " + Arrays.toString(dims) + " has more elements than a long"
+            if (d == 0) {
+                return 0;
+            }
+            if (n > Long.MAX_VALUE / d) { // an ArithmeticException, which readers of files turn into their own
+                throw new ArithmeticException("shape " + Arrays.toString(dims) + " has more elements than a long"
                         + " counts");
             }
             n *= d;

@@ -58,8 +58,11 @@ public final class Tensor {
      * so a view reaching past its memory would let native code read or write outside it.
      */
     private void checkWithinStorage() {
-        long start = offset < 0 || offset > Long.MAX_VALUE / dtype.byteSize() ? -1 : offset * dtype.byteSize();
         long span = byteSpan();
+        if (span == 0 && offset >= 0) {
+            return; // no elements: nothing of the block is reached
+        }
+        long start = offset < 0 || offset > Long.MAX_VALUE / dtype.byteSize() ? -1 : offset * dtype.byteSize();
         if (start < 0 || span < 0 || span > storage.byteSize() - start) {
             throw new IllegalArgumentException("a view of shape " + shape + ", strides " + Arrays.toString(strides)
                     + " at element " + offset + " lies outside its " + storage.byteSize() + "-byte block");

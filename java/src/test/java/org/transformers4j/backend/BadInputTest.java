@@ -136,10 +136,16 @@ class BadInputTest {
         rejects("transpose(0, 5)", () -> x.transpose(0, 5));
         rejects("transpose(-3, 0)", () -> x.transpose(-3, 0));
         rejects("out of range", () -> x.stride(5));
-        rejects("more elements than a long", () -> arena.zeros(1L << 62, 4));
-        rejects("more elements than a long", () -> x.reshape(1L << 32, 1L << 32, 6));
+        Executable[] huge = {() -> arena.zeros(1L << 62, 4), () -> x.reshape(1L << 32, 1L << 32, 6)};
+        for (Executable call : huge) {
+            var e = assertThrows(ArithmeticException.class, call);
+            assertTrue(e.getMessage().contains("more elements than a long"), e.getMessage());
+        }
         Tensor ids = arena.allocate(DType.I64, 4);
         rejects("outside dimension", () -> ids.narrow(0, 3L << 61, big));
+        // views with no elements reach nothing, wherever they start
+        assertTrue(arena.empty(0, 8).narrow(1, 4, 4).shape().elements() == 0);
+        assertTrue(arena.zeros(4, 8).narrow(0, 4, 0).narrow(1, 4, 4).shape().elements() == 0);
     }
 
     /**

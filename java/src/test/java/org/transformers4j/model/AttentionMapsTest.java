@@ -291,7 +291,8 @@ class AttentionMapsTest {
                     float[] w = wanted.get(kind).get(l).toFloatArray(), g = gotten.get(kind).get(l).toFloatArray();
                     assertEquals(w.length, g.length);
                     for (int i = 0; i < w.length; i++) {
-                        assertEquals(w[i], g[i], 1e-6, "kind " + kind + " layer " + l + " [" + i + "]");
+                        // the device's products run other kernels than the CPU's packed ones: last bits
+                        assertEquals(w[i], g[i], 1e-5, "kind " + kind + " layer " + l + " [" + i + "]");
                     }
                 }
             }

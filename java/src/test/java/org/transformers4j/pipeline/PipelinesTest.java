@@ -163,7 +163,7 @@ class PipelinesTest {
             var got = gpuFm.fill("Paris is the [MASK] of France.", 3).get(0);
             for (int i = 0; i < 3; i++) {
                 assertEquals(want.get(i).tokenId(), got.get(i).tokenId());
-                assertEquals(want.get(i).score(), got.get(i).score(), 1e-6);
+                assertEquals(want.get(i).score(), got.get(i).score(), 1e-5); // other product kernels: last bits
             }
             var wantLabels = cpuTc.classify("this movie was great");
             var gotLabels = gpuTc.classify("this movie was great");
