@@ -8,7 +8,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.WeakHashMap;
 import org.transformers4j.backend.Activation;
@@ -75,10 +74,10 @@ public final class CpuBackend extends ValidatingBackend {
      * matrix may change between calls and runs unpacked.
      */
     private final Set<Tensor> constant = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
-    /** Weights packed on first use, freed with the weight tensor (automatic arenas). */
-    private final Map<Tensor, MemorySegment> packed = Collections.synchronizedMap(new WeakHashMap<>());
+    /** Weights packed on first use, freed once the weight's memory is closed (PackCache). */
+    private final PackCache<MemorySegment> packed = new PackCache<>();
     /** bfloat16 weights packed on first use for t4j_linear_bf16dot (bfloat16 arithmetic only). */
-    private final Map<Tensor, MemorySegment> bf16Dot = Collections.synchronizedMap(new WeakHashMap<>());
+    private final PackCache<MemorySegment> bf16Dot = new PackCache<>();
     private final Int8Weights int8 = new Int8Weights();
     private final String gemmProvider;
     private final DType weightType;
@@ -225,6 +224,11 @@ public final class CpuBackend extends ValidatingBackend {
         return t4j_num_threads();
     }
 
+    /** {@return how many int8 packings are kept now (for tests)} */
+    int int8Packings() {
+        return int8.size();
+    }
+
     /** {@return how many weight matrices are packed now (for tests)} */
     int packedWeights() {
         return packed.size() + bf16Dot.size();
@@ -318,9 +322,9 @@ public final class CpuBackend extends ValidatingBackend {
                 seg(bias), act.code(), host(y), ldy), "linear");
     }
 
-    private static MemorySegment pack(Tensor w) {
+    private static MemorySegment pack(Tensor w, Arena arena) {
         long bytes = t4j_packed_bytes(w.dim(0), w.dim(1));
-        MemorySegment dst = Arena.ofAuto().allocate(bytes, 64);
+        MemorySegment dst = arena.allocate(bytes, 64);
         if (w.dtype() == DType.BF16) {
             check(t4j_pack_weights_bf16(host(w), w.dim(0), w.dim(1), w.dim(1), dst), "pack_weights_bf16");
         } else {
@@ -329,13 +333,13 @@ public final class CpuBackend extends ValidatingBackend {
         return dst;
     }
 
-    private static MemorySegment packBf16Dot(Tensor w) {
+    private static MemorySegment packBf16Dot(Tensor w, Arena arena) {
         long bytes = t4j_packed_bf16dot_bytes(w.dim(0), w.dim(1));
         if (bytes < 0) {
             throw new IllegalArgumentException("bfloat16 weights " + w.shape() + " cannot be packed (status " + bytes
                     + ")");
         }
-        MemorySegment dst = Arena.ofAuto().allocate(bytes, 64);
+        MemorySegment dst = arena.allocate(bytes, 64);
         check(t4j_pack_weights_bf16dot(host(w), w.dim(0), w.dim(1), rowStride(w), dst), "pack_weights_bf16dot");
         return dst;
     }

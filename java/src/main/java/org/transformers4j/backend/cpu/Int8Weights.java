@@ -5,9 +5,6 @@ import static org.transformers4j.bindings.cpu.t4j_h.*;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.Collections;
-import java.util.Map;
-import java.util.WeakHashMap;
 import org.transformers4j.backend.Checks;
 import org.transformers4j.tensor.DType;
 import org.transformers4j.tensor.Tensor;
@@ -18,19 +15,25 @@ import org.transformers4j.tensor.TensorArena;
  * weight tensor they serve: int8 matrices handed over quantized (a checkpoint's), packed when they
  * are, and float32 matrices quantized per output channel and packed on their first product (the
  * loader hands embedding tables and linear weights over alike; only products quantize, so tables
- * stay float32). Freed with the weight tensor.
+ * stay float32). Freed once the weight's memory is closed (PackCache).
  */
 final class Int8Weights {
     /** A packing of [N, K] int8 weights with their scales, and how the activations meeting it are quantized. */
     record Packed(MemorySegment packed, long n, long k, boolean perTensorActivations) {
     }
 
-    private final Map<Tensor, Packed> byWeight = Collections.synchronizedMap(new WeakHashMap<>());
+    private final PackCache<Packed> byWeight = new PackCache<>();
+
+    /** {@return how many packings are kept} */
+    int size() {
+        return byWeight.size();
+    }
 
     /** Packs checked int8 values q [N, K] with their scales [N] for products with w = q; returns q. */
     Tensor register(Tensor q, Tensor scale, boolean perTensorActivations) {
         Checks.int8Matrix(q, scale);
-        byWeight.put(q, pack(host(q), q.dim(0), q.dim(1), q.dim(1), host(scale), perTensorActivations));
+        byWeight.put(q, (w, arena) -> pack(host(w), w.dim(0), w.dim(1), w.dim(1), host(scale), perTensorActivations,
+                arena));
         return q;
     }
 
@@ -56,7 +59,7 @@ final class Int8Weights {
         return byWeight.computeIfAbsent(w, Int8Weights::quantize);
     }
 
-    private static Packed quantize(Tensor w) {
+    private static Packed quantize(Tensor w, Arena arena) {
         long n = w.dim(0), k = w.dim(1);
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment q = tmp.allocate(Math.max(n * k, 1), 64), scale = tmp.allocate(4 * Math.max(n, 1), 64);
@@ -66,17 +69,18 @@ final class Int8Weights {
                         + " holds a value that is not finite: it cannot be quantized to int8");
             }
             CpuBackend.check(status, "quantize_weights_int8");
-            return pack(q, n, k, k, scale, false);
+            return pack(q, n, k, k, scale, false, arena);
         }
     }
 
-    private static Packed pack(MemorySegment q, long n, long k, long ldq, MemorySegment scale, boolean perTensor) {
+    private static Packed pack(MemorySegment q, long n, long k, long ldq, MemorySegment scale, boolean perTensor,
+                               Arena arena) {
         long bytes = t4j_packed_int8_bytes(n, k);
         if (bytes < 0) {
             throw new IllegalArgumentException("int8 weights [" + n + ", " + k + "] cannot be packed (status " + bytes
                     + ")");
         }
-        MemorySegment dst = Arena.ofAuto().allocate(bytes, 64);
+        MemorySegment dst = arena.allocate(bytes, 64);
         CpuBackend.check(t4j_pack_weights_int8(q, n, k, ldq, scale, dst), "pack_weights_int8");
         return new Packed(dst, n, k, perTensor);
     }

@@ -37,6 +37,32 @@ class WeightPackingTest {
         }
     }
 
+    /**
+     * A closed model's packings are freed when the next model packs its own (a service that
+     * reloads a model must not pile up native memory until the garbage collector runs).
+     */
+    @Test
+    void aClosedModelsPackingsAreFreedByTheNextModel() {
+        for (CpuBackend cpu : new CpuBackend[] {CpuBackend.create(), CpuBackend.withInt8Weights()}) {
+            try (cpu; TensorArena arena = TensorArena.confined()) {
+                long[] ids = new long[2 * 7];
+                for (int i = 0; i < ids.length; i++) {
+                    ids[i] = 5 + i;
+                }
+                int[] kept = new int[3];
+                for (int round = 0; round < 3; round++) {
+                    try (EncoderModel model = ModelRegistry.loadEncoder(Fixtures.model("bert-mlm"), cpu)) {
+                        model.forward(new EncoderInput(2, 7, ids, null, null), false, arena);
+                        kept[round] = cpu.packedWeights() + cpu.int8Packings();
+                    }
+                }
+                assertTrue(kept[0] > 0, cpu + ": nothing packed");
+                assertEquals(kept[0], kept[1], cpu + ": the first model's packings are still kept");
+                assertEquals(kept[0], kept[2], cpu + ": packings pile up");
+            }
+        }
+    }
+
     @Test
     void aMatrixThatChangesIsReadAtEachCall() {
         for (CpuBackend cpu : new CpuBackend[] {CpuBackend.create(), CpuBackend.withInt8Weights(),
