@@ -177,15 +177,13 @@ class AttentionMapsTest {
     @ValueSource(strings = {"bart", "t5", "t5-gated", "marian", "mbart", "pegasus"})
     void seq2seqProbabilitiesAreRowsOfOneThatGiveTheFusedPass(String name) {
         Path dir = Fixtures.model(name);
-        try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(dir, cpu);
-             SafeTensors ref = SafeTensors.open(dir.resolve("reference.safetensors"));
-             TensorArena arena = TensorArena.confined()) {
-            int b = (int) ref.shape("input_ids").dim(0), s = (int) ref.shape("input_ids").dim(1);
-            int t = (int) ref.shape("decoder_input_ids").dim(1);
-            long[] mask = ref.loadLongs("attention_mask"), all = new long[b * t];
+        try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(dir, cpu); TensorArena arena = TensorArena.confined()) {
+            Pair pair = Pair.of(dir);
+            var source = pair.source();
+            var target = pair.target();
+            int b = source.batch(), s = source.seq(), t = target.seq();
+            long[] mask = source.attentionMask(), all = new long[b * t];
             java.util.Arrays.fill(all, 1);
-            var source = new EncoderInput(b, s, ref.loadLongs("input_ids"), mask, null);
-            var target = DecoderInput.of(b, t, ref.loadLongs("decoder_input_ids"));
             Seq2SeqOutput fused = model.forward(source, target, true, arena);
             Seq2SeqOutput unfused = model.forward(source, target, true, true, arena);
             List<Tensor> enc = unfused.encoder().attentions(), self = unfused.decoder().attentions();
@@ -225,13 +223,11 @@ class AttentionMapsTest {
     @ValueSource(strings = {"t5", "bart"})
     void stepByStepDecodingGivesTheRowsOfTheWholePass(String name) {
         Path dir = Fixtures.model(name);
-        try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(dir, cpu);
-             SafeTensors ref = SafeTensors.open(dir.resolve("reference.safetensors"));
-             TensorArena arena = TensorArena.confined()) {
-            int b = (int) ref.shape("input_ids").dim(0), s = (int) ref.shape("input_ids").dim(1);
-            int t = (int) ref.shape("decoder_input_ids").dim(1);
-            long[] mask = ref.loadLongs("attention_mask"), target = ref.loadLongs("decoder_input_ids");
-            var source = new EncoderInput(b, s, ref.loadLongs("input_ids"), mask, null);
+        try (Seq2SeqModel model = ModelRegistry.loadSeq2Seq(dir, cpu); TensorArena arena = TensorArena.confined()) {
+            Pair pair = Pair.of(dir);
+            var source = pair.source();
+            int b = source.batch(), s = source.seq(), t = pair.target().seq();
+            long[] target = pair.target().ids();
             DecoderOutput whole = model.forward(source, DecoderInput.of(b, t, target), false, true, arena).decoder();
             try (Seq2SeqCache cache = model.encodeToCache(source, t)) {
                 for (int step = 0; step < t; step++) {
@@ -273,12 +269,10 @@ class AttentionMapsTest {
         try (SimulatedGpuBackend gpu = SimulatedGpuBackend.create();
              Seq2SeqModel onGpu = ModelRegistry.loadSeq2Seq(dir, gpu);
              Seq2SeqModel onCpu = ModelRegistry.loadSeq2Seq(dir, cpu);
-             SafeTensors ref = SafeTensors.open(dir.resolve("reference.safetensors"));
              TensorArena arena = TensorArena.confined()) {
-            int b = (int) ref.shape("input_ids").dim(0), s = (int) ref.shape("input_ids").dim(1);
-            int t = (int) ref.shape("decoder_input_ids").dim(1);
-            var source = new EncoderInput(b, s, ref.loadLongs("input_ids"), ref.loadLongs("attention_mask"), null);
-            var target = DecoderInput.of(b, t, ref.loadLongs("decoder_input_ids"));
+            Pair pair = Pair.of(dir);
+            var source = pair.source();
+            var target = pair.target();
             Seq2SeqOutput want = onCpu.forward(source, target, false, true, arena);
             Seq2SeqOutput got = onGpu.forward(source, target, false, true, arena);
             List<List<Tensor>> wanted = List.of(want.encoder().attentions(), want.decoder().attentions(),
@@ -455,6 +449,18 @@ class AttentionMapsTest {
             var e = assertThrows(UnsupportedOperationException.class, () -> plain.forward(in, false, true, arena));
             assertTrue(e.getMessage().contains(inner.config().source().toString()), e.getMessage());
             assertEquals(0, plain.forward(in, false, false, arena).attentions().size());
+        }
+    }
+
+    /** An encoder-decoder fixture's inputs: the source with its mask, the teacher-forced target. */
+    private record Pair(EncoderInput source, DecoderInput target) {
+        static Pair of(Path dir) {
+            try (SafeTensors ref = SafeTensors.open(dir.resolve("reference.safetensors"))) {
+                int b = (int) ref.shape("input_ids").dim(0), s = (int) ref.shape("input_ids").dim(1);
+                int t = (int) ref.shape("decoder_input_ids").dim(1);
+                return new Pair(new EncoderInput(b, s, ref.loadLongs("input_ids"), ref.loadLongs("attention_mask"), null),
+                        DecoderInput.of(b, t, ref.loadLongs("decoder_input_ids")));
+            }
         }
     }
 
