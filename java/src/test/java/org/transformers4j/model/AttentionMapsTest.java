@@ -417,34 +417,7 @@ class AttentionMapsTest {
     void aModelWithoutTheUnfusedPathRefusesNamingItself() {
         Path dir = Fixtures.model("bert-mlm");
         try (EncoderModel inner = ModelRegistry.loadEncoder(dir, cpu); TensorArena arena = TensorArena.confined()) {
-            EncoderModel plain = new EncoderModel() {
-                public ModelConfig config() {
-                    return inner.config();
-                }
-
-                public int vocabSize() {
-                    return inner.vocabSize();
-                }
-
-                public int hiddenSize() {
-                    return inner.hiddenSize();
-                }
-
-                public int maxPositions() {
-                    return inner.maxPositions();
-                }
-
-                public Head head() {
-                    return inner.head();
-                }
-
-                public EncoderOutput forward(EncoderInput in, boolean allHiddenStates, TensorArena out) {
-                    return inner.forward(in, allHiddenStates, out);
-                }
-
-                public void close() {
-                }
-            };
+            EncoderModel plain = new PlainEncoder(inner);
             EncoderInput in = new EncoderInput(1, 2, new long[] {1, 2}, null, null);
             var e = assertThrows(UnsupportedOperationException.class, () -> plain.forward(in, false, true, arena));
             assertTrue(e.getMessage().contains(inner.config().source().toString()), e.getMessage());

@@ -198,7 +198,7 @@ class UnpaddedEncoderTest {
             assertLogitsAt(model, in, positions, model.forwardUnpadded(in, arena).logits(),
                     model.logitsAt(in, positions, arena), name);
             assertLogitsAt(model, in, positions, model.forwardUnpadded(in, arena).logits(),
-                    new Plain(model).logitsAt(in, positions, arena), name + " (interface default)");
+                    new PlainEncoder(model).logitsAt(in, positions, arena), name + " (interface default)");
         }
     }
 
@@ -268,48 +268,6 @@ class UnpaddedEncoderTest {
         for (int i = 0; i < positions.length; i++) {
             assertClose(Arrays.copyOfRange(a, (int) positions[i] * per, (int) (positions[i] + 1) * per),
                     Arrays.copyOfRange(g, i * per, (i + 1) * per), what + " position " + positions[i]);
-        }
-    }
-
-    /** A model with only the required methods: what the interface's defaults do. */
-    private record Plain(EncoderModel inner) implements EncoderModel {
-        @Override
-        public ModelConfig config() {
-            return inner.config();
-        }
-
-        @Override
-        public int vocabSize() {
-            return inner.vocabSize();
-        }
-
-        @Override
-        public int hiddenSize() {
-            return inner.hiddenSize();
-        }
-
-        @Override
-        public int maxPositions() {
-            return inner.maxPositions();
-        }
-
-        @Override
-        public Head head() {
-            return inner.head();
-        }
-
-        @Override
-        public EncoderOutput forward(EncoderInput in, boolean allHiddenStates, TensorArena out) {
-            return inner.forward(in, allHiddenStates, out);
-        }
-
-        @Override
-        public EncoderOutput forwardUnpadded(EncoderInput in, TensorArena out) {
-            return inner.forwardUnpadded(in, out);
-        }
-
-        @Override
-        public void close() {
         }
     }
 
