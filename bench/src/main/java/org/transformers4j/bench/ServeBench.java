@@ -4,6 +4,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,11 +30,17 @@ import org.transformers4j.serve.T4jServer;
  *   <li>64 concurrent clients sending single short texts to /v1/embeddings (all-MiniLM-L6-v2),
  *       against one embedder shared by 16 threads calling it directly with single texts (what a
  *       service did before the scheduler), and against the same texts embedded in-process in
- *       batches of 32 (the ceiling); p50 and p99 latency of the clients;</li>
+ *       batches of 32 (the ceiling); p50 and p99 latency of the clients. Two kinds of client run
+ *       in this JVM on the same cores as the server: a lean one on plain keep-alive sockets (as a
+ *       load generator such as wrk is) and java.net.http's HttpClient, which costs several times
+ *       the CPU per request. The in-process scheduler (no HTTP) is printed too, and each line says
+ *       what CPU it took;</li>
  *   <li>16 concurrent streamed completions of 64 tokens on a GPT-2-small-sized random
  *       checkpoint, against a single stream: aggregate tokens per second.</li>
  * </ul>
- * Each part runs a warm-up round first, then {@code rounds} measured rounds.
+ * Each part runs a warm-up round first, then {@code rounds} measured rounds. The server's warm-up
+ * sends about 18,000 requests: its HTTP path reaches the optimizing compiler only after ~10,000,
+ * and before that the compiler takes a tenth of the machine.
  */
 public final class ServeBench {
     private static final HttpClient HTTP = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor())
@@ -43,13 +50,6 @@ public final class ServeBench {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length == 3 && args[0].equals("clients")) { // the child process of remoteClients
-            int port = Integer.parseInt(args[1]), n = Integer.parseInt(args[2]);
-            clients(port, texts(512), n); // this JVM's own warm-up (its compiler runs at nice 19 too)
-            double[] r = clients(port, texts(2048), n);
-            System.out.printf(Locale.ROOT, "%f %f %f%n", r[0], r[1], r[2]);
-            return;
-        }
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 2;
         scratchAtTheLimits();
         embeddings(rounds);
@@ -84,32 +84,42 @@ public final class ServeBench {
             System.out.println("embeddings: " + texts.size() + " short texts, all-MiniLM-L6-v2, " + cpu.kernelProvider());
             try (SentenceEmbedder direct = DefaultModels.miniLmEmbedder(cpu)) {
                 for (int r = 0; r <= rounds; r++) {
-                    double threads16 = directThreads(direct, texts, 16), batched = oneBatch(direct, texts);
-                    double scheduled = scheduledCallers(cpu, texts, 64);
+                    String round = r == 0 ? "warm-up" : "round " + r;
+                    double threads16 = directThreads(direct, texts, 16);
+                    Usage u = Usage.now();
+                    double batched = oneBatch(direct, texts);
+                    System.out.printf(Locale.ROOT, "%s: direct, 16 threads %.0f texts/s; in-process batches of 32 %.0f"
+                            + " texts/s (%s)%n", round, threads16, batched, Usage.now().since(u, texts.size()));
+                    double[] scheduled = scheduledCallers(cpu, texts, 64);
                     System.out.printf(Locale.ROOT, "%s: in-process scheduler, 64 virtual-thread callers %.0f texts/s"
-                            + " (%.2fx the batches)%n", r == 0 ? "warm-up" : "round " + r, scheduled,
-                            scheduled / batched);
-                    try (T4jServer server = T4jServer.start(List.of(ServedModel.defaultModel(cpu, SchedulerOptions.defaults())),
-                            ServerOptions.defaults().withPort(0))) {
-                        double[] served = clients(server.port(), texts, 64);
-                        double busy = metric(server.port(), "t4j_scheduler_busy_seconds_total") / (texts.size() / served[0]);
-                        System.out.printf(Locale.ROOT, "%s: server %.0f texts/s (p50 %.1f ms, p99 %.1f ms); direct,"
-                                        + " 16 threads %.0f texts/s; in-process batches of 32 %.0f texts/s; server/direct"
-                                        + " %.2fx, server/batches %.2fx; %.1f rows per pass; the model in passes %.0f%% of"
-                                        + " the round%n", r == 0 ? "warm-up" : "round " + r, served[0], served[1],
-                                served[2], threads16, batched, served[0] / threads16, served[0] / batched,
-                                meanBatchRows(server.port()), 100 * busy);
-                        double[] remote = remoteClients(server.port(), 64);
-                        if (remote != null) {
-                            System.out.printf(Locale.ROOT, "%s: server, the 64 clients in another process at the lowest"
-                                            + " priority (nice 19) %.0f texts/s (p50 %.1f ms, p99 %.1f ms); server/direct"
-                                            + " %.2fx, server/batches %.2fx%n", r == 0 ? "warm-up" : "round " + r,
-                                    remote[0], remote[1], remote[2], remote[0] / threads16, remote[0] / batched);
+                            + " (%.2fx the batches); %.1f us in passes per token%n", round, scheduled[0],
+                            scheduled[0] / batched, scheduled[1]);
+                    try (T4jServer server = T4jServer.start(List.of(ServedModel.defaultModel(cpu,
+                            SchedulerOptions.defaults())), ServerOptions.defaults().withPort(0))) {
+                        if (r == 0) { // the HTTP path's hot methods reach the optimizing compiler after ~10,000 requests
+                            for (int i = 0; i < 4; i++) {
+                                clients(server.port(), texts, 64);
+                                jdkClients(server.port(), texts, 64);
+                            }
                         }
+                        served(round, server.port(), "64 keep-alive socket clients", clients(server.port(), texts, 64),
+                                threads16, batched);
+                        served(round, server.port(), "64 java.net.http clients", jdkClients(server.port(), texts, 64),
+                                threads16, batched);
                     }
                 }
             }
         }
+    }
+
+    /** Prints one server measurement beside its peers and what the server's model did meanwhile. */
+    static void served(String round, int port, String clients, Served s, double threads16, double batched)
+            throws Exception {
+        double busy = metric(port, "t4j_scheduler_busy_seconds_total"), tokens = metric(port, "t4j_scheduler_tokens_total");
+        System.out.printf(Locale.ROOT, "%s: server, %s, %.0f texts/s (p50 %.1f ms, p99 %.1f ms); server/direct"
+                        + " %.2fx, server/batches %.2fx; so far %.1f rows and %.1f us per token a pass (%s)%n", round,
+                clients, s.rate, s.p50, s.p99, s.rate / threads16, s.rate / batched, meanBatchRows(port),
+                1e6 * busy / tokens, s.usage);
     }
 
     /** The server's rows per forward pass so far, from its Prometheus metrics (sum / count). */
@@ -135,8 +145,8 @@ public final class ServeBench {
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
-    /** texts/s of single-text submissions from n virtual threads to a batch scheduler in this JVM (no HTTP). */
-    static double scheduledCallers(CpuBackend cpu, List<String> texts, int n) throws Exception {
+    /** {texts/s, us in passes per token} of single-text submissions from n virtual threads to a scheduler in this JVM (no HTTP). */
+    static double[] scheduledCallers(CpuBackend cpu, List<String> texts, int n) throws Exception {
         try (var scheduler = org.transformers4j.scheduler.Schedulers.embeddings("minilm",
                 DefaultModels.miniLmEmbedder(cpu), SchedulerOptions.defaults())) {
             AtomicLong next = new AtomicLong();
@@ -155,7 +165,36 @@ public final class ServeBench {
                     f.get();
                 }
             }
-            return texts.size() / ((System.nanoTime() - start) / 1e9);
+            double rate = texts.size() / ((System.nanoTime() - start) / 1e9);
+            return new double[] {rate, 1e6 * scheduler.metrics().busySeconds() / scheduler.metrics().tokens()};
+        }
+    }
+
+    /** Machine and process CPU time (Linux /proc; zeros elsewhere), for what a measurement cost. */
+    record Usage(long wall, double machineBusy, double process) {
+        static Usage now() {
+            double busy = 0;
+            try {
+                String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+                long total = 0;
+                for (int i = 1; i < f.length; i++) {
+                    total += Long.parseLong(f[i]);
+                }
+                busy = (total - Long.parseLong(f[4]) - Long.parseLong(f[5])) / 100.0; // all but idle and iowait
+            } catch (Exception e) {
+                // not Linux: machine figures read 0
+            }
+            var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                    .getOperatingSystemMXBean();
+            return new Usage(System.nanoTime(), busy, os.getProcessCpuTime() / 1e9);
+        }
+
+        /** Cores busy on the machine and in this JVM since start, and machine CPU per text. */
+        String since(Usage start, int texts) {
+            double seconds = (wall - start.wall) / 1e9;
+            return String.format(Locale.ROOT, "machine %.2f of %d cores busy, this JVM %.2f, %.2f ms CPU per text",
+                    (machineBusy - start.machineBusy) / seconds, Runtime.getRuntime().availableProcessors(),
+                    (process - start.process) / seconds, 1e3 * (machineBusy - start.machineBusy) / texts);
         }
     }
 
@@ -186,24 +225,93 @@ public final class ServeBench {
         return texts.size() / ((System.nanoTime() - start) / 1e9);
     }
 
-    /** {texts/s, p50 ms, p99 ms} of n concurrent clients each posting single texts. */
-    static double[] clients(int port, List<String> texts, int n) throws Exception {
+    /** What n clients measured: texts/s, p50 and p99 latency in ms, and the CPU it took. */
+    record Served(double rate, double p50, double p99, String usage) {
+    }
+
+    /**
+     * n clients each posting single texts over its own keep-alive connection, written and read on a
+     * plain socket: what a load generator such as wrk does. On 2 cores the clients share the
+     * server's cores, and java.net.http's client takes several times the CPU per request.
+     */
+    static Served clients(int port, List<String> texts, int n) throws Exception {
+        return load(texts, n, () -> {
+            java.net.Socket socket = new java.net.Socket("127.0.0.1", port);
+            socket.setTcpNoDelay(true);
+            var out = new java.io.BufferedOutputStream(socket.getOutputStream());
+            var in = new java.io.BufferedInputStream(socket.getInputStream(), 1 << 16);
+            return new Poster() {
+                @Override
+                public void post(String json) throws Exception {
+                    byte[] body = json.getBytes(StandardCharsets.UTF_8);
+                    out.write(("POST /v1/embeddings HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                            + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.write(body);
+                    out.flush();
+                    String status = line(in);
+                    long length = -1;
+                    boolean chunked = false;
+                    for (String h; !(h = line(in)).isEmpty(); ) {
+                        String header = h.toLowerCase(Locale.ROOT);
+                        if (header.startsWith("content-length:")) {
+                            length = Long.parseLong(header.substring(15).trim());
+                        } else if (header.startsWith("transfer-encoding:") && header.contains("chunked")) {
+                            chunked = true;
+                        }
+                    }
+                    String answer = chunked ? chunks(in) : new String(in.readNBytes((int) length), StandardCharsets.UTF_8);
+                    if (!status.startsWith("HTTP/1.1 200") || !answer.contains("\"embedding\"")) {
+                        throw new IllegalStateException(status + ": " + answer);
+                    }
+                }
+
+                @Override
+                public void close() throws Exception {
+                    socket.close();
+                }
+            };
+        });
+    }
+
+    /** The same clients on java.net.http's HttpClient. */
+    static Served jdkClients(int port, List<String> texts, int n) throws Exception {
         URI uri = URI.create("http://127.0.0.1:" + port + "/v1/embeddings");
+        return load(texts, n, () -> new Poster() {
+            @Override
+            public void post(String json) throws Exception {
+                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri).POST(
+                        HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() != 200) {
+                    throw new IllegalStateException("status " + r.statusCode() + ": " + r.body());
+                }
+            }
+
+            @Override
+            public void close() {
+            }
+        });
+    }
+
+    /** One client's connection. */
+    interface Poster extends AutoCloseable {
+        void post(String json) throws Exception;
+    }
+
+    /** n virtual threads, each with its own poster, sending the texts one a request until all are sent. */
+    static Served load(List<String> texts, int n, java.util.concurrent.Callable<Poster> connect) throws Exception {
         AtomicLong next = new AtomicLong();
         double[] latency = new double[texts.size()];
-        long start = System.nanoTime();
+        Usage usage = Usage.now();
         try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> all = new ArrayList<>();
             for (int c = 0; c < n; c++) {
                 all.add(clients.submit(() -> {
-                    for (long i; (i = next.getAndIncrement()) < texts.size(); ) {
-                        String body = "{\"input\": " + new com.google.gson.Gson().toJson(texts.get((int) i)) + "}";
-                        long t0 = System.nanoTime();
-                        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(uri).POST(
-                                HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-                        latency[(int) i] = (System.nanoTime() - t0) / 1e6;
-                        if (r.statusCode() != 200) {
-                            throw new IllegalStateException("status " + r.statusCode() + ": " + r.body());
+                    try (Poster poster = connect.call()) {
+                        for (long i; (i = next.getAndIncrement()) < texts.size(); ) {
+                            String body = "{\"input\": " + new com.google.gson.Gson().toJson(texts.get((int) i)) + "}";
+                            long t0 = System.nanoTime();
+                            poster.post(body);
+                            latency[(int) i] = (System.nanoTime() - t0) / 1e6;
                         }
                     }
                     return null;
@@ -213,33 +321,35 @@ public final class ServeBench {
                 f.get();
             }
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
+        Usage end = Usage.now();
         Arrays.sort(latency);
-        return new double[] {texts.size() / seconds, latency[latency.length / 2], latency[(int) (latency.length * 0.99)]};
+        return new Served(texts.size() / ((end.wall() - usage.wall()) / 1e9), latency[latency.length / 2],
+                latency[(int) (latency.length * 0.99)], end.since(usage, texts.size()));
     }
 
-    /**
-     * {texts/s, p50 ms, p99 ms} of the same 64 clients run in a child JVM at the lowest CPU
-     * priority: on 2 cores, clients in the server's own process take the cores the forward pass
-     * needs, where a service's clients run on other machines; at nice 19 they get a core only
-     * when the server leaves one idle. Null (with a message) where nice cannot be run.
-     */
-    static double[] remoteClients(int port, int n) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p;
-        try {
-            p = new ProcessBuilder("nice", "-n", "19", java, "-cp", System.getProperty("java.class.path"),
-                    ServeBench.class.getName(), "clients", Integer.toString(port), Integer.toString(n))
-                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        } catch (java.io.IOException e) {
-            System.out.println("clients in another process: not measured (" + e.getMessage() + ")");
-            return null;
+    /** One header line, without its CR LF. */
+    static String line(java.io.InputStream in) throws java.io.IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int b; (b = in.read()) != '\n'; ) {
+            if (b < 0) {
+                throw new java.io.EOFException("the server closed the connection");
+            }
+            if (b != '\r') {
+                sb.append((char) b);
+            }
         }
-        String out = new String(p.getInputStream().readAllBytes()).trim();
-        if (p.waitFor() != 0) {
-            throw new IllegalStateException("client process exited with " + p.exitValue() + ": " + out);
+        return sb.toString();
+    }
+
+    /** A chunked body, whole. */
+    static String chunks(java.io.InputStream in) throws java.io.IOException {
+        var body = new java.io.ByteArrayOutputStream();
+        for (int size; (size = Integer.parseInt(line(in).trim(), 16)) > 0; ) {
+            body.write(in.readNBytes(size));
+            line(in);
         }
-        return Arrays.stream(out.split(" ")).mapToDouble(Double::parseDouble).toArray();
+        line(in);
+        return body.toString(StandardCharsets.UTF_8);
     }
 
     static void completions(int rounds) throws Exception {
