@@ -2,9 +2,10 @@
 # Makes what the GPU machine needs to run the Java side, since it has neither Java nor a registry:
 # target/gpu-carry.tgz holding
 #   gpu-carry/jdk    a JDK 25 runtime made with jlink (java.base and java.logging)
-#   gpu-carry/lib    the library's jars and gson (the rest of the class path is not needed there)
+#   gpu-carry/lib    the library's jars, gson and picocli (the command line's parser); the rest of the class
+#                    path is not needed there (no tokenizer: verify and time run on token ids)
 # Run it as `./t4j gpu-pack` (which builds the jars and finds the JDK first); carry
-# target/gpu-carry.tgz with the tree, then run bench/gpu/run.sh there. About 27 MB.
+# target/gpu-carry.tgz with the tree, then run bench/gpu/run.sh there. About 21 MB.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="$root/target/gpu-carry"
@@ -12,7 +13,7 @@ jdk="${JAVA_HOME:?run this through ./t4j gpu-pack, or set JAVA_HOME to a JDK 25}
 rm -rf "$out" "$out.tgz"
 mkdir -p "$out/lib"
 cp "$root/cli/target/t4j-cli.jar" "$out/lib/"
-tr ':' '\n' < "$root/cli/target/classpath.txt" | grep -e transformers4j.jar -e t4j-bindings -e /gson- \
+tr ':' '\n' < "$root/cli/target/classpath.txt" | grep -e transformers4j.jar -e t4j-bindings -e /gson- -e /picocli- \
     | while read -r jar; do cp "$jar" "$out/lib/"; done
 "$jdk/bin/jlink" --add-modules java.base,java.logging --strip-debug --no-header-files --no-man-pages \
     --output "$out/jdk"

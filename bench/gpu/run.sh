@@ -25,8 +25,10 @@ step "GPU"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
 
 step "build (CMake, CUDA architecture of this GPU)"
-if ! { cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=native \
-        && cmake --build "$build" --parallel "$(nproc)"; } > "$out/build.log" 2>&1; then
+# only the CUDA library and its test: the CPU library comes in the carried jar, and the CPU tests,
+# their sanitizer builds and the emulator run where CI runs
+if ! { cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=native -DT4J_CUDA=ON \
+        && cmake --build "$build" --parallel "$(nproc)" --target t4j_cuda test_cuda; } > "$out/build.log" 2>&1; then
     tail -n 40 "$out/build.log"
     echo "build failed (log: $out/build.log)"
     exit 1
@@ -49,6 +51,13 @@ if [ ! -f "$root/target/gpu-carry.tgz" ]; then
     exit $status
 fi
 tar -C "$root/target" -xzf "$root/target/gpu-carry.tgz"
+# the Java side looks for cuBLAS in the toolkit (CUDA_HOME, /usr/local/cuda*) and LD_LIBRARY_PATH;
+# where the toolkit has none, PyTorch's own copy (the nvidia-cublas wheel) will do
+if ! ls "${CUDA_HOME:-/usr/local/cuda}"/lib64/libcublas.so.1[23] /usr/local/cuda*/lib64/libcublas.so.1[23] \
+        > /dev/null 2>&1; then
+    wheel="$(python3 -c 'import nvidia.cublas, os; print(list(nvidia.cublas.__path__)[0] + "/lib")' 2>/dev/null)"
+    [ -d "$wheel" ] && export LD_LIBRARY_PATH="$wheel${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
 # the libt4j_cuda just built for this GPU, the one the kernel tests ran, rather than the jar's
 kernels="$build/out/libt4j_cuda.so"
 java=("$root/target/gpu-carry/jdk/bin/java" --enable-native-access=ALL-UNNAMED "-Dt4j.cuda.kernels=$kernels"
