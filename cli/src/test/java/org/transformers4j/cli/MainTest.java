@@ -54,6 +54,30 @@ class MainTest {
     }
 
     @Test
+    void timeMeasuresAnEncoderPassOrADecodersGeneration() {
+        Run pass = run("time", "--model", FIXTURES.resolve("bert-mlm").toString(), "--batch", "2", "--seq", "5",
+                "--runs", "2", "--warmup", "0", "--json");
+        assertEquals(0, pass.status(), pass.err());
+        var p = com.google.gson.JsonParser.parseString(pass.out().strip()).getAsJsonObject();
+        assertEquals(2, p.get("batch").getAsInt());
+        assertTrue(p.get("median_ms").getAsDouble() > 0, pass.out());
+
+        Run gen = run("time", "--model", FIXTURES.resolve("gpt2").toString(), "--generate", "7", "--batch", "3",
+                "--seq", "4", "--runs", "2", "--warmup", "0", "--json");
+        assertEquals(0, gen.status(), gen.err());
+        var g = com.google.gson.JsonParser.parseString(gen.out().strip()).getAsJsonObject();
+        assertEquals(7, g.get("new_tokens").getAsInt()); // exactly: the command checks each row's count itself
+        assertEquals(3 * 7 * 1000.0 / g.get("median_ms").getAsDouble(), g.get("new_tokens_per_s").getAsDouble(), 1e-6);
+
+        Run encoder = run("time", "--model", FIXTURES.resolve("bert-mlm").toString(), "--generate", "2");
+        assertEquals(2, encoder.status(), encoder.err());
+        assertTrue(encoder.err().contains("decoder-only"), encoder.err());
+        Run tooLong = run("time", "--model", FIXTURES.resolve("gpt2").toString(), "--generate", "64", "--seq", "8");
+        assertEquals(2, tooLong.status(), tooLong.err());
+        assertTrue(tooLong.err().contains("--generate 64") && tooLong.err().contains("positions"), tooLong.err());
+    }
+
+    @Test
     void verifyCoversDecoderFixturesWithTheirGeneratedTokens() throws IOException {
         for (String m : new String[] {"gpt2", "gpt-neo", "llama", "qwen2", "gemma", "phi3"}) {
             Path dir = FIXTURES.resolve(m);
