@@ -12,9 +12,14 @@ out="$root/target/gpu-carry"
 jdk="${JAVA_HOME:?run this through ./t4j gpu-pack, or set JAVA_HOME to a JDK 25}"
 rm -rf "$out" "$out.tgz"
 mkdir -p "$out/lib"
-cp "$root/cli/target/t4j-cli.jar" "$out/lib/"
-tr ':' '\n' < "$root/cli/target/classpath.txt" | grep -e transformers4j.jar -e t4j-bindings -e /gson- -e /picocli- \
-    | while read -r jar; do cp "$jar" "$out/lib/"; done
+# the modules' jars by their paths: classpath.txt names their classes folders after a test run
+jars=("$root/cli/target/t4j-cli.jar" "$root/java/target/transformers4j.jar" "$root/bindings/target/t4j-bindings.jar")
+jars+=($(tr ':' '\n' < "$root/cli/target/classpath.txt" | grep -e '/gson-[0-9.]*\.jar$' -e '/picocli-[0-9.]*\.jar$'))
+[ "${#jars[@]}" -eq 5 ] || { echo "pack.sh: expected gson and picocli on the class path, found: ${jars[*]}" >&2; exit 1; }
+for jar in "${jars[@]}"; do
+    [ -f "$jar" ] || { echo "pack.sh: $jar is missing (./t4j gpu-pack builds it)" >&2; exit 1; }
+    cp "$jar" "$out/lib/"
+done
 "$jdk/bin/jlink" --add-modules java.base,java.logging --strip-debug --no-header-files --no-man-pages \
     --output "$out/jdk"
 tar -C "$root/target" -czf "$out.tgz" gpu-carry

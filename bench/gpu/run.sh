@@ -10,7 +10,8 @@
 #      the kernels through the Java CUDA backend against the Java reference, bad input on the GPU,
 #      and `t4j verify --device cuda:0` on every model fixture (parity and generated tokens in
 #      float32; in float16 the logits' top-1 agreement), then a BERT-base-sized encoder in float16
-#      beside Hugging Face transformers (bench/gpu/bert_base.py).
+#      beside Hugging Face transformers (bench/gpu/bert_base.py) and GPT-2-small-sized greedy
+#      decoding beside transformers' generate() (bench/gpu/gpt2_decode.py).
 # Usage: bench/gpu/run.sh [OUT_DIR]    (logs and the table go to OUT_DIR, default target/gpu)
 # Exit status: nonzero if a build, a test or a correctness check failed.
 set -uo pipefail
@@ -87,4 +88,9 @@ done
 step "BERT-base-sized encoder, float16, 32 x 128: Transformers4J beside transformers"
 python3 "$root/bench/gpu/bert_base.py" "$root/target/gpu-carry/jdk/bin/java" "$root/target/gpu-carry/lib/*" \
     "$root/target/gpu/bert-base-random" "$kernels" | tee "$out/bert_base.md" || status=1
+
+step "GPT-2-small-sized greedy decoding, float16, batch 1 and 16: Transformers4J beside transformers"
+python3 "$root/bench/gpu/gpt2_decode.py" "$root/target/gpu-carry/jdk/bin/java" "$root/target/gpu-carry/lib/*" \
+    "$root/target/gpu/gpt2-random" "$kernels" | grep -v "Writing model shards" | tee "$out/gpt2_decode.md" || status=1
+rm -rf "$root/target/gpu/bert-base-random" "$root/target/gpu/gpt2-random" # random checkpoints: nothing to keep
 exit $status
