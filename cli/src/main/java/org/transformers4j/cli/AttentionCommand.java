@@ -42,6 +42,11 @@ import picocli.CommandLine.Parameters;
 final class AttentionCommand extends CliCommand {
     /** Side of one cell, in pixels. */
     private static final int CELL = 24;
+    /**
+     * The most tokens drawn: 512 x 512 cells is already a 12,000-pixel picture of some 50 MB, and
+     * every layer's probabilities of a longer text would take gigabytes before anything is drawn.
+     */
+    static final int MAX_TOKENS = 512;
     /** Estimated width of a label character at the labels' font size, in pixels. */
     private static final double CHAR = 7.2;
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -83,6 +88,8 @@ final class AttentionCommand extends CliCommand {
              TensorArena arena = TensorArena.confined()) {
             Encoding enc = tokenizer.encode(text);
             check(enc.length() > 0, "TEXT \"" + text + "\" gives no tokens");
+            check(enc.length() <= MAX_TOKENS, "TEXT gives " + enc.length() + " tokens; the picture is drawn for at most "
+                    + MAX_TOKENS + " (a cell for each query and key)");
             List<Tensor> maps = attentions(dir, backend, enc, arena);
             inRange("--layer", layer, 0, maps.size() - 1);
             Tensor p = maps.get(layer);

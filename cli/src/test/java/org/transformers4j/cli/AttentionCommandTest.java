@@ -137,7 +137,7 @@ class AttentionCommandTest {
      * rename), the thing left as it was; a text with no tokens is refused naming TEXT.
      */
     @Test
-    void anOutThatIsNotARegularFileAndATextWithoutTokensAreRefused(@TempDir Path tmp) throws Exception {
+    void anOutThatIsNotARegularFileATextWithoutTokensAndAnOverlongOneAreRefused(@TempDir Path tmp) throws Exception {
         Path dir = JsonOutputTest.withBertTokenizer(tmp, "bert-mlm");
         Path target = Files.writeString(tmp.resolve("target.svg"), "kept");
         Path link = Files.createSymbolicLink(tmp.resolve("link.svg"), target);
@@ -150,10 +150,16 @@ class AttentionCommandTest {
             assertFalse(Files.isRegularFile(out, java.nio.file.LinkOption.NOFOLLOW_LINKS), out + " was replaced");
         }
         assertEquals("kept", Files.readString(target));
-        Run blank = run("attention", "--model", MainTest.withWordTokenizer(tmp, "bart").toString(), "--out",
-                tmp.resolve("blank.svg").toString(), "   ");
+        Path bart = MainTest.withWordTokenizer(tmp, "bart");
+        Run blank = run("attention", "--model", bart.toString(), "--out", tmp.resolve("blank.svg").toString(), "   ");
         assertEquals(2, blank.status(), blank.err());
         assertTrue(blank.err().contains("gives no tokens"), blank.err());
+        Path tooLong = tmp.resolve("long.svg");
+        Run longText = run("attention", "--model", bart.toString(), "--out", tooLong.toString(),
+                "w5 ".repeat(AttentionCommand.MAX_TOKENS + 1));
+        assertEquals(2, longText.status(), longText.err());
+        assertTrue(longText.err().contains("at most " + AttentionCommand.MAX_TOKENS), longText.err());
+        assertFalse(Files.exists(tooLong));
     }
 
     /** An encoder-decoder model: its encoder's self-attention over the text, as encode returns it. */
