@@ -14,8 +14,11 @@ rm -rf "$out" "$out.tgz"
 mkdir -p "$out/lib"
 # the modules' jars by their paths: classpath.txt names their classes folders after a test run
 jars=("$root/cli/target/t4j-cli.jar" "$root/java/target/transformers4j.jar" "$root/bindings/target/t4j-bindings.jar")
-jars+=($(tr ':' '\n' < "$root/cli/target/classpath.txt" | grep -e '/gson-[0-9.]*\.jar$' -e '/picocli-[0-9.]*\.jar$'))
-[ "${#jars[@]}" -eq 5 ] || { echo "pack.sh: expected gson and picocli on the class path, found: ${jars[*]}" >&2; exit 1; }
+for name in gson picocli; do
+    mapfile -t found < <(tr ':' '\n' < "$root/cli/target/classpath.txt" | grep -e "/$name-[0-9.]*\.jar$" || true)
+    [ "${#found[@]}" -eq 1 ] || { echo "pack.sh: expected one $name jar on the CLI's class path, found ${#found[@]}" >&2; exit 1; }
+    jars+=("${found[0]}")
+done
 for jar in "${jars[@]}"; do
     [ -f "$jar" ] || { echo "pack.sh: $jar is missing (./t4j gpu-pack builds it)" >&2; exit 1; }
     cp "$jar" "$out/lib/"

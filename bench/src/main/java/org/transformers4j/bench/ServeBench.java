@@ -39,7 +39,7 @@ import org.transformers4j.serve.T4jServer;
  *       checkpoint, against a single stream: aggregate tokens per second.</li>
  * </ul>
  * Each part runs a warm-up round first, then {@code rounds} measured rounds. The server's warm-up
- * sends about 18,000 requests: its HTTP path reaches the optimizing compiler only after ~10,000,
+ * round sends 20,480 requests: its HTTP path reaches the optimizing compiler only after ~10,000,
  * and before that the compiler takes a tenth of the machine. The direct calls are warmed with
  * 10,000 calls: their rate still tripled over the first five rounds of 2,048.
  */
@@ -202,7 +202,7 @@ public final class ServeBench {
         /** Cores busy on the machine and in this JVM since start, and machine CPU per text. */
         String since(Usage start, int texts) {
             double seconds = (wall - start.wall) / 1e9;
-            return String.format(Locale.ROOT, "machine %.2f of %d cores busy, this JVM %.2f, %.2f ms CPU per text",
+            return String.format(Locale.ROOT, "machine %.2f of %d cores busy, this JVM %.2f, %.2f ms of machine CPU per text",
                     (machineBusy - start.machineBusy) / seconds, Runtime.getRuntime().availableProcessors(),
                     (process - start.process) / seconds, 1e3 * (machineBusy - start.machineBusy) / texts);
         }
@@ -269,7 +269,10 @@ public final class ServeBench {
                             chunked = true;
                         }
                     }
-                    String answer = chunked ? chunks(in) : new String(in.readNBytes((int) length), StandardCharsets.UTF_8);
+                    if (!chunked && (length < 0 || length > Integer.MAX_VALUE)) {
+                        throw new IllegalStateException(status + ": a response without a usable length (" + length + ")");
+                    }
+                    String answer = chunked ? chunks(in) : new String(exactly(in, (int) length), StandardCharsets.UTF_8);
                     if (!status.startsWith("HTTP/1.1 200") || !answer.contains("\"embedding\"")) {
                         throw new IllegalStateException(status + ": " + answer);
                     }
@@ -351,15 +354,25 @@ public final class ServeBench {
         return sb.toString();
     }
 
-    /** A chunked body, whole. */
+    /** A chunked body, whole (chunk extensions ignored, trailers read and dropped). */
     static String chunks(java.io.InputStream in) throws java.io.IOException {
         var body = new java.io.ByteArrayOutputStream();
-        for (int size; (size = Integer.parseInt(line(in).trim(), 16)) > 0; ) {
-            body.write(in.readNBytes(size));
+        for (int size; (size = Integer.parseInt(line(in).split(";", 2)[0].trim(), 16)) > 0; ) {
+            body.write(exactly(in, size));
             line(in);
         }
-        line(in);
+        while (!line(in).isEmpty()) { // trailers, up to the blank line that ends the message
+        }
         return body.toString(StandardCharsets.UTF_8);
+    }
+
+    /** n bytes, or an EOFException if the connection ends first. */
+    static byte[] exactly(java.io.InputStream in, int n) throws java.io.IOException {
+        byte[] b = in.readNBytes(n);
+        if (b.length != n) {
+            throw new java.io.EOFException("the server closed the connection " + b.length + " bytes into a body of " + n);
+        }
+        return b;
     }
 
     static void completions(int rounds) throws Exception {

@@ -76,6 +76,9 @@ final class TimeCommand extends CliCommand {
                 + MAX_TOKENS + " one pass may take");
         inRange("--generate", generate, 0, MAX_NEW_TOKENS);
         if (generate > 0) {
+            long cached = (long) batch * (seq + generate); // the KV cache's positions at the end
+            check(cached <= MAX_TOKENS, "--batch " + batch + " x (--seq " + seq + " + --generate " + generate + ") = "
+                    + cached + " cached positions, more than the " + MAX_TOKENS + " a generation may take");
             return timeGeneration();
         }
         try (Backend backend = backendOptions.create(); EncoderModel m = Models.encoder(io, model.dir(), backend)) {

@@ -75,6 +75,9 @@ class MainTest {
         Run tooLong = run("time", "--model", FIXTURES.resolve("gpt2").toString(), "--generate", "64", "--seq", "8");
         assertEquals(2, tooLong.status(), tooLong.err());
         assertTrue(tooLong.err().contains("--generate 64") && tooLong.err().contains("positions"), tooLong.err());
+        Run tooMany = run("time", "--model", "m", "--generate", "896", "--batch", "8192", "--seq", "128");
+        assertEquals(2, tooMany.status(), tooMany.err()); // 8 Mi cached positions: refused before anything loads
+        assertTrue(tooMany.err().contains("cached positions"), tooMany.err());
     }
 
     @Test
