@@ -84,8 +84,11 @@ public final class ServeBench {
         try (CpuBackend cpu = CpuBackend.create()) {
             System.out.println("embeddings: " + texts.size() + " short texts, all-MiniLM-L6-v2, " + cpu.kernelProvider());
             // each lives through all rounds, as in a service: a model loaded for one round alone ran
-            // its passes 10-15% slower than the same model after a few seconds of use
-            try (SentenceEmbedder direct = DefaultModels.miniLmEmbedder(cpu);
+            // its passes 10-15% slower than the same model after a few seconds of use; so do the 16
+            // threads calling directly (new threads each round were slow and erratic: each thread
+            // has its own OpenMP team and scratch to set up)
+            try (ExecutorService threads = Executors.newFixedThreadPool(16);
+                 SentenceEmbedder direct = DefaultModels.miniLmEmbedder(cpu);
                  var scheduler = org.transformers4j.scheduler.Schedulers.embeddings("minilm",
                          DefaultModels.miniLmEmbedder(cpu), SchedulerOptions.defaults());
                  T4jServer server = T4jServer.start(List.of(ServedModel.defaultModel(cpu, SchedulerOptions.defaults())),
@@ -94,10 +97,10 @@ public final class ServeBench {
                     String round = r == 0 ? "warm-up" : "round " + r;
                     if (r == 0) { // 16 threads calling directly reach their steady rate only after several thousand calls
                         for (int i = 0; i < 4; i++) {
-                            directThreads(direct, texts, 16);
+                            directThreads(direct, texts, threads, 16);
                         }
                     }
-                    double threads16 = directThreads(direct, texts, 16);
+                    double threads16 = directThreads(direct, texts, threads, 16);
                     Usage u = Usage.now();
                     double batched = oneBatch(direct, texts);
                     System.out.printf(Locale.ROOT, "%s: direct, 16 threads %.0f texts/s; in-process batches of 32 %.0f"
@@ -208,23 +211,21 @@ public final class ServeBench {
         }
     }
 
-    /** texts/s of single-text calls from n threads sharing one embedder. */
-    static double directThreads(SentenceEmbedder e, List<String> texts, int n) throws Exception {
+    /** texts/s of single-text calls from n tasks on the pool (of n threads) sharing one embedder. */
+    static double directThreads(SentenceEmbedder e, List<String> texts, ExecutorService pool, int n) throws Exception {
         AtomicLong next = new AtomicLong();
         long start = System.nanoTime();
-        try (ExecutorService pool = Executors.newFixedThreadPool(n)) {
-            List<Future<?>> all = new ArrayList<>();
-            for (int t = 0; t < n; t++) {
-                all.add(pool.submit(() -> {
-                    for (long i; (i = next.getAndIncrement()) < texts.size(); ) {
-                        e.embed(texts.get((int) i));
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> f : all) {
-                f.get();
-            }
+        List<Future<?>> all = new ArrayList<>();
+        for (int t = 0; t < n; t++) {
+            all.add(pool.submit(() -> {
+                for (long i; (i = next.getAndIncrement()) < texts.size(); ) {
+                    e.embed(texts.get((int) i));
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : all) {
+            f.get();
         }
         return texts.size() / ((System.nanoTime() - start) / 1e9);
     }
