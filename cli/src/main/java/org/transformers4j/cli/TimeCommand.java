@@ -84,28 +84,16 @@ final class TimeCommand extends CliCommand {
         try (Backend backend = backendOptions.create(); EncoderModel m = Models.encoder(io, model.dir(), backend)) {
             check(seq <= m.maxPositions(), "--seq " + seq + " is longer than the " + m.maxPositions()
                     + " positions of the model in " + model.dir());
-            EncoderInput in = randomInput(m);
-            // warm-up: at least three passes and `warmup` seconds, for the JIT compiler to finish
-            // (the host side of a GPU pass needs several hundred passes to reach its steady state)
-            long start = System.nanoTime(), warmupNs = (long) (warmup * 1e9);
-            try (Progress p = Progress.start(io, "warming up")) {
-                for (int w = 0; w < 3 || System.nanoTime() - start < warmupNs; w++) {
-                    pass(m, in);
-                }
-                p.done();
+            long[] mask = new long[batch * seq];
+            Arrays.fill(mask, 1);
+            EncoderInput in = new EncoderInput(batch, seq, randomIds(m.vocabSize(), batch * seq), mask, null);
+            double ms = medianMs("passes", () -> pass(m, in));
+            if (output.json) {
+                Format.jsonLine(io.out(), jsonLine(backend, ms));
+            } else {
+                io.out().printf(Locale.ROOT, "median %.3f ms over %d runs: %d x %d tokens on %s (%s, %s)%n", ms, runs,
+                        batch, seq, backend.device(), backend.kernelProvider(), backend.gemmProvider());
             }
-            double[] ms = new double[runs];
-            try (Progress p = Progress.counting(io, "timing", "passes")) {
-                for (int r = 0; r < runs; r++) {
-                    long t0 = System.nanoTime();
-                    pass(m, in);
-                    ms[r] = (System.nanoTime() - t0) / 1e6;
-                    p.add(1);
-                }
-                p.done();
-            }
-            Arrays.sort(ms);
-            print(backend, ms[runs / 2]);
             return 0;
         }
     }
@@ -115,30 +103,54 @@ final class TimeCommand extends CliCommand {
         try (Backend backend = backendOptions.create(); DecoderModel m = loadDecoder(backend)) {
             check(seq + generate <= m.maxPositions(), "--seq " + seq + " + --generate " + generate + " is more than the "
                     + m.maxPositions() + " positions of the model in " + model.dir());
-            List<long[]> prompts = randomPrompts(m.vocabSize());
+            long[] ids = randomIds(m.vocabSize(), batch * seq);
+            List<long[]> prompts = new ArrayList<>();
+            for (int b = 0; b < batch; b++) {
+                prompts.add(Arrays.copyOfRange(ids, b * seq, (b + 1) * seq));
+            }
             GenerationConfig greedy = GenerationConfig.forModel(m.specialTokens()).withoutSampling()
                     .withMaxNewTokens(generate).withMinNewTokens(generate);
-            long start = System.nanoTime(), warmupNs = (long) (warmup * 1e9);
-            try (Progress p = Progress.start(io, "warming up")) {
-                for (int w = 0; w < 3 || System.nanoTime() - start < warmupNs; w++) {
-                    generateOnce(m, prompts, greedy);
-                }
-                p.done();
+            double ms = medianMs("generations", () -> generateOnce(m, prompts, greedy));
+            double perSecond = 1000.0 * batch * generate / ms;
+            if (output.json) {
+                Map<String, Object> line = jsonLine(backend, ms);
+                line.put("new_tokens", generate);
+                line.put("new_tokens_per_s", perSecond);
+                Format.jsonLine(io.out(), line);
+            } else {
+                io.out().printf(Locale.ROOT, "median %.3f ms over %d runs: %d x %d new tokens after %d-token prompts, %.1f"
+                        + " new tokens/s, on %s (%s, %s)%n", ms, runs, batch, generate, seq, perSecond,
+                        backend.device(), backend.kernelProvider(), backend.gemmProvider());
             }
-            double[] ms = new double[runs];
-            try (Progress p = Progress.counting(io, "timing", "generations")) {
-                for (int r = 0; r < runs; r++) {
-                    long t0 = System.nanoTime();
-                    generateOnce(m, prompts, greedy);
-                    ms[r] = (System.nanoTime() - t0) / 1e6;
-                    p.add(1);
-                }
-                p.done();
-            }
-            Arrays.sort(ms);
-            printGeneration(backend, ms[runs / 2]);
             return 0;
         }
+    }
+
+    /**
+     * The median of `runs` timed calls of once, in ms, after a warm-up of at least three calls and
+     * `warmup` seconds, for the JIT compiler to finish (the host side of a GPU pass needs several
+     * hundred passes to reach its steady state).
+     */
+    private double medianMs(String what, Runnable once) {
+        long start = System.nanoTime(), warmupNs = (long) (warmup * 1e9);
+        try (Progress p = Progress.start(io, "warming up")) {
+            for (int w = 0; w < 3 || System.nanoTime() - start < warmupNs; w++) {
+                once.run();
+            }
+            p.done();
+        }
+        double[] ms = new double[runs];
+        try (Progress p = Progress.counting(io, "timing", what)) {
+            for (int r = 0; r < runs; r++) {
+                long t0 = System.nanoTime();
+                once.run();
+                ms[r] = (System.nanoTime() - t0) / 1e6;
+                p.add(1);
+            }
+            p.done();
+        }
+        Arrays.sort(ms);
+        return ms[runs / 2];
     }
 
     private DecoderModel loadDecoder(Backend backend) {
@@ -147,17 +159,20 @@ final class TimeCommand extends CliCommand {
         }
     }
 
-    private List<long[]> randomPrompts(int vocab) {
+    /** n token ids drawn from the vocabulary's upper part (clear of the special tokens at its start), seeded. */
+    private static long[] randomIds(int vocab, int n) {
         SplittableRandom rnd = new SplittableRandom(1);
-        List<long[]> prompts = new ArrayList<>();
-        for (int b = 0; b < batch; b++) {
-            long[] ids = new long[seq];
-            for (int i = 0; i < seq; i++) {
-                ids[i] = rnd.nextInt(Math.min(1000, vocab / 2), vocab);
-            }
-            prompts.add(ids);
+        long[] ids = new long[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = rnd.nextInt(Math.min(1000, vocab / 2), vocab);
         }
-        return prompts;
+        return ids;
+    }
+
+    private static void pass(EncoderModel m, EncoderInput in) {
+        try (TensorArena arena = TensorArena.confined()) {
+            m.forward(in, false, arena);
+        }
     }
 
     private void generateOnce(DecoderModel m, List<long[]> prompts, GenerationConfig greedy) {
@@ -168,57 +183,16 @@ final class TimeCommand extends CliCommand {
         }
     }
 
-    private void printGeneration(Backend backend, double medianMs) {
-        double perSecond = 1000.0 * batch * generate / medianMs;
-        if (output.json) {
-            Map<String, Object> line = new LinkedHashMap<>();
-            line.put("median_ms", medianMs);
-            line.put("new_tokens_per_s", perSecond);
-            line.put("runs", runs);
-            line.put("batch", batch);
-            line.put("seq", seq);
-            line.put("new_tokens", generate);
-            line.put("device", backend.device().toString());
-            line.put("kernels", backend.kernelProvider());
-            line.put("gemm", backend.gemmProvider());
-            Format.jsonLine(io.out(), line);
-        } else {
-            io.out().printf(Locale.ROOT, "median %.3f ms over %d runs: %d x %d new tokens after %d-token prompts, %.1f"
-                    + " new tokens/s, on %s (%s, %s)%n", medianMs, runs, batch, generate, seq, perSecond,
-                    backend.device(), backend.kernelProvider(), backend.gemmProvider());
-        }
-    }
-
-    private EncoderInput randomInput(EncoderModel m) {
-        SplittableRandom rnd = new SplittableRandom(1);
-        long[] ids = new long[batch * seq], mask = new long[batch * seq];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = rnd.nextInt(Math.min(1000, m.vocabSize() / 2), m.vocabSize());
-            mask[i] = 1;
-        }
-        return new EncoderInput(batch, seq, ids, mask, null);
-    }
-
-    private static void pass(EncoderModel m, EncoderInput in) {
-        try (TensorArena arena = TensorArena.confined()) {
-            m.forward(in, false, arena);
-        }
-    }
-
-    private void print(Backend backend, double medianMs) {
-        if (output.json) {
-            Map<String, Object> line = new LinkedHashMap<>();
-            line.put("median_ms", medianMs);
-            line.put("runs", runs);
-            line.put("batch", batch);
-            line.put("seq", seq);
-            line.put("device", backend.device().toString());
-            line.put("kernels", backend.kernelProvider());
-            line.put("gemm", backend.gemmProvider());
-            Format.jsonLine(io.out(), line);
-        } else {
-            io.out().printf(Locale.ROOT, "median %.3f ms over %d runs: %d x %d tokens on %s (%s, %s)%n", medianMs, runs,
-                    batch, seq, backend.device(), backend.kernelProvider(), backend.gemmProvider());
-        }
+    /** The fields every --json line has. */
+    private Map<String, Object> jsonLine(Backend backend, double medianMs) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("median_ms", medianMs);
+        line.put("runs", runs);
+        line.put("batch", batch);
+        line.put("seq", seq);
+        line.put("device", backend.device().toString());
+        line.put("kernels", backend.kernelProvider());
+        line.put("gemm", backend.gemmProvider());
+        return line;
     }
 }
