@@ -83,10 +83,10 @@ public final class ServeBench {
         List<String> texts = texts(2048);
         try (CpuBackend cpu = CpuBackend.create()) {
             System.out.println("embeddings: " + texts.size() + " short texts, all-MiniLM-L6-v2, " + cpu.kernelProvider());
-            // each lives through all rounds, as in a service: a model loaded for one round alone ran
-            // its passes 10-15% slower than the same model after a few seconds of use; so do the 16
-            // threads calling directly (new threads each round were slow and erratic: each thread
-            // has its own OpenMP team and scratch to set up)
+            // each lives through all rounds, as in a service: with a model loaded for each round the
+            // server reached 0.67-0.78x of the batches (whose model lived through the run), with one
+            // kept 0.82-0.88x; the 16 direct-calling threads are kept too (each sets up its own
+            // OpenMP team and scratch)
             try (ExecutorService threads = Executors.newFixedThreadPool(16);
                  SentenceEmbedder direct = DefaultModels.miniLmEmbedder(cpu);
                  var scheduler = org.transformers4j.scheduler.Schedulers.embeddings("minilm",
@@ -164,21 +164,27 @@ public final class ServeBench {
     /** texts/s of single-text submissions from n virtual threads to a scheduler in this JVM (no HTTP). */
     static double scheduledCallers(org.transformers4j.scheduler.BatchScheduler<String, ?> scheduler, List<String> texts,
                                    int n) throws Exception {
+        try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+            return shared(callers, n, texts, text -> scheduler.submit(text).join());
+        }
+    }
+
+    /** texts/s of n tasks on the pool taking the texts one at a time, each handing its text to call. */
+    static double shared(ExecutorService pool, int n, List<String> texts,
+                         java.util.function.Consumer<String> call) throws Exception {
         AtomicLong next = new AtomicLong();
         long start = System.nanoTime();
-        try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<?>> all = new ArrayList<>();
-            for (int c = 0; c < n; c++) {
-                all.add(callers.submit(() -> {
-                    for (long i; (i = next.getAndIncrement()) < texts.size(); ) {
-                        scheduler.submit(texts.get((int) i)).join();
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> f : all) {
-                f.get();
-            }
+        List<Future<?>> all = new ArrayList<>();
+        for (int t = 0; t < n; t++) {
+            all.add(pool.submit(() -> {
+                for (long i; (i = next.getAndIncrement()) < texts.size(); ) {
+                    call.accept(texts.get((int) i));
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : all) {
+            f.get();
         }
         return texts.size() / ((System.nanoTime() - start) / 1e9);
     }
@@ -190,7 +196,7 @@ public final class ServeBench {
             try {
                 String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
                 long total = 0;
-                for (int i = 1; i < f.length; i++) {
+                for (int i = 1; i <= 8 && i < f.length; i++) { // user .. steal; guest time is inside user already
                     total += Long.parseLong(f[i]);
                 }
                 busy = (total - Long.parseLong(f[4]) - Long.parseLong(f[5])) / 100.0; // all but idle and iowait
@@ -213,21 +219,7 @@ public final class ServeBench {
 
     /** texts/s of single-text calls from n tasks on the pool (of n threads) sharing one embedder. */
     static double directThreads(SentenceEmbedder e, List<String> texts, ExecutorService pool, int n) throws Exception {
-        AtomicLong next = new AtomicLong();
-        long start = System.nanoTime();
-        List<Future<?>> all = new ArrayList<>();
-        for (int t = 0; t < n; t++) {
-            all.add(pool.submit(() -> {
-                for (long i; (i = next.getAndIncrement()) < texts.size(); ) {
-                    e.embed(texts.get((int) i));
-                }
-                return null;
-            }));
-        }
-        for (Future<?> f : all) {
-            f.get();
-        }
-        return texts.size() / ((System.nanoTime() - start) / 1e9);
+        return shared(pool, n, texts, e::embed);
     }
 
     static double oneBatch(SentenceEmbedder e, List<String> texts) {
