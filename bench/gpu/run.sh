@@ -52,28 +52,6 @@ if [ ! -f "$root/target/gpu-carry.tgz" ]; then
     exit $status
 fi
 tar -C "$root/target" -xzf "$root/target/gpu-carry.tgz"
-# the Java side looks for cuBLAS in the toolkit (CUDA_HOME, /usr/local/cuda*) and LD_LIBRARY_PATH;
-# where the toolkit has none, PyTorch's own copy (the nvidia-cublas wheel) will do
-toolkit_cublas=no
-for lib in "${CUDA_HOME:-/usr/local/cuda}"/lib64/libcublas.so.1[23] /usr/local/cuda*/lib64/libcublas.so.1[23]; do
-    [ -e "$lib" ] && toolkit_cublas=yes
-done
-if [ "$toolkit_cublas" = no ]; then
-    # the wheel's folder: nvidia/cu13/lib for CUDA 13 wheels, nvidia/cublas/lib before
-    wheel="$(python3 -c 'import nvidia, os
-for p in nvidia.__path__:
-    for d in ("cu13/lib", "cublas/lib"):
-        q = os.path.join(p, d)
-        if os.path.isdir(q) and any(f.startswith("libcublas.so.1") for f in os.listdir(q)):
-            print(q)
-            raise SystemExit' 2>/dev/null)"
-    if [ -n "$wheel" ]; then
-        echo "cuBLAS from PyTorch's wheel: $wheel"
-        export LD_LIBRARY_PATH="$wheel${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    else
-        echo "no cuBLAS in the toolkit nor in PyTorch's wheels: the Java side will say it is missing"
-    fi
-fi
 # the libt4j_cuda just built for this GPU, the one the kernel tests ran, rather than the jar's
 kernels="$build/out/libt4j_cuda.so"
 java=("$root/target/gpu-carry/jdk/bin/java" --enable-native-access=ALL-UNNAMED "-Dt4j.cuda.kernels=$kernels"
